@@ -1,0 +1,63 @@
+/**
+ * Global flag parsing for the CLI (node:util parseArgs, strict).
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { UsageError } from "./output.ts";
+
+/** Flags every command understands. */
+export interface GlobalFlags {
+  /** Print help. */
+  help: boolean;
+  /** Print the version. */
+  version: boolean;
+  /** Machine-readable output. */
+  json: boolean;
+  /** Replace / overwrite where a command supports it. */
+  force: boolean;
+  /** Keep the throwaway home of `demo` for inspection. */
+  keep: boolean;
+  /** The workspace directory. */
+  workspace?: string;
+}
+
+/**
+ * Splits argv into positionals and global flags; unknown flags are usage errors.
+ *
+ * @param argv The process arguments.
+ * @returns The positionals and flags.
+ * @throws {UsageError} On an unknown flag or a missing flag value.
+ */
+export function parseFlags(
+  argv: readonly string[],
+): { positionals: string[]; flags: GlobalFlags } {
+  try {
+    const { values, positionals } = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      strict: true,
+      options: {
+        help: { type: "boolean", short: "h" },
+        version: { type: "boolean", short: "V" },
+        json: { type: "boolean" },
+        force: { type: "boolean" },
+        keep: { type: "boolean" },
+        workspace: { type: "string", short: "w" },
+      },
+    });
+    return {
+      positionals,
+      flags: {
+        help: values.help ?? false,
+        version: values.version ?? false,
+        json: values.json ?? false,
+        force: values.force ?? false,
+        keep: values.keep ?? false,
+        ...(values.workspace ? { workspace: values.workspace } : {}),
+      },
+    };
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err));
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * `astrid` — the command-line client. `deno task astrid <args>` behaves exactly
+ * like the installed `astrid <args>`.
+ *
+ * @module
+ */
+import { VERSION } from "../mod.ts";
+import { CONFIG_HELP, configCommand } from "./commands/config.ts";
+import { DEMO_HELP, demoCommand } from "./commands/demo.ts";
+import { KEYS_HELP, keysCommand } from "./commands/keys.ts";
+import { parseFlags } from "./flags.ts";
+import { out, reportError, UsageError } from "./output.ts";
+
+const HELP = `astrid ${VERSION} — an operating system for AI agents, on Deno
+
+Usage: astrid <command> [options]
+
+Commands:
+  demo                 walk through the kernel foundation in a throwaway home
+  config show|validate|paths
+                       the layered configuration and where each value comes from
+  keys show|generate   the runtime key that signs tokens and audit entries
+  help [command]       help for a command
+
+Global options:
+  -h, --help           show help
+  -V, --version        print the version
+      --json           machine-readable output
+  -w, --workspace DIR  the workspace (project) directory
+
+Environment:
+  ASTRID_HOME          state directory (absolute; default ~/.astrid)
+  ASTRID_*             config overrides, e.g. ASTRID_WORKSPACE_MODE=safe
+
+Exit codes: 0 ok, 1 failure (error[CODE] on stderr), 2 usage error.`;
+
+const COMMAND_HELP: Readonly<Record<string, string>> = {
+  config: CONFIG_HELP,
+  keys: KEYS_HELP,
+  demo: DEMO_HELP,
+};
+
+/**
+ * Runs the CLI.
+ *
+ * @param argv Arguments without the program name.
+ * @returns The exit code.
+ */
+export async function main(argv: readonly string[]): Promise<number> {
+  try {
+    const { positionals, flags } = parseFlags(argv);
+    const [command, ...rest] = positionals;
+    if (flags.version) {
+      out(`astrid ${VERSION} (deno ${Deno.version.deno})`);
+      return 0;
+    }
+    if (command === "help" || flags.help || command === undefined) {
+      const topic = command === "help" ? rest[0] : command;
+      out(topic && COMMAND_HELP[topic] ? COMMAND_HELP[topic] : HELP);
+      return command === undefined && !flags.help ? 2 : 0;
+    }
+    switch (command) {
+      case "demo":
+        return await demoCommand(flags);
+      case "config":
+        return await configCommand(rest, flags);
+      case "keys":
+        return await keysCommand(rest, flags);
+      default:
+        throw new UsageError(`Unknown command '${command}'`);
+    }
+  } catch (err) {
+    return reportError(err);
+  }
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -1,0 +1,192 @@
+/**
+ * Schema rows of the runtime sections: `[rate_limits]`, `[timeouts]`,
+ * `[audit]`, `[logging]`, `[subagents]` and `[retry]` (defaults from
+ * reference §9.2).
+ *
+ * @module
+ */
+import { DAY_SECS, row, secs } from "./_schema_row.ts";
+import type { ConfigKeySpec } from "./schema_types.ts";
+
+/**
+ * Rows of `[rate_limits]`, `[timeouts]`, `[audit]`, `[logging]`, `[subagents]`, `[retry]`.
+ *
+ * @example The audit size may only grow from a workspace
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { RUNTIME_SCHEMA } from "./schema_runtime.ts";
+ * assert.equal(RUNTIME_SCHEMA.find((r) => r.key === "audit.max_size_mb")?.tighten, "increase");
+ * ```
+ */
+export const RUNTIME_SCHEMA: readonly ConfigKeySpec[] = Object.freeze([
+  // [rate_limits]
+  row(
+    "rate_limits.elicitation_per_minute",
+    "integer",
+    10,
+    "decrease",
+    "Elicitations/server/min",
+    {
+      min: 1,
+      max: 10_000,
+    },
+  ),
+  row(
+    "rate_limits.max_pending_elicitations",
+    "integer",
+    50,
+    "decrease",
+    "Pending elicitations",
+    {
+      min: 1,
+      max: 10_000,
+    },
+  ),
+  // [timeouts]
+  row(
+    "timeouts.request_secs",
+    "integer",
+    120,
+    "none",
+    "LLM request timeout",
+    secs(1, DAY_SECS),
+  ),
+  row(
+    "timeouts.tool_secs",
+    "integer",
+    60,
+    "none",
+    "Tool call timeout",
+    secs(1, DAY_SECS),
+  ),
+  row(
+    "timeouts.mcp_connect_secs",
+    "integer",
+    10,
+    "none",
+    "MCP connect timeout",
+    secs(1, 3600),
+  ),
+  row(
+    "timeouts.approval_secs",
+    "integer",
+    300,
+    "decrease",
+    "Approval timeout",
+    secs(1, DAY_SECS),
+  ),
+  row(
+    "timeouts.idle_secs",
+    "integer",
+    3600,
+    "decrease",
+    "Idle shutdown",
+    secs(1, 7 * DAY_SECS),
+  ),
+  // [audit]
+  row(
+    "audit.max_size_mb",
+    "integer",
+    100,
+    "increase",
+    "Audit log size kept (MiB)",
+    {
+      min: 1,
+      max: 1_000_000,
+    },
+  ),
+  // [logging]
+  row("logging.level", "enum", "info", "none", "Minimum log level", {
+    values: ["debug", "info", "warn", "error"],
+    env: "ASTRID_LOG_LEVEL",
+  }),
+  row("logging.format", "enum", "compact", "none", "Log format", {
+    values: ["compact", "pretty", "json"],
+    env: "ASTRID_LOG_FORMAT",
+  }),
+  // [subagents]
+  row(
+    "subagents.max_concurrent",
+    "integer",
+    5,
+    "decrease",
+    "Sub-agents at once",
+    {
+      min: 1,
+      max: 64,
+      env: "ASTRID_SUBAGENT_MAX_CONCURRENT",
+    },
+  ),
+  row(
+    "subagents.max_depth",
+    "integer",
+    3,
+    "decrease",
+    "Sub-agent nesting depth",
+    {
+      min: 0,
+      max: 16,
+      env: "ASTRID_SUBAGENT_MAX_DEPTH",
+    },
+  ),
+  row(
+    "subagents.timeout_secs",
+    "integer",
+    300,
+    "decrease",
+    "Sub-agent time limit",
+    {
+      ...secs(1, DAY_SECS),
+      env: "ASTRID_SUBAGENT_TIMEOUT_SECS",
+    },
+  ),
+  // [retry]
+  row(
+    "retry.llm_max_attempts",
+    "integer",
+    3,
+    "decrease",
+    "Attempts per LLM request",
+    {
+      min: 1,
+      max: 100,
+      env: "ASTRID_RETRY_LLM_MAX_ATTEMPTS",
+    },
+  ),
+  row(
+    "retry.mcp_max_attempts",
+    "integer",
+    5,
+    "decrease",
+    "Attempts per MCP call",
+    {
+      min: 1,
+      max: 100,
+      env: "ASTRID_RETRY_MCP_MAX_ATTEMPTS",
+    },
+  ),
+  row(
+    "retry.initial_delay_ms",
+    "integer",
+    100,
+    "none",
+    "First back-off delay",
+    {
+      min: 0,
+      max: 600_000,
+      env: "ASTRID_RETRY_INITIAL_DELAY_MS",
+    },
+  ),
+  row(
+    "retry.max_delay_ms",
+    "integer",
+    10_000,
+    "none",
+    "Largest back-off delay",
+    {
+      min: 0,
+      max: 3_600_000,
+      env: "ASTRID_RETRY_MAX_DELAY_MS",
+    },
+  ),
+]);

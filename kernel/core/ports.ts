@@ -1,0 +1,278 @@
+/**
+ * Ports: the only ways kernel code learns the time, gets randomness or logs.
+ * Real adapters live in `kernel/host/`, fakes in `kernel/testing/`.
+ *
+ * @module
+ */
+
+/** Wall-clock time and sleeping. */
+export interface Clock {
+  /** Milliseconds since the UNIX epoch. */
+  now(): number;
+  /**
+   * Resolves after `ms` milliseconds; rejects with `ABORTED` when the signal fires.
+   *
+   * @param ms Milliseconds to wait.
+   * @param options Optional cancellation.
+   */
+  sleep(ms: number, options?: { signal?: AbortSignal }): Promise<void>;
+}
+
+/** Cryptographically strong randomness (or a seeded fake in tests). */
+export interface Random {
+  /**
+   * Returns `n` fresh random bytes.
+   *
+   * @param n How many bytes.
+   */
+  bytes(n: number): Uint8Array;
+}
+
+/** Severity of a log record. */
+export type LogLevel = "debug" | "info" | "warn" | "error";
+
+/** Structured fields attached to a log record. */
+export type LogFields = Readonly<Record<string, unknown>>;
+
+/** Structured logging. */
+export interface Logger {
+  /** Logs at `level`. */
+  log(level: LogLevel, message: string, fields?: LogFields): void;
+  /** Returns a logger that adds `fields` to every record. */
+  child(fields: LogFields): Logger;
+}
+
+/** Numeric order of log levels, lowest first. */
+export const LOG_LEVEL_ORDER: Readonly<Record<LogLevel, number>> = {
+  debug: 10,
+  info: 20,
+  warn: 30,
+  error: 40,
+};
+
+/** What `stat`/`lstat` report about a path. */
+export interface FileInfo {
+  /** A regular file. */
+  readonly isFile: boolean;
+  /** A directory. */
+  readonly isDirectory: boolean;
+  /** A symbolic link (only `lstat` can report this). */
+  readonly isSymlink: boolean;
+  /** Size in bytes. */
+  readonly size: number;
+  /** Permission bits (`mode & 0o777`), or `null` where the platform has none. */
+  readonly mode: number | null;
+  /** Modification time in ms since the epoch, or `null` when unknown. */
+  readonly mtimeMs: number | null;
+}
+
+/** One entry of a directory listing. */
+export interface DirEntry {
+  /** The entry's name (no directory part). */
+  readonly name: string;
+  /** A regular file. */
+  readonly isFile: boolean;
+  /** A directory. */
+  readonly isDirectory: boolean;
+  /** A symbolic link. */
+  readonly isSymlink: boolean;
+}
+
+/** Options shared by file-system calls. */
+export interface FsCallOptions {
+  /** Cancels the call. */
+  signal?: AbortSignal;
+}
+
+/**
+ * The host file system. Implementations map failures to `KernelError`:
+ * missing path ⇒ `NOT_FOUND`, sandbox refusal ⇒ `HOST_PERMISSION_DENIED`,
+ * anything else ⇒ `HOST_IO`.
+ */
+export interface FileSystem {
+  /** Reads a whole file. */
+  readFile(path: string, options?: FsCallOptions): Promise<Uint8Array>;
+  /** Reads a whole file as UTF-8. */
+  readTextFile(path: string, options?: FsCallOptions): Promise<string>;
+  /**
+   * Writes a whole file. `mode` applies when the file is created; `createNew`
+   * fails with `HOST_IO` if the file exists.
+   */
+  writeFile(
+    path: string,
+    data: Uint8Array | string,
+    options?: FsCallOptions & { mode?: number; createNew?: boolean },
+  ): Promise<void>;
+  /** Follows symlinks. `null` when the path does not exist. */
+  stat(path: string): Promise<FileInfo | null>;
+  /** Does not follow a final symlink. `null` when the path does not exist. */
+  lstat(path: string): Promise<FileInfo | null>;
+  /** Creates a directory (and parents when `recursive`). */
+  mkdir(
+    path: string,
+    options?: { recursive?: boolean; mode?: number },
+  ): Promise<void>;
+  /** Sets permission bits. */
+  chmod(path: string, mode: number): Promise<void>;
+  /** Removes a file or directory (tree when `recursive`). Missing path ⇒ `NOT_FOUND`. */
+  remove(path: string, options?: { recursive?: boolean }): Promise<void>;
+  /** Atomically renames within one file system. */
+  rename(from: string, to: string): Promise<void>;
+  /** Lists a directory. */
+  readDir(path: string): Promise<DirEntry[]>;
+  /** Resolves symlinks and `..` to an absolute real path. */
+  realPath(path: string): Promise<string>;
+  /** Reads the target of a symlink. */
+  readLink(path: string): Promise<string>;
+}
+
+/** Read access to environment variables. */
+export interface Env {
+  /** The value of `name`, or `undefined`. */
+  get(name: string): string | undefined;
+}
+
+/** How a child's standard stream is connected. */
+export type StdioMode = "piped" | "null" | "inherit";
+
+/** A POSIX signal the kernel may send to a child. */
+export type ProcessSignal =
+  | "SIGTERM"
+  | "SIGKILL"
+  | "SIGINT"
+  | "SIGHUP"
+  | "SIGQUIT"
+  | "SIGUSR1"
+  | "SIGUSR2";
+
+/** Options of {@linkcode Spawner.spawn}. */
+export interface SpawnOptions {
+  /** Arguments after the command. */
+  args?: readonly string[];
+  /** Working directory; the parent's when absent. */
+  cwd?: string;
+  /**
+   * The child's COMPLETE environment. Nothing is inherited from the parent:
+   * absent means an empty environment.
+   */
+  env?: Readonly<Record<string, string>>;
+  /** Defaults to `"null"`. */
+  stdin?: StdioMode;
+  /** Defaults to `"piped"`. */
+  stdout?: StdioMode;
+  /** Defaults to `"piped"`. */
+  stderr?: StdioMode;
+  /** Aborting sends SIGTERM to the child. */
+  signal?: AbortSignal;
+}
+
+/** How a child ended. */
+export interface ProcessStatus {
+  /** Exit code (128 + n when killed by signal n). */
+  readonly code: number;
+  /** The signal that ended the child, or `null`. */
+  readonly signal: string | null;
+  /** `code === 0`. */
+  readonly success: boolean;
+}
+
+/** A running child process. */
+export interface ChildProcess {
+  /** The OS process id. */
+  readonly pid: number;
+  /** The child's stdin when `"piped"`, else `null`. */
+  readonly stdin: WritableStream<Uint8Array> | null;
+  /** The child's stdout when `"piped"`, else `null`. Must be consumed or cancelled. */
+  readonly stdout: ReadableStream<Uint8Array> | null;
+  /** The child's stderr when `"piped"`, else `null`. Must be consumed or cancelled. */
+  readonly stderr: ReadableStream<Uint8Array> | null;
+  /** Resolves when the child exits. */
+  readonly status: Promise<ProcessStatus>;
+  /** Sends a signal (default `SIGTERM`). */
+  kill(signal?: ProcessSignal): void;
+}
+
+/** Options of {@linkcode Spawner.output}. */
+export interface OutputOptions
+  extends Omit<SpawnOptions, "stdin" | "stdout" | "stderr"> {
+  /** Bytes (or UTF-8 text) written to the child's stdin, which is then closed. */
+  input?: Uint8Array | string;
+}
+
+/** The collected result of {@linkcode Spawner.output}. */
+export interface ProcessOutput extends ProcessStatus {
+  /** Everything the child wrote to stdout. */
+  readonly stdout: Uint8Array;
+  /** Everything the child wrote to stderr. */
+  readonly stderr: Uint8Array;
+}
+
+/**
+ * Starts host processes. Implementations never let the child inherit the
+ * parent's environment, and map failures to `KernelError`: unknown command ⇒
+ * `NOT_FOUND`, sandbox refusal ⇒ `HOST_PERMISSION_DENIED`, else `HOST_IO`.
+ */
+export interface Spawner {
+  /** Starts `command` and returns its handle. */
+  spawn(command: string, options?: SpawnOptions): ChildProcess;
+  /** Runs `command` to completion and collects its output; `ABORTED` when cancelled. */
+  output(command: string, options?: OutputOptions): Promise<ProcessOutput>;
+}
+
+/** The web `fetch` function. */
+export type FetchFn = (
+  input: string | URL | Request,
+  init?: RequestInit,
+) => Promise<Response>;
+
+/** Handles one HTTP request. */
+export type HttpHandler = (request: Request) => Response | Promise<Response>;
+
+/** A running HTTP server on a unix socket. */
+export interface UnixServer {
+  /** The socket path. */
+  readonly path: string;
+  /** Resolves when the server has stopped. */
+  readonly finished: Promise<void>;
+  /** Stops accepting, waits for open requests, removes the socket. */
+  shutdown(): Promise<void>;
+}
+
+/** Options of {@linkcode Net.serveUnix}. */
+export interface ServeUnixOptions {
+  /** Aborting shuts the server down. */
+  signal?: AbortSignal;
+  /** Permission bits of the socket file; default `0o600`. */
+  mode?: number;
+}
+
+/** A fetch bound to one unix socket; close it when done. */
+export interface UnixHttpClient {
+  /** `fetch` whose connections all go to the socket (the URL host is ignored). */
+  readonly fetch: FetchFn;
+  /** Releases the client. */
+  close(): void;
+}
+
+/** Network access. */
+export interface Net {
+  /** The web `fetch`. */
+  fetch(input: string | URL | Request, init?: RequestInit): Promise<Response>;
+  /** Serves HTTP on a unix socket; resolves once it listens. */
+  serveUnix(
+    path: string,
+    handler: HttpHandler,
+    options?: ServeUnixOptions,
+  ): Promise<UnixServer>;
+  /** A client that speaks HTTP over the unix socket at `path`. */
+  unixHttpClient(path: string): UnixHttpClient;
+}
+
+/** The signals that ask the process to stop. */
+export type ShutdownSignal = "SIGINT" | "SIGTERM";
+
+/** Process signals. */
+export interface Signals {
+  /** Calls `handler` on SIGINT/SIGTERM until the returned function is called. */
+  onShutdown(handler: (signal: ShutdownSignal) => void): () => void;
+}

@@ -1,0 +1,50 @@
+import assert from "node:assert/strict";
+import { cryptoRandom } from "./crypto_random.ts";
+
+Deno.test({
+  name: "`cryptoRandom().bytes()` returns n bytes that differ between calls",
+  permissions: "none",
+  fn() {
+    const r = cryptoRandom();
+    assert.equal(r.bytes(0).length, 0);
+    const a = r.bytes(32);
+    const b = r.bytes(32);
+    assert.equal(a.length, 32);
+    assert.notDeepEqual(a, b);
+  },
+});
+
+Deno.test({
+  name: "`cryptoRandom().bytes()` fills requests above 65536 bytes completely",
+  permissions: "none",
+  fn() {
+    const n = 65_536 * 3 + 17;
+    const out = cryptoRandom().bytes(n);
+    assert.equal(out.length, n);
+    // Each 64 KiB chunk (and the tail) was filled: none is left all-zero.
+    for (
+      const [start, end] of [
+        [0, 65_536],
+        [65_536, 131_072],
+        [131_072, 196_608],
+        [196_608, n],
+      ] as const
+    ) {
+      assert.ok(
+        out.subarray(start, end).some((x) => x !== 0),
+        `chunk ${start}..${end} is all zero`,
+      );
+    }
+  },
+});
+
+Deno.test({
+  name: "`cryptoRandom().bytes()` rejects a negative or fractional length",
+  permissions: "none",
+  fn() {
+    const r = cryptoRandom();
+    assert.throws(() => r.bytes(-1), RangeError);
+    assert.throws(() => r.bytes(1.5), RangeError);
+    assert.throws(() => r.bytes(Number.NaN), RangeError);
+  },
+});

@@ -1,0 +1,232 @@
+import assert from "node:assert/strict";
+import { KernelError } from "../core/errors.ts";
+import { createDenoFs } from "./deno_fs.ts";
+
+const RW = { read: true, write: true } as const;
+
+async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "astrid_fs_" });
+  try {
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+function assertKernelError(
+  err: unknown,
+  code: string,
+  cause?: new (...a: never[]) => Error,
+): true {
+  assert.ok(
+    err instanceof KernelError,
+    `expected KernelError, got ${String(err)}`,
+  );
+  assert.equal(err.code, code);
+  if (cause) {
+    assert.ok(
+      err.cause instanceof cause,
+      `expected cause ${cause.name}, got ${String(err.cause)}`,
+    );
+  }
+  return true;
+}
+
+Deno.test({
+  name:
+    "`createDenoFs().readFile()` maps a missing file to NOT_FOUND and keeps the cause",
+  permissions: RW,
+  fn: () =>
+    withTempDir(async (dir) => {
+      const fs = createDenoFs();
+      await assert.rejects(fs.readFile(`${dir}/missing`), (e) =>
+        assertKernelError(e, "NOT_FOUND", Deno.errors.NotFound));
+      await assert.rejects(fs.readTextFile(`${dir}/missing`), (e) =>
+        assertKernelError(e, "NOT_FOUND"));
+      await assert.rejects(fs.remove(`${dir}/missing`), (e) =>
+        assertKernelError(e, "NOT_FOUND"));
+    }),
+});
+
+Deno.test({
+  name:
+    "`createDenoFs().readFile()` maps a Deno sandbox refusal to HOST_PERMISSION_DENIED",
+  permissions: "none",
+  async fn() {
+    const fs = createDenoFs();
+    await assert.rejects(
+      fs.readFile("/etc/hostname"),
+      (e) =>
+        assertKernelError(e, "HOST_PERMISSION_DENIED", Deno.errors.NotCapable),
+    );
+    await assert.rejects(
+      fs.mkdir("/tmp/astrid-never"),
+      (e) => assertKernelError(e, "HOST_PERMISSION_DENIED"),
+    );
+  },
+});
+
+Deno.test({
+  name:
+    "`createDenoFs().readFile()` maps an OS refusal (EACCES) to HOST_PERMISSION_DENIED",
+  permissions: RW,
+  ignore: Deno.build.os === "windows",
+  fn: () =>
+    withTempDir(async (dir) => {
+      const fs = createDenoFs();
+      await fs.writeFile(`${dir}/locked`, "x", { mode: 0o000 });
+      const readable = await Deno.readFile(`${dir}/locked`).then(
+        () => true,
+        () => false,
+      );
+      // Root bypasses file modes, so there is no EACCES to observe; `_host_error_test.ts`
+      // covers the mapping itself.
+      if (readable) return;
+      await assert.rejects(
+        fs.readFile(`${dir}/locked`),
+        (e) =>
+          assertKernelError(
+            e,
+            "HOST_PERMISSION_DENIED",
+            Deno.errors.PermissionDenied,
+          ),
+      );
+    }),
+});
+
+Deno.test({
+  name:
+    "`createDenoFs().writeFile()` sets exactly the requested mode, regardless of umask",
+  permissions: RW,
+  ignore: Deno.build.os === "windows",
+  fn: () =>
+    withTempDir(async (dir) => {
+      const fs = createDenoFs();
+      await fs.writeFile(`${dir}/a`, "secret", { mode: 0o600 });
+      assert.equal((await fs.stat(`${dir}/a`))?.mode, 0o600);
+      await fs.writeFile(`${dir}/b`, new Uint8Array([1, 2, 3]), {
+        mode: 0o666,
+      });
+      assert.equal((await fs.stat(`${dir}/b`))?.mode, 0o666);
+      assert.deepEqual(
+        await fs.readFile(`${dir}/b`),
+        new Uint8Array([1, 2, 3]),
+      );
+    }),
+});
+
+Deno.test({
+  name:
+    "`createDenoFs().writeFile()` with createNew refuses an existing file with HOST_IO",
+  permissions: RW,
+  fn: () =>
+    withTempDir(async (dir) => {
+      const fs = createDenoFs();
+      await fs.writeFile(`${dir}/a`, "one", { createNew: true });
+      await assert.rejects(
+        fs.writeFile(`${dir}/a`, "two", { createNew: true }),
+        (e) => assertKernelError(e, "HOST_IO", Deno.errors.AlreadyExists),
+      );
+      assert.equal(await fs.readTextFile(`${dir}/a`), "one");
+      await fs.writeFile(`${dir}/a`, "three");
+      assert.equal(await fs.readTextFile(`${dir}/a`), "three");
+    }),
+});
+
+Deno.test({
+  name:
+    "`createDenoFs().readFile()` rejects with ABORTED when the signal has fired",
+  permissions: RW,
+  fn: () =>
+    withTempDir(async (dir) => {
+      const fs = createDenoFs();
+      await fs.writeFile(`${dir}/a`, "x");
+      const ac = new AbortController();
+      ac.abort(new Error("stop"));
+      await assert.rejects(
+        fs.readFile(`${dir}/a`, { signal: ac.signal }),
+        (e) => assertKernelError(e, "ABORTED"),
+      );
+      await assert.rejects(
+        fs.readTextFile(`${dir}/a`, { signal: ac.signal }),
+        (e) => assertKernelError(e, "ABORTED"),
+      );
+      await assert.rejects(
+        fs.writeFile(`${dir}/b`, "y", { signal: ac.signal }),
+        (e) => assertKernelError(e, "ABORTED"),
+      );
+      assert.equal(await fs.stat(`${dir}/b`), null);
+    }),
+});
+
+Deno.test({
+  name:
+    "`createDenoFs().stat()` returns null for a missing path; `lstat()` sees a symlink that `stat()` follows",
+  permissions: RW,
+  ignore: Deno.build.os === "windows",
+  fn: () =>
+    withTempDir(async (dir) => {
+      const fs = createDenoFs();
+      assert.equal(await fs.stat(`${dir}/none`), null);
+      assert.equal(await fs.lstat(`${dir}/none`), null);
+      await fs.mkdir(`${dir}/real`, { mode: 0o700 });
+      await Deno.symlink(`${dir}/real`, `${dir}/link`);
+      const l = await fs.lstat(`${dir}/link`);
+      const s = await fs.stat(`${dir}/link`);
+      assert.deepEqual([l?.isSymlink, l?.isDirectory], [true, false]);
+      assert.deepEqual([s?.isSymlink, s?.isDirectory, s?.isFile], [
+        false,
+        true,
+        false,
+      ]);
+      assert.equal(await fs.readLink(`${dir}/link`), `${dir}/real`);
+      assert.equal(
+        await fs.realPath(`${dir}/link`),
+        await Deno.realPath(`${dir}/real`),
+      );
+      assert.equal(typeof s?.mtimeMs, "number");
+    }),
+});
+
+Deno.test({
+  name: "`createDenoFs()` creates, lists, renames and removes directory trees",
+  permissions: RW,
+  fn: () =>
+    withTempDir(async (dir) => {
+      const fs = createDenoFs();
+      await fs.mkdir(`${dir}/a/b/c`, { recursive: true });
+      await assert.rejects(fs.mkdir(`${dir}/a`), (e) =>
+        assertKernelError(e, "HOST_IO", Deno.errors.AlreadyExists));
+      await fs.writeFile(`${dir}/a/f.txt`, "hi");
+      const names = (await fs.readDir(`${dir}/a`)).sort((x, y) =>
+        x.name.localeCompare(y.name)
+      );
+      assert.deepEqual(names, [
+        { name: "b", isFile: false, isDirectory: true, isSymlink: false },
+        { name: "f.txt", isFile: true, isDirectory: false, isSymlink: false },
+      ]);
+      await fs.rename(`${dir}/a/f.txt`, `${dir}/a/g.txt`);
+      assert.equal((await fs.stat(`${dir}/a/g.txt`))?.size, 2);
+      await assert.rejects(fs.readDir(`${dir}/nope`), (e) =>
+        assertKernelError(e, "NOT_FOUND"));
+      await assert.rejects(fs.remove(`${dir}/a`), (e) =>
+        assertKernelError(e, "HOST_IO"));
+      await fs.remove(`${dir}/a`, { recursive: true });
+      assert.equal(await fs.stat(`${dir}/a`), null);
+    }),
+});
+
+Deno.test({
+  name: "`createDenoFs().chmod()` changes permission bits",
+  permissions: RW,
+  ignore: Deno.build.os === "windows",
+  fn: () =>
+    withTempDir(async (dir) => {
+      const fs = createDenoFs();
+      await fs.mkdir(`${dir}/d`);
+      await fs.chmod(`${dir}/d`, 0o750);
+      assert.equal((await fs.stat(`${dir}/d`))?.mode, 0o750);
+      await assert.rejects(fs.chmod(`${dir}/none`, 0o700), (e) =>
+        assertKernelError(e, "NOT_FOUND"));
+    }),
+});

@@ -1,0 +1,139 @@
+/**
+ * The {@linkcode Net} port: web `fetch`, HTTP over unix sockets (server and client).
+ *
+ * @module
+ */
+import { throwIfAborted } from "../core/abort.ts";
+import { KernelError } from "../core/errors.ts";
+import type {
+  HttpHandler,
+  Logger,
+  Net,
+  ServeUnixOptions,
+  UnixHttpClient,
+  UnixServer,
+} from "../core/ports.ts";
+import { hostError } from "./_host_error.ts";
+
+/** Dependencies of {@linkcode createDenoNet}. */
+export interface DenoNetDeps {
+  /** Receives errors thrown by request handlers (they answer 500). */
+  logger: Logger;
+}
+
+/**
+ * Creates the real network adapter.
+ *
+ * Security model: `serveUnix()` sets the socket file to `0o600` (or
+ * `options.mode`) before it resolves, so only the owner can connect; until
+ * then the umask applies, which is why the socket belongs in a `0700`
+ * directory (`run/`). It never replaces an existing file at `path`
+ * (`HOST_IO`). A handler that throws answers `500` with no detail; the error
+ * goes to the logger only.
+ *
+ * @param deps The logger for handler errors.
+ * @returns A {@linkcode Net}.
+ * @throws {KernelError} From its methods: `HOST_PERMISSION_DENIED` without
+ * `--allow-net`, `NOT_FOUND` when the socket's directory is missing, `HOST_IO`
+ * for other failures (address in use, connection refused), `ABORTED`.
+ *
+ * @example Fetch through the port
+ * ```ts
+ * import { createDenoNet } from "./deno_net.ts";
+ * import { MemoryLogger } from "../testing/memory_logger.ts";
+ * const net = createDenoNet({ logger: new MemoryLogger() });
+ * const res = await net.fetch("data:text/plain,pong");
+ * console.assert((await res.text()) === "pong");
+ * // With --allow-net: `await net.serveUnix(path, handler)` and `net.unixHttpClient(path).fetch(url)`.
+ * ```
+ */
+export function createDenoNet(deps: DenoNetDeps): Net {
+  const { logger } = deps;
+  return {
+    fetch(
+      input: string | URL | Request,
+      init?: RequestInit,
+    ): Promise<Response> {
+      return guardedFetch(input, init, undefined);
+    },
+    serveUnix(
+      path: string,
+      handler: HttpHandler,
+      options: ServeUnixOptions = {},
+    ): Promise<UnixServer> {
+      return serveUnix(path, handler, options, logger);
+    },
+    unixHttpClient(path: string): UnixHttpClient {
+      let client: Deno.HttpClient;
+      try {
+        client = Deno.createHttpClient({ proxy: { transport: "unix", path } });
+      } catch (err) {
+        throw hostError(err, `connect to '${path}'`);
+      }
+      return {
+        fetch: (input, init) => guardedFetch(input, init, client),
+        close: () => client.close(),
+      };
+    },
+  };
+}
+
+async function serveUnix(
+  path: string,
+  handler: HttpHandler,
+  options: ServeUnixOptions,
+  logger: Logger,
+): Promise<UnixServer> {
+  const what = `serve HTTP on '${path}'`;
+  throwIfAborted(options.signal, what);
+  const listening = Promise.withResolvers<void>();
+  let server: Deno.HttpServer<Deno.UnixAddr>;
+  try {
+    server = Deno.serve({
+      path,
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+      onListen: () => listening.resolve(),
+      onError: (error: unknown): Response => {
+        logger.log("error", "HTTP handler failed", { path, error });
+        return new Response("Internal Server Error", { status: 500 });
+      },
+    }, handler);
+  } catch (err) {
+    throw hostError(err, what);
+  }
+  await listening.promise;
+  try {
+    await Deno.chmod(path, options.mode ?? 0o600);
+  } catch (err) {
+    await server.shutdown();
+    throw hostError(err, `restrict the socket '${path}'`);
+  }
+  return {
+    path,
+    finished: server.finished,
+    shutdown: () => server.shutdown(),
+  };
+}
+
+async function guardedFetch(
+  input: string | URL | Request,
+  init: RequestInit | undefined,
+  client: Deno.HttpClient | undefined,
+): Promise<Response> {
+  const url = input instanceof Request ? input.url : String(input);
+  const signal = init?.signal ??
+    (input instanceof Request ? input.signal : undefined);
+  try {
+    return await fetch(
+      input,
+      client === undefined ? init : { ...init, client },
+    );
+  } catch (err) {
+    if (signal?.aborted) {
+      throw new KernelError("ABORTED", `Cancelled fetching '${url}'`, {
+        cause: signal.reason,
+      });
+    }
+    throw hostError(err, `fetch '${url}'`);
+  }
+}

@@ -1,0 +1,202 @@
+import assert from "node:assert/strict";
+import { KernelError } from "../core/errors.ts";
+import { MemoryLogger } from "../testing/memory_logger.ts";
+import { createDenoNet } from "./deno_net.ts";
+
+const NET = { read: true, write: true, net: true } as const;
+
+async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "astrid_net_" });
+  try {
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test({
+  name:
+    "`createDenoNet().serveUnix()` round-trips HTTP over a real unix socket with mode 0600",
+  permissions: NET,
+  fn: () =>
+    withTempDir(async (dir) => {
+      const net = createDenoNet({ logger: new MemoryLogger() });
+      const path = `${dir}/system.sock`;
+      const server = await net.serveUnix(path, async (req) => {
+        const body = await req.text();
+        return Response.json({
+          method: req.method,
+          path: new URL(req.url).pathname,
+          body,
+        });
+      });
+      assert.equal(server.path, path);
+      const info = await Deno.lstat(path);
+      assert.deepEqual([info.isFile, info.isDirectory, info.mode! & 0o777], [
+        false,
+        false,
+        0o600,
+      ]);
+      const client = net.unixHttpClient(path);
+      try {
+        const res = await client.fetch("http://astrid/v1/status", {
+          method: "POST",
+          body: "hi",
+        });
+        assert.deepEqual([res.status, await res.json()], [200, {
+          method: "POST",
+          path: "/v1/status",
+          body: "hi",
+        }]);
+      } finally {
+        client.close();
+      }
+      await server.shutdown();
+      await server.finished;
+      assert.equal(
+        await Deno.lstat(path).then(() => "present", () => "gone"),
+        "gone",
+      );
+    }),
+});
+
+Deno.test({
+  name: "`createDenoNet().serveUnix()` honours a custom socket mode",
+  permissions: NET,
+  fn: () =>
+    withTempDir(async (dir) => {
+      const net = createDenoNet({ logger: new MemoryLogger() });
+      const server = await net.serveUnix(
+        `${dir}/s.sock`,
+        () => new Response(),
+        { mode: 0o660 },
+      );
+      try {
+        assert.equal((await Deno.lstat(`${dir}/s.sock`)).mode! & 0o777, 0o660);
+      } finally {
+        await server.shutdown();
+      }
+    }),
+});
+
+Deno.test({
+  name:
+    "`createDenoNet().serveUnix()` answers 500 without detail when the handler throws, and logs it",
+  permissions: NET,
+  fn: () =>
+    withTempDir(async (dir) => {
+      const logger = new MemoryLogger();
+      const net = createDenoNet({ logger });
+      const server = await net.serveUnix(`${dir}/s.sock`, () => {
+        throw new Error("secret detail /home/u/.astrid");
+      });
+      const client = net.unixHttpClient(`${dir}/s.sock`);
+      try {
+        const res = await client.fetch("http://astrid/");
+        assert.deepEqual([res.status, await res.text()], [
+          500,
+          "Internal Server Error",
+        ]);
+      } finally {
+        client.close();
+        await server.shutdown();
+      }
+      assert.deepEqual(logger.messages("error"), ["HTTP handler failed"]);
+      assert.equal(
+        (logger.records[0]?.fields.error as Error).message,
+        "secret detail /home/u/.astrid",
+      );
+    }),
+});
+
+Deno.test({
+  name: "`createDenoNet().serveUnix()` stops when its signal fires",
+  permissions: NET,
+  fn: () =>
+    withTempDir(async (dir) => {
+      const net = createDenoNet({ logger: new MemoryLogger() });
+      const ac = new AbortController();
+      const server = await net.serveUnix(
+        `${dir}/s.sock`,
+        () => new Response(),
+        { signal: ac.signal },
+      );
+      ac.abort();
+      await server.finished;
+      await assert.rejects(
+        net.serveUnix(`${dir}/t.sock`, () => new Response(), {
+          signal: AbortSignal.abort(),
+        }),
+        (e) => KernelError.is(e, "ABORTED"),
+      );
+    }),
+});
+
+Deno.test({
+  name:
+    "`createDenoNet().serveUnix()` refuses to replace an existing file (HOST_IO) or use a missing dir (NOT_FOUND)",
+  permissions: NET,
+  fn: () =>
+    withTempDir(async (dir) => {
+      const net = createDenoNet({ logger: new MemoryLogger() });
+      await Deno.writeTextFile(`${dir}/taken`, "keep me");
+      await assert.rejects(
+        net.serveUnix(`${dir}/taken`, () => new Response()),
+        (e) => KernelError.is(e, "HOST_IO"),
+      );
+      assert.equal(await Deno.readTextFile(`${dir}/taken`), "keep me");
+      await assert.rejects(
+        net.serveUnix(`${dir}/missing/s.sock`, () => new Response()),
+        (e) => KernelError.is(e, "NOT_FOUND"),
+      );
+    }),
+});
+
+Deno.test({
+  name:
+    "`createDenoNet().unixHttpClient()` fetch to a socket nobody serves fails with HOST_IO",
+  permissions: NET,
+  fn: () =>
+    withTempDir(async (dir) => {
+      const client = createDenoNet({ logger: new MemoryLogger() })
+        .unixHttpClient(`${dir}/none.sock`);
+      try {
+        await assert.rejects(client.fetch("http://astrid/"), (e) =>
+          KernelError.is(e, "HOST_IO"));
+      } finally {
+        client.close();
+      }
+    }),
+});
+
+Deno.test({
+  name:
+    "`createDenoNet()` maps a missing --allow-net to HOST_PERMISSION_DENIED",
+  permissions: "none",
+  async fn() {
+    const net = createDenoNet({ logger: new MemoryLogger() });
+    await assert.rejects(
+      net.serveUnix("/tmp/astrid-denied.sock", () => new Response()),
+      (e) => KernelError.is(e, "HOST_PERMISSION_DENIED"),
+    );
+    assert.throws(
+      () => net.unixHttpClient("/tmp/astrid-denied.sock"),
+      (e) => KernelError.is(e, "HOST_PERMISSION_DENIED"),
+    );
+    await assert.rejects(
+      net.fetch("http://127.0.0.1:8799/"),
+      (e) => KernelError.is(e, "HOST_PERMISSION_DENIED"),
+    );
+  },
+});
+
+Deno.test({
+  name: "`createDenoNet().fetch()` is the web fetch",
+  permissions: "none",
+  async fn() {
+    const res = await createDenoNet({ logger: new MemoryLogger() }).fetch(
+      "data:text/plain,hello",
+    );
+    assert.equal(await res.text(), "hello");
+  },
+});

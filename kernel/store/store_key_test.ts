@@ -1,0 +1,155 @@
+import assert from "node:assert/strict";
+import { KernelError } from "../core/errors.ts";
+import type { StoreKey } from "./store.ts";
+import { formatKey, keyId, keySize, validateKey } from "./store_key.ts";
+
+function rejects(
+  key: unknown,
+  pattern: RegExp,
+  options: { prefix?: boolean } = {},
+): void {
+  assert.throws(
+    () => validateKey(key, options),
+    (e: unknown) =>
+      KernelError.is(e, "STORE_KEY_INVALID") && pattern.test(e.message),
+  );
+}
+
+Deno.test({
+  name:
+    "`validateKey()` accepts strings and safe integers and returns a frozen normalised copy",
+  permissions: "none",
+  fn() {
+    const input = ["ns", "a", -0, 42, Number.MAX_SAFE_INTEGER, -7];
+    const out = validateKey(input);
+    assert.deepEqual(out, ["ns", "a", 0, 42, Number.MAX_SAFE_INTEGER, -7]);
+    assert.ok(Object.is(out[2], 0));
+    assert.ok(Object.isFrozen(out));
+    input[1] = "changed";
+    assert.equal(out[1], "a");
+  },
+});
+
+Deno.test({
+  name: "`validateKey()` rejects a namespace alone unless asked for a prefix",
+  permissions: "none",
+  fn() {
+    rejects(["ns"], /no part after the namespace/);
+    assert.deepEqual(validateKey(["ns"], { prefix: true }), ["ns"]);
+    assert.deepEqual(validateKey(["ns", "a"], { prefix: true }), ["ns", "a"]);
+  },
+});
+
+Deno.test({
+  name: "`validateKey()` rejects a bad namespace, naming why",
+  permissions: "none",
+  fn() {
+    rejects("ns/a", /expected an array/);
+    rejects([], /namespace is not a string/);
+    rejects([1, "a"], /namespace is not a string/);
+    rejects(["", "a"], /the namespace is an empty string/);
+    rejects(["a\0b", "c"], /the namespace contains a NUL/);
+    rejects(["n".repeat(257), "a"], /namespace is over 256 UTF-8 bytes/);
+    assert.doesNotThrow(() => validateKey(["n".repeat(256), "a"]));
+    // 86 × "€" is 258 UTF-8 bytes but only 86 UTF-16 code units.
+    rejects(["€".repeat(86), "a"], /over 256 UTF-8 bytes/);
+  },
+});
+
+Deno.test({
+  name:
+    "`validateKey()` rejects empty, NUL-bearing and non-string/non-integer parts, naming the part",
+  permissions: "none",
+  fn() {
+    rejects(["ns", ""], /part 1 is an empty string/);
+    rejects(["ns", "a", "b\0"], /part 2 contains a NUL/);
+    rejects(["ns", 1.5], /part 1 \(1.5\) is not a safe integer/);
+    rejects(["ns", NaN], /not a safe integer/);
+    rejects(["ns", Infinity], /not a safe integer/);
+    rejects(["ns", 2 ** 53], /not a safe integer/);
+    rejects(["ns", true], /part 1 is a boolean/);
+    rejects(["ns", 1n], /part 1 is a bigint/);
+    rejects(["ns", new Uint8Array(1)], /part 1 is a Uint8Array/);
+    rejects(["ns", null], /part 1 is null/);
+    rejects(["ns", undefined], /part 1 is undefined/);
+    rejects(["ns", { a: 1 }], /part 1 is an object/);
+  },
+});
+
+Deno.test({
+  name:
+    "`validateKey()` rejects lone surrogates, which would collide with U+FFFD after UTF-8 encoding",
+  permissions: "none",
+  fn() {
+    rejects(["ns", "\ud800"], /part 1 contains a lone surrogate/);
+    rejects(["ns", "a\udc00b"], /lone surrogate/);
+    rejects(["\ud83d", "a"], /the namespace contains a lone surrogate/);
+    assert.doesNotThrow(() => validateKey(["ns", "\ud83d\ude00"])); // a proper pair (😀)
+  },
+});
+
+Deno.test({
+  name: "`validateKey()` enforces the encoded size limit exactly",
+  permissions: "none",
+  fn() {
+    // "ns" costs 4; a string part costs length + 2: 4 + 2042 + 2 = 2048.
+    const max: StoreKey = ["ns", "x".repeat(2042)];
+    assert.equal(keySize(max), 2048);
+    assert.doesNotThrow(() => validateKey(max));
+    assert.throws(
+      () => validateKey(["ns", "x".repeat(2043)]),
+      (e: unknown) =>
+        KernelError.is(e, "STORE_KEY_INVALID") &&
+        /2049 bytes encoded \(limit 2048\)/.test(e.message) &&
+        e.data?.size === 2049,
+    );
+    assert.throws(
+      () => validateKey(["ns", "abc"], { maxKeyBytes: 8 }),
+      /9 bytes encoded \(limit 8\)/,
+    );
+  },
+});
+
+Deno.test({
+  name: "`keySize()` counts UTF-8 bytes and 9 bytes per number",
+  permissions: "none",
+  fn() {
+    assert.equal(keySize(["a", "b"]), 6);
+    assert.equal(keySize(["a", "€"]), 3 + 5);
+    assert.equal(keySize(["a", "😀"]), 3 + 6);
+    assert.equal(keySize(["a", 1, -1]), 3 + 18);
+  },
+});
+
+Deno.test({
+  name: "`formatKey()` shortens long parts and many parts, and never throws",
+  permissions: "none",
+  fn() {
+    assert.equal(
+      formatKey(["ns", "y".repeat(100)]),
+      `["ns","${"y".repeat(40)}…"]`,
+    );
+    assert.equal(
+      formatKey(Array.from({ length: 10 }, (_, i) => i)),
+      "[0,1,2,3,4,5,6,7,…2 more]",
+    );
+    assert.equal(formatKey("nope"), "string");
+    assert.equal(formatKey(["ns", 1n, null]), '["ns",bigint,null]');
+  },
+});
+
+Deno.test({
+  name: "`keyId()` keeps namespaces and part boundaries apart",
+  permissions: "none",
+  fn() {
+    const ids = new Set([
+      keyId(["a:b", "c"]),
+      keyId(["a", "b:c"]),
+      keyId(["a", "b", "c"]),
+      keyId(["ab", "c"]),
+      keyId(["a", "1"]),
+      keyId(["a", 1]),
+    ]);
+    assert.equal(ids.size, 6);
+  },
+});

@@ -1,0 +1,37 @@
+/**
+ * Astrid for Deno — embedding API. Start a kernel in-process, read its
+ * configuration and keys. Internals stay behind this surface.
+ *
+ * @example Boot a kernel with a throwaway home
+ * ```ts ignore
+ * import { startKernel } from "./mod.ts";
+ * await using kernel = await startKernel({ inMemoryStore: true });
+ * console.log(kernel.config.get("workspace.mode"));
+ * ```
+ *
+ * @module
+ */
+export {
+  generateRuntimeKey,
+  kernelPaths,
+  readKernelConfig,
+  readRuntimeKey,
+  startKernel,
+  SYSTEM_CONFIG_PATH,
+} from "./kernel/daemon/mod.ts";
+export type {
+  HomeOptions,
+  KernelHandle,
+  KernelPaths,
+  StartKernelOptions,
+} from "./kernel/daemon/mod.ts";
+export { KernelError, toWireError } from "./kernel/core/errors.ts";
+export type { ErrorCode, WireError } from "./sdk/error_codes.ts";
+export { MemoryEnv } from "./kernel/testing/memory_env.ts";
+export type { ConfigEntry, EffectiveConfig } from "./kernel/config/mod.ts";
+export type { KeyPair } from "./kernel/crypto/key_pair.ts";
+export type { Env, Logger } from "./kernel/core/ports.ts";
+export { publicKeyToBase64 } from "./kernel/crypto/key_id.ts";
+export { blake3Hex } from "./kernel/crypto/blake3.ts";
+export { sign, verify } from "./kernel/crypto/ed25519.ts";
+export { VERSION } from "./version.ts";

@@ -1,0 +1,136 @@
+/**
+ * The error codes of Astrid, shared by the kernel, the CLI and capsules.
+ *
+ * Every failure that crosses a boundary (bus, daemon API, host ABI) carries one of
+ * these codes as `{ code, message, data? }`. Codes are grouped by prefix.
+ *
+ * @module
+ */
+
+/**
+ * Every error code, each with the meaning callers may rely on.
+ *
+ * @example Check whether a string is a known code
+ * ```ts
+ * import { ERROR_CODES, isErrorCode } from "./error_codes.ts";
+ * console.assert(isErrorCode("CONFIG_INVALID"));
+ * console.assert(ERROR_CODES.CONFIG_INVALID.length > 0);
+ * ```
+ */
+export const ERROR_CODES: Readonly<Record<ErrorCode, string>> = Object.freeze({
+  /** Input was malformed (wrong type, too long, bad characters). */
+  INVALID_INPUT: "Input was malformed: wrong type, length or characters.",
+  /** An identifier did not satisfy its grammar. */
+  INVALID_ID: "An identifier did not satisfy its grammar.",
+  /** Something asked for does not exist. */
+  NOT_FOUND: "The requested item does not exist.",
+  /** The operation was cancelled through an AbortSignal. */
+  ABORTED: "The operation was cancelled.",
+  /** An internal invariant was broken; a bug. */
+  INTERNAL: "An internal invariant was broken.",
+  /** Canonical JSON could not represent a value (NaN, Infinity, undefined, cycles). */
+  CANONICAL_JSON_UNSUPPORTED:
+    "The value cannot be represented as RFC 8785 canonical JSON.",
+  /** A glob pattern was malformed (unclosed class, trailing escape). */
+  GLOB_INVALID: "A glob pattern was malformed.",
+  /** A key file does not exist. */
+  KEY_NOT_FOUND: "The key file does not exist.",
+  /** A key file is readable by group or others. */
+  KEY_PERMISSIONS_TOO_OPEN: "The key file is readable by group or others.",
+  /** A key file or key bytes have the wrong length or format. */
+  KEY_INVALID: "The key has the wrong length or format.",
+  /** A key file already exists and overwriting it was not requested. */
+  KEY_EXISTS: "The key file already exists.",
+  /** A signature did not verify. */
+  SIGNATURE_INVALID: "A signature did not verify.",
+  /** A store key was empty, too long or had an unsupported part. */
+  STORE_KEY_INVALID:
+    "A store key was empty, too long or had an unsupported part.",
+  /** A store value exceeds the backend's size limit. */
+  STORE_VALUE_TOO_LARGE: "A store value exceeds the size limit.",
+  /** An atomic operation exceeded the mutation limit. */
+  STORE_ATOMIC_TOO_LARGE: "An atomic operation has too many mutations.",
+  /** The store is closed or could not be opened. */
+  STORE_UNAVAILABLE: "The store is closed or could not be opened.",
+  /** A transaction kept conflicting with concurrent writers and gave up. */
+  STORE_CONFLICT:
+    "A store transaction kept conflicting with concurrent writers and gave up.",
+  /** A config file is not valid TOML or is too large. */
+  CONFIG_PARSE: "A config file is not valid TOML or is too large.",
+  /** A config key is unknown or its value has the wrong type or range. */
+  CONFIG_INVALID: "A config key is unknown or its value has the wrong type.",
+  /** The workspace config tried to loosen a security setting. */
+  CONFIG_WIDENING: "The workspace config tried to loosen a security setting.",
+  /** ASTRID_HOME (or HOME) is missing, relative, or contains `..`. */
+  HOME_INVALID: "ASTRID_HOME is missing, relative, or contains '..'.",
+  /** A host operation (fs, spawn, net) failed. */
+  HOST_IO: "A host operation failed.",
+  /** The host denied a permission (Deno sandbox). */
+  HOST_PERMISSION_DENIED: "The host sandbox denied the operation.",
+});
+
+/**
+ * The union of all error codes.
+ *
+ * - `INVALID_INPUT`, `INVALID_ID`, `NOT_FOUND`, `ABORTED`, `INTERNAL`: general.
+ * - `CANONICAL_JSON_UNSUPPORTED`, `GLOB_INVALID`: core helpers.
+ * - `KEY_*`, `SIGNATURE_INVALID`: crypto.
+ * - `STORE_*`: the Store port.
+ * - `CONFIG_*`: layered configuration.
+ * - `HOME_INVALID`, `HOST_*`: the host adapters.
+ */
+export type ErrorCode =
+  | "INVALID_INPUT"
+  | "INVALID_ID"
+  | "NOT_FOUND"
+  | "ABORTED"
+  | "INTERNAL"
+  | "CANONICAL_JSON_UNSUPPORTED"
+  | "GLOB_INVALID"
+  | "KEY_NOT_FOUND"
+  | "KEY_PERMISSIONS_TOO_OPEN"
+  | "KEY_INVALID"
+  | "KEY_EXISTS"
+  | "SIGNATURE_INVALID"
+  | "STORE_KEY_INVALID"
+  | "STORE_VALUE_TOO_LARGE"
+  | "STORE_ATOMIC_TOO_LARGE"
+  | "STORE_UNAVAILABLE"
+  | "STORE_CONFLICT"
+  | "CONFIG_PARSE"
+  | "CONFIG_INVALID"
+  | "CONFIG_WIDENING"
+  | "HOME_INVALID"
+  | "HOST_IO"
+  | "HOST_PERMISSION_DENIED";
+
+/**
+ * An error as it crosses a boundary: never a stack trace or a host path.
+ */
+export interface WireError {
+  /** The machine-readable code. */
+  readonly code: ErrorCode;
+  /** A human-readable sentence saying what failed and why. */
+  readonly message: string;
+  /** Optional structured detail, safe to show to the caller. */
+  readonly data?: Readonly<Record<string, unknown>>;
+  /** The correlation id that matches the audit entry, when there is one. */
+  readonly correlationId?: string;
+}
+
+/**
+ * Tells whether a string is one of the documented error codes.
+ *
+ * @param value The string to test.
+ * @returns `true` when `value` is an {@linkcode ErrorCode}.
+ *
+ * @example Narrow an untrusted code
+ * ```ts
+ * import { isErrorCode } from "./error_codes.ts";
+ * console.assert(isErrorCode("NOT_FOUND"));
+ * console.assert(!isErrorCode("nope"));
+ * ```
+ */
+export function isErrorCode(value: string): value is ErrorCode {
+  return Object.hasOwn(ERROR_CODES, value);
+}

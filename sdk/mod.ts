@@ -1,0 +1,17 @@
+/**
+ * `@astrid/sdk` — the shared vocabulary of Astrid for capsule authors, the CLI
+ * and the kernel: error codes and the wire error shape. Later versions add the
+ * message envelope, topic names and the capsule-author API.
+ *
+ * @example Recognise an error that crossed the bus
+ * ```ts
+ * import { isErrorCode, type WireError } from "./mod.ts";
+ * const err: WireError = { code: "NOT_FOUND", message: "No capsule 'x'" };
+ * console.assert(isErrorCode(err.code));
+ * ```
+ *
+ * @module
+ */
+export { ERROR_CODES, isErrorCode } from "./error_codes.ts";
+export type { ErrorCode, WireError } from "./error_codes.ts";
+export { SDK_VERSION } from "./version.ts";

@@ -1,0 +1,197 @@
+/**
+ * The import rules of DESIGN §2 as data, and a checker that applies them to a
+ * tree of source files. `tests/architecture_test.ts` runs it on the real tree
+ * and on a fixture that breaks every rule once.
+ *
+ * @module
+ */
+import * as path from "node:path";
+
+/** One source file given to the checker: path relative to the repo root, and its text. */
+export interface SourceFile {
+  readonly path: string;
+  readonly text: string;
+}
+
+/** One broken rule. */
+export interface Violation {
+  readonly file: string;
+  readonly rule: string;
+  readonly detail: string;
+}
+
+/**
+ * Which kernel folders each kernel folder may import (besides itself and `sdk/`).
+ * Lower layers never import higher ones; the map is a DAG, so there are no cycles.
+ * `host` implements ports, so it sees only `core` and the structural KV type of `store`.
+ */
+export const KERNEL_LAYERS: Readonly<Record<string, readonly string[]>> = {
+  core: [],
+  crypto: ["core"],
+  store: ["core"],
+  config: ["core"],
+  host: ["core", "store"],
+  testing: ["core"],
+  audit: ["core", "crypto", "store"],
+  capability: ["core", "crypto", "store", "audit"],
+  security: ["core", "crypto", "store", "config", "audit", "capability"],
+  vfs: ["core", "crypto", "store", "config", "audit", "capability", "security"],
+  bus: ["core", "crypto", "store", "audit", "capability", "security"],
+  capsule: [
+    "core",
+    "crypto",
+    "store",
+    "config",
+    "audit",
+    "capability",
+    "security",
+    "vfs",
+    "bus",
+  ],
+  abi: [
+    "core",
+    "crypto",
+    "store",
+    "config",
+    "audit",
+    "capability",
+    "security",
+    "vfs",
+    "bus",
+    "capsule",
+  ],
+  daemon: [
+    "core",
+    "crypto",
+    "store",
+    "config",
+    "audit",
+    "capability",
+    "security",
+    "vfs",
+    "bus",
+    "capsule",
+    "abi",
+    "host",
+  ],
+};
+
+const SPECIFIER =
+  /(?:import|export)\s[^"'`;]*?from\s*["']([^"']+)["']|import\s*\(\s*["']([^"']+)["']\s*\)|import\s*["']([^"']+)["']/g;
+
+/** Removes comments so that JSDoc prose does not count as code. */
+export function stripComments(text: string): string {
+  return text.replace(/\/\*[\s\S]*?\*\//g, "").replace(
+    /(^|[^:"'`\\])\/\/.*$/gm,
+    "$1",
+  );
+}
+
+/** Every import/export specifier of a module's code. */
+export function importSpecifiers(text: string): string[] {
+  const code = stripComments(text);
+  return [...code.matchAll(SPECIFIER)].map((m) => m[1] ?? m[2] ?? m[3] ?? "");
+}
+
+function isTestish(file: string): boolean {
+  return /_test\.tsx?$/.test(file) || /_bench\.tsx?$/.test(file) ||
+    file.startsWith("tests/") ||
+    file.startsWith("bench/");
+}
+
+function top(file: string): string {
+  return file.split("/")[0] ?? "";
+}
+
+function kernelFolder(file: string): string | undefined {
+  const parts = file.split("/");
+  return parts[0] === "kernel" && parts.length > 2 ? parts[1] : undefined;
+}
+
+/**
+ * Checks every rule on the given files.
+ *
+ * @param files All source files, paths relative to the repo root with `/`.
+ * @returns The violations, in file order.
+ */
+export function checkArchitecture(files: readonly SourceFile[]): Violation[] {
+  const out: Violation[] = [];
+  for (const f of files) {
+    const code = stripComments(f.text);
+    if (
+      !isTestish(f.path) && /\bDeno\./.test(code) &&
+      !f.path.startsWith("kernel/host/") && top(f.path) !== "cli"
+    ) {
+      out.push({
+        file: f.path,
+        rule: "deno-only-in-host",
+        detail: "uses Deno.* outside kernel/host/ and cli/",
+      });
+    }
+    for (const spec of importSpecifiers(f.text)) {
+      const v = checkImport(f.path, spec);
+      if (v) out.push({ file: f.path, ...v });
+    }
+  }
+  return out;
+}
+
+function checkImport(
+  file: string,
+  spec: string,
+): { rule: string; detail: string } | undefined {
+  const relative = spec.startsWith("./") || spec.startsWith("../");
+  const target = relative
+    ? path.posix.normalize(path.posix.join(path.posix.dirname(file), spec))
+    : undefined;
+  const where = top(file);
+  if (where === "sdk") {
+    if (!relative || !target?.startsWith("sdk/")) {
+      return { rule: "sdk-imports-nothing", detail: `imports ${spec}` };
+    }
+    return undefined;
+  }
+  if (where === "capsules") {
+    const own = file.split("/").slice(0, 2).join("/") + "/";
+    if (spec === "@astrid/sdk" || spec.startsWith("@astrid/sdk/")) {
+      return undefined;
+    }
+    if (relative && target?.startsWith(own)) return undefined;
+    return { rule: "capsules-import-only-sdk", detail: `imports ${spec}` };
+  }
+  if (!target) return undefined;
+  const targetTop = top(target);
+  if (where === "kernel") {
+    if (targetTop === "cli" || targetTop === "capsules") {
+      return {
+        rule: "kernel-never-imports-cli-or-capsules",
+        detail: `imports ${spec}`,
+      };
+    }
+    const from = kernelFolder(file);
+    const to = kernelFolder(target);
+    if (!isTestish(file) && to === "testing" && from !== "testing") {
+      return { rule: "testing-only-in-tests", detail: `imports ${spec}` };
+    }
+    if (
+      from && to && from !== to && !isTestish(file) &&
+      !(KERNEL_LAYERS[from] ?? []).includes(to)
+    ) {
+      return {
+        rule: "kernel-layers",
+        detail: `kernel/${from} may not import kernel/${to} (${spec})`,
+      };
+    }
+    return undefined;
+  }
+  if (
+    where === "cli" && targetTop === "kernel" &&
+    !target.startsWith("kernel/daemon/client")
+  ) {
+    return {
+      rule: "cli-never-imports-kernel-internals",
+      detail: `imports ${spec}`,
+    };
+  }
+  return undefined;
+}

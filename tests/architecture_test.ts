@@ -1,0 +1,78 @@
+import assert from "node:assert/strict";
+import * as path from "node:path";
+import { checkArchitecture, type SourceFile } from "./architecture/rules.ts";
+
+const ROOT = path.resolve(import.meta.dirname ?? ".", "..");
+
+async function collect(
+  dir: string,
+  base: string,
+  skip: (rel: string) => boolean,
+): Promise<SourceFile[]> {
+  const out: SourceFile[] = [];
+  for await (const e of Deno.readDir(dir)) {
+    const abs = path.join(dir, e.name);
+    const rel = path.relative(base, abs).split(path.sep).join("/");
+    if (skip(rel) || e.name.startsWith(".")) continue;
+    if (e.isDirectory) out.push(...await collect(abs, base, skip));
+    else if (/\.(ts|tsx)$/.test(e.name)) {
+      out.push({ path: rel, text: await Deno.readTextFile(abs) });
+    }
+  }
+  return out;
+}
+
+Deno.test({
+  name:
+    "architecture: the repository obeys the import rules and keeps Deno.* in kernel/host and cli",
+  permissions: { read: true },
+  async fn() {
+    const files = await collect(
+      ROOT,
+      ROOT,
+      (rel) =>
+        rel === "tests/fixtures" || rel === "node_modules" || rel === "cov",
+    );
+    assert.ok(files.length > 10, "the walker found the source files");
+    assert.deepEqual(checkArchitecture(files), []);
+  },
+});
+
+Deno.test({
+  name:
+    "architecture: the checker reports every broken rule in the fixture tree",
+  permissions: { read: true },
+  async fn() {
+    const base = path.join(ROOT, "tests/fixtures/architecture_bad");
+    const files = await collect(base, base, () => false);
+    const found = checkArchitecture(files).map((v) => `${v.file} ${v.rule}`)
+      .sort();
+    assert.deepEqual(found, [
+      "capsules/evil/mod.ts capsules-import-only-sdk",
+      "capsules/evil/mod.ts capsules-import-only-sdk",
+      "cli/main.ts cli-never-imports-kernel-internals",
+      "kernel/core/bad.ts deno-only-in-host",
+      "kernel/core/bad.ts kernel-layers",
+      "kernel/crypto/uses_testing.ts testing-only-in-tests",
+      "kernel/store/bad.ts kernel-never-imports-cli-or-capsules",
+      "sdk/mod.ts sdk-imports-nothing",
+    ]);
+  },
+});
+
+Deno.test({
+  name:
+    "architecture: comments and tests may mention Deno.* without breaking the rule",
+  permissions: "none",
+  fn() {
+    const files: SourceFile[] = [
+      {
+        path: "kernel/core/a.ts",
+        text:
+          "/** Uses `Deno.openKv` in docs. */\n// Deno.exit()\nexport const x = 1;\n",
+      },
+      { path: "kernel/core/a_test.ts", text: "Deno.test('x', () => {});\n" },
+    ];
+    assert.deepEqual(checkArchitecture(files), []);
+  },
+});
