@@ -61,6 +61,38 @@ export const ERROR_CODES: Readonly<Record<ErrorCode, string>> = Object.freeze({
   CONFIG_INVALID: "A config key is unknown or its value has the wrong type.",
   /** The workspace config tried to loosen a security setting. */
   CONFIG_WIDENING: "The workspace config tried to loosen a security setting.",
+  /** The capsule's manifest does not grant the action. */
+  MANIFEST_DENIED: "The capsule's manifest does not grant the action.",
+  /** An admin policy rule blocks the action; nothing overrides it. */
+  POLICY_BLOCKED:
+    "An admin policy rule blocks the action; nothing overrides it.",
+  /** A capability token is malformed, forged or signed by an untrusted key. */
+  CAPABILITY_INVALID:
+    "A capability token is malformed, forged or signed by an untrusted key.",
+  /** A capability token has expired. */
+  CAPABILITY_EXPIRED: "A capability token has expired.",
+  /** A capability token (or one of its ancestors) was revoked. */
+  CAPABILITY_REVOKED:
+    "A capability token (or one of its ancestors) was revoked.",
+  /** A single-use capability token was already consumed. */
+  CAPABILITY_USED: "A single-use capability token was already consumed.",
+  /** An attenuated token would be wider than its parent. */
+  CAPABILITY_WIDENING: "An attenuated token would be wider than its parent.",
+  /** The estimated cost exceeds a per-action, session or workspace budget. */
+  BUDGET_EXCEEDED:
+    "The estimated cost exceeds a per-action, session or workspace budget.",
+  /** A human (or the mode) denied the action. */
+  APPROVAL_DENIED: "A human (or the mode) denied the action.",
+  /** No human was reachable; the action was queued for later resolution. */
+  APPROVAL_DEFERRED:
+    "No human was reachable; the action was queued for later resolution.",
+  /** No pending deferred resolution has that id. */
+  DEFERRED_NOT_FOUND: "No pending deferred resolution has that id.",
+  /** The audit entry could not be written, so the action was refused. */
+  AUDIT_FAILED:
+    "The audit entry could not be written, so the action was refused.",
+  /** An audit chain failed verification. */
+  AUDIT_CHAIN_BROKEN: "An audit chain failed verification.",
   /** ASTRID_HOME (or HOME) is missing, relative, or contains `..`. */
   HOME_INVALID: "ASTRID_HOME is missing, relative, or contains '..'.",
   /** A host operation (fs, spawn, net) failed. */
@@ -77,6 +109,8 @@ export const ERROR_CODES: Readonly<Record<ErrorCode, string>> = Object.freeze({
  * - `KEY_*`, `SIGNATURE_INVALID`: crypto.
  * - `STORE_*`: the Store port.
  * - `CONFIG_*`: layered configuration.
+ * - `MANIFEST_DENIED`, `POLICY_BLOCKED`, `CAPABILITY_*`, `BUDGET_EXCEEDED`, `APPROVAL_*`,
+ *   `DEFERRED_NOT_FOUND`, `AUDIT_*`: the security gate and the audit chain.
  * - `HOME_INVALID`, `HOST_*`: the host adapters.
  */
 export type ErrorCode =
@@ -100,6 +134,19 @@ export type ErrorCode =
   | "CONFIG_PARSE"
   | "CONFIG_INVALID"
   | "CONFIG_WIDENING"
+  | "MANIFEST_DENIED"
+  | "POLICY_BLOCKED"
+  | "CAPABILITY_INVALID"
+  | "CAPABILITY_EXPIRED"
+  | "CAPABILITY_REVOKED"
+  | "CAPABILITY_USED"
+  | "CAPABILITY_WIDENING"
+  | "BUDGET_EXCEEDED"
+  | "APPROVAL_DENIED"
+  | "APPROVAL_DEFERRED"
+  | "DEFERRED_NOT_FOUND"
+  | "AUDIT_FAILED"
+  | "AUDIT_CHAIN_BROKEN"
   | "HOME_INVALID"
   | "HOST_IO"
   | "HOST_PERMISSION_DENIED";

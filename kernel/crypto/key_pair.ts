@@ -1,7 +1,7 @@
 /**
  * Ed25519 key pairs. A {@linkcode KeyPair} holds its 32-byte seed (the RFC 8032
  * "secret key") in a `#private` field: it never shows up in `console.log`,
- * `Deno.inspect` or `JSON.stringify`, and leaves the object only through the
+ * Deno's inspect or `JSON.stringify`, and leaves the object only through the
  * explicit {@linkcode KeyPair.exportSeed} (used to write key files).
  *
  * @module

@@ -1,0 +1,121 @@
+/**
+ * Sensitive actions: everything a capsule can ask the kernel to do that has a
+ * side effect. Each action has a risk level, a human summary and — where a
+ * capability token can pre-authorise it — a (resource, permission) mapping.
+ *
+ * Wire form: JSON tagged by `type`, snake_case fields (reference §6.2).
+ *
+ * @module
+ */
+
+/** How dangerous an action is; drives approval and display. */
+export type RiskLevel = "low" | "medium" | "high" | "critical";
+
+/** Permissions a capability token can carry (reference §6.4). */
+export type Permission =
+  | "read"
+  | "write"
+  | "execute"
+  | "delete"
+  | "invoke"
+  | "list"
+  | "create";
+
+/** A permission check that Deno's broker forwards from an MCP subprocess. */
+export type DenoPermission =
+  | "read"
+  | "write"
+  | "net"
+  | "env"
+  | "run"
+  | "ffi"
+  | "sys"
+  | "import";
+
+/** Every sensitive action. */
+export type Action =
+  | { readonly type: "file_read"; readonly path: string }
+  | { readonly type: "file_write"; readonly path: string }
+  | { readonly type: "file_delete"; readonly path: string }
+  | {
+    readonly type: "execute_command";
+    readonly command: string;
+    readonly args: readonly string[];
+  }
+  | {
+    readonly type: "network_request";
+    readonly host: string;
+    readonly port: number;
+  }
+  | {
+    readonly type: "transmit_data";
+    readonly destination: string;
+    readonly data_type: string;
+  }
+  | {
+    readonly type: "financial_transaction";
+    readonly amount: string;
+    readonly recipient: string;
+  }
+  | {
+    readonly type: "access_control_change";
+    readonly resource: string;
+    readonly change: string;
+  }
+  | {
+    readonly type: "capability_grant";
+    readonly resource_pattern: string;
+    readonly permissions: readonly Permission[];
+  }
+  | {
+    readonly type: "mcp_tool_call";
+    readonly server: string;
+    readonly tool: string;
+  }
+  | {
+    readonly type: "capsule_execution";
+    readonly capsule_id: string;
+    readonly capability: string;
+  }
+  | {
+    readonly type: "capsule_http_request";
+    readonly capsule_id: string;
+    readonly url: string;
+    readonly method: string;
+  }
+  | {
+    readonly type: "capsule_file_access";
+    readonly capsule_id: string;
+    readonly path: string;
+    readonly mode: "read" | "write" | "delete";
+  }
+  | { readonly type: "capsule_net_bind"; readonly capsule_id: string }
+  | {
+    readonly type: "capsule_process_spawn";
+    readonly capsule_id: string;
+    readonly command: string;
+    readonly args: readonly string[];
+  }
+  | {
+    readonly type: "mcp_permission_check";
+    readonly server: string;
+    readonly permission: DenoPermission;
+    readonly value: string | null;
+  }
+  | {
+    readonly type: "overlay_commit";
+    readonly session_id: string;
+    readonly paths: readonly string[];
+  }
+  | {
+    readonly type: "secret_use";
+    readonly capsule_id: string;
+    readonly name: string;
+    readonly host: string;
+  };
+
+/** The `type` tag of an action. */
+export type ActionType = Action["type"];
+
+/** The action variant with a given tag. */
+export type ActionOf<T extends ActionType> = Extract<Action, { type: T }>;
