@@ -1,0 +1,328 @@
+/**
+ * {@linkcode AllowanceStore}: persisted Session and Workspace allowances,
+ * with atomic find-and-consume.
+ *
+ * Security model: allowances live under `["approval:allowances", principal,
+ * id]`, so one principal's grants are never even read for another. Consuming
+ * a use is one store transaction on the allowance's key that re-checks
+ * validity and decrements `uses_remaining` (deleting the record at zero), so
+ * concurrent callers can never use an allowance more often than
+ * `max_uses`. Expired and used-up records are purged when seen; malformed
+ * records are never treated as grants.
+ *
+ * @module
+ */
+import { throwIfAborted } from "../../core/abort.ts";
+import { KernelError } from "../../core/errors.ts";
+import type { PrincipalId, SessionId } from "../../core/ids.ts";
+import type { Clock, Random } from "../../core/ports.ts";
+import type { JsonValue, Store, StoreKey } from "../../store/store.ts";
+import type { Action } from "../action.ts";
+import type { GateContext } from "../context.ts";
+import {
+  type Allowance,
+  allowanceApplies,
+  type AllowanceScope,
+  isAllowanceValid,
+  parseAllowance,
+} from "./allowance.ts";
+import { allowanceFromAction } from "./allowance_from_action.ts";
+
+/** Store namespace of allowances: `[ns, principal, id]`. */
+export const ALLOWANCE_NAMESPACE = "approval:allowances";
+
+/** Ports of an {@linkcode AllowanceStore}. */
+export interface AllowanceStoreDeps {
+  /** Where allowances are persisted. */
+  readonly store: Store;
+  /** Decides expiry. */
+  readonly clock: Clock;
+  /** Makes allowance ids. */
+  readonly random: Random;
+}
+
+/** Options of {@linkcode AllowanceStore.grant}. */
+export interface GrantOptions {
+  /** Session or workspace. */
+  readonly scope: AllowanceScope;
+  /** Lifetime in ms from now; absent = until cleared or revoked. */
+  readonly ttlMs?: number;
+  /** Use limit; absent = unlimited. */
+  readonly maxUses?: number;
+  /** Cancels the write. */
+  readonly signal?: AbortSignal;
+}
+
+/** Options of {@linkcode AllowanceStore.list}. */
+export interface ListAllowancesOptions {
+  /** Only allowances usable in this session (session-bound to it, or unbound). */
+  readonly session?: SessionId;
+  /** Only allowances usable in this workspace root. */
+  readonly workspace?: string;
+  /** Cancels the listing. */
+  readonly signal?: AbortSignal;
+}
+
+interface Scanned {
+  readonly key: StoreKey;
+  readonly versionstamp: string;
+  readonly allowance: Allowance;
+}
+
+/**
+ * Persisted allowances of all principals.
+ *
+ * @example Grant once, then let the same action through
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { AllowanceStore } from "./allowance_store.ts";
+ * import { KvStore } from "../../store/kv_store.ts";
+ * import { openKv } from "../../host/open_kv.ts";
+ * import { FakeClock } from "../../testing/fake_clock.ts";
+ * import { SeededRandom } from "../../testing/seeded_random.ts";
+ * import type { GateContext } from "../context.ts";
+ *
+ * await using store = new KvStore(await openKv(":memory:"));
+ * const allowances = new AllowanceStore({ store, clock: new FakeClock(0), random: new SeededRandom(1) });
+ * const ctx = {
+ *   principal: "alice", session: "00000000-0000-4000-8000-000000000001",
+ *   workspace: "/ws", callId: "c1",
+ * } as unknown as GateContext;
+ * const status = { type: "execute_command", command: "git", args: ["status"] } as const;
+ * await allowances.grant(status, ctx, { scope: "session" });
+ * assert.ok(await allowances.findAndConsume(status, ctx));
+ * const chained = { type: "execute_command", command: "git", args: ["status;", "id"] } as const;
+ * assert.equal(await allowances.findAndConsume(chained, ctx), null);
+ * ```
+ */
+export class AllowanceStore {
+  #store: Store;
+  #clock: Clock;
+  #random: Random;
+
+  /**
+   * Creates the store view.
+   *
+   * @param deps The store, the clock and randomness.
+   */
+  constructor(deps: AllowanceStoreDeps) {
+    this.#store = deps.store;
+    this.#clock = deps.clock;
+    this.#random = deps.random;
+  }
+
+  /**
+   * Stores an allowance (validated first).
+   *
+   * @param allowance The allowance, e.g. from `allowanceFromAction()`.
+   * @param options Cancellation.
+   * @returns The stored allowance.
+   * @throws {KernelError} `INVALID_INPUT`/`INVALID_ID` when malformed;
+   * `INVALID_INPUT` when the id is taken; `ABORTED`; store errors.
+   */
+  async add(
+    allowance: Allowance,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<Allowance> {
+    const parsed = parseAllowance(allowance);
+    throwIfAborted(options.signal, "storing an allowance");
+    const key = keyOf(parsed.principal, parsed.id);
+    const result = await this.#store.atomic().check(key, null)
+      .set(key, parsed as unknown as JsonValue).commit();
+    if (!result.ok) {
+      throw new KernelError(
+        "INVALID_INPUT",
+        `Cannot store allowance '${parsed.id}' as that id already exists`,
+      );
+    }
+    return parsed;
+  }
+
+  /**
+   * Creates and stores the allowance for an approved action.
+   *
+   * @param action The approved action.
+   * @param ctx The context of the approval.
+   * @param options Scope, lifetime, use limit and cancellation.
+   * @returns The stored allowance, or `null` when the action may not be
+   * reused (see `allowancePatternFor()`).
+   * @throws {RangeError} When `ttlMs` or `maxUses` is not positive.
+   * @throws {KernelError} `ABORTED`; store errors.
+   */
+  async grant(
+    action: Action,
+    ctx: GateContext,
+    options: GrantOptions,
+  ): Promise<Allowance | null> {
+    const now = this.#clock.now();
+    const { ttlMs, maxUses } = options;
+    if (ttlMs !== undefined && !(Number.isSafeInteger(ttlMs) && ttlMs > 0)) {
+      throw new RangeError(
+        `Cannot grant an allowance for ${ttlMs} ms: expected a positive integer`,
+      );
+    }
+    const allowance = allowanceFromAction(action, {
+      scope: options.scope,
+      ctx,
+      now,
+      random: this.#random,
+      ...(ttlMs === undefined ? {} : { expiresAt: now + ttlMs }),
+      ...(maxUses === undefined ? {} : { maxUses }),
+    });
+    if (allowance === null) return null;
+    return await this.add(
+      allowance,
+      options.signal === undefined ? {} : { signal: options.signal },
+    );
+  }
+
+  /**
+   * Finds a valid allowance that covers the action in this context and
+   * consumes one use of it, atomically (oldest allowance first).
+   *
+   * @param action The action asking.
+   * @param ctx The caller.
+   * @param options Cancellation.
+   * @returns The allowance as it is after the use (`uses_remaining`
+   * decremented), or `null` when none applies.
+   * @throws {KernelError} `ABORTED`; `STORE_CONFLICT`; store errors.
+   */
+  async findAndConsume(
+    action: Action,
+    ctx: GateContext,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<Allowance | null> {
+    const { signal } = options;
+    const now = this.#clock.now();
+    const candidates = (await this.#scan(ctx.principal, now, signal))
+      .filter((s) => allowanceApplies(s.allowance, action, ctx, now));
+    for (const { key } of candidates) {
+      const { value } = await this.#store.transact(async (tx) => {
+        const entry = await tx.get(key);
+        if (entry === null) return null;
+        const current = tryParse(entry.value);
+        if (
+          current === null || !allowanceApplies(current, action, ctx, now)
+        ) return null;
+        if (current.uses_remaining === null) return current;
+        const next = {
+          ...current,
+          "uses_remaining": current.uses_remaining - 1,
+        };
+        if (next.uses_remaining === 0) tx.delete(key);
+        else tx.set(key, next as unknown as JsonValue);
+        return next;
+      }, signal === undefined ? {} : { signal });
+      if (value !== null) return value;
+    }
+    return null;
+  }
+
+  /**
+   * Lists a principal's valid allowances, oldest first (purging stale ones).
+   *
+   * @param principal Whose allowances.
+   * @param options Session and workspace filters, cancellation.
+   * @returns The allowances.
+   * @throws {KernelError} `ABORTED`; store errors.
+   */
+  async list(
+    principal: PrincipalId,
+    options: ListAllowancesOptions = {},
+  ): Promise<Allowance[]> {
+    const { session, workspace } = options;
+    const all = await this.#scan(principal, this.#clock.now(), options.signal);
+    return all.map((s) => s.allowance).filter((a) =>
+      (session === undefined || a.session === null || a.session === session) &&
+      (workspace === undefined || a.workspace_root === null ||
+        a.workspace_root === workspace)
+    );
+  }
+
+  /**
+   * Deletes one allowance.
+   *
+   * @param principal Whose allowance.
+   * @param id The allowance id.
+   * @returns `true` when it existed.
+   * @throws {KernelError} Store errors.
+   */
+  async revoke(principal: PrincipalId, id: string): Promise<boolean> {
+    if (!id.startsWith("allowance:")) return false;
+    const key = keyOf(principal, id);
+    const { value } = await this.#store.transact(async (tx) => {
+      const existed = (await tx.get(key)) !== null;
+      if (existed) tx.delete(key);
+      return existed;
+    });
+    return value;
+  }
+
+  /**
+   * Deletes every session allowance of one session (workspace allowances
+   * survive).
+   *
+   * @param principal Whose session.
+   * @param session The session that ended.
+   * @returns How many allowances were deleted.
+   * @throws {KernelError} Store errors.
+   */
+  async clearSession(
+    principal: PrincipalId,
+    session: SessionId,
+  ): Promise<number> {
+    let cleared = 0;
+    for await (
+      const entry of this.#store.list([ALLOWANCE_NAMESPACE, principal])
+    ) {
+      const a = tryParse(entry.value);
+      if (a !== null && a.scope === "session" && a.session === session) {
+        await this.#store.delete(entry.key);
+        cleared++;
+      }
+    }
+    return cleared;
+  }
+
+  async #scan(
+    principal: PrincipalId,
+    now: number,
+    signal: AbortSignal | undefined,
+  ): Promise<Scanned[]> {
+    const live: Scanned[] = [];
+    const stale: Array<{ key: StoreKey; versionstamp: string }> = [];
+    const prefix: StoreKey = [ALLOWANCE_NAMESPACE, principal];
+    const opts = signal === undefined ? {} : { signal };
+    for await (const entry of this.#store.list(prefix, opts)) {
+      // silent-ok: a malformed record is skipped, never treated as a grant.
+      const allowance = tryParse(entry.value);
+      if (allowance === null) continue;
+      const { key, versionstamp } = entry;
+      if (isAllowanceValid(allowance, now)) {
+        live.push({ key, versionstamp, allowance });
+      } else stale.push({ key, versionstamp });
+    }
+    for (const { key, versionstamp } of stale) {
+      // A failed check means a concurrent writer changed it: leave it be.
+      await this.#store.atomic().check(key, versionstamp).delete(key).commit();
+    }
+    return live.sort((a, b) =>
+      a.allowance.created_at - b.allowance.created_at ||
+      (a.allowance.id < b.allowance.id ? -1 : 1)
+    );
+  }
+}
+
+function keyOf(principal: PrincipalId, id: string): StoreKey {
+  return [ALLOWANCE_NAMESPACE, principal, id];
+}
+
+function tryParse(value: unknown): Allowance | null {
+  try {
+    return parseAllowance(value);
+  } catch (err) {
+    // silent-ok: malformed records grant nothing; only parse errors are expected.
+    if (KernelError.is(err)) return null;
+    throw err;
+  }
+}
