@@ -2,7 +2,6 @@
  * A real gate for tests: every layer on one real Deno KV (`:memory:`), a fake
  * clock, seeded randomness, a scripted approval handler. Nothing is mocked.
  */
-import assert from "node:assert/strict";
 import { AuditLog } from "../audit/audit_log.ts";
 import { TokenAuthority } from "../capability/token_authority.ts";
 import { resolveLayers } from "../config/resolve_layers.ts";
@@ -77,6 +76,8 @@ export interface FixtureOptions {
   limits?: Partial<BudgetLimits>;
   answers?: (ApprovalResponse | null)[];
   grants?: Record<string, Partial<CapsuleGrants>>;
+  /** A file for the KV store (benchmarks); default `:memory:`. */
+  kvPath?: string;
   /** Put the audit chain on its own store (to close it for fail-closed tests). */
   separateAuditStore?: boolean;
 }
@@ -92,7 +93,7 @@ export const FS_GRANTS: Partial<CapsuleGrants> = {
 export async function makeGate(
   options: FixtureOptions = {},
 ): Promise<GateFixture> {
-  const store = new KvStore(await openKv(":memory:"));
+  const store = new KvStore(await openKv(options.kvPath ?? ":memory:"));
   const auditStore = options.separateAuditStore
     ? new KvStore(await openKv(":memory:"))
     : store;
@@ -182,18 +183,3 @@ export async function makeGate(
     },
   };
 }
-
-Deno.test({
-  name:
-    "`makeGate()` builds a gate whose audit chain starts empty and verifies",
-  permissions: { read: true, write: true },
-  async fn() {
-    const f = await makeGate();
-    try {
-      const v = await f.audit.verify("default" as PrincipalId);
-      assert.equal(v.valid, true);
-    } finally {
-      await f.close();
-    }
-  },
-});
