@@ -35,3 +35,20 @@ export { publicKeyToBase64 } from "./kernel/crypto/key_id.ts";
 export { blake3Hex } from "./kernel/crypto/blake3.ts";
 export { sign, verify } from "./kernel/crypto/ed25519.ts";
 export { VERSION } from "./version.ts";
+export { Gate, NO_GRANTS, refusalError } from "./kernel/security/mod.ts";
+export type {
+  Action,
+  ApprovalHandler,
+  ApprovalRequest,
+  ApprovalResponse,
+  CapsuleGrants,
+  Decision,
+  GateContext,
+  Proof,
+} from "./kernel/security/mod.ts";
+export type { SecurityLayers } from "./kernel/daemon/build_gate.ts";
+export {
+  parseCapsuleId,
+  parsePrincipalId,
+  parseSessionId,
+} from "./kernel/core/ids.ts";

@@ -15,6 +15,7 @@ import {
   verify,
 } from "../../mod.ts";
 import type { Logger } from "../../mod.ts";
+import { demoGate } from "./demo_gate.ts";
 import type { GlobalFlags } from "../flags.ts";
 import { out } from "../output.ts";
 
@@ -121,6 +122,11 @@ export async function demoCommand(flags: GlobalFlags): Promise<number> {
       `same runtime key after restart: ${kernel.runtimeKey.keyId === keyId}`,
     );
 
+    step(
+      "The five-layer gate: manifest, policy, token, budget, approval — every decision audited",
+    );
+    await demoGate(kernel, workspace);
+
     step("Layered config with provenance: the workspace may only tighten");
     line(
       `workspace.mode = ${
@@ -143,7 +149,7 @@ export async function demoCommand(flags: GlobalFlags): Promise<number> {
       );
     }
     out(
-      "\n✔ demo finished. Next: the five-layer gate, audit chain and capsules (see README status).",
+      "\n✔ demo finished. Next: capsules, the bus and the overlay (see README status).",
     );
     return 0;
   } finally {

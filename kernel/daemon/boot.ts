@@ -35,6 +35,8 @@ import {
   resolveAstridHome,
 } from "../host/mod.ts";
 import type { AstridHome } from "../host/mod.ts";
+import { systemClock } from "../host/mod.ts";
+import { buildSecurity, type SecurityLayers } from "./build_gate.ts";
 
 /** Where the system-wide config layer lives. */
 export const SYSTEM_CONFIG_PATH = "/etc/astrid/config.toml";
@@ -85,6 +87,8 @@ export interface KernelHandle extends KernelPaths, AsyncDisposable {
   readonly store: Store;
   /** The principal this kernel serves. */
   readonly principal: PrincipalId;
+  /** The five-layer gate and its layers (audit chain, tokens, budgets, approvals). */
+  readonly security: SecurityLayers;
   /** Stops the kernel and closes the store. */
   close(): Promise<void>;
 }
@@ -223,7 +227,16 @@ export async function startKernel(
   const store = new KvStore(
     await openKv(options.inMemoryStore ? MEMORY_KV : paths.home.stateKv),
   );
-  logger.log("info", "kernel foundation started", {
+  const security = buildSecurity({
+    store,
+    clock: systemClock(),
+    random: p.random,
+    logger,
+    runtimeKey: key.keyPair,
+    config,
+    principalHome: (pr) => paths.home.home(pr).root,
+  });
+  logger.log("info", "kernel started", {
     keyId: key.keyPair.keyId,
     keyCreated: key.created,
     publicKey: publicKeyToBase64(key.keyPair.publicKey),
@@ -241,6 +254,7 @@ export async function startKernel(
     keyCreated: key.created,
     store,
     principal,
+    security,
     close,
     [Symbol.asyncDispose]: close,
   };

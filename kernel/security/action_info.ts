@@ -190,17 +190,47 @@ function describe(a: Action, c: Collect): Draft {
         `invoke capability '${a.capability}'`,
         a.capability,
       );
-    case "capsule_http_request":
-      host(hostFromUrl(a.url), a.url);
-      return capsule(a.capsule_id, `${a.method} ${a.url}`, "http_request");
+    case "capsule_http_request": {
+      // Narrower than 0.5.1 (`capsule://id:http_request`): an Allow Always for
+      // one host must not grant the capsule every host.
+      const h = hostFromUrl(a.url);
+      host(h, a.url);
+      const draft = capsule(
+        a.capsule_id,
+        `${a.method} ${a.url}`,
+        "http_request",
+      );
+      return h !== null && safeName(h)
+        ? {
+          ...draft,
+          resource: [`capsule://${a.capsule_id}:http_request/${h}`, "invoke"],
+        }
+        : { risk: draft.risk, summary: draft.summary };
+    }
     case "capsule_file_access": {
+      // Narrower than 0.5.1: the resource names the canonical path, so an
+      // Allow Always for one file does not grant every file of that mode.
       path(a.path);
+      const c = canonicalizePath(a.path);
       const draft = capsule(
         a.capsule_id,
         `${a.mode} ${a.path}`,
         `file_${a.mode}`,
       );
-      return { ...draft, isRead: a.mode === "read" };
+      return c.ok
+        ? {
+          ...draft,
+          resource: [
+            `capsule://${a.capsule_id}:file_${a.mode}${c.path}`,
+            "invoke",
+          ],
+          isRead: a.mode === "read",
+        }
+        : {
+          risk: draft.risk,
+          summary: draft.summary,
+          isRead: a.mode === "read",
+        };
     }
     case "capsule_net_bind":
       return {

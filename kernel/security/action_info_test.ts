@@ -106,7 +106,7 @@ const TABLE: ReadonlyArray<
     },
     "high",
     "Capsule 'x' wants to POST https://a.com/b",
-    "capsule://x:http_request",
+    "capsule://x:http_request/a.com",
     "invoke",
   ],
   [
@@ -118,7 +118,7 @@ const TABLE: ReadonlyArray<
     },
     "high",
     "Capsule 'x' wants to delete /ws/n.md",
-    "capsule://x:file_delete",
+    "capsule://x:file_delete/ws/n.md",
     "invoke",
   ],
   [

@@ -67,7 +67,7 @@ Deno.bench(
 const tokenPath = await makeGate({ kvPath: `${dir}/token.kv` });
 await tokenPath.tokens.mint({
   principal: "default" as PrincipalId,
-  resource: "capsule://fs:http_request",
+  resource: "capsule://fs:http_request/api.example.com",
   permissions: ["invoke"],
   ttlMs: 3_600_000,
   scope: "persistent",

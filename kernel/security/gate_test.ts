@@ -191,7 +191,7 @@ Deno.test({
     try {
       const token = await f.tokens.mint({
         principal: "default" as PrincipalId,
-        resource: "capsule://fs:http_request",
+        resource: "capsule://fs:http_request/api.example.com",
         permissions: ["invoke"],
         ttlMs: 60_000,
         scope: "persistent",
@@ -215,7 +215,7 @@ Deno.test({
     try {
       const token = await f.tokens.mint({
         principal: "default" as PrincipalId,
-        resource: "capsule://fs:http_request",
+        resource: "capsule://fs:http_request/api.example.com",
         permissions: ["invoke"],
         ttlMs: 60_000,
         scope: "persistent",
@@ -253,7 +253,7 @@ Deno.test({
     try {
       await f.tokens.mint({
         principal: "default" as PrincipalId,
-        resource: "capsule://fs:http_request",
+        resource: "capsule://fs:http_request/api.example.com",
         permissions: ["invoke"],
         ttlMs: 60_000,
         scope: "persistent",
@@ -286,7 +286,7 @@ Deno.test({
     try {
       const t = await f.tokens.mint({
         principal: "default" as PrincipalId,
-        resource: "capsule://fs:http_request",
+        resource: "capsule://fs:http_request/api.example.com",
         permissions: ["invoke"],
         ttlMs: 1_000,
         scope: "persistent",
@@ -295,7 +295,7 @@ Deno.test({
       assert.ok(!(await f.gate.decide(http, f.ctx())).allowed);
       const t2 = await f.tokens.mint({
         principal: "default" as PrincipalId,
-        resource: "capsule://fs:http_request",
+        resource: "capsule://fs:http_request/api.example.com",
         permissions: ["invoke"],
         ttlMs: 60_000,
         scope: "persistent",
@@ -460,6 +460,80 @@ Deno.test({
       });
       assert.ok(!d.allowed && d.code === "APPROVAL_DENIED");
       assert.equal((await f.budget.snapshot(f.ctx())).sessionSpentMicros, 0);
+    } finally {
+      await f.close();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "`Gate.decide()` with Allow Session for one HTTP host does not cover another host of the same capsule",
+  permissions: P,
+  async fn() {
+    const f = await makeGate({
+      answers: [{ decision: "allow_session" }, { decision: "deny" }],
+      grants: { fs: { net: ["*"] } },
+    });
+    try {
+      assert.ok((await f.gate.decide(http, f.ctx())).allowed);
+      const again = await f.gate.decide({
+        ...http,
+        url: "https://api.example.com/v2?q=1",
+      }, f.ctx());
+      assert.ok(again.allowed && again.proof.type === "allowance");
+      const other = await f.gate.decide({
+        ...http,
+        url: "https://docs.example.org/",
+      }, f.ctx());
+      assert.ok(!other.allowed, "another host needs its own approval");
+      const port = await f.gate.decide({
+        ...http,
+        url: "https://api.example.com:8443/",
+      }, f.ctx());
+      assert.ok(
+        !port.allowed || port.proof.type !== "allowance",
+        "another port is not covered",
+      );
+    } finally {
+      await f.close();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "`Gate.decide()` keeps a file allowance bound to its path and capsule after it is reloaded from the store",
+  permissions: P,
+  async fn() {
+    const f = await makeGate({
+      answers: [{ decision: "allow_workspace" }, { decision: "deny" }, {
+        decision: "deny",
+      }],
+      grants: { fs: { fs_read: ["/home"] }, other: { fs_read: ["/home"] } },
+    });
+    try {
+      assert.ok((await f.gate.decide(readOut, f.ctx())).allowed);
+      const sibling = await f.gate.decide({
+        ...readOut,
+        path: "/home/u/.ssh/id_rsa",
+      }, f.ctx());
+      assert.ok(
+        !sibling.allowed,
+        "the allowance names one file, not the capsule's whole read capability",
+      );
+      const otherCapsule = await f.gate.decide(
+        { ...readOut, capsule_id: "other" },
+        f.ctx({ capsule: "other" as never }),
+      );
+      assert.ok(
+        !otherCapsule.allowed || otherCapsule.proof.type !== "allowance",
+      );
+      const again = await f.gate.decide(
+        readOut,
+        f.ctx({ session: OTHER_SESSION }),
+      );
+      assert.ok(again.allowed && again.proof.type === "allowance");
     } finally {
       await f.close();
     }

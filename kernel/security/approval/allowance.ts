@@ -190,11 +190,19 @@ export function parseAllowancePattern(raw: unknown): AllowancePattern {
         type: "file_pattern",
         pattern: s("pattern"),
         permission: oneOf(o["permission"], ["read", "write", "delete"]),
+        ...(o["capsule_id"] === undefined
+          ? {}
+          : { capsule_id: s("capsule_id") }),
       };
     case "network_host":
-      return o["ports"] === undefined
-        ? { type: "network_host", host: s("host") }
-        : { type: "network_host", host: s("host"), ports: ports(o["ports"]) };
+      return {
+        type: "network_host",
+        host: s("host"),
+        ...(o["ports"] === undefined ? {} : { ports: ports(o["ports"]) }),
+        ...(o["capsule_id"] === undefined
+          ? {}
+          : { capsule_id: s("capsule_id") }),
+      };
     case "command_pattern":
       return o["capsule_id"] === undefined
         ? { type: "command_pattern", command: s("command") }

@@ -21,6 +21,7 @@ import type { Allowance, AllowanceScope } from "./allowance.ts";
 import {
   type AllowancePattern,
   capsuleCapabilityOf,
+  urlHostPort,
 } from "./allowance_pattern.ts";
 import { commandPatternFor, escapeGlob } from "./command_line.ts";
 
@@ -89,9 +90,25 @@ export function allowancePatternFor(action: Action): AllowancePattern | null {
         ? null
         : { type: "command_pattern", command, capsule_id: action.capsule_id };
     }
-    case "capsule_execution":
-    case "capsule_http_request":
+    case "capsule_http_request": {
+      // Narrower than 0.5.1: the allowance covers the approved host and port only.
+      const target = urlHostPort(action.url);
+      return target === null ? null : {
+        type: "network_host",
+        host: target.host,
+        ports: [target.port],
+        capsule_id: action.capsule_id,
+      };
+    }
     case "capsule_file_access":
+      // Narrower than 0.5.1: the allowance covers the approved path and mode only.
+      return {
+        type: "file_pattern",
+        pattern: escapeGlob(action.path),
+        permission: action.mode,
+        capsule_id: action.capsule_id,
+      };
+    case "capsule_execution":
     case "capsule_net_bind": {
       const cap = capsuleCapabilityOf(action);
       return cap === null ? null : { type: "capsule_capability", ...cap };

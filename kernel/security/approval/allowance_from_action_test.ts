@@ -65,9 +65,21 @@ Deno.test({
         path: "/x",
         mode: "delete",
       }, {
-        type: "capsule_capability",
+        type: "file_pattern",
+        pattern: "/x",
+        permission: "delete",
         capsule_id: "fs",
-        capability: "file_delete",
+      }],
+      [{
+        type: "capsule_http_request",
+        capsule_id: "fs",
+        url: "https://api.example.com/v1?x=1",
+        method: "GET",
+      }, {
+        type: "network_host",
+        host: "api.example.com",
+        ports: [443],
+        capsule_id: "fs",
       }],
     ];
     for (const [action, pattern] of cases) {

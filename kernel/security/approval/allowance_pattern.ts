@@ -41,12 +41,16 @@ export type AllowancePattern =
     readonly type: "file_pattern";
     readonly pattern: string;
     readonly permission: FilePermission;
+    /** With it: only that capsule's `capsule_file_access`; without: the kernel's `file_*` actions. */
+    readonly capsule_id?: string;
   }
   | {
     /** Network requests to one host; any port when `ports` is absent. */
     readonly type: "network_host";
     readonly host: string;
     readonly ports?: readonly number[];
+    /** With it: only that capsule's `capsule_http_request` to the host; without: `network_request`. */
+    readonly capsule_id?: string;
   }
   | {
     /**
@@ -182,9 +186,25 @@ export function matchesAllowancePattern(
       return action.type === "mcp_tool_call" &&
         action.server === pattern.server;
     case "file_pattern":
+      if (pattern.capsule_id !== undefined) {
+        return action.type === "capsule_file_access" &&
+          action.capsule_id === pattern.capsule_id &&
+          action.mode === pattern.permission &&
+          globMatches(pattern.pattern, action.path);
+      }
       return FILE_PERMISSION[action.type] === pattern.permission &&
         "path" in action && globMatches(pattern.pattern, action.path);
     case "network_host":
+      if (pattern.capsule_id !== undefined) {
+        if (
+          action.type !== "capsule_http_request" ||
+          action.capsule_id !== pattern.capsule_id
+        ) return false;
+        const target = urlHostPort(action.url);
+        return target !== null &&
+          normalizeHost(target.host) === normalizeHost(pattern.host) &&
+          (pattern.ports === undefined || pattern.ports.includes(target.port));
+      }
       return action.type === "network_request" &&
         normalizeHost(action.host) === normalizeHost(pattern.host) &&
         (pattern.ports === undefined || pattern.ports.includes(action.port));
@@ -291,5 +311,31 @@ function globMatches(pattern: string, subject: string): boolean {
     // silent-ok: an invalid pattern (GLOB_INVALID) grants nothing.
     if (KernelError.is(err, "GLOB_INVALID")) return false;
     throw err;
+  }
+}
+
+/**
+ * The host and effective port of an http(s) URL, or `null` when unparsable.
+ *
+ * @param url The URL.
+ * @returns Host (no brackets) and port (explicit, else 443/80).
+ */
+export function urlHostPort(
+  url: string,
+): { host: string; port: number } | null {
+  try {
+    const u = new URL(url);
+    const port = u.port !== ""
+      ? Number(u.port)
+      : u.protocol === "https:"
+      ? 443
+      : u.protocol === "http:"
+      ? 80
+      : NaN;
+    return Number.isNaN(port)
+      ? null
+      : { host: u.hostname.replace(/^\[|\]$/g, ""), port };
+  } catch {
+    return null; // silent-ok: an unparsable URL matches no allowance
   }
 }

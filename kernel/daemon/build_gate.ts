@@ -1,0 +1,110 @@
+/**
+ * Builds the security gate and its layers from the effective configuration.
+ * Part of the composition root: it only wires, it holds no policy.
+ *
+ * @module
+ */
+import type { EffectiveConfig } from "../config/effective_config.ts";
+import type { CapsuleId, PrincipalId } from "../core/ids.ts";
+import type { Clock, Logger, Random } from "../core/ports.ts";
+import type { KeyPair } from "../crypto/key_pair.ts";
+import type { Store } from "../store/store.ts";
+import { AuditLog } from "../audit/audit_log.ts";
+import { TokenAuthority } from "../capability/token_authority.ts";
+import { Gate } from "../security/gate.ts";
+import type { CapsuleGrants } from "../security/manifest_grant.ts";
+import { SecurityPolicy } from "../security/policy.ts";
+import { policyConfigFromConfig } from "../security/policy_config.ts";
+import { BudgetLedger } from "../security/budget_ledger.ts";
+import { budgetLimitsFromConfig } from "../security/budget.ts";
+import { AllowanceStore, ApprovalManager } from "../security/approval/mod.ts";
+
+/** The security layers of a kernel. */
+export interface SecurityLayers {
+  readonly gate: Gate;
+  readonly audit: AuditLog;
+  readonly tokens: TokenAuthority;
+  readonly budget: BudgetLedger;
+  readonly allowances: AllowanceStore;
+  readonly approvals: ApprovalManager;
+  /** Registers (or replaces) the manifest grants of a loaded capsule. */
+  setGrants(capsule: CapsuleId, grants: CapsuleGrants | undefined): void;
+}
+
+/** What {@linkcode buildSecurity} needs. */
+export interface BuildSecurityDeps {
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly logger: Logger;
+  readonly runtimeKey: KeyPair;
+  readonly config: EffectiveConfig;
+  /** The principal's home directory (for `home://` grants). */
+  principalHome(principal: PrincipalId): string;
+}
+
+/**
+ * Builds every security layer over one store and wires the gate.
+ *
+ * @param deps Store, ports, runtime key and config.
+ * @returns The gate and its layers.
+ * @throws {KernelError} `CONFIG_INVALID` when a policy glob in the config is malformed.
+ */
+export function buildSecurity(deps: BuildSecurityDeps): SecurityLayers {
+  const { store, clock, random, logger, runtimeKey, config } = deps;
+  const v = config.values;
+  const audit = new AuditLog({
+    store,
+    clock,
+    random,
+    keyPair: runtimeKey,
+    logger,
+  });
+  const tokens = new TokenAuthority({ store, clock, random, runtimeKey });
+  const budget = new BudgetLedger(
+    { store, clock, logger },
+    budgetLimitsFromConfig(v.budget),
+  );
+  const allowances = new AllowanceStore({ store, clock, random });
+  const approvals = new ApprovalManager({
+    store,
+    clock,
+    random,
+    logger,
+    timeoutMs: v.security.approval_timeout_secs * 1000,
+  });
+  const grants = new Map<CapsuleId, CapsuleGrants>();
+  const gate = new Gate({
+    audit,
+    tokens,
+    budget,
+    allowances,
+    approvals,
+    deferred: approvals.deferred,
+    policy: new SecurityPolicy(policyConfigFromConfig(config)),
+    clock,
+    logger,
+    mode: {
+      mode: v.workspace.mode,
+      escapePolicy: v.workspace.escape_policy,
+      neverAllow: v.workspace.never_allow,
+      autoAllowRead: v.workspace.auto_allow_read,
+      autoAllowWrite: v.workspace.auto_allow_write,
+    },
+    alwaysTokenTtlMs: v.security.always_token_ttl_secs * 1000,
+    grantsFor: (capsule) => grants.get(capsule),
+    principalHome: deps.principalHome,
+  });
+  return {
+    gate,
+    audit,
+    tokens,
+    budget,
+    allowances,
+    approvals,
+    setGrants(capsule, g) {
+      if (g === undefined) grants.delete(capsule);
+      else grants.set(capsule, g);
+    },
+  };
+}
