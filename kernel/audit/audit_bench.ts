@@ -1,0 +1,206 @@
+/**
+ * Benchmarks of `kernel/audit/`: `deno task bench audit`, or
+ * `deno bench --allow-read --allow-write --allow-env kernel/audit/`.
+ *
+ * "audit verify": the baseline checks N pre-made Ed25519 signatures with one
+ * pre-imported WebCrypto key, 256 in flight (Deno runs each call on a
+ * blocking thread pool, so this uses every core); the reference does the same
+ * with `node:crypto` on one thread. The audit benches verify a chain of the
+ * same N entries read from a file-backed Deno KV store (shape, BLAKE3, links,
+ * keys, signatures), so the time ratio is the per-entry cost ratio.
+ * "audit append": the baseline is the unavoidable work of one entry — BLAKE3
+ * of its canonical body, one signature, one checked atomic commit.
+ *
+ * @module
+ */
+import { createPublicKey, verify as nodeVerify } from "node:crypto";
+import { Buffer } from "node:buffer";
+import * as path from "node:path";
+import { canonicalBytes } from "../core/canonical_json.ts";
+import type { PrincipalId } from "../core/ids.ts";
+import { createBlake3Hasher } from "../crypto/blake3.ts";
+import { sign } from "../crypto/ed25519.ts";
+import { generateKeyPair } from "../crypto/key_pair.ts";
+import { openKv } from "../host/open_kv.ts";
+import { KvStore } from "../store/kv_store.ts";
+import { FakeClock, SeededRandom } from "../testing/mod.ts";
+import type { AuditRecord } from "./audit_entry.ts";
+import { AuditLog } from "./audit_log.ts";
+import { AuditVerifyPool } from "./verify_pool.ts";
+
+const N = 2_000;
+const SPKI_PREFIX = [
+  0x30,
+  0x2a,
+  0x30,
+  0x05,
+  0x06,
+  0x03,
+  0x2b,
+  0x65,
+  0x70,
+  0x03,
+  0x21,
+  0x00,
+];
+const dir = await Deno.makeTempDir({ prefix: "astrid_audit_bench_" });
+const store = new KvStore(await openKv(path.join(dir, "audit.kv")));
+const random = new SeededRandom(7);
+const keyPair = generateKeyPair(random);
+const pool = new AuditVerifyPool();
+const log = new AuditLog({
+  store,
+  clock: new FakeClock(1_700_000_000_000),
+  random,
+  keyPair,
+  verifyPool: pool,
+});
+const hasher = await createBlake3Hasher();
+
+globalThis.addEventListener("unload", () => {
+  pool.close();
+  store.close().finally(() => Deno.removeSync(dir, { recursive: true }));
+});
+
+function record(principal: PrincipalId, i: number): AuditRecord {
+  return {
+    principal,
+    session: "6f1c9a3e-0000-4000-8000-000000000001" as AuditRecord["session"],
+    capsule: "fs" as AuditRecord["capsule"],
+    call_id: `call-${i}`,
+    action: { type: "file_write", path: `/ws/src/module_${i}.ts` },
+    decision: "allowed",
+    proof: {
+      type: "capability",
+      token_id: "2b7e1516-28ae-4d2a-8f3c-1234567890ab",
+    },
+    outcome: null,
+  };
+}
+
+// The chain to verify: N entries, written in concurrent groups.
+const chain = "bench-verify" as PrincipalId;
+for (let i = 0; i < N; i += 100) {
+  await Promise.all(
+    Array.from({ length: 100 }, (_, j) => log.append(record(chain, i + j))),
+  );
+}
+const check = await log.verify(chain, { pool: "off" });
+if (!check.valid || check.entriesVerified !== N) throw new Error("bad chain");
+
+// The baseline: N signatures over 32-byte digests, one imported key.
+const digests = Array.from({ length: N }, (_, i) => hasher.hash(`entry ${i}`));
+const signatures = await Promise.all(digests.map((d) => sign(keyPair, d)));
+const nodeKey = createPublicKey({
+  key: Buffer.from([...SPKI_PREFIX, ...keyPair.publicKey]),
+  format: "der",
+  type: "spki",
+});
+const verifyKey = await crypto.subtle.importKey(
+  "raw",
+  keyPair.publicKey as Uint8Array<ArrayBuffer>,
+  { name: "Ed25519" },
+  false,
+  ["verify"],
+);
+
+Deno.bench({
+  name: `raw ed25519 verify (WebCrypto) ×${N}, audit baseline`,
+  group: "audit verify",
+  baseline: true,
+  async fn() {
+    // A sliding window of 256 checks in flight: the fastest way measured
+    // (all at once, batches of 64 and one at a time are slower).
+    const inFlight: Promise<boolean>[] = [];
+    let next = 0;
+    for (let j = 0; j < N; j++) {
+      inFlight.push(crypto.subtle.verify(
+        "Ed25519",
+        verifyKey,
+        signatures[j] as Uint8Array<ArrayBuffer>,
+        digests[j] as Uint8Array<ArrayBuffer>,
+      ));
+      if (inFlight.length - next >= 256 && !(await inFlight[next++])) {
+        throw new Error("bad signature");
+      }
+    }
+    if (!(await Promise.all(inFlight.slice(next))).every(Boolean)) {
+      throw new Error("bad signature");
+    }
+  },
+});
+
+Deno.bench({
+  name: `raw ed25519 verify (node:crypto, 1 thread) ×${N}, audit reference`,
+  group: "audit verify",
+  fn() {
+    for (let j = 0; j < N; j++) {
+      if (!nodeVerify(null, digests[j]!, nodeKey, signatures[j]!)) {
+        throw new Error("bad signature");
+      }
+    }
+  },
+});
+
+Deno.bench({
+  name: `audit verify ${N} entries (${pool.size} workers)`,
+  group: "audit verify",
+  async fn() {
+    const r = await log.verify(chain);
+    if (!r.valid) throw new Error("chain broke");
+  },
+});
+
+Deno.bench({
+  name: `audit verify ${N} entries (this thread only)`,
+  group: "audit verify",
+  async fn() {
+    const r = await log.verify(chain, { pool: "off" });
+    if (!r.valid) throw new Error("chain broke");
+  },
+});
+
+// Append: one entry at a time, and 100 concurrent (group commit).
+const appendTo = "bench-append" as PrincipalId;
+const body = canonicalBytes({
+  ...record(appendTo, 0),
+  prev_hash: "0".repeat(64),
+});
+let n = 0;
+
+Deno.bench({
+  name: "lower bound: sign + blake3 + kv atomic, audit baseline",
+  group: "audit append",
+  baseline: true,
+  async fn() {
+    const digest = hasher.hash(body);
+    const signature = await sign(keyPair, digest);
+    const head = await store.get(["bench", "head"]);
+    const value = new Uint8Array(body.length + 97);
+    value.set(signature, 33);
+    const ok = await store.atomic()
+      .check(["bench", "head"], head?.versionstamp ?? null)
+      .set(["bench", "entry", n++ % 1_000], value)
+      .set(["bench", "head"], n)
+      .commit();
+    if (!ok.ok) throw new Error("uncontended CAS failed");
+  },
+});
+
+Deno.bench({
+  name: "audit append",
+  group: "audit append",
+  async fn() {
+    await log.append(record(appendTo, n++));
+  },
+});
+
+Deno.bench({
+  name: "audit append ×100 concurrent (one chain)",
+  group: "audit append",
+  async fn() {
+    await Promise.all(
+      Array.from({ length: 100 }, () => log.append(record(appendTo, n++))),
+    );
+  },
+});

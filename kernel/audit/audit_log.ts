@@ -1,0 +1,298 @@
+/**
+ * {@linkcode AuditLog}: signed hash chains of audit entries, one per
+ * principal, in a {@linkcode Store}.
+ *
+ * @module
+ */
+import { throwIfAborted } from "../core/abort.ts";
+import { KernelError } from "../core/errors.ts";
+import { newAuditEntryId, type PrincipalId } from "../core/ids.ts";
+import type { Clock, Logger, Random } from "../core/ports.ts";
+import { type Blake3Hasher, createBlake3Hasher } from "../crypto/blake3.ts";
+import type { KeyPair } from "../crypto/key_pair.ts";
+import type { Store } from "../store/store.ts";
+import { appendEntries, type AppendResult } from "./_append.ts";
+import { ChainQueue } from "./_chain_queue.ts";
+import { asHead, HEAD_NS, headKey } from "./_keys.ts";
+import {
+  AUDIT_DECISIONS,
+  type AuditChainHead,
+  type AuditEntry,
+  type AuditRecord,
+} from "./audit_entry.ts";
+import { exportJsonl } from "./export_jsonl.ts";
+import { type AuditQuery, queryAudit, readAuditEntry } from "./query_audit.ts";
+import { verifyChain } from "./verify_chain.ts";
+import type { AuditVerifyResult } from "./verify_result.ts";
+import type { AuditVerifyPool } from "./verify_pool.ts";
+import type {
+  AuditCallOptions,
+  AuditLogDeps,
+  AuditVerifyOptions,
+} from "./audit_log_options.ts";
+
+/** Appends to one chain that may share a commit. */
+const MAX_GROUP_COMMIT = 100;
+
+/**
+ * The audit log. `append()` adds a signed entry to the principal's chain as
+ * one optimistic store transaction on the chain head, so concurrent appends
+ * (in this process or any other writer of the store) form one linear chain.
+ * `verify()` walks a chain and names the first bad entry.
+ *
+ * @example Append, read back and verify
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { AuditLog } from "./audit_log.ts";
+ * import { KvStore } from "../store/kv_store.ts";
+ * import { openKv } from "../host/open_kv.ts";
+ * import { generateKeyPair } from "../crypto/key_pair.ts";
+ * import { FakeClock, SeededRandom } from "../testing/mod.ts";
+ * import type { PrincipalId } from "../core/ids.ts";
+ *
+ * await using store = new KvStore(await openKv(":memory:"));
+ * const random = new SeededRandom(1);
+ * const log = new AuditLog({ store, clock: new FakeClock(0), random, keyPair: generateKeyPair(random) });
+ * const principal = "alice" as PrincipalId;
+ * const entry = await log.append({
+ *   principal, session: null, capsule: null, call_id: null,
+ *   action: { type: "file_read", path: "/ws/a" }, decision: "allowed",
+ *   proof: { type: "policy" }, outcome: null,
+ * });
+ * assert.equal(entry.seq, 0);
+ * assert.deepEqual(await log.verify(principal), { valid: true, entriesVerified: 1 });
+ * ```
+ */
+export class AuditLog {
+  #store: Store;
+  #clock: Clock;
+  #random: Random;
+  #current: KeyPair;
+  #signers = new Map<string, KeyPair>();
+  #trusted: Uint8Array[];
+  #logger: Logger | undefined;
+  #pool: AuditVerifyPool | undefined;
+  #hasher: Promise<Blake3Hasher> | undefined;
+  #queue = new ChainQueue<AuditRecord, AuditEntry>(
+    async (principal, records) =>
+      (await this.#write(principal as PrincipalId, records)).results,
+    MAX_GROUP_COMMIT,
+  );
+
+  /**
+   * Opens the log on a store; nothing is read until the first call.
+   *
+   * @param deps Store, clock, randomness and the runtime key.
+   */
+  constructor(deps: AuditLogDeps) {
+    this.#store = deps.store;
+    this.#clock = deps.clock;
+    this.#random = deps.random;
+    this.#current = deps.keyPair;
+    this.#signers.set(deps.keyPair.keyId, deps.keyPair);
+    this.#trusted = [...(deps.trustedPublicKeys ?? []), deps.keyPair.publicKey];
+    this.#logger = deps.logger;
+    this.#pool = deps.verifyPool;
+  }
+
+  /** Key id of the key that signs new entries. */
+  get keyId(): string {
+    return this.#current.keyId;
+  }
+
+  /**
+   * The keys {@linkcode AuditLog.verify} pins by default: the earlier keys of
+   * the deps, every key this log has signed with, and the current key.
+   *
+   * @returns Copies of the public keys.
+   */
+  trustedPublicKeys(): Uint8Array[] {
+    return this.#trusted.map((k) => k.slice());
+  }
+
+  /**
+   * Appends an entry to `record.principal`'s chain. Call it before the side
+   * effect: when it throws, the action must not happen.
+   *
+   * @param record The entry content.
+   * @param options Cancellation.
+   * @returns The stored entry.
+   * @throws {KernelError} `AUDIT_FAILED` when the entry could not be written
+   * (closed store, value too large, conflicts, unserialisable field);
+   * `ABORTED`.
+   * @throws {TypeError} When `decision` is not an {@linkcode AUDIT_DECISIONS} value.
+   */
+  async append(
+    record: AuditRecord,
+    options: AuditCallOptions = {},
+  ): Promise<AuditEntry> {
+    if (!AUDIT_DECISIONS.includes(record.decision)) {
+      throw new TypeError(
+        `Cannot append an audit entry with decision ${
+          JSON.stringify(record.decision)
+        }: expected allowed, denied, deferred or info`,
+      );
+    }
+    throwIfAborted(options.signal, `an audit append to '${record.principal}'`);
+    return await this.#queue.push(record.principal, record, options.signal);
+  }
+
+  /**
+   * Switches to a new runtime key. Every chain gets a `key_rotated` entry
+   * (action `{type, new_key_id, new_public_key}`) signed by its old key;
+   * later entries are signed by the new key. A chain this call misses (one
+   * created concurrently) is rotated by its next append.
+   *
+   * @param keyPair The new key.
+   * @param options Cancellation.
+   * @returns The rotation entries written.
+   * @throws {KernelError} `AUDIT_FAILED`, `ABORTED`.
+   */
+  async rotateKey(
+    keyPair: KeyPair,
+    options: AuditCallOptions = {},
+  ): Promise<AuditEntry[]> {
+    if (keyPair.keyId === this.#current.keyId) return [];
+    this.#signers.set(keyPair.keyId, keyPair);
+    this.#trusted.push(keyPair.publicKey);
+    this.#current = keyPair;
+    const out: AuditEntry[] = [];
+    for (const principal of await this.principals(options)) {
+      throwIfAborted(options.signal, "an audit key rotation");
+      const { rotation } = await this.#write(principal, []);
+      if (rotation !== null) out.push(rotation);
+    }
+    this.#logger?.log("info", "Rotated the audit key", {
+      keyId: keyPair.keyId,
+      chains: out.length,
+    });
+    return out;
+  }
+
+  /**
+   * The head of a chain.
+   *
+   * @param principal The chain.
+   * @returns The head, or `null` for an empty chain.
+   * @throws {KernelError} `STORE_UNAVAILABLE`.
+   */
+  async head(principal: PrincipalId): Promise<AuditChainHead | null> {
+    return asHead((await this.#store.get(headKey(principal)))?.value);
+  }
+
+  /**
+   * Reads one entry by seq or id, as stored (use `verify()` to trust it).
+   *
+   * @param principal The chain.
+   * @param at The seq (number) or the entry id (string).
+   * @returns The entry, or `null`.
+   * @throws {KernelError} `AUDIT_CHAIN_BROKEN` when the stored value is not
+   * an entry; `STORE_UNAVAILABLE`.
+   */
+  async get(
+    principal: PrincipalId,
+    at: number | string,
+  ): Promise<AuditEntry | null> {
+    return await readAuditEntry(this.#store, principal, at);
+  }
+
+  /**
+   * Every principal that has a chain, in key order.
+   *
+   * @param options Cancellation.
+   * @returns The principals.
+   * @throws {KernelError} `ABORTED`, `STORE_UNAVAILABLE`.
+   */
+  async principals(options: AuditCallOptions = {}): Promise<PrincipalId[]> {
+    const out: PrincipalId[] = [];
+    const it = this.#store.list(
+      [HEAD_NS],
+      options.signal ? { signal: options.signal } : {},
+    );
+    for await (const e of it) out.push(e.key[1] as PrincipalId);
+    return out;
+  }
+
+  /**
+   * Finds entries by session, capsule, decision and time (see {@linkcode queryAudit}).
+   *
+   * @param query What to find.
+   * @returns The matching entries, in seq order (or reversed).
+   * @throws {KernelError} `ABORTED`, `STORE_UNAVAILABLE`, `AUDIT_CHAIN_BROKEN`.
+   */
+  query(query: AuditQuery): Promise<AuditEntry[]> {
+    return queryAudit(this.#store, query);
+  }
+
+  /**
+   * Verifies a chain (see {@linkcode verifyChain}); pins
+   * {@linkcode AuditLog.trustedPublicKeys} unless `pinnedKeys` is given.
+   *
+   * @param principal The chain.
+   * @param options Pinned keys, cancellation, progress.
+   * @returns Whether the chain is intact, and its first bad entry if not.
+   * @throws {KernelError} `ABORTED`, `STORE_UNAVAILABLE`.
+   */
+  async verify(
+    principal: PrincipalId,
+    options: AuditVerifyOptions = {},
+  ): Promise<AuditVerifyResult> {
+    return await verifyChain(this.#store, principal, {
+      ...options,
+      pinnedKeys: options.pinnedKeys ?? this.trustedPublicKeys(),
+      pool: options.pool ?? this.#pool ?? "auto",
+      hasher: options.hasher ?? await this.#getHasher(),
+    });
+  }
+
+  /**
+   * Exports a chain as JSON lines (see {@linkcode exportJsonl}).
+   *
+   * @param principal The chain.
+   * @param options Cancellation.
+   * @returns One canonical JSON text per entry, without newlines.
+   * @throws {KernelError} While iterating: `ABORTED`, `STORE_UNAVAILABLE`.
+   */
+  exportJsonl(
+    principal: PrincipalId,
+    options: AuditCallOptions = {},
+  ): AsyncIterable<string> {
+    return exportJsonl(this.#store, principal, options);
+  }
+
+  async #write(
+    principal: PrincipalId,
+    records: readonly AuditRecord[],
+  ): Promise<AppendResult> {
+    let hasher: Blake3Hasher;
+    try {
+      hasher = await this.#getHasher();
+    } catch (err) {
+      throw new KernelError("AUDIT_FAILED", "Cannot start the audit hasher", {
+        cause: err,
+      });
+    }
+    return await appendEntries(this.#store, {
+      principal,
+      records,
+      current: () => this.#current,
+      signers: this.#signers,
+      hasher,
+      now: () => this.#clock.now(),
+      newId: () => newAuditEntryId(this.#random),
+      maxValueBytes: this.#store.limits.maxValueBytes,
+    });
+  }
+
+  #getHasher(): Promise<Blake3Hasher> {
+    if (this.#hasher === undefined) {
+      const pending = createBlake3Hasher();
+      // silent-ok: only resets the cache; the caller still gets the rejection.
+      pending.catch(() => {
+        if (this.#hasher === pending) this.#hasher = undefined;
+      });
+      this.#hasher = pending;
+    }
+    return this.#hasher;
+  }
+}

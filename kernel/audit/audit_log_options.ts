@@ -1,0 +1,47 @@
+/**
+ * The dependency and option types of `AuditLog`.
+ *
+ * @module
+ */
+import type { Clock, Logger, Random } from "../core/ports.ts";
+import type { KeyPair } from "../crypto/key_pair.ts";
+import type { Store } from "../store/store.ts";
+import type { VerifyChainOptions } from "./verify_chain.ts";
+import type { AuditVerifyPool } from "./verify_pool.ts";
+
+/** What an `AuditLog` needs. */
+export interface AuditLogDeps {
+  /** Where chains live. */
+  readonly store: Store;
+  /** Entry timestamps. */
+  readonly clock: Clock;
+  /** Entry ids. */
+  readonly random: Random;
+  /** The current runtime key: signs new entries. */
+  readonly keyPair: KeyPair;
+  /**
+   * Public keys of earlier runtime keys, pinned by default in
+   * `AuditLog.verify()` (chains that began before a rotation).
+   */
+  readonly trustedPublicKeys?: readonly Uint8Array[];
+  /**
+   * Worker threads for signature checks in `AuditLog.verify()`
+   * (owned by the caller, who closes it). Without one, `verify()` decides
+   * per chain (see {@linkcode VerifyChainOptions.pool}).
+   */
+  readonly verifyPool?: AuditVerifyPool;
+  /** Optional diagnostics. */
+  readonly logger?: Logger;
+}
+
+/** Options of calls that only take a signal. */
+export interface AuditCallOptions {
+  /** Cancels the call (`ABORTED`). */
+  readonly signal?: AbortSignal;
+}
+
+/** Options of `AuditLog.verify()`. */
+export type AuditVerifyOptions = Omit<VerifyChainOptions, "pinnedKeys"> & {
+  /** Keys trusted to sign a genesis entry; default `AuditLog.trustedPublicKeys()`. */
+  readonly pinnedKeys?: VerifyChainOptions["pinnedKeys"];
+};
