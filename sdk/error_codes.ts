@@ -93,6 +93,56 @@ export const ERROR_CODES: Readonly<Record<ErrorCode, string>> = Object.freeze({
     "The audit entry could not be written, so the action was refused.",
   /** An audit chain failed verification. */
   AUDIT_CHAIN_BROKEN: "An audit chain failed verification.",
+  /** A Capsule.toml is malformed: unknown key, wrong type or invalid value. */
+  MANIFEST_INVALID:
+    "A Capsule.toml is malformed: unknown key, wrong type or invalid value.",
+  /** A capsule artifact's BLAKE3 hash is missing or does not match meta.json. */
+  CAPSULE_INTEGRITY:
+    "A capsule artifact's BLAKE3 hash is missing or does not match meta.json.",
+  /** Capsule dependencies cannot be resolved: missing import, cycle or export conflict. */
+  CAPSULE_RESOLVE:
+    "Capsule dependencies cannot be resolved: missing import, cycle or export conflict.",
+  /** A capsule call ran past its wall-clock deadline and was stopped. */
+  CAPSULE_TIMEOUT:
+    "A capsule call ran past its wall-clock deadline and was stopped.",
+  /** A capsule exceeded its memory cap and was stopped. */
+  CAPSULE_MEMORY: "A capsule exceeded its memory cap and was stopped.",
+  /** A capsule call failed inside the guest. */
+  CAPSULE_FAILED: "A capsule call failed inside the guest.",
+  /** No loaded capsule or exported action has that name. */
+  CAPSULE_NOT_FOUND: "No loaded capsule or exported action has that name.",
+  /** A topic or topic pattern is malformed. */
+  BUS_TOPIC_INVALID: "A topic or topic pattern is malformed.",
+  /** The capsule's manifest does not allow publishing or subscribing to that topic. */
+  BUS_ACL_DENIED:
+    "The capsule's manifest does not allow publishing or subscribing to that topic.",
+  /** A subscriber's queue is full; the message was refused, not dropped. */
+  BUS_BACKPRESSURE:
+    "A subscriber's queue is full; the message was refused, not dropped.",
+  /** A request on the bus got no response before its deadline. */
+  BUS_TIMEOUT: "A request on the bus got no response before its deadline.",
+  /** A capsule published faster than its rate limit. */
+  BUS_RATE_LIMITED: "A capsule published faster than its rate limit.",
+  /** An interceptor denied the message. */
+  BUS_DENIED: "An interceptor denied the message.",
+  /** A path resolves outside its mount (traversal, absolute path or symlink). */
+  VFS_PATH_ESCAPE:
+    "A path resolves outside its mount (traversal, absolute path or symlink).",
+  /** A path is malformed: NUL byte, over-long, or empty where a name is required. */
+  VFS_PATH_INVALID:
+    "A path is malformed: NUL byte, over-long, or empty where a name is required.",
+  /** The workspace file changed since it was copied up; commit refused for that path. */
+  VFS_CONFLICT:
+    "The workspace file changed since it was copied up; commit refused for that path.",
+  /** No such file or directory in the overlay. */
+  VFS_NOT_FOUND: "No such file or directory in the overlay.",
+  /** A file or directory handle is unknown, closed, or wider than its parent. */
+  VFS_HANDLE_INVALID:
+    "A file or directory handle is unknown, closed, or wider than its parent.",
+  /** A host-call payload exceeds its size limit. */
+  ABI_PAYLOAD_TOO_LARGE: "A host-call payload exceeds its size limit.",
+  /** A guest called a host function that does not exist. */
+  ABI_UNKNOWN_FUNCTION: "A guest called a host function that does not exist.",
   /** ASTRID_HOME (or HOME) is missing, relative, or contains `..`. */
   HOME_INVALID: "ASTRID_HOME is missing, relative, or contains '..'.",
   /** A host operation (fs, spawn, net) failed. */
@@ -111,6 +161,8 @@ export const ERROR_CODES: Readonly<Record<ErrorCode, string>> = Object.freeze({
  * - `CONFIG_*`: layered configuration.
  * - `MANIFEST_DENIED`, `POLICY_BLOCKED`, `CAPABILITY_*`, `BUDGET_EXCEEDED`, `APPROVAL_*`,
  *   `DEFERRED_NOT_FOUND`, `AUDIT_*`: the security gate and the audit chain.
+ * - `MANIFEST_INVALID`, `CAPSULE_*`, `BUS_*`, `VFS_*`, `ABI_*`: capsules, the bus, the
+ *   overlay and the host ABI.
  * - `HOME_INVALID`, `HOST_*`: the host adapters.
  */
 export type ErrorCode =
@@ -147,6 +199,26 @@ export type ErrorCode =
   | "DEFERRED_NOT_FOUND"
   | "AUDIT_FAILED"
   | "AUDIT_CHAIN_BROKEN"
+  | "MANIFEST_INVALID"
+  | "CAPSULE_INTEGRITY"
+  | "CAPSULE_RESOLVE"
+  | "CAPSULE_TIMEOUT"
+  | "CAPSULE_MEMORY"
+  | "CAPSULE_FAILED"
+  | "CAPSULE_NOT_FOUND"
+  | "BUS_TOPIC_INVALID"
+  | "BUS_ACL_DENIED"
+  | "BUS_BACKPRESSURE"
+  | "BUS_TIMEOUT"
+  | "BUS_RATE_LIMITED"
+  | "BUS_DENIED"
+  | "VFS_PATH_ESCAPE"
+  | "VFS_PATH_INVALID"
+  | "VFS_CONFLICT"
+  | "VFS_NOT_FOUND"
+  | "VFS_HANDLE_INVALID"
+  | "ABI_PAYLOAD_TOO_LARGE"
+  | "ABI_UNKNOWN_FUNCTION"
   | "HOME_INVALID"
   | "HOST_IO"
   | "HOST_PERMISSION_DENIED";

@@ -11,15 +11,10 @@
 /** How dangerous an action is; drives approval and display. */
 export type RiskLevel = "low" | "medium" | "high" | "critical";
 
-/** Permissions a capability token can carry (reference §6.4). */
-export type Permission =
-  | "read"
-  | "write"
-  | "execute"
-  | "delete"
-  | "invoke"
-  | "list"
-  | "create";
+import type { Permission } from "../capability/permission.ts";
+
+/** Permissions a capability token can carry (reference §6.4); defined once, in kernel/capability. */
+export type { Permission };
 
 /** A permission check that Deno's broker forwards from an MCP subprocess. */
 export type DenoPermission =

@@ -1,0 +1,80 @@
+/**
+ * The one interface every capsule engine (js, wasm, mcp, static) implements,
+ * and the host-call seam engines use to reach the kernel.
+ *
+ * Engines never perform side effects themselves: a guest's host call is handed
+ * to {@linkcode HostCallDispatcher} by name with a JSON payload; the dispatcher
+ * (kernel/abi) maps it to a gate action, decides, and only then acts.
+ *
+ * @module
+ */
+import type { CapsuleId } from "../core/ids.ts";
+import type { JsonValue } from "../store/store.ts";
+
+/** Forwards one guest host call to the kernel (`kernel/abi`). */
+export type HostCallDispatcher = (
+  fn: string,
+  payload: JsonValue,
+  options: { signal: AbortSignal },
+) => Promise<JsonValue>;
+
+/** Limits an engine enforces on its guest. */
+export interface EngineLimits {
+  /** Wall-clock deadline of one `invoke` in ms. */
+  readonly timeoutMs: number;
+  /** Maximum guest memory in bytes. */
+  readonly memoryBytes: number;
+}
+
+/** Default limits: 5 s per call (tests and demos lower it), 64 MiB of memory. */
+export const DEFAULT_ENGINE_LIMITS: EngineLimits = Object.freeze({
+  timeoutMs: 5_000,
+  memoryBytes: 64 * 1024 * 1024,
+});
+
+/** What an engine needs to load a capsule. */
+export interface EngineLoadOptions {
+  /** The capsule's id (its `[package] name`). */
+  readonly capsule: CapsuleId;
+  /** The artifact bytes (bundled JS, wasm module, or static data), already integrity-checked. */
+  readonly artifact: Uint8Array;
+  /** Where guest host calls go. */
+  readonly host: HostCallDispatcher;
+  /** Limits. */
+  readonly limits: EngineLimits;
+  /** Read-only configuration visible to the guest (`[env]` values that are not secrets). */
+  readonly config: Readonly<Record<string, string>>;
+}
+
+/** Health of a loaded capsule. */
+export type CapsuleHealth =
+  | { readonly status: "ok" }
+  | { readonly status: "degraded" | "failed"; readonly reason: string };
+
+/** A loaded capsule instance. */
+export interface Capsule {
+  /** The capsule's id. */
+  readonly id: CapsuleId;
+  /**
+   * Calls an exported action of the guest with a JSON payload.
+   * @throws {KernelError} `CAPSULE_TIMEOUT` past the deadline, `CAPSULE_MEMORY` past the cap,
+   *   `CAPSULE_FAILED` when the guest throws, `ABORTED` when cancelled.
+   */
+  invoke(
+    action: string,
+    payload: JsonValue,
+    options?: { signal?: AbortSignal },
+  ): Promise<JsonValue>;
+  /** Current health. */
+  health(): CapsuleHealth;
+  /** Stops the capsule and cancels its pending host calls. Idempotent. */
+  unload(): Promise<void>;
+}
+
+/** An engine: turns artifacts into running capsules. */
+export interface Engine {
+  /** The engine name used in `[[component]] type` / manifests. */
+  readonly name: "js" | "wasm" | "mcp" | "static";
+  /** Loads one capsule instance. */
+  load(options: EngineLoadOptions): Promise<Capsule>;
+}
