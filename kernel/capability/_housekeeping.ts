@@ -27,6 +27,14 @@ function withSignal(signal: AbortSignal | undefined): ListOptions {
   return signal === undefined ? {} : { signal };
 }
 
+/** Options of the bulk deletions. */
+export interface Housekeeping {
+  /** Cancels between tokens. */
+  readonly signal?: AbortSignal | undefined;
+  /** Told of each id right before and right after it is deleted. */
+  readonly forget?: ((id: TokenId) => void) | undefined;
+}
+
 /** Longest accepted revocation reason. */
 export const MAX_REASON_LENGTH = 1_000;
 
@@ -38,16 +46,22 @@ export const MAX_REASON_LENGTH = 1_000;
  *
  * @param store The store.
  * @param root The token to revoke.
- * @param options Reason, time and cancellation.
+ * @param options Reason, time, cancellation, and `onRevoke`, told of each
+ * token once its marker is written (or found already there).
  * @returns The ids now revoked: the root first, then descendants.
  * @throws {KernelError} `NOT_FOUND` when the root is not registered; `ABORTED`.
  */
 export async function revokeCascade(
   store: Store,
   root: TokenId,
-  options: { reason: string; now: number; signal?: AbortSignal | undefined },
+  options: {
+    reason: string;
+    now: number;
+    signal?: AbortSignal | undefined;
+    onRevoke?: ((id: TokenId) => void) | undefined;
+  },
 ): Promise<TokenId[]> {
-  const { reason, now, signal } = options;
+  const { reason, now, signal, onRevoke } = options;
   if (typeof reason !== "string" || reason.length === 0) {
     throw new TypeError("Cannot revoke a token without a reason");
   }
@@ -77,6 +91,7 @@ export async function revokeCascade(
     // A failed check means it was already revoked: keep the first marker.
     await store.atomic().check(revokedKey(next), null)
       .set(revokedKey(next), { ...marker }).commit();
+    onRevoke?.(next);
     done.push(next);
     for await (const entry of store.list(childKey(next), withSignal(signal))) {
       const child = entry.key[2] as TokenId;
@@ -119,14 +134,16 @@ async function deleteToken(store: Store, claims: TokenClaims): Promise<void> {
  *
  * @param store The store.
  * @param session The session being cleared.
- * @param signal Cancels between tokens.
+ * @param options Cancellation between tokens, and `forget`, called with each
+ * id right before and right after its records are deleted.
  * @returns How many tokens were deleted.
  */
 export async function clearSessionTokens(
   store: Store,
   session: SessionId,
-  signal?: AbortSignal,
+  options: Housekeeping = {},
 ): Promise<number> {
+  const { signal, forget } = options;
   const ids: TokenId[] = [];
   for await (
     const entry of store.list(sessionKey(session), withSignal(signal))
@@ -138,6 +155,7 @@ export async function clearSessionTokens(
     throwIfAborted(signal, `clearing the tokens of session ${session}`);
     const record = await store.get(tokenKey(id));
     const parsed = record === null ? null : safeParseToken(record.value);
+    forget?.(id);
     if (parsed?.ok && parsed.value.claims.session === session) {
       await deleteToken(store, parsed.value.claims);
       count++;
@@ -147,6 +165,7 @@ export async function clearSessionTokens(
       await store.atomic().delete(sessionKey(session, id)).delete(tokenKey(id))
         .commit();
     }
+    forget?.(id);
   }
   return count;
 }
@@ -157,12 +176,13 @@ export async function clearSessionTokens(
  * operator to inspect; they can never verify.
  *
  * @param store The store.
- * @param options Time, skew and cancellation.
+ * @param options Time, skew, cancellation and `forget` (as for
+ * {@linkcode clearSessionTokens}).
  * @returns How many tokens were deleted.
  */
 export async function deleteExpiredTokens(
   store: Store,
-  options: { now: number; skewMs: number; signal?: AbortSignal | undefined },
+  options: Housekeeping & { now: number; skewMs: number },
 ): Promise<number> {
   const expired: TokenClaims[] = [];
   for await (
@@ -175,7 +195,9 @@ export async function deleteExpiredTokens(
   }
   for (const claims of expired) {
     throwIfAborted(options.signal, "deleting expired capability tokens");
+    options.forget?.(claims.id);
     await deleteToken(store, claims);
+    options.forget?.(claims.id);
   }
   return expired.length;
 }

@@ -47,7 +47,11 @@
  * `CAPABILITY_WIDENING`. Patterns and resources with a `..` segment (also
  * percent-encoded), a backslash or a control character never match. Lookups
  * only return the asking principal's tokens, and session tokens only to
- * their own session.
+ * their own session. An authority keeps an in-memory index of candidates and
+ * remembers which record versions it already proved signed, but every
+ * verification still reads the records and markers of the whole chain from
+ * the store (one round trip for a known chain), so the caches speed lookups
+ * up without ever standing in for the store.
  *
  * @example Delegate a narrower single-use token to a sub-agent
  * ```ts

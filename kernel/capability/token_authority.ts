@@ -2,8 +2,20 @@
  * {@linkcode TokenAuthority}: mints, attenuates, verifies, finds, consumes and
  * revokes capability tokens, all registered in the Store.
  *
+ * Security model: lookups take their candidates from an in-memory index of
+ * each principal's tokens (`_token_index.ts`), loaded from the store once and
+ * kept current by this instance's own mint, attenuate, revoke, consumption,
+ * `clearSession` and `cleanupExpired`; verification remembers which record
+ * versions it already proved registered and signed (`_verified_tokens.ts`).
+ * Neither replaces the store: every `verify()`, `find()` and `use()` reads
+ * the token's record and the revocation markers of it and every ancestor
+ * (and its consumption marker) from the store, in one round trip when the
+ * chain is known, and single-use consumption stays one atomic commit. Both
+ * caches belong to this instance only.
+ *
  * @module
  */
+import { throwIfAborted } from "../core/abort.ts";
 import { KernelError } from "../core/errors.ts";
 import { newTokenId, type SessionId, type TokenId } from "../core/ids.ts";
 import { planChild, registerChild, remainingSlice } from "./_attenuate.ts";
@@ -13,9 +25,11 @@ import {
   markUsed,
   revokeCascade,
 } from "./_housekeeping.ts";
-import { candidateTokens, spendFirst } from "./_lookup.ts";
 import { planRoot, registerRoot } from "./_root_token.ts";
 import { tokenKey } from "./_store_keys.ts";
+import { spendFirst, TokenIndex } from "./_token_index.ts";
+import { verifyChain } from "./_verify_chain.ts";
+import { VerifiedTokens } from "./_verified_tokens.ts";
 import type {
   AttenuateOptions,
   MintOptions,
@@ -30,7 +44,6 @@ import {
   CLOCK_SKEW_MS,
   trustedKeyMap,
   type VerifyResult,
-  verifyToken,
 } from "./verify_token.ts";
 
 /**
@@ -64,11 +77,14 @@ import {
 export class TokenAuthority {
   #deps: TokenAuthorityDeps;
   #trusted: ReadonlyMap<string, Uint8Array>;
+  #index: TokenIndex;
+  #verified = new VerifiedTokens();
 
   /** @param deps Store, clock, randomness, runtime key, optional earlier keys. */
   constructor(deps: TokenAuthorityDeps) {
     this.#deps = deps;
     this.#trusted = trustedKeyMap(deps.runtimeKey, deps.previousKeys);
+    this.#index = new TokenIndex(deps.store);
   }
 
   /**
@@ -91,6 +107,7 @@ export class TokenAuthority {
     });
     const token = await signToken(claims, runtimeKey);
     await registerRoot(store, token);
+    this.#index.add(token);
     return token;
   }
 
@@ -121,6 +138,7 @@ export class TokenAuthority {
     });
     const child = await signToken(claims, runtimeKey);
     await registerChild(store, parent.claims, child, options.signal);
+    this.#index.add(child);
     return child;
   }
 
@@ -137,11 +155,13 @@ export class TokenAuthority {
     token: CapabilityToken,
     options: VerifyOptions = {},
   ): Promise<VerifyResult> {
-    return verifyToken(token, {
+    return verifyChain(token, {
       store: this.#deps.store,
       trustedKeys: this.#trusted,
       now: options.now ?? this.#deps.clock.now(),
+      skewMs: CLOCK_SKEW_MS,
       signal: options.signal,
+      verified: this.#verified,
     });
   }
 
@@ -193,6 +213,7 @@ export class TokenAuthority {
       reason,
       now: this.#deps.clock.now(),
       signal: options.signal,
+      onRevoke: (token) => this.#index.remove([token]),
     });
   }
 
@@ -211,8 +232,8 @@ export class TokenAuthority {
     access: ResourceAccess,
     options: SignalOptions = {},
   ): Promise<CapabilityToken | null> {
-    for await (const token of this.#candidates(owner, access, options)) {
-      if ((await this.verify(token, options)).ok) return token;
+    for (const token of await this.#candidates(owner, access, options)) {
+      if (await this.#usable(token, options)) return token;
     }
     return null;
   }
@@ -232,7 +253,7 @@ export class TokenAuthority {
   ): Promise<void> {
     await this.verifyOrThrow(token, options);
     if (!token.claims.single_use) return;
-    await markUsed(this.#deps.store, token.id, this.#deps.clock.now());
+    await this.#markUsed(token);
   }
 
   /**
@@ -252,12 +273,10 @@ export class TokenAuthority {
     access: ResourceAccess,
     options: SignalOptions = {},
   ): Promise<CapabilityToken | null> {
-    const candidates = this.#candidates(owner, access, options);
+    const candidates = await this.#candidates(owner, access, options);
     return await spendFirst(candidates, async (token) => {
-      if (!(await this.verify(token, options)).ok) return false;
-      if (token.claims.single_use) {
-        await markUsed(this.#deps.store, token.id, this.#deps.clock.now());
-      }
+      if (!(await this.#usable(token, options))) return false;
+      if (token.claims.single_use) await this.#markUsed(token);
       return true;
     });
   }
@@ -272,7 +291,10 @@ export class TokenAuthority {
     session: SessionId,
     options: SignalOptions = {},
   ): Promise<number> {
-    return clearSessionTokens(this.#deps.store, session, options.signal);
+    return clearSessionTokens(this.#deps.store, session, {
+      signal: options.signal,
+      forget: (id) => this.#forget(id),
+    });
   }
 
   /**
@@ -285,16 +307,55 @@ export class TokenAuthority {
       now: this.#deps.clock.now(),
       skewMs: CLOCK_SKEW_MS,
       signal: options.signal,
+      forget: (id) => this.#forget(id),
     });
   }
 
-  #candidates(
+  #forget(id: TokenId): void {
+    this.#verified.forget(id);
+    this.#index.remove([id]);
+  }
+
+  async #candidates(
     owner: TokenOwner,
     access: ResourceAccess,
     options: SignalOptions,
-  ): AsyncGenerator<CapabilityToken> {
+  ): Promise<CapabilityToken[]> {
+    throwIfAborted(options.signal, "looking up capability tokens");
     const now = this.#deps.clock.now();
-    const scan = { access, now, signal: options.signal };
-    return candidateTokens(this.#deps.store, owner, scan);
+    const found = await this.#index.candidates(owner, access, now);
+    throwIfAborted(options.signal, "looking up capability tokens");
+    return found;
+  }
+
+  /** Verifies a candidate; one revoked or consumed for good leaves the index. */
+  async #usable(
+    token: CapabilityToken,
+    options: SignalOptions,
+  ): Promise<boolean> {
+    const result = await this.verify(token, options);
+    if (result.ok) return true;
+    if (
+      result.code === "CAPABILITY_REVOKED" || result.code === "CAPABILITY_USED"
+    ) {
+      this.#index.remove([token.id]);
+    }
+    return false;
+  }
+
+  /**
+   * Consumes a single-use token (the atomic commit decides), then drops it
+   * from the index: consumed now or before, it can never be used again.
+   */
+  async #markUsed(token: CapabilityToken): Promise<void> {
+    try {
+      await markUsed(this.#deps.store, token.id, this.#deps.clock.now());
+    } catch (err) {
+      if (KernelError.is(err) && err.code.startsWith("CAPABILITY_")) {
+        this.#index.remove([token.id]);
+      }
+      throw err;
+    }
+    this.#index.remove([token.id]);
   }
 }

@@ -4,18 +4,12 @@
  *
  * @module
  */
-import { throwIfAborted } from "../core/abort.ts";
-import { canonicalBytes } from "../core/canonical_json.ts";
 import type { TokenId } from "../core/ids.ts";
-import { verify } from "../crypto/ed25519.ts";
 import { keyId } from "../crypto/key_id.ts";
 import type { KeyPair } from "../crypto/key_pair.ts";
-import type { Store, StoreEntry } from "../store/store.ts";
-import { linkProblem } from "./_narrowing.ts";
-import { revokedKey, tokenKey, usedKey } from "./_store_keys.ts";
-import { timingSafeEqual } from "./_timing_safe_equal.ts";
-import { type CapabilityToken, safeParseToken } from "./mint_token.ts";
-import { MAX_TOKEN_DEPTH } from "./token_claims.ts";
+import type { Store } from "../store/store.ts";
+import { verifyChain } from "./_verify_chain.ts";
+import type { CapabilityToken } from "./mint_token.ts";
 
 /**
  * Clock skew tolerated after `expires_at` (and before `issued_at`): 30 s.
@@ -95,17 +89,6 @@ export function trustedKeyMap(
   return trusted;
 }
 
-type Failure = Extract<VerifyResult, { ok: false }>;
-
-function fail(code: VerifyFailureCode, id: TokenId, why: string): Failure {
-  return {
-    ok: false,
-    code,
-    reason: `Token ${id} is refused as ${why}`,
-    tokenId: id,
-  };
-}
-
 /**
  * Verifies a token and its parent chain. For each link, leaf first: it must
  * be registered in the store with exactly these signed bytes and signature
@@ -144,137 +127,15 @@ function fail(code: VerifyFailureCode, id: TokenId, why: string): Failure {
  * assert.ok(!result.ok && result.code === "CAPABILITY_INVALID");
  * ```
  */
-export async function verifyToken(
+export function verifyToken(
   token: CapabilityToken,
   options: VerifyTokenOptions,
 ): Promise<VerifyResult> {
-  const chain: CapabilityToken[] = [];
-  let current = token;
-  for (let level = 0; level <= MAX_TOKEN_DEPTH; level++) {
-    throwIfAborted(options.signal, "verifying a capability token");
-    const { id, claims } = current;
-    const keys = [tokenKey(id), revokedKey(id), usedKey(id)];
-    if (claims.parent !== null) keys.push(tokenKey(claims.parent));
-    // One round trip per link: its record, markers and its parent's record.
-    const [record, revoked, used, parentRecord] = await options.store
-      .getMany(keys);
-    const failure = await checkOne(current, options, {
-      record: record ?? null,
-      revoked: revoked ?? null,
-      used: level === 0 ? used ?? null : null,
-    });
-    if (failure) {
-      return level === 0 ? failure : {
-        ...failure,
-        reason: `Token ${token.id} is refused as its ancestor ${id} ` +
-          `is refused: ${failure.reason}`,
-      };
-    }
-    chain.push(current);
-    if (claims.parent === null) return { ok: true, chain };
-    const parsed = parentRecord ? safeParseToken(parentRecord.value) : null;
-    if (parsed === null || !parsed.ok) {
-      const why = parsed === null ? "is missing" : "is malformed";
-      return fail(
-        "CAPABILITY_INVALID",
-        token.id,
-        `its ancestor ${claims.parent} ${why}`,
-      );
-    }
-    const problem = linkProblem(parsed.value.claims, claims);
-    if (problem !== null) {
-      return fail(
-        "CAPABILITY_INVALID",
-        token.id,
-        `the link ${id} → ${claims.parent} is broken: ${problem}`,
-      );
-    }
-    current = parsed.value;
-  }
-  return fail("CAPABILITY_INVALID", token.id, "its chain is too deep");
-}
-
-/** Whether a stored record holds exactly the presented bytes (constant time). */
-function isRegisteredAs(record: StoreEntry, token: CapabilityToken): boolean {
-  const value = record.value as { claims?: unknown; signature?: unknown };
-  if (typeof value !== "object" || value === null) return false;
-  if (typeof value.signature !== "string") return false;
-  let stored: Uint8Array;
-  try {
-    stored = canonicalBytes(value.claims);
-  } catch {
-    // silent-ok: a record that cannot be canonicalised matches nothing
-    return false;
-  }
-  const encoder = new TextEncoder();
-  return timingSafeEqual(stored, token.payload) &&
-    timingSafeEqual(
-      encoder.encode(value.signature),
-      encoder.encode(token.toJSON().signature),
-    );
-}
-
-async function checkOne(
-  token: CapabilityToken,
-  options: VerifyTokenOptions,
-  entries: {
-    readonly record: StoreEntry | null;
-    readonly revoked: StoreEntry | null;
-    readonly used: StoreEntry | null;
-  },
-): Promise<Failure | null> {
-  const { id, claims } = token;
-  const { record, revoked, used } = entries;
-  if (!record) {
-    return fail(
-      "CAPABILITY_INVALID",
-      id,
-      "it is not registered (never minted here, or removed)",
-    );
-  }
-  if (!isRegisteredAs(record, token)) {
-    return fail(
-      "CAPABILITY_INVALID",
-      id,
-      "it differs from the registered token",
-    );
-  }
-  const key = options.trustedKeys.get(claims.issuer_key_id);
-  if (key === undefined) {
-    return fail(
-      "CAPABILITY_INVALID",
-      id,
-      `it names the untrusted issuer key ${claims.issuer_key_id}`,
-    );
-  }
-  if (!(await verify(key, token.payload, token.signature))) {
-    return fail("CAPABILITY_INVALID", id, "its signature does not verify");
-  }
-  const skew = options.skewMs ?? CLOCK_SKEW_MS;
-  if (claims.issued_at > options.now + skew) {
-    return fail("CAPABILITY_INVALID", id, "it was issued in the future");
-  }
-  if (token.isExpired(options.now, skew)) {
-    return fail(
-      "CAPABILITY_EXPIRED",
-      id,
-      `it expired at ${claims.expires_at} (now ${options.now})`,
-    );
-  }
-  if (revoked) {
-    const value = revoked.value;
-    const reason = typeof value === "object" && value !== null &&
-        !(value instanceof Uint8Array) && !Array.isArray(value)
-      ? (value as { reason?: unknown }).reason
-      : undefined;
-    return fail(
-      "CAPABILITY_REVOKED",
-      id,
-      `it was revoked${typeof reason === "string" ? `: ${reason}` : ""}`,
-    );
-  }
-  if (claims.single_use && used) {
-    return fail("CAPABILITY_USED", id, "its single use was already consumed");
-  }
-  return null;
+  return verifyChain(token, {
+    store: options.store,
+    trustedKeys: options.trustedKeys,
+    now: options.now,
+    skewMs: options.skewMs ?? CLOCK_SKEW_MS,
+    signal: options.signal,
+  });
 }

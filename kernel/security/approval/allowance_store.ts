@@ -7,8 +7,12 @@
  * a use is one store transaction on the allowance's key that re-checks
  * validity and decrements `uses_remaining` (deleting the record at zero), so
  * concurrent callers can never use an allowance more often than
- * `max_uses`. Expired and used-up records are purged when seen; malformed
- * records are never treated as grants.
+ * `max_uses`; an unlimited allowance has nothing to consume and is confirmed
+ * by one read of its record. Expired and used-up records are purged when
+ * seen; malformed records are never treated as grants. An in-memory copy of
+ * each principal's allowances (see `_allowance_cache.ts`), kept up to date by
+ * every mutation of this instance, only proposes candidates — the store
+ * record decides — and lets a principal without allowances skip the store.
  *
  * @module
  */
@@ -27,6 +31,12 @@ import {
   parseAllowance,
 } from "./allowance.ts";
 import { allowanceFromAction } from "./allowance_from_action.ts";
+import { AllowanceCache, type CachedAllowance } from "./_allowance_cache.ts";
+import {
+  confirmUnlimited,
+  consumeUse,
+  tryParseAllowance as tryParse,
+} from "./_use_allowance.ts";
 
 /** Store namespace of allowances: `[ns, principal, id]`. */
 export const ALLOWANCE_NAMESPACE = "approval:allowances";
@@ -99,6 +109,7 @@ export class AllowanceStore {
   #store: Store;
   #clock: Clock;
   #random: Random;
+  #cache = new AllowanceCache();
 
   /**
    * Creates the store view.
@@ -135,6 +146,7 @@ export class AllowanceStore {
         `Cannot store allowance '${parsed.id}' as that id already exists`,
       );
     }
+    this.#cache.put(parsed, result.versionstamp);
     return parsed;
   }
 
@@ -193,27 +205,39 @@ export class AllowanceStore {
     options: { signal?: AbortSignal } = {},
   ): Promise<Allowance | null> {
     const { signal } = options;
+    throwIfAborted(signal, "looking up allowances");
     const now = this.#clock.now();
-    const candidates = (await this.#scan(ctx.principal, now, signal))
-      .filter((s) => allowanceApplies(s.allowance, action, ctx, now));
-    for (const { key } of candidates) {
-      const { value } = await this.#store.transact(async (tx) => {
-        const entry = await tx.get(key);
-        if (entry === null) return null;
-        const current = tryParse(entry.value);
-        if (
-          current === null || !allowanceApplies(current, action, ctx, now)
-        ) return null;
-        if (current.uses_remaining === null) return current;
-        const next = {
-          ...current,
-          "uses_remaining": current.uses_remaining - 1,
-        };
-        if (next.uses_remaining === 0) tx.delete(key);
-        else tx.set(key, next as unknown as JsonValue);
-        return next;
-      }, signal === undefined ? {} : { signal });
-      if (value !== null) return value;
+    const principal = ctx.principal;
+    const known = await this.#cache.of(
+      principal,
+      async () => await this.#scan(principal, now, undefined),
+    );
+    throwIfAborted(signal, "looking up allowances");
+    if (known.size === 0) return null;
+    const candidates: CachedAllowance[] = [];
+    for (const item of known.values()) {
+      if (!isAllowanceValid(item.allowance, now)) {
+        await this.#purge(keyOf(principal, item.allowance.id), item);
+      } else if (allowanceApplies(item.allowance, action, ctx, now)) {
+        candidates.push(item);
+      }
+    }
+    candidates.sort(byAge);
+    for (const item of candidates) {
+      const key = keyOf(principal, item.allowance.id);
+      const applies = (a: Allowance): boolean =>
+        allowanceApplies(a, action, ctx, now);
+      let outcome = item.allowance.uses_remaining === null
+        ? await confirmUnlimited(this.#store, key, item, applies)
+        : "limited" as const;
+      if (outcome === "limited") {
+        outcome = await consumeUse(this.#store, key, applies, signal);
+      }
+      const state = outcome.state;
+      if (state === null || state.allowance.principal !== principal) {
+        this.#cache.remove(principal, item.allowance.id);
+      } else this.#cache.put(state.allowance, state.versionstamp);
+      if (outcome.used !== null) return outcome.used;
     }
     return null;
   }
@@ -255,6 +279,7 @@ export class AllowanceStore {
       if (existed) tx.delete(key);
       return existed;
     });
+    this.#cache.remove(principal, id);
     return value;
   }
 
@@ -278,6 +303,7 @@ export class AllowanceStore {
       const a = tryParse(entry.value);
       if (a !== null && a.scope === "session" && a.session === session) {
         await this.#store.delete(entry.key);
+        this.#cache.remove(principal, a.id);
         cleared++;
       }
     }
@@ -304,25 +330,30 @@ export class AllowanceStore {
     }
     for (const { key, versionstamp } of stale) {
       // A failed check means a concurrent writer changed it: leave it be.
-      await this.#store.atomic().check(key, versionstamp).delete(key).commit();
+      const purged = await this.#store.atomic().check(key, versionstamp)
+        .delete(key).commit();
+      if (purged.ok) this.#cache.remove(principal, key[2] as string);
     }
-    return live.sort((a, b) =>
-      a.allowance.created_at - b.allowance.created_at ||
-      (a.allowance.id < b.allowance.id ? -1 : 1)
-    );
+    return live.sort(byAge);
   }
+
+  /** Deletes a stale record unless it changed meanwhile. */
+  async #purge(key: StoreKey, item: CachedAllowance): Promise<void> {
+    // A failed check means a concurrent writer changed it: re-read next time.
+    await this.#store.atomic().check(key, item.versionstamp).delete(key)
+      .commit();
+    this.#cache.remove(item.allowance.principal, item.allowance.id);
+  }
+}
+
+function byAge(
+  a: { readonly allowance: Allowance },
+  b: { readonly allowance: Allowance },
+): number {
+  return a.allowance.created_at - b.allowance.created_at ||
+    (a.allowance.id < b.allowance.id ? -1 : 1);
 }
 
 function keyOf(principal: PrincipalId, id: string): StoreKey {
   return [ALLOWANCE_NAMESPACE, principal, id];
-}
-
-function tryParse(value: unknown): Allowance | null {
-  try {
-    return parseAllowance(value);
-  } catch (err) {
-    // silent-ok: malformed records grant nothing; only parse errors are expected.
-    if (KernelError.is(err)) return null;
-    throw err;
-  }
 }

@@ -25,7 +25,10 @@
  * metacharacter (`;` `&` `|` `` ` `` `$` `<` `>`, newline); file allowances
  * never match a path with a `..` segment. Allowances are isolated per
  * principal, bound to their session or exact workspace root, and consumed
- * atomically so a `max_uses` limit holds under concurrency.
+ * atomically so a `max_uses` limit holds under concurrency. An
+ * `AllowanceStore` keeps an in-memory copy of each principal's allowances to
+ * find candidates without a store scan, but every use is still decided by the
+ * stored record (one read, or the consuming transaction).
  *
  * @example Approve `git status` for the session, and only `git status`
  * ```ts

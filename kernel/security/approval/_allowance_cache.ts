@@ -1,0 +1,116 @@
+/**
+ * Private: the in-memory copy of each principal's allowances kept by one
+ * `AllowanceStore`, so that the gate's allowance lookup needs no store scan —
+ * and no I/O at all for a principal without allowances.
+ *
+ * A principal's allowances are loaded from the store the first time they are
+ * needed, then kept up to date by every mutation of the same store view:
+ * `add`/`grant` put, a consumed use puts the decremented record (or removes
+ * it at zero), `revoke`, `clearSession` and purges remove. Mutations made
+ * while a principal is loading are applied too and win over what the load
+ * read, so a load racing a mutation cannot resurrect a removed allowance or
+ * overwrite a newer record.
+ *
+ * Security model: the cache only proposes candidates. Using one still reads
+ * its record from the store (an unlimited allowance) or consumes a use in a
+ * store transaction (a limited one), so a stale entry can never grant
+ * anything; at worst an allowance the cache lacks is not found and the human
+ * is asked. This relies on the daemon being the only process that opens the
+ * store (an exclusive lock in `kernel/host/open_kv.ts`) and owning one
+ * `AllowanceStore`; the cache is never shared between instances.
+ *
+ * @module
+ */
+import type { PrincipalId } from "../../core/ids.ts";
+import type { Allowance } from "./allowance.ts";
+
+/** An allowance as last seen in the store. */
+export interface CachedAllowance {
+  /** The record. */
+  readonly allowance: Allowance;
+  /** Its versionstamp. */
+  readonly versionstamp: string;
+}
+
+interface Slot {
+  readonly items: Map<string, CachedAllowance>;
+  /** Settles when loaded; `null` once loaded. */
+  loading: Promise<void> | null;
+  /** Ids removed while loading: the load must not add them back. */
+  readonly removed: Set<string>;
+}
+
+/** Allowances by principal, loaded lazily, updated write-through. */
+export class AllowanceCache {
+  #slots = new Map<PrincipalId, Slot>();
+
+  /**
+   * A principal's allowances, loading them first if needed.
+   *
+   * @param principal Whose allowances.
+   * @param load Reads them from the store (live ones only).
+   * @returns Allowances by id.
+   * @throws Whatever `load` throws (nothing is cached then).
+   */
+  async of(
+    principal: PrincipalId,
+    load: () => Promise<readonly CachedAllowance[]>,
+  ): Promise<ReadonlyMap<string, CachedAllowance>> {
+    let slot = this.#slots.get(principal);
+    if (slot === undefined) {
+      const fresh: Slot = {
+        items: new Map(),
+        loading: null,
+        removed: new Set(),
+      };
+      fresh.loading = load().then(
+        (loaded) => {
+          for (const item of loaded) {
+            const id = item.allowance.id;
+            if (!fresh.removed.has(id) && !fresh.items.has(id)) {
+              fresh.items.set(id, item);
+            }
+          }
+          fresh.loading = null;
+          fresh.removed.clear();
+        },
+        (err) => {
+          if (this.#slots.get(principal) === fresh) {
+            this.#slots.delete(principal);
+          }
+          throw err;
+        },
+      );
+      this.#slots.set(principal, fresh);
+      slot = fresh;
+    }
+    if (slot.loading !== null) await slot.loading;
+    return slot.items;
+  }
+
+  /**
+   * Records the current state of an allowance just written or read.
+   *
+   * @param allowance The record.
+   * @param versionstamp Its versionstamp.
+   */
+  put(allowance: Allowance, versionstamp: string): void {
+    const slot = this.#slots.get(allowance.principal);
+    if (slot === undefined) return; // loaded from the store when first needed
+    slot.removed.delete(allowance.id);
+    slot.items.set(allowance.id, { allowance, versionstamp });
+  }
+
+  /**
+   * Forgets an allowance that was deleted (or that no longer parses).
+   *
+   * @param principal Whose allowance.
+   * @param id Its id.
+   */
+  remove(principal: PrincipalId, id: string): void {
+    const slot = this.#slots.get(principal);
+    if (slot === undefined) return;
+    slot.items.delete(id);
+    if (slot.loading !== null) slot.removed.add(id);
+  }
+}
