@@ -15,3 +15,10 @@
 export { ERROR_CODES, isErrorCode } from "./error_codes.ts";
 export type { ErrorCode, WireError } from "./error_codes.ts";
 export { SDK_VERSION } from "./version.ts";
+export { HOST_FUNCTION_NAMES, HOST_LIMITS } from "./host_abi.ts";
+export type {
+  HostFunctionName,
+  HostFunctions,
+  HostParams,
+  HostResult,
+} from "./host_abi.ts";

@@ -1,0 +1,168 @@
+/**
+ * The host ABI: the functions a capsule can call on the kernel, by name, with
+ * JSON in and JSON out. Every call is mapped to a gate action by the kernel and
+ * decided before any effect (see the kernel's `kernel/abi`). Names follow the
+ * reference host ABI without the `astrid_` prefix; the socket-accept family is
+ * absent (the daemon API replaces it).
+ *
+ * @module
+ */
+
+/** Parameters and results of every host function, keyed by name. */
+export interface HostFunctions {
+  /** Reads a file (overlay, `home://`, `/tmp`). Result: base64 or UTF-8 text. */
+  fs_read: {
+    params: { path: string; encoding?: "utf8" | "base64" };
+    result: { content: string };
+  };
+  /** Writes (creates or truncates) a file in the session overlay. */
+  fs_write: {
+    params: { path: string; content: string; encoding?: "utf8" | "base64" };
+    result: { ok: true };
+  };
+  /** Tells whether a path exists. */
+  fs_exists: { params: { path: string }; result: { exists: boolean } };
+  /** Lists a directory (union of overlay and workspace). */
+  fs_readdir: {
+    params: { path: string };
+    result: { entries: { name: string; is_dir: boolean }[] };
+  };
+  /** Stats a path. */
+  fs_stat: {
+    params: { path: string };
+    result: { size: number; is_dir: boolean; mtime_ms: number | null };
+  };
+  /** Creates a directory and its parents. */
+  fs_mkdir: { params: { path: string }; result: { ok: true } };
+  /** Deletes a file (a whiteout for workspace files). */
+  fs_unlink: { params: { path: string }; result: { ok: true } };
+  /** Publishes on the bus (manifest ACL). */
+  ipc_publish: {
+    params: { topic: string; payload: unknown };
+    result: { ok: true };
+  };
+  /** Sends a request on the bus and waits for the response. */
+  ipc_request: {
+    params: { topic: string; payload: unknown; timeout_ms?: number };
+    result: { payload: unknown };
+  };
+  /** Reads a key of the capsule's own KV namespace. */
+  kv_get: { params: { key: string }; result: { value: unknown | null } };
+  /** Writes a key of the capsule's own KV namespace. */
+  kv_set: { params: { key: string; value: unknown }; result: { ok: true } };
+  /** Deletes a key of the capsule's own KV namespace. */
+  kv_delete: { params: { key: string }; result: { ok: true } };
+  /** Lists keys of the capsule's own KV namespace under a prefix. */
+  kv_list_keys: { params: { prefix: string }; result: { keys: string[] } };
+  /** An HTTP request (manifest `net`, SSRF policy, `{{secret:NAME}}` header substitution). */
+  http_request: {
+    params: {
+      url: string;
+      method?: string;
+      headers?: Record<string, string>;
+      body?: string;
+    };
+    result: { status: number; headers: Record<string, string>; body: string };
+  };
+  /** Runs a process (manifest `host_process`, scrubbed environment, sandboxed when available). */
+  process_spawn: {
+    params: {
+      cmd: string;
+      args?: string[];
+      stdin?: string;
+      timeout_ms?: number;
+    };
+    result: { exit_code: number; stdout: string; stderr: string };
+  };
+  /** Asks the human to approve something the capsule is about to do. */
+  approval_request: {
+    params: {
+      action: string;
+      resource: string;
+      risk_level?: "low" | "medium" | "high" | "critical";
+    };
+    result: { approved: boolean; decision: string };
+  };
+  /** Reads a non-secret config value of the capsule (`[env]`). */
+  config_get: { params: { key: string }; result: { value: string | null } };
+  /** Tells whether a secret is set (never returns it). */
+  secret_exists: { params: { key: string }; result: { exists: boolean } };
+  /** Writes to the capsule log. */
+  log: {
+    params: { level: "debug" | "info" | "warn" | "error"; message: string };
+    result: { ok: true };
+  };
+  /** The current time in ms since the epoch. */
+  clock_now: { params: Record<string, never>; result: { now_ms: number } };
+  /** Who the current call runs for. */
+  identity: {
+    params: Record<string, never>;
+    result: { principal: string; session: string; capsule: string };
+  };
+  /** Asks the human for a value (text, select, secret). */
+  elicit: {
+    params: {
+      type: "text" | "select" | "secret";
+      key: string;
+      description?: string;
+      options?: string[];
+    };
+    result: { value: string | null };
+  };
+}
+
+/** A host function name. */
+export type HostFunctionName = keyof HostFunctions;
+
+/** The parameters of host function `N`. */
+export type HostParams<N extends HostFunctionName> = HostFunctions[N]["params"];
+
+/** The result of host function `N`. */
+export type HostResult<N extends HostFunctionName> = HostFunctions[N]["result"];
+
+/**
+ * Every host function name, for validation.
+ *
+ * @example Check a name
+ * ```ts
+ * import { HOST_FUNCTION_NAMES } from "./host_abi.ts";
+ * console.assert(HOST_FUNCTION_NAMES.includes("fs_read"));
+ * ```
+ */
+export const HOST_FUNCTION_NAMES: readonly HostFunctionName[] = Object.freeze(
+  [
+    "fs_read",
+    "fs_write",
+    "fs_exists",
+    "fs_readdir",
+    "fs_stat",
+    "fs_mkdir",
+    "fs_unlink",
+    "ipc_publish",
+    "ipc_request",
+    "kv_get",
+    "kv_set",
+    "kv_delete",
+    "kv_list_keys",
+    "http_request",
+    "process_spawn",
+    "approval_request",
+    "config_get",
+    "secret_exists",
+    "log",
+    "clock_now",
+    "identity",
+    "elicit",
+  ] as const,
+);
+
+/** Payload limits of the host ABI (reference §5.1), in bytes. */
+export const HOST_LIMITS: Readonly<
+  { payload: number; path: number; key: number; log: number; topic: number }
+> = Object.freeze({
+  payload: 10 * 1024 * 1024,
+  path: 4096,
+  key: 4096,
+  log: 64 * 1024,
+  topic: 256,
+});
