@@ -1,0 +1,274 @@
+import assert from "node:assert/strict";
+import { KernelError } from "../core/errors.ts";
+import type { PrincipalId } from "../core/ids.ts";
+import { makeAbi } from "./_abi_fixture_test.ts";
+
+const P = { read: true, write: true, env: true, run: true, net: true } as const;
+const code = (c: string) => (e: unknown) => KernelError.is(e) && e.code === c;
+
+Deno.test({
+  name:
+    "host call fs_write then fs_read round-trips inside the workspace, each decision audited",
+  permissions: P,
+  async fn() {
+    const f = await makeAbi({
+      grants: { fs: { fs_read: ["*"], fs_write: ["*"] } },
+    });
+    try {
+      assert.deepEqual(
+        await f.call("fs_write", { path: "notes/a.md", content: "héllo" }),
+        { ok: true },
+      );
+      assert.deepEqual(await f.call("fs_read", { path: "notes/a.md" }), {
+        content: "héllo",
+      });
+      assert.deepEqual(
+        await f.call("fs_read", {
+          path: "cwd://notes/a.md",
+          encoding: "base64",
+        }),
+        {
+          content: btoa(
+            String.fromCharCode(...new TextEncoder().encode("héllo")),
+          ),
+        },
+      );
+      const entries = await f.audit.query({
+        principal: "default" as PrincipalId,
+      });
+      assert.deepEqual(entries.map((e) => e.decision), [
+        "allowed",
+        "info",
+        "allowed",
+        "info",
+        "allowed",
+        "info",
+      ]);
+    } finally {
+      await f.dispose();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "host call fs_read outside the manifest is denied before the file is touched, and audited",
+  permissions: P,
+  async fn() {
+    const f = await makeAbi({ grants: { fs: { fs_read: ["cwd://public"] } } });
+    try {
+      await Deno.writeTextFile(`${f.workspace}/secret.txt`, "s3cret");
+      await assert.rejects(
+        f.call("fs_read", { path: "secret.txt" }),
+        code("MANIFEST_DENIED"),
+      );
+      await assert.rejects(
+        f.call("fs_read", { path: "/etc/passwd" }),
+        code("MANIFEST_DENIED"),
+      );
+      const [entry] = await f.audit.query({
+        principal: "default" as PrincipalId,
+        decision: "denied",
+      });
+      assert.equal(
+        (entry?.action as { type: string }).type,
+        "capsule_file_access",
+      );
+    } finally {
+      await f.dispose();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "host call fs_read with a ../ traversal is refused at the manifest; /proc is blocked by policy under a wide grant",
+  permissions: P,
+  async fn() {
+    const f = await makeAbi({ grants: { fs: { fs_read: ["/"] } } });
+    try {
+      await assert.rejects(
+        f.call("fs_read", { path: "../../etc/passwd" }),
+        code("MANIFEST_DENIED"),
+      );
+      await assert.rejects(
+        f.call("fs_read", { path: "/proc/self/environ" }),
+        code("POLICY_BLOCKED"),
+      );
+    } finally {
+      await f.dispose();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "host call dispatcher rejects unknown functions, oversized and malformed payloads",
+  permissions: P,
+  async fn() {
+    const f = await makeAbi();
+    try {
+      await assert.rejects(
+        f.call("fs_format", {}),
+        code("ABI_UNKNOWN_FUNCTION"),
+      );
+      await assert.rejects(
+        f.call("fs_read", { path: 7 }),
+        code("INVALID_INPUT"),
+      );
+      await assert.rejects(f.call("fs_read", "x"), code("INVALID_INPUT"));
+      await assert.rejects(
+        f.call("fs_read", { path: "a".repeat(5000) }),
+        code("ABI_PAYLOAD_TOO_LARGE"),
+      );
+      await assert.rejects(
+        f.call("log", { message: "x".repeat(11 * 1024 * 1024) }),
+        code("ABI_PAYLOAD_TOO_LARGE"),
+      );
+      await assert.rejects(
+        f.call("fs_read", { path: "a\0b" }),
+        code("INVALID_INPUT"),
+      );
+    } finally {
+      await f.dispose();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "host calls kv_* are scoped per capsule: one capsule cannot read another's keys",
+  permissions: P,
+  async fn() {
+    const f = await makeAbi({ grants: { a: {}, b: {} } });
+    try {
+      await f.call("kv_set", { key: "token", value: { v: 1 } }, "a");
+      assert.deepEqual(await f.call("kv_get", { key: "token" }, "a"), {
+        value: { v: 1 },
+      });
+      assert.deepEqual(await f.call("kv_get", { key: "token" }, "b"), {
+        value: null,
+      });
+      assert.deepEqual(await f.call("kv_list_keys", { prefix: "" }, "b"), {
+        keys: [],
+      });
+      assert.deepEqual(await f.call("kv_list_keys", { prefix: "to" }, "a"), {
+        keys: ["token"],
+      });
+      await f.call("kv_delete", { key: "token" }, "a");
+      assert.deepEqual(await f.call("kv_get", { key: "token" }, "a"), {
+        value: null,
+      });
+    } finally {
+      await f.dispose();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "host call process_spawn runs a granted command with a scrubbed environment",
+  permissions: P,
+  async fn() {
+    const f = await makeAbi({
+      grants: { fs: { host_process: ["env", "echo"] } },
+    });
+    try {
+      Deno.env.set("ASTRID_TEST_LEAK", "should-not-leak");
+      const out = await f.call("process_spawn", { cmd: "env" }) as {
+        stdout: string;
+        exit_code: number;
+      };
+      assert.equal(out.exit_code, 0);
+      assert.ok(
+        !out.stdout.includes("should-not-leak"),
+        "the parent's environment is not inherited",
+      );
+      assert.deepEqual(
+        out.stdout.trim().split("\n").map((l) => l.split("=")[0]).sort(),
+        ["HOME", "LANG", "PATH"],
+      );
+      assert.deepEqual(
+        await f.call("process_spawn", { cmd: "echo", args: ["hi", "there"] }),
+        {
+          exit_code: 0,
+          stdout: "hi there\n",
+          stderr: "",
+        },
+      );
+    } finally {
+      Deno.env.delete("ASTRID_TEST_LEAK");
+      await f.dispose();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "host call process_spawn refuses a command outside host_process and a blocked one inside it",
+  permissions: P,
+  async fn() {
+    const f = await makeAbi({
+      grants: { fs: { host_process: ["rm", "echo"] } },
+    });
+    try {
+      await assert.rejects(
+        f.call("process_spawn", { cmd: "bash", args: ["-c", "id"] }),
+        code("MANIFEST_DENIED"),
+      );
+      await assert.rejects(
+        f.call("process_spawn", { cmd: "rm", args: ["-fr", "/"] }),
+        code("POLICY_BLOCKED"),
+      );
+    } finally {
+      await f.dispose();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "host calls clock_now, identity and config_get answer without side effects",
+  permissions: P,
+  async fn() {
+    const f = await makeAbi();
+    try {
+      const d = f.dispatcher("fs", { MODEL: "m1" });
+      const s = { signal: new AbortController().signal };
+      assert.deepEqual(await d.call("clock_now", {}, s), {
+        now_ms: f.clock.now(),
+      });
+      assert.deepEqual(await d.call("identity", {}, s), {
+        principal: "default",
+        session: "00000000-0000-4000-8000-000000000001",
+        capsule: "fs",
+      });
+      assert.deepEqual(await d.call("config_get", { key: "MODEL" }, s), {
+        value: "m1",
+      });
+      assert.deepEqual(await d.call("config_get", { key: "toString" }, s), {
+        value: null,
+      });
+    } finally {
+      await f.dispose();
+    }
+  },
+});
+
+Deno.test({
+  name: "host calls fail with ABORTED once the capsule is unloaded",
+  permissions: P,
+  async fn() {
+    const f = await makeAbi();
+    try {
+      const d = f.dispatcher();
+      d.unload();
+      await assert.rejects(
+        d.call("clock_now", {}, { signal: new AbortController().signal }),
+        code("ABORTED"),
+      );
+    } finally {
+      await f.dispose();
+    }
+  },
+});

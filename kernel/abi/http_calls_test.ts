@@ -1,0 +1,193 @@
+import assert from "node:assert/strict";
+import { KernelError } from "../core/errors.ts";
+import type { PrincipalId } from "../core/ids.ts";
+import { makeAbi } from "./_abi_fixture_test.ts";
+
+const P = { read: true, write: true, env: true, run: true, net: true } as const;
+const code = (c: string) => (e: unknown) => KernelError.is(e) && e.code === c;
+
+async function withServer(
+  fn: (base: string, seen: Headers[]) => Promise<void>,
+): Promise<void> {
+  const seen: Headers[] = [];
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    (req) => {
+      seen.push(req.headers);
+      if (new URL(req.url).pathname === "/redirect") {
+        return new Response(null, {
+          status: 302,
+          headers: { location: "http://169.254.169.254/" },
+        });
+      }
+      return Response.json({ ok: true, method: req.method });
+    },
+  );
+  try {
+    await fn(`http://127.0.0.1:${server.addr.port}`, seen);
+  } finally {
+    await server.shutdown();
+  }
+}
+
+Deno.test({
+  name:
+    "host call http_request reaches a granted host and returns status, headers and body",
+  permissions: P,
+  async fn() {
+    const f = await makeAbi({
+      policy: { allowPrivateNetworks: true },
+      grants: { fs: { net: ["127.0.0.1"] } },
+    });
+    try {
+      await withServer(async (base) => {
+        const r = await f.call("http_request", {
+          url: `${base}/x`,
+          method: "POST",
+          body: "{}",
+        }) as {
+          status: number;
+          body: string;
+        };
+        assert.equal(r.status, 200);
+        assert.deepEqual(JSON.parse(r.body), { ok: true, method: "POST" });
+      });
+    } finally {
+      await f.dispose();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "host call http_request refuses loopback by policy unless private networks are allowed",
+  permissions: P,
+  async fn() {
+    const f = await makeAbi({ grants: { fs: { net: ["*"] } } });
+    try {
+      await withServer(async (base, seen) => {
+        await assert.rejects(
+          f.call("http_request", { url: `${base}/x` }),
+          code("POLICY_BLOCKED"),
+        );
+        await assert.rejects(
+          f.call("http_request", {
+            url: base.replace("127.0.0.1", "[::ffff:127.0.0.1]"),
+          }),
+          code("POLICY_BLOCKED"),
+        );
+        assert.equal(seen.length, 0, "no request left the kernel");
+      });
+    } finally {
+      await f.dispose();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "host call http_request substitutes {{secret:NAME}} for a granted host; the capsule never sees the value",
+  permissions: P,
+  async fn() {
+    const f = await makeAbi({
+      policy: { allowPrivateNetworks: true },
+      grants: { fs: { net: ["127.0.0.1"], secrets: ["API_KEY"] } },
+    });
+    try {
+      await f.secrets.set("fs" as never, "API_KEY", "sk-live-123");
+      await withServer(async (base, seen) => {
+        const r = await f.call("http_request", {
+          url: `${base}/x`,
+          headers: { authorization: "Bearer {{secret:API_KEY}}" },
+        }) as { body: string };
+        assert.equal(seen[0]?.get("authorization"), "Bearer sk-live-123");
+        assert.ok(!JSON.stringify(r).includes("sk-live-123"));
+        const uses = await f.audit.query({
+          principal: "default" as PrincipalId,
+        });
+        assert.ok(
+          uses.some((e) =>
+            (e.action as { type: string }).type === "secret_use" &&
+            e.decision === "allowed"
+          ),
+        );
+        assert.ok(
+          !uses.some((e) => JSON.stringify(e).includes("sk-live-123")),
+          "the audit never stores the secret",
+        );
+      });
+    } finally {
+      await f.dispose();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "host call http_request refuses a secret the manifest does not grant, before sending anything",
+  permissions: P,
+  async fn() {
+    const f = await makeAbi({
+      policy: { allowPrivateNetworks: true },
+      grants: { fs: { net: ["127.0.0.1"] } },
+    });
+    try {
+      await f.secrets.set("fs" as never, "API_KEY", "sk-live-123");
+      await withServer(async (base, seen) => {
+        await assert.rejects(
+          f.call("http_request", {
+            url: `${base}/x`,
+            headers: { authorization: "{{secret:API_KEY}}" },
+          }),
+          code("MANIFEST_DENIED"),
+        );
+        assert.equal(seen.length, 0);
+      });
+    } finally {
+      await f.dispose();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "host call http_request returns a redirect instead of following it to a blocked address",
+  permissions: P,
+  async fn() {
+    const f = await makeAbi({
+      policy: { allowPrivateNetworks: true },
+      grants: { fs: { net: ["127.0.0.1"] } },
+    });
+    try {
+      await withServer(async (base, seen) => {
+        const r = await f.call("http_request", { url: `${base}/redirect` }) as {
+          status: number;
+        };
+        assert.equal(r.status, 302);
+        assert.equal(seen.length, 1);
+      });
+    } finally {
+      await f.dispose();
+    }
+  },
+});
+
+Deno.test({
+  name: "host call http_request rejects non-http URLs and unknown methods",
+  permissions: P,
+  async fn() {
+    const f = await makeAbi({ grants: { fs: { net: ["*"] } } });
+    try {
+      await assert.rejects(
+        f.call("http_request", { url: "file:///etc/passwd" }),
+        code("INVALID_INPUT"),
+      );
+      await assert.rejects(
+        f.call("http_request", { url: "https://a.com", method: "TRACE" }),
+        code("INVALID_INPUT"),
+      );
+    } finally {
+      await f.dispose();
+    }
+  },
+});

@@ -1,0 +1,204 @@
+/**
+ * The remaining host calls: config, secrets (existence only), log, clock,
+ * identity, approval, elicit, and the bus.
+ *
+ * @module
+ */
+import { HOST_LIMITS } from "../../sdk/host_abi.ts";
+import { KernelError } from "../core/errors.ts";
+import type { LogLevel } from "../core/ports.ts";
+import type { JsonValue } from "../store/store.ts";
+import type { Action } from "../security/action.ts";
+import { Params } from "./_params.ts";
+import type { HostCall } from "./host_call.ts";
+
+/** `config_get`: a non-secret `[env]` value of the capsule. */
+export function configGet(config: Readonly<Record<string, string>>): HostCall {
+  return (payload) => {
+    const key = new Params("config_get", payload).string(
+      "key",
+      HOST_LIMITS.key,
+    );
+    return Promise.resolve({
+      value: Object.hasOwn(config, key) ? config[key]! : null,
+    });
+  };
+}
+
+/** `secret_exists`: whether a secret is set; the value never reaches the capsule. */
+export const secretExists: HostCall = async (payload, call) => {
+  const key = new Params("secret_exists", payload).string(
+    "key",
+    HOST_LIMITS.key,
+  );
+  return {
+    exists: (await call.deps.secrets.get(call.caller.capsule, key)) !== null,
+  };
+};
+
+/** `log`: into the kernel log, tagged with the capsule. Control characters are escaped by the logger. */
+export const log: HostCall = (payload, call) => {
+  const p = new Params("log", payload);
+  const level = p.oneOf<LogLevel>(
+    "level",
+    ["debug", "info", "warn", "error"],
+    "info",
+  );
+  const message = p.string("message", HOST_LIMITS.log);
+  call.deps.logger.log(level, message, {
+    capsule: call.caller.capsule,
+    session: call.caller.session,
+  });
+  return Promise.resolve({ ok: true });
+};
+
+/** `clock_now`. */
+export const clockNow: HostCall = (_payload, call) =>
+  Promise.resolve({ now_ms: call.deps.clock.now() });
+
+/** `identity`: who the call runs for. */
+export const identity: HostCall = (_payload, call) =>
+  Promise.resolve({
+    principal: call.caller.principal,
+    session: call.caller.session,
+    capsule: call.caller.capsule,
+  });
+
+/**
+ * `approval_request`: the capsule asks the human about something it is about
+ * to do. The answer is audited; deferral and timeout read as "not approved".
+ */
+export const approvalRequest: HostCall = async (payload, call) => {
+  const p = new Params("approval_request", payload);
+  // deno-lint-ignore no-control-regex
+  const clean = (s: string, n: number) =>
+    s.replace(/[\u0000-\u001f\u007f]/g, " ").trim().slice(0, n);
+  const what = clean(p.string("action", 1024), 256);
+  const resource = clean(p.string("resource", 4096), 1024);
+  const risk = p.oneOf(
+    "risk_level",
+    ["low", "medium", "high", "critical"] as const,
+    "medium",
+  );
+  const action: Action = {
+    type: "capsule_execution",
+    capsule_id: call.caller.capsule,
+    capability: `approval:${what}`,
+  };
+  const ctx = {
+    principal: call.caller.principal,
+    session: call.caller.session,
+    capsule: call.caller.capsule,
+    workspace: call.caller.workspace,
+    callId: call.callId,
+  };
+  const summary = `Capsule '${call.caller.capsule}' asks to ${what}${
+    resource ? ` on ${resource}` : ""
+  }`;
+  const answer = await call.deps.approvals.ask(action, ctx, {
+    summary,
+    risk,
+    signal: call.signal,
+  });
+  const decision = answer.kind === "deferred"
+    ? "deferred"
+    : answer.response.decision;
+  const approved = decision === "allow_once" || decision === "allow_session" ||
+    decision === "allow_workspace" ||
+    decision === "allow_always";
+  await call.deps.audit.append({
+    principal: ctx.principal,
+    session: ctx.session,
+    capsule: ctx.capsule,
+    call_id: ctx.callId,
+    action: action as unknown as JsonValue,
+    decision: approved
+      ? "allowed"
+      : answer.kind === "deferred"
+      ? "deferred"
+      : "denied",
+    proof: { type: "capsule_approval_request", summary },
+    outcome: null,
+  });
+  return { approved, decision };
+};
+
+/** `elicit`: ask the human for a value; a `secret` is stored by the kernel and never returned. */
+export const elicit: HostCall = async (payload, call) => {
+  const p = new Params("elicit", payload);
+  const type = p.oneOf("type", ["text", "select", "secret"] as const, "text");
+  const key = p.string("key", HOST_LIMITS.key);
+  const description = p.optString("description", 4096);
+  const options = p.optStrings("options", 64 * 1024);
+  if (type === "select" && (!options || options.length === 0)) {
+    throw new KernelError(
+      "INVALID_INPUT",
+      "elicit: a select needs non-empty 'options'",
+    );
+  }
+  const handler = call.deps.elicit;
+  if (!handler) {
+    throw new KernelError(
+      "APPROVAL_DEFERRED",
+      "No frontend is connected to answer the question",
+    );
+  }
+  const value = await handler.request({
+    capsule: call.caller.capsule,
+    type,
+    key,
+    ...(description === undefined ? {} : { description }),
+    ...(options === undefined ? {} : { options }),
+  }, { signal: call.signal });
+  if (type === "select" && value !== null && !options!.includes(value)) {
+    throw new KernelError(
+      "INVALID_INPUT",
+      "elicit: the answer is not one of the options",
+    );
+  }
+  if (type === "secret") {
+    if (value !== null) {
+      await call.deps.secrets.set(call.caller.capsule, key, value);
+    }
+    return { value: null };
+  }
+  return { value };
+};
+
+/** `ipc_publish`: through the bus, whose ACLs come from the manifest. */
+export const ipcPublish: HostCall = async (payload, call) => {
+  const p = new Params("ipc_publish", payload);
+  const topic = p.string("topic", HOST_LIMITS.topic);
+  if (!call.deps.bus) {
+    throw new KernelError("CAPSULE_NOT_FOUND", "The bus is not running");
+  }
+  await call.deps.bus.publish(
+    call.caller.capsule,
+    topic,
+    p.json("payload"),
+    call.caller,
+  );
+  return { ok: true };
+};
+
+/** `ipc_request`: request/response over the bus. */
+export const ipcRequest: HostCall = async (payload, call) => {
+  const p = new Params("ipc_request", payload);
+  const topic = p.string("topic", HOST_LIMITS.topic);
+  const timeoutMs = p.optInt("timeout_ms", 60_000) ?? 30_000;
+  if (!call.deps.bus) {
+    throw new KernelError("CAPSULE_NOT_FOUND", "The bus is not running");
+  }
+  const response = await call.deps.bus.request(
+    call.caller.capsule,
+    topic,
+    p.json("payload"),
+    {
+      principal: call.caller.principal,
+      session: call.caller.session,
+      timeoutMs,
+      signal: call.signal,
+    },
+  );
+  return { payload: response };
+};

@@ -1,0 +1,104 @@
+/**
+ * What the host ABI needs from the rest of the kernel, as small ports. The
+ * composition root adapts the VFS, the bus and the secret store to them.
+ *
+ * @module
+ */
+import type { CapsuleId, PrincipalId, SessionId } from "../core/ids.ts";
+import type { FetchFn, Logger, Spawner } from "../core/ports.ts";
+import type { Clock } from "../core/ports.ts";
+import type { Store } from "../store/store.ts";
+import type { Gate } from "../security/gate.ts";
+import type { ApprovalManager } from "../security/approval/manager.ts";
+import type { AuditLog } from "../audit/audit_log.ts";
+import type { JsonValue } from "../store/store.ts";
+
+/** Who is calling: fixed per capsule instance and session. */
+export interface CallerIdentity {
+  readonly capsule: CapsuleId;
+  readonly principal: PrincipalId;
+  readonly session: SessionId;
+  /** Canonical absolute workspace root. */
+  readonly workspace: string;
+  /** Absolute principal home (`home://`). */
+  readonly principalHome: string;
+}
+
+/** Files as the guest sees them (overlay, `home://`, `/tmp`); paths are guest paths. */
+export interface GuestFs {
+  read(path: string, options: { signal: AbortSignal }): Promise<Uint8Array>;
+  write(
+    path: string,
+    data: Uint8Array,
+    options: { signal: AbortSignal },
+  ): Promise<void>;
+  exists(path: string): Promise<boolean>;
+  readDir(path: string): Promise<{ name: string; is_dir: boolean }[]>;
+  stat(
+    path: string,
+  ): Promise<{ size: number; is_dir: boolean; mtime_ms: number | null }>;
+  mkdir(path: string): Promise<void>;
+  remove(path: string): Promise<void>;
+}
+
+/** The bus as the ABI uses it. */
+export interface BusPort {
+  publish(
+    source: CapsuleId,
+    topic: string,
+    payload: JsonValue,
+    ctx: { principal: PrincipalId; session: SessionId },
+  ): Promise<void>;
+  request(
+    source: CapsuleId,
+    topic: string,
+    payload: JsonValue,
+    ctx: {
+      principal: PrincipalId;
+      session: SessionId;
+      timeoutMs: number;
+      signal: AbortSignal;
+    },
+  ): Promise<JsonValue>;
+}
+
+/** Secret values held by the kernel; capsules never read them. */
+export interface SecretStore {
+  get(capsule: CapsuleId, name: string): Promise<string | null>;
+  set(capsule: CapsuleId, name: string, value: string): Promise<void>;
+}
+
+/** A frontend that can ask the human for a value. */
+export interface ElicitHandler {
+  request(
+    req: {
+      capsule: CapsuleId;
+      type: "text" | "select" | "secret";
+      key: string;
+      description?: string;
+      options?: string[];
+    },
+    options: { signal: AbortSignal },
+  ): Promise<string | null>;
+}
+
+/** Everything the host table needs. */
+export interface HostDeps {
+  readonly gate: Gate;
+  readonly audit: AuditLog;
+  readonly approvals: ApprovalManager;
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly fetch: FetchFn;
+  readonly spawner: Spawner;
+  readonly secrets: SecretStore;
+  /** The guest file system of a caller (session overlay). */
+  fs(caller: CallerIdentity): GuestFs;
+  readonly bus?: BusPort;
+  readonly elicit?: ElicitHandler;
+  /** Resolves a host name to addresses (SSRF check before connecting); absent ⇒ literal-IP checks only. */
+  resolveDns?(host: string): Promise<string[]>;
+  /** `bwrap` path when bubblewrap is available; processes are refused without it unless `unconfined`. */
+  readonly bubblewrap?: string | null;
+}
