@@ -139,6 +139,9 @@ export const ERROR_CODES: Readonly<Record<ErrorCode, string>> = Object.freeze({
   /** A file or directory handle is unknown, closed, or wider than its parent. */
   VFS_HANDLE_INVALID:
     "A file or directory handle is unknown, closed, or wider than its parent.",
+  /** The operation does not fit what is at the path (directory vs file, non-empty directory, existing target, symlink, special or oversized file, cross-mount rename). */
+  VFS_INVALID_OPERATION:
+    "The operation does not fit what is at the path: directory vs file, non-empty directory, existing target, symlink, special or oversized file, or cross-mount rename.",
   /** A host-call payload exceeds its size limit. */
   ABI_PAYLOAD_TOO_LARGE: "A host-call payload exceeds its size limit.",
   /** A guest called a host function that does not exist. */
@@ -217,6 +220,7 @@ export type ErrorCode =
   | "VFS_CONFLICT"
   | "VFS_NOT_FOUND"
   | "VFS_HANDLE_INVALID"
+  | "VFS_INVALID_OPERATION"
   | "ABI_PAYLOAD_TOO_LARGE"
   | "ABI_UNKNOWN_FUNCTION"
   | "HOME_INVALID"

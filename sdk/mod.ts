@@ -1,7 +1,7 @@
 /**
  * `@astrid/sdk` — the shared vocabulary of Astrid for capsule authors, the CLI
- * and the kernel: error codes and the wire error shape. Later versions add the
- * message envelope, topic names and the capsule-author API.
+ * and the kernel: error codes, the wire error shape, the host ABI and the
+ * names of the kernel's bus topics (`KERNEL_TOPICS`).
  *
  * @example Recognise an error that crossed the bus
  * ```ts
@@ -22,3 +22,10 @@ export type {
   HostParams,
   HostResult,
 } from "./host_abi.ts";
+export {
+  approvalResponseTopic,
+  elicitResponseTopic,
+  KERNEL_TOPICS,
+  lifecycleTopic,
+} from "./topics.ts";
+export type { KernelTopics } from "./topics.ts";

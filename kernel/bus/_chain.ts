@@ -1,0 +1,134 @@
+/**
+ * Private: runs an interceptor chain (reference §4.4, with the DESIGN §3 changes:
+ * `Final` returns its payload to the publisher, `Deny` is reported).
+ *
+ * @module
+ */
+import { throwIfAborted } from "../core/abort.ts";
+import { KernelError } from "../core/errors.ts";
+import type { InterceptorEntry } from "./_routes.ts";
+import type {
+  BusEnvelope,
+  BusSource,
+  InterceptResult,
+  JsonValue,
+} from "./envelope.ts";
+
+/** How a chain ended. */
+export type ChainOutcome =
+  | { readonly type: "deliver"; readonly payload: JsonValue }
+  | { readonly type: "final"; readonly payload: JsonValue }
+  | {
+    readonly type: "deny";
+    readonly reason: string;
+    readonly interceptor: BusSource;
+    readonly envelope: BusEnvelope;
+  };
+
+/**
+ * Calls each interceptor in order with the current payload.
+ *
+ * @param chain Interceptors, already sorted.
+ * @param options The first payload, how to build an envelope for a payload,
+ * and cancellation.
+ * @returns `deliver` with the (possibly rewritten) payload, `final`, or `deny`.
+ * @throws {KernelError} `CAPSULE_FAILED` when an interceptor throws or
+ * returns something that is not a decision (fail closed: the message is not
+ * delivered); `ABORTED`.
+ *
+ * @example A rewrite, then a final answer
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { runChain } from "./_chain.ts";
+ * import { compileTopicPattern } from "./topic.ts";
+ * import type { BusEnvelope, JsonValue } from "./envelope.ts";
+ * const pattern = compileTopicPattern("a.b");
+ * const chain = [
+ *   { owner: "kernel" as const, pattern, priority: 1, order: 1, active: true,
+ *     handler: () => ({ type: "continue" as const, payload: 2 }) },
+ *   { owner: "kernel" as const, pattern, priority: 2, order: 2, active: true,
+ *     handler: (e: BusEnvelope) => ({ type: "final" as const, payload: (e.payload as number) * 10 }) },
+ * ];
+ * const out = await runChain(chain, {
+ *   payload: 1,
+ *   envelope: (payload: JsonValue) => ({ topic: "a.b", payload } as BusEnvelope),
+ *   signal: undefined,
+ * });
+ * assert.deepEqual(out, { type: "final", payload: 20 });
+ * ```
+ */
+export async function runChain(
+  chain: readonly InterceptorEntry[],
+  options: {
+    readonly payload: JsonValue;
+    readonly envelope: (payload: JsonValue) => BusEnvelope;
+    readonly signal: AbortSignal | undefined;
+  },
+): Promise<ChainOutcome> {
+  let payload = options.payload;
+  for (const entry of chain) {
+    if (!entry.active) continue;
+    const envelope = options.envelope(payload);
+    throwIfAborted(options.signal, `a publish to '${envelope.topic}'`);
+    let result: unknown;
+    try {
+      result = await entry.handler(envelope);
+    } catch (cause) {
+      throw failed(entry, envelope.topic, "threw", cause);
+    }
+    if (!isInterceptResult(result)) {
+      throw failed(
+        entry,
+        envelope.topic,
+        "returned something that is not continue, final or deny",
+        undefined,
+      );
+    }
+    switch (result.type) {
+      case "continue":
+        if (result.payload !== undefined) payload = result.payload;
+        break;
+      case "final":
+        return { type: "final", payload: result.payload };
+      case "deny":
+        return {
+          type: "deny",
+          reason: result.reason,
+          interceptor: entry.owner,
+          envelope,
+        };
+    }
+  }
+  return { type: "deliver", payload };
+}
+
+function isInterceptResult(value: unknown): value is InterceptResult {
+  if (value === null || typeof value !== "object") return false;
+  const r = value as Record<string, unknown>;
+  switch (r.type) {
+    case "continue":
+      return true;
+    case "final":
+      return r.payload !== undefined;
+    case "deny":
+      return typeof r.reason === "string";
+    default:
+      return false;
+  }
+}
+
+function failed(
+  entry: InterceptorEntry,
+  topic: string,
+  what: string,
+  cause: unknown,
+): KernelError {
+  return new KernelError(
+    "CAPSULE_FAILED",
+    `Interceptor of '${entry.owner}' on '${topic}' ${what}, so the message was not delivered`,
+    {
+      data: { topic, interceptor: entry.owner },
+      ...(cause === undefined ? {} : { cause }),
+    },
+  );
+}
