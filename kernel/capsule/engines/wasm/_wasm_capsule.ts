@@ -1,0 +1,344 @@
+/**
+ * Private: one loaded wasm capsule: a plug-in worker, the queue that serialises calls
+ * into it, the deadline of each call, and the mapping of guest failures to
+ * kernel error codes.
+ *
+ * @module
+ */
+import { KernelError } from "../../../core/errors.ts";
+import type { CapsuleId } from "../../../core/ids.ts";
+import type { Logger } from "../../../core/ports.ts";
+import type { JsonValue } from "../../../store/store.ts";
+import type {
+  Capsule,
+  CapsuleHealth,
+  EngineLimits,
+  HostCallDispatcher,
+} from "../../engine.ts";
+import { CallQueue } from "./_call_queue.ts";
+import { type CallOutcome, PluginThread } from "./_plugin_thread.ts";
+import {
+  answerHostCall,
+  errorEnvelope,
+  MAX_HOST_REQUEST_BYTES,
+} from "./guest_abi.ts";
+
+const MAX_GUEST_MESSAGE = 1024;
+
+/** What {@linkcode WasmCapsule.start} needs. */
+export interface WasmCapsuleOptions {
+  readonly id: CapsuleId;
+  /** The compiled module, memory already capped. */
+  readonly module: WebAssembly.Module;
+  readonly host: HostCallDispatcher;
+  readonly limits: EngineLimits;
+  readonly config: Readonly<Record<string, string>>;
+  readonly logger: Logger;
+  /** Instantiation deadline in ms (also for restarts). */
+  readonly startTimeoutMs: number;
+}
+
+const OK: CapsuleHealth = Object.freeze({ status: "ok" });
+
+/** A running wasm capsule (see the module doc of `mod.ts` for the design). */
+export class WasmCapsule implements Capsule {
+  readonly id: CapsuleId;
+  readonly #options: WasmCapsuleOptions;
+  readonly #actions: ReadonlySet<string>;
+  readonly #queue = new CallQueue();
+  #thread: PluginThread | undefined;
+  #restarting: Promise<void> | undefined;
+  #current: AbortController | undefined;
+  #health: CapsuleHealth = OK;
+  #unloaded = false;
+
+  private constructor(options: WasmCapsuleOptions) {
+    this.id = options.id;
+    this.#options = options;
+    this.#actions = new Set(
+      WebAssembly.Module.exports(options.module)
+        .filter((e) => e.kind === "function" && !e.name.startsWith("_"))
+        .map((e) => e.name),
+    );
+  }
+
+  /**
+   * Starts the capsule's worker and instantiates the plug-in.
+   *
+   * @param options The compiled module, dispatcher, limits, config, logger.
+   * @returns The running capsule.
+   * @throws {KernelError} `CAPSULE_TIMEOUT` when instantiation does not finish
+   *   in `startTimeoutMs`; `CAPSULE_FAILED` when
+   *   it fails (missing import, trapping start function).
+   */
+  static async start(options: WasmCapsuleOptions): Promise<WasmCapsule> {
+    const capsule = new WasmCapsule(options);
+    capsule.#thread = await capsule.#spawn();
+    return capsule;
+  }
+
+  /** The callable actions (exported functions not starting with `_`). */
+  get actions(): readonly string[] {
+    return [...this.#actions].sort();
+  }
+
+  /** @inheritdoc */
+  async invoke(
+    action: string,
+    payload: JsonValue,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<JsonValue> {
+    if (this.#unloaded) {
+      throw new KernelError(
+        "CAPSULE_NOT_FOUND",
+        `Capsule '${this.id}' is unloaded`,
+      );
+    }
+    if (!this.#actions.has(action)) {
+      throw new KernelError(
+        "CAPSULE_NOT_FOUND",
+        `Capsule '${this.id}' has no action '${action}' (it exports: ${
+          this.actions.join(", ") || "nothing"
+        })`,
+      );
+    }
+    let text: string;
+    try {
+      text = JSON.stringify(payload ?? null);
+    } catch (err) {
+      throw new KernelError(
+        "INVALID_INPUT",
+        `Cannot invoke '${this.id}.${action}': the payload is not JSON (${
+          (err as Error).message
+        })`,
+        { cause: err },
+      );
+    }
+    const input = new TextEncoder().encode(text);
+    if (input.length > MAX_HOST_REQUEST_BYTES) {
+      throw new KernelError(
+        "ABI_PAYLOAD_TOO_LARGE",
+        `Cannot invoke '${this.id}.${action}': the payload has ${input.length} bytes, above the limit of ${MAX_HOST_REQUEST_BYTES}`,
+      );
+    }
+    return await this.#queue.run(
+      () => this.#run(action, input, options.signal),
+      options.signal,
+    );
+  }
+
+  /** @inheritdoc */
+  health(): CapsuleHealth {
+    return this.#health;
+  }
+
+  /** @inheritdoc */
+  unload(): Promise<void> {
+    if (this.#unloaded) return Promise.resolve();
+    this.#unloaded = true;
+    this.#health = { status: "failed", reason: "unloaded" };
+    this.#current?.abort(new Error("capsule unloaded"));
+    this.#thread?.terminate();
+    this.#thread = undefined;
+    this.#queue.rejectWaiting(
+      new KernelError("ABORTED", `Capsule '${this.id}' was unloaded`),
+    );
+    return this.#restarting ?? Promise.resolve();
+  }
+
+  #spawn(): Promise<PluginThread> {
+    const { module, config, limits, host, logger, startTimeoutMs } =
+      this.#options;
+    return PluginThread.start({
+      module,
+      config,
+      hostPages: Math.max(1, Math.floor(limits.memoryBytes / 65_536)),
+      timeoutMs: startTimeoutMs,
+    }, {
+      onHostCall: (request) => {
+        const call = this.#current;
+        if (!call) {
+          return Promise.resolve(errorEnvelope(
+            new KernelError("ABORTED", "Host call outside of an invoke"),
+          ));
+        }
+        return answerHostCall(request, host, { signal: call.signal });
+      },
+      onLog: (level, message) =>
+        logger.log(level, message, { source: "guest" }),
+    }).catch((err: unknown) => {
+      const timeout = err instanceof Error && err.name === "TimeoutError";
+      throw new KernelError(
+        timeout ? "CAPSULE_TIMEOUT" : "CAPSULE_FAILED",
+        `Cannot instantiate capsule '${this.id}': ${
+          err instanceof Error ? err.message : String(err)
+        }`,
+        { cause: err },
+      );
+    });
+  }
+
+  /** Kills the current worker and starts a fresh one in the background. */
+  #recycle(reason: string): void {
+    this.#thread?.terminate();
+    this.#thread = undefined;
+    if (this.#unloaded) return;
+    this.#health = { status: "degraded", reason };
+    this.#restarting = this.#spawn().then(
+      (thread) => {
+        if (this.#unloaded) thread.terminate();
+        else {
+          this.#thread = thread;
+          this.#health = OK;
+        }
+      },
+      (err: unknown) => {
+        this.#health = {
+          status: "failed",
+          reason: `restart failed: ${(err as Error).message}`,
+        };
+        this.#options.logger.log("error", "wasm capsule restart failed", {
+          error: (err as Error).message,
+        });
+      },
+    ).finally(() => {
+      this.#restarting = undefined;
+    });
+  }
+
+  async #run(
+    action: string,
+    input: Uint8Array<ArrayBuffer>,
+    signal: AbortSignal | undefined,
+  ): Promise<JsonValue> {
+    if (this.#restarting) await this.#restarting;
+    const thread = this.#thread;
+    if (this.#unloaded) {
+      throw new KernelError("ABORTED", `Capsule '${this.id}' was unloaded`);
+    }
+    if (!thread) {
+      throw new KernelError(
+        "CAPSULE_FAILED",
+        `Capsule '${this.id}' is not running (${
+          this.#health.status === "ok" ? "stopped" : this.#health.reason
+        })`,
+      );
+    }
+    if (signal?.aborted) {
+      throw new KernelError("ABORTED", `Cancelled '${this.id}.${action}'`, {
+        cause: signal.reason,
+      });
+    }
+    const { timeoutMs } = this.#options.limits;
+    const call = new AbortController();
+    this.#current = call;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let onAbort: (() => void) | undefined;
+    const stop = new Promise<"timeout" | "aborted">((resolve) => {
+      timer = setTimeout(() => resolve("timeout"), timeoutMs);
+      onAbort = () => resolve("aborted");
+      signal?.addEventListener("abort", onAbort, { once: true });
+    });
+    try {
+      const outcome = await Promise.race([thread.call(action, input), stop]);
+      if (outcome === "timeout" || outcome === "aborted") {
+        call.abort(new Error(outcome));
+        this.#recycle(
+          outcome === "timeout"
+            ? "restarting after a timeout"
+            : "restarting after a cancelled call",
+        );
+        throw outcome === "timeout"
+          ? new KernelError(
+            "CAPSULE_TIMEOUT",
+            `Capsule '${this.id}' action '${action}' ran past its deadline of ${timeoutMs} ms and was stopped`,
+            { data: { capsule: this.id, action, timeout_ms: timeoutMs } },
+          )
+          : new KernelError("ABORTED", `Cancelled '${this.id}.${action}'`, {
+            cause: signal?.reason,
+          });
+      }
+      return this.#settle(action, outcome);
+    } finally {
+      clearTimeout(timer);
+      if (onAbort) signal?.removeEventListener("abort", onAbort);
+      call.abort(new Error("invoke finished")); // ends any stray host call
+      this.#current = undefined;
+    }
+  }
+
+  #settle(action: string, outcome: CallOutcome): JsonValue {
+    const where = `Capsule '${this.id}' action '${action}'`;
+    if (outcome.ok) return decodeOutput(where, outcome.output);
+    if ("crashed" in outcome) {
+      if (this.#unloaded) {
+        throw new KernelError(
+          "ABORTED",
+          `${where} was stopped: capsule unloaded`,
+        );
+      }
+      this.#recycle("restarting after a crash");
+      throw new KernelError(
+        "CAPSULE_FAILED",
+        `${where} crashed: ${outcome.crashed}`,
+      );
+    }
+    const f = outcome.failure;
+    const message = f.message.slice(0, MAX_GUEST_MESSAGE);
+    if (f.kind === "guest") {
+      throw new KernelError("CAPSULE_FAILED", `${where} failed: ${message}`, {
+        data: { capsule: this.id, action },
+      });
+    }
+    if (f.kind === "missing") {
+      throw new KernelError("CAPSULE_NOT_FOUND", `${where} does not exist`);
+    }
+    const cap = this.#options.limits.memoryBytes;
+    if (f.hostMemoryExceeded || nearCap(f.memoryBytes, cap)) {
+      throw new KernelError(
+        "CAPSULE_MEMORY",
+        `${where} ran out of memory at the cap of ${cap} bytes and was stopped (${message})`,
+        {
+          data: {
+            capsule: this.id,
+            action,
+            memory_bytes: f.memoryBytes,
+            cap_bytes: cap,
+          },
+        },
+      );
+    }
+    throw new KernelError("CAPSULE_FAILED", `${where} trapped: ${message}`, {
+      data: { capsule: this.id, action },
+    });
+  }
+}
+
+/**
+ * A trap counts as "out of memory" when the guest's memory is within an eighth
+ * of the cap: an allocator traps when `memory.grow` returns -1, which only
+ * happens near the cap (the module's maximum is the cap, see capMemory).
+ */
+function nearCap(memoryBytes: number | null, cap: number): boolean {
+  if (memoryBytes === null) return false;
+  return memoryBytes >= cap - Math.max(65_536, Math.floor(cap / 8));
+}
+
+function decodeOutput(where: string, output: Uint8Array | null): JsonValue {
+  if (output === null || output.length === 0) return null;
+  if (output.length > MAX_HOST_REQUEST_BYTES) {
+    throw new KernelError(
+      "CAPSULE_FAILED",
+      `${where} returned ${output.length} bytes, above the limit of ${MAX_HOST_REQUEST_BYTES}`,
+    );
+  }
+  try {
+    return JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(output));
+  } catch (err) {
+    throw new KernelError(
+      "CAPSULE_FAILED",
+      `${where} returned output that is not UTF-8 JSON (${output.length} bytes)`,
+      { cause: err },
+    );
+  }
+}
