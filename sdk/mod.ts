@@ -1,6 +1,7 @@
 /**
  * `@astrid/sdk` — the shared vocabulary of Astrid for capsule authors, the CLI
- * and the kernel: error codes, the wire error shape, the host ABI and the
+ * and the kernel: error codes, the wire error shape, the host ABI, the
+ * capsule-author API for `js` capsules (`defineCapsule`, `host`), and the
  * names of the kernel's bus topics (`KERNEL_TOPICS`).
  *
  * @example Recognise an error that crossed the bus
@@ -22,6 +23,15 @@ export type {
   HostParams,
   HostResult,
 } from "./host_abi.ts";
+export { CAPSULE_KIND, defineCapsule, HOST_BINDING_NAME } from "./capsule.ts";
+export type {
+  CapsuleContext,
+  CapsuleDefinition,
+  CapsuleHandler,
+  CapsuleHandlers,
+} from "./capsule.ts";
+export { callHost, host, HostCallError } from "./host.ts";
+export type { Host } from "./host.ts";
 export {
   approvalResponseTopic,
   elicitResponseTopic,

@@ -1,0 +1,181 @@
+/**
+ * The invoke loop of one action call. The invoker returns a guest promise;
+ * the loop alternates between the VM and the host until it settles:
+ *
+ * 1. apply the host-call outcomes that arrived (resolve/reject guest promises);
+ * 2. run the pending jobs (`rt.executePendingJobs()`), under the interrupt
+ *    handler's deadline, memory and cancellation checks;
+ * 3. stop when the result promise has settled; fail when it is pending with
+ *    nothing left that could settle it;
+ * 4. otherwise wait for the next host-call outcome, the deadline timer or the
+ *    call's signal — whichever comes first.
+ *
+ * The deadline covers the whole call, time spent awaiting host calls
+ * included; when the call ends for any reason its pending host calls are
+ * aborted through the dispatcher's signal.
+ *
+ * @module
+ */
+import type { QuickJSHandle } from "quickjs-emscripten-core";
+import { HOST_LIMITS } from "../../../../sdk/host_abi.ts";
+import { KernelError } from "../../../core/errors.ts";
+import type { JsonValue } from "../../../store/store.ts";
+import { stopError } from "./_guest_errors.ts";
+import type { GuestInstance } from "./_guest_instance.ts";
+
+/** One action call. */
+export interface InvokeRequest {
+  readonly action: string;
+  readonly payloadJson: string;
+  readonly signal: AbortSignal;
+}
+
+type Wake = "completion" | "timeout" | "aborted" | "ended";
+
+/**
+ * Runs one action call to completion; see the module doc.
+ *
+ * @param guest The instance.
+ * @param req The call.
+ * @returns The handler's JSON result.
+ * @throws {KernelError} `CAPSULE_NOT_FOUND`, `CAPSULE_FAILED`,
+ *   `CAPSULE_TIMEOUT`, `CAPSULE_MEMORY`, `ABORTED`.
+ */
+export async function runInvoke(
+  guest: GuestInstance,
+  req: InvokeRequest,
+): Promise<JsonValue> {
+  const { rt, bridge } = guest;
+  const what = `action '${req.action}'`;
+  const startedAt = performance.now();
+  guest.arm(req.signal);
+  bridge.begin(req.signal);
+  let result: QuickJSHandle | undefined;
+  let waits: Waits | undefined;
+  try {
+    result = guest.guard(what, () => start(guest, req, what));
+    for (;;) {
+      guest.guard(what, () => bridge.applyCompletions());
+      const settled = guest.guard(what, () => step(guest, result!, what));
+      if (settled !== undefined) return parseResult(guest, settled, what);
+      if (bridge.pendingCount === 0 && !rt.hasPendingJob()) {
+        throw new KernelError(
+          "CAPSULE_FAILED",
+          `Capsule '${guest.capsule}' ${what} returned a promise that never settles (it awaits nothing the host can resolve)`,
+        );
+      }
+      // Timers and listeners only once the call really waits (cheap sync calls).
+      waits ??= makeWaits(guest, req.signal, startedAt);
+      const wake = await Promise.race([
+        bridge.nextCompletion().then(() => "completion" as const),
+        waits.deadline,
+        waits.aborted,
+      ]);
+      if (wake === "timeout" || wake === "aborted") {
+        guest.markStopped(wake);
+        throw stopError(guest, wake, { what });
+      }
+    }
+  } finally {
+    waits?.ended.abort("ended");
+    bridge.end(!guest.broken);
+    if (result !== undefined && !guest.broken && result.alive) {
+      result.dispose();
+    }
+  }
+}
+
+interface Waits {
+  readonly ended: AbortController;
+  readonly deadline: Promise<Wake>;
+  readonly aborted: Promise<Wake>;
+}
+
+function makeWaits(
+  guest: GuestInstance,
+  signal: AbortSignal,
+  startedAt: number,
+): Waits {
+  const ended = new AbortController();
+  const left = guest.limits.timeoutMs - (performance.now() - startedAt);
+  const deadline = guest.sleep(Math.max(0, left), ended.signal)
+    .then(() => "timeout" as const, () => "ended" as const);
+  const aborted = new Promise<Wake>((resolve) => {
+    if (signal.aborted) return resolve("aborted");
+    signal.addEventListener("abort", () => resolve("aborted"), {
+      once: true,
+      signal: ended.signal,
+    });
+  });
+  return { ended, deadline, aborted };
+}
+
+function start(
+  guest: GuestInstance,
+  req: InvokeRequest,
+  what: string,
+): QuickJSHandle {
+  const { vm } = guest;
+  const { ns, invoker } = guest.handles;
+  const action = vm.newString(req.action);
+  const payload = vm.newString(req.payloadJson);
+  const r = vm.callFunction(invoker, vm.undefined, ns, action, payload);
+  action.dispose();
+  payload.dispose();
+  if (r.error) throw guest.failure(r.error, what);
+  const state = vm.getPromiseState(r.value);
+  if (state.type === "fulfilled" && state.notAPromise === true) {
+    r.value.dispose();
+    throw new KernelError(
+      "CAPSULE_NOT_FOUND",
+      `Capsule '${guest.capsule}' has no action '${req.action}'`,
+      { data: { capsule: guest.capsule, action: req.action } },
+    );
+  }
+  if (state.type === "fulfilled") state.value.dispose();
+  if (state.type === "rejected") state.error.dispose();
+  return r.value;
+}
+
+/** Runs pending jobs; returns the result text once the promise is fulfilled. */
+function step(
+  guest: GuestInstance,
+  result: QuickJSHandle,
+  what: string,
+): string | undefined {
+  const { vm, rt } = guest;
+  const jobs = rt.executePendingJobs();
+  if (jobs.error) throw guest.failure(jobs.error, what);
+  // An interrupted job may leave the result promise pending forever.
+  if (guest.stop !== undefined) throw stopError(guest, guest.stop, { what });
+  const state = vm.getPromiseState(result);
+  if (state.type === "rejected") throw guest.failure(state.error, what);
+  if (state.type === "pending") return undefined;
+  const value = state.value;
+  try {
+    if (vm.typeof(value) !== "string") {
+      throw new KernelError(
+        "CAPSULE_FAILED",
+        `Capsule '${guest.capsule}' ${what} did not produce a JSON text (the guest tampered with its promise)`,
+      );
+    }
+    return vm.getString(value);
+  } finally {
+    if (value !== result) value.dispose();
+  }
+}
+
+function parseResult(
+  guest: GuestInstance,
+  text: string,
+  what: string,
+): JsonValue {
+  if (guest.overCap) throw stopError(guest, "memory", { what });
+  if (text.length > HOST_LIMITS.payload) {
+    throw new KernelError(
+      "CAPSULE_FAILED",
+      `Capsule '${guest.capsule}' ${what} returned more than ${HOST_LIMITS.payload} bytes of JSON`,
+    );
+  }
+  return JSON.parse(text) as JsonValue;
+}

@@ -1,0 +1,123 @@
+/**
+ * How the js engine reports guest failures: a guest exception is read into a
+ * short text (its `name: message`, never its stack), and every way a call can
+ * end badly maps to one kernel error code.
+ *
+ * @module
+ */
+import type { QuickJSContext, QuickJSHandle } from "quickjs-emscripten-core";
+import { KernelError } from "../../../core/errors.ts";
+import type { EngineLimits } from "../../engine.ts";
+
+/** Why the engine stopped a guest. */
+export type StopReason = "timeout" | "memory" | "aborted";
+
+/** How a call ended badly: a stop, a guest exception, or a crashed instance. */
+export type FailureKind = StopReason | "threw" | "crash";
+
+const MAX_DETAIL = 500;
+
+/**
+ * Reads a guest exception as `Name: message` (at most 500 characters). Reading
+ * `name`/`message` may run guest getters; they run under the call's limits.
+ *
+ * @param vm The context the exception belongs to.
+ * @param error The exception handle (not disposed here).
+ * @returns A short description.
+ */
+export function describeGuestError(
+  vm: QuickJSContext,
+  error: QuickJSHandle,
+): string {
+  const kind = vm.typeof(error);
+  if (kind === "string") return clip(vm.getString(error));
+  if (kind === "number") return String(vm.getNumber(error));
+  if (kind !== "object") return `a thrown ${kind}`;
+  const name = readString(vm, error, "name");
+  const message = readString(vm, error, "message");
+  if (name === undefined && message === undefined) return "a thrown object";
+  return clip(`${name ?? "Error"}: ${message ?? ""}`);
+}
+
+function readString(
+  vm: QuickJSContext,
+  obj: QuickJSHandle,
+  key: string,
+): string | undefined {
+  const result = vm.getProp(obj, key);
+  try {
+    return vm.typeof(result) === "string" ? vm.getString(result) : undefined;
+  } finally {
+    result.dispose();
+  }
+}
+
+function clip(text: string): string {
+  return text.length > MAX_DETAIL ? `${text.slice(0, MAX_DETAIL)}…` : text;
+}
+
+/** What {@linkcode stopError} needs to know about the instance. */
+export interface FailingGuest {
+  readonly capsule: string;
+  readonly limits: EngineLimits;
+  readonly memory: WebAssembly.Memory;
+}
+
+const MIB = 1024 * 1024;
+
+/**
+ * Builds the `KernelError` for a failed call or load.
+ *
+ * @param guest The instance.
+ * @param kind How it ended.
+ * @param options What was running (`action 'x'`, `module evaluation`), guest
+ *   detail and the host-side cause.
+ * @returns `CAPSULE_TIMEOUT`, `CAPSULE_MEMORY`, `ABORTED` or `CAPSULE_FAILED`.
+ */
+export function stopError(
+  guest: FailingGuest,
+  kind: FailureKind,
+  options: { what: string; detail?: string; cause?: unknown },
+): KernelError {
+  const what = options.what;
+  const who = `Capsule '${guest.capsule}' ${what}`;
+  const data = { capsule: guest.capsule, reason: kind };
+  const cause = options.cause === undefined ? {} : { cause: options.cause };
+  switch (kind) {
+    case "timeout":
+      return new KernelError(
+        "CAPSULE_TIMEOUT",
+        `${who} ran past its deadline of ${guest.limits.timeoutMs} ms and was stopped`,
+        { data, ...cause },
+      );
+    case "memory":
+      return new KernelError(
+        "CAPSULE_MEMORY",
+        `${who} was stopped: its memory (${
+          (guest.memory.buffer.byteLength / MIB).toFixed(1)
+        } MiB) reached the cap of ${
+          (guest.limits.memoryBytes / MIB).toFixed(1)
+        } MiB; the instance is recycled`,
+        { data, ...cause },
+      );
+    case "aborted":
+      return new KernelError("ABORTED", `${who} was cancelled`, {
+        data,
+        ...cause,
+      });
+    case "crash":
+      return new KernelError(
+        "CAPSULE_FAILED",
+        `${who} crashed the interpreter (${
+          options.detail ?? "unknown"
+        }); the instance is recycled`,
+        { data, ...cause },
+      );
+    case "threw":
+      return new KernelError(
+        "CAPSULE_FAILED",
+        `${who} threw ${options.detail ?? "an error"}`,
+        { data, ...cause },
+      );
+  }
+}

@@ -1,0 +1,169 @@
+/**
+ * The `js` engine: runs capsules bundled to one ESM file in QuickJS compiled
+ * to WebAssembly, one WebAssembly instance (and memory) per capsule, the
+ * compiled module shared by all of them.
+ *
+ * @module
+ */
+import { KernelError } from "../../../core/errors.ts";
+import type { Clock, FileSystem, Logger } from "../../../core/ports.ts";
+import type { Engine, EngineLoadOptions } from "../../engine.ts";
+import { GuestInstance, MIN_MEMORY_BYTES } from "./_guest_instance.ts";
+import { JsCapsule } from "./js_capsule.ts";
+import { compileQuickJsWasm } from "./quickjs_wasm.ts";
+
+/** What the js engine needs. */
+export interface JsEngineDeps {
+  /** Receives load, stop and recycle records. */
+  readonly logger: Logger;
+  /**
+   * Times the deadline while a guest awaits host calls (default: real timers).
+   * While guest code runs, the interrupt handler checks `performance.now()`.
+   */
+  readonly clock?: Pick<Clock, "sleep">;
+  /** Reads the QuickJS wasm file; needed unless `quickjsWasm` is given. */
+  readonly fs?: Pick<FileSystem, "readFile">;
+  /** An already compiled QuickJS module (see `compileQuickJsWasm`). */
+  readonly quickjsWasm?: WebAssembly.Module;
+}
+
+/** The js engine; its `load` returns a {@linkcode JsCapsule}. */
+export interface JsEngine extends Engine {
+  /** Always `"js"`. */
+  readonly name: "js";
+  /**
+   * Evaluates a capsule's bundled module in a fresh QuickJS instance.
+   *
+   * @throws {KernelError} `INVALID_INPUT` when the artifact is not UTF-8,
+   *   `CAPSULE_FAILED` / `CAPSULE_TIMEOUT` / `CAPSULE_MEMORY` when the module
+   *   does not evaluate, `NOT_FOUND` / `HOST_IO` when QuickJS cannot be loaded.
+   * @throws {RangeError} When the limits are unusable (memory under 16 MiB,
+   *   a timeout that is not a positive number).
+   */
+  load(options: EngineLoadOptions): Promise<JsCapsule>;
+}
+
+/**
+ * Creates the js engine.
+ *
+ * Security model: a capsule's code runs inside QuickJS on its own wasm memory,
+ * whose maximum is fixed at creation (the cap plus 1/8); the guest sees the
+ * ECMAScript built-ins (including `eval`, which only compiles more guest code
+ * under the same limits) and exactly one host binding, `__astrid_host`, which
+ * forwards `(name, JSON)` to the kernel's dispatcher — no `fetch`, `Deno`,
+ * `process`, `require`, timers, `queueMicrotask`, `WebAssembly` or `console`.
+ * Every host call is decided by the gate in the dispatcher, never here. A
+ * call is stopped at its deadline (the wait for host calls included, whose
+ * signals are then aborted) or when the memory passes the cap; the stop is
+ * uncatchable by the guest, and the kernel keeps serving other capsules.
+ *
+ * @param deps Logger, optional clock, and the QuickJS wasm (or a file system to read it).
+ * @returns The engine.
+ * @throws {TypeError} When neither `fs` nor `quickjsWasm` is given.
+ *
+ * @example Load a capsule and call it
+ * ```ts
+ * import { createJsEngine } from "./js_engine.ts";
+ * import { createDenoFs } from "../../../host/deno_fs.ts";
+ * import { MemoryLogger } from "../../../testing/memory_logger.ts";
+ * import type { CapsuleId } from "../../../core/ids.ts";
+ * const engine = createJsEngine({ logger: new MemoryLogger(), fs: createDenoFs() });
+ * const source = `export default { kind: "astrid.capsule/v1", handlers: {
+ *   hello: (p, ctx) => "Hello, " + p.name + " from " + ctx.capsule } };`;
+ * const capsule = await engine.load({
+ *   capsule: "hello" as CapsuleId,
+ *   artifact: new TextEncoder().encode(source),
+ *   host: () => Promise.resolve(null),
+ *   limits: { timeoutMs: 1_000, memoryBytes: 32 * 1024 * 1024 },
+ *   config: {},
+ * });
+ * console.assert(await capsule.invoke("hello", { name: "Ada" }) === "Hello, Ada from hello");
+ * await capsule.unload();
+ * ```
+ */
+export function createJsEngine(deps: JsEngineDeps): JsEngine {
+  const { fs, quickjsWasm } = deps;
+  if (fs === undefined && quickjsWasm === undefined) {
+    throw new TypeError("createJsEngine() needs `fs` or `quickjsWasm`");
+  }
+  const sleep = deps.clock === undefined
+    ? timerSleep
+    : (ms: number, signal: AbortSignal) => deps.clock!.sleep(ms, { signal });
+  let compiled: Promise<WebAssembly.Module> | undefined =
+    quickjsWasm === undefined ? undefined : Promise.resolve(quickjsWasm);
+  const wasm = (): Promise<WebAssembly.Module> => {
+    compiled ??= compileQuickJsWasm(fs!).catch((err) => {
+      compiled = undefined;
+      throw err;
+    });
+    return compiled;
+  };
+  return {
+    name: "js",
+    async load(o: EngineLoadOptions): Promise<JsCapsule> {
+      checkLimits(o);
+      let source: string;
+      try {
+        source = new TextDecoder("utf-8", { fatal: true }).decode(o.artifact);
+      } catch (err) {
+        throw new KernelError(
+          "INVALID_INPUT",
+          `Cannot load capsule '${o.capsule}': its artifact is not UTF-8 text`,
+          { cause: err },
+        );
+      }
+      const logger = deps.logger.child({ capsule: o.capsule, engine: "js" });
+      const module = await wasm();
+      const make = () =>
+        GuestInstance.create({
+          capsule: o.capsule,
+          source,
+          config: o.config,
+          limits: o.limits,
+          wasm: module,
+          host: o.host,
+          logger,
+          sleep,
+        });
+      const started = performance.now();
+      const first = await make();
+      logger.log("debug", "Loaded a js capsule", {
+        ms: Math.round((performance.now() - started) * 100) / 100,
+      });
+      return new JsCapsule(o.capsule, { first, make, logger });
+    },
+  };
+}
+
+function checkLimits(o: EngineLoadOptions): void {
+  const { timeoutMs, memoryBytes } = o.limits;
+  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
+    throw new RangeError(
+      `Cannot load capsule '${o.capsule}': timeoutMs must be a positive number, got ${timeoutMs}`,
+    );
+  }
+  if (!Number.isFinite(memoryBytes) || memoryBytes < MIN_MEMORY_BYTES) {
+    throw new RangeError(
+      `Cannot load capsule '${o.capsule}': memoryBytes must be at least ${MIN_MEMORY_BYTES} (16 MiB, QuickJS's initial heap), got ${memoryBytes}`,
+    );
+  }
+}
+
+/** Real-timer sleep; rejects with the signal's reason when cancelled. */
+function timerSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+}

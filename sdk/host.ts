@@ -1,0 +1,289 @@
+/**
+ * Host calls for `js` capsules: {@linkcode callHost} sends one call of the
+ * host ABI (`./host_abi.ts`) through the engine's binding, and
+ * {@linkcode host} groups every function into a typed object
+ * (`host.fs.read`, `host.kv.set`, `host.http.request`, …). Every call is
+ * decided by the kernel's gate before any effect; a refusal rejects with a
+ * {@linkcode HostCallError} carrying the kernel's error code.
+ *
+ * @module
+ */
+import { HOST_BINDING_NAME } from "./capsule.ts";
+import type { HostFunctionName, HostParams, HostResult } from "./host_abi.ts";
+
+/** A host call the kernel refused or that failed; `code` is a kernel error code. */
+export class HostCallError extends Error {
+  /** The kernel's error code (see `ERROR_CODES`), e.g. `MANIFEST_DENIED`. */
+  readonly code: string;
+  /** The host function that failed. */
+  readonly fn: string;
+
+  /**
+   * Creates the error a refused or failed host call rejects with.
+   *
+   * @param code The kernel's error code.
+   * @param message What failed and why.
+   * @param fn The host function that failed.
+   */
+  constructor(code: string, message: string, fn: string) {
+    super(message);
+    this.name = "HostCallError";
+    this.code = code;
+    this.fn = fn;
+  }
+}
+
+type Binding = (fn: string, payloadJson: string) => Promise<string>;
+
+function binding(fn: string): Binding {
+  const b = (globalThis as Record<string, unknown>)[HOST_BINDING_NAME];
+  if (typeof b !== "function") {
+    throw new HostCallError(
+      "CAPSULE_FAILED",
+      `Cannot call host function '${fn}': not running inside the Astrid js engine`,
+      fn,
+    );
+  }
+  return b as Binding;
+}
+
+/**
+ * Calls one host function by name.
+ *
+ * @param fn The host function.
+ * @param params Its JSON parameters.
+ * @returns Its JSON result.
+ * @throws {HostCallError} With the kernel's code: e.g. `MANIFEST_DENIED`,
+ *   `POLICY_BLOCKED`, `APPROVAL_DENIED`, `ABI_PAYLOAD_TOO_LARGE`, `ABORTED`; and
+ *   `CAPSULE_FAILED` outside the engine.
+ *
+ * @example Outside the engine a host call is refused
+ * ```ts
+ * import { callHost, HostCallError } from "./host.ts";
+ * try {
+ *   await callHost("clock_now", {});
+ * } catch (err) {
+ *   console.assert(err instanceof HostCallError && err.code === "CAPSULE_FAILED");
+ * }
+ * ```
+ */
+export async function callHost<F extends HostFunctionName>(
+  fn: F,
+  params: HostParams<F>,
+): Promise<HostResult<F>> {
+  const call = binding(fn);
+  let text: string;
+  try {
+    text = await call(fn, JSON.stringify(params ?? {}));
+  } catch (err) {
+    const e = err as { code?: unknown; message?: unknown } | null;
+    const code = typeof e?.code === "string" ? e.code : "CAPSULE_FAILED";
+    const message = typeof e?.message === "string" ? e.message : String(err);
+    throw new HostCallError(code, message, fn);
+  }
+  return JSON.parse(text) as HostResult<F>;
+}
+
+/** The host ABI as a typed object; see {@linkcode host}. */
+export interface Host {
+  /** Files (overlay, `home://`, `/tmp`), subject to the manifest's fs grants. */
+  readonly fs: {
+    /** Reads a file as UTF-8 (default) or base64. */
+    read(
+      path: string,
+      options?: { encoding?: "utf8" | "base64" },
+    ): Promise<string>;
+    /** Creates or truncates a file. */
+    write(
+      path: string,
+      content: string,
+      options?: { encoding?: "utf8" | "base64" },
+    ): Promise<void>;
+    /** Whether a path exists. */
+    exists(path: string): Promise<boolean>;
+    /** A directory's entries. */
+    readDir(path: string): Promise<HostResult<"fs_readdir">["entries"]>;
+    /** Size, kind and modification time. */
+    stat(path: string): Promise<HostResult<"fs_stat">>;
+    /** Creates a directory and its parents. */
+    mkdir(path: string): Promise<void>;
+    /** Deletes a file. */
+    unlink(path: string): Promise<void>;
+  };
+  /** The bus, subject to the manifest's ACL. */
+  readonly ipc: {
+    /** Publishes a message. */
+    publish(topic: string, payload: unknown): Promise<void>;
+    /** Sends a request and resolves to the response payload. */
+    request(
+      topic: string,
+      payload: unknown,
+      options?: { timeoutMs?: number },
+    ): Promise<unknown>;
+  };
+  /** The capsule's own key-value namespace. */
+  readonly kv: {
+    /** A value, or `null` when the key is absent. */
+    get(key: string): Promise<unknown | null>;
+    /** Stores a JSON value. */
+    set(key: string, value: unknown): Promise<void>;
+    /** Deletes a key. */
+    delete(key: string): Promise<void>;
+    /** Keys under a prefix. */
+    listKeys(prefix?: string): Promise<string[]>;
+  };
+  /** HTTP, subject to the manifest's `net` grants and the SSRF policy. */
+  readonly http: {
+    /** One request. */
+    request(
+      params: HostParams<"http_request">,
+    ): Promise<HostResult<"http_request">>;
+  };
+  /** Host processes, subject to the manifest's `host_process` grants. */
+  readonly process: {
+    /** Runs a command to completion. */
+    spawn(
+      params: HostParams<"process_spawn">,
+    ): Promise<HostResult<"process_spawn">>;
+  };
+  /** Human approval. */
+  readonly approval: {
+    /** Asks the human to approve something. */
+    request(
+      params: HostParams<"approval_request">,
+    ): Promise<HostResult<"approval_request">>;
+  };
+  /** The capsule's non-secret configuration. */
+  readonly config: {
+    /** A value, or `null` when unset. */
+    get(key: string): Promise<string | null>;
+  };
+  /** Secrets (never their values). */
+  readonly secret: {
+    /** Whether a secret is set. */
+    exists(key: string): Promise<boolean>;
+  };
+  /** The capsule's log. */
+  readonly log: {
+    /** Logs at debug level. */
+    debug(message: string): Promise<void>;
+    /** Logs at info level. */
+    info(message: string): Promise<void>;
+    /** Logs at warn level. */
+    warn(message: string): Promise<void>;
+    /** Logs at error level. */
+    error(message: string): Promise<void>;
+  };
+  /** The kernel's clock. */
+  readonly clock: {
+    /** Milliseconds since the epoch. */
+    now(): Promise<number>;
+  };
+  /** Who the current call runs for. */
+  identity(): Promise<HostResult<"identity">>;
+  /** Asks the human for a value; `null` when declined. */
+  elicit(params: HostParams<"elicit">): Promise<string | null>;
+}
+
+const done = (): void => undefined;
+
+/**
+ * Every host function as a typed method.
+ *
+ * @example Call the host through the engine's binding (here a stand-in)
+ * ```ts
+ * import { host } from "./host.ts";
+ * const g = globalThis as Record<string, unknown>;
+ * g.__astrid_host = (fn: string, _json: string) =>
+ *   Promise.resolve(fn === "clock_now" ? '{"now_ms":42}' : "null");
+ * console.assert(await host.clock.now() === 42);
+ * delete g.__astrid_host;
+ * ```
+ *
+ * @example Use it in a capsule
+ * ```ts ignore
+ * import { defineCapsule, host } from "@astrid/sdk";
+ * export default defineCapsule({
+ *   async remember(payload: { note: string }) {
+ *     await host.kv.set("note", payload.note);
+ *     return { stored: await host.kv.get("note") };
+ *   },
+ * });
+ * ```
+ */
+export const host: Host = Object.freeze({
+  fs: Object.freeze({
+    read: async (path: string, o: { encoding?: "utf8" | "base64" } = {}) =>
+      (await callHost("fs_read", { path, ...o })).content,
+    write: (
+      path: string,
+      content: string,
+      o: { encoding?: "utf8" | "base64" } = {},
+    ) => callHost("fs_write", { path, content, ...o }).then(done),
+    exists: async (path: string) =>
+      (await callHost("fs_exists", { path })).exists,
+    readDir: async (path: string) =>
+      (await callHost("fs_readdir", { path })).entries,
+    stat: (path: string) => callHost("fs_stat", { path }),
+    mkdir: (path: string) => callHost("fs_mkdir", { path }).then(done),
+    unlink: (path: string) => callHost("fs_unlink", { path }).then(done),
+  }),
+  ipc: Object.freeze({
+    publish: (topic: string, payload: unknown) =>
+      callHost("ipc_publish", { topic, payload }).then(done),
+    request: async (
+      topic: string,
+      payload: unknown,
+      o: { timeoutMs?: number } = {},
+    ) =>
+      (await callHost("ipc_request", {
+        topic,
+        payload,
+        ...(o.timeoutMs === undefined ? {} : { timeout_ms: o.timeoutMs }),
+      })).payload,
+  }),
+  kv: Object.freeze({
+    get: async (key: string) =>
+      (await callHost("kv_get", { key })).value ?? null,
+    set: (key: string, value: unknown) =>
+      callHost("kv_set", { key, value }).then(done),
+    delete: (key: string) => callHost("kv_delete", { key }).then(done),
+    listKeys: async (prefix = "") =>
+      (await callHost("kv_list_keys", { prefix })).keys,
+  }),
+  http: Object.freeze({
+    request: (params: HostParams<"http_request">) =>
+      callHost("http_request", params),
+  }),
+  process: Object.freeze({
+    spawn: (params: HostParams<"process_spawn">) =>
+      callHost("process_spawn", params),
+  }),
+  approval: Object.freeze({
+    request: (params: HostParams<"approval_request">) =>
+      callHost("approval_request", params),
+  }),
+  config: Object.freeze({
+    get: async (key: string) => (await callHost("config_get", { key })).value,
+  }),
+  secret: Object.freeze({
+    exists: async (key: string) =>
+      (await callHost("secret_exists", { key })).exists,
+  }),
+  log: Object.freeze({
+    debug: (message: string) =>
+      callHost("log", { level: "debug", message }).then(done),
+    info: (message: string) =>
+      callHost("log", { level: "info", message }).then(done),
+    warn: (message: string) =>
+      callHost("log", { level: "warn", message }).then(done),
+    error: (message: string) =>
+      callHost("log", { level: "error", message }).then(done),
+  }),
+  clock: Object.freeze({
+    now: async () => (await callHost("clock_now", {})).now_ms,
+  }),
+  identity: () => callHost("identity", {}),
+  elicit: async (params: HostParams<"elicit">) =>
+    (await callHost("elicit", params)).value,
+});
