@@ -70,8 +70,8 @@ export const identity: HostCall = (_payload, call) =>
  */
 export const approvalRequest: HostCall = async (payload, call) => {
   const p = new Params("approval_request", payload);
-  // deno-lint-ignore no-control-regex
   const clean = (s: string, n: number) =>
+    // deno-lint-ignore no-control-regex
     s.replace(/[\u0000-\u001f\u007f]/g, " ").trim().slice(0, n);
   const what = clean(p.string("action", 1024), 256);
   const resource = clean(p.string("resource", 4096), 1024);

@@ -47,7 +47,7 @@ export function staticToml(name: string, extra = ""): string {
   return `[package]\nname = "${name}"\nversion = "1.0.0"\n\n[[context_file]]\nname = "about"\nfile = "about.md"\n${extra}`;
 }
 
-export async function makeRegistry(
+export function makeRegistry(
   engines: Partial<Record<"js" | "wasm" | "static", Engine>> = {},
 ) {
   const clock = new FakeClock(1_000);
