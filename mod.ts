@@ -52,3 +52,9 @@ export {
   parsePrincipalId,
   parseSessionId,
 } from "./kernel/core/ids.ts";
+export { startRuntime } from "./kernel/daemon/runtime.ts";
+export type { Runtime, RuntimeOptions } from "./kernel/daemon/runtime.ts";
+export { installCapsule } from "./kernel/daemon/install.ts";
+export type { InstallOptions } from "./kernel/daemon/install.ts";
+export type { CapsuleId, PrincipalId, SessionId } from "./kernel/core/ids.ts";
+export type { JsonValue } from "./kernel/store/store.ts";

@@ -16,6 +16,7 @@ import {
 } from "../../mod.ts";
 import type { Logger } from "../../mod.ts";
 import { demoGate } from "./demo_gate.ts";
+import { demoRuntime } from "./demo_runtime.ts";
 import type { GlobalFlags } from "../flags.ts";
 import { out } from "../output.ts";
 
@@ -127,6 +128,17 @@ export async function demoCommand(flags: GlobalFlags): Promise<number> {
     );
     await demoGate(kernel, workspace);
 
+    step(
+      "Capsules: a js and a wasm capsule; every host call they make passes the gate",
+    );
+    await demoRuntime(kernel, workspace);
+    const chain = await kernel.security.audit.verify(kernel.principal);
+    line(
+      `audit chain: ${chain.entriesVerified} entries, ${
+        chain.valid ? "valid ✔" : "BROKEN"
+      }`,
+    );
+
     step("Layered config with provenance: the workspace may only tighten");
     line(
       `workspace.mode = ${
@@ -149,7 +161,7 @@ export async function demoCommand(flags: GlobalFlags): Promise<number> {
       );
     }
     out(
-      "\n✔ demo finished. Next: capsules, the bus and the overlay (see README status).",
+      "\n✔ demo finished. See README for what is built and what is next.",
     );
     return 0;
   } finally {

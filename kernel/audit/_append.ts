@@ -1,52 +1,47 @@
 /**
- * Private: appends to a chain as one store transaction. The transaction
- * reads the chain head, so its commit is a compare-and-set on the head: if
- * another writer moved the head meanwhile, the commit fails and the store
- * runs the function again on the new head. Two appends can never fork a
- * chain. Several records may share one commit (group commit); a record that
- * cannot be written (unserialisable, too large) is refused on its own.
+ * Private: appends to a chain as one atomic store commit that
+ * compare-and-sets the chain head: the commit checks that the head key still
+ * has the versionstamp the entries were built on, so two appends can never
+ * fork a chain. Several records may share one commit (group commit); a record
+ * that cannot be written (unserialisable, too large) is refused on its own.
+ *
+ * Fast path: with a remembered {@linkcode ChainState} the commit is built on
+ * it without reading the store. When the check fails (someone else moved the
+ * head) or nothing is remembered, the append runs as a store transaction
+ * that reads the head, so conflicting retries queue in the store's lane.
  *
  * @module
  */
 import { KernelError } from "../core/errors.ts";
-import type { AuditEntryId, PrincipalId } from "../core/ids.ts";
-import type { Blake3Hasher } from "../crypto/blake3.ts";
-import { sign } from "../crypto/ed25519.ts";
-import { publicKeyToBase64 } from "../crypto/key_id.ts";
 import type { KeyPair } from "../crypto/key_pair.ts";
-import type { JsonValue, Store, Transaction } from "../store/store.ts";
+import type { JsonValue, Store, StoreKey, StoreValue } from "../store/store.ts";
+import type { AuditChainHead, AuditEntry, AuditRecord } from "./audit_entry.ts";
+import { type ChainState, chainState } from "./_chain_state.ts";
+import { entryKey, headKey, idKey, indexKeys } from "./_keys.ts";
 import {
-  type AuditChainHead,
-  type AuditEntry,
-  type AuditEntryBody,
-  type AuditRecord,
-  entryHashInput,
-  GENESIS_HASH,
-} from "./audit_entry.ts";
-import { encodeEntry, HEADER_BYTES } from "./_entry_codec.ts";
-import { asHead, entryKey, headKey, idKey, indexKeys } from "./_keys.ts";
+  type Hashed,
+  hashRecord,
+  hashRotation,
+  headAfter,
+  type SealContext,
+  signAll,
+} from "./_seal.ts";
 
 /** Max entries one commit may carry in total bytes (Deno KV allows ~800 KB). */
 const BATCH_BYTES = 512 * 1024;
+/** Attempts of the transactional path before giving up. */
+const MAX_ATTEMPTS = 1_000;
 
 /** What one append needs. */
-export interface AppendContext {
-  /** The chain. */
-  readonly principal: PrincipalId;
+export interface AppendContext extends SealContext {
   /** The entries to add, in order (none: only bring the chain to `current`). */
   readonly records: readonly AuditRecord[];
   /** The key that signs new entries (read once per attempt). */
   readonly current: () => KeyPair;
   /** Keys this runtime held before, by key id (to sign a rotation entry). */
   readonly signers: ReadonlyMap<string, KeyPair>;
-  /** The BLAKE3 hasher. */
-  readonly hasher: Blake3Hasher;
-  /** Time source. */
-  readonly now: () => number;
-  /** Id source. */
-  readonly newId: () => AuditEntryId;
-  /** The store's max value size in bytes. */
-  readonly maxValueBytes: number;
+  /** The chain as remembered from the last append, if any. */
+  readonly state: ChainState | undefined;
 }
 
 /** What {@linkcode appendEntries} wrote. */
@@ -58,15 +53,26 @@ export interface AppendResult {
    * were still written); or `undefined` when the commit was full (retry it).
    */
   readonly results: readonly (AuditEntry | KernelError | undefined)[];
+  /** The chain after the commit, to remember for the next append. */
+  readonly state: ChainState;
+}
+
+/** The entries of one attempt and the store writes that add them. */
+interface Plan {
+  readonly rotation: AuditEntry | null;
+  readonly results: (AuditEntry | KernelError | undefined)[];
+  readonly writes: [StoreKey, StoreValue][];
+  readonly head: AuditChainHead | null;
+  readonly maxTimestamp: number | null;
 }
 
 /**
- * Appends as one store transaction (retried on conflicts). The transaction
- * reads the chain head, so its commit is a compare-and-set on the head.
+ * Appends as one checked commit: on the remembered state when there is one,
+ * else (or when the head moved) as a store transaction retried on conflicts.
  *
  * @param store The audit store.
  * @param ctx The append.
- * @returns The entries written and the records refused.
+ * @returns The entries written, the records refused and the new state.
  * @throws {KernelError} `AUDIT_FAILED` when nothing could be written.
  */
 export async function appendEntries(
@@ -74,26 +80,65 @@ export async function appendEntries(
   ctx: AppendContext,
 ): Promise<AppendResult> {
   try {
-    const result = await store.transact(
-      (tx) => appendInTransaction(tx, ctx),
-      { maxAttempts: 1_000 },
-    );
-    return result.value;
+    if (ctx.state !== undefined) {
+      const done = await commitOn(store, ctx, ctx.state);
+      if (done !== undefined) return done;
+    }
+    const p = ctx.principal;
+    const { value, versionstamp } = await store.transact(async (tx) => {
+      const state = await chainState(store, p, await tx.get(headKey(p)));
+      const plan = await planAppend(ctx, state);
+      for (const [key, v] of plan.writes) tx.set(key, v);
+      return { plan, state };
+    }, { maxAttempts: MAX_ATTEMPTS });
+    return finish(value.plan, value.state, versionstamp);
   } catch (err) {
     if (KernelError.is(err, "AUDIT_FAILED")) throw err;
     throw failed(ctx.principal, err);
   }
 }
 
-async function appendInTransaction(
-  tx: Transaction,
+/** Commits on a remembered state; `undefined` when the head had moved. */
+async function commitOn(
+  store: Store,
   ctx: AppendContext,
-): Promise<AppendResult> {
+  state: ChainState,
+): Promise<AppendResult | undefined> {
+  const plan = await planAppend(ctx, state);
+  if (plan.writes.length === 0) return finish(plan, state, null);
+  const op = store.atomic().check(headKey(ctx.principal), state.versionstamp);
+  for (const [key, v] of plan.writes) op.set(key, v);
+  const result = await op.commit();
+  return result.ok ? finish(plan, state, result.versionstamp) : undefined;
+}
+
+/** The result of a committed plan; `versionstamp` `null`: nothing written. */
+function finish(
+  plan: Plan,
+  before: ChainState,
+  versionstamp: string | null,
+): AppendResult {
+  const { rotation, results } = plan;
+  if (versionstamp === null || plan.writes.length === 0) {
+    return { rotation, results, state: before };
+  }
+  const state = {
+    head: plan.head,
+    maxTimestamp: plan.maxTimestamp,
+    versionstamp,
+  };
+  return { rotation, results, state };
+}
+
+async function planAppend(
+  ctx: AppendContext,
+  state: ChainState,
+): Promise<Plan> {
   const p = ctx.principal;
   const current = ctx.current();
-  let head = asHead((await tx.get(headKey(p)))?.value);
-  const sealed: Sealed[] = [];
-  let rotation: AuditEntry | null = null;
+  let head = state.head;
+  const hashed: Hashed[] = [];
+  let rotated = false;
   if (head !== null && head.key_id !== current.keyId) {
     const old = ctx.signers.get(head.key_id);
     if (old === undefined) {
@@ -103,49 +148,54 @@ async function appendInTransaction(
         { data: { principal: p, keyId: head.key_id } },
       );
     }
-    const body = rotationBody(bodyBase(ctx, head, old), current);
-    const s = await seal(body, old, ctx);
-    sealed.push(s);
-    rotation = s.entry;
-    head = nextHead(s.entry, current.keyId);
+    const h = hashRotation(ctx, head, old, current);
+    hashed.push(h);
+    rotated = true;
+    head = headAfter(h, current.keyId);
   }
-  const results: (AuditEntry | KernelError | undefined)[] = [];
+  // Per record: the index of its entry in `hashed`, an error, or undefined.
+  const slots: (number | KernelError | undefined)[] = [];
   let budget = BATCH_BYTES;
   for (const record of ctx.records) {
     if (budget <= 0) {
-      results.push(undefined);
+      slots.push(undefined);
       continue;
     }
-    let s: Sealed;
+    let h: Hashed;
     try {
-      s = await seal(recordBody(ctx, head, current, record), current, ctx);
+      h = hashRecord(ctx, head, current, record);
     } catch (err) {
       if (
         !KernelError.is(err, "CANONICAL_JSON_UNSUPPORTED") &&
         !KernelError.is(err, "AUDIT_FAILED")
       ) throw err;
-      results.push(failed(p, err));
+      slots.push(failed(p, err));
       continue;
     }
-    sealed.push(s);
-    results.push(s.entry);
-    head = nextHead(s.entry, current.keyId);
-    budget -= s.stored.length + 1_024;
+    slots.push(hashed.length);
+    hashed.push(h);
+    head = headAfter(h, current.keyId);
+    budget -= h.bytes.length + 1_024;
   }
+  const sealed = await signAll(hashed);
+  let max = state.maxTimestamp;
+  const writes: [StoreKey, StoreValue][] = [];
   for (const { entry: e, stored } of sealed) {
-    tx.set(entryKey(p, e.seq), stored);
-    tx.set(idKey(p, e.id), e.seq);
-    for (const k of indexKeys(e)) tx.set(k, null);
+    writes.push([entryKey(p, e.seq), stored], [idKey(p, e.id), e.seq]);
+    for (const k of indexKeys(e, max)) writes.push([k, null]);
+    max = max === null ? e.timestamp : Math.max(max, e.timestamp);
   }
   if (head !== null && sealed.length > 0) {
-    tx.set(headKey(p), head as unknown as JsonValue);
+    const stored = { ...head, max_timestamp: max } as unknown as JsonValue;
+    writes.push([headKey(p), stored]);
   }
-  return { rotation, results };
-}
-
-interface Sealed {
-  readonly entry: AuditEntry;
-  readonly stored: Uint8Array;
+  return {
+    rotation: rotated ? sealed[0]!.entry : null,
+    results: slots.map((s) => typeof s === "number" ? sealed[s]!.entry : s),
+    writes,
+    head,
+    maxTimestamp: max,
+  };
 }
 
 function failed(principal: string, err: unknown): KernelError {
@@ -155,86 +205,4 @@ function failed(principal: string, err: unknown): KernelError {
     `Cannot append to the audit chain of '${principal}': ${why}`,
     { data: { principal }, cause: err },
   );
-}
-
-function recordBody(
-  ctx: AppendContext,
-  head: AuditChainHead | null,
-  signer: KeyPair,
-  record: AuditRecord,
-): AuditEntryBody {
-  return {
-    ...bodyBase(ctx, head, signer),
-    session: record.session,
-    capsule: record.capsule,
-    call_id: record.call_id,
-    action: record.action,
-    decision: record.decision,
-    proof: record.proof,
-    outcome: record.outcome,
-  };
-}
-
-function bodyBase(
-  ctx: AppendContext,
-  head: AuditChainHead | null,
-  signer: KeyPair,
-): Pick<
-  AuditEntryBody,
-  "id" | "seq" | "timestamp" | "principal" | "prev_hash" | "key_id"
-> {
-  return {
-    id: ctx.newId(),
-    seq: head === null ? 0 : head.seq + 1,
-    timestamp: ctx.now(),
-    principal: ctx.principal,
-    prev_hash: head === null ? GENESIS_HASH : head.hash,
-    key_id: signer.keyId,
-  };
-}
-
-function rotationBody(
-  base: ReturnType<typeof bodyBase>,
-  next: KeyPair,
-): AuditEntryBody {
-  return {
-    ...base,
-    session: null,
-    capsule: null,
-    call_id: null,
-    action: {
-      type: "key_rotated",
-      new_key_id: next.keyId,
-      new_public_key: publicKeyToBase64(next.publicKey),
-    },
-    decision: "info",
-    proof: { type: "system", reason: "runtime key rotation" },
-    outcome: null,
-  };
-}
-
-async function seal(
-  body: AuditEntryBody,
-  keyPair: KeyPair,
-  ctx: AppendContext,
-): Promise<Sealed> {
-  const bytes = entryHashInput(body);
-  const size = bytes.length + HEADER_BYTES + 1; // + the store's 1-byte tag
-  if (size > ctx.maxValueBytes) {
-    throw new KernelError(
-      "AUDIT_FAILED",
-      `the entry is ${size} bytes stored, over the store's limit of ${ctx.maxValueBytes}`,
-      { data: { size, limit: ctx.maxValueBytes } },
-    );
-  }
-  const digest = ctx.hasher.hash(bytes);
-  const signature = await sign(keyPair, digest);
-  return {
-    entry: { ...body, hash: digest.toHex(), signature: signature.toBase64() },
-    stored: encodeEntry(bytes, digest, signature),
-  };
-}
-
-function nextHead(entry: AuditEntry, signer: string): AuditChainHead {
-  return { seq: entry.seq, hash: entry.hash, id: entry.id, key_id: signer };
 }

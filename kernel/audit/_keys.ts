@@ -1,11 +1,27 @@
 /**
  * Private: the store layout of the audit chains.
  *
- * - `["audit", principal, seq]` → the entry (JSON);
- * - `["audit_head", principal]` → {@linkcode AuditChainHead};
+ * - `["audit", principal, seq]` → the entry (bytes, see `_entry_codec.ts`);
+ * - `["audit_head", principal]` → {@linkcode AuditChainHead} plus
+ *   `max_timestamp` (the largest entry timestamp of the chain so far);
  * - `["audit_id", principal, id]` → seq;
- * - `["audit_idx", principal, "session" | "capsule" | "decision", value, seq]`
- *   and `["audit_idx", principal, "time", timestamp, seq]` → `null`.
+ * - `["audit_idx", principal, "session" | "capsule", value, seq]` → `null`,
+ *   for every entry that has one;
+ * - `["audit_idx", principal, "decision", value, seq]` → `null`, only for the
+ *   rare decisions `denied` and `deferred` (a query for `allowed` or `info`,
+ *   the bulk of a chain, walks the chain instead);
+ * - `["audit_idx", principal, "time", timestamp, seq]` → `null`, only for a
+ *   *late* entry: one whose timestamp is below `max_timestamp` when it is
+ *   written (the clock went backwards);
+ * - `["audit_idx", principal, "time_mark", max_timestamp, seq]` → `null`, for
+ *   every {@linkcode MARK_EVERY}-th entry: the chain's `max_timestamp` up to
+ *   and including that entry.
+ *
+ * Entries that are not late have non-decreasing timestamps in seq order, and
+ * `max_timestamp` never decreases, so the marks bound a time range to a run
+ * of seqs (see `_time_range.ts`). Chains written before this layout have a
+ * `time` key for every entry and no marks; the time query stays exact on
+ * them, only slower.
  *
  * Numeric parts sort numerically, so listing `["audit", principal]` walks the
  * chain in seq order.
@@ -23,9 +39,21 @@ export const HEAD_NS = "audit_head";
 export const ID_NS = "audit_id";
 /** Namespace of the secondary indexes. */
 export const INDEX_NS = "audit_idx";
+/** Index kind of late entries, by timestamp. */
+export const LATE_KIND = "time";
+/** Index kind of the time marks, by the chain's max timestamp. */
+export const MARK_KIND = "time_mark";
+/** Every entry whose seq is a multiple of this gets a time mark. */
+export const MARK_EVERY = 64;
 
 /** Index kinds that take an exact value. */
 export type IndexKind = "session" | "capsule" | "decision";
+
+/** Decisions that get a `decision` index key; the others are found by a walk. */
+export const INDEXED_DECISIONS: ReadonlySet<string> = new Set([
+  "denied",
+  "deferred",
+]);
 
 /**
  * The key of one entry.
@@ -63,21 +91,31 @@ export function idKey(principal: string, id: string): StoreKey {
  * Every index key an entry gets.
  *
  * @param e The entry.
+ * @param maxBefore The chain's max timestamp before `e` (`null`: `e` is the
+ * first entry).
  * @returns Its index keys.
  */
-export function indexKeys(e: AuditEntry): StoreKey[] {
+export function indexKeys(e: AuditEntry, maxBefore: number | null): StoreKey[] {
   const p = e.principal;
-  const keys: StoreKey[] = [
-    [INDEX_NS, p, "decision", e.decision, e.seq],
-    [INDEX_NS, p, "time", e.timestamp, e.seq],
-  ];
+  const keys: StoreKey[] = [];
   if (e.session !== null) keys.push([INDEX_NS, p, "session", e.session, e.seq]);
   if (e.capsule !== null) keys.push([INDEX_NS, p, "capsule", e.capsule, e.seq]);
+  if (INDEXED_DECISIONS.has(e.decision)) {
+    keys.push([INDEX_NS, p, "decision", e.decision, e.seq]);
+  }
+  if (maxBefore !== null && e.timestamp < maxBefore) {
+    keys.push([INDEX_NS, p, LATE_KIND, e.timestamp, e.seq]);
+  }
+  if (e.seq % MARK_EVERY === 0) {
+    const max = Math.max(maxBefore ?? e.timestamp, e.timestamp);
+    keys.push([INDEX_NS, p, MARK_KIND, max, e.seq]);
+  }
   return keys;
 }
 
 /**
- * Reads a head value, or `null` when it is not one.
+ * Reads a head value, or `null` when it is not one. Returns only the public
+ * fields.
  *
  * @param value A stored value.
  * @returns The head, or `null`.
@@ -87,6 +125,19 @@ export function asHead(value: unknown): AuditChainHead | null {
   const h = value as Record<string, unknown>;
   return typeof h.seq === "number" && typeof h.hash === "string" &&
       typeof h.id === "string" && typeof h.key_id === "string"
-    ? (h as unknown as AuditChainHead)
+    ? { seq: h.seq, hash: h.hash, id: h.id, key_id: h.key_id }
     : null;
+}
+
+/**
+ * The `max_timestamp` of a stored head, or `undefined` when it has none
+ * (a head written before the field existed, or edited).
+ *
+ * @param value A stored head value.
+ * @returns The chain's max timestamp.
+ */
+export function headMaxTimestamp(value: unknown): number | undefined {
+  if (typeof value !== "object" || value === null) return undefined;
+  const t = (value as Record<string, unknown>).max_timestamp;
+  return typeof t === "number" && Number.isSafeInteger(t) ? t : undefined;
 }

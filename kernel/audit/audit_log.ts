@@ -13,6 +13,7 @@ import type { KeyPair } from "../crypto/key_pair.ts";
 import type { Store } from "../store/store.ts";
 import { appendEntries, type AppendResult } from "./_append.ts";
 import { ChainQueue } from "./_chain_queue.ts";
+import type { ChainState } from "./_chain_state.ts";
 import { asHead, HEAD_NS, headKey } from "./_keys.ts";
 import {
   AUDIT_DECISIONS,
@@ -36,9 +37,10 @@ const MAX_GROUP_COMMIT = 100;
 
 /**
  * The audit log. `append()` adds a signed entry to the principal's chain as
- * one optimistic store transaction on the chain head, so concurrent appends
- * (in this process or any other writer of the store) form one linear chain.
- * `verify()` walks a chain and names the first bad entry.
+ * one commit that compare-and-sets the chain head (remembered between
+ * appends, read again when another writer moved it), so concurrent appends
+ * (from any writer of the store) form one linear chain. `verify()` walks a
+ * chain and names the first bad entry.
  *
  * @example Append, read back and verify
  * ```ts
@@ -73,6 +75,8 @@ export class AuditLog {
   #logger: Logger | undefined;
   #pool: AuditVerifyPool | undefined;
   #hasher: Promise<Blake3Hasher> | undefined;
+  /** Per chain: its head as of this log's last read or commit. */
+  #chains = new Map<string, ChainState>();
   #queue = new ChainQueue<AuditRecord, AuditEntry>(
     async (principal, records) =>
       (await this.#write(principal as PrincipalId, records)).results,
@@ -152,8 +156,9 @@ export class AuditLog {
     keyPair: KeyPair,
     options: AuditCallOptions = {},
   ): Promise<AuditEntry[]> {
-    if (keyPair.keyId === this.#current.keyId) return [];
-    this.#signers.set(keyPair.keyId, keyPair);
+    const keyId = keyPair.keyId;
+    if (keyId === this.#current.keyId) return [];
+    this.#signers.set(keyId, keyPair);
     this.#trusted.push(keyPair.publicKey);
     this.#current = keyPair;
     const out: AuditEntry[] = [];
@@ -162,10 +167,8 @@ export class AuditLog {
       const { rotation } = await this.#write(principal, []);
       if (rotation !== null) out.push(rotation);
     }
-    this.#logger?.log("info", "Rotated the audit key", {
-      keyId: keyPair.keyId,
-      chains: out.length,
-    });
+    const chains = out.length;
+    this.#logger?.log("info", "Rotated the audit key", { keyId, chains });
     return out;
   }
 
@@ -264,24 +267,30 @@ export class AuditLog {
     principal: PrincipalId,
     records: readonly AuditRecord[],
   ): Promise<AppendResult> {
-    let hasher: Blake3Hasher;
-    try {
-      hasher = await this.#getHasher();
-    } catch (err) {
+    const hasher = await this.#getHasher().catch((cause) => {
       throw new KernelError("AUDIT_FAILED", "Cannot start the audit hasher", {
-        cause: err,
+        cause,
       });
-    }
-    return await appendEntries(this.#store, {
-      principal,
-      records,
-      current: () => this.#current,
-      signers: this.#signers,
-      hasher,
-      now: () => this.#clock.now(),
-      newId: () => newAuditEntryId(this.#random),
-      maxValueBytes: this.#store.limits.maxValueBytes,
     });
+    try {
+      const result = await appendEntries(this.#store, {
+        principal,
+        records,
+        current: () => this.#current,
+        signers: this.#signers,
+        hasher,
+        now: () => this.#clock.now(),
+        newId: () => newAuditEntryId(this.#random),
+        maxValueBytes: this.#store.limits.maxValueBytes,
+        state: this.#chains.get(principal),
+      });
+      this.#chains.set(principal, result.state);
+      return result;
+    } catch (err) {
+      // Whether a failed commit landed is unknown: read the head next time.
+      this.#chains.delete(principal);
+      throw err;
+    }
   }
 
   #getHasher(): Promise<Blake3Hasher> {

@@ -20,8 +20,11 @@
  *
  * Security model: the chain proves integrity and authorship, not just
  * integrity. Every entry links to its predecessor's hash and is signed; an
- * append is one store transaction that compare-and-sets the chain head, so
- * concurrent appends (from any writer) can never fork a chain. `verify()`
+ * append is one atomic store commit that compare-and-sets the chain head, so
+ * concurrent appends (from any writer) can never fork a chain. A log
+ * remembers each chain's head and the head key's versionstamp between
+ * appends; when another writer moved the head, the commit's check fails and
+ * the append is redone on the head read again. `verify()`
  * trusts only pinned keys for a chain's first entry and accepts a new key
  * only when a `key_rotated` entry signed by the current key announces it;
  * after a rotation the old key may no longer sign. It reports edited fields

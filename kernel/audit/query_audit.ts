@@ -1,15 +1,22 @@
 /**
  * {@linkcode queryAudit}: find a principal's audit entries by session,
  * capsule, decision and time, through the secondary indexes written with
- * each entry.
+ * each entry (layout in `_keys.ts`).
  *
  * @module
  */
 import { throwIfAborted } from "../core/abort.ts";
 import { KernelError } from "../core/errors.ts";
 import type { CapsuleId, PrincipalId, SessionId } from "../core/ids.ts";
-import type { ListOptions, Store, StoreKey } from "../store/store.ts";
-import { ENTRY_NS, entryKey, idKey, INDEX_NS } from "./_keys.ts";
+import type { ListOptions, Store } from "../store/store.ts";
+import {
+  ENTRY_NS,
+  entryKey,
+  idKey,
+  INDEX_NS,
+  INDEXED_DECISIONS,
+} from "./_keys.ts";
+import { timeCandidates } from "./_time_range.ts";
 import type { AuditDecision, AuditEntry } from "./audit_entry.ts";
 import { decodeEntry } from "./_entry_codec.ts";
 
@@ -43,9 +50,13 @@ const DEFAULT_LIMIT = 1_000;
 const FETCH_BATCH = 100;
 
 /**
- * Finds entries. The most selective criterion given (session, capsule,
- * decision, then time) picks the index to walk; the others are checked on
- * each entry. Entries are returned as stored: use `verify()` to trust them.
+ * Finds entries. The most selective criterion given picks what to walk: the
+ * session or capsule index; the decision index for `denied` and `deferred`;
+ * for a time range, the seqs between the time marks around it plus the late
+ * entries (clock went backwards) in range; else the whole chain (`allowed`
+ * and `info` are most of a chain, so walking it costs about what an index
+ * would). The other criteria are checked on each entry. Entries are returned
+ * as stored: use `verify()` to trust them.
  *
  * @param store The audit store.
  * @param query What to find.
@@ -102,8 +113,11 @@ export async function queryAudit(
   };
   for await (const [seq, value] of candidates(store, query)) {
     throwIfAborted(query.signal, "an audit query");
-    if (value !== undefined) take(seq, value);
-    else pending.push(seq);
+    if (value === undefined) pending.push(seq);
+    else {
+      if (pending.length > 0) await flush(); // keep the candidates' order
+      take(seq, value);
+    }
     if (pending.length >= FETCH_BATCH) await flush();
     if (out.length >= limit) return out;
   }
@@ -124,7 +138,7 @@ async function* candidates(
     ? ["session", q.session] as const
     : q.capsule !== undefined
     ? ["capsule", q.capsule] as const
-    : q.decision !== undefined
+    : q.decision !== undefined && INDEXED_DECISIONS.has(q.decision)
     ? ["decision", q.decision] as const
     : undefined;
   if (exact !== undefined) {
@@ -134,15 +148,7 @@ async function* candidates(
     return;
   }
   if (q.from !== undefined || q.to !== undefined) {
-    const prefix: StoreKey = [INDEX_NS, p, "time"];
-    const range: ListOptions = {
-      ...base,
-      ...(q.from === undefined ? {} : { start: [...prefix, q.from] }),
-      ...(q.to === undefined ? {} : { end: [...prefix, q.to] }),
-    };
-    for await (const e of store.list(prefix, range)) {
-      yield [e.key[4] as number, undefined];
-    }
+    yield* timeCandidates(store, q);
     return;
   }
   for await (const e of store.list([ENTRY_NS, p], base)) {

@@ -44,6 +44,8 @@ export type {
 } from "./ids.ts";
 export { LOG_LEVEL_ORDER } from "./ports.ts";
 export type {
+  CheckedRead,
+  CheckedReadOptions,
   ChildProcess,
   Clock,
   DirEntry,

@@ -84,6 +84,39 @@ export interface FsCallOptions {
   signal?: AbortSignal;
 }
 
+/** Options of {@linkcode FileSystem.readFileChecked}. */
+export interface CheckedReadOptions extends FsCallOptions {
+  /** Files larger than this are not read (`too_large`); default 50 MiB. */
+  maxBytes?: number;
+}
+
+/**
+ * The outcome of {@linkcode FileSystem.readFileChecked}:
+ * - `file`: the bytes, the open descriptor's own `stat`, and `realPath`, the
+ *   absolute path that descriptor refers to (no symlinks, no `..`);
+ * - `symlink`: the final component is a symlink (or a symlink loop), not
+ *   opened — only where the host can open without following (a Deno process
+ *   with `--allow-all`; under scoped permissions Deno resolves symlinks
+ *   before opening, and the caller sees `file` with the target's `realPath`);
+ * - `missing`: the path (or a parent) does not exist;
+ * - `not_file`: a directory, FIFO, socket or device, not read;
+ * - `too_large`: larger than `maxBytes`, not read;
+ * - `replaced`: the path stopped naming the opened file while it was being
+ *   opened (a swap race), not read.
+ */
+export type CheckedRead =
+  | {
+    readonly kind: "file";
+    readonly data: Uint8Array;
+    readonly info: FileInfo;
+    readonly realPath: string;
+  }
+  | { readonly kind: "symlink" }
+  | { readonly kind: "missing" }
+  | { readonly kind: "not_file"; readonly info: FileInfo }
+  | { readonly kind: "too_large"; readonly info: FileInfo }
+  | { readonly kind: "replaced" };
+
 /**
  * The host file system. Implementations map failures to `KernelError`:
  * missing path ⇒ `NOT_FOUND`, sandbox refusal ⇒ `HOST_PERMISSION_DENIED`,
@@ -96,13 +129,30 @@ export interface FileSystem {
   readTextFile(path: string, options?: FsCallOptions): Promise<string>;
   /**
    * Writes a whole file. `mode` applies when the file is created; `createNew`
-   * fails with `HOST_IO` if the file exists.
+   * fails with `HOST_IO` if the file exists (also when it is a symlink, which
+   * is then not followed); `sync` flushes the data to disk before returning.
    */
   writeFile(
     path: string,
     data: Uint8Array | string,
-    options?: FsCallOptions & { mode?: number; createNew?: boolean },
+    options?: FsCallOptions & {
+      mode?: number;
+      createNew?: boolean;
+      sync?: boolean;
+    },
   ): Promise<void>;
+  /**
+   * Reads a whole regular file through one open descriptor that did not
+   * follow a final symlink, and reports the real path of that descriptor, so
+   * a caller can check where the bytes really came from even when a path
+   * component was swapped for a symlink while the file was being opened.
+   * Optional so that small test fakes need not implement it; `kernel/vfs`
+   * requires it.
+   */
+  readFileChecked?(
+    path: string,
+    options?: CheckedReadOptions,
+  ): Promise<CheckedRead>;
   /** Follows symlinks. `null` when the path does not exist. */
   stat(path: string): Promise<FileInfo | null>;
   /** Does not follow a final symlink. `null` when the path does not exist. */

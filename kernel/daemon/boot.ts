@@ -9,7 +9,7 @@
 import * as path from "node:path";
 import type { PrincipalId } from "../core/ids.ts";
 import { DEFAULT_PRINCIPAL } from "../core/ids.ts";
-import type { Env, FileSystem, Logger, Random } from "../core/ports.ts";
+import type { Clock, Env, FileSystem, Logger, Random } from "../core/ports.ts";
 
 import { loadConfig } from "../config/load_config.ts";
 import type { EffectiveConfig } from "../config/effective_config.ts";
@@ -89,6 +89,13 @@ export interface KernelHandle extends KernelPaths, AsyncDisposable {
   readonly principal: PrincipalId;
   /** The five-layer gate and its layers (audit chain, tokens, budgets, approvals). */
   readonly security: SecurityLayers;
+  /** The real host ports the kernel was built with. */
+  readonly ports: {
+    readonly fs: FileSystem;
+    readonly clock: Clock;
+    readonly random: Random;
+    readonly logger: Logger;
+  };
   /** Stops the kernel and closes the store. */
   close(): Promise<void>;
 }
@@ -227,9 +234,10 @@ export async function startKernel(
   const store = new KvStore(
     await openKv(options.inMemoryStore ? MEMORY_KV : paths.home.stateKv),
   );
+  const clock = systemClock();
   const security = buildSecurity({
     store,
-    clock: systemClock(),
+    clock,
     random: p.random,
     logger,
     runtimeKey: key.keyPair,
@@ -255,6 +263,7 @@ export async function startKernel(
     store,
     principal,
     security,
+    ports: { fs: p.fs, clock, random: p.random, logger },
     close,
     [Symbol.asyncDispose]: close,
   };

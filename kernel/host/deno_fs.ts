@@ -6,11 +6,14 @@
 import { throwIfAborted } from "../core/abort.ts";
 import { KernelError } from "../core/errors.ts";
 import type {
+  CheckedRead,
+  CheckedReadOptions,
   DirEntry,
   FileInfo,
   FileSystem,
   FsCallOptions,
 } from "../core/ports.ts";
+import { readFileChecked } from "./_checked_read.ts";
 import { hostError } from "./_host_error.ts";
 
 /**
@@ -21,7 +24,11 @@ import { hostError } from "./_host_error.ts";
  * `HOST_PERMISSION_DENIED`, anything else (including an existing file with
  * `createNew`) is `HOST_IO`. `stat`/`lstat` return `null` for a missing path.
  * `writeFile` with `mode` sets exactly those bits (the umask does not apply;
- * Deno also applies them to a file that already existed).
+ * Deno also applies them to a file that already existed); with `sync` it
+ * flushes the data to disk before returning. `readFileChecked` opens with
+ * `O_NOFOLLOW` through `node:fs` and reports the descriptor's real path
+ * (Linux: `/proc/self/fd`; elsewhere `realpath` checked against the
+ * descriptor's device and inode).
  *
  * @returns A {@linkcode FileSystem}.
  * @throws {KernelError} From its methods: `NOT_FOUND`, `HOST_PERMISSION_DENIED`, `HOST_IO`, `ABORTED`.
@@ -71,7 +78,11 @@ class DenoFs implements FileSystem {
   async writeFile(
     path: string,
     data: Uint8Array | string,
-    options: FsCallOptions & { mode?: number; createNew?: boolean } = {},
+    options: FsCallOptions & {
+      mode?: number;
+      createNew?: boolean;
+      sync?: boolean;
+    } = {},
   ): Promise<void> {
     const what = `write '${path}'`;
     throwIfAborted(options.signal, what);
@@ -84,10 +95,18 @@ class DenoFs implements FileSystem {
       ? new TextEncoder().encode(data)
       : data;
     try {
-      await Deno.writeFile(path, bytes, opts);
+      if (options.sync) await writeSynced(path, bytes, opts);
+      else await Deno.writeFile(path, bytes, opts);
     } catch (err) {
       throw abortedOr(err, options.signal, what);
     }
+  }
+
+  readFileChecked(
+    path: string,
+    options: CheckedReadOptions = {},
+  ): Promise<CheckedRead> {
+    return readFileChecked(path, options);
   }
 
   async stat(path: string): Promise<FileInfo | null> {
@@ -180,6 +199,28 @@ class DenoFs implements FileSystem {
       throw hostError(err, `read link '${path}'`);
     }
   }
+}
+
+async function writeSynced(
+  path: string,
+  bytes: Uint8Array,
+  opts: Deno.WriteFileOptions,
+): Promise<void> {
+  const openOpts: Deno.OpenOptions = {
+    write: true,
+    create: true,
+    truncate: true,
+    createNew: opts.createNew ?? false,
+  };
+  if (opts.mode !== undefined) openOpts.mode = opts.mode;
+  using file = await Deno.open(path, openOpts);
+  if (opts.mode !== undefined) await Deno.chmod(path, opts.mode);
+  let written = 0;
+  while (written < bytes.length) {
+    opts.signal?.throwIfAborted();
+    written += await file.write(bytes.subarray(written));
+  }
+  await file.syncData();
 }
 
 function signalOption(signal: AbortSignal | undefined): Deno.ReadFileOptions {

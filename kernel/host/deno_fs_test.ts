@@ -230,3 +230,118 @@ Deno.test({
         assertKernelError(e, "NOT_FOUND"));
     }),
 });
+
+Deno.test({
+  name:
+    "`createDenoFs().readFileChecked()` reads through one descriptor and reports its real path",
+  permissions: RW,
+  ignore: Deno.build.os === "windows",
+  fn: () =>
+    withTempDir(async (raw) => {
+      const fs = createDenoFs();
+      const dir = await Deno.realPath(raw);
+      await Deno.mkdir(`${dir}/real`);
+      await Deno.writeTextFile(`${dir}/real/a.txt`, "hello");
+      await Deno.symlink(`${dir}/real`, `${dir}/linkdir`);
+      const got = await fs.readFileChecked!(`${dir}/real/a.txt`);
+      assert.equal(got.kind, "file");
+      if (got.kind !== "file") return;
+      assert.equal(new TextDecoder().decode(got.data), "hello");
+      assert.equal(got.realPath, `${dir}/real/a.txt`);
+      assert.deepEqual([got.info.isFile, got.info.size], [true, 5]);
+      const via = await fs.readFileChecked!(`${dir}/linkdir/a.txt`);
+      assert.equal(via.kind === "file" && via.realPath, `${dir}/real/a.txt`);
+    }),
+});
+
+Deno.test({
+  name:
+    "`createDenoFs().readFileChecked()` refuses a final symlink, a directory, a FIFO and an oversized file without reading them",
+  permissions: { read: true, write: true, run: ["mkfifo"] },
+  ignore: Deno.build.os === "windows",
+  fn: () =>
+    withTempDir(async (dir) => {
+      const fs = createDenoFs();
+      await Deno.writeTextFile(`${dir}/secret`, "outside");
+      await Deno.symlink(`${dir}/secret`, `${dir}/link`);
+      // Under scoped permissions Deno follows the final symlink despite
+      // O_NOFOLLOW; the real path then names the target, never the link.
+      const link = await fs.readFileChecked!(`${dir}/link`);
+      const real = await Deno.realPath(`${dir}/secret`);
+      assert.ok(
+        link.kind === "symlink" ||
+          (link.kind === "file" && link.realPath === real),
+        JSON.stringify(link),
+      );
+      assert.deepEqual(await fs.readFileChecked!(`${dir}/none`), {
+        kind: "missing",
+      });
+      assert.deepEqual(await fs.readFileChecked!(`${dir}/secret/x`), {
+        kind: "missing",
+      });
+      assert.equal((await fs.readFileChecked!(dir)).kind, "not_file");
+      const made = await new Deno.Command("mkfifo", {
+        args: [`${dir}/fifo`],
+        stdout: "null",
+        stderr: "null",
+      }).output();
+      if (made.success) {
+        assert.equal(
+          (await fs.readFileChecked!(`${dir}/fifo`)).kind,
+          "not_file",
+        );
+      }
+      const big = await fs.readFileChecked!(`${dir}/secret`, { maxBytes: 3 });
+      assert.equal(big.kind, "too_large");
+    }),
+});
+
+Deno.test({
+  name: "`createDenoFs().readFileChecked()` reads a file over 1 MiB in chunks",
+  permissions: RW,
+  fn: () =>
+    withTempDir(async (dir) => {
+      const fs = createDenoFs();
+      const bytes = new Uint8Array(3 * 1024 * 1024 + 7).map((_, i) => i % 251);
+      await Deno.writeFile(`${dir}/big`, bytes);
+      const got = await fs.readFileChecked!(`${dir}/big`);
+      assert.equal(got.kind, "file");
+      assert.deepEqual(got.kind === "file" && got.data, bytes);
+    }),
+});
+
+Deno.test({
+  name:
+    "`createDenoFs().readFileChecked()` maps a Deno sandbox refusal to HOST_PERMISSION_DENIED",
+  permissions: "none",
+  async fn() {
+    const fs = createDenoFs();
+    await assert.rejects(
+      fs.readFileChecked!("/etc/hostname"),
+      (e) => assertKernelError(e, "HOST_PERMISSION_DENIED"),
+    );
+  },
+});
+
+Deno.test({
+  name:
+    "`createDenoFs().writeFile()` with sync writes the data; createNew never writes through a symlink",
+  permissions: RW,
+  ignore: Deno.build.os === "windows",
+  fn: () =>
+    withTempDir(async (dir) => {
+      const fs = createDenoFs();
+      await fs.writeFile(`${dir}/a`, "durable", { sync: true, mode: 0o640 });
+      assert.equal(await fs.readTextFile(`${dir}/a`), "durable");
+      assert.equal((await fs.stat(`${dir}/a`))?.mode, 0o640);
+      await fs.writeFile(`${dir}/a`, "new", { sync: true });
+      assert.equal(await fs.readTextFile(`${dir}/a`), "new");
+      await Deno.writeTextFile(`${dir}/target`, "keep");
+      await Deno.symlink(`${dir}/target`, `${dir}/trap`);
+      await assert.rejects(
+        fs.writeFile(`${dir}/trap`, "evil", { createNew: true, sync: true }),
+        (e) => assertKernelError(e, "HOST_IO"),
+      );
+      assert.equal(await Deno.readTextFile(`${dir}/target`), "keep");
+    }),
+});

@@ -1,0 +1,201 @@
+/**
+ * The capsule runtime of a kernel session: the bus (denials audited), the
+ * engines (js, wasm, static), the session's copy-on-write overlay as the guest
+ * file system, the host-call table through the gate, and the registry that
+ * boots the installed capsules. Composition only: no policy lives here.
+ *
+ * @module
+ */
+import * as path from "node:path";
+import type { CapsuleId, SessionId } from "../core/ids.ts";
+import { newSessionId } from "../core/ids.ts";
+import { Bus } from "../bus/bus.ts";
+import { auditDenials } from "../bus/audit_denials.ts";
+import { createHostDispatcher } from "../abi/host_table.ts";
+import type {
+  BusPort,
+  CallerIdentity,
+  ElicitHandler,
+  GuestFs,
+  HostDeps,
+  SecretStore,
+} from "../abi/ports.ts";
+import type { EngineLimits } from "../capsule/engine.ts";
+import { DEFAULT_ENGINE_LIMITS } from "../capsule/engine.ts";
+import { createJsEngine } from "../capsule/engines/js/js_engine.ts";
+import { createWasmEngine } from "../capsule/engines/wasm/wasm_engine.ts";
+import { createStaticEngine } from "../capsule/engines/static/static_engine.ts";
+import {
+  type BootReport,
+  CapsuleRegistry,
+} from "../capsule/registry/registry.ts";
+import { OverlayManager } from "../vfs/overlay_manager.ts";
+import type { SessionVfs } from "../vfs/session_vfs.ts";
+import { createDenoSpawner } from "../host/deno_spawner.ts";
+import { VERSION } from "../../version.ts";
+import type { KernelHandle } from "./boot.ts";
+import { KvSecretStore } from "./kv_secrets.ts";
+
+/** Options of {@linkcode startRuntime}. */
+export interface RuntimeOptions {
+  /** The workspace (project) root of this session. */
+  readonly workspace: string;
+  /** The session; default: a new one. */
+  readonly session?: SessionId;
+  /** Engine limits (default 5 s per call, 64 MiB). */
+  readonly limits?: EngineLimits;
+  /** Path of `bwrap`, or `null` when bubblewrap is not available. */
+  readonly bubblewrap?: string | null;
+  /** A frontend that can answer `elicit` calls. */
+  readonly elicit?: ElicitHandler;
+  /** Fetch used by `http_request` (default: the global fetch). */
+  readonly fetch?: typeof fetch;
+}
+
+/** A running capsule runtime. */
+export interface Runtime extends AsyncDisposable {
+  readonly session: SessionId;
+  readonly workspace: string;
+  readonly bus: Bus;
+  readonly registry: CapsuleRegistry;
+  readonly overlays: OverlayManager;
+  readonly secrets: SecretStore;
+  /** The session's guest file system (overlay, `home://`, `/tmp`). */
+  vfs(): Promise<SessionVfs>;
+  /** Boots the installed capsules (principal dir, then `<workspace>/.astrid/capsules`). */
+  boot(): Promise<BootReport>;
+  /** Unloads every capsule and closes the bus. */
+  close(): Promise<void>;
+}
+
+function guestFs(vfs: () => Promise<SessionVfs>): GuestFs {
+  return {
+    read: async (p, o) => await (await vfs()).readFile(p, o),
+    write: async (p, data, o) => await (await vfs()).writeFile(p, data, o),
+    exists: async (p) => await (await vfs()).exists(p),
+    readDir: async (p) =>
+      (await (await vfs()).readDir(p)).map((e) => ({
+        name: e.name,
+        is_dir: e.isDirectory,
+      })),
+    stat: async (p) => {
+      const s = await (await vfs()).stat(p);
+      return { size: s.size, is_dir: s.isDirectory, mtime_ms: s.mtimeMs };
+    },
+    mkdir: async (p) => await (await vfs()).mkdir(p),
+    remove: async (p) => await (await vfs()).remove(p),
+  };
+}
+
+function busPort(bus: Bus): BusPort {
+  return {
+    publish: async (source, topic, payload, ctx) => {
+      await bus.publish(source, {
+        topic,
+        payload,
+        principal: ctx.principal,
+        session: ctx.session,
+      });
+    },
+    request: (source, topic, payload, ctx) =>
+      bus.request(source, {
+        topic,
+        payload,
+        principal: ctx.principal,
+        session: ctx.session,
+      }, {
+        timeoutMs: ctx.timeoutMs,
+        signal: ctx.signal,
+      }),
+  };
+}
+
+/**
+ * Starts the capsule runtime of one session on a booted kernel.
+ *
+ * @param kernel The kernel (store, gate, home, ports).
+ * @param options Workspace, session, limits.
+ * @returns The runtime; call `boot()` to load the installed capsules.
+ */
+export async function startRuntime(
+  kernel: KernelHandle,
+  options: RuntimeOptions,
+): Promise<Runtime> {
+  const { fs, clock, random, logger } = kernel.ports;
+  const { gate, audit, approvals, setGrants } = kernel.security;
+  const session = options.session ?? newSessionId(random);
+  const workspace = await fs.realPath(options.workspace);
+  const principalHome = kernel.home.home(kernel.principal).root;
+  const bus = new Bus({ clock, random, logger, onDenied: auditDenials(audit) });
+  const overlays = new OverlayManager({ fs, gate, audit, logger }, {
+    homes: kernel.home.homes,
+  });
+  let vfsPromise: Promise<SessionVfs> | null = null;
+  const vfs = () => (vfsPromise ??= overlays.vfs(kernel.principal, session, {
+    workspace,
+  }));
+  const secrets = new KvSecretStore(kernel.store, kernel.principal);
+  const hostDeps: HostDeps = {
+    gate,
+    audit,
+    approvals,
+    store: kernel.store,
+    clock,
+    logger,
+    fetch: options.fetch ?? globalThis.fetch,
+    spawner: createDenoSpawner(),
+    secrets,
+    fs: () => guestFs(vfs),
+    bus: busPort(bus),
+    ...(options.elicit ? { elicit: options.elicit } : {}),
+    bubblewrap: options.bubblewrap ?? null,
+  };
+  const registry = new CapsuleRegistry({
+    fs,
+    clock,
+    random,
+    logger,
+    bus,
+    engines: {
+      js: createJsEngine({ logger, clock, fs }),
+      wasm: createWasmEngine({ logger }),
+      static: createStaticEngine(),
+    },
+    setGrants,
+    hostFor: (capsule: CapsuleId, config, signal) => {
+      const caller: CallerIdentity = {
+        capsule,
+        principal: kernel.principal,
+        session,
+        workspace,
+        principalHome,
+      };
+      return createHostDispatcher(hostDeps, caller, { config, signal, random });
+    },
+    kernelVersion: VERSION,
+    context: { principal: kernel.principal, session },
+  }, options.limits ?? DEFAULT_ENGINE_LIMITS);
+  const roots = [
+    kernel.home.home(kernel.principal).capsules,
+    path.join(workspace, ".astrid", "capsules"),
+  ];
+  async function close(): Promise<void> {
+    try {
+      await registry.unloadAll();
+    } finally {
+      bus.close();
+    }
+  }
+  return {
+    session,
+    workspace,
+    bus,
+    registry,
+    overlays,
+    secrets,
+    vfs,
+    boot: () => registry.boot(roots),
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}

@@ -1,0 +1,234 @@
+/**
+ * Private: resolving a normalised overlay path to its canonical key, walking
+ * the overlay view one component at a time.
+ *
+ * At every component: an overlay entry decides first (a whiteout ends the
+ * walk, an upper file or directory is never a symlink); otherwise the lower
+ * layer is `lstat`ed. A lower symlink is followed only when its target,
+ * resolved lexically against the canonical directory that holds it, stays
+ * inside the workspace (and inside `within`); else `VFS_PATH_ESCAPE`. So
+ * every component is checked, in the lower layer too, and the key that comes
+ * out names the same file whichever alias (symlink) was used to reach it.
+ *
+ * @module
+ */
+import { KernelError } from "../core/errors.ts";
+import type { FileInfo } from "../core/ports.ts";
+import type { Entry } from "./_manifest.ts";
+import { escapeError, invalidOpError, invalidPathError } from "./_errors.ts";
+import type { OverlayState } from "./_overlay_state.ts";
+import { joinKey, keyWithin, normalizeParts } from "./rel_path.ts";
+
+/** Most symlinks followed in one resolution (Linux `MAXSYMLINKS`). */
+export const MAX_SYMLINK_HOPS = 40;
+
+/** What is at a resolved key. */
+export type ResolvedNode =
+  | {
+    readonly where: "upper";
+    readonly entry: Extract<Entry, { kind: "file" | "dir" }>;
+  }
+  /** `info` from `lstat`: a symlink only when the final one was not followed. */
+  | { readonly where: "lower"; readonly info: FileInfo }
+  /** Nothing; `parentExists` tells whether the parent directory exists in the view. */
+  | { readonly where: "none"; readonly parentExists: boolean };
+
+/** A resolved path. */
+export interface Resolved {
+  /** The canonical key (`""` = the root). */
+  readonly key: string;
+  /** Its components. */
+  readonly parts: readonly string[];
+  /** What is there. */
+  readonly node: ResolvedNode;
+}
+
+/** Options of {@linkcode resolvePath}. */
+export interface ResolveOptions {
+  /** Follow a final symlink (reads, writes, stat) or not (remove, rename). */
+  readonly followFinal: boolean;
+  /** The path as the caller wrote it, for messages. */
+  readonly original: string;
+  /** The key the result must stay inside (`""` = the whole workspace). */
+  readonly within: string;
+}
+
+/**
+ * Resolves normalised components in the overlay view.
+ *
+ * @param state The overlay.
+ * @param start The components.
+ * @param options Follow mode, message path, scope.
+ * @returns The canonical key and what is there.
+ * @throws {KernelError} `VFS_PATH_ESCAPE` (a symlink leaves the workspace or the scope),
+ *   `VFS_PATH_INVALID` (too many symlinks), `VFS_INVALID_OPERATION` (a file used as a directory).
+ */
+export async function resolvePath(
+  state: OverlayState,
+  start: readonly string[],
+  options: ResolveOptions,
+): Promise<Resolved> {
+  const { original } = options;
+  let rest = [...start];
+  let canon: string[] = [];
+  let hidden = false; // below an opaque directory: the lower layer does not show
+  let lowerMissing = false; // a component is absent from the lower layer
+  let exists = true; // canon exists in the view
+  let hops = 0;
+  while (rest.length > 0) {
+    const name = rest.shift()!;
+    const last = rest.length === 0;
+    canon.push(name);
+    const key = joinKey(canon);
+    const entry = state.entries.get(key);
+    if (entry !== undefined) {
+      if (entry.kind === "whiteout") {
+        return done(canon.concat(rest), none(last && exists), options);
+      }
+      if (entry.kind === "file") {
+        if (!last) throw notDir(original, key);
+        return done(canon, { where: "upper", entry }, options);
+      }
+      if (entry.opaque) hidden = true;
+      if (last) return done(canon, { where: "upper", entry }, options);
+      exists = true;
+      continue;
+    }
+    if (hidden || lowerMissing) {
+      if (last) return done(canon, none(exists), options);
+      exists = false;
+      continue;
+    }
+    const info = await state.fs.lstat(state.lowerPath(key));
+    if (info === null) {
+      if (last) return done(canon, none(exists), options);
+      lowerMissing = true;
+      exists = false;
+      continue;
+    }
+    if (info.isSymlink && (!last || options.followFinal)) {
+      if (++hops > MAX_SYMLINK_HOPS) {
+        throw invalidPathError(
+          original,
+          `goes through more than ${MAX_SYMLINK_HOPS} symlinks`,
+        );
+      }
+      const target = await readLinkOrNull(state, key);
+      if (target === null) {
+        // Replaced between lstat and readlink: look at this component again.
+        canon.pop();
+        rest.unshift(name);
+        continue;
+      }
+      canon = [];
+      rest = [...targetParts(state, key, target, original), ...rest];
+      hidden = false;
+      lowerMissing = false;
+      exists = true;
+      continue;
+    }
+    if (last) return done(canon, { where: "lower", info }, options);
+    if (!info.isDirectory) throw notDir(original, key);
+  }
+  return done(canon, { where: "lower", info: ROOT_INFO }, options);
+}
+
+const ROOT_INFO: FileInfo = {
+  isFile: false,
+  isDirectory: true,
+  isSymlink: false,
+  size: 0,
+  mode: null,
+  mtimeMs: null,
+};
+
+function none(parentExists: boolean): ResolvedNode {
+  return { where: "none", parentExists };
+}
+
+function done(
+  parts: readonly string[],
+  node: ResolvedNode,
+  options: ResolveOptions,
+): Resolved {
+  const key = joinKey(parts);
+  if (!keyWithin(key, options.within)) {
+    throw escapeError(
+      options.original,
+      "resolves outside its directory handle",
+    );
+  }
+  return { key, parts, node };
+}
+
+/** The link's target, or `null` when it is no longer a symlink. */
+async function readLinkOrNull(
+  state: OverlayState,
+  key: string,
+): Promise<string | null> {
+  const path = state.lowerPath(key);
+  try {
+    return await state.fs.readLink(path);
+  } catch (err) {
+    // silent-ok: EINVAL = replaced by a non-link meanwhile; the caller looks again (bounded by the hop limit).
+    if (KernelError.is(err, "HOST_IO") || KernelError.is(err, "NOT_FOUND")) {
+      return null;
+    }
+    throw err;
+  }
+}
+
+/** The components, from the workspace root, a symlink's target names. */
+function targetParts(
+  state: OverlayState,
+  linkKey: string,
+  target: string,
+  original: string,
+): string[] {
+  const leaves =
+    `is reached through the symlink '${linkKey}' whose target leaves the workspace`;
+  if (target.startsWith("/")) {
+    const abs = target.split("/");
+    for (const root of state.roots) {
+      const rootParts = root.split("/");
+      const inside = rootParts.length <= abs.length &&
+        rootParts.every((p, i) => abs[i] === p);
+      if (inside) {
+        return escapeOnFailure(
+          () => normalizeParts(abs.slice(rootParts.length), original),
+          original,
+          leaves,
+        );
+      }
+    }
+    throw escapeError(original, leaves);
+  }
+  const dir = linkKey.split("/").slice(0, -1);
+  return escapeOnFailure(
+    () => normalizeParts([...dir, ...target.split("/")], original),
+    original,
+    leaves,
+  );
+}
+
+/** A target that climbs above the root (or is malformed) is an escape. */
+function escapeOnFailure(
+  fn: () => string[],
+  original: string,
+  why: string,
+): string[] {
+  try {
+    return fn();
+  } catch (err) {
+    const escape = escapeError(original, why);
+    throw Object.assign(escape, { cause: err });
+  }
+}
+
+function notDir(original: string, key: string) {
+  return invalidOpError(
+    original,
+    "resolve",
+    `'${key}' is a file, not a directory`,
+  );
+}
