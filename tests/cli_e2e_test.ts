@@ -28,10 +28,18 @@ async function astrid(
       "--allow-read",
       "--allow-write",
       "--allow-env",
+      "--allow-run",
+      "--allow-net",
       MAIN,
       ...args,
     ],
-    env: { NO_COLOR: "1", DENO_DIR, DENO_NO_UPDATE_CHECK: "1", ...env },
+    env: {
+      NO_COLOR: "1",
+      DENO_DIR,
+      DENO_NO_UPDATE_CHECK: "1",
+      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+      ...env,
+    },
     clearEnv: true,
     stdout: "piped",
     stderr: "piped",
@@ -201,6 +209,10 @@ Deno.test({
         /after restart: \{"text":"hello from before the restart"\}/,
       );
       assert.match(r.stdout, /refused: error\[CONFIG_WIDENING\]/);
+      assert.match(r.stdout, /booted: demo-notes, demo-wasm/);
+      assert.match(r.stdout, /wasm read \/etc\/passwd\s+DENIED/);
+      assert.match(r.stdout, /in the workspace before commit\? no/);
+      assert.match(r.stdout, /audit chain: \d+ entries, valid/);
       const home = await Deno.stat(env.ASTRID_HOME!).catch(() => null);
       assert.equal(
         home,
