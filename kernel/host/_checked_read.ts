@@ -1,27 +1,27 @@
 /**
  * Private: the descriptor-based read behind `FileSystem.readFileChecked`.
  *
- * Deno's own file API cannot open without following symlinks and does not
- * expose descriptor numbers, so this goes through `node:fs`, whose Deno
- * implementation returns real OS descriptors:
+ * 1. `stat(path)` (follows symlinks): only a regular file within `maxBytes`
+ *    is opened, so a FIFO or device is never opened.
+ * 2. `open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK)` through `node:fs`, whose
+ *    Deno implementation returns real OS descriptors (Deno's own API cannot
+ *    open without following and hides descriptors). `O_NONBLOCK` keeps a FIFO
+ *    swapped in after the `stat` from blocking. `O_NOFOLLOW` only works in a
+ *    process with `--allow-all` (measured on Deno 2.9.6): under scoped
+ *    permissions Deno resolves the path's symlinks itself before opening.
+ * 3. The descriptor's real path: `readlink /proc/self/fd/N` where the sandbox
+ *    allows it (Linux with `--allow-all`) — this names the file actually
+ *    opened whatever happened to the path meanwhile, race-free. Otherwise
+ *    `realpath(path)` after the open, accepted only when it names the same
+ *    device and inode as the `stat` before the open (else `replaced`). That
+ *    fallback is what a daemon with scoped permissions gets: to defeat it an
+ *    attacker must swap a path component twice, in order, within the few
+ *    microseconds between those calls.
+ * 4. The bytes, read through the same descriptor.
  *
- * 1. `open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK)`: a FIFO cannot block
- *    the open. `O_NOFOLLOW` only works in a process with `--allow-all`
- *    (measured on Deno 2.9.6): under scoped permissions Deno resolves the
- *    path's symlinks itself before opening, so a final symlink is followed;
- * 2. `fstat` on the descriptor: only a regular file within `maxBytes` is read;
- * 3. the real path of the descriptor: `readlink /proc/self/fd/N` where the
- *    sandbox allows it (Linux, `--allow-all`), which names the file actually
- *    opened whatever happened to the path meanwhile; otherwise `realpath(path)`
- *    afterwards, accepted only when it names the same device and inode as the
- *    descriptor (else `replaced`). That fallback narrows the window to the
- *    microseconds between `open` and `realpath`, and an attacker must swap a
- *    component, then swap it back, then again, in order, to defeat it;
- * 4. the bytes, read through the same descriptor.
- *
- * The metadata calls are synchronous (microseconds each; an async call costs
- * a thread-pool round trip of ~20 µs, which would dominate small reads).
- * Files above 1 MiB are read asynchronously in chunks.
+ * The calls are synchronous (microseconds each; an async call costs a
+ * thread-pool round trip of ~20 µs, which would dominate small reads). Files
+ * above 1 MiB are read asynchronously in chunks.
  *
  * @module
  */
@@ -41,92 +41,119 @@ const CHUNK = 1024 * 1024;
 const FLAGS = nodeFs.constants.O_RDONLY | nodeFs.constants.O_NOFOLLOW |
   nodeFs.constants.O_NONBLOCK;
 
+type Opened = { fd: number; info: FileInfo; size: number; realPath: string };
+
+/** Reads files through one descriptor; remembers whether `/proc/self/fd` is readable. */
+export class CheckedReader {
+  #proc: boolean | undefined;
+
+  /**
+   * Reads `path`; see the module doc.
+   *
+   * @param path The file.
+   * @param options Size limit and cancellation.
+   * @returns What was found.
+   * @throws {KernelError} `HOST_PERMISSION_DENIED`, `HOST_IO` (also when the file grew while it
+   *   was being read), `ABORTED`.
+   */
+  async read(
+    path: string,
+    options: CheckedReadOptions = {},
+  ): Promise<CheckedRead> {
+    const what = `read '${path}'`;
+    throwIfAborted(options.signal, what);
+    const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
+    const opened = this.#open(path, maxBytes, what);
+    if (!("fd" in opened)) return opened;
+    const { fd, info, size, realPath } = opened;
+    try {
+      const data = size <= SYNC_READ_LIMIT
+        ? readSync(fd, size, what)
+        : await readAsync(fd, size, what, options.signal);
+      return { kind: "file", data, info, realPath };
+    } finally {
+      nodeFs.closeSync(fd);
+    }
+  }
+
+  /** Stat, open without following or blocking, and locate the descriptor. */
+  #open(path: string, maxBytes: number, what: string): Opened | CheckedRead {
+    let before: Deno.FileInfo;
+    try {
+      before = Deno.statSync(path);
+    } catch (err) {
+      if (
+        err instanceof Deno.errors.NotFound ||
+        err instanceof Deno.errors.NotADirectory
+      ) return { kind: "missing" };
+      if (err instanceof Deno.errors.FilesystemLoop) return { kind: "symlink" };
+      throw hostError(err, what);
+    }
+    const info = toInfo(before);
+    if (!before.isFile) return { kind: "not_file", info };
+    if (before.size > maxBytes) return { kind: "too_large", info };
+    let fd: number;
+    try {
+      fd = nodeFs.openSync(path, FLAGS);
+    } catch (err) {
+      const code = errno(err);
+      if (code === "ELOOP") return { kind: "symlink" };
+      if (code === "ENOENT" || code === "ENOTDIR") return { kind: "missing" };
+      throw nodeError(err, what);
+    }
+    let realPath: string | null;
+    try {
+      realPath = this.#procPath(fd) ?? samePath(path, before, what);
+    } catch (err) {
+      nodeFs.closeSync(fd);
+      throw err;
+    }
+    if (realPath === null) {
+      nodeFs.closeSync(fd);
+      return { kind: "replaced" };
+    }
+    return { fd, info, size: before.size, realPath };
+  }
+
+  /** The descriptor's path from `/proc/self/fd`, or `null` where that is not allowed. */
+  #procPath(fd: number): string | null {
+    if (this.#proc === false) return null;
+    try {
+      const path = nodeFs.readlinkSync(`/proc/self/fd/${fd}`);
+      this.#proc = true;
+      return path;
+    } catch {
+      // silent-ok: no /proc (not Linux) or the sandbox refuses it; use the fallback from now on.
+      this.#proc = false;
+      return null;
+    }
+  }
+}
+
 /**
- * Reads `path` through one descriptor; see the module doc.
- *
- * @param path The file.
- * @param options Size limit and cancellation.
- * @returns What was found.
- * @throws {KernelError} `HOST_PERMISSION_DENIED`, `HOST_IO` (also when the file grew while it
- *   was being read), `ABORTED`.
+ * The fallback: `realpath(path)` after the open, accepted only when it names
+ * the device and inode that `stat(path)` named before the open.
  */
-export async function readFileChecked(
+function samePath(
   path: string,
-  options: CheckedReadOptions = {},
-): Promise<CheckedRead> {
-  const what = `read '${path}'`;
-  throwIfAborted(options.signal, what);
-  const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
-  const opened = openNoFollow(path, what);
-  if (typeof opened !== "number") return opened;
-  const fd = opened;
-  try {
-    const st = fstat(fd, what);
-    const info = toInfo(st);
-    if (!st.isFile()) return { kind: "not_file", info };
-    if (st.size > maxBytes) return { kind: "too_large", info };
-    const realPath = descriptorPath(fd, path, st, what);
-    if (realPath === null) return { kind: "replaced" };
-    const data = st.size <= SYNC_READ_LIMIT
-      ? readSync(fd, st.size, maxBytes, what)
-      : await readAsync(fd, st.size, maxBytes, what, options.signal);
-    return { kind: "file", data, info, realPath };
-  } finally {
-    nodeFs.closeSync(fd);
-  }
-}
-
-function openNoFollow(path: string, what: string): number | CheckedRead {
-  try {
-    return nodeFs.openSync(path, FLAGS);
-  } catch (err) {
-    const code = errno(err);
-    if (code === "ELOOP") return { kind: "symlink" };
-    if (code === "ENOENT" || code === "ENOTDIR") return { kind: "missing" };
-    throw nodeError(err, what);
-  }
-}
-
-function fstat(fd: number, what: string): nodeFs.Stats {
-  try {
-    return nodeFs.fstatSync(fd);
-  } catch (err) {
-    throw nodeError(err, what);
-  }
-}
-
-function descriptorPath(
-  fd: number,
-  path: string,
-  st: nodeFs.Stats,
+  before: Deno.FileInfo,
   what: string,
 ): string | null {
   try {
-    return nodeFs.readlinkSync(`/proc/self/fd/${fd}`);
-  } catch {
-    // silent-ok: no /proc (not Linux) or not readable under the sandbox; fall back below.
-  }
-  let real: string;
-  let again: nodeFs.Stats;
-  try {
-    real = nodeFs.realpathSync(path);
-    again = nodeFs.statSync(real);
+    const real = Deno.realPathSync(path);
+    const after = Deno.statSync(real);
+    return after.dev === before.dev && after.ino === before.ino ? real : null;
   } catch (err) {
-    const code = errno(err);
-    if (code === "ENOENT" || code === "ENOTDIR" || code === "ELOOP") {
-      return null;
-    }
-    throw nodeError(err, what);
+    if (
+      err instanceof Deno.errors.NotFound ||
+      err instanceof Deno.errors.NotADirectory ||
+      err instanceof Deno.errors.FilesystemLoop
+    ) return null;
+    throw hostError(err, what);
   }
-  return again.dev === st.dev && again.ino === st.ino ? real : null;
 }
 
-function readSync(
-  fd: number,
-  size: number,
-  maxBytes: number,
-  what: string,
-): Uint8Array {
+function readSync(fd: number, size: number, what: string): Uint8Array {
   const buf = new Uint8Array(size + 1);
   let n = 0;
   try {
@@ -138,13 +165,12 @@ function readSync(
   } catch (err) {
     throw nodeError(err, what);
   }
-  return finish(buf, n, size, maxBytes, what);
+  return finish(buf, n, size, what);
 }
 
 async function readAsync(
   fd: number,
   size: number,
-  maxBytes: number,
   what: string,
   signal: AbortSignal | undefined,
 ): Promise<Uint8Array> {
@@ -162,17 +188,16 @@ async function readAsync(
     if (got === 0) break;
     n += got;
   }
-  return finish(buf, n, size, maxBytes, what);
+  return finish(buf, n, size, what);
 }
 
 function finish(
   buf: Uint8Array,
   n: number,
   size: number,
-  maxBytes: number,
   what: string,
 ): Uint8Array {
-  if (n > size || n > maxBytes) {
+  if (n > size) {
     throw new KernelError(
       "HOST_IO",
       `Cannot ${what} as it grew while being read`,
@@ -181,14 +206,14 @@ function finish(
   return buf.subarray(0, n);
 }
 
-function toInfo(st: nodeFs.Stats): FileInfo {
+function toInfo(st: Deno.FileInfo): FileInfo {
   return {
-    isFile: st.isFile(),
-    isDirectory: st.isDirectory(),
-    isSymlink: st.isSymbolicLink(),
+    isFile: st.isFile,
+    isDirectory: st.isDirectory,
+    isSymlink: st.isSymlink,
     size: st.size,
-    mode: st.mode & 0o777,
-    mtimeMs: Number.isFinite(st.mtimeMs) ? Math.trunc(st.mtimeMs) : null,
+    mode: st.mode === null ? null : st.mode & 0o777,
+    mtimeMs: st.mtime === null ? null : st.mtime.getTime(),
   };
 }
 

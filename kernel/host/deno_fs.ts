@@ -13,7 +13,7 @@ import type {
   FileSystem,
   FsCallOptions,
 } from "../core/ports.ts";
-import { readFileChecked } from "./_checked_read.ts";
+import { CheckedReader } from "./_checked_read.ts";
 import { hostError } from "./_host_error.ts";
 
 /**
@@ -26,9 +26,9 @@ import { hostError } from "./_host_error.ts";
  * `writeFile` with `mode` sets exactly those bits (the umask does not apply;
  * Deno also applies them to a file that already existed); with `sync` it
  * flushes the data to disk before returning. `readFileChecked` opens with
- * `O_NOFOLLOW` through `node:fs` and reports the descriptor's real path
- * (Linux: `/proc/self/fd`; elsewhere `realpath` checked against the
- * descriptor's device and inode).
+ * `O_NOFOLLOW | O_NONBLOCK` through `node:fs` and reports the descriptor's
+ * real path (`/proc/self/fd` where the sandbox allows it; else `realpath`
+ * checked against the device and inode seen before the open).
  *
  * @returns A {@linkcode FileSystem}.
  * @throws {KernelError} From its methods: `NOT_FOUND`, `HOST_PERMISSION_DENIED`, `HOST_IO`, `ABORTED`.
@@ -49,6 +49,8 @@ export function createDenoFs(): FileSystem {
 }
 
 class DenoFs implements FileSystem {
+  #checked = new CheckedReader();
+
   async readFile(
     path: string,
     options: FsCallOptions = {},
@@ -106,7 +108,7 @@ class DenoFs implements FileSystem {
     path: string,
     options: CheckedReadOptions = {},
   ): Promise<CheckedRead> {
-    return readFileChecked(path, options);
+    return this.#checked.read(path, options);
   }
 
   async stat(path: string): Promise<FileInfo | null> {

@@ -236,6 +236,13 @@ async function applyStep(
     const { bytes } = await state.readUpperFile(step.key, step.key, signal);
     const hash = state.hasher.hashHex(bytes);
     const existing = await state.fs.lstat(target);
+    if (existing?.isDirectory) {
+      return refusal(
+        step,
+        "VFS_CONFLICT",
+        "a directory is there in the workspace",
+      );
+    }
     const mode = existing?.isFile && existing.mode !== null
       ? existing.mode
       : 0o644;
@@ -253,6 +260,16 @@ async function applyStep(
     return { committed: { ...result(step, hash), resumed: false } };
   }
   const info = await state.fs.lstat(target);
+  if (
+    step.op === "delete" && info?.isDirectory &&
+    (await state.fs.readDir(target)).length > 0
+  ) {
+    return refusal(
+      step,
+      "VFS_CONFLICT",
+      "the workspace added files to the directory",
+    );
+  }
   await audit(null);
   if (step.op === "mkdir") {
     if (info !== null && !info.isDirectory) await state.fs.remove(target);
@@ -298,6 +315,20 @@ async function appendAudit(
     proof: { type: "commit", decision_audit_id: o.decision.auditId },
     outcome: null,
   }, o.options.signal ? { signal: o.options.signal } : {});
+}
+
+function refusal(
+  step: Step,
+  code: "VFS_CONFLICT" | "VFS_PATH_ESCAPE",
+  why: string,
+): StepOutcome {
+  return {
+    refusal: {
+      path: step.key,
+      code,
+      message: `Cannot commit '${step.key}' as ${why}`,
+    },
+  };
 }
 
 function result(

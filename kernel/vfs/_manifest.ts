@@ -3,7 +3,7 @@
  * — every dirty path with what it is in the upper layer and the lower state
  * it was taken over from (its copy-up base).
  *
- * Written atomically (temp file, flushed, then renamed over the old one) and
+ * Written atomically (temp file renamed over the old one) and
  * validated strictly on load: every key must be a normalised relative path,
  * so an edited manifest cannot point a commit outside the workspace.
  *
@@ -80,7 +80,10 @@ export async function loadManifest(
 }
 
 /**
- * Writes the manifest atomically: `manifest.json.tmp`, flushed, renamed.
+ * Writes the manifest atomically: `manifest.json.tmp`, then renamed over the
+ * old one. Not flushed to disk: a killed process never leaves a partial
+ * manifest; a power loss may lose the latest overlay changes (the agent's
+ * unreviewed writes — never workspace files, which commit flushes).
  *
  * @param fs The file system.
  * @param dir The overlay directory.
@@ -93,7 +96,7 @@ export async function saveManifest(
   data: ManifestData,
 ): Promise<void> {
   const tmp = `${dir}/${MANIFEST_FILE}.tmp`;
-  await fs.writeFile(tmp, JSON.stringify(data), { mode: 0o600, sync: true });
+  await fs.writeFile(tmp, JSON.stringify(data), { mode: 0o600 });
   await fs.rename(tmp, `${dir}/${MANIFEST_FILE}`);
 }
 

@@ -52,7 +52,7 @@ export async function readFileOp(
   parts: readonly string[],
   ctx: OpContext,
 ): Promise<Uint8Array> {
-  const fast = await fastLowerRead(state, parts, ctx);
+  const fast = await fastRead(state, parts, ctx);
   if (fast !== null) return fast;
   const r = await settledResolve(state, parts, ctx, true);
   const node = r.node;
@@ -178,7 +178,12 @@ export function hiddenByOpaque(
   return false;
 }
 
-async function fastLowerRead(
+/**
+ * Reads without walking: an overlay file at exactly this key, or a workspace
+ * file whose descriptor's real path proves there was no symlink on the way.
+ * `null` sends the caller to the full walk.
+ */
+async function fastRead(
   state: OverlayState,
   parts: readonly string[],
   ctx: OpContext,
@@ -188,7 +193,14 @@ async function fastLowerRead(
   const busy = state.lock.idle(key);
   if (busy !== undefined) await busy;
   if (state.entries.size > 0) {
-    if (state.entries.has(key)) return null;
+    const entry = state.entries.get(key);
+    if (entry?.kind === "file") {
+      return (await vanishedIsMissing(
+        state.readUpperFile(key, ctx.original, ctx.signal),
+        ctx.original,
+      )).bytes;
+    }
+    if (entry !== undefined) return null;
     let prefix = "";
     for (let i = 0; i < parts.length - 1; i++) {
       prefix = i === 0 ? parts[0]! : `${prefix}/${parts[i]}`;

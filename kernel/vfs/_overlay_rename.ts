@@ -20,7 +20,14 @@
 import { invalidOpError, invalidPathError, notFoundError } from "./_errors.ts";
 import type { OverlayState } from "./_overlay_state.ts";
 import { listResolved, type OpContext } from "./_overlay_read.ts";
-import { baseOf, lowerShows, mkdirOp, removeOp } from "./_overlay_write.ts";
+import {
+  baseOf,
+  ensureDirs,
+  lowerShows,
+  mkdirOp,
+  removeOp,
+  writeUpper,
+} from "./_overlay_write.ts";
 import { type Resolved, resolvePath } from "./_resolve.ts";
 import { joinKey, keyWithin } from "./rel_path.ts";
 
@@ -63,19 +70,20 @@ async function moveFile(
     ? null
     : (await state.readLowerFile(f.key, ctx.original, ctx.signal)).bytes;
   if (t.node.where === "none" && !t.node.parentExists) {
-    await createParents(state, t.parts.slice(0, -1), ctx);
+    // In memory only: taking the parents' locks here could deadlock with a commit.
+    await ensureDirs(state, t.parts.slice(0, -1), ctx.signal);
   }
   const toEntry = state.entries.get(t.key);
   const toBase = toEntry?.base ?? await baseOf(state, t.key, ctx.signal);
   state.setEntry(t.key, { kind: "file", base: toBase });
   await state.persist();
-  await state.fs.mkdir(state.upperPath(joinKey(t.parts.slice(0, -1))), {
-    recursive: true,
-  });
   if (bytes === null) {
+    await state.fs.mkdir(state.upperPath(joinKey(t.parts.slice(0, -1))), {
+      recursive: true,
+    });
     await state.fs.rename(state.upperPath(f.key), state.upperPath(t.key));
   } else {
-    await state.fs.writeFile(state.upperPath(t.key), bytes);
+    await writeUpper(state, t.parts, bytes, ctx.signal);
   }
   if (fromEntry?.kind === "file") {
     if (await lowerShows(state, f.parts)) {
@@ -90,16 +98,6 @@ async function moveFile(
     });
   }
   await state.persist();
-}
-
-/** Creates the missing parents of `to` (mkdir takes the parents' own locks). */
-async function createParents(
-  state: OverlayState,
-  parts: readonly string[],
-  ctx: OpContext,
-): Promise<void> {
-  if (parts.length === 0) return;
-  await mkdirOp(state, parts, { ...ctx, original: joinKey(parts) });
 }
 
 async function renameDir(

@@ -128,6 +128,11 @@ export class OverlayState {
     }
   }
 
+  /** Grows with every change to the entries. */
+  get version(): number {
+    return this.#version;
+  }
+
   /** Marks the current entries as already on disk (just loaded). */
   markSaved(): void {
     this.#saved = this.#version;

@@ -32,16 +32,22 @@ export async function withResolved<T>(
   fn: (r: Resolved) => Promise<T>,
 ): Promise<T> {
   const opts = { followFinal, original: ctx.original, within: ctx.within };
+  let version = state.version;
   let r = await resolvePath(state, parts, opts);
   for (;;) {
     const key = r.key;
+    const first = r;
     const result = await state.lock.run([key], async () => {
       state.assertHealthy();
-      const again = await resolvePath(state, parts, opts);
+      // Resolve again only if the entries changed while we waited.
+      const again = state.version === version
+        ? first
+        : await resolvePath(state, parts, opts);
       if (again.key !== key) return { retry: again } as const;
       return { value: await fn(again) } as const;
     });
     if ("value" in result) return result.value;
+    version = state.version;
     r = result.retry;
   }
 }
@@ -85,20 +91,51 @@ export async function writeFileOp(
       if (node.where === "none" && !node.parentExists) {
         await ensureDirs(state, r.parts.slice(0, -1), ctx.signal);
       }
-      const base = entry?.base ?? await baseOf(state, r.key, ctx.signal);
+      const base = entry?.base ?? await firstBase(state, r, ctx.signal);
       state.setEntry(r.key, { kind: "file", base });
       await state.persist();
-      const parent = r.parts.slice(0, -1);
-      await state.fs.mkdir(state.upperPath(joinKey(parent)), {
-        recursive: true,
-      });
     }
-    await state.fs.writeFile(
-      state.upperPath(r.key),
-      content,
-      ctx.signal ? { signal: ctx.signal } : {},
-    );
+    await writeUpper(state, r.parts, content, ctx.signal);
   });
+}
+
+/** The base of a path touched for the first time, reusing what resolution learnt. */
+async function firstBase(
+  state: OverlayState,
+  r: Resolved,
+  signal: AbortSignal | undefined,
+): Promise<Base> {
+  const node = r.node;
+  if (node.where === "none" && !node.hidden) return { type: "absent" };
+  if (node.where === "lower" && node.info.isFile) {
+    const { bytes, info } = await state.readLowerFile(r.key, r.key, signal);
+    return {
+      type: "file",
+      hash: state.hasher.hashHex(bytes),
+      size: bytes.length,
+      mtime_ms: info.mtimeMs,
+    };
+  }
+  return await baseOf(state, r.key, signal);
+}
+
+/** Writes an upper file, creating its upper parents when they are missing. */
+export async function writeUpper(
+  state: OverlayState,
+  parts: readonly string[],
+  content: Uint8Array,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  const path = state.upperPath(joinKey(parts));
+  const opts = signal ? { signal } : {};
+  try {
+    await state.fs.writeFile(path, content, opts);
+  } catch (err) {
+    if (!KernelError.is(err, "NOT_FOUND")) throw err;
+    const parent = state.upperPath(joinKey(parts.slice(0, -1)));
+    await state.fs.mkdir(parent, { recursive: true });
+    await state.fs.writeFile(path, content, opts);
+  }
 }
 
 /** Creates a directory and its missing parents; an existing directory is fine. */
@@ -129,7 +166,7 @@ export async function mkdirOp(
  * Records a directory entry for every component of `parts` that does not
  * exist in the overlay view (opaque where a whiteout was). In memory only.
  */
-async function ensureDirs(
+export async function ensureDirs(
   state: OverlayState,
   parts: readonly string[],
   signal: AbortSignal | undefined,

@@ -30,8 +30,16 @@ export type ResolvedNode =
   }
   /** `info` from `lstat`: a symlink only when the final one was not followed. */
   | { readonly where: "lower"; readonly info: FileInfo }
-  /** Nothing; `parentExists` tells whether the parent directory exists in the view. */
-  | { readonly where: "none"; readonly parentExists: boolean };
+  /**
+   * Nothing; `parentExists` tells whether the parent directory exists in the
+   * view; `hidden` that the lower layer was not looked at (below a whiteout
+   * or an opaque directory), so the workspace may still hold something there.
+   */
+  | {
+    readonly where: "none";
+    readonly parentExists: boolean;
+    readonly hidden: boolean;
+  };
 
 /** A resolved path. */
 export interface Resolved {
@@ -68,9 +76,35 @@ export async function resolvePath(
   start: readonly string[],
   options: ResolveOptions,
 ): Promise<Resolved> {
+  // An overlay file or directory at exactly this path wins without any I/O:
+  // overlay keys are canonical, and the upper layer holds no symlinks.
+  const exact = start.length > 0
+    ? state.entries.get(joinKey(start))
+    : undefined;
+  if (exact !== undefined && exact.kind !== "whiteout") {
+    return done(start, { where: "upper", entry: exact }, options);
+  }
+  if (start.length > 1 && await plainLowerParent(state, start)) {
+    try {
+      return await walk(state, start.slice(0, -1), start.slice(-1), options);
+    } catch (err) {
+      // silent-ok: the parent turned out not to be a directory; the full walk says so properly.
+      if (!KernelError.is(err, "HOST_IO")) throw err;
+    }
+  }
+  return await walk(state, [], start, options);
+}
+
+/** Walks `rest` from the canonical, existing, unhidden directory `from`. */
+async function walk(
+  state: OverlayState,
+  from: readonly string[],
+  start: readonly string[],
+  options: ResolveOptions,
+): Promise<Resolved> {
   const { original } = options;
   let rest = [...start];
-  let canon: string[] = [];
+  let canon: string[] = [...from];
   let hidden = false; // below an opaque directory: the lower layer does not show
   let lowerMissing = false; // a component is absent from the lower layer
   let exists = true; // canon exists in the view
@@ -83,7 +117,7 @@ export async function resolvePath(
     const entry = state.entries.get(key);
     if (entry !== undefined) {
       if (entry.kind === "whiteout") {
-        return done(canon.concat(rest), none(last && exists), options);
+        return done(canon.concat(rest), none(last && exists, true), options);
       }
       if (entry.kind === "file") {
         if (!last) throw notDir(original, key);
@@ -95,13 +129,13 @@ export async function resolvePath(
       continue;
     }
     if (hidden || lowerMissing) {
-      if (last) return done(canon, none(exists), options);
+      if (last) return done(canon, none(exists, hidden), options);
       exists = false;
       continue;
     }
     const info = await state.fs.lstat(state.lowerPath(key));
     if (info === null) {
-      if (last) return done(canon, none(exists), options);
+      if (last) return done(canon, none(exists, false), options);
       lowerMissing = true;
       exists = false;
       continue;
@@ -142,8 +176,39 @@ const ROOT_INFO: FileInfo = {
   mtimeMs: null,
 };
 
-function none(parentExists: boolean): ResolvedNode {
-  return { where: "none", parentExists };
+function none(parentExists: boolean, hidden: boolean): ResolvedNode {
+  return { where: "none", parentExists, hidden };
+}
+
+/**
+ * The common case in one call: no overlay entry hides or replaces a parent,
+ * and `realPath` of the parent in the workspace is the parent itself — so no
+ * parent component is a symlink and all but the last are directories (the
+ * last may still be a file: the walk's `lstat` below it then fails, and the
+ * caller falls back to the full walk).
+ */
+async function plainLowerParent(
+  state: OverlayState,
+  parts: readonly string[],
+): Promise<boolean> {
+  if (state.entries.size > 0) {
+    let key = "";
+    for (let i = 0; i < parts.length - 1; i++) {
+      key = i === 0 ? parts[0]! : `${key}/${parts[i]}`;
+      const e = state.entries.get(key);
+      if (e !== undefined && (e.kind !== "dir" || e.opaque)) return false;
+    }
+  }
+  const parent = state.lowerPath(joinKey(parts.slice(0, -1)));
+  try {
+    return await state.fs.realPath(parent) === parent;
+  } catch (err) {
+    // silent-ok: a missing or non-directory parent; the full walk will say which.
+    if (KernelError.is(err, "NOT_FOUND") || KernelError.is(err, "HOST_IO")) {
+      return false;
+    }
+    throw err;
+  }
 }
 
 function done(

@@ -110,7 +110,14 @@ export class DirHandle implements Vfs {
     this.#children.clear();
   }
 
-  /** @inheritdoc */
+  /**
+   * Reads a whole file.
+   *
+   * @param path A path relative to this handle.
+   * @param options Cancellation.
+   * @returns The bytes.
+   * @throws {KernelError} `VFS_NOT_FOUND`, `VFS_PATH_ESCAPE`, `VFS_PATH_INVALID`, `VFS_INVALID_OPERATION`, `VFS_HANDLE_INVALID` (closed).
+   */
   async readFile(
     path: string,
     options: VfsCallOptions = {},
@@ -118,7 +125,14 @@ export class DirHandle implements Vfs {
     return await this.#mount.readFile(this.#rel(path), this.#opts(options));
   }
 
-  /** @inheritdoc */
+  /**
+   * Creates or truncates a file; missing parents are created.
+   *
+   * @param path A path relative to this handle.
+   * @param data Bytes or UTF-8 text.
+   * @param options Cancellation.
+   * @throws {KernelError} `VFS_PATH_ESCAPE`, `VFS_PATH_INVALID`, `VFS_INVALID_OPERATION`, `VFS_HANDLE_INVALID` (closed).
+   */
   async writeFile(
     path: string,
     data: Uint8Array | string,
@@ -131,7 +145,14 @@ export class DirHandle implements Vfs {
     );
   }
 
-  /** @inheritdoc */
+  /**
+   * Appends to a file (created when missing).
+   *
+   * @param path A path relative to this handle.
+   * @param data Bytes or UTF-8 text.
+   * @param options Cancellation.
+   * @throws {KernelError} `VFS_PATH_ESCAPE`, `VFS_PATH_INVALID`, `VFS_INVALID_OPERATION`, `VFS_HANDLE_INVALID` (closed).
+   */
   async appendFile(
     path: string,
     data: Uint8Array | string,
@@ -144,12 +165,25 @@ export class DirHandle implements Vfs {
     );
   }
 
-  /** @inheritdoc */
+  /**
+   * Removes a file, a symlink or an empty directory.
+   *
+   * @param path A path relative to this handle.
+   * @param options Cancellation.
+   * @throws {KernelError} `VFS_NOT_FOUND`, `VFS_INVALID_OPERATION`, `VFS_PATH_ESCAPE`, `VFS_PATH_INVALID`, `VFS_HANDLE_INVALID` (closed).
+   */
   async remove(path: string, options: VfsCallOptions = {}): Promise<void> {
     return await this.#mount.remove(this.#rel(path), this.#opts(options));
   }
 
-  /** @inheritdoc */
+  /**
+   * Renames within one mount; an existing file at `to` is replaced.
+   *
+   * @param from A path relative to this handle.
+   * @param to A path relative to this handle.
+   * @param options Cancellation.
+   * @throws {KernelError} `VFS_NOT_FOUND`, `VFS_INVALID_OPERATION` (also across mounts), `VFS_PATH_ESCAPE`, `VFS_PATH_INVALID`, `VFS_HANDLE_INVALID` (closed).
+   */
   async rename(
     from: string,
     to: string,
@@ -162,12 +196,25 @@ export class DirHandle implements Vfs {
     );
   }
 
-  /** @inheritdoc */
+  /**
+   * Creates a directory and its missing parents.
+   *
+   * @param path A path relative to this handle.
+   * @param options Cancellation.
+   * @throws {KernelError} `VFS_INVALID_OPERATION`, `VFS_PATH_ESCAPE`, `VFS_PATH_INVALID`, `VFS_HANDLE_INVALID` (closed).
+   */
   async mkdir(path: string, options: VfsCallOptions = {}): Promise<void> {
     return await this.#mount.mkdir(this.#rel(path), this.#opts(options));
   }
 
-  /** @inheritdoc */
+  /**
+   * Lists a directory, sorted by name.
+   *
+   * @param path A path relative to this handle.
+   * @param options Cancellation.
+   * @returns The entries.
+   * @throws {KernelError} `VFS_NOT_FOUND`, `VFS_INVALID_OPERATION`, `VFS_PATH_ESCAPE`, `VFS_PATH_INVALID`, `VFS_HANDLE_INVALID` (closed).
+   */
   async readDir(
     path: string,
     options: VfsCallOptions = {},
@@ -175,12 +222,26 @@ export class DirHandle implements Vfs {
     return await this.#mount.readDir(this.#rel(path), this.#opts(options));
   }
 
-  /** @inheritdoc */
+  /**
+   * Describes a path (symlinks inside the mount followed).
+   *
+   * @param path A path relative to this handle.
+   * @param options Cancellation.
+   * @returns Type, size and mtime.
+   * @throws {KernelError} `VFS_NOT_FOUND`, `VFS_PATH_ESCAPE`, `VFS_PATH_INVALID`, `VFS_HANDLE_INVALID` (closed).
+   */
   async stat(path: string, options: VfsCallOptions = {}): Promise<VfsStat> {
     return await this.#mount.stat(this.#rel(path), this.#opts(options));
   }
 
-  /** @inheritdoc */
+  /**
+   * Whether a path exists.
+   *
+   * @param path A path relative to this handle.
+   * @param options Cancellation.
+   * @returns `true` when it exists.
+   * @throws {KernelError} `VFS_PATH_ESCAPE`, `VFS_PATH_INVALID`, `VFS_HANDLE_INVALID` (closed) (escapes are errors, not `false`).
+   */
   async exists(path: string, options: VfsCallOptions = {}): Promise<boolean> {
     return await this.#mount.exists(this.#rel(path), this.#opts(options));
   }

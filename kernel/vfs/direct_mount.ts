@@ -12,7 +12,7 @@ import {
   invalidPathError,
   notFoundError,
 } from "./_errors.ts";
-import { joinKey, keyWithin, splitRelPath } from "./rel_path.ts";
+import { RootGuard } from "./_root_guard.ts";
 import type { Mount, MountCallOptions, VfsDirEntry, VfsStat } from "./vfs.ts";
 
 const MAX_FILE_BYTES = 50 * 1024 * 1024;
@@ -41,6 +41,7 @@ const UTF8 = new TextEncoder();
 export class DirectMount implements Mount {
   #fs: FileSystem;
   #root: string;
+  #guard: RootGuard;
   #counter = 0;
 
   /**
@@ -52,6 +53,7 @@ export class DirectMount implements Mount {
   constructor(fs: FileSystem, root: string) {
     this.#fs = fs;
     this.#root = root;
+    this.#guard = new RootGuard(fs, root);
   }
 
   /**
@@ -97,8 +99,8 @@ export class DirectMount implements Mount {
     path: string,
     options: MountCallOptions = {},
   ): Promise<Uint8Array> {
-    const { abs, within } = this.#target(path, options);
-    const real = await this.#inside(abs, path, within, "read");
+    const { abs, within } = this.#guard.target(path, options);
+    const real = await this.#guard.inside(abs, path, within, "read");
     const got = await this.#fs.readFileChecked!(real, {
       maxBytes: MAX_FILE_BYTES,
       ...(options.signal ? { signal: options.signal } : {}),
@@ -127,11 +129,11 @@ export class DirectMount implements Mount {
     data: Uint8Array | string,
     options: MountCallOptions = {},
   ): Promise<void> {
-    const { abs, parts, within } = this.#target(path, options);
+    const { abs, parts, within } = this.#guard.target(path, options);
     if (parts.length === 0) {
       throw invalidPathError(path, "names the mount root");
     }
-    const parent = await this.#parentDir(abs, path, within);
+    const parent = await this.#guard.parentDir(abs, path, within);
     const target = `${parent}/${parts.at(-1)}`;
     const existing = await this.#fs.lstat(target);
     if (existing?.isDirectory) {
@@ -172,11 +174,11 @@ export class DirectMount implements Mount {
    * @throws {KernelError} `VFS_NOT_FOUND`, `VFS_INVALID_OPERATION`, `VFS_PATH_*`.
    */
   async remove(path: string, options: MountCallOptions = {}): Promise<void> {
-    const { abs, parts, within } = this.#target(path, options);
+    const { abs, parts, within } = this.#guard.target(path, options);
     if (parts.length === 0) {
       throw invalidPathError(path, "names the mount root");
     }
-    const target = `${await this.#parentDir(abs, path, within, false)}/${
+    const target = `${await this.#guard.parentDir(abs, path, within, false)}/${
       parts.at(-1)
     }`;
     const info = await this.#fs.lstat(target);
@@ -203,18 +205,18 @@ export class DirectMount implements Mount {
     to: string,
     options: MountCallOptions = {},
   ): Promise<void> {
-    const f = this.#target(from, options);
-    const t = this.#target(to, options);
+    const f = this.#guard.target(from, options);
+    const t = this.#guard.target(to, options);
     if (f.parts.length === 0 || t.parts.length === 0) {
       throw invalidPathError(from, "renames the mount root");
     }
-    const src = `${await this.#parentDir(f.abs, from, f.within, false)}/${
+    const src = `${await this.#guard.parentDir(f.abs, from, f.within, false)}/${
       f.parts.at(-1)
     }`;
     if ((await this.#fs.lstat(src)) === null) {
       throw notFoundError(from, "rename");
     }
-    const dst = `${await this.#parentDir(t.abs, to, t.within)}/${
+    const dst = `${await this.#guard.parentDir(t.abs, to, t.within)}/${
       t.parts.at(-1)
     }`;
     if ((await this.#fs.lstat(dst))?.isDirectory) {
@@ -234,11 +236,11 @@ export class DirectMount implements Mount {
    * @throws {KernelError} `VFS_PATH_*`, `VFS_INVALID_OPERATION`.
    */
   async mkdir(path: string, options: MountCallOptions = {}): Promise<void> {
-    const { abs, parts, within } = this.#target(path, options);
+    const { abs, parts, within } = this.#guard.target(path, options);
     if (parts.length === 0) {
       throw invalidPathError(path, "names the mount root");
     }
-    await this.#parentDir(abs, path, within);
+    await this.#guard.parentDir(abs, path, within);
     const info = await this.#fs.stat(abs);
     if (info?.isDirectory) return;
     if (info !== null) {
@@ -258,8 +260,8 @@ export class DirectMount implements Mount {
     path: string,
     options: MountCallOptions = {},
   ): Promise<VfsDirEntry[]> {
-    const { abs, within } = this.#target(path, options);
-    const real = await this.#inside(abs, path, within, "list");
+    const { abs, within } = this.#guard.target(path, options);
+    const real = await this.#guard.inside(abs, path, within, "list");
     if (!(await this.#fs.stat(real))?.isDirectory) {
       throw invalidOpError(path, "list", "it is not a directory");
     }
@@ -277,8 +279,8 @@ export class DirectMount implements Mount {
    * @throws {KernelError} `VFS_NOT_FOUND`, `VFS_PATH_*`.
    */
   async stat(path: string, options: MountCallOptions = {}): Promise<VfsStat> {
-    const { abs, within } = this.#target(path, options);
-    const real = await this.#inside(abs, path, within, "stat");
+    const { abs, within } = this.#guard.target(path, options);
+    const real = await this.#guard.inside(abs, path, within, "stat");
     const info = await this.#fs.stat(real);
     if (info === null) throw notFoundError(path, "stat");
     return {
@@ -317,8 +319,8 @@ export class DirectMount implements Mount {
     path: string,
     options: MountCallOptions = {},
   ): Promise<string> {
-    const { abs, within } = this.#target(path, options);
-    const real = await this.#inside(abs, path, within, "open");
+    const { abs, within } = this.#guard.target(path, options);
+    const real = await this.#guard.inside(abs, path, within, "open");
     if (!(await this.#fs.stat(real))?.isDirectory) {
       throw invalidOpError(path, "open", "it is not a directory");
     }
@@ -336,77 +338,6 @@ export class DirectMount implements Mount {
         // silent-ok: a leftover of an earlier run holds this name; try the next one.
         if (attempt >= 16 || !KernelError.is(err, "HOST_IO")) throw err;
       }
-    }
-  }
-
-  #target(path: string, options: MountCallOptions) {
-    const parts = splitRelPath(path);
-    const within = options.within ? joinKey(splitRelPath(options.within)) : "";
-    const abs = parts.length === 0
-      ? this.#root
-      : `${this.#root}/${joinKey(parts)}`;
-    return { parts, abs, within };
-  }
-
-  /** The real path of an existing `abs`, refused unless inside the root and scope. */
-  async #inside(
-    abs: string,
-    path: string,
-    within: string,
-    what: string,
-  ): Promise<string> {
-    let real: string;
-    try {
-      real = await this.#fs.realPath(abs);
-    } catch (err) {
-      if (KernelError.is(err, "NOT_FOUND")) throw notFoundError(path, what);
-      throw err;
-    }
-    this.#check(real, path, within);
-    return real;
-  }
-
-  /**
-   * The real parent directory of `abs`: the nearest existing ancestor must be
-   * inside the root; missing directories are created when `create`.
-   */
-  async #parentDir(
-    abs: string,
-    path: string,
-    within: string,
-    create = true,
-  ): Promise<string> {
-    const parent = abs.slice(0, abs.lastIndexOf("/"));
-    let probe = parent;
-    for (;;) {
-      try {
-        const real = await this.#fs.realPath(probe);
-        this.#check(real, path, within, probe !== parent);
-        break;
-      } catch (err) {
-        if (!KernelError.is(err, "NOT_FOUND") || probe === this.#root) {
-          throw err;
-        }
-        probe = probe.slice(0, probe.lastIndexOf("/"));
-      }
-    }
-    if (probe !== parent) {
-      if (!create) throw notFoundError(path, "find");
-      await this.#fs.mkdir(parent, { recursive: true, mode: 0o700 });
-    }
-    const real = await this.#fs.realPath(parent);
-    this.#check(real, path, within);
-    return real;
-  }
-
-  #check(real: string, path: string, within: string, ancestor = false): void {
-    const inRoot = real === this.#root || real.startsWith(`${this.#root}/`);
-    const key = real === this.#root ? "" : real.slice(this.#root.length + 1);
-    if (!inRoot) {
-      throw escapeError(path, "resolves outside its mount through a symlink");
-    }
-    if (!keyWithin(key, within) && !(ancestor && keyWithin(within, key))) {
-      throw escapeError(path, "resolves outside its directory handle");
     }
   }
 }

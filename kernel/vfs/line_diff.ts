@@ -5,9 +5,29 @@
  * @module
  */
 
-/** Bytes inspected for a NUL when deciding whether content is binary. */
+/**
+ * Bytes inspected for a NUL when deciding whether content is binary.
+ *
+ * @example A NUL past the sniffed prefix does not count
+ * ```ts
+ * import { BINARY_SNIFF_BYTES, isBinary } from "./line_diff.ts";
+ * const bytes = new Uint8Array(BINARY_SNIFF_BYTES + 1).fill(97);
+ * bytes[BINARY_SNIFF_BYTES] = 0;
+ * console.assert(!isBinary(bytes));
+ * ```
+ */
 export const BINARY_SNIFF_BYTES = 8192;
-/** Above this many lines in total, or edit distance, the diff is one replace hunk. */
+/**
+ * Above this many lines (old + new), the diff is one hunk that replaces
+ * everything (as it is above an edit distance of 5,000 lines).
+ *
+ * @example Large inputs still produce a valid diff
+ * ```ts
+ * import { MAX_DIFF_LINES, unifiedDiff } from "./line_diff.ts";
+ * const big = "x\n".repeat(MAX_DIFF_LINES);
+ * console.assert(unifiedDiff(big, big + "y\n").endsWith("+y\n"));
+ * ```
+ */
 export const MAX_DIFF_LINES = 50_000;
 const MAX_EDIT_DISTANCE = 5_000;
 

@@ -63,12 +63,36 @@
  * - The manifest is validated on load (keys must be normalised relative
  *   paths), so an edited manifest cannot aim a commit outside the workspace.
  *
- * @example Review and commit a session's writes
- * ```ts ignore
- * const overlay = await manager.forSession(principal, session, { workspace });
- * await overlay.writeFile("src/a.ts", "export const a = 1;\n");
- * for (const c of await overlay.diff()) console.log(c.change, c.path, c.diff);
- * const result = await overlay.commit({ callId: "review-1" }); // gated, audited
+ * @example Write through the overlay, review, commit (gated and audited)
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { OverlayManager } from "./mod.ts";
+ * import { createDenoFs } from "../host/deno_fs.ts";
+ * import { makeGate } from "../security/_gate_fixture_test.ts";
+ * import type { PrincipalId, SessionId } from "../core/ids.ts";
+ *
+ * const ws = await Deno.makeTempDir();
+ * const home = await Deno.makeTempDir();
+ * const gate = await makeGate({ mode: { mode: "yolo" } }); // yolo: commits need no human
+ * const manager = new OverlayManager(
+ *   { fs: createDenoFs(), gate: gate.gate, audit: gate.audit },
+ *   { homes: `${home}/home` },
+ * );
+ * const principal = "default" as PrincipalId;
+ * const session = "00000000-0000-4000-8000-000000000001" as SessionId;
+ * const vfs = await manager.vfs(principal, session, { workspace: ws });
+ * await vfs.writeFile("src/a.ts", "export const a = 1;\n");
+ * await assert.rejects(vfs.readFile("/etc/passwd"), { code: "VFS_PATH_ESCAPE" });
+ *
+ * const overlay = await manager.forSession(principal, session, { workspace: ws });
+ * const [change] = await overlay.diff({ paths: ["src/a.ts"] });
+ * assert.equal(change?.change, "added");
+ * const result = await overlay.commit({ callId: "review-1" });
+ * assert.equal(result.committed.length, 2); // the new directory, then the file
+ * assert.equal(await Deno.readTextFile(`${ws}/src/a.ts`), "export const a = 1;\n");
+ * await gate.close();
+ * await Deno.remove(ws, { recursive: true });
+ * await Deno.remove(home, { recursive: true });
  * ```
  *
  * @module

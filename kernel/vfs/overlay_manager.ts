@@ -67,8 +67,11 @@ export class OverlayManager {
   #hasher: Promise<Blake3Hasher> | null = null;
 
   /**
+   * Creates a manager; overlays open lazily.
+   *
    * @param deps What every overlay needs.
    * @param options Where principal homes live.
+   * @throws {TypeError} When `homes` is not absolute.
    */
   constructor(deps: OverlayDeps, options: OverlayManagerOptions) {
     if (!options.homes.startsWith("/")) {

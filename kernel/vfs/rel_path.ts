@@ -5,9 +5,28 @@
  */
 import { escapeError, invalidPathError } from "./_errors.ts";
 
-/** Longest accepted path, in UTF-8 bytes (like Linux `PATH_MAX`). */
+/**
+ * Longest accepted path, in UTF-8 bytes (like Linux `PATH_MAX`).
+ *
+ * @example One byte too many
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { checkPathText, MAX_PATH_BYTES } from "./rel_path.ts";
+ * assert.throws(() => checkPathText("a".repeat(MAX_PATH_BYTES + 1)), { code: "VFS_PATH_INVALID" });
+ * ```
+ */
 export const MAX_PATH_BYTES = 4096;
-/** Longest accepted path component, in UTF-8 bytes (like Linux `NAME_MAX`). */
+/**
+ * Longest accepted path component, in UTF-8 bytes (like Linux `NAME_MAX`).
+ *
+ * @example A 255-byte name is fine, 256 is not
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { MAX_NAME_BYTES, splitRelPath } from "./rel_path.ts";
+ * splitRelPath("n".repeat(MAX_NAME_BYTES));
+ * assert.throws(() => splitRelPath("n".repeat(MAX_NAME_BYTES + 1)), { code: "VFS_PATH_INVALID" });
+ * ```
+ */
 export const MAX_NAME_BYTES = 255;
 
 const UTF8 = new TextEncoder();

@@ -36,23 +36,56 @@ export interface SessionMounts {
  * workspace → the session overlay (copy-on-write). Everything else is
  * `VFS_PATH_ESCAPE`.
  *
- * @example Through an overlay manager
- * ```ts ignore
- * const vfs = await manager.vfs(principal, session, { workspace: "/work/project" });
- * await vfs.writeFile("src/a.ts", "export {};\n"); // lands in the overlay
- * await vfs.writeFile("/tmp/scratch.txt", "x");    // lands in the private tmp
+ * @example Guest paths land on three mounts
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { OverlayManager } from "./overlay_manager.ts";
+ * import { createDenoFs } from "../host/deno_fs.ts";
+ * import type { PrincipalId, SessionId } from "../core/ids.ts";
+ * const ws = await Deno.makeTempDir();
+ * const astrid = await Deno.makeTempDir();
+ * await Deno.mkdir(`${astrid}/home/default`, { recursive: true });
+ * const unused = () => Promise.reject(new Error("no commit here"));
+ * const manager = new OverlayManager(
+ *   { fs: createDenoFs(), gate: { decide: unused }, audit: { append: unused } },
+ *   { homes: `${astrid}/home` },
+ * );
+ * const vfs = await manager.vfs(
+ *   "default" as PrincipalId,
+ *   "00000000-0000-4000-8000-000000000001" as SessionId,
+ *   { workspace: ws },
+ * );
+ * await vfs.writeFile("notes.md", "overlay");       // the session overlay
+ * await vfs.writeFile("home://profile.md", "home"); // the principal home, directly
+ * await vfs.writeFile("/tmp/scratch.txt", "tmp");   // home/default/.local/tmp
+ * assert.equal(await Deno.stat(`${ws}/notes.md`).catch(() => null), null);
+ * assert.equal(await Deno.readTextFile(`${astrid}/home/default/profile.md`), "home");
+ * assert.equal(await Deno.readTextFile(`${astrid}/home/default/.local/tmp/scratch.txt`), "tmp");
+ * await Deno.remove(ws, { recursive: true });
+ * await Deno.remove(astrid, { recursive: true });
  * ```
  */
 export class SessionVfs implements Vfs {
   #mounts: SessionMounts;
   #tmp: Promise<Mount> | null = null;
 
-  /** @param mounts The session's mounts. */
+  /**
+   * Usually made by `OverlayManager.vfs()`.
+   *
+   * @param mounts The session's mounts.
+   */
   constructor(mounts: SessionMounts) {
     this.#mounts = mounts;
   }
 
-  /** @inheritdoc */
+  /**
+   * Reads a whole file.
+   *
+   * @param path A guest path.
+   * @param options Cancellation.
+   * @returns The bytes.
+   * @throws {KernelError} `VFS_NOT_FOUND`, `VFS_PATH_ESCAPE`, `VFS_PATH_INVALID`, `VFS_INVALID_OPERATION`.
+   */
   async readFile(
     path: string,
     options: VfsCallOptions = {},
@@ -61,7 +94,14 @@ export class SessionVfs implements Vfs {
     return await mount.readFile(rel, options);
   }
 
-  /** @inheritdoc */
+  /**
+   * Creates or truncates a file; missing parents are created.
+   *
+   * @param path A guest path.
+   * @param data Bytes or UTF-8 text.
+   * @param options Cancellation.
+   * @throws {KernelError} `VFS_PATH_ESCAPE`, `VFS_PATH_INVALID`, `VFS_INVALID_OPERATION`.
+   */
   async writeFile(
     path: string,
     data: Uint8Array | string,
@@ -71,7 +111,14 @@ export class SessionVfs implements Vfs {
     await mount.writeFile(rel, data, options);
   }
 
-  /** @inheritdoc */
+  /**
+   * Appends to a file (created when missing).
+   *
+   * @param path A guest path.
+   * @param data Bytes or UTF-8 text.
+   * @param options Cancellation.
+   * @throws {KernelError} `VFS_PATH_ESCAPE`, `VFS_PATH_INVALID`, `VFS_INVALID_OPERATION`.
+   */
   async appendFile(
     path: string,
     data: Uint8Array | string,
@@ -81,13 +128,26 @@ export class SessionVfs implements Vfs {
     await mount.appendFile(rel, data, options);
   }
 
-  /** @inheritdoc */
+  /**
+   * Removes a file, a symlink or an empty directory.
+   *
+   * @param path A guest path.
+   * @param options Cancellation.
+   * @throws {KernelError} `VFS_NOT_FOUND`, `VFS_INVALID_OPERATION`, `VFS_PATH_ESCAPE`, `VFS_PATH_INVALID`.
+   */
   async remove(path: string, options: VfsCallOptions = {}): Promise<void> {
     const [mount, rel] = await this.#target(path);
     await mount.remove(rel, options);
   }
 
-  /** @inheritdoc */
+  /**
+   * Renames within one mount; an existing file at `to` is replaced.
+   *
+   * @param from A guest path.
+   * @param to A guest path.
+   * @param options Cancellation.
+   * @throws {KernelError} `VFS_NOT_FOUND`, `VFS_INVALID_OPERATION` (also across mounts), `VFS_PATH_ESCAPE`, `VFS_PATH_INVALID`.
+   */
   async rename(
     from: string,
     to: string,
@@ -101,13 +161,26 @@ export class SessionVfs implements Vfs {
     await mount.rename(relFrom, relTo, options);
   }
 
-  /** @inheritdoc */
+  /**
+   * Creates a directory and its missing parents.
+   *
+   * @param path A guest path.
+   * @param options Cancellation.
+   * @throws {KernelError} `VFS_INVALID_OPERATION`, `VFS_PATH_ESCAPE`, `VFS_PATH_INVALID`.
+   */
   async mkdir(path: string, options: VfsCallOptions = {}): Promise<void> {
     const [mount, rel] = await this.#target(path);
     await mount.mkdir(rel, options);
   }
 
-  /** @inheritdoc */
+  /**
+   * Lists a directory, sorted by name.
+   *
+   * @param path A guest path.
+   * @param options Cancellation.
+   * @returns The entries.
+   * @throws {KernelError} `VFS_NOT_FOUND`, `VFS_INVALID_OPERATION`, `VFS_PATH_ESCAPE`, `VFS_PATH_INVALID`.
+   */
   async readDir(
     path: string,
     options: VfsCallOptions = {},
@@ -116,13 +189,27 @@ export class SessionVfs implements Vfs {
     return await mount.readDir(rel, options);
   }
 
-  /** @inheritdoc */
+  /**
+   * Describes a path (symlinks inside the mount followed).
+   *
+   * @param path A guest path.
+   * @param options Cancellation.
+   * @returns Type, size and mtime.
+   * @throws {KernelError} `VFS_NOT_FOUND`, `VFS_PATH_ESCAPE`, `VFS_PATH_INVALID`.
+   */
   async stat(path: string, options: VfsCallOptions = {}): Promise<VfsStat> {
     const [mount, rel] = await this.#target(path);
     return await mount.stat(rel, options);
   }
 
-  /** @inheritdoc */
+  /**
+   * Whether a path exists.
+   *
+   * @param path A guest path.
+   * @param options Cancellation.
+   * @returns `true` when it exists.
+   * @throws {KernelError} `VFS_PATH_ESCAPE`, `VFS_PATH_INVALID` (escapes are errors, not `false`).
+   */
   async exists(path: string, options: VfsCallOptions = {}): Promise<boolean> {
     const [mount, rel] = await this.#target(path);
     return await mount.exists(rel, options);
