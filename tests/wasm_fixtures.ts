@@ -27,7 +27,8 @@ export type WasmFixture =
   | "wasm-hello"
   | "wasm-loop"
   | "wasm-hog"
-  | "wasm-escape";
+  | "wasm-escape"
+  | "wasm-runtime";
 
 const ROOT = path.resolve(import.meta.dirname ?? ".", "..");
 
