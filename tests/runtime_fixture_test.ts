@@ -242,12 +242,14 @@ export async function makeRuntime(
       );
       return e;
     },
-    audit: (capsule, decision) =>
-      kernel.security.audit.query({
+    audit: async (capsule, decision) => {
+      await kernel.security.gate.flush();
+      return await kernel.security.audit.query({
         principal,
         capsule: capsule as CapsuleId,
         ...(decision === undefined ? {} : { decision }),
-      }),
+      });
+    },
     async close() {
       try {
         await runtime.close();

@@ -33,6 +33,7 @@ Deno.test({
           ),
         },
       );
+      await f.gate.flush();
       const entries = await f.audit.query({
         principal: "default" as PrincipalId,
       });

@@ -253,7 +253,11 @@ export async function startKernel(
   async function close(): Promise<void> {
     if (closed) return;
     closed = true;
-    await store.close();
+    try {
+      await security.gate.flush();
+    } finally {
+      await store.close();
+    }
   }
   return {
     ...paths,

@@ -178,6 +178,7 @@ export async function makeGate(
       ...over,
     }),
     async close() {
+      await gate.flush();
       await store.close();
       if (auditStore !== store) await auditStore.close();
     },

@@ -94,6 +94,7 @@ const NO_SETTLEMENT: Settlement = {
  */
 export class Gate {
   #deps: GateDeps;
+  #pendingOutcomes = new Set<Promise<void>>();
 
   /** @param deps The layers and ports. */
   constructor(deps: GateDeps) {
@@ -142,15 +143,30 @@ export class Gate {
       result = await options.effect(decision);
     } catch (err) {
       await decision.budget.refund();
-      await this.#outcome(action, ctx, decision, {
+      this.#outcome(action, ctx, decision, {
         status: "failure",
         error: errorSummary(err),
       });
       throw err;
     }
     decision.budget.commit();
-    await this.#outcome(action, ctx, decision, { status: "success" });
+    this.#outcome(action, ctx, decision, { status: "success" });
     return result;
+  }
+
+  /**
+   * Waits until every outcome entry queued by {@linkcode Gate.run} is in the
+   * audit chain. The decision entry of a call is always written before its
+   * effect; the outcome entry that follows is appended in the background so
+   * the call does not wait for a second signature — call this before reading
+   * the chain or shutting down.
+   *
+   * @returns When the queue is empty.
+   */
+  async flush(): Promise<void> {
+    while (this.#pendingOutcomes.size > 0) {
+      await Promise.all([...this.#pendingOutcomes]);
+    }
   }
 
   /**
@@ -516,7 +532,18 @@ export class Gate {
     }
   }
 
-  async #outcome(
+  #outcome(
+    action: Action,
+    ctx: GateContext,
+    decision: Allowed,
+    outcome: JsonValue,
+  ): void {
+    const pending = this.#appendOutcome(action, ctx, decision, outcome);
+    this.#pendingOutcomes.add(pending);
+    void pending.finally(() => this.#pendingOutcomes.delete(pending));
+  }
+
+  async #appendOutcome(
     action: Action,
     ctx: GateContext,
     decision: Allowed,

@@ -180,6 +180,7 @@ Deno.test({
         (await f.budget.snapshot(f.ctx())).sessionSpentMicros,
         1_500_000,
       );
+      await f.gate.flush();
       const entries = await f.audit.query({ principal: ALICE });
       assert.deepEqual(entries.map((e) => [e.decision, e.call_id]), [[
         "allowed",
@@ -208,6 +209,7 @@ Deno.test({
         (e) => KernelError.is(e, "HOST_IO"),
       );
       assert.equal((await f.budget.snapshot(f.ctx())).sessionSpentMicros, 0);
+      await f.gate.flush();
       const [, outcome] = await f.audit.query({ principal: ALICE });
       assert.deepEqual(outcome?.outcome, {
         status: "failure",
@@ -311,6 +313,7 @@ Deno.test({
         { type: "capsule_net_bind", capsule_id: "fs" },
         f.ctx(),
       );
+      await f.gate.flush();
       const entries = await f.audit.query({ principal: ALICE });
       assert.deepEqual(entries.map((e) => e.decision), [
         "allowed",
