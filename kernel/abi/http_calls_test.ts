@@ -191,3 +191,44 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "host call http_request refuses a public name that resolves to a private address (DNS rebinding)",
+  permissions: P,
+  async fn() {
+    const f = await makeAbi({
+      grants: { fs: { net: ["rebind.example.com", "ok.example.com"] } },
+    });
+    const resolved: string[] = [];
+    const deps = f.deps as {
+      resolveDns?: (h: string) => Promise<string[]>;
+      fetch: typeof fetch;
+    };
+    deps.resolveDns = (h) => {
+      resolved.push(h);
+      return Promise.resolve(
+        h === "rebind.example.com" ? ["93.184.216.34", "10.0.0.7"] : [],
+      );
+    };
+    let fetched = 0;
+    deps.fetch = () => {
+      fetched++;
+      return Promise.resolve(new Response("no"));
+    };
+    try {
+      await assert.rejects(
+        f.call("http_request", { url: "https://rebind.example.com/" }),
+        code("POLICY_BLOCKED"),
+      );
+      await assert.rejects(
+        f.call("http_request", { url: "https://ok.example.com/" }),
+        code("POLICY_BLOCKED"),
+      );
+      assert.deepEqual(resolved, ["rebind.example.com", "ok.example.com"]);
+      assert.equal(fetched, 0, "nothing was sent");
+    } finally {
+      await f.dispose();
+    }
+  },
+});

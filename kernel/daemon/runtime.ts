@@ -32,6 +32,7 @@ import {
 import { OverlayManager } from "../vfs/overlay_manager.ts";
 import type { SessionVfs } from "../vfs/session_vfs.ts";
 import { createDenoSpawner } from "../host/deno_spawner.ts";
+import { resolveHostAddresses } from "../host/deno_dns.ts";
 import { VERSION } from "../../version.ts";
 import type { KernelHandle } from "./boot.ts";
 import { KvSecretStore } from "./kv_secrets.ts";
@@ -48,6 +49,8 @@ export interface RuntimeOptions {
   readonly bubblewrap?: string | null;
   /** A frontend that can answer `elicit` calls. */
   readonly elicit?: ElicitHandler;
+  /** Resolves host names for the SSRF check (default: Deno's DNS resolver). */
+  readonly resolveDns?: (host: string) => Promise<string[]>;
   /** Fetch used by `http_request` (default: the global fetch). */
   readonly fetch?: typeof fetch;
 }
@@ -149,6 +152,7 @@ export async function startRuntime(
     bus: busPort(bus),
     ...(options.elicit ? { elicit: options.elicit } : {}),
     bubblewrap: options.bubblewrap ?? null,
+    resolveDns: options.resolveDns ?? resolveHostAddresses,
   };
   const registry = new CapsuleRegistry({
     fs,
