@@ -142,6 +142,17 @@ export interface FileSystem {
     },
   ): Promise<void>;
   /**
+   * Appends to a file (created with `mode` when missing) with one write, so
+   * a killed process leaves at most a torn tail. Optional so that small test
+   * fakes need not implement it; without it `kernel/vfs` saves its whole
+   * manifest on every change instead of journalling.
+   */
+  appendFile?(
+    path: string,
+    data: Uint8Array | string,
+    options?: FsCallOptions & { mode?: number },
+  ): Promise<void>;
+  /**
    * Reads a whole regular file through one open descriptor that did not
    * follow a final symlink, and reports the real path of that descriptor, so
    * a caller can check where the bytes really came from even when a path

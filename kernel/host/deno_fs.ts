@@ -104,6 +104,26 @@ class DenoFs implements FileSystem {
     }
   }
 
+  async appendFile(
+    path: string,
+    data: Uint8Array | string,
+    options: FsCallOptions & { mode?: number } = {},
+  ): Promise<void> {
+    const what = `append to '${path}'`;
+    throwIfAborted(options.signal, what);
+    const opts: Deno.WriteFileOptions = { append: true, create: true };
+    if (options.mode !== undefined) opts.mode = options.mode;
+    if (options.signal !== undefined) opts.signal = options.signal;
+    const bytes = typeof data === "string"
+      ? new TextEncoder().encode(data)
+      : data;
+    try {
+      await Deno.writeFile(path, bytes, opts);
+    } catch (err) {
+      throw abortedOr(err, options.signal, what);
+    }
+  }
+
   readFileChecked(
     path: string,
     options: CheckedReadOptions = {},

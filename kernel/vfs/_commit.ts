@@ -373,7 +373,7 @@ async function forgetEntries(
     if (state.entries.get(key)?.kind === "file") files.push(key);
     state.deleteEntry(key);
   }
-  await state.persist();
+  await state.persist({ compact: true });
   for (const key of files) {
     try {
       await state.fs.remove(state.upperPath(key));

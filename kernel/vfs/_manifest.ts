@@ -88,16 +88,19 @@ export async function loadManifest(
  * @param fs The file system.
  * @param dir The overlay directory.
  * @param data The content.
+ * @returns The length of the written JSON text.
  * @throws {KernelError} `HOST_IO` from the host.
  */
 export async function saveManifest(
   fs: FileSystem,
   dir: string,
   data: ManifestData,
-): Promise<void> {
+): Promise<number> {
   const tmp = `${dir}/${MANIFEST_FILE}.tmp`;
-  await fs.writeFile(tmp, JSON.stringify(data), { mode: 0o600 });
+  const text = JSON.stringify(data);
+  await fs.writeFile(tmp, text, { mode: 0o600 });
   await fs.rename(tmp, `${dir}/${MANIFEST_FILE}`);
+  return text.length;
 }
 
 function parseManifest(raw: unknown): ManifestData {
@@ -108,15 +111,21 @@ function parseManifest(raw: unknown): ManifestData {
   }
   const entries: Record<string, Entry> = Object.create(null);
   for (const [key, value] of Object.entries(record(obj.entries, "entries"))) {
-    if (joinKey(splitRelPath(key)) !== key) {
-      throw new Error(`key '${key}' is not a normalised relative path`);
-    }
+    checkKey(key);
     entries[key] = parseEntry(value, key);
   }
   return { version: 1, workspace: obj.workspace, entries };
 }
 
-function parseEntry(raw: unknown, key: string): Entry {
+/** Throws unless `key` is a normalised relative path. */
+export function checkKey(key: string): void {
+  if (joinKey(splitRelPath(key)) !== key) {
+    throw new Error(`key '${key}' is not a normalised relative path`);
+  }
+}
+
+/** Validates one entry read from disk. */
+export function parseEntry(raw: unknown, key: string): Entry {
   const obj = record(raw, `entry '${key}'`);
   const base = parseBase(obj.base, key);
   if (obj.kind === "file" || obj.kind === "whiteout") {
@@ -157,7 +166,8 @@ function parseBase(raw: unknown, key: string): Base {
   throw new Error(`base of '${key}' is malformed`);
 }
 
-function record(raw: unknown, what: string): Record<string, unknown> {
+/** `raw` as an object, else throws naming `what`. */
+export function record(raw: unknown, what: string): Record<string, unknown> {
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
     throw new Error(`${what} is not an object`);
   }

@@ -7,6 +7,7 @@ import * as posix from "node:path/posix";
 import { throwIfAborted } from "../core/abort.ts";
 import { KernelError } from "../core/errors.ts";
 import { createBlake3Hasher } from "../crypto/blake3.ts";
+import { loadJournal, removeJournal } from "./_journal.ts";
 import { loadManifest, saveManifest } from "./_manifest.ts";
 import { OverlayState } from "./_overlay_state.ts";
 import { reconcile } from "./_reconcile.ts";
@@ -44,6 +45,13 @@ export async function openOverlayState(
   }
   await fs.mkdir(`${dir}/upper`, { recursive: true, mode: 0o700 });
   const manifest = await loadManifest(fs, dir);
+  const journal = await loadJournal(fs, dir);
+  if (manifest === null && journal !== null) {
+    throw new KernelError(
+      "HOST_IO",
+      `Cannot open the overlay '${dir}' as it has a journal but no manifest`,
+    );
+  }
   if (manifest !== null && manifest.workspace !== lowerRoot) {
     throw invalid(
       `the overlay '${dir}' belongs to the workspace '${manifest.workspace}', not '${lowerRoot}'`,
@@ -61,9 +69,29 @@ export async function openOverlayState(
   for (const [key, entry] of Object.entries(manifest?.entries ?? {})) {
     state.setEntry(key, entry);
   }
-  state.markSaved();
-  // A new overlay is bound to its workspace on disk at once.
-  if (manifest === null) await saveManifest(fs, dir, state.snapshot());
+  for (const batch of journal?.batches ?? []) {
+    for (const [key, entry] of batch) {
+      if (entry === null) state.deleteEntry(key);
+      else state.setEntry(key, entry);
+    }
+  }
+  if (journal?.torn) {
+    deps.logger?.log(
+      "warn",
+      "Ignored a torn last line of the overlay journal",
+      {
+        overlay: dir,
+      },
+    );
+  }
+  // A new overlay is bound to its workspace on disk at once; a journal is
+  // compacted (manifest first: replaying it again would change nothing).
+  let manifestChars = JSON.stringify(manifest ?? "").length;
+  if (manifest === null || journal !== null) {
+    manifestChars = await saveManifest(fs, dir, state.snapshot());
+    await removeJournal(fs, dir);
+  }
+  state.markSaved(manifestChars);
   await reconcile(state);
   return state;
 }

@@ -3,6 +3,10 @@
  * dirty set, mirrored in `manifest.json`), the per-path lock — and the
  * physical reads of the lower layer every operation shares.
  *
+ * Changes are persisted as one appended journal line per batch and
+ * compacted into the manifest when the journal outgrows it (see
+ * `_journal.ts`).
+ *
  * Ordering rule that keeps a crash consistent: a change to the entries is
  * persisted BEFORE the upper file it describes is written or deleted. On
  * open, `reconcile` drops file entries whose upper file is missing (the write
@@ -16,12 +20,8 @@ import type { FileInfo, FileSystem, Logger } from "../core/ports.ts";
 import type { Blake3Hasher } from "../crypto/blake3.ts";
 import { escapeError, invalidOpError } from "./_errors.ts";
 import { KeyedLock } from "./_keyed_lock.ts";
-import {
-  type Base,
-  type Entry,
-  type ManifestData,
-  saveManifest,
-} from "./_manifest.ts";
+import { type Change, MetadataWriter } from "./_journal.ts";
+import type { Base, Entry, ManifestData } from "./_manifest.ts";
 
 /** Largest file the overlay copies, hashes or reads (50 MiB, as 0.5.1). */
 export const MAX_FILE_BYTES = 50 * 1024 * 1024;
@@ -56,6 +56,9 @@ export class OverlayState {
   #saved = 0;
   #running: Promise<void> | null = null;
   #broken: unknown = undefined;
+  /** Keys changed since the last journal line or manifest save. */
+  #dirty = new Set<string>();
+  #writer: MetadataWriter;
 
   constructor(init: {
     fs: FileSystem;
@@ -72,6 +75,7 @@ export class OverlayState {
     this.roots = init.roots;
     this.dir = init.dir;
     this.upperRoot = `${init.dir}/upper`;
+    this.#writer = new MetadataWriter(init.fs, init.dir);
   }
 
   /** `<lowerRoot>/<key>`. */
@@ -91,6 +95,7 @@ export class OverlayState {
     let names = this.#children.get(parent);
     if (names === undefined) this.#children.set(parent, names = new Set());
     names.add(name);
+    this.#dirty.add(key);
     this.#version++;
   }
 
@@ -101,6 +106,7 @@ export class OverlayState {
     const names = this.#children.get(parent);
     names?.delete(name);
     if (names?.size === 0) this.#children.delete(parent);
+    this.#dirty.add(key);
     this.#version++;
   }
 
@@ -133,13 +139,24 @@ export class OverlayState {
     return this.#version;
   }
 
-  /** Marks the current entries as already on disk (just loaded). */
-  markSaved(): void {
+  /**
+   * Marks the current entries as already on disk (just loaded).
+   *
+   * @param manifestChars The size of the manifest on disk.
+   */
+  markSaved(manifestChars: number): void {
     this.#saved = this.#version;
+    this.#dirty.clear();
+    this.#writer.reset(manifestChars);
   }
 
-  /** Resolves once every change made so far is on disk (writes are coalesced). */
-  async persist(): Promise<void> {
+  /**
+   * Resolves once every change made so far is on disk (writes are coalesced):
+   * one journal line, or a compaction into the manifest when the journal has
+   * grown larger than the manifest, when `compact` is set, or when the file
+   * system cannot append.
+   */
+  async persist(options: { compact?: boolean } = {}): Promise<void> {
     const target = this.#version;
     while (this.#saved < target) {
       this.assertHealthy();
@@ -148,8 +165,7 @@ export class OverlayState {
         continue;
       }
       const version = this.#version;
-      const data = this.snapshot();
-      this.#running = saveManifest(this.fs, this.dir, data).then(
+      this.#running = this.#save(options.compact ?? false).then(
         () => {
           this.#saved = Math.max(this.#saved, version);
         },
@@ -162,6 +178,15 @@ export class OverlayState {
       });
       await this.#running;
     }
+  }
+
+  async #save(compact: boolean): Promise<void> {
+    const changes: Change[] = [...this.#dirty].map((k) => [
+      k,
+      this.entries.get(k) ?? null,
+    ]);
+    this.#dirty.clear();
+    await this.#writer.write(changes, () => this.snapshot(), compact);
   }
 
   /** The manifest content for the current entries. */

@@ -7,7 +7,9 @@
  *   which persists across daemon restarts with its `manifest.json` (the dirty
  *   set: whiteouts, directories, files, each with its copy-up base — the
  *   workspace file's BLAKE3, size and mtime when the overlay took it over, or
- *   `absent`). Reads see upper, then lower; writes go to upper; deleting a
+ *   `absent`; each change appended as one line to `journal.jsonl`, compacted
+ *   into the manifest on open, at commit and when it outgrows the manifest).
+ *   Reads see upper, then lower; writes go to upper; deleting a
  *   workspace file records a whiteout; `rename`, `mkdir`, `readDir` (the
  *   union, minus whiteouts) and `stat` work on the merged view. `diff()`
  *   shows added / modified / deleted paths with unified text diffs (binary:
@@ -60,8 +62,10 @@
  *   unless forced; a symlink on the way is refused even when forced.
  *   Commit is resumable: a path whose rename landed before a crash is
  *   recognised as done.
- * - The manifest is validated on load (keys must be normalised relative
- *   paths), so an edited manifest cannot aim a commit outside the workspace.
+ * - The manifest and journal are validated on load (keys must be normalised
+ *   relative paths), so an edited one cannot aim a commit outside the
+ *   workspace; a torn last journal line (a process killed mid-append) is
+ *   ignored, a corrupt complete line refused.
  *
  * @example Write through the overlay, review, commit (gated and audited)
  * ```ts

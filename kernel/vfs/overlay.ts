@@ -100,7 +100,7 @@ export class Overlay implements Mount {
    * @returns The overlay.
    * @throws {TypeError} When `deps.fs` has no `readFileChecked` or the workspace path is relative.
    * @throws {KernelError} `INVALID_INPUT` (the workspace is not a directory, the overlay
-   *   belongs to another workspace, or one contains the other); `HOST_IO` (a corrupt manifest).
+   *   belongs to another workspace, or one contains the other); `HOST_IO` (a corrupt manifest or journal).
    */
   static async open(
     deps: OverlayDeps,
@@ -115,7 +115,7 @@ export class Overlay implements Mount {
     return this.#state.lowerRoot;
   }
 
-  /** The overlay directory (holds `upper/` and `manifest.json`). */
+  /** The overlay directory (holds `upper/`, `manifest.json` and `journal.jsonl`). */
   get dir(): string {
     return this.#state.dir;
   }

@@ -64,7 +64,7 @@ export interface OverlayDeps {
 export interface OverlayOptions {
   /** The workspace root (the lower layer); resolved to its canonical path. */
   readonly workspace: string;
-  /** The overlay directory (holds `upper/` and `manifest.json`); created `0700`. */
+  /** The overlay directory (holds `upper/`, `manifest.json` and `journal.jsonl`); created `0700`. */
   readonly dir: string;
   /** The owner. */
   readonly principal: PrincipalId;

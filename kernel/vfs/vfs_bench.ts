@@ -73,7 +73,7 @@ Deno.bench("direct Deno.writeFile 4 KiB, new file", {
   await Deno.writeFile(`${ws}/src/lib/new-${fresh++}.txt`, data);
 });
 
-Deno.bench("overlay writeFile, new path (records it in the manifest)", {
+Deno.bench("overlay writeFile, new path (records it in the journal)", {
   group: "first write 4 KiB",
 }, async () => {
   await overlay.writeFile(`src/lib/o-new-${fresh++}.txt`, data);
