@@ -55,6 +55,7 @@ export type {
   FileSystem,
   FsCallOptions,
   HttpHandler,
+  ListenUnixOptions,
   LogFields,
   Logger,
   LogLevel,
@@ -70,7 +71,9 @@ export type {
   Spawner,
   SpawnOptions,
   StdioMode,
+  StreamConn,
   UnixHttpClient,
+  UnixListener,
   UnixServer,
 } from "./ports.ts";
 export { throwIfAborted } from "./abort.ts";

@@ -315,6 +315,34 @@ export interface UnixHttpClient {
   close(): void;
 }
 
+/** One accepted byte-stream connection (e.g. on a unix socket). */
+export interface StreamConn {
+  /** Bytes from the peer; ends when the peer closes. */
+  readonly readable: ReadableStream<Uint8Array>;
+  /** Bytes to the peer. */
+  readonly writable: WritableStream<Uint8Array>;
+  /** Closes both directions; safe to call twice. */
+  close(): void;
+}
+
+/** A raw stream listener on a unix socket. */
+export interface UnixListener {
+  /** The socket path. */
+  readonly path: string;
+  /** Yields connections as peers connect; ends once closed. */
+  accept(): AsyncIterable<StreamConn>;
+  /** Stops listening and removes the socket file; safe to call twice. */
+  close(): Promise<void>;
+}
+
+/** Options of {@linkcode Net.listenUnix}. */
+export interface ListenUnixOptions {
+  /** Aborting closes the listener. */
+  signal?: AbortSignal;
+  /** Permission bits of the socket file; default `0o600`. */
+  mode?: number;
+}
+
 /** Network access. */
 export interface Net {
   /** The web `fetch`. */
@@ -327,6 +355,8 @@ export interface Net {
   ): Promise<UnixServer>;
   /** A client that speaks HTTP over the unix socket at `path`. */
   unixHttpClient(path: string): UnixHttpClient;
+  /** Listens for raw stream connections on a unix socket; resolves once it listens. */
+  listenUnix(path: string, options?: ListenUnixOptions): Promise<UnixListener>;
 }
 
 /** The signals that ask the process to stop. */

@@ -7,10 +7,12 @@ import { throwIfAborted } from "../core/abort.ts";
 import { KernelError } from "../core/errors.ts";
 import type {
   HttpHandler,
+  ListenUnixOptions,
   Logger,
   Net,
   ServeUnixOptions,
   UnixHttpClient,
+  UnixListener,
   UnixServer,
 } from "../core/ports.ts";
 import { hostError } from "./_host_error.ts";
@@ -29,7 +31,8 @@ export interface DenoNetDeps {
  * then the umask applies, which is why the socket belongs in a `0700`
  * directory (`run/`). It never replaces an existing file at `path`
  * (`HOST_IO`). A handler that throws answers `500` with no detail; the error
- * goes to the logger only.
+ * goes to the logger only. `listenUnix()` restricts its socket the same way
+ * and removes the socket file when closed.
  *
  * @param deps The logger for handler errors.
  * @returns A {@linkcode Net}.
@@ -74,6 +77,82 @@ export function createDenoNet(deps: DenoNetDeps): Net {
         fetch: (input, init) => guardedFetch(input, init, client),
         close: () => client.close(),
       };
+    },
+    listenUnix(
+      path: string,
+      options: ListenUnixOptions = {},
+    ): Promise<UnixListener> {
+      return listenUnix(path, options, logger);
+    },
+  };
+}
+
+async function listenUnix(
+  path: string,
+  options: ListenUnixOptions,
+  logger: Logger,
+): Promise<UnixListener> {
+  const what = `listen on '${path}'`;
+  throwIfAborted(options.signal, what);
+  let listener: Deno.UnixListener;
+  try {
+    listener = Deno.listen({ transport: "unix", path });
+  } catch (err) {
+    throw hostError(err, what);
+  }
+  let closed: Promise<void> | null = null;
+  const close = (): Promise<void> =>
+    closed ??= (async () => {
+      options.signal?.removeEventListener("abort", onAbort);
+      try {
+        listener.close();
+      } catch (err) {
+        // silent-ok: already closed by the runtime; the file is still removed below
+        if (!(err instanceof Deno.errors.BadResource)) throw err;
+      }
+      await Deno.remove(path).catch((err) => {
+        if (!(err instanceof Deno.errors.NotFound)) {
+          throw hostError(err, `remove the socket '${path}'`);
+        }
+      });
+    })();
+  const onAbort = (): void => {
+    close().catch((error: unknown) =>
+      logger.log("error", "Closing a unix listener failed", { path, error })
+    );
+  };
+  options.signal?.addEventListener("abort", onAbort, { once: true });
+  try {
+    await Deno.chmod(path, options.mode ?? 0o600);
+  } catch (err) {
+    await close();
+    throw hostError(err, `restrict the socket '${path}'`);
+  }
+  return {
+    path,
+    close,
+    async *accept() {
+      while (true) {
+        let conn: Deno.UnixConn;
+        try {
+          conn = await listener.accept();
+        } catch (err) {
+          if (closed !== null) return;
+          throw hostError(err, `accept on '${path}'`);
+        }
+        yield {
+          readable: conn.readable,
+          writable: conn.writable,
+          close: () => {
+            try {
+              conn.close();
+            } catch (err) {
+              // silent-ok: closing twice (or after the streams closed it) is fine
+              if (!(err instanceof Deno.errors.BadResource)) throw err;
+            }
+          },
+        };
+      }
     },
   };
 }

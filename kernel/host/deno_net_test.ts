@@ -200,3 +200,78 @@ Deno.test({
     assert.equal(await res.text(), "hello");
   },
 });
+
+Deno.test({
+  name:
+    "`createDenoNet().listenUnix()` accepts raw stream connections on a 0600 socket and removes it on close",
+  permissions: NET,
+  fn: () =>
+    withTempDir(async (dir) => {
+      const net = createDenoNet({ logger: new MemoryLogger() });
+      const path = `${dir}/raw.sock`;
+      const listener = await net.listenUnix(path);
+      assert.equal(listener.path, path);
+      assert.equal((await Deno.lstat(path)).mode! & 0o777, 0o600);
+      const echoed = (async () => {
+        for await (const conn of listener.accept()) {
+          const reader = conn.readable.getReader();
+          const { value } = await reader.read();
+          reader.releaseLock();
+          const writer = conn.writable.getWriter();
+          await writer.write(value!);
+          writer.releaseLock();
+          conn.close();
+          conn.close();
+          return;
+        }
+      })();
+      const client = await Deno.connect({ transport: "unix", path });
+      await client.write(new TextEncoder().encode("ping\n"));
+      const buf = new Uint8Array(16);
+      const n = await client.read(buf);
+      client.close();
+      await echoed;
+      assert.equal(new TextDecoder().decode(buf.subarray(0, n!)), "ping\n");
+      await listener.close();
+      await listener.close();
+      assert.equal(
+        await Deno.lstat(path).then(() => "present", () => "gone"),
+        "gone",
+      );
+      for await (const _ of listener.accept()) {
+        assert.fail("accepted after close");
+      }
+    }),
+});
+
+Deno.test({
+  name:
+    "`createDenoNet().listenUnix()` refuses an existing file and stops accepting when aborted",
+  permissions: NET,
+  fn: () =>
+    withTempDir(async (dir) => {
+      const net = createDenoNet({ logger: new MemoryLogger() });
+      const taken = `${dir}/taken.sock`;
+      await Deno.writeTextFile(taken, "x");
+      await assert.rejects(
+        net.listenUnix(taken),
+        (e: unknown) => e instanceof KernelError && e.code === "HOST_IO",
+      );
+      const ac = new AbortController();
+      const listener = await net.listenUnix(`${dir}/a.sock`, {
+        signal: ac.signal,
+      });
+      const accepted: unknown[] = [];
+      const loop = (async () => {
+        for await (const c of listener.accept()) accepted.push(c);
+      })();
+      ac.abort();
+      await loop;
+      assert.equal(accepted.length, 0);
+      await listener.close();
+      assert.equal(
+        await Deno.lstat(`${dir}/a.sock`).then(() => "present", () => "gone"),
+        "gone",
+      );
+    }),
+});

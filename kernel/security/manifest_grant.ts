@@ -236,8 +236,25 @@ function checkMcpPermission(
   const v = action.value ?? "";
   const granted = (() => {
     switch (action.permission) {
-      case "read":
       case "import":
+        // Deno reports a remote import as `host:port` (a local one as a path or file: URL).
+        if (
+          action.value !== null && !v.startsWith("/") &&
+          !v.startsWith("file:") && !v.includes("/")
+        ) {
+          return hostCovered(
+            v.replace(/:\d+$/, "").replace(/^\[|\]$/g, ""),
+            grants.net,
+          );
+        }
+        return action.value !== null &&
+          pathCovered(
+            v.replace(/^file:\/\//, ""),
+            grants.fs_read,
+            ctx,
+            options,
+          );
+      case "read":
         return action.value === null
           ? false
           : /^[a-z]+:/.test(v) && !v.startsWith("file:")

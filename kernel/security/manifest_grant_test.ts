@@ -244,3 +244,21 @@ Deno.test({
     for (const a of actions) assert.ok(!ok(a, NO_GRANTS), a.type);
   },
 });
+
+Deno.test({
+  name:
+    "`checkManifestGrant()` judges a remote import reported as host:port by the net grants",
+  permissions: "none",
+  fn() {
+    const imp = (value: string): Action => ({
+      type: "mcp_permission_check",
+      server: "memory",
+      permission: "import",
+      value,
+    });
+    assert.ok(ok(imp("api.example.com:443")));
+    assert.ok(!ok(imp("evil.example.net:443")));
+    assert.ok(ok(imp("/ws/lib/mod.ts")));
+    assert.ok(!ok(imp("/etc/passwd")));
+  },
+});

@@ -1,0 +1,64 @@
+/**
+ * The `mcp` engine: MCP servers run as Deno subprocesses confined by
+ * permissions derived from their capsule's manifest. This folder holds the
+ * launch command line ({@linkcode denoLaunchArgs}), the checks run before
+ * launch ({@linkcode checkGrantedRootsForSymlinkEscape},
+ * {@linkcode checkImportGraph}) and the permission broker
+ * ({@linkcode startPermissionBroker}, answered by the gate through
+ * {@linkcode brokerDecider}).
+ *
+ * Security model: servers run `deno run --no-prompt --deny-import` with
+ * explicit `--allow-read/--allow-write/--allow-net/--allow-env` lists (flags
+ * mode) or none at all (broker mode, where the kernel's broker decides);
+ * never `--allow-run`, `--allow-ffi`, `--allow-sys` or `-A`. The environment
+ * is scrubbed to the granted names. Because Deno follows pre-existing
+ * symlinks out of granted roots and loads static imports without read
+ * permission, launch is refused when a granted root holds an escaping symlink
+ * or the static import graph reaches local files outside the capsule dir.
+ * In broker mode every permission check of the child arrives on a `0600`
+ * socket of its own, becomes an audited `mcp_permission_check` gate action,
+ * and a malformed line or a closed socket ends the child (fail closed).
+ * Non-Deno commands come back as `needs_sandbox`.
+ *
+ * @example Derive the command line of an npm server
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { denoLaunchArgs } from "./mod.ts";
+ * const launch = denoLaunchArgs(
+ *   { command: "npx", args: ["-y", "@modelcontextprotocol/server-memory"] },
+ *   { fs_read: [], fs_write: ["cwd://memory"], net: [], env: [] },
+ *   { denoPath: "/usr/bin/deno", capsuleDir: "/caps/mem", workspace: "/ws", mode: "flags" },
+ * );
+ * assert.ok(launch.kind === "deno" && launch.args.includes("--allow-write=/ws/memory"));
+ * ```
+ *
+ * @module
+ */
+export { denoLaunchArgs, grantedRoots } from "./launch_flags.ts";
+export type {
+  GrantedRoots,
+  LaunchGrants,
+  LaunchOptions,
+  McpLaunch,
+  McpServerCommand,
+} from "./launch_flags.ts";
+export {
+  checkGrantedRootsForSymlinkEscape,
+  checkImportGraph,
+} from "./prelaunch_checks.ts";
+export type {
+  ImportGraphDeps,
+  ImportGraphOptions,
+  SymlinkCheckOptions,
+} from "./prelaunch_checks.ts";
+export { startPermissionBroker } from "./permission_broker.ts";
+export type {
+  BrokerDecide,
+  BrokerRequest,
+  BrokerStats,
+  BrokerVerdict,
+  PermissionBroker,
+  PermissionBrokerOptions,
+} from "./permission_broker.ts";
+export { brokerDecider } from "./broker_decider.ts";
+export type { BrokerDeciderOptions } from "./broker_decider.ts";
