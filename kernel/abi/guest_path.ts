@@ -45,6 +45,13 @@ export function hostPathOf(
   if (guest.startsWith("cwd://")) {
     return under(caller.workspace, guest.slice(6));
   }
+  // Same precedence as the VFS (kernel/vfs/guest_path.ts): an absolute path inside the
+  // workspace is the workspace even when the workspace itself lives under /tmp, so the
+  // gate judges exactly the file the VFS will open.
+  const ws = caller.workspace.replace(/\/+$/, "");
+  if (guest === ws || guest.startsWith(`${ws}/`)) {
+    return guest.replace(/\/{2,}/g, "/");
+  }
   if (guest === "/tmp" || guest.startsWith("/tmp/")) {
     return under(`${caller.principalHome}/.local/tmp`, guest.slice(4));
   }
