@@ -1,5 +1,6 @@
 /**
- * Standard base64 for host-call payloads (strict decode).
+ * Base64 for host-call payloads, on the built-in `Uint8Array` base64 methods
+ * the rest of the kernel uses (`toBase64` / `fromBase64`).
  *
  * @module
  */
@@ -12,15 +13,12 @@ import { KernelError } from "../core/errors.ts";
  * @returns The base64 text.
  */
 export function encodeBase64(bytes: Uint8Array): string {
-  let s = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) {
-    s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  }
-  return btoa(s);
+  return bytes.toBase64();
 }
 
 /**
- * Decodes standard padded base64.
+ * Decodes standard padded base64. Whitespace, URL-safe letters and missing
+ * padding are refused (the built-in decoder would skip whitespace).
  *
  * @param text The base64 text.
  * @returns The bytes.
@@ -30,6 +28,11 @@ export function decodeBase64(text: string): Uint8Array {
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4 !== 0) {
     throw new KernelError("INVALID_INPUT", "Content is not valid base64");
   }
-  const bin = atob(text);
-  return Uint8Array.from(bin, (c) => c.charCodeAt(0));
+  try {
+    return Uint8Array.fromBase64(text);
+  } catch (err) {
+    throw new KernelError("INVALID_INPUT", "Content is not valid base64", {
+      cause: err,
+    });
+  }
 }

@@ -10,6 +10,7 @@
  * @module
  */
 import * as path from "node:path";
+import { isPathWithin } from "../core/path_within.ts";
 import type { Action } from "./action.ts";
 import type { GateContext } from "./context.ts";
 
@@ -98,9 +99,7 @@ export function pathCovered(
   const target = path.posix.normalize(p);
   return entries.some((e) => {
     const root = resolveEntry(e, ctx, options);
-    if (root === null) return false;
-    const rel = path.posix.relative(root, target);
-    return rel === "" || (!rel.startsWith("..") && !path.posix.isAbsolute(rel));
+    return root !== null && isPathWithin(root, target);
   });
 }
 

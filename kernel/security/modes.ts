@@ -20,6 +20,7 @@
  * @module
  */
 import * as path from "node:path";
+import { isPathWithin } from "../core/path_within.ts";
 
 /** The workspace mode, strictest first. */
 export type Mode = "safe" | "guided" | "autonomous" | "yolo";
@@ -53,10 +54,7 @@ export type ModeVerdict =
 
 function under(p: string, roots: readonly string[]): boolean {
   const target = path.posix.normalize(p);
-  return roots.some((r) => {
-    const rel = path.posix.relative(path.posix.normalize(r), target);
-    return rel === "" || (!rel.startsWith("..") && !path.posix.isAbsolute(rel));
-  });
+  return roots.some((r) => isPathWithin(path.posix.normalize(r), target));
 }
 
 /**

@@ -15,6 +15,7 @@
  * @module
  */
 import * as path from "node:path";
+import { isPathWithin } from "../../../core/path_within.ts";
 import { fileURLToPath } from "node:url";
 import { throwIfAborted } from "../../../core/abort.ts";
 import { KernelError } from "../../../core/errors.ts";
@@ -28,11 +29,6 @@ export interface SymlinkCheckOptions {
   readonly maxEntries?: number;
   /** Cancels the walk. */
   readonly signal?: AbortSignal;
-}
-
-function inside(root: string, p: string): boolean {
-  const rel = path.posix.relative(root, p);
-  return rel === "" || (!rel.startsWith("..") && !path.posix.isAbsolute(rel));
 }
 
 function escape(message: string, data: Record<string, unknown>): KernelError {
@@ -134,7 +130,7 @@ async function checkLink(
       { data: { root, link }, cause },
     );
   }
-  if (!inside(realRoot, target)) {
+  if (!isPathWithin(realRoot, target)) {
     throw escape(
       `Cannot grant '${root}' as the symlink '${link}' leads outside it to '${target}'`,
       { root, link, target },
@@ -289,7 +285,7 @@ export async function checkImportGraph(
     if (!spec.startsWith("file:")) continue;
     const file = fileURLToPath(spec);
     const real = await realOrSelf(deps.fs, file);
-    if (!inside(capReal, real) && !inside(capDir, real)) {
+    if (!isPathWithin(capReal, real) && !isPathWithin(capDir, real)) {
       throw escape(
         `Cannot launch '${options.entry}' as it statically imports '${file}', outside the capsule dir`,
         { entry: options.entry, module: file },
