@@ -10,6 +10,10 @@
  */
 import type { CapsuleId } from "../core/ids.ts";
 import type { JsonValue } from "../store/store.ts";
+import type {
+  CapsuleManifest,
+  InterceptorDef,
+} from "./manifest/manifest_types.ts";
 
 /** Forwards one guest host call to the kernel (`kernel/abi`). */
 export type HostCallDispatcher = (
@@ -44,6 +48,12 @@ export interface EngineLoadOptions {
   readonly limits: EngineLimits;
   /** Read-only configuration visible to the guest (`[env]` values that are not secrets). */
   readonly config: Readonly<Record<string, string>>;
+  /** The capsule's directory (engines that run files in place, e.g. `mcp`). */
+  readonly dir?: string;
+  /** The validated manifest. */
+  readonly manifest?: CapsuleManifest;
+  /** The operator installed the capsule `unconfined` and approved that (`meta.json`). */
+  readonly unconfined?: boolean;
 }
 
 /** Health of a loaded capsule. */
@@ -69,6 +79,13 @@ export interface Capsule {
   health(): CapsuleHealth;
   /** Stops the capsule and cancels its pending host calls. Idempotent. */
   unload(): Promise<void>;
+  /**
+   * Interceptors the capsule discovered at run time (an MCP server's tools),
+   * wired by the registry in addition to the manifest's `[[interceptor]]`s.
+   */
+  interceptors?(): readonly InterceptorDef[];
+  /** Calls `listener` when {@linkcode Capsule.interceptors} changes; returns unsubscribe. */
+  onInterceptorsChanged?(listener: () => void): () => void;
 }
 
 /** An engine: turns artifacts into running capsules. */

@@ -16,6 +16,7 @@ import { buildJsCapsule } from "../capsule/engines/js/build.ts";
 import { createDenoSpawner } from "../host/deno_spawner.ts";
 import { VERSION } from "../../version.ts";
 import type { KernelHandle } from "./boot.ts";
+import type { CapsuleId } from "../core/ids.ts";
 
 /** Options of {@linkcode installCapsule}. */
 export interface InstallOptions {
@@ -29,6 +30,13 @@ export interface InstallOptions {
     readonly denoPath: string;
     readonly env: Readonly<Record<string, string>>;
   };
+  /**
+   * The operator approves that this capsule's non-Deno MCP servers run
+   * without bubblewrap when bubblewrap is unavailable. The approval is
+   * audited and its entry id pinned in `meta.json`; without it such servers
+   * are refused. Only pass it after asking the human (the CLI asks).
+   */
+  readonly unconfined?: { readonly approvedBy: string };
   /** Cancels the install. */
   readonly signal?: AbortSignal;
 }
@@ -92,11 +100,38 @@ export async function installCapsule(
       ...(options.signal ? { signal: options.signal } : {}),
     });
   }
+  const unconfined = options.unconfined
+    ? await approveUnconfined(kernel, manifest, options.unconfined.approvedBy)
+    : undefined;
   await writeMeta(fs, {
     dir,
     manifest,
     now: clock.now(),
+    ...(unconfined ? { unconfined } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
   });
   return { dir, manifest };
+}
+
+async function approveUnconfined(
+  kernel: KernelHandle,
+  manifest: CapsuleManifest,
+  approvedBy: string,
+): Promise<{ approved_at: number; audit_entry: string }> {
+  const entry = await kernel.security.audit.append({
+    principal: kernel.principal,
+    session: null,
+    capsule: manifest.package.name as CapsuleId,
+    call_id: null,
+    action: {
+      type: "capsule_unconfined_install",
+      capsule_id: manifest.package.name,
+      version: manifest.package.version,
+      servers: manifest.mcp_servers.map((s) => `${s.command} ${s.args.join(" ")}`),
+    },
+    decision: "allowed",
+    proof: { type: "operator", approved_by: approvedBy.slice(0, 200) },
+    outcome: null,
+  });
+  return { approved_at: kernel.ports.clock.now(), audit_entry: entry.id };
 }

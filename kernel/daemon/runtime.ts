@@ -1,6 +1,6 @@
 /**
  * The capsule runtime of a kernel session: the bus (denials audited), the
- * engines (js, wasm, static), the session's copy-on-write overlay as the guest
+ * engines (js, wasm, mcp, static), the session's copy-on-write overlay as the guest
  * file system, the host-call table through the gate, and the registry that
  * boots the installed capsules. Composition only: no policy lives here.
  *
@@ -25,6 +25,15 @@ import { DEFAULT_ENGINE_LIMITS } from "../capsule/engine.ts";
 import { createJsEngine } from "../capsule/engines/js/js_engine.ts";
 import { createWasmEngine } from "../capsule/engines/wasm/wasm_engine.ts";
 import { createStaticEngine } from "../capsule/engines/static/static_engine.ts";
+import { createMcpEngine } from "../capsule/engines/mcp/mcp_engine.ts";
+import type {
+  McpElicitPort,
+  McpSamplingPort,
+} from "../capsule/engines/mcp/client_handlers.ts";
+import type { RestartPolicy } from "../capsule/engines/mcp/server_process.ts";
+import { createDenoNet } from "../host/deno_net.ts";
+import { createDenoEnv } from "../host/deno_env.ts";
+import { denoToolchain } from "../host/deno_toolchain.ts";
 import {
   type BootReport,
   CapsuleRegistry,
@@ -53,6 +62,15 @@ export interface RuntimeOptions {
   readonly resolveDns?: (host: string) => Promise<string[]>;
   /** Fetch used by `http_request` (default: the global fetch). */
   readonly fetch?: typeof fetch;
+  /** MCP capsules: who answers elicitation and sampling, restart policy. */
+  readonly mcp?: {
+    /** Shows an MCP server's question to the human; without it questions are declined. */
+    readonly elicit?: McpElicitPort;
+    /** The active LLM provider for MCP sampling; without it sampling fails. */
+    readonly sampling?: McpSamplingPort;
+    /** Restart policy of MCP server subprocesses. */
+    readonly restart?: Partial<RestartPolicy>;
+  };
 }
 
 /** A running capsule runtime. */
@@ -138,6 +156,7 @@ export async function startRuntime(
     workspace,
   }));
   const secrets = new KvSecretStore(kernel.store, kernel.principal);
+  const toolchain = denoToolchain(createDenoEnv());
   const hostDeps: HostDeps = {
     gate,
     audit,
@@ -164,6 +183,33 @@ export async function startRuntime(
       js: createJsEngine({ logger, clock, fs }),
       wasm: createWasmEngine({ logger }),
       static: createStaticEngine(),
+      mcp: createMcpEngine({
+        gate,
+        launch: {
+          spawner: hostDeps.spawner,
+          fs,
+          net: createDenoNet({ logger }),
+          random,
+          denoPath: toolchain.denoPath,
+          ...(toolchain.denoDir ? { denoDir: toolchain.denoDir } : {}),
+          cacheEnv: toolchain.toolEnv,
+          bubblewrap: options.bubblewrap ?? null,
+        },
+        logger,
+        clock,
+        context: {
+          principal: kernel.principal,
+          session,
+          workspace,
+          principalHome,
+        },
+        socketDir: kernel.home.run,
+        scratchRoot: path.join(kernel.home.var, "mcp", session),
+        hiddenDirs: [kernel.home.root],
+        ...(options.mcp?.elicit ? { elicit: options.mcp.elicit } : {}),
+        ...(options.mcp?.sampling ? { sampling: options.mcp.sampling } : {}),
+        ...(options.mcp?.restart ? { restart: options.mcp.restart } : {}),
+      }),
     },
     setGrants,
     hostFor: (capsule: CapsuleId, config, signal) => {

@@ -66,6 +66,46 @@ export type Action =
     readonly type: "mcp_tool_call";
     readonly server: string;
     readonly tool: string;
+    /**
+     * Lower-case hex BLAKE3-256 of the canonical JSON of the arguments,
+     * computed by the engine. Informational: recorded in the audit entry,
+     * never matched; a malformed value blocks the call.
+     */
+    readonly args_hash?: string;
+  }
+  | {
+    /** An MCP server's resource, read for the agent. */
+    readonly type: "mcp_resource_read";
+    readonly server: string;
+    /** The resource URI (untrusted; see `mcp_request.ts` for its limits). */
+    readonly uri: string;
+  }
+  | {
+    /** An MCP server's prompt template, fetched for the agent. */
+    readonly type: "mcp_prompt_get";
+    readonly server: string;
+    readonly name: string;
+  }
+  | {
+    /** An MCP server asks the human for input: a form, or a URL to open. */
+    readonly type: "mcp_elicitation";
+    readonly server: string;
+    readonly mode: "form" | "url";
+    /** What the server says it needs (at most 4096 characters). */
+    readonly message: string;
+    /** The http(s) URL to open; present in `url` mode only. */
+    readonly url?: string;
+  }
+  | {
+    /** An MCP server asks the active LLM provider to generate text. */
+    readonly type: "mcp_sampling";
+    readonly server: string;
+    /** The most tokens the server asked for (1 to 1_000_000). */
+    readonly max_tokens: number;
+    /** The model the server prefers, if it named one. */
+    readonly model?: string;
+    /** Characters of the prompt (system prompt and messages). */
+    readonly prompt_chars: number;
   }
   | {
     readonly type: "capsule_execution";

@@ -18,6 +18,20 @@
  * invoke otherwise; `overlay_commit` ⇒ `overlay://{session_id}` write;
  * `secret_use` ⇒ `secret://{capsule_id}:{name}` invoke.
  *
+ * MCP requests (`_action_info_mcp.ts`): `mcp_resource_read` "Read MCP
+ * resource URI from server 'S'" (low) ⇒ `mcp-resource://{server}/{uri}`
+ * read; `mcp_prompt_get` "Get MCP prompt 'N' from server 'S'" (low) ⇒
+ * `mcp-prompt://{server}/{name}` read; `mcp_elicitation` form "MCP server
+ * 'S' asks you for input: \"MSG\"" (medium, message flattened to one line
+ * and cut at 120 characters) ⇒ `mcp-elicit://{server}/form` invoke, url
+ * "MCP server 'S' asks you to open https://HOST/…" (high; the host the URL
+ * parser sees, path elided) ⇒ `mcp-elicit://{server}/url/{host}` invoke;
+ * `mcp_sampling` "MCP server 'S' asks the LLM for up to N tokens from a
+ * P-character prompt" (+ " (model M)"; medium) ⇒ `mcp-sampling://{server}`
+ * invoke. Resource reads and prompt gets are reads. `mcp_tool_call`'s
+ * `args_hash` is not part of its resource. Fields outside the limits of
+ * `mcp_request.ts` make the action invalid.
+ *
  * Security model: paths are canonicalised by `canonicalizePath()` before they
  * enter a resource or `paths`. An action with an invalid path (relative,
  * `..`, NUL, too long) or an invalid host has no resource, leaves that path
@@ -35,6 +49,7 @@
 import type { Action, ActionType, Permission, RiskLevel } from "./action.ts";
 import { canonicalizePath } from "./path_rules.ts";
 import { hostFromUrl } from "./net_address.ts";
+import { mcpRequest } from "./_action_info_mcp.ts";
 import {
   type Collect,
   type Draft,
@@ -60,13 +75,13 @@ export interface ActionInfo {
   readonly summary: string;
   /** The token resource, or `null` (no mapping, or invalid input). */
   readonly resource: ResourceMapping | null;
-  /** Whether it only reads files (`file_read`, capsule read, MCP `read`). */
+  /** Whether it only reads (`file_read`, capsule read, MCP `read`, MCP resource read and prompt get). */
   readonly isRead: boolean;
   /** Canonical file-system paths it touches (invalid ones left out). */
   readonly paths: readonly string[];
-  /** Canonical hosts it contacts (invalid ones left out). */
+  /** Canonical hosts it contacts, or asks the human to open (invalid ones left out). */
   readonly hosts: readonly string[];
-  /** Why a path or host of the action is invalid; `null` when all are valid. */
+  /** Why a path, host or other field of the action is invalid; `null` when all are valid. */
   readonly invalid: string | null;
 }
 
@@ -178,12 +193,11 @@ function describe(a: Action, c: Collect): Draft {
         }] on ${a.resource_pattern}`,
       };
     case "mcp_tool_call":
-      return {
-        risk: "medium",
-        summary: `MCP tool call: ${a.server}/${a.tool}`,
-        resource: [`mcp://${a.server}:${a.tool}`, "invoke"],
-        names: [a.server, a.tool],
-      };
+    case "mcp_resource_read":
+    case "mcp_prompt_get":
+    case "mcp_elicitation":
+    case "mcp_sampling":
+      return mcpRequest(a, c);
     case "capsule_execution":
       return capsule(
         a.capsule_id,

@@ -91,6 +91,70 @@ const TABLE: ReadonlyArray<
     "invoke",
   ],
   [
+    {
+      type: "mcp_tool_call",
+      server: "github",
+      tool: "list_issues",
+      "args_hash": "ab".repeat(32),
+    },
+    "medium",
+    "MCP tool call: github/list_issues",
+    "mcp://github:list_issues",
+    "invoke",
+  ],
+  [
+    { type: "mcp_resource_read", server: "fs", uri: "file:///ws/a.md" },
+    "low",
+    "Read MCP resource file:///ws/a.md from server 'fs'",
+    "mcp-resource://fs/file:///ws/a.md",
+    "read",
+  ],
+  [
+    { type: "mcp_prompt_get", server: "gh", name: "review_pr" },
+    "low",
+    "Get MCP prompt 'review_pr' from server 'gh'",
+    "mcp-prompt://gh/review_pr",
+    "read",
+  ],
+  [
+    {
+      type: "mcp_elicitation",
+      server: "gh",
+      mode: "form",
+      message: "Which\nrepository?",
+    },
+    "medium",
+    "MCP server 'gh' asks you for input: \"Which repository?\"",
+    "mcp-elicit://gh/form",
+    "invoke",
+  ],
+  [
+    {
+      type: "mcp_elicitation",
+      server: "gh",
+      mode: "url",
+      message: "Authorise",
+      url: "https://GitHub.com:8443/login/device?code=1",
+    },
+    "high",
+    "MCP server 'gh' asks you to open https://github.com:8443/…",
+    "mcp-elicit://gh/url/github.com",
+    "invoke",
+  ],
+  [
+    {
+      type: "mcp_sampling",
+      server: "s",
+      "max_tokens": 512,
+      "prompt_chars": 900,
+      model: "claude-sonnet",
+    },
+    "medium",
+    "MCP server 's' asks the LLM for up to 512 tokens from a 900-character prompt (model claude-sonnet)",
+    "mcp-sampling://s",
+    "invoke",
+  ],
+  [
     { type: "capsule_execution", "capsule_id": "x", capability: "summarise" },
     "high",
     "Capsule 'x' wants to invoke capability 'summarise'",
@@ -344,6 +408,25 @@ test("`actionInfo()` marks only read-only file actions as reads", () => {
   assert.equal(read("write"), false);
   assert.equal(read("delete"), false);
   assert.equal(actionInfo({ type: "file_read", path: "/a" }).isRead, true);
+  const mcp = (a: Action) => actionInfo(a).isRead;
+  assert.equal(
+    mcp({ type: "mcp_resource_read", server: "s", uri: "m://a" }),
+    true,
+  );
+  assert.equal(mcp({ type: "mcp_prompt_get", server: "s", name: "p" }), true);
+  assert.equal(
+    mcp({
+      type: "mcp_sampling",
+      server: "s",
+      "max_tokens": 1,
+      "prompt_chars": 0,
+    }),
+    false,
+  );
+  assert.equal(
+    mcp({ type: "mcp_elicitation", server: "s", mode: "form", message: "m" }),
+    false,
+  );
   assert.equal(actionInfo({ type: "file_write", path: "/a" }).isRead, false);
   const cmd = actionInfo({ type: "execute_command", command: "cat", args: [] });
   assert.equal(cmd.isRead, false);

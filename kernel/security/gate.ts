@@ -12,6 +12,8 @@
  *   refused with `AUDIT_FAILED` (fail closed).
  * - A budget reservation is refunded whenever the action does not run: on any
  *   refusal, on an error, and on cancellation through the `AbortSignal`.
+ *   An action with a price of its own (MCP sampling, see `action_cost.ts`)
+ *   reserves at least that price, whatever the caller estimated.
  * - Resolving a deferred approval re-runs the whole gate with the stored action
  *   and context; the old decision is never trusted.
  *
@@ -47,6 +49,7 @@ import type {
   Settlement,
 } from "./gate_types.ts";
 import { escapeResource } from "./_gate_resource.ts";
+import { actionCostMicros } from "./action_cost.ts";
 
 /** Everything the gate consults. */
 export interface GateDeps {
@@ -71,7 +74,10 @@ export interface GateDeps {
 
 /** Options of {@linkcode Gate.decide}. */
 export interface DecideOptions {
-  /** The estimated cost in micro-dollars (default 0). */
+  /**
+   * The estimated cost in micro-dollars (default 0). The gate reserves at
+   * least `actionCostMicros(action)` (an MCP sampling request's price).
+   */
   readonly estimatedCostMicros?: number;
   /** Cancels the decision; a reservation made so far is refunded. */
   readonly signal?: AbortSignal;
@@ -255,7 +261,7 @@ export class Gate {
 
     const reserved = await d.budget.reserve(
       ctx,
-      options.estimatedCostMicros ?? 0,
+      Math.max(options.estimatedCostMicros ?? 0, actionCostMicros(action)),
       signal ? { signal } : {},
     );
     if (!reserved.ok) {

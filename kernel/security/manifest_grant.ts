@@ -5,7 +5,9 @@
  * Security model: every list is an allow-list and an empty list denies. Paths
  * are compared component-wise after lexical normalisation; a `..` component
  * never matches. `run`, `ffi` and `sys` permission checks of MCP subprocesses
- * are never granted (DESIGN §6: never `--allow-run`, `--allow-ffi`).
+ * are never granted (DESIGN §6: never `--allow-run`, `--allow-ffi`). Every
+ * MCP request — tool call, resource read, prompt get, elicitation, sampling —
+ * needs its server in `mcp_servers` (or `*`).
  *
  * @module
  */
@@ -204,6 +206,10 @@ export function checkManifestGrant(
     case "capsule_net_bind":
       return cover(grants.net_bind, "accepting connections (net_bind)");
     case "mcp_tool_call":
+    case "mcp_resource_read":
+    case "mcp_prompt_get":
+    case "mcp_elicitation":
+    case "mcp_sampling":
       return cover(
         grants.mcp_servers.includes(action.server) ||
           grants.mcp_servers.includes("*"),

@@ -39,6 +39,18 @@ export type {
 export type { GateContext } from "./context.ts";
 export { actionInfo } from "./action_info.ts";
 export type { ActionInfo, ResourceMapping } from "./action_info.ts";
+export { actionCostMicros, SAMPLING_PRICE } from "./action_cost.ts";
+export type { ActionCostOptions, SamplingPrice } from "./action_cost.ts";
+export {
+  elicitationUrl,
+  MAX_ELICITATION_MESSAGE_LENGTH,
+  MAX_MCP_NAME_LENGTH,
+  MAX_MCP_URI_LENGTH,
+  MAX_SAMPLING_PROMPT_CHARS,
+  MAX_SAMPLING_TOKENS,
+  mcpRequestProblem,
+} from "./mcp_request.ts";
+export type { ElicitationUrl } from "./mcp_request.ts";
 export { SecurityPolicy } from "./policy.ts";
 export { policyConfigFromConfig } from "./policy_config.ts";
 export type { PolicyConfig, PolicyDecision } from "./policy_config.ts";

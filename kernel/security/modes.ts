@@ -16,6 +16,13 @@
  *   `ask` asks (guided still auto-allows reads), `allow` treats them as inside.
  * - `never_allow` prefixes are refused in every mode, before anything else.
  * - `auto_allow_read` / `auto_allow_write` prefixes are allowed like the workspace.
+ * - MCP requests have no paths. Resource reads and prompt gets are reads: the
+ *   policy allows them like tool calls, and when `approval_required_tools`
+ *   names their server `safe` asks and `guided` allows them. Elicitation
+ *   (the server asks the human) and sampling (the server spends the LLM
+ *   budget) are not reads: `safe` and `guided` ask unless a token or an
+ *   allowance covers them; `autonomous` and `yolo` allow them (sampling still
+ *   reserves its budget).
  *
  * @module
  */

@@ -213,3 +213,28 @@ Deno.test({
     );
   },
 });
+
+Deno.test({
+  name:
+    "`modeVerdict()` asks before MCP elicitation and sampling in safe and guided mode, allows MCP reads in guided",
+  permissions: "none",
+  fn() {
+    const table: ReadonlyArray<
+      readonly [string, "safe" | "guided" | "autonomous" | "yolo", string]
+    > = [
+      ["mcp_elicitation", "safe", "ask"],
+      ["mcp_elicitation", "guided", "ask"],
+      ["mcp_elicitation", "autonomous", "allow"],
+      ["mcp_sampling", "safe", "ask"],
+      ["mcp_sampling", "guided", "ask"],
+      ["mcp_sampling", "yolo", "allow"],
+    ];
+    for (const [type, mode, expected] of table) {
+      assert.equal(verdict(type, false, [], { mode }), expected, type + mode);
+    }
+    for (const type of ["mcp_resource_read", "mcp_prompt_get"]) {
+      assert.equal(verdict(type, true, [], { mode: "safe" }), "ask", type);
+      assert.equal(verdict(type, true, [], { mode: "guided" }), "allow", type);
+    }
+  },
+});

@@ -18,7 +18,16 @@
  *   `capability_grant` ⇒ approval (high).
  * - `mcp_tool_call`: `blockedTools` has `server:tool`, `server` or `tool` ⇒
  *   blocked; `approvalRequiredTools` has `server:tool` or `server` ⇒ approval
- *   (medium); else allowed.
+ *   (medium); else allowed. A malformed `args_hash` is blocked.
+ * - `mcp_resource_read`, `mcp_prompt_get`, `mcp_elicitation`,
+ *   `mcp_sampling`: a server in `blockedTools` is blocked; fields outside the
+ *   limits of `mcp_request.ts` (overlong or control characters in a URI,
+ *   name or message; a non-http(s) or userinfo elicitation URL; sampling
+ *   `max_tokens` outside 1–1_000_000) are blocked. Then resource reads and
+ *   prompt gets ⇒ approval (low) when `approvalRequiredTools` has the
+ *   server, else allowed (like tool calls); elicitation ⇒ approval (medium),
+ *   and in `url` mode host rules on the host the URL parser sees ⇒ approval
+ *   (high); sampling ⇒ approval (medium).
  * - Every action with a `capsule_id`: blocked when the capsule is in
  *   `blockedCapsules`. Then `capsule_http_request`: http(s) URLs only, host
  *   rules on the host the URL parser sees; `capsule_file_access`: path rules;
@@ -57,6 +66,8 @@ import {
   type Blocked,
   checkPermission,
 } from "./_policy_permission.ts";
+import { checkMcpRequest } from "./_policy_mcp.ts";
+import { mcpRequestProblem } from "./mcp_request.ts";
 
 const NETWORK_SCHEMES = new Set(["http:", "https:", "ws:", "wss:", "ftp:"]);
 
@@ -167,8 +178,21 @@ export class SecurityPolicy {
       case "capsule_execution":
       case "capsule_net_bind":
         return approval("high");
-      case "mcp_tool_call":
-        return this.#checkTool(action.server, action.tool);
+      case "mcp_tool_call": {
+        const problem = mcpRequestProblem(action);
+        return problem === null
+          ? this.#checkTool(action.server, action.tool)
+          : block(problem, "invalid_action");
+      }
+      case "mcp_resource_read":
+      case "mcp_prompt_get":
+      case "mcp_elicitation":
+      case "mcp_sampling":
+        return checkMcpRequest(action, {
+          blockedServer: (s) => this.#blockedTools.has(s),
+          approvalServer: (s) => this.#approvalTools.has(s),
+          url: (u) => this.#checkUrl(u, ["http:", "https:"]),
+        });
       case "capsule_http_request":
         return this.#checkUrl(action.url, ["http:", "https:"]) ??
           approval("high");

@@ -47,7 +47,8 @@ function covered(line: string, allowed: readonly string[]): boolean {
 }
 
 /**
- * Reads `[[mcp_server]] {id, description?, type = "stdio", command, args}`.
+ * Reads `[[mcp_server]] {id, description?, type = "stdio", command, args,
+ * mode = "broker" | "flags"}`.
  * The command line must be allow-listed in `host_process` (the same rule the
  * gate applies to spawns: equal to an entry or starting with entry + space).
  */
@@ -57,13 +58,17 @@ export function readMcpServers(
   hostProcess: readonly string[],
 ): McpServerDef[] {
   const rows = r.tables(root, "mcp_server").map(([key, t]) => {
-    r.known(t, key, ["id", "description", "type", "command", "args"]);
+    r.known(t, key, ["id", "description", "type", "command", "args", "mode"]);
     const type = r.string(t, key, "type", {
       test: (s) => s === "stdio",
       what: "'stdio' (the only MCP transport supported)",
     });
     const command = r.required(t, key, "command", COMMAND);
     const args = r.strings(t, key, "args");
+    const mode = r.string(t, key, "mode", {
+      test: (s) => s === "broker" || s === "flags",
+      what: "'broker' (the default) or 'flags'",
+    }) as "broker" | "flags" | undefined;
     if (command !== undefined) {
       const line = [command, ...args].join(" ");
       if (!covered(line, hostProcess)) {
@@ -79,7 +84,10 @@ export function readMcpServers(
       ok: t["type"] === undefined || type !== undefined,
       command,
       args,
-      rest: dropUndefined({ description: r.string(t, key, "description") }),
+      rest: dropUndefined({
+        description: r.string(t, key, "description"),
+        mode,
+      }),
     };
   });
   noDuplicates(r, rows.map((x) => ({ key: x.key, value: x.id })), "id");

@@ -48,6 +48,15 @@ export interface CapsuleMeta {
   readonly source?: string;
   /** Relative path ⇒ lower-case hex BLAKE3 (64 characters). */
   readonly artifacts: Readonly<Record<string, string>>;
+  /**
+   * Present when the operator installed the capsule `unconfined` and approved
+   * that: its non-Deno MCP servers may then run without bubblewrap when
+   * bubblewrap is unavailable. `audit_entry` is the id of the approval's audit entry.
+   */
+  readonly unconfined?: {
+    readonly approved_at: number;
+    readonly audit_entry: string;
+  };
 }
 
 const KEYS = [
@@ -58,6 +67,7 @@ const KEYS = [
   "updated_at",
   "source",
   "artifacts",
+  "unconfined",
 ];
 const HEX64 = /^[0-9a-f]{64}$/;
 
@@ -150,6 +160,20 @@ export function parseMeta(text: string, file: string): CapsuleMeta {
   const unknown = Object.keys(raw).filter((k) => !KEYS.includes(k));
   if (unknown.length > 0) throw bad(file, `unknown key '${unknown[0]}'`);
   const { capsule, version, installed_at, updated_at, source, artifacts } = raw;
+  const unconfined = raw["unconfined"];
+  if (
+    unconfined !== undefined &&
+    (!isTable(unconfined) ||
+      Object.keys(unconfined).sort().join() !== "approved_at,audit_entry" ||
+      !Number.isSafeInteger(unconfined["approved_at"]) ||
+      typeof unconfined["audit_entry"] !== "string" ||
+      unconfined["audit_entry"] === "")
+  ) {
+    throw bad(
+      file,
+      "'unconfined' must be {approved_at: integer, audit_entry: string}",
+    );
+  }
   if (typeof capsule !== "string" || capsule === "") {
     throw bad(
       file,
@@ -200,5 +224,11 @@ export function parseMeta(text: string, file: string): CapsuleMeta {
     updated_at: updated_at as number,
     ...(source === undefined ? {} : { source }),
     artifacts: { ...(artifacts as Record<string, string>) },
+    ...(unconfined === undefined ? {} : {
+      unconfined: {
+        approved_at: unconfined["approved_at"] as number,
+        audit_entry: unconfined["audit_entry"] as string,
+      },
+    }),
   };
 }

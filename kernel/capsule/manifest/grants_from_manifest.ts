@@ -68,6 +68,8 @@ export interface IpcAcl {
  * validated: non-empty segments of `[A-Za-z0-9_-]` or `*`, at most 8).
  *
  * @param manifest A validated manifest.
+ * @param options `engine: "mcp"` adds the publish grant the engine needs for
+ *   tool results (`tool.v1.execute.*.result`).
  * @returns The frozen ACL; empty lists mean the capsule may not publish or subscribe.
  *
  * @example Read the ACL
@@ -82,9 +84,23 @@ export interface IpcAcl {
  * assert.deepEqual(ipcAclFromManifest(result.value), { publish: ["bot.v1.*"], subscribe: [] });
  * ```
  */
-export function ipcAclFromManifest(manifest: CapsuleManifest): IpcAcl {
+export function ipcAclFromManifest(
+  manifest: CapsuleManifest,
+  options: { engine?: CapsuleManifest["engine"] } = {},
+): IpcAcl {
+  const publish = [...manifest.capabilities.ipc_publish];
+  if (options.engine === "mcp" && !publish.includes(MCP_RESULT_TOPICS)) {
+    publish.push(MCP_RESULT_TOPICS);
+  }
   return Object.freeze({
-    publish: Object.freeze([...manifest.capabilities.ipc_publish]),
+    publish: Object.freeze(publish),
     subscribe: Object.freeze([...manifest.capabilities.ipc_subscribe]),
   });
 }
+
+/**
+ * What the `mcp` engine publishes for its capsule: tool results. The
+ * publisher is kernel code (the engine), never the server, and it only
+ * publishes results of the capsule's own tools.
+ */
+const MCP_RESULT_TOPICS = "tool.v1.execute.*.result";

@@ -153,6 +153,12 @@ export interface McpServerDef {
   readonly type: "stdio";
   readonly command: string;
   readonly args: readonly string[];
+  /**
+   * How a Deno server is confined: `broker` (default; every permission
+   * check is a gate decision) or `flags` (`--allow-*` lists from the
+   * manifest). Ignored for non-Deno commands (bubblewrap).
+   */
+  readonly mode?: "broker" | "flags";
 }
 
 /** `[[skill]]`. */

@@ -33,6 +33,8 @@ export interface WriteMetaOptions {
   /** A fast BLAKE3; the pure-JS one otherwise. */
   readonly hasher?: Blake3Hasher;
   readonly signal?: AbortSignal;
+  /** The operator's approval of running this capsule's non-Deno servers unconfined. */
+  readonly unconfined?: CapsuleMeta["unconfined"];
 }
 
 async function previousInstall(
@@ -135,6 +137,7 @@ export async function writeMeta(
     updated_at: options.now,
     ...(source === undefined ? {} : { source }),
     artifacts,
+    ...(options.unconfined ? { unconfined: options.unconfined } : {}),
   };
   const temp = path.join(dir, `.${META_FILE}.tmp`);
   await fs.writeFile(temp, `${JSON.stringify(meta, null, 2)}\n`, {

@@ -32,7 +32,10 @@ import {
   grantsFromManifest,
   ipcAclFromManifest,
 } from "../manifest/grants_from_manifest.ts";
-import type { CapsuleManifest } from "../manifest/manifest_types.ts";
+import type {
+  CapsuleManifest,
+  InterceptorDef,
+} from "../manifest/manifest_types.ts";
 import { resolveCapsules } from "../resolver/resolve_capsules.ts";
 import type { ResolveTreeNode } from "../resolver/resolve_types.ts";
 import { discoverCapsuleDirs } from "./discover.ts";
@@ -213,7 +216,7 @@ export class CapsuleRegistry {
         e,
       ) => [e.key, e.default!]),
     );
-    const acl = ipcAclFromManifest(m);
+    const acl = ipcAclFromManifest(m, { engine: m.engine });
     d.setGrants(id, grantsFromManifest(m));
     d.bus.registerCapsule(id, {
       publish: acl.publish,
@@ -227,17 +230,33 @@ export class CapsuleRegistry {
         host: d.hostFor(id, config, abort.signal),
         limits: this.#limits,
         config,
+        dir: dir.dir,
+        manifest: m,
+        unconfined: dir.meta.unconfined !== undefined,
       });
-      const unsubscribe = m.interceptors.map((i) =>
-        d.bus.intercept(id, {
-          pattern: i.event,
-          priority: i.priority,
-          handler: interceptorFor(
-            () => this.#entries.get(id)?.capsule,
-            i.action,
-          ),
-        })
-      );
+      const wire = (defs: readonly InterceptorDef[]): (() => void)[] =>
+        defs.map((i) =>
+          d.bus.intercept(id, {
+            pattern: i.event,
+            priority: i.priority,
+            handler: interceptorFor(
+              () => this.#entries.get(id)?.capsule,
+              i.action,
+            ),
+          })
+        );
+      const unsubscribe = wire(m.interceptors);
+      let dynamic = wire(capsule.interceptors?.() ?? []);
+      const stopWatching = capsule.onInterceptorsChanged?.(() => {
+        for (const u of dynamic) u();
+        dynamic = this.#entries.has(id)
+          ? wire(capsule.interceptors?.() ?? [])
+          : [];
+      });
+      unsubscribe.push(() => {
+        stopWatching?.();
+        for (const u of dynamic) u();
+      });
       this.#entries.set(id, {
         dir,
         capsule,

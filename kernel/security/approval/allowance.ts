@@ -20,6 +20,7 @@ import {
   type AllowancePattern,
   matchesAllowancePattern,
 } from "./allowance_pattern.ts";
+import { parseMcpPattern } from "./mcp_pattern.ts";
 
 /** How long an allowance lives: the session, or the workspace (across sessions). */
 export type AllowanceScope = "session" | "workspace";
@@ -232,7 +233,7 @@ export function parseAllowancePattern(raw: unknown): AllowancePattern {
     case "capsule_wildcard":
       return { type: "capsule_wildcard", capsule_id: s("capsule_id") };
     default:
-      return bad("pattern.type");
+      return parseMcpPattern(o, { text: s, bad }) ?? bad("pattern.type");
   }
 }
 

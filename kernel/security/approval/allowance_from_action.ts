@@ -5,7 +5,9 @@
  * Security model: patterns made here never widen what the human saw. File
  * paths become glob-escaped literals, commands keep all their arguments
  * (glob-escaped, so an approved `*` stays a literal star), network requests
- * keep host and port, capsule actions stay bound to their capsule. Actions
+ * keep host and port, capsule actions stay bound to their capsule, MCP
+ * requests to their server (resource reads to the URI, prompts to the name,
+ * elicitations to the mode and URL host; see `mcp_pattern.ts`). Actions
  * whose reuse is too dangerous to automate — data transmission, payments,
  * access-control changes, capability grants, permission-broker checks,
  * overlay commits, secret use — and command lines with shell metacharacters
@@ -24,6 +26,7 @@ import {
   urlHostPort,
 } from "./allowance_pattern.ts";
 import { commandPatternFor, escapeGlob } from "./command_line.ts";
+import { mcpPatternFor } from "./mcp_pattern.ts";
 
 /** Options of {@linkcode allowanceFromAction}. */
 export interface AllowanceFromActionOptions {
@@ -113,6 +116,11 @@ export function allowancePatternFor(action: Action): AllowancePattern | null {
       const cap = capsuleCapabilityOf(action);
       return cap === null ? null : { type: "capsule_capability", ...cap };
     }
+    case "mcp_resource_read":
+    case "mcp_prompt_get":
+    case "mcp_elicitation":
+    case "mcp_sampling":
+      return mcpPatternFor(action);
     default:
       return null;
   }

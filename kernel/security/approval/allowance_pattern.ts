@@ -8,7 +8,9 @@
  * nothing; command lines keep their arguments and never match when they
  * contain a shell metacharacter (see `command_line.ts`). Unlike 0.5.1,
  * `capsule_net_bind` is matchable (capability `net_bind`), and there is no
- * `custom` pattern (it never matched anything).
+ * `custom` pattern (it never matched anything). MCP requests other than tool
+ * calls have their own narrow patterns (`mcp_resource`, `mcp_prompt`,
+ * `mcp_elicitation`, `mcp_sampling`; see `mcp_pattern.ts`).
  *
  * @module
  */
@@ -16,6 +18,11 @@ import { KernelError } from "../../core/errors.ts";
 import { compileGlob } from "../../core/glob.ts";
 import type { Action } from "../action.ts";
 import { matchesCommandPattern } from "./command_line.ts";
+import {
+  describeMcpPattern,
+  matchesMcpPattern,
+  type McpRequestPattern,
+} from "./mcp_pattern.ts";
 
 /** The permissions of file patterns. */
 export type FilePermission = "read" | "write" | "delete";
@@ -81,7 +88,8 @@ export type AllowancePattern =
     /** Every capability-style action of one capsule (not process spawns). */
     readonly type: "capsule_wildcard";
     readonly capsule_id: string;
-  };
+  }
+  | McpRequestPattern;
 
 /** The `type` tags of {@linkcode AllowancePattern}. */
 export type AllowancePatternType = AllowancePattern["type"];
@@ -220,13 +228,20 @@ export function matchesAllowancePattern(
     }
     case "capsule_wildcard":
       return capsuleCapabilityOf(action)?.capsule_id === pattern.capsule_id;
+    case "mcp_resource":
+    case "mcp_prompt":
+    case "mcp_elicitation":
+    case "mcp_sampling":
+      return matchesMcpPattern(pattern, action);
   }
 }
 
 /**
  * A short display form: `mcp://s/t`, `mcp://s/*`, `file:P (perm)`,
  * `net:H:[p1,p2]` / `net:H:*`, `cmd:C`, `workspace:P (perm)`,
- * `capsule://id:cap`, `capsule://id:*`.
+ * `capsule://id:cap`, `capsule://id:*`, and for MCP requests the resource
+ * strings (`mcp-resource://s/uri`, `mcp-prompt://s/name`,
+ * `mcp-elicit://s/form`, `mcp-elicit://s/url/host`, `mcp-sampling://s`).
  *
  * @param pattern The pattern.
  * @returns The display string.
@@ -261,6 +276,11 @@ export function describeAllowancePattern(pattern: AllowancePattern): string {
       return `capsule://${pattern.capsule_id}:${pattern.capability}`;
     case "capsule_wildcard":
       return `capsule://${pattern.capsule_id}:*`;
+    case "mcp_resource":
+    case "mcp_prompt":
+    case "mcp_elicitation":
+    case "mcp_sampling":
+      return describeMcpPattern(pattern);
   }
 }
 

@@ -12,8 +12,9 @@
  *   Deny.
  * - Allowance patterns (`exact_tool`, `server_tools`, `file_pattern`,
  *   `network_host`, `command_pattern`, `workspace_relative`,
- *   `capsule_capability`, `capsule_wildcard`) match actions with the kernel
- *   glob; {@linkcode allowancePatternFor} builds the narrowest pattern for an
+ *   `capsule_capability`, `capsule_wildcard`, and for MCP requests
+ *   `mcp_resource`, `mcp_prompt`, `mcp_elicitation`, `mcp_sampling`) match
+ *   actions with the kernel glob or exact comparison; {@linkcode allowancePatternFor} builds the narrowest pattern for an
  *   approved action.
  * - Deferred resolutions persist for 24 h; resolving one takes it out of the
  *   queue and re-runs the gate with the stored action and context.
@@ -74,6 +75,13 @@ export type {
   MatchOptions,
   WorkspacePermission,
 } from "./allowance_pattern.ts";
+export {
+  describeMcpPattern,
+  matchesMcpPattern,
+  mcpPatternFor,
+  parseMcpPattern,
+} from "./mcp_pattern.ts";
+export type { McpRequestPattern, PatternFields } from "./mcp_pattern.ts";
 export {
   allowanceFromAction,
   allowancePatternFor,

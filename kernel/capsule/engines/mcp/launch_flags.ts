@@ -99,7 +99,9 @@ function invalid(message: string, data?: Record<string, unknown>): KernelError {
   return new KernelError("MANIFEST_INVALID", message, data ? { data } : {});
 }
 
-function resolveRoot(entry: string, options: LaunchOptions): string | null {
+type RootOptions = Omit<LaunchOptions, "denoPath" | "mode">;
+
+function resolveRoot(entry: string, options: RootOptions): string | null {
   if (entry === "*") return options.workspace;
   if (entry.startsWith("cwd://")) {
     return path.posix.join(options.workspace, entry.slice(6));
@@ -114,7 +116,7 @@ function resolveRoot(entry: string, options: LaunchOptions): string | null {
 
 function resolveRoots(
   entries: readonly string[],
-  options: LaunchOptions,
+  options: RootOptions,
 ): string[] {
   const out: string[] = [];
   for (const e of entries) {
@@ -156,7 +158,7 @@ function resolveRoots(
  */
 export function grantedRoots(
   grants: LaunchGrants,
-  options: LaunchOptions,
+  options: Omit<LaunchOptions, "denoPath" | "mode">,
 ): GrantedRoots {
   const read = resolveRoots(grants.fs_read, options);
   const cap = resolveRoots([options.capsuleDir], options);
@@ -222,12 +224,24 @@ function checkEntry(entry: string, capsuleDir: string): string {
   return abs;
 }
 
-function envOf(grants: LaunchGrants, options: LaunchOptions): {
-  names: string[];
-  env: Record<string, string>;
-} {
+/**
+ * The granted env names, deduplicated; malformed names and names that steer
+ * Deno or the loader (`DENO_*`, `LD_*`, `NPM_CONFIG_*`) are refused.
+ *
+ * @param grants The manifest grants.
+ * @returns The granted names, in manifest order.
+ * @throws {KernelError} `MANIFEST_INVALID` for a malformed or reserved name.
+ *
+ * @example Deduplicate granted names
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { grantedEnvNames } from "./launch_flags.ts";
+ * const names = grantedEnvNames({ fs_read: [], fs_write: [], net: [], env: ["A", "A", "B"] });
+ * assert.deepEqual(names, ["A", "B"]);
+ * ```
+ */
+export function grantedEnvNames(grants: LaunchGrants): string[] {
   const names: string[] = [];
-  const env: Record<string, string> = {};
   for (const name of grants.env) {
     if (!ENV_NAME.test(name) || RESERVED_ENV.test(name)) {
       throw invalid(
@@ -235,8 +249,18 @@ function envOf(grants: LaunchGrants, options: LaunchOptions): {
         { name },
       );
     }
-    if (names.includes(name)) continue;
-    names.push(name);
+    if (!names.includes(name)) names.push(name);
+  }
+  return names;
+}
+
+function envOf(grants: LaunchGrants, options: LaunchOptions): {
+  names: string[];
+  env: Record<string, string>;
+} {
+  const names = grantedEnvNames(grants);
+  const env: Record<string, string> = {};
+  for (const name of names) {
     const value = options.envValues?.[name];
     if (value !== undefined) env[name] = value;
   }
@@ -268,6 +292,25 @@ function netHosts(entries: readonly string[], mode: string): string[] {
     if (!out.includes(e)) out.push(e);
   }
   return out;
+}
+
+/**
+ * The granted hosts, checked and deduplicated; `*` (every host) is dropped.
+ *
+ * @param grants The manifest grants.
+ * @returns The granted hosts, in manifest order.
+ * @throws {KernelError} `MANIFEST_INVALID` for a malformed host entry.
+ *
+ * @example Check net grants
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { grantedHosts } from "./launch_flags.ts";
+ * const hosts = grantedHosts({ fs_read: [], fs_write: [], net: ["a.example:443", "*"], env: [] });
+ * assert.deepEqual(hosts, ["a.example:443"]);
+ * ```
+ */
+export function grantedHosts(grants: LaunchGrants): string[] {
+  return netHosts(grants.net, "broker");
 }
 
 /**

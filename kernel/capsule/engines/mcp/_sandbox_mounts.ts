@@ -1,0 +1,147 @@
+/**
+ * The mount part of a bubblewrap command line for a sandboxed MCP server:
+ * a read-only host root, empty masks, read-only binds of granted roots that a
+ * mask covers, and the one writable dir.
+ *
+ * Security model: mounts are emitted shallowest first, so a deeper mount is
+ * never covered by a shallower one; at the same path a hidden dir's mask comes
+ * last, so no grant (equal to it or above it) reveals it, while a grant below
+ * it is bound back read-only. Every mask but the private `/tmp` is remounted
+ * read-only after the binds, leaving `writableDir` the only writable host dir.
+ *
+ * @module
+ */
+
+/** Host dirs always masked: `/tmp` (private scratch) and `/run` (host sockets). */
+const SYSTEM_MASKS = ["/tmp", "/run"] as const;
+/** Where systemd-resolved keeps `resolv.conf`; bound back when `net` is granted. */
+const RESOLVER_DIR = "/run/systemd/resolve";
+
+type Layer = "system" | "workspace" | "ro" | "rw" | "hidden";
+
+/** At one path, later layers are mounted on top of earlier ones. */
+const RANK: Readonly<Record<Layer, number>> = {
+  system: 0,
+  workspace: 0,
+  ro: 1,
+  rw: 2,
+  hidden: 3,
+};
+
+interface Mount {
+  readonly layer: Layer;
+  readonly path: string;
+}
+
+/** Input of {@linkcode planSandboxMounts}; every path absolute and normalised. */
+export interface SandboxMountInput {
+  /** Roots the server may read (granted reads and writes, the capsule dir). */
+  readonly readRoots: readonly string[];
+  /** The only writable dir. */
+  readonly writableDir: string;
+  /** The workspace, masked unless a read root covers it. */
+  readonly workspace: string;
+  /** Dirs that stay empty whatever is granted (their sub-dirs may be granted). */
+  readonly hiddenDirs: readonly string[];
+  /** Whether the network is shared (binds the resolver dir back). */
+  readonly net: boolean;
+}
+
+function depth(p: string): number {
+  return p === "/" ? 0 : p.split("/").length - 1;
+}
+
+function within(p: string, root: string): boolean {
+  return root === "/" || p === root || p.startsWith(`${root}/`);
+}
+
+function order(a: Mount, b: Mount): number {
+  return depth(a.path) - depth(b.path) || RANK[a.layer] - RANK[b.layer] ||
+    (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+}
+
+/** The mount that decides what `p` shows: the deepest one covering it. */
+function topCover(p: string, mounts: readonly Mount[]): Mount | undefined {
+  let top: Mount | undefined;
+  for (const m of mounts) {
+    if (within(p, m.path) && (top === undefined || order(top, m) < 0)) {
+      top = m;
+    }
+  }
+  return top;
+}
+
+/**
+ * Plans the mount arguments of `bwrap`: `--ro-bind / /`, `--dev /dev`,
+ * `--proc /proc`, tmpfs masks over `/tmp`, `/run`, the workspace (unless a
+ * read root covers it) and the hidden dirs, `--ro-bind-try` for read roots a
+ * mask covers, `--bind` for `writableDir`, then `--remount-ro` of the masks
+ * but `/tmp`.
+ *
+ * @param input Read roots, the writable dir, the workspace and hidden dirs.
+ * @returns The `bwrap` arguments, in mount order.
+ * @throws {TypeError} When `writableDir` or a hidden dir is `/`, or a hidden
+ *   dir is `writableDir`.
+ *
+ * @example A granted dir inside a hidden dir is bound back read-only
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { planSandboxMounts } from "./_sandbox_mounts.ts";
+ * const args = planSandboxMounts({
+ *   readRoots: ["/home/a/.astrid/capsules/x"],
+ *   writableDir: "/scratch/x",
+ *   workspace: "/ws",
+ *   hiddenDirs: ["/home/a/.astrid"],
+ *   net: false,
+ * });
+ * const i = args.indexOf("/home/a/.astrid");
+ * assert.equal(args[i - 1], "--tmpfs");
+ * assert.ok(args.lastIndexOf("/home/a/.astrid/capsules/x") > i);
+ * ```
+ */
+export function planSandboxMounts(input: SandboxMountInput): string[] {
+  const { writableDir, workspace } = input;
+  if (writableDir === "/") {
+    throw new TypeError("writableDir must not be the root directory");
+  }
+  for (const h of input.hiddenDirs) {
+    if (h === "/" || h === writableDir) {
+      throw new TypeError(`Cannot hide '${h}': it is '/' or the writableDir`);
+    }
+  }
+  const mounts: Mount[] = SYSTEM_MASKS.map((p) => ({
+    layer: "system",
+    path: p,
+  }));
+  if (workspace !== "/" && !input.readRoots.some((r) => within(workspace, r))) {
+    mounts.push({ layer: "workspace", path: workspace });
+  }
+  for (const h of new Set(input.hiddenDirs)) {
+    mounts.push({ layer: "hidden", path: h });
+  }
+  const masks = [...mounts];
+  mounts.push({ layer: "rw", path: writableDir });
+  const reads = [...new Set(input.readRoots)];
+  if (input.net) reads.push(RESOLVER_DIR);
+  reads.sort((a, b) => depth(a) - depth(b));
+  for (const r of reads) {
+    const top = topCover(r, mounts);
+    if (top === undefined || top.layer === "ro" || top.layer === "rw") {
+      continue; // silent-ok: the read-only root (or a bind above) shows it
+    }
+    if (top.layer === "hidden" && top.path === r) continue; // silent-ok: hidden wins
+    mounts.push({ layer: "ro", path: r });
+  }
+  const args = ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"];
+  for (const m of mounts.sort(order)) {
+    if (m.layer === "ro") args.push("--ro-bind-try", m.path, m.path);
+    else if (m.layer === "rw") args.push("--bind", m.path, m.path);
+    else args.push("--tmpfs", m.path);
+  }
+  for (const m of masks.sort(order)) {
+    if (m.path !== "/tmp" && m.path !== writableDir) {
+      args.push("--remount-ro", m.path);
+    }
+  }
+  return args;
+}

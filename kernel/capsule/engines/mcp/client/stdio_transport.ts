@@ -1,0 +1,245 @@
+/**
+ * An MCP transport over the piped stdin/stdout of a server process:
+ * newline-delimited JSON-RPC, as the MCP stdio transport specifies.
+ *
+ * Security model: everything read from stdout is untrusted. A line is parsed
+ * only once complete; a line longer than `maxLineBytes` (default 10 MiB) is
+ * dropped and reported, so a server cannot grow the buffer without bound. A
+ * line that is not JSON or not a JSON-RPC message is reported through
+ * `onerror` and skipped; it never ends the connection. The transport never
+ * spawns or kills anything: the process belongs to the caller.
+ *
+ * @module
+ */
+import { Buffer } from "node:buffer";
+import {
+  ReadBuffer,
+  serializeMessage,
+} from "@modelcontextprotocol/sdk/shared/stdio.js";
+import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
+import type { McpStdio } from "./mcp_types.ts";
+
+/** A JSON-RPC 2.0 message as the transport passes it on. */
+export interface JsonRpcMessage {
+  /** Always `2.0`. */
+  readonly jsonrpc: "2.0";
+  /** `id`, `method`, `params`, `result` or `error`. */
+  readonly [key: string]: unknown;
+}
+
+/**
+ * A message transport in the shape the MCP SDK's `Protocol` expects, so the
+ * SDK (or a later protocol implementation) can drive it.
+ */
+export interface McpTransport {
+  /** Starts reading stdout; call once, after setting the callbacks. */
+  start(): Promise<void>;
+  /** Writes one message as one line. Rejects when the connection has ended. */
+  send(message: JsonRpcMessage): Promise<void>;
+  /** Closes stdin, stops reading stdout and fires `onclose`; idempotent. */
+  close(): Promise<void>;
+  /** Fired exactly once when the connection ends (EOF, read error, `close()`). */
+  onclose?: (() => void) | undefined;
+  /** Non-fatal problems: a skipped malformed or over-long line. */
+  onerror?: ((error: Error) => void) | undefined;
+  /** Each parsed message, in order. */
+  onmessage?: ((message: JsonRpcMessage) => void) | undefined;
+  /** Records the negotiated protocol revision (called by the SDK client). */
+  setProtocolVersion?(version: string): void;
+  /** The negotiated protocol revision, once known. */
+  readonly protocolVersion: string | undefined;
+}
+
+/** Options of {@linkcode createStdioTransport}. */
+export interface StdioTransportOptions {
+  /** The longest accepted line in bytes; default 10 MiB. */
+  maxLineBytes?: number;
+}
+
+const DEFAULT_MAX_LINE_BYTES = 10 * 1024 * 1024;
+const MAX_ERROR_DETAIL = 200;
+
+function shortReason(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  const flat = text.replace(/\s+/g, " ");
+  return flat.length > MAX_ERROR_DETAIL
+    ? `${flat.slice(0, MAX_ERROR_DETAIL)}…`
+    : flat;
+}
+
+class StdioTransport implements McpTransport {
+  onclose?: (() => void) | undefined;
+  onerror?: ((error: Error) => void) | undefined;
+  onmessage?: ((message: JsonRpcMessage) => void) | undefined;
+  readonly #io: McpStdio;
+  readonly #maxLineBytes: number;
+  readonly #buffer: ReadBuffer;
+  readonly #encoder = new TextEncoder();
+  #writer: WritableStreamDefaultWriter<Uint8Array> | null = null;
+  #reader: ReadableStreamDefaultReader<Uint8Array> | null = null;
+  #shutdown: Promise<void> | null = null;
+  #protocolVersion: string | undefined;
+
+  constructor(io: McpStdio, maxLineBytes: number) {
+    this.#io = io;
+    this.#maxLineBytes = maxLineBytes;
+    this.#buffer = new ReadBuffer({ maxBufferSize: maxLineBytes });
+  }
+
+  get protocolVersion(): string | undefined {
+    return this.#protocolVersion;
+  }
+
+  setProtocolVersion(version: string): void {
+    this.#protocolVersion = version;
+  }
+
+  start(): Promise<void> {
+    if (this.#reader !== null || this.#shutdown !== null) {
+      return Promise.reject(
+        new TypeError("The stdio transport was already started"),
+      );
+    }
+    this.#writer = this.#io.stdin.getWriter();
+    const reader = this.#io.stdout.getReader();
+    this.#reader = reader;
+    void this.#readLoop(reader);
+    return Promise.resolve();
+  }
+
+  send(message: JsonRpcMessage): Promise<void> {
+    const writer = this.#writer;
+    if (writer === null || this.#shutdown !== null) {
+      return Promise.reject(new Error("Not connected"));
+    }
+    const line = serializeMessage(message as JSONRPCMessage);
+    return writer.write(this.#encoder.encode(line));
+  }
+
+  close(): Promise<void> {
+    this.#shutdown ??= this.#end(true);
+    return this.#shutdown;
+  }
+
+  async #readLoop(
+    reader: ReadableStreamDefaultReader<Uint8Array>,
+  ): Promise<void> {
+    try {
+      while (true) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        this.#accept(value);
+      }
+    } catch (err) {
+      if (this.#shutdown === null) {
+        this.#report(`Cannot read the server's stdout: ${shortReason(err)}`);
+      }
+    }
+    this.#shutdown ??= this.#end(false);
+  }
+
+  #accept(chunk: Uint8Array): void {
+    try {
+      this.#buffer.append(
+        Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength),
+      );
+    } catch {
+      // The buffer has been cleared; the rest of the long line will arrive
+      // as a malformed line and be skipped.
+      this.#report(
+        `Dropped a line from the server as it exceeds ${this.#maxLineBytes} bytes`,
+      );
+      return;
+    }
+    while (true) {
+      let message: JsonRpcMessage | null;
+      try {
+        message = this.#buffer.readMessage() as JsonRpcMessage | null;
+      } catch (err) {
+        this.#report(
+          `Skipped a malformed line from the server: ${shortReason(err)}`,
+        );
+        continue;
+      }
+      if (message === null) return;
+      try {
+        this.onmessage?.(message);
+      } catch (err) {
+        this.#report(`A message handler failed: ${shortReason(err)}`);
+      }
+    }
+  }
+
+  #report(message: string): void {
+    try {
+      this.onerror?.(new Error(message));
+    } catch {
+      // silent-ok: a failing error callback has nowhere else to report to.
+    }
+  }
+
+  async #end(cancelReader: boolean): Promise<void> {
+    const writer = this.#writer;
+    const reader = this.#reader;
+    this.#writer = null;
+    this.#buffer.clear();
+    if (writer !== null) {
+      // Not awaited: a server that stopped reading must not block close();
+      // the caller's process supervisor ends such a server.
+      writer.close().catch(() => {
+        // silent-ok: stdin is already closed or broken (the server exited).
+      });
+    }
+    if (reader !== null && cancelReader) {
+      await reader.cancel().catch(() => {
+        // silent-ok: stdout already ended or failed; nothing left to read.
+      });
+    }
+    try {
+      this.onclose?.();
+    } catch (err) {
+      this.#report(`The close handler failed: ${shortReason(err)}`);
+    }
+  }
+}
+
+/**
+ * Creates an MCP transport over a server's piped stdin and stdout. Each
+ * message is one line of JSON; a malformed line is reported through
+ * `onerror` and skipped; stdout EOF (or `close()`) fires `onclose` once and
+ * closes stdin, so a well-behaved server exits.
+ *
+ * @param io The server's stdin and stdout.
+ * @param options The longest accepted line.
+ * @returns A transport for `connectMcpClient()` or the MCP SDK.
+ * @throws {RangeError} When `maxLineBytes` is not a positive integer.
+ *
+ * @example Exchange lines over a pipe
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createStdioTransport } from "./stdio_transport.ts";
+ * const toServer = new TransformStream<Uint8Array, Uint8Array>();
+ * const fromServer = new TransformStream<Uint8Array, Uint8Array>();
+ * const t = createStdioTransport({ stdin: toServer.writable, stdout: fromServer.readable });
+ * const got: unknown[] = [];
+ * t.onmessage = (m) => got.push(m);
+ * const closed = new Promise<void>((resolve) => (t.onclose = resolve));
+ * await t.start();
+ * const w = fromServer.writable.getWriter();
+ * await w.write(new TextEncoder().encode('{"jsonrpc":"2.0","method":"ping","id":1}\n'));
+ * await w.close();
+ * await closed;
+ * assert.deepEqual(got, [{ jsonrpc: "2.0", method: "ping", id: 1 }]);
+ * await toServer.readable.cancel();
+ * ```
+ */
+export function createStdioTransport(
+  io: McpStdio,
+  options: StdioTransportOptions = {},
+): McpTransport {
+  const max = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+  if (!Number.isSafeInteger(max) || max <= 0) {
+    throw new RangeError("maxLineBytes must be a positive integer");
+  }
+  return new StdioTransport(io, max);
+}

@@ -1,0 +1,207 @@
+/**
+ * A kernel and runtime for end-to-end MCP tests: real npm servers launched
+ * confined by the real `mcp` engine (no test of its own here).
+ *
+ * @module
+ */
+import * as path from "node:path";
+import type { CapsuleId } from "../kernel/core/ids.ts";
+import type { JsonValue } from "../kernel/store/store.ts";
+import { createDenoFs } from "../kernel/host/deno_fs.ts";
+import { MemoryEnv } from "../kernel/testing/memory_env.ts";
+import { MemoryLogger } from "../kernel/testing/memory_logger.ts";
+import { parseManifest } from "../kernel/capsule/manifest/parse_manifest.ts";
+import { writeMeta } from "../kernel/capsule/manifest/write_meta.ts";
+import type { BootReport } from "../kernel/capsule/registry/registry.ts";
+import type { AuditEntry } from "../kernel/audit/audit_entry.ts";
+import { type KernelHandle, startKernel } from "../kernel/daemon/boot.ts";
+import {
+  type Runtime,
+  type RuntimeOptions,
+  startRuntime,
+} from "../kernel/daemon/runtime.ts";
+import { VERSION } from "../version.ts";
+
+/** Pinned npm MCP servers. */
+export const SERVERS = {
+  filesystem: "@modelcontextprotocol/server-filesystem@2026.8.31",
+  memory: "@modelcontextprotocol/server-memory@2026.8.31",
+  everything: "@modelcontextprotocol/server-everything@2026.8.31",
+} as const;
+
+/** Env names server-everything reads at startup. */
+export const EVERYTHING_ENV = [
+  "GZIP_MAX_FETCH_SIZE",
+  "GZIP_MAX_FETCH_TIME_MILLIS",
+  "GZIP_ALLOWED_DOMAINS",
+] as const;
+
+/** Permissions of every MCP end-to-end test. */
+export const MCP_PERMS: Deno.PermissionOptionsObject = {
+  read: true,
+  write: true,
+  env: true,
+  run: true,
+  net: true,
+};
+
+/** The kernel, runtime and helpers of one MCP test. */
+export interface McpFixture {
+  readonly root: string;
+  readonly home: string;
+  readonly workspace: string;
+  readonly kernel: KernelHandle;
+  readonly runtime: Runtime;
+  readonly logger: MemoryLogger;
+  /** Writes `Capsule.toml` (+ files) into the principal's capsule dir and pins it. */
+  install(
+    name: string,
+    toml: string,
+    files?: Readonly<Record<string, string>>,
+    meta?: { unconfined?: boolean },
+  ): Promise<string>;
+  boot(): Promise<BootReport>;
+  invoke(capsule: string, action: string, payload?: JsonValue): Promise<JsonValue>;
+  /** Audit entries of a capsule. */
+  audit(capsule: string): Promise<AuditEntry[]>;
+  close(): Promise<void>;
+}
+
+/**
+ * The `[[mcp_server]]` lines running an npm server through `npx`, plus the
+ * matching `host_process` grant.
+ *
+ * @param id Server id.
+ * @param pkg Pinned package.
+ * @param options Extra args and mode.
+ * @returns TOML lines: `host` for `[capabilities]`, `server` for the table.
+ */
+export function npmServer(
+  id: string,
+  pkg: string,
+  options: { args?: readonly string[]; mode?: "broker" | "flags" } = {},
+): { host: string; server: string } {
+  const args = ["-y", pkg, ...(options.args ?? [])];
+  return {
+    host: `host_process = [${JSON.stringify(`npx -y ${pkg}`)}]`,
+    server: [
+      "[[mcp_server]]",
+      `id = "${id}"`,
+      'command = "npx"',
+      `args = ${JSON.stringify(args)}`,
+      ...(options.mode ? [`mode = "${options.mode}"`] : []),
+      "",
+    ].join("\n"),
+  };
+}
+
+/**
+ * Boots a real kernel (in-memory store, `autonomous` mode) and its runtime.
+ *
+ * @param options Runtime options (MCP ports, restart policy) and more config TOML.
+ * @returns The fixture; call `close()` in `finally`.
+ */
+export async function makeMcpRuntime(
+  options: {
+    mcp?: RuntimeOptions["mcp"];
+    bubblewrap?: string | null;
+    config?: string;
+    timeoutMs?: number;
+  } = {},
+): Promise<McpFixture> {
+  const root = await Deno.realPath(
+    await Deno.makeTempDir({ prefix: "astrid-mcp-" }),
+  );
+  const home = path.join(root, "astrid");
+  const workspace = path.join(root, "ws");
+  await Deno.mkdir(path.join(home, "etc"), { recursive: true, mode: 0o700 });
+  await Deno.chmod(home, 0o700);
+  await Deno.mkdir(workspace);
+  await Deno.writeTextFile(
+    path.join(home, "etc", "config.toml"),
+    `[workspace]\nmode = "autonomous"\n${options.config ?? ""}`,
+  );
+  const logger = new MemoryLogger();
+  const kernel = await startKernel({
+    env: new MemoryEnv({ ASTRID_HOME: home, HOME: root }),
+    workspace,
+    ignoreSystemConfig: true,
+    inMemoryStore: true,
+    logger,
+  });
+  let runtime: Runtime;
+  try {
+    runtime = await startRuntime(kernel, {
+      workspace,
+      limits: {
+        timeoutMs: options.timeoutMs ?? 20_000,
+        memoryBytes: 64 * 1024 * 1024,
+      },
+      bubblewrap: options.bubblewrap ?? null,
+      mcp: {
+        restart: { initialDelayMs: 50, maxDelayMs: 200 },
+        ...options.mcp,
+      },
+    });
+  } catch (err) {
+    await kernel.close();
+    await Deno.remove(root, { recursive: true });
+    throw err;
+  }
+  const fs = createDenoFs();
+  const capsules = kernel.home.home(kernel.principal).capsules;
+  return {
+    root,
+    home,
+    workspace,
+    kernel,
+    runtime,
+    logger,
+    async install(name, toml, files = {}, meta = {}) {
+      const dir = path.join(capsules, name);
+      await Deno.mkdir(dir, { recursive: true });
+      await Deno.writeTextFile(path.join(dir, "Capsule.toml"), toml);
+      for (const [file, text] of Object.entries(files)) {
+        await Deno.mkdir(path.dirname(path.join(dir, file)), {
+          recursive: true,
+        });
+        await Deno.writeTextFile(path.join(dir, file), text);
+      }
+      const parsed = parseManifest(toml, {
+        file: path.join(dir, "Capsule.toml"),
+        kernelVersion: VERSION,
+      });
+      if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues));
+      await writeMeta(fs, {
+        dir,
+        manifest: parsed.value,
+        now: 1,
+        ...(meta.unconfined
+          ? { unconfined: { approved_at: 1, audit_entry: "test-approval" } }
+          : {}),
+      });
+      return dir;
+    },
+    boot: () => runtime.boot(),
+    invoke: (capsule, action, payload = null) =>
+      runtime.registry.invoke(capsule as CapsuleId, action, payload),
+    audit: async (capsule) => {
+      await kernel.security.gate.flush();
+      return await kernel.security.audit.query({
+        principal: kernel.principal,
+        capsule: capsule as CapsuleId,
+      });
+    },
+    async close() {
+      try {
+        await runtime.close();
+      } finally {
+        try {
+          await kernel.close();
+        } finally {
+          await Deno.remove(root, { recursive: true });
+        }
+      }
+    },
+  };
+}
