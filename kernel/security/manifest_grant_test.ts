@@ -262,3 +262,34 @@ Deno.test({
     assert.ok(!ok(imp("/etc/passwd")));
   },
 });
+
+Deno.test({
+  name:
+    "`checkManifestGrant()` allows every MCP request only for a server in mcp_servers (or `*`)",
+  permissions: "none",
+  fn() {
+    const requests = (server: string): Action[] => [
+      { type: "mcp_tool_call", server, tool: "t", "args_hash": "0".repeat(64) },
+      { type: "mcp_resource_read", server, uri: "mem://notes" },
+      { type: "mcp_prompt_get", server, name: "p" },
+      { type: "mcp_elicitation", server, mode: "form", message: "?" },
+      {
+        type: "mcp_elicitation",
+        server,
+        mode: "url",
+        message: "?",
+        url: "https://api.example.com/",
+      },
+      { type: "mcp_sampling", server, "max_tokens": 10, "prompt_chars": 1 },
+    ];
+    for (const a of requests("memory")) assert.ok(ok(a), a.type);
+    for (const a of requests("other")) {
+      const r = checkManifestGrant(a, ctx, grants);
+      assert.equal(r.ok, false, a.type);
+      assert.match(!r.ok ? r.reason : "", /MCP server other/);
+    }
+    const any = { ...grants, "mcp_servers": ["*"] };
+    for (const a of requests("other")) assert.ok(ok(a, any), a.type);
+    for (const a of requests("memory")) assert.ok(!ok(a, NO_GRANTS), a.type);
+  },
+});
