@@ -62,3 +62,24 @@ export type {
 } from "./permission_broker.ts";
 export { brokerDecider } from "./broker_decider.ts";
 export type { BrokerDeciderOptions } from "./broker_decider.ts";
+export { connectMcpClient } from "./client/mod.ts";
+export type {
+  McpCallOptions,
+  McpClientHandlers,
+  McpClientOptions,
+  McpClientSession,
+  McpElicitRequest,
+  McpElicitResult,
+  McpListOptions,
+  McpLogEntry,
+  McpProgress,
+  McpPrompt,
+  McpResource,
+  McpResourceTemplate,
+  McpRoot,
+  McpSamplingRequest,
+  McpSamplingResult,
+  McpStdio,
+  McpTool,
+  McpToolResult,
+} from "./client/mod.ts";

@@ -13,7 +13,8 @@
  *
  * @module
  */
-import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import type { Client } from "@modelcontextprotocol/sdk/client/index";
+// @ts-types="@modelcontextprotocol/sdk/types"
 import {
   type ClientCapabilities,
   CreateMessageRequestSchema,
@@ -21,7 +22,6 @@ import {
   ErrorCode,
   ListRootsRequestSchema,
   LoggingMessageNotificationSchema,
-  McpError,
   PromptListChangedNotificationSchema,
   ResourceListChangedNotificationSchema,
   ToolListChangedNotificationSchema,
@@ -59,12 +59,22 @@ function json(value: unknown): JsonValue {
   return value as JsonValue;
 }
 
+/** An error the SDK sends as `{ code, message }` verbatim. */
+class AnswerError extends Error {
+  readonly code: number;
+
+  constructor(code: number, message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
 async function answer<T>(what: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
     const code = KernelError.is(err) ? err.code : "INTERNAL";
-    throw new McpError(
+    throw new AnswerError(
       code === "APPROVAL_DENIED" ? USER_REJECTED : ErrorCode.InternalError,
       `The client could not answer ${what} (${code})`,
     );
@@ -85,12 +95,15 @@ export function installHandlers(
 ): void {
   const { roots, elicit, sample, listChanged } = handlers;
   if (roots) {
-    client.setRequestHandler(ListRootsRequestSchema, () =>
-      answer("roots/list", async () => ({
-        roots: (await roots()).map((r) =>
-          r.name === undefined ? { uri: r.uri } : { uri: r.uri, name: r.name }
-        ),
-      })));
+    client.setRequestHandler(
+      ListRootsRequestSchema,
+      () =>
+        answer("roots/list", async () => ({
+          roots: (await roots()).map((r) =>
+            r.name === undefined ? { uri: r.uri } : { uri: r.uri, name: r.name }
+          ),
+        })),
+    );
   }
   if (elicit) {
     client.setRequestHandler(ElicitRequestSchema, (req, extra) => {
@@ -140,7 +153,7 @@ export function installHandlers(
         const r = await sample(request, { signal: extra.signal });
         return {
           role: r.role,
-          content: r.content as never,
+          content: r.content,
           model: r.model,
           ...(r.stopReason === undefined ? {} : { stopReason: r.stopReason }),
         };
@@ -148,7 +161,10 @@ export function installHandlers(
     });
   }
   client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => {
-    const entry: McpLogEntry = { level: n.params.level, data: json(n.params.data) };
+    const entry: McpLogEntry = {
+      level: n.params.level,
+      data: json(n.params.data),
+    };
     if (n.params.logger !== undefined) entry.logger = n.params.logger;
     report(entry);
   });

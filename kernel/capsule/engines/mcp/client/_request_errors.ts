@@ -7,6 +7,7 @@
  *
  * @module
  */
+// @ts-types="@modelcontextprotocol/sdk/types"
 import { ErrorCode, McpError } from "@modelcontextprotocol/sdk/types.js";
 import { KernelError } from "../../../../core/errors.ts";
 
@@ -49,6 +50,7 @@ export function shortReason(text: string): string {
  * @example A server's JSON-RPC error
  * ```ts
  * import assert from "node:assert/strict";
+ * // @ts-types="@modelcontextprotocol/sdk/types"
  * import { McpError } from "@modelcontextprotocol/sdk/types.js";
  * import { requestError } from "./_request_errors.ts";
  * const e = requestError(new McpError(-32602, "bad args"), "tools/call 'x'", { aborted: false, timeoutMs: 1000 });
@@ -82,7 +84,9 @@ export function requestError(
         { data: { method: what } },
       );
     }
-    const reason = shortReason(err.message.replace(/^MCP error -?\d+: /, ""));
+    const reason = shortReason(
+      err.message.replace(/^(MCP error -?\d+: )+/, ""),
+    );
     return new KernelError(
       "CAPSULE_FAILED",
       `MCP ${what} failed: server error ${err.code}: ${reason}`,

@@ -212,11 +212,15 @@ export function objectArray(
   const objects = items.filter(isObject);
   if (objects.length < items.length) {
     warn(
-      `Skipped ${items.length - objects.length} non-object '${key}' items of MCP ${what}`,
+      `Skipped ${
+        items.length - objects.length
+      } non-object '${key}' items of MCP ${what}`,
     );
   }
   if (objects.length > MAX_ITEMS) {
-    warn(`Kept the first ${MAX_ITEMS} of ${objects.length} '${key}' items of MCP ${what}`);
+    warn(
+      `Kept the first ${MAX_ITEMS} of ${objects.length} '${key}' items of MCP ${what}`,
+    );
   }
   return objects.slice(0, MAX_ITEMS).map(json);
 }

@@ -12,11 +12,12 @@
  * @module
  */
 import { Buffer } from "node:buffer";
+// @ts-types="@modelcontextprotocol/sdk/shared/stdio"
 import {
   ReadBuffer,
   serializeMessage,
 } from "@modelcontextprotocol/sdk/shared/stdio.js";
-import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
+import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types";
 import type { McpStdio } from "./mcp_types.ts";
 
 /** A JSON-RPC 2.0 message as the transport passes it on. */
@@ -128,7 +129,7 @@ class StdioTransport implements McpTransport {
       while (true) {
         const { value, done } = await reader.read();
         if (done) break;
-        this.#accept(value);
+        await this.#accept(value);
       }
     } catch (err) {
       if (this.#shutdown === null) {
@@ -138,7 +139,7 @@ class StdioTransport implements McpTransport {
     this.#shutdown ??= this.#end(false);
   }
 
-  #accept(chunk: Uint8Array): void {
+  async #accept(chunk: Uint8Array): Promise<void> {
     try {
       this.#buffer.append(
         Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength),
@@ -161,12 +162,16 @@ class StdioTransport implements McpTransport {
         );
         continue;
       }
-      if (message === null) return;
+      if (message === null || this.#shutdown !== null) return;
       try {
         this.onmessage?.(message);
       } catch (err) {
         this.#report(`A message handler failed: ${shortReason(err)}`);
       }
+      // The SDK runs notification handlers one microtask later but settles
+      // responses at once; yielding keeps a notification (e.g. the last
+      // progress) ahead of the response that follows it in the same chunk.
+      if (!("id" in message)) await Promise.resolve();
     }
   }
 
