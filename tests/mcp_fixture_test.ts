@@ -61,7 +61,11 @@ export interface McpFixture {
     meta?: { unconfined?: boolean },
   ): Promise<string>;
   boot(): Promise<BootReport>;
-  invoke(capsule: string, action: string, payload?: JsonValue): Promise<JsonValue>;
+  invoke(
+    capsule: string,
+    action: string,
+    payload?: JsonValue,
+  ): Promise<JsonValue>;
   /** Audit entries of a capsule. */
   audit(capsule: string): Promise<AuditEntry[]>;
   close(): Promise<void>;

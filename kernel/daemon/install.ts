@@ -127,7 +127,9 @@ async function approveUnconfined(
       type: "capsule_unconfined_install",
       capsule_id: manifest.package.name,
       version: manifest.package.version,
-      servers: manifest.mcp_servers.map((s) => `${s.command} ${s.args.join(" ")}`),
+      servers: manifest.mcp_servers.map((s) =>
+        `${s.command} ${s.args.join(" ")}`
+      ),
     },
     decision: "allowed",
     proof: { type: "operator", approved_by: approvedBy.slice(0, 200) },

@@ -18,6 +18,7 @@ import type { Bus } from "../../bus/bus.ts";
 import type { CapsuleGrants } from "../../security/manifest_grant.ts";
 import type {
   Capsule,
+  CapsuleHealth,
   Engine,
   EngineLimits,
   HostCallDispatcher,
@@ -319,6 +320,16 @@ export class CapsuleRegistry {
     } finally {
       await entry.capsule.unload();
     }
+  }
+
+  /**
+   * The health of a loaded capsule.
+   *
+   * @param id The capsule.
+   * @returns Its health, or `undefined` when it is not loaded.
+   */
+  health(id: CapsuleId): CapsuleHealth | undefined {
+    return this.#entries.get(id)?.capsule.health();
   }
 
   /** Unloads every capsule, last loaded first. */

@@ -6,7 +6,20 @@
 import { KernelError } from "../../../core/errors.ts";
 import type { JsonValue } from "../../../store/store.ts";
 
-type JsonObject = { readonly [key: string]: JsonValue };
+/** A JSON object. */
+export type JsonObject = { readonly [key: string]: JsonValue };
+
+/**
+ * The value as a JSON object, or `null` when it is not one.
+ *
+ * @param v Any JSON value.
+ * @returns The object or `null`.
+ */
+export function asObject(v: JsonValue | undefined): JsonObject | null {
+  return v !== null && typeof v === "object" && !Array.isArray(v)
+    ? v as JsonObject
+    : null;
+}
 
 function object(payload: JsonValue, action: string): JsonObject {
   if (payload && typeof payload === "object" && !Array.isArray(payload)) {

@@ -5,9 +5,12 @@
  *
  * Security model: mounts are emitted shallowest first, so a deeper mount is
  * never covered by a shallower one; at the same path a hidden dir's mask comes
- * last, so no grant (equal to it or above it) reveals it, while a grant below
- * it is bound back read-only. Every mask but the private `/tmp` is remounted
- * read-only after the binds, leaving `writableDir` the only writable host dir.
+ * last, so no grant equal to it or above it reveals it. Inside a hidden dir
+ * only the `revealable` roots (the capsule dir, the principal home) and
+ * `writableDir` are bound back, with their granted parts: a manifest cannot
+ * name e.g. the kernel's keys dir by absolute path and get it. Every mask but
+ * the private `/tmp` is remounted read-only after the binds, leaving
+ * `writableDir` the only writable host dir.
  *
  * @module
  */
@@ -41,8 +44,10 @@ export interface SandboxMountInput {
   readonly writableDir: string;
   /** The workspace, masked unless a read root covers it. */
   readonly workspace: string;
-  /** Dirs that stay empty whatever is granted (their sub-dirs may be granted). */
+  /** Dirs that stay empty but for the revealable roots inside them. */
   readonly hiddenDirs: readonly string[];
+  /** Roots whose granted parts may be bound back inside a hidden dir. */
+  readonly revealable: readonly string[];
   /** Whether the network is shared (binds the resolver dir back). */
   readonly net: boolean;
 }
@@ -71,12 +76,25 @@ function topCover(p: string, mounts: readonly Mount[]): Mount | undefined {
   return top;
 }
 
+/** Whether `r`, under the deepest hidden dir holding it, lies in a revealable root. */
+function revealable(r: string, input: SandboxMountInput): boolean {
+  let hidden: string | undefined;
+  for (const h of input.hiddenDirs) {
+    if (r !== h && within(r, h) && (!hidden || depth(h) > depth(hidden))) {
+      hidden = h;
+    }
+  }
+  if (hidden === undefined) return true;
+  const inside = hidden;
+  return input.revealable.some((p) => within(r, p) && within(p, inside));
+}
+
 /**
  * Plans the mount arguments of `bwrap`: `--ro-bind / /`, `--dev /dev`,
  * `--proc /proc`, tmpfs masks over `/tmp`, `/run`, the workspace (unless a
  * read root covers it) and the hidden dirs, `--ro-bind-try` for read roots a
- * mask covers, `--bind` for `writableDir`, then `--remount-ro` of the masks
- * but `/tmp`.
+ * mask covers (inside a hidden dir: only those in a revealable root),
+ * `--bind` for `writableDir`, then `--remount-ro` of the masks but `/tmp`.
  *
  * @param input Read roots, the writable dir, the workspace and hidden dirs.
  * @returns The `bwrap` arguments, in mount order.
@@ -92,6 +110,7 @@ function topCover(p: string, mounts: readonly Mount[]): Mount | undefined {
  *   writableDir: "/scratch/x",
  *   workspace: "/ws",
  *   hiddenDirs: ["/home/a/.astrid"],
+ *   revealable: ["/home/a/.astrid/capsules/x"],
  *   net: false,
  * });
  * const i = args.indexOf("/home/a/.astrid");
@@ -130,6 +149,7 @@ export function planSandboxMounts(input: SandboxMountInput): string[] {
       continue; // silent-ok: the read-only root (or a bind above) shows it
     }
     if (top.layer === "hidden" && top.path === r) continue; // silent-ok: hidden wins
+    if (!revealable(r, input)) continue; // silent-ok: stays hidden
     mounts.push({ layer: "ro", path: r });
   }
   const args = ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"];

@@ -16,6 +16,7 @@
  */
 import { KernelError } from "../../../core/errors.ts";
 import type { Logger, LogLevel } from "../../../core/ports.ts";
+import { asObject } from "./_payload.ts";
 import type { JsonValue } from "../../../store/store.ts";
 import type { Gate } from "../../../security/gate.ts";
 import type { GateContext } from "../../../security/context.ts";
@@ -182,15 +183,15 @@ export function clientHandlers(
 }
 
 function modelHint(prefs: JsonValue | undefined): string | undefined {
-  if (!prefs || typeof prefs !== "object" || Array.isArray(prefs)) {
-    return undefined;
-  }
-  const hints = prefs.hints;
+  const hints = asObject(prefs)?.hints;
   if (!Array.isArray(hints)) return undefined;
-  for (const h of hints) {
-    if (h && typeof h === "object" && !Array.isArray(h)) {
-      const name = h.name;
-      if (typeof name === "string" && name.length <= 200) return name;
+  for (const h of hints as readonly JsonValue[]) {
+    {
+      const name = asObject(h)?.name;
+      // A hint is only a label: drop anything that is not short printable text.
+      if (typeof name === "string" && /^[\x20-\x7e]{1,200}$/.test(name)) {
+        return name;
+      }
     }
   }
   return undefined;

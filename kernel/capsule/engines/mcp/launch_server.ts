@@ -29,7 +29,10 @@ import {
   checkGrantedRootsForSymlinkEscape,
   checkImportGraph,
 } from "./prelaunch_checks.ts";
-import { type BrokerDecide, startPermissionBroker } from "./permission_broker.ts";
+import {
+  type BrokerDecide,
+  startPermissionBroker,
+} from "./permission_broker.ts";
 import { sandboxLaunchArgs } from "./sandbox_launch.ts";
 import type { LaunchedServer } from "./server_process.ts";
 
@@ -169,7 +172,7 @@ async function launchDeno(
     ...(spec.principalHome ? { principalHome: spec.principalHome } : {}),
     ...(deps.denoDir ? { denoDir: deps.denoDir } : {}),
   };
-  const roots = grantedRoots(spec.grants, { ...base, mode: spec.mode });
+  const roots = grantedRoots(spec.grants, base);
   await checkGrantedRootsForSymlinkEscape(deps.fs, [
     ...roots.read,
     ...roots.write,

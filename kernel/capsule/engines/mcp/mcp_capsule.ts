@@ -42,7 +42,12 @@ import {
   indexTools,
   toolInterceptors,
 } from "./tool_index.ts";
-import { mcpArgs, optionalString, requireString } from "./_payload.ts";
+import {
+  asObject,
+  mcpArgs,
+  optionalString,
+  requireString,
+} from "./_payload.ts";
 
 /** Dependencies of {@linkcode McpCapsule}. */
 export interface McpCapsuleDeps {
@@ -163,13 +168,17 @@ export class McpCapsule implements Capsule {
       ...(options.signal ? [options.signal] : []),
     ]);
     if (action.startsWith("tool_execute_")) {
-      return await this.#executeOnBus(action.slice(13), payload, signal);
+      return await this.#executeOnBus(
+        action.slice(13),
+        busPayload(payload),
+        signal,
+      );
     }
     switch (action) {
       case "tool_describe":
         return describeTools(this.#tools, this.#description);
       case "tool_cancel":
-        return this.#cancel(payload);
+        return this.#cancel(busPayload(payload));
       case "call_tool": {
         const name = requireString(payload, "tool", action);
         const result = await this.#call(
@@ -195,13 +204,19 @@ export class McpCapsule implements Capsule {
           input_schema: tool.inputSchema,
         }));
       case "list_resources":
-        return await this.#eachServer("resources", async (s) =>
-          (await s.listResources({ signal })).map((r) => ({
-            ...r,
-          })) as unknown as JsonValue[]);
+        return await this.#eachServer(
+          "resources",
+          async (s) =>
+            (await s.listResources({ signal })).map((r) => ({
+              ...r,
+            })) as unknown as JsonValue[],
+        );
       case "list_prompts":
-        return await this.#eachServer("prompts", async (s) =>
-          (await s.listPrompts({ signal })) as unknown as JsonValue[]);
+        return await this.#eachServer(
+          "prompts",
+          async (s) =>
+            (await s.listPrompts({ signal })) as unknown as JsonValue[],
+        );
       case "read_resource":
         return await this.#readResource(payload, signal);
       case "get_prompt":
@@ -298,9 +313,11 @@ export class McpCapsule implements Capsule {
   }
 
   #cancel(payload: JsonValue): JsonValue {
-    const ids = payload && typeof payload === "object" &&
-        !Array.isArray(payload) && Array.isArray(payload.call_ids)
-      ? payload.call_ids.filter((x): x is string => typeof x === "string")
+    const raw = asObject(payload)?.call_ids;
+    const ids = Array.isArray(raw)
+      ? (raw as readonly JsonValue[]).filter((x): x is string =>
+        typeof x === "string"
+      )
       : [];
     let cancelled = 0;
     for (const id of ids) {
@@ -323,11 +340,8 @@ export class McpCapsule implements Capsule {
       const session = await s.process.session();
       if (!session.capabilities[kind]) continue;
       for (const item of await fn(session)) {
-        out.push(
-          item && typeof item === "object" && !Array.isArray(item)
-            ? { server: s.id, ...item }
-            : item,
-        );
+        const o = asObject(item);
+        out.push(o ? { server: s.id, ...o } : item);
       }
     }
     return out;
@@ -363,7 +377,10 @@ export class McpCapsule implements Capsule {
     );
   }
 
-  async #getPrompt(payload: JsonValue, signal: AbortSignal): Promise<JsonValue> {
+  async #getPrompt(
+    payload: JsonValue,
+    signal: AbortSignal,
+  ): Promise<JsonValue> {
     const name = requireString(payload, "name", "get_prompt");
     const s = this.#pickServer(payload, "get_prompt");
     const raw = mcpArgs(payload, "get_prompt");
@@ -390,4 +407,12 @@ export class McpCapsule implements Capsule {
       },
     );
   }
+}
+
+/** Interceptors receive `{topic, payload, principal, session}`; direct calls the payload. */
+function busPayload(payload: JsonValue): JsonValue {
+  const o = asObject(payload);
+  return o && typeof o.topic === "string" && "payload" in o
+    ? o.payload ?? null
+    : payload;
 }

@@ -26,7 +26,10 @@ import {
   type McpElicitPort,
   type McpSamplingPort,
 } from "./client_handlers.ts";
-import { createServerLauncher, type ServerLaunchDeps } from "./launch_server.ts";
+import {
+  createServerLauncher,
+  type ServerLaunchDeps,
+} from "./launch_server.ts";
 import { type CapsuleServer, McpCapsule } from "./mcp_capsule.ts";
 import { McpServerProcess, type RestartPolicy } from "./server_process.ts";
 
@@ -114,7 +117,10 @@ async function loadMcpCapsule(
       hiddenDirs: deps.hiddenDirs,
       unconfined: options.unconfined === true,
     }, log);
-    log.log("info", `MCP server '${def.id}' confined by ${launcher.confinement}`);
+    log.log(
+      "info",
+      `MCP server '${def.id}' confined by ${launcher.confinement}`,
+    );
     const handlers = clientHandlers({
       gate: deps.gate,
       ctx,

@@ -16,8 +16,9 @@
  * `connect()` works on read-only mounts), the workspace (unless a read grant
  * covers it: un-granted workspace files stay unreadable, as with Deno flags)
  * and every `hiddenDirs` entry (the kernel's home with its keys). Granted
- * read roots under a mask, `fs_write` roots and the capsule dir are bound
- * back read-only; a grant equal to or above a hidden dir never reveals it.
+ * read and write roots under a mask and the capsule dir are bound back
+ * read-only; inside a hidden dir only the capsule dir and granted parts of
+ * the principal home are, so no grant reveals e.g. the keys dir.
  * The only writable host dir is `writableDir`, the server's scratch dir:
  * `fs_write` roots are NOT writable, because Astrid's workspace writes go
  * through the session overlay, and a writable bind would bypass it. The
@@ -244,6 +245,9 @@ export function sandboxLaunchArgs(
     writableDir,
     workspace,
     hiddenDirs: hidden,
+    revealable: principalHome === undefined
+      ? [capsuleDir]
+      : [capsuleDir, principalHome],
     net,
   });
   const args = [

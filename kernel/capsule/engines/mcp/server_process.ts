@@ -171,7 +171,8 @@ export class McpServerProcess {
       wait.abort();
     }
     options.signal?.throwIfAborted();
-    if (this.#running) return this.#running.session;
+    const now = this.#running as Running | null;
+    if (now) return now.session;
     throw this.#down();
   }
 
@@ -237,17 +238,14 @@ export class McpServerProcess {
       for (const w of this.#readyWaiters.splice(0)) w();
     } catch (err) {
       if (launched) {
-        await this.#terminate({
-          launched,
-          session: null,
-          startedAt: 0,
-          stderr,
-        });
+        await this.#terminate({ launched, session: null, stderr });
       }
       if (signal.aborted && signal.reason instanceof KernelError) {
         throw signal.reason;
       }
-      if (err instanceof KernelError && err.code !== "CAPSULE_FAILED") throw err;
+      if (err instanceof KernelError && err.code !== "CAPSULE_FAILED") {
+        throw err;
+      }
       throw new KernelError(
         "CAPSULE_FAILED",
         `Cannot start MCP server '${this.#name}': ${messageOf(err)}`,

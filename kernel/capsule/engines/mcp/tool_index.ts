@@ -12,6 +12,7 @@
 import type { JsonValue } from "../../../store/store.ts";
 import type { InterceptorDef } from "../../manifest/manifest_types.ts";
 import type { McpTool, McpToolResult } from "./client/mcp_client.ts";
+import { asObject } from "./_payload.ts";
 
 /** One bus tool backed by an MCP tool. */
 export interface IndexedTool {
@@ -93,7 +94,11 @@ export function toolInterceptors(
   tools: ReadonlyMap<string, IndexedTool>,
 ): InterceptorDef[] {
   return [
-    { event: "tool.v1.request.describe", action: "tool_describe", priority: 100 },
+    {
+      event: "tool.v1.request.describe",
+      action: "tool_describe",
+      priority: 100,
+    },
     { event: "tool.v1.request.cancel", action: "tool_cancel", priority: 100 },
     ...[...tools.keys()].map((bus) => ({
       event: `tool.v1.execute.${bus}`,
@@ -126,9 +131,8 @@ export function describeTools(
 }
 
 function withProperties(schema: JsonValue): JsonValue {
-  if (schema && typeof schema === "object" && !Array.isArray(schema)) {
-    return "properties" in schema ? schema : { ...schema, properties: {} };
-  }
+  const o = asObject(schema);
+  if (o) return "properties" in o ? o : { ...o, properties: {} };
   return { type: "object", properties: {} };
 }
 
@@ -140,12 +144,12 @@ function withProperties(schema: JsonValue): JsonValue {
  * @returns One string.
  */
 export function resultText(result: McpToolResult): string {
-  return result.content.map((c) =>
-    c && typeof c === "object" && !Array.isArray(c) && c.type === "text" &&
-      typeof c.text === "string"
-      ? c.text
-      : JSON.stringify(c)
-  ).join("\n");
+  return result.content.map((c) => {
+    const o = asObject(c);
+    return o?.type === "text" && typeof o.text === "string"
+      ? o.text
+      : JSON.stringify(c);
+  }).join("\n");
 }
 
 /**
