@@ -83,3 +83,7 @@ export type {
   McpTool,
   McpToolResult,
 } from "./client/mod.ts";
+export { SANDBOX_PATH, sandboxLaunchArgs } from "./sandbox_launch.ts";
+export type { SandboxLaunch, SandboxOptions } from "./sandbox_launch.ts";
+export { findBubblewrap } from "./find_bwrap.ts";
+export type { FindBubblewrapOptions } from "./find_bwrap.ts";

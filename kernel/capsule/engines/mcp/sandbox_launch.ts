@@ -23,8 +23,9 @@
  * `fs_write` roots are NOT writable, because Astrid's workspace writes go
  * through the session overlay, and a writable bind would bypass it. The
  * environment is the granted names plus `PATH` (fixed), `HOME` and `TMPDIR`
- * (both `writableDir`); it is handed to `bwrap` as its own environment, never
- * as `--setenv` arguments, which would show secrets in the host's `ps`.
+ * (both `writableDir`), and the `PWD` bwrap sets; it is handed to `bwrap` as
+ * its own environment (the Spawner never inherits one), never as `--setenv`
+ * arguments, which would show secrets in the host's `ps`.
  * Bubblewrap cannot filter hosts: any `net` grant shares the host's whole
  * network, loopback included, and the launch carries a `warning`.
  *

@@ -52,6 +52,15 @@ async function* jsonLines(
   }
 }
 
+/** Writes one JSON-RPC 2.0 message as a line. */
+function sendLine(
+  writer: WritableStreamDefaultWriter<Uint8Array>,
+  msg: Record<string, unknown>,
+): Promise<void> {
+  const line = `${JSON.stringify({ jsonrpc: "2.0", ...msg })}\n`;
+  return writer.write(new TextEncoder().encode(line));
+}
+
 Deno.test({
   name:
     "`sandboxLaunchArgs()` runs a Python MCP server under bwrap and the stdio JSON-RPC protocol survives",
@@ -85,23 +94,14 @@ Deno.test({
       const stderr = new Response(child.stderr!).text();
       const writer = child.stdin!.getWriter();
       const replies = jsonLines(child.stdout!);
-      const send = (msg: Record<string, unknown>) =>
-        writer.write(
-          new TextEncoder().encode(
-            `${JSON.stringify({ jsonrpc: "2.0", ...msg })}\n`,
-          ),
-        );
-      async function call(
-        id: number,
-        method: string,
-        params: unknown,
-      ): Promise<Record<string, unknown>> {
+      const send = (msg: Record<string, unknown>) => sendLine(writer, msg);
+      const call = async (id: number, method: string, params: unknown) => {
         await send({ id, method, params });
         const { value, done } = await replies.next();
-        assert.ok(!done, `server closed stdout: ${await stderr}`);
+        if (done) assert.fail(`server closed stdout: ${await stderr}`);
         assert.equal(value.id, id);
         return value;
-      }
+      };
       const init = await call(1, "initialize", {
         protocolVersion: "2025-11-25",
         capabilities: {},
