@@ -151,7 +151,7 @@ function resolveRoots(
  * import { grantedRoots } from "./launch_flags.ts";
  * const roots = grantedRoots(
  *   { fs_read: ["cwd://docs"], fs_write: [], net: [], env: [] },
- *   { denoPath: "deno", capsuleDir: "/caps/a", workspace: "/ws", mode: "flags" },
+ *   { capsuleDir: "/caps/a", workspace: "/ws" },
  * );
  * assert.deepEqual(roots, { read: ["/ws/docs", "/caps/a"], write: [] });
  * ```

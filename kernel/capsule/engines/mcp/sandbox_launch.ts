@@ -53,7 +53,7 @@ export interface SandboxOptions {
   readonly bwrapPath: string | null;
   /** The capsule's absolute directory: readable, and the server's cwd. */
   readonly capsuleDir: string;
-  /** The absolute workspace root (`cwd://`, `*`); hidden unless granted. */
+  /** The absolute workspace root (`cwd://`, `*`); must exist; hidden unless granted. */
   readonly workspace: string;
   /** The only writable dir (absolute; created by the caller before launch). */
   readonly writableDir: string;
