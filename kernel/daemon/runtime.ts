@@ -34,6 +34,7 @@ import type { RestartPolicy } from "../capsule/engines/mcp/server_process.ts";
 import { createDenoNet } from "../host/deno_net.ts";
 import { createDenoEnv } from "../host/deno_env.ts";
 import { denoToolchain } from "../host/deno_toolchain.ts";
+import { findBubblewrap } from "../capsule/engines/mcp/find_bwrap.ts";
 import {
   type BootReport,
   CapsuleRegistry,
@@ -54,7 +55,10 @@ export interface RuntimeOptions {
   readonly session?: SessionId;
   /** Engine limits (default 5 s per call, 64 MiB). */
   readonly limits?: EngineLimits;
-  /** Path of `bwrap`, or `null` when bubblewrap is not available. */
+  /**
+   * Path of `bwrap`, or `null` when bubblewrap is not available. Absent:
+   * `process_spawn` runs without it; the `mcp` engine looks for a working one.
+   */
   readonly bubblewrap?: string | null;
   /** A frontend that can answer `elicit` calls. */
   readonly elicit?: ElicitHandler;
@@ -157,6 +161,12 @@ export async function startRuntime(
   }));
   const secrets = new KvSecretStore(kernel.store, kernel.principal);
   const toolchain = denoToolchain(createDenoEnv());
+  const spawner = createDenoSpawner();
+  // MCP servers that are not Deno programs run only inside bubblewrap: find
+  // it unless the caller decided (null = not available).
+  const mcpBwrap = options.bubblewrap !== undefined
+    ? options.bubblewrap
+    : await findBubblewrap(spawner);
   const hostDeps: HostDeps = {
     gate,
     audit,
@@ -165,7 +175,7 @@ export async function startRuntime(
     clock,
     logger,
     fetch: options.fetch ?? globalThis.fetch,
-    spawner: createDenoSpawner(),
+    spawner,
     secrets,
     fs: () => guestFs(vfs),
     bus: busPort(bus),
@@ -193,7 +203,7 @@ export async function startRuntime(
           denoPath: toolchain.denoPath,
           ...(toolchain.denoDir ? { denoDir: toolchain.denoDir } : {}),
           cacheEnv: toolchain.toolEnv,
-          bubblewrap: options.bubblewrap ?? null,
+          bubblewrap: mcpBwrap,
         },
         logger,
         clock,

@@ -127,7 +127,7 @@ export function createServerLauncher(
         await cacheEntry(deps, probe.entry, signal);
         cached = true;
       }
-      return await launchDeno(deps, spec, signal);
+      return await launchDeno(deps, spec, signal, logger);
     },
   };
 }
@@ -163,6 +163,7 @@ async function launchDeno(
   deps: ServerLaunchDeps,
   spec: ServerLaunchSpec,
   signal: AbortSignal,
+  logger: Logger,
 ): Promise<LaunchedServer> {
   const base = {
     denoPath: deps.denoPath,
@@ -200,7 +201,7 @@ async function launchDeno(
       socketPath: path.posix.join(spec.socketDir, `mcp-${id}.sock`),
       decide: spec.decide,
       net: deps.net,
-      logger: nullLogger,
+      logger,
       signal,
     });
     const withBroker = denoLaunchArgs(spec.command, spec.grants, {
@@ -255,6 +256,9 @@ async function launchSandboxed(
       { server: spec.server },
     );
   }
+  if (plan.warning !== undefined) {
+    logger.log("warn", plan.warning, { server: spec.server });
+  }
   await deps.fs.mkdir(spec.scratchDir, { recursive: true });
   const child = deps.spawner.spawn(plan.command, {
     args: plan.args,
@@ -266,8 +270,3 @@ async function launchSandboxed(
   });
   return { child, cleanup: () => Promise.resolve() };
 }
-
-const nullLogger: Logger = {
-  log: () => {},
-  child: () => nullLogger,
-};

@@ -3,38 +3,10 @@ import { KernelError } from "../../../core/errors.ts";
 import { createDenoSpawner } from "../../../host/deno_spawner.ts";
 import { findBubblewrap } from "./find_bwrap.ts";
 import { sandboxLaunchArgs } from "./sandbox_launch.ts";
+import { PY_SERVER } from "./_py_mcp_server_test.ts";
 
 const spawner = createDenoSpawner();
 const BWRAP = await findBubblewrap(spawner);
-
-/** A minimal MCP server over newline-delimited JSON-RPC on stdio, in Python. */
-const PY_SERVER = `
-import json, os, sys
-TOOL = {"name": "echo", "description": "Echoes text and reports where it runs",
-        "inputSchema": {"type": "object", "properties": {"text": {"type": "string"}},
-                        "required": ["text"]}}
-for line in sys.stdin:
-    msg = json.loads(line)
-    if "id" not in msg:
-        continue
-    method = msg.get("method")
-    if method == "initialize":
-        result = {"protocolVersion": "2025-11-25", "capabilities": {"tools": {}},
-                  "serverInfo": {"name": "py-echo", "version": "1.0.0"}}
-    elif method == "tools/list":
-        result = {"tools": [TOOL]}
-    elif method == "tools/call":
-        text = msg["params"]["arguments"]["text"]
-        with open(os.path.join(os.environ["HOME"], "calls.log"), "a") as f:
-            f.write(text + "\\n")
-        result = {"content": [{"type": "text", "text": text}],
-                  "structuredContent": {"pid": os.getpid(), "cwd": os.getcwd()}}
-    else:
-        print(json.dumps({"jsonrpc": "2.0", "id": msg["id"],
-                          "error": {"code": -32601, "message": "no " + str(method)}}), flush=True)
-        continue
-    print(json.dumps({"jsonrpc": "2.0", "id": msg["id"], "result": result}), flush=True)
-`;
 
 /** Reads newline-delimited JSON from a byte stream. */
 async function* jsonLines(
