@@ -148,7 +148,11 @@ await deno([
   bundle,
   NPM,
 ]);
-const childEnv = { DENO_DIR: denoDir, NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" };
+const childEnv = {
+  DENO_DIR: denoDir,
+  NO_COLOR: "1",
+  DENO_NO_UPDATE_CHECK: "1",
+};
 const rawArgs = (entry: string) => [
   "run",
   "--no-prompt",
@@ -262,25 +266,31 @@ const adapter = await connectMcpClient({
   stdout: child.stdout!,
 });
 const gate = f.kernel.security.gate;
+const TOOL_CALL = {
+  type: "mcp_tool_call",
+  server: "everything",
+  tool: "echo",
+  args_hash: "0".repeat(64),
+} as const;
 let callN = 0;
+const gateCtx = () => ({
+  principal: f.kernel.principal,
+  session: f.runtime.session,
+  capsule: "every-flags" as CapsuleId,
+  workspace: f.workspace,
+  callId: `bench-${callN++}`,
+});
 const paths: Record<string, () => Promise<unknown>> = {
   raw: () => raw.callTool({ name: "echo", arguments: echo }),
   adapter: () => adapter.callTool("echo", echo),
   engine: () =>
     invoke("every-flags", "call_tool", { tool: "echo", arguments: echo }),
   gate: () =>
-    gate.run({
-      type: "mcp_tool_call",
-      server: "everything",
-      tool: "echo",
-      args_hash: "0".repeat(64),
-    }, {
-      principal: f.kernel.principal,
-      session: f.runtime.session,
-      capsule: "every-flags" as CapsuleId,
-      workspace: f.workspace,
-      callId: `bench-${callN++}`,
-    }, { effect: () => Promise.resolve(null) }),
+    gate.run(TOOL_CALL, gateCtx(), { effect: () => Promise.resolve(null) }),
+  decide: async () => {
+    const d = await gate.decide(TOOL_CALL, gateCtx());
+    if (d.allowed) d.budget.commit();
+  },
 };
 const callTimes: Record<string, number[]> = {};
 for (const [k, fn] of Object.entries(paths)) {
@@ -289,7 +299,9 @@ for (const [k, fn] of Object.entries(paths)) {
 }
 for (let r = 0; r < ROUNDS; r++) {
   for (const [k, fn] of Object.entries(paths)) {
-    for (let i = 0; i < CALLS / ROUNDS; i++) callTimes[k]!.push(await timed(fn));
+    for (let i = 0; i < CALLS / ROUNDS; i++) {
+      callTimes[k]!.push(await timed(fn));
+    }
   }
 }
 
@@ -304,22 +316,33 @@ for (const c of ["stat-flags", "stat-broker"]) {
     });
   }
 }
-await gate.flush();
-const before = (await f.audit("stat-broker")).length;
+async function brokerChecks(): Promise<number> {
+  await gate.flush();
+  const entries = await f.kernel.security.audit.query({
+    principal: f.kernel.principal,
+    capsule: "stat-broker" as CapsuleId,
+    limit: 1_000_000,
+  });
+  return entries.filter((e) =>
+    (e.action as { type?: string }).type === "mcp_permission_check"
+  ).length;
+}
+const before = await brokerChecks();
 for (let i = 0; i < CHECK_CALLS; i++) {
   for (const c of ["stat-flags", "stat-broker"]) {
     for (const n of [0, CHECKS]) {
       checkTimes[`${c}/${n}`]!.push(
         await timed(() =>
-          invoke(c, "call_tool", { tool: "stat", arguments: { path: statFile, n } })
+          invoke(c, "call_tool", {
+            tool: "stat",
+            arguments: { path: statFile, n },
+          })
         ),
       );
     }
   }
 }
-const checksAudited = (await f.audit("stat-broker")).slice(before).filter(
-  (e) => (e.action as { type?: string }).type === "mcp_permission_check",
-).length;
+const checksAudited = await brokerChecks() - before;
 
 await raw.close();
 await adapter.close();
@@ -357,7 +380,11 @@ const st = (k: string) => spawnTimes.get(k) ?? [];
 group("spawn + initialize, server from npm (median ratio)");
 row("raw SDK Client + StdioClientTransport", st("raw"));
 const rawBase = median(st("raw"));
-row("engine flags (registry.load: cache+info+spawn+init+list)", st("flags"), rawBase);
+row(
+  "engine flags (registry.load: cache+info+spawn+init+list)",
+  st("flags"),
+  rawBase,
+);
 row("engine broker (same + broker socket)", st("broker"), rawBase);
 row("  of which `deno cache` (no-op, cached)", st("cache"), rawBase);
 row("  of which `deno info --json` (import graph)", st("info"), rawBase);
@@ -370,16 +397,32 @@ group(`callTool echo, sequential, ${CALLS} calls (p50 ratio)`);
 row("raw SDK client.callTool", callTimes.raw!);
 const callBase = median(callTimes.raw!);
 row("adapter connectMcpClient session.callTool", callTimes.adapter!, callBase);
-row("engine registry.invoke call_tool (full path)", callTimes.engine!, callBase);
-row("gate.run alone, no-op effect (decision+audit+budget)", callTimes.gate!, callBase);
+row(
+  "engine registry.invoke call_tool (full path)",
+  callTimes.engine!,
+  callBase,
+);
+row(
+  "gate.run alone, no-op effect (decision+outcome audit)",
+  callTimes.gate!,
+  callBase,
+);
+row("gate.decide alone + commit (decision audit)", callTimes.decide!, callBase);
 group(`tool doing N Deno.statSync, ${CHECK_CALLS} calls each`);
 for (const c of ["stat-flags", "stat-broker"]) {
   for (const n of [0, CHECKS]) {
-    row(`${c.slice(5)} N=${n}`, checkTimes[`${c}/${n}`]!, c === "stat-flags" && n === 0 ? undefined : median(checkTimes["stat-flags/0"]!));
+    row(
+      `${c.slice(5)} N=${n}`,
+      checkTimes[`${c}/${n}`]!,
+      c === "stat-flags" && n === 0
+        ? undefined
+        : median(checkTimes["stat-flags/0"]!),
+    );
   }
 }
 const perCheck = (c: string) =>
-  (median(checkTimes[`${c}/${CHECKS}`]!) - median(checkTimes[`${c}/0`]!)) / CHECKS;
+  (median(checkTimes[`${c}/${CHECKS}`]!) - median(checkTimes[`${c}/0`]!)) /
+  CHECKS;
 const widths = rows[0]!.map((_, i) =>
   Math.max(...rows.map((r) => (r[i] ?? "").length))
 );
@@ -399,15 +442,21 @@ console.log(
 );
 console.log(
   `broker checks audited: ${checksAudited} for ${CHECK_CALLS} calls of N=${CHECKS} ` +
-    `(+${CHECK_CALLS} of N=0) = ${(checksAudited / CHECK_CALLS).toFixed(1)} per N=${CHECKS} call`,
+    `(+${CHECK_CALLS} of N=0) = ${
+      (checksAudited / CHECK_CALLS).toFixed(1)
+    } per N=${CHECKS} call`,
 );
 const ratio = avg(callTimes.engine!) / avg(callTimes.raw!);
 console.log(
-  `callTool avg: raw ${ms(avg(callTimes.raw!), 3)}, adapter ${ms(avg(callTimes.adapter!), 3)}, ` +
+  `callTool avg: raw ${ms(avg(callTimes.raw!), 3)}, adapter ${
+    ms(avg(callTimes.adapter!), 3)
+  }, ` +
     `engine ${ms(avg(callTimes.engine!), 3)} → ${ratio.toFixed(2)}× raw ` +
     `(target ≤ 1.20×: ${ratio <= 1.2 ? "met" : "MISSED"})`,
 );
 console.log(
-  `setup (cache, bundle, kernel, first boot of 5 capsules): ${ms(setupMs, 0)}; ` +
+  `setup (cache, bundle, kernel, first boot of 5 capsules): ${
+    ms(setupMs, 0)
+  }; ` +
     `total ${ms(performance.now() - setupStart, 0)}`,
 );

@@ -47,6 +47,9 @@ export function confinedCommand(
       "--tmpfs",
       "/tmp",
       "--unshare-all",
+      // As root, bwrap keeps every capability unless told otherwise.
+      "--cap-drop",
+      "ALL",
       "--die-with-parent",
       "--new-session",
       "--chdir",

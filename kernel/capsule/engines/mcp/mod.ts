@@ -1,7 +1,9 @@
 /**
- * The `mcp` engine: MCP servers run as Deno subprocesses confined by
- * permissions derived from their capsule's manifest. This folder holds the
- * launch command line ({@linkcode denoLaunchArgs}), the checks run before
+ * The `mcp` engine ({@linkcode createMcpEngine}): MCP servers run as
+ * subprocesses confined by permissions derived from their capsule's manifest,
+ * supervised ({@linkcode McpServerProcess}: restart with backoff, no orphans),
+ * their tools exposed on the bus and every call gated
+ * ({@linkcode McpCapsule}). This folder also holds the launch command line ({@linkcode denoLaunchArgs}), the checks run before
  * launch ({@linkcode checkGrantedRootsForSymlinkEscape},
  * {@linkcode checkImportGraph}) and the permission broker
  * ({@linkcode startPermissionBroker}, answered by the gate through
@@ -87,3 +89,35 @@ export { SANDBOX_PATH, sandboxLaunchArgs } from "./sandbox_launch.ts";
 export type { SandboxLaunch, SandboxOptions } from "./sandbox_launch.ts";
 export { findBubblewrap } from "./find_bwrap.ts";
 export type { FindBubblewrapOptions } from "./find_bwrap.ts";
+export { createMcpEngine } from "./mcp_engine.ts";
+export type { McpEngineDeps } from "./mcp_engine.ts";
+export { McpCapsule } from "./mcp_capsule.ts";
+export type { CapsuleServer, McpCapsuleDeps } from "./mcp_capsule.ts";
+export { DEFAULT_RESTART_POLICY, McpServerProcess } from "./server_process.ts";
+export type {
+  LaunchedServer,
+  RestartPolicy,
+  ServerProcessDeps,
+  ServerProcessOptions,
+} from "./server_process.ts";
+export { createServerLauncher } from "./launch_server.ts";
+export type {
+  Confinement,
+  ServerLaunchDeps,
+  ServerLaunchSpec,
+} from "./launch_server.ts";
+export { clientHandlers } from "./client_handlers.ts";
+export type {
+  ClientHandlerOptions,
+  McpElicitPort,
+  McpSamplingPort,
+} from "./client_handlers.ts";
+export {
+  busToolName,
+  describeTools,
+  executeResult,
+  indexTools,
+  resultText,
+  toolInterceptors,
+} from "./tool_index.ts";
+export type { IndexedTool } from "./tool_index.ts";
