@@ -162,11 +162,11 @@ export interface RuntimeFixture {
  * in `autonomous` mode, and starts its runtime with 300 ms / 64 MiB limits.
  *
  * @param options `fileStore`: keep state in `<home>/var/state.kv`; `config`:
- *   more TOML for the user config file.
+ *   more TOML for the user config file; `timeoutMs`: the call deadline.
  * @returns The fixture; call `close()` in `finally`.
  */
 export async function makeRuntime(
-  options: { fileStore?: boolean; config?: string } = {},
+  options: { fileStore?: boolean; config?: string; timeoutMs?: number } = {},
 ): Promise<RuntimeFixture> {
   const root = await Deno.realPath(
     await Deno.makeTempDir({ prefix: "astrid-runtime-" }),
@@ -193,7 +193,10 @@ export async function makeRuntime(
   try {
     runtime = await startRuntime(kernel, {
       workspace,
-      limits: { timeoutMs: TIMEOUT_MS, memoryBytes: MEMORY_BYTES },
+      limits: {
+        timeoutMs: options.timeoutMs ?? TIMEOUT_MS,
+        memoryBytes: MEMORY_BYTES,
+      },
     });
   } catch (err) {
     await kernel.close();

@@ -18,8 +18,9 @@ import {
 
 async function bootPair(
   engine: string,
+  options: { timeoutMs?: number } = {},
 ): Promise<{ f: RuntimeFixture; bad: string; good: string }> {
-  const f = await makeRuntime();
+  const f = await makeRuntime(options);
   const bad = `${engine}-hostile`;
   const good = `${engine}-friend`;
   try {
@@ -101,7 +102,9 @@ for (const engine of ENGINES) {
       `runtime (${engine}): a memory hog is stopped at the 64 MiB cap with CAPSULE_MEMORY while the kernel keeps serving`,
     permissions: PERMS,
     async fn() {
-      const { f, bad, good } = await bootPair(engine);
+      // A generous deadline: on a loaded machine growing to 64 MiB may take
+      // longer than the usual 300 ms, and this test is about the memory cap.
+      const { f, bad, good } = await bootPair(engine, { timeoutMs: 10_000 });
       try {
         const err = await rejection(f.invoke(bad, "hog"));
         assert.equal(err.code, "CAPSULE_MEMORY", err.message);
