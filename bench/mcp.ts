@@ -12,9 +12,7 @@
  *    the full path `registry.invoke(capsule, "call_tool")` (adapter, gate
  *    decision, audit append, budget), plus the adapter and the gate alone.
  * 3. broker overhead per permission check: a tool doing N `Deno.statSync` of
- *    a granted file, broker mode vs flags mode.
- *
- * Usage: deno task bench:mcp
+ *    a granted file, broker mode vs flags mode.  Usage: `deno task bench:mcp`
  */
 // @ts-types="@modelcontextprotocol/sdk/client/index"
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
@@ -65,10 +63,8 @@ async function deno(args: string[]): Promise<string> {
   const cmd = new Deno.Command(Deno.execPath(), { args, stdin: "null" });
   const out = await cmd.output();
   const text = new TextDecoder();
-  if (!out.success) {
-    throw new Error(`deno ${args[0]} failed: ${text.decode(out.stderr)}`);
-  }
-  return text.decode(out.stdout);
+  if (out.success) return text.decode(out.stdout);
+  throw new Error(`deno ${args[0]} failed: ${text.decode(out.stderr)}`);
 }
 
 const sorted = (xs: readonly number[]) => [...xs].sort((a, b) => a - b);
@@ -132,20 +128,18 @@ async function setup(f: McpFixture, tmp: string) {
   await Deno.mkdir(path.join(f.workspace, "data"));
   const statFile = path.join(f.workspace, "data/f.txt");
   await Deno.writeTextFile(statFile, "x".repeat(100));
-  const data = ['fs_read = ["cwd://data"]'];
   const stat = { "server.ts": STAT_SERVER };
-  const specs: [string, string, Record<string, string>?][] = [
+  const statToml = (m: string) =>
+    scriptToml(`stat-${m}`, "server.ts", m, ['fs_read = ["cwd://data"]']);
+  const specs: (readonly [string, string, Record<string, string>?])[] = [
     ["every-flags", npmToml("flags")],
     ["every-broker", npmToml("broker")],
     ["every-bundled", scriptToml("every-bundled", "everything.js", "flags"), {
       "everything.js": await Deno.readTextFile(bundle),
     }],
-    ["stat-flags", scriptToml("stat-flags", "server.ts", "flags", data), stat],
-    [
-      "stat-broker",
-      scriptToml("stat-broker", "server.ts", "broker", data),
-      stat,
-    ],
+    ...["flags", "broker"].map((m) =>
+      [`stat-${m}`, statToml(m), stat] as const
+    ),
   ];
   const dirs: Record<string, string> = {};
   for (const [name, toml, files] of specs) {
@@ -351,11 +345,8 @@ try {
 const rawBase = median(spawn.raw!);
 group("spawn + initialize, server from npm (ratio of medians)");
 row("raw SDK Client + StdioClientTransport", spawn.raw);
-row(
-  "engine flags: registry.load (cache+info+spawn+init+list)",
-  spawn.flags,
-  rawBase,
-);
+const load = "registry.load: cache+info+spawn+init+list";
+row(`engine flags: ${load}`, spawn.flags, rawBase);
 row("engine broker: same + broker socket", spawn.broker, rawBase);
 row("  part: `deno cache` (no-op, cached)", spawn.cache, rawBase);
 row("  part: `deno info --json` (import-graph check)", spawn.info, rawBase);
@@ -395,12 +386,12 @@ console.log(
 const [rawAvg, engAvg] = [avg(calls.raw!), avg(calls.engine!)];
 const engP50 = median(calls.engine!);
 const worst = Math.max(engAvg / rawAvg, engP50 / callBase);
+const [avgX, p50X] = [engAvg / rawAvg, engP50 / callBase].map((x) =>
+  `${x.toFixed(2)}×`
+);
 console.log(
   `callTool echo: raw avg ${ms(rawAvg, 3)} p50 ${ms(callBase, 3)}; engine ` +
-    `avg ${ms(engAvg, 3)} p50 ${ms(engP50, 3)} → ${
-      (engAvg / rawAvg).toFixed(2)
-    }× ` +
-    `(avg), ${(engP50 / callBase).toFixed(2)}× (p50); target ≤ 1.20×: ` +
-    (worst <= 1.2 ? "met" : "MISSED"),
+    `avg ${ms(engAvg, 3)} p50 ${ms(engP50, 3)} → ${avgX} (avg), ${p50X} ` +
+    `(p50); target ≤ 1.20×: ${worst <= 1.2 ? "met" : "MISSED"}`,
 );
 console.log(`total ${ms(performance.now() - start, 0)}`);
