@@ -7,20 +7,16 @@
 import * as path from "node:path";
 import type { CapsuleId } from "../kernel/core/ids.ts";
 import type { JsonValue } from "../kernel/store/store.ts";
-import { createDenoFs } from "../kernel/host/deno_fs.ts";
-import { MemoryEnv } from "../kernel/testing/memory_env.ts";
-import { MemoryLogger } from "../kernel/testing/memory_logger.ts";
-import { parseManifest } from "../kernel/capsule/manifest/parse_manifest.ts";
-import { writeMeta } from "../kernel/capsule/manifest/write_meta.ts";
+import type { MemoryLogger } from "../kernel/testing/memory_logger.ts";
 import type { BootReport } from "../kernel/capsule/registry/registry.ts";
 import type { AuditEntry } from "../kernel/audit/audit_entry.ts";
-import { type KernelHandle, startKernel } from "../kernel/daemon/boot.ts";
+import type { KernelHandle } from "../kernel/daemon/boot.ts";
 import {
   type Runtime,
   type RuntimeOptions,
   startRuntime,
 } from "../kernel/daemon/runtime.ts";
-import { VERSION } from "../version.ts";
+import { pinCapsule, startTestKernel } from "./test_kernel_test.ts";
 
 /** Pinned npm MCP servers. */
 export const SERVERS = {
@@ -113,25 +109,9 @@ export async function makeMcpRuntime(
     timeoutMs?: number;
   } = {},
 ): Promise<McpFixture> {
-  const root = await Deno.realPath(
-    await Deno.makeTempDir({ prefix: "astrid-mcp-" }),
-  );
-  const home = path.join(root, "astrid");
-  const workspace = path.join(root, "ws");
-  await Deno.mkdir(path.join(home, "etc"), { recursive: true, mode: 0o700 });
-  await Deno.chmod(home, 0o700);
-  await Deno.mkdir(workspace);
-  await Deno.writeTextFile(
-    path.join(home, "etc", "config.toml"),
-    `[workspace]\nmode = "autonomous"\n${options.config ?? ""}`,
-  );
-  const logger = new MemoryLogger();
-  const kernel = await startKernel({
-    env: new MemoryEnv({ ASTRID_HOME: home, HOME: root }),
-    workspace,
-    ignoreSystemConfig: true,
-    inMemoryStore: true,
-    logger,
+  const { root, home, workspace, kernel, logger } = await startTestKernel({
+    prefix: "astrid-mcp-",
+    ...(options.config === undefined ? {} : { config: options.config }),
   });
   let runtime: Runtime;
   try {
@@ -152,7 +132,6 @@ export async function makeMcpRuntime(
     await Deno.remove(root, { recursive: true });
     throw err;
   }
-  const fs = createDenoFs();
   const capsules = kernel.home.home(kernel.principal).capsules;
   return {
     root,
@@ -164,26 +143,19 @@ export async function makeMcpRuntime(
     async install(name, toml, files = {}, meta = {}) {
       const dir = path.join(capsules, name);
       await Deno.mkdir(dir, { recursive: true });
-      await Deno.writeTextFile(path.join(dir, "Capsule.toml"), toml);
       for (const [file, text] of Object.entries(files)) {
         await Deno.mkdir(path.dirname(path.join(dir, file)), {
           recursive: true,
         });
         await Deno.writeTextFile(path.join(dir, file), text);
       }
-      const parsed = parseManifest(toml, {
-        file: path.join(dir, "Capsule.toml"),
-        kernelVersion: VERSION,
-      });
-      if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues));
-      await writeMeta(fs, {
+      await pinCapsule(
         dir,
-        manifest: parsed.value,
-        now: 1,
-        ...(meta.unconfined
+        toml,
+        meta.unconfined
           ? { unconfined: { approved_at: 1, audit_entry: "test-approval" } }
-          : {}),
-      });
+          : {},
+      );
       return dir;
     },
     boot: () => runtime.boot(),

@@ -18,17 +18,14 @@ import { KernelError } from "../kernel/core/errors.ts";
 import type { JsonValue } from "../kernel/store/store.ts";
 import { createDenoFs } from "../kernel/host/deno_fs.ts";
 import { createDenoSpawner } from "../kernel/host/deno_spawner.ts";
-import { MemoryEnv } from "../kernel/testing/memory_env.ts";
-import { MemoryLogger } from "../kernel/testing/memory_logger.ts";
+import type { MemoryLogger } from "../kernel/testing/memory_logger.ts";
 import { buildJsCapsule } from "../kernel/capsule/engines/js/build.ts";
-import { parseManifest } from "../kernel/capsule/manifest/parse_manifest.ts";
-import { writeMeta } from "../kernel/capsule/manifest/write_meta.ts";
 import type { BootReport } from "../kernel/capsule/registry/registry.ts";
 import type { AuditEntry } from "../kernel/audit/audit_entry.ts";
-import { type KernelHandle, startKernel } from "../kernel/daemon/boot.ts";
+import type { KernelHandle } from "../kernel/daemon/boot.ts";
 import { type Runtime, startRuntime } from "../kernel/daemon/runtime.ts";
-import { VERSION } from "../version.ts";
 import { loadWasmFixtures } from "./wasm_fixtures.ts";
+import { pinCapsule, startTestKernel } from "./test_kernel_test.ts";
 
 /** The engines every hostile test runs in. */
 export const ENGINES = ["js", "wasm"] as const;
@@ -168,26 +165,9 @@ export interface RuntimeFixture {
 export async function makeRuntime(
   options: { fileStore?: boolean; config?: string; timeoutMs?: number } = {},
 ): Promise<RuntimeFixture> {
-  const root = await Deno.realPath(
-    await Deno.makeTempDir({ prefix: "astrid-runtime-" }),
-  );
-  const home = path.join(root, "astrid");
-  const workspace = path.join(root, "ws");
-  await Deno.mkdir(path.join(home, "etc"), { recursive: true, mode: 0o700 });
-  await Deno.chmod(home, 0o700);
-  await Deno.mkdir(workspace);
-  // The user layer may set the mode (a workspace file may only tighten it).
-  await Deno.writeTextFile(
-    path.join(home, "etc", "config.toml"),
-    `[workspace]\nmode = "autonomous"\n${options.config ?? ""}`,
-  );
-  const logger = new MemoryLogger();
-  const kernel = await startKernel({
-    env: new MemoryEnv({ ASTRID_HOME: home, HOME: root }),
-    workspace,
-    ignoreSystemConfig: true,
-    inMemoryStore: !options.fileStore,
-    logger,
+  const { root, home, workspace, kernel, logger } = await startTestKernel({
+    prefix: "astrid-runtime-",
+    ...options,
   });
   let runtime: Runtime;
   try {
@@ -200,6 +180,7 @@ export async function makeRuntime(
     });
   } catch (err) {
     await kernel.close();
+    await Deno.remove(root, { recursive: true });
     throw err;
   }
   const capsules = kernel.home.home(kernel.principal).capsules;
@@ -215,18 +196,11 @@ export async function makeRuntime(
     async install(spec) {
       const dir = path.join(capsules, spec.name);
       await Deno.mkdir(dir, { recursive: true });
-      const toml = manifestOf(spec);
-      await Deno.writeTextFile(path.join(dir, "Capsule.toml"), toml);
       await Deno.writeFile(
         path.join(dir, ARTIFACT_FILE[spec.engine]),
         ARTIFACTS[spec.engine],
       );
-      const parsed = parseManifest(toml, {
-        file: path.join(dir, "Capsule.toml"),
-        kernelVersion: VERSION,
-      });
-      if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues));
-      await writeMeta(fs, { dir, manifest: parsed.value, now: 1 });
+      await pinCapsule(dir, manifestOf(spec));
       return dir;
     },
     boot: () => runtime.boot(),

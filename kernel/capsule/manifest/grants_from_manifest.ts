@@ -64,6 +64,13 @@ export interface IpcAcl {
 }
 
 /**
+ * What the `mcp` engine publishes for its capsule: tool results. The
+ * publisher is kernel code (the engine), never the server, and it only
+ * publishes results of the capsule's own tools.
+ */
+const MCP_RESULT_TOPICS = "tool.v1.execute.*.result";
+
+/**
  * Returns the capsule's `ipc_publish` / `ipc_subscribe` patterns (already
  * validated: non-empty segments of `[A-Za-z0-9_-]` or `*`, at most 8).
  *
@@ -97,10 +104,3 @@ export function ipcAclFromManifest(
     subscribe: Object.freeze([...manifest.capabilities.ipc_subscribe]),
   });
 }
-
-/**
- * What the `mcp` engine publishes for its capsule: tool results. The
- * publisher is kernel code (the engine), never the server, and it only
- * publishes results of the capsule's own tools.
- */
-const MCP_RESULT_TOPICS = "tool.v1.execute.*.result";

@@ -26,7 +26,7 @@ import type {
   McpElicitResult,
   McpSamplingRequest,
   McpSamplingResult,
-} from "./client/mcp_client.ts";
+} from "./client/mod.ts";
 
 /** A frontend that shows an MCP server's question to the human. */
 export interface McpElicitPort {

@@ -33,7 +33,7 @@ import type {
   HostCallDispatcher,
 } from "../../engine.ts";
 import type { InterceptorDef } from "../../manifest/manifest_types.ts";
-import type { McpToolResult } from "./client/mcp_client.ts";
+import type { McpToolResult } from "./client/mod.ts";
 import type { McpServerProcess } from "./server_process.ts";
 import {
   describeTools,
@@ -207,9 +207,7 @@ export class McpCapsule implements Capsule {
         return await this.#eachServer(
           "resources",
           async (s) =>
-            (await s.listResources({ signal })).map((r) => ({
-              ...r,
-            })) as unknown as JsonValue[],
+            (await s.listResources({ signal })) as unknown as JsonValue[],
         );
       case "list_prompts":
         return await this.#eachServer(

@@ -19,7 +19,7 @@ import type { Gate } from "../../../security/gate.ts";
 import type { GateContext } from "../../../security/context.ts";
 import { grantsFromManifest } from "../../manifest/grants_from_manifest.ts";
 import type { Capsule, Engine, EngineLoadOptions } from "../../engine.ts";
-import { connectMcpClient } from "./client/mcp_client.ts";
+import { connectMcpClient } from "./client/mod.ts";
 import { brokerDecider } from "./broker_decider.ts";
 import {
   clientHandlers,

@@ -14,7 +14,7 @@
 import { KernelError } from "../../../core/errors.ts";
 import type { ChildProcess, Clock, Logger } from "../../../core/ports.ts";
 import type { CapsuleHealth } from "../../engine.ts";
-import type { McpClientSession, McpStdio } from "./client/mcp_client.ts";
+import type { McpClientSession, McpStdio } from "./client/mod.ts";
 
 /** A started subprocess and how to release what its start acquired. */
 export interface LaunchedServer {
@@ -310,8 +310,8 @@ export class McpServerProcess {
   }
 
   async #terminate(
-    r: { launched: LaunchedServer; session: McpClientSession | null } & {
-      stderr: Promise<void>;
+    r: Pick<Running, "launched" | "stderr"> & {
+      session: McpClientSession | null;
     },
   ): Promise<void> {
     const { child } = r.launched;

@@ -11,7 +11,7 @@
  */
 import type { JsonValue } from "../../../store/store.ts";
 import type { InterceptorDef } from "../../manifest/manifest_types.ts";
-import type { McpTool, McpToolResult } from "./client/mcp_client.ts";
+import type { McpTool, McpToolResult } from "./client/mod.ts";
 import { asObject } from "./_payload.ts";
 
 /** One bus tool backed by an MCP tool. */

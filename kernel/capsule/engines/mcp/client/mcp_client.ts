@@ -34,27 +34,6 @@ import type {
   McpStdio,
 } from "./mcp_types.ts";
 
-export type {
-  McpCallOptions,
-  McpClientHandlers,
-  McpClientOptions,
-  McpClientSession,
-  McpElicitRequest,
-  McpElicitResult,
-  McpListOptions,
-  McpLogEntry,
-  McpProgress,
-  McpPrompt,
-  McpResource,
-  McpResourceTemplate,
-  McpRoot,
-  McpSamplingRequest,
-  McpSamplingResult,
-  McpStdio,
-  McpTool,
-  McpToolResult,
-} from "./mcp_types.ts";
-
 const DEFAULT_TIMEOUT_MS = 60_000;
 // The SDK's JSON Schema validator only serves `Client.callTool()`, which the
 // adapter does not use; skipping it avoids building an Ajv instance per client.
