@@ -55,6 +55,8 @@ export {
 export { startRuntime } from "./kernel/daemon/runtime.ts";
 export type { Runtime, RuntimeOptions } from "./kernel/daemon/runtime.ts";
 export { installCapsule } from "./kernel/daemon/install.ts";
+export { denoToolchain, TOOL_ENV_NAMES } from "./kernel/host/deno_toolchain.ts";
+export type { DenoToolchain } from "./kernel/host/deno_toolchain.ts";
 export type { InstallOptions } from "./kernel/daemon/install.ts";
 export type { CapsuleId, PrincipalId, SessionId } from "./kernel/core/ids.ts";
 export type { JsonValue } from "./kernel/store/store.ts";

@@ -102,9 +102,9 @@ export const ERROR_CODES: Readonly<Record<ErrorCode, string>> = Object.freeze({
   /** Capsule dependencies cannot be resolved: missing import, cycle or export conflict. */
   CAPSULE_RESOLVE:
     "Capsule dependencies cannot be resolved: missing import, cycle or export conflict.",
-  /** A capsule call ran past its wall-clock deadline and was stopped. */
+  /** A capsule call used up its running time, or waited too long in all for the kernel, and was stopped. */
   CAPSULE_TIMEOUT:
-    "A capsule call ran past its wall-clock deadline and was stopped.",
+    "A capsule call used up its running time, or waited too long in all for the kernel, and was stopped.",
   /** A capsule exceeded its memory cap and was stopped. */
   CAPSULE_MEMORY: "A capsule exceeded its memory cap and was stopped.",
   /** A capsule call failed inside the guest. */
@@ -152,6 +152,9 @@ export const ERROR_CODES: Readonly<Record<ErrorCode, string>> = Object.freeze({
   HOST_IO: "A host operation failed.",
   /** The host denied a permission (Deno sandbox). */
   HOST_PERMISSION_DENIED: "The host sandbox denied the operation.",
+  /** A kernel tool (bundler, `deno cache`) needed a download that failed; the message says what and how to pre-fetch it. */
+  TOOL_DOWNLOAD:
+    "A kernel tool needed a package or module it could not download (offline, proxy or certificate settings).",
 });
 
 /**
@@ -167,6 +170,7 @@ export const ERROR_CODES: Readonly<Record<ErrorCode, string>> = Object.freeze({
  * - `MANIFEST_INVALID`, `CAPSULE_*`, `BUS_*`, `VFS_*`, `ABI_*`: capsules, the bus, the
  *   overlay and the host ABI.
  * - `HOME_INVALID`, `HOST_*`: the host adapters.
+ * - `TOOL_DOWNLOAD`: a kernel tool run (bundler, `deno cache`) could not download.
  */
 export type ErrorCode =
   | "INVALID_INPUT"
@@ -225,7 +229,8 @@ export type ErrorCode =
   | "ABI_UNKNOWN_FUNCTION"
   | "HOME_INVALID"
   | "HOST_IO"
-  | "HOST_PERMISSION_DENIED";
+  | "HOST_PERMISSION_DENIED"
+  | "TOOL_DOWNLOAD";
 
 /**
  * An error as it crosses a boundary: never a stack trace or a host path.

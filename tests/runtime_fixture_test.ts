@@ -18,6 +18,8 @@ import { KernelError } from "../kernel/core/errors.ts";
 import type { JsonValue } from "../kernel/store/store.ts";
 import { createDenoFs } from "../kernel/host/deno_fs.ts";
 import { createDenoSpawner } from "../kernel/host/deno_spawner.ts";
+import { createDenoEnv } from "../kernel/host/deno_env.ts";
+import { denoToolchain } from "../kernel/host/deno_toolchain.ts";
 import type { MemoryLogger } from "../kernel/testing/memory_logger.ts";
 import { buildJsCapsule } from "../kernel/capsule/engines/js/build.ts";
 import type { BootReport } from "../kernel/capsule/registry/registry.ts";
@@ -55,16 +57,10 @@ const fs = createDenoFs();
 async function buildJsRuntime(): Promise<Uint8Array> {
   const dir = await Deno.makeTempDir({ prefix: "astrid-runtime-js-" });
   try {
-    const env: Record<string, string> = {};
-    for (const name of ["HOME", "DENO_DIR", "PATH"]) {
-      const value = Deno.env.get(name);
-      if (value !== undefined) env[name] = value;
-    }
     const { artifact } = await buildJsCapsule({
       spawner: createDenoSpawner(),
       fs,
-      denoPath: Deno.execPath(),
-      env,
+      toolchain: denoToolchain(createDenoEnv()),
     }, {
       entry: path.join(ROOT, "tests/fixtures/capsules/js-runtime/main.ts"),
       outFile: path.join(dir, "capsule.js"),

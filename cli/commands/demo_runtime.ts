@@ -13,6 +13,7 @@ import type {
   KernelHandle,
 } from "../../mod.ts";
 import {
+  denoToolchain,
   installCapsule,
   KernelError,
   parseCapsuleId,
@@ -23,8 +24,12 @@ import { out } from "../output.ts";
 const ROOT = path.resolve(import.meta.dirname ?? ".", "../..");
 
 async function buildWasmFixtures(): Promise<void> {
+  // The AssemblyScript compiler is kernel tooling: the documented tool
+  // environment (registry, certificates, proxies), nothing else.
   const res = await new Deno.Command("bash", {
     args: [path.join(ROOT, "scripts/build_wasm_fixtures.sh")],
+    clearEnv: true,
+    env: { ...denoToolchain().toolEnv },
     stdout: "null",
     stderr: "piped",
   }).output();
@@ -75,16 +80,7 @@ export async function demoRuntime(
   await buildWasmFixtures();
   await installCapsule(kernel, {
     source: path.join(ROOT, "capsules/demo-notes"),
-    bundle: {
-      entry: path.join(ROOT, "capsules/demo-notes/main.ts"),
-      denoPath: Deno.execPath(),
-      env: Object.fromEntries(
-        ["HOME", "DENO_DIR", "XDG_CACHE_HOME", "PATH"].flatMap((k) => {
-          const v = Deno.env.get(k);
-          return v === undefined ? [] : [[k, v]];
-        }),
-      ),
-    },
+    bundle: { entry: path.join(ROOT, "capsules/demo-notes/main.ts") },
   });
   await installCapsule(kernel, {
     source: path.join(ROOT, "capsules/demo-wasm"),

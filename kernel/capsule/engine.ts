@@ -10,6 +10,7 @@
  */
 import type { CapsuleId } from "../core/ids.ts";
 import type { JsonValue } from "../store/store.ts";
+import { DEFAULT_WAIT_TIMEOUT_MS } from "./call_clock.ts";
 import type {
   CapsuleManifest,
   InterceptorDef,
@@ -24,15 +25,28 @@ export type HostCallDispatcher = (
 
 /** Limits an engine enforces on its guest. */
 export interface EngineLimits {
-  /** Wall-clock deadline of one `invoke` in ms. */
+  /**
+   * The guest's own running time per `invoke`, in ms. Time the guest spends
+   * waiting for the kernel (host calls, the bus, a model, a human) is not
+   * counted here (see `waitTimeoutMs`).
+   */
   readonly timeoutMs: number;
+  /**
+   * Total time one `invoke` may spend waiting for the kernel, in ms. Default
+   * {@linkcode DEFAULT_WAIT_TIMEOUT_MS} (30 minutes).
+   */
+  readonly waitTimeoutMs?: number;
   /** Maximum guest memory in bytes. */
   readonly memoryBytes: number;
 }
 
-/** Default limits: 5 s per call (tests and demos lower it), 64 MiB of memory. */
+/**
+ * Default limits: 5 s of running time per call (tests and demos lower it),
+ * 30 minutes of waiting for the kernel, 64 MiB of memory.
+ */
 export const DEFAULT_ENGINE_LIMITS: EngineLimits = Object.freeze({
   timeoutMs: 5_000,
+  waitTimeoutMs: DEFAULT_WAIT_TIMEOUT_MS,
   memoryBytes: 64 * 1024 * 1024,
 });
 

@@ -14,6 +14,8 @@ import { writeMeta } from "../capsule/manifest/write_meta.ts";
 import type { CapsuleManifest } from "../capsule/manifest/manifest_types.ts";
 import { buildJsCapsule } from "../capsule/engines/js/build.ts";
 import { createDenoSpawner } from "../host/deno_spawner.ts";
+import { createDenoEnv } from "../host/deno_env.ts";
+import { denoToolchain } from "../host/deno_toolchain.ts";
 import { VERSION } from "../../version.ts";
 import type { KernelHandle } from "./boot.ts";
 import type { CapsuleId } from "../core/ids.ts";
@@ -24,12 +26,12 @@ export interface InstallOptions {
   readonly source: string;
   /** Files to copy: target path (relative, inside the capsule) ⇒ absolute source path. */
   readonly files?: Readonly<Record<string, string>>;
-  /** Bundle this TypeScript entry (absolute) into the manifest's js component file. */
-  readonly bundle?: {
-    readonly entry: string;
-    readonly denoPath: string;
-    readonly env: Readonly<Record<string, string>>;
-  };
+  /**
+   * Bundle this TypeScript entry (absolute) into the manifest's js component
+   * file. The bundler runs as kernel tooling (`denoToolchain`): the running
+   * Deno with the documented tool environment (cache, certificates, proxies).
+   */
+  readonly bundle?: { readonly entry: string };
   /**
    * The operator approves that this capsule's non-Deno MCP servers run
    * without bubblewrap when bubblewrap is unavailable. The approval is
@@ -92,8 +94,7 @@ export async function installCapsule(
     await buildJsCapsule({
       spawner: createDenoSpawner(),
       fs,
-      denoPath: options.bundle.denoPath,
-      env: options.bundle.env,
+      toolchain: denoToolchain(createDenoEnv()),
     }, {
       entry: options.bundle.entry,
       outFile: path.join(dir, manifest.component.file),

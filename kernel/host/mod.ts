@@ -58,3 +58,5 @@ export type { AstridHome, PrincipalHome } from "./astrid_home.ts";
 export { ensureLayout, LAYOUT_VERSION } from "./ensure_layout.ts";
 export type { EnsureLayoutOptions, LayoutReport } from "./ensure_layout.ts";
 export { MEMORY_KV, openKv } from "./open_kv.ts";
+export { denoToolchain, TOOL_ENV_NAMES } from "./deno_toolchain.ts";
+export type { DenoToolchain } from "./deno_toolchain.ts";

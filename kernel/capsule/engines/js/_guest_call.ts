@@ -7,12 +7,15 @@
  *    handler's deadline, memory and cancellation checks;
  * 3. stop when the result promise has settled; fail when it is pending with
  *    nothing left that could settle it;
- * 4. otherwise wait for the next host-call outcome, the deadline timer or the
+ * 4. otherwise wait for the next host-call outcome, the waiting bound or the
  *    call's signal — whichever comes first.
  *
- * The deadline covers the whole call, time spent awaiting host calls
- * included; when the call ends for any reason its pending host calls are
- * aborted through the dispatcher's signal.
+ * Two clocks ({@linkcode CallClock}): the deadline `limits.timeoutMs` counts
+ * only the guest's own running time (checked by the interrupt handler); the
+ * time spent in step 4 counts against `limits.waitTimeoutMs` instead, so a
+ * slow gate on a busy machine, a model or a human never times a guest out.
+ * When the call ends for any reason its pending host calls are aborted
+ * through the dispatcher's signal.
  *
  * @module
  */
@@ -20,6 +23,7 @@ import type { QuickJSHandle } from "quickjs-emscripten-core";
 import { HOST_LIMITS } from "../../../../sdk/host_abi.ts";
 import { KernelError } from "../../../core/errors.ts";
 import type { JsonValue } from "../../../store/store.ts";
+import type { CallClock } from "../../call_clock.ts";
 import { stopError } from "./_guest_errors.ts";
 import type { GuestInstance } from "./_guest_instance.ts";
 
@@ -30,7 +34,7 @@ export interface InvokeRequest {
   readonly signal: AbortSignal;
 }
 
-type Wake = "completion" | "timeout" | "aborted" | "ended";
+type Wake = "completion" | "wait_timeout" | "aborted" | "ended";
 
 /**
  * Runs one action call to completion; see the module doc.
@@ -47,8 +51,7 @@ export async function runInvoke(
 ): Promise<JsonValue> {
   const { rt, bridge } = guest;
   const what = `action '${req.action}'`;
-  const startedAt = performance.now();
-  guest.arm(req.signal);
+  const clock = guest.arm(req.signal);
   bridge.begin(req.signal);
   let result: QuickJSHandle | undefined;
   let waits: Waits | undefined;
@@ -64,14 +67,10 @@ export async function runInvoke(
           `Capsule '${guest.capsule}' ${what} returned a promise that never settles (it awaits nothing the host can resolve)`,
         );
       }
-      // Timers and listeners only once the call really waits (cheap sync calls).
-      waits ??= makeWaits(guest, req.signal, startedAt);
-      const wake = await Promise.race([
-        bridge.nextCompletion().then(() => "completion" as const),
-        waits.deadline,
-        waits.aborted,
-      ]);
-      if (wake === "timeout" || wake === "aborted") {
+      // Listeners only once the call really waits (cheap sync calls).
+      waits ??= makeWaits(req.signal);
+      const wake = await waitOnce(guest, clock, waits);
+      if (wake === "wait_timeout" || wake === "aborted") {
         guest.markStopped(wake);
         throw stopError(guest, wake, { what });
       }
@@ -87,19 +86,38 @@ export async function runInvoke(
 
 interface Waits {
   readonly ended: AbortController;
-  readonly deadline: Promise<Wake>;
   readonly aborted: Promise<Wake>;
 }
 
-function makeWaits(
+/**
+ * One wait for the next host-call outcome: the clock counts it as waiting,
+ * bounded by what is left of the call's waiting allowance.
+ */
+async function waitOnce(
   guest: GuestInstance,
-  signal: AbortSignal,
-  startedAt: number,
-): Waits {
+  clock: CallClock,
+  waits: Waits,
+): Promise<Wake> {
+  clock.wait();
+  const timer = new AbortController();
+  const onEnd = () => timer.abort();
+  waits.ended.signal.addEventListener("abort", onEnd, { once: true });
+  try {
+    return await Promise.race([
+      guest.bridge.nextCompletion().then(() => "completion" as const),
+      guest.sleep(clock.msLeft(), timer.signal)
+        .then(() => "wait_timeout" as const, () => "ended" as const),
+      waits.aborted,
+    ]);
+  } finally {
+    timer.abort();
+    waits.ended.signal.removeEventListener("abort", onEnd);
+    clock.run();
+  }
+}
+
+function makeWaits(signal: AbortSignal): Waits {
   const ended = new AbortController();
-  const left = guest.limits.timeoutMs - (performance.now() - startedAt);
-  const deadline = guest.sleep(Math.max(0, left), ended.signal)
-    .then(() => "timeout" as const, () => "ended" as const);
   const aborted = new Promise<Wake>((resolve) => {
     if (signal.aborted) return resolve("aborted");
     signal.addEventListener("abort", () => resolve("aborted"), {
@@ -107,7 +125,7 @@ function makeWaits(
       signal: ended.signal,
     });
   });
-  return { ended, deadline, aborted };
+  return { ended, aborted };
 }
 
 function start(

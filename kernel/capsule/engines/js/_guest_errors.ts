@@ -8,9 +8,10 @@
 import type { QuickJSContext, QuickJSHandle } from "quickjs-emscripten-core";
 import { KernelError } from "../../../core/errors.ts";
 import type { EngineLimits } from "../../engine.ts";
+import { DEFAULT_WAIT_TIMEOUT_MS } from "../../call_clock.ts";
 
 /** Why the engine stopped a guest. */
-export type StopReason = "timeout" | "memory" | "aborted";
+export type StopReason = "timeout" | "wait_timeout" | "memory" | "aborted";
 
 /** How a call ended badly: a stop, a guest exception, or a crashed instance. */
 export type FailureKind = StopReason | "threw" | "crash";
@@ -87,7 +88,15 @@ export function stopError(
     case "timeout":
       return new KernelError(
         "CAPSULE_TIMEOUT",
-        `${who} ran past its deadline of ${guest.limits.timeoutMs} ms and was stopped`,
+        `${who} ran past its deadline of ${guest.limits.timeoutMs} ms of running time and was stopped`,
+        { data, ...cause },
+      );
+    case "wait_timeout":
+      return new KernelError(
+        "CAPSULE_TIMEOUT",
+        `${who} waited longer than ${
+          guest.limits.waitTimeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS
+        } ms in all for the kernel (host calls) and was stopped`,
         { data, ...cause },
       );
     case "memory":

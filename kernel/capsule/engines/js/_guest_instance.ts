@@ -5,10 +5,11 @@
  *
  * Limits: the memory is created with a hard maximum of the cap plus 1/8
  * headroom, so the guest can never grow past it; the interrupt handler stops
- * the guest (uncatchably) once the memory exceeds the cap, once the
- * `performance.now()` deadline has passed, or once the call's signal fired.
- * While the guest awaits host calls, the deadline is a timer on the engine's
- * clock. QuickJS's own `setMemoryLimit` is not used: the prebuilt wasm counts
+ * the guest (uncatchably) once the memory exceeds the cap, once the call's
+ * own running time has used up `limits.timeoutMs` ({@linkcode CallClock}), or
+ * once the call's signal fired. Time spent awaiting host calls is not running
+ * time: it is bounded apart by `limits.waitTimeoutMs`, a timer on the
+ * engine's clock (`./_guest_call.ts`). QuickJS's own `setMemoryLimit` is not used: the prebuilt wasm counts
  * every allocation as 8 bytes (feasibility §5).
  *
  * A host-level exception out of QuickJS (the host stack exhausted by deep
@@ -30,6 +31,7 @@ import {
 import { KernelError } from "../../../core/errors.ts";
 import type { Logger } from "../../../core/ports.ts";
 import type { JsonValue } from "../../../store/store.ts";
+import { CallClock, DEFAULT_WAIT_TIMEOUT_MS } from "../../call_clock.ts";
 import type { EngineLimits, HostCallDispatcher } from "../../engine.ts";
 import { runInvoke } from "./_guest_call.ts";
 import { describeGuestError, stopError } from "./_guest_errors.ts";
@@ -84,7 +86,7 @@ export class GuestInstance {
   readonly #logger: Logger;
   #invoker: QuickJSHandle | undefined;
   #ns: QuickJSHandle | undefined;
-  #deadline = Infinity;
+  #clock: CallClock | undefined;
   #signal: AbortSignal | undefined;
   #stop: StopReason | undefined;
   #broken = false;
@@ -181,11 +183,21 @@ export class GuestInstance {
     return runInvoke(this, { action, payloadJson, signal });
   }
 
-  /** Starts a stretch of guest execution under the deadline and `signal`. */
-  arm(signal: AbortSignal | undefined): void {
+  /**
+   * Starts a call (or the module's evaluation) under `signal` and a fresh
+   * {@linkcode CallClock}, running.
+   *
+   * @returns The call's clock: the invoke loop switches it to waiting while
+   *   the guest awaits host calls.
+   */
+  arm(signal: AbortSignal | undefined): CallClock {
     this.#stop = undefined;
     this.#signal = signal;
-    this.#deadline = performance.now() + this.limits.timeoutMs;
+    this.#clock = new CallClock({
+      timeoutMs: this.limits.timeoutMs,
+      waitTimeoutMs: this.limits.waitTimeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS,
+    });
+    return this.#clock;
   }
 
   /** Records that the guest was stopped while it awaited host calls. */
@@ -260,7 +272,7 @@ export class GuestInstance {
     if (this.#stop !== undefined) return true;
     if (this.memory.buffer.byteLength > this.limits.memoryBytes) {
       this.#stop = "memory";
-    } else if (performance.now() > this.#deadline) {
+    } else if (this.#clock?.expired() === "timeout") {
       this.#stop = "timeout";
     } else if (this.#signal?.aborted === true) {
       this.#stop = "aborted";

@@ -67,6 +67,7 @@ export interface InlineOptions {
   readonly name?: string;
   readonly host?: HostCallDispatcher;
   readonly timeoutMs?: number;
+  readonly waitTimeoutMs?: number;
   readonly memoryBytes?: number;
   readonly config?: Record<string, string>;
   readonly engine?: JsEngine;
@@ -100,6 +101,9 @@ export function loadInline(
     host: options.host ?? recordingHost().host,
     limits: {
       timeoutMs: options.timeoutMs ?? 2_000,
+      ...(options.waitTimeoutMs === undefined
+        ? {}
+        : { waitTimeoutMs: options.waitTimeoutMs }),
       memoryBytes: options.memoryBytes ?? SMALL_MEMORY,
     },
     config: options.config ?? {},

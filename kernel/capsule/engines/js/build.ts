@@ -8,6 +8,7 @@
 import { throwIfAborted } from "../../../core/abort.ts";
 import { KernelError } from "../../../core/errors.ts";
 import type { FileSystem, Spawner } from "../../../core/ports.ts";
+import { downloadHint, failedDownload } from "../../tool_failure.ts";
 
 /** What {@linkcode buildJsCapsule} needs from the host. */
 export interface JsBuildDeps {
@@ -15,13 +16,16 @@ export interface JsBuildDeps {
   readonly spawner: Spawner;
   /** Reads the bundle back. */
   readonly fs: Pick<FileSystem, "readFile">;
-  /** The `deno` executable (the kernel passes `Deno.execPath()`). */
-  readonly denoPath: string;
   /**
-   * The child's environment (nothing is inherited): pass at least `HOME` or
-   * `DENO_DIR` so that Deno finds its cache. `NO_COLOR=1` is always added.
+   * The running Deno and its tool environment: pass `denoToolchain(env)`
+   * (`kernel/host/deno_toolchain.ts`), the one allow-list of what kernel
+   * tool runs inherit (cache dir, certificates, proxies, registry). Nothing
+   * else reaches the child; `NO_COLOR=1` is always added.
    */
-  readonly env?: Readonly<Record<string, string>>;
+  readonly toolchain: {
+    readonly denoPath: string;
+    readonly toolEnv: Readonly<Record<string, string>>;
+  };
 }
 
 /** What to build. */
@@ -56,22 +60,26 @@ const MAX_STDERR = 4_000;
  * Bundles a capsule with `deno bundle --platform browser --format esm`. The
  * lock file is not consulted or written (`--no-lock`).
  *
- * @param deps Spawner, file reader, the `deno` path and the child's environment.
+ * @param deps Spawner, file reader and the toolchain (`deno` and its tool environment).
  * @param options Entry, output file, and build switches.
  * @returns The output path and the bundle's bytes.
  * @throws {KernelError} `CAPSULE_FAILED` when bundling fails (the message ends
- *   with Deno's diagnostics), `NOT_FOUND` when `deno` cannot be started,
+ *   with Deno's diagnostics), `TOOL_DOWNLOAD` when the bundler needed a
+ *   package it could not download (the message says which and how to
+ *   pre-fetch it), `NOT_FOUND` when `deno` cannot be started,
  *   `HOST_IO` when the bundle cannot be read, `ABORTED` when cancelled.
  *
  * @example Bundle a capsule
  * ```ts
  * import { buildJsCapsule } from "./build.ts";
- * import { createDenoFs, createDenoSpawner } from "../../../host/mod.ts";
+ * import {
+ *   createDenoEnv, createDenoFs, createDenoSpawner, denoToolchain,
+ * } from "../../../host/mod.ts";
  * const dir = await Deno.makeTempDir();
  * await Deno.writeTextFile(`${dir}/main.ts`, "export const ping = (): string => 'pong';\n");
  * const { artifact } = await buildJsCapsule(
- *   { spawner: createDenoSpawner(), fs: createDenoFs(), denoPath: Deno.execPath(),
- *     env: { HOME: Deno.env.get("HOME") ?? "/" } },
+ *   { spawner: createDenoSpawner(), fs: createDenoFs(),
+ *     toolchain: denoToolchain(createDenoEnv()) },
  *   { entry: `${dir}/main.ts`, outFile: `${dir}/out.js` },
  * );
  * console.assert(new TextDecoder().decode(artifact).includes("pong"));
@@ -100,14 +108,22 @@ export async function buildJsCapsule(
     options.outFile,
     options.entry,
   ];
-  const out = await deps.spawner.output(deps.denoPath, {
+  const out = await deps.spawner.output(deps.toolchain.denoPath, {
     args,
-    env: { ...(deps.env ?? {}), NO_COLOR: "1" },
+    env: { ...deps.toolchain.toolEnv, NO_COLOR: "1" },
     ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
     ...(options.signal === undefined ? {} : { signal: options.signal }),
   });
   if (!out.success) {
     const stderr = new TextDecoder().decode(out.stderr).trim();
+    const download = failedDownload(stderr);
+    if (download) {
+      throw new KernelError(
+        "TOOL_DOWNLOAD",
+        downloadHint(`Bundling capsule '${options.entry}'`, download),
+        { data: { entry: options.entry, url: download.url } },
+      );
+    }
     throw new KernelError(
       "CAPSULE_FAILED",
       `Cannot bundle capsule '${options.entry}': deno bundle exited with code ${out.code}: ${

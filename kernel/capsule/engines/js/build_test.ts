@@ -3,7 +3,10 @@ import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { CapsuleId } from "../../../core/ids.ts";
 import { createDenoFs } from "../../../host/deno_fs.ts";
+import { MemoryEnv } from "../../../testing/memory_env.ts";
 import { createDenoSpawner } from "../../../host/deno_spawner.ts";
+import { createDenoEnv } from "../../../host/deno_env.ts";
+import { denoToolchain } from "../../../host/deno_toolchain.ts";
 import type { HostCallDispatcher } from "../../engine.ts";
 import { buildJsCapsule, type JsBuildDeps } from "./build.ts";
 import type { JsCapsule } from "./js_capsule.ts";
@@ -20,16 +23,10 @@ const ROOT = fileURLToPath(new URL("../../../../", import.meta.url));
 const FIXTURES = path.join(ROOT, "tests/fixtures/capsules");
 
 function buildDeps(): JsBuildDeps {
-  const env: Record<string, string> = {};
-  for (const name of ["HOME", "DENO_DIR", "PATH"]) {
-    const value = Deno.env.get(name);
-    if (value !== undefined) env[name] = value;
-  }
   return {
     spawner: createDenoSpawner(),
     fs: createDenoFs(),
-    denoPath: Deno.execPath(),
-    env,
+    toolchain: denoToolchain(createDenoEnv()),
   };
 }
 
@@ -194,10 +191,117 @@ Deno.test({
       assert.equal(err.code, "CAPSULE_FAILED");
       assert.match(err.message, /missing\.ts/);
       const missing = await rejection(buildJsCapsule(
-        { ...buildDeps(), denoPath: path.join(dir, "no-such-deno") },
+        {
+          ...buildDeps(),
+          toolchain: { denoPath: path.join(dir, "no-such-deno"), toolEnv: {} },
+        },
         { entry, outFile: path.join(dir, "out.js") },
       ));
       assert.equal(missing.code, "NOT_FOUND");
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "`buildJsCapsule()` runs the bundler with exactly the documented tool environment (certificates, proxies, cache, registry) and nothing else",
+  permissions: PERMS,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "astrid-js-build-" });
+    try {
+      // A stand-in `deno` that records the environment it was started with.
+      const seen = path.join(dir, "env.txt");
+      const fakeDeno = path.join(dir, "deno");
+      await Deno.writeTextFile(
+        fakeDeno,
+        `#!/bin/sh\nenv > '${seen}'\nexit 3\n`,
+        { mode: 0o700 },
+      );
+      const toolchain = denoToolchain(
+        new MemoryEnv({
+          HOME: "/home/u",
+          PATH: "/usr/bin:/bin",
+          DENO_DIR: "/cache/deno",
+          DENO_CERT: "/etc/corp-ca.pem",
+          SSL_CERT_FILE: "/etc/ssl/ca.pem",
+          HTTPS_PROXY: "http://proxy.corp:3128",
+          no_proxy: "localhost",
+          NPM_CONFIG_REGISTRY: "https://npm.corp/",
+          ANTHROPIC_API_KEY: "sk-secret",
+          AWS_SECRET_ACCESS_KEY: "also-secret",
+        }),
+      );
+      const err = await rejection(buildJsCapsule({
+        spawner: createDenoSpawner(),
+        fs: createDenoFs(),
+        toolchain: { ...toolchain, denoPath: fakeDeno },
+      }, { entry: path.join(dir, "main.ts"), outFile: path.join(dir, "o.js") }));
+      assert.equal(err.code, "CAPSULE_FAILED");
+      const env = Object.fromEntries(
+        (await Deno.readTextFile(seen)).trim().split("\n").map((l) => {
+          const i = l.indexOf("=");
+          return [l.slice(0, i), l.slice(i + 1)];
+        }),
+      );
+      delete env.PWD; // set by the shell itself
+      delete env.SHLVL;
+      delete env._;
+      assert.deepEqual(env, {
+        HOME: "/home/u",
+        PATH: "/usr/bin:/bin",
+        DENO_DIR: "/cache/deno",
+        DENO_CERT: "/etc/corp-ca.pem",
+        SSL_CERT_FILE: "/etc/ssl/ca.pem",
+        HTTPS_PROXY: "http://proxy.corp:3128",
+        no_proxy: "localhost",
+        NPM_CONFIG_REGISTRY: "https://npm.corp/",
+        NO_COLOR: "1",
+      });
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "`buildJsCapsule()` on a machine that cannot download says what it needed and how to pre-fetch it (TOOL_DOWNLOAD)",
+  permissions: PERMS,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "astrid-js-build-" });
+    try {
+      await Deno.writeTextFile(
+        path.join(dir, "main.ts"),
+        "export const ping = (): string => 'pong';\n",
+      );
+      // An empty cache and a proxy that refuses every connection: the
+      // bundler's own package (esbuild) cannot be fetched.
+      const base = denoToolchain();
+      const err = await rejection(buildJsCapsule({
+        spawner: createDenoSpawner(),
+        fs: createDenoFs(),
+        toolchain: {
+          denoPath: base.denoPath,
+          toolEnv: {
+            HOME: dir,
+            PATH: base.toolEnv.PATH ?? "/usr/bin:/bin",
+            DENO_DIR: path.join(dir, "empty-cache"),
+            HTTPS_PROXY: "http://127.0.0.1:9",
+            HTTP_PROXY: "http://127.0.0.1:9",
+          },
+        },
+      }, {
+        entry: path.join(dir, "main.ts"),
+        outFile: path.join(dir, "out.js"),
+        cwd: dir,
+      }));
+      assert.equal(err.code, "TOOL_DOWNLOAD", err.message);
+      assert.match(err.message, /esbuild/);
+      assert.match(err.message, /deno task setup/);
+      assert.match(err.message, /HTTPS_PROXY/);
+      assert.doesNotMatch(err.message, /Caused by|Stack/);
     } finally {
       await Deno.remove(dir, { recursive: true });
     }

@@ -14,6 +14,8 @@ import { fileURLToPath } from "node:url";
 import type { CapsuleId } from "../../../core/ids.ts";
 import { createDenoFs } from "../../../host/deno_fs.ts";
 import { createDenoSpawner } from "../../../host/deno_spawner.ts";
+import { createDenoEnv } from "../../../host/deno_env.ts";
+import { denoToolchain } from "../../../host/deno_toolchain.ts";
 import { MemoryLogger } from "../../../testing/memory_logger.ts";
 import type { EngineLoadOptions, HostCallDispatcher } from "../../engine.ts";
 import { buildJsCapsule } from "./build.ts";
@@ -25,8 +27,7 @@ const dir = await Deno.makeTempDir({ prefix: "astrid_js_bench_" });
 const { artifact } = await buildJsCapsule({
   spawner: createDenoSpawner(),
   fs: createDenoFs(),
-  denoPath: Deno.execPath(),
-  env: { HOME: Deno.env.get("HOME") ?? "/", NO_COLOR: "1" },
+  toolchain: denoToolchain(createDenoEnv()),
 }, {
   entry: path.join(root, "tests/fixtures/capsules/js-hello/main.ts"),
   outFile: path.join(dir, "hello.js"),

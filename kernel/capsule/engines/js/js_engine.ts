@@ -142,6 +142,12 @@ function checkLimits(o: EngineLoadOptions): void {
       `Cannot load capsule '${o.capsule}': timeoutMs must be a positive number, got ${timeoutMs}`,
     );
   }
+  const wait = o.limits.waitTimeoutMs;
+  if (wait !== undefined && !(wait > 0)) {
+    throw new RangeError(
+      `Cannot load capsule '${o.capsule}': waitTimeoutMs must be a positive number, got ${wait}`,
+    );
+  }
   if (!Number.isFinite(memoryBytes) || memoryBytes < MIN_MEMORY_BYTES) {
     throw new RangeError(
       `Cannot load capsule '${o.capsule}': memoryBytes must be at least ${MIN_MEMORY_BYTES} (16 MiB, QuickJS's initial heap), got ${memoryBytes}`,

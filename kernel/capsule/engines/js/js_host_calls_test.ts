@@ -191,7 +191,7 @@ Deno.test({
 
 Deno.test({
   name:
-    "`invoke()` deadline covers awaiting a host call, which is then aborted (CAPSULE_TIMEOUT)",
+    "`invoke()` bounds the time spent awaiting host calls by waitTimeoutMs, then aborts them (CAPSULE_TIMEOUT)",
   permissions: READ,
   async fn() {
     const clock = new FakeClock(0);
@@ -203,16 +203,44 @@ Deno.test({
         host,
         clock,
         timeoutMs: 5_000,
+        waitTimeoutMs: 60_000,
       },
     );
     const pending = c.invoke("hang", null);
     await called;
+    await clock.advance(5_000); // the running-time deadline does not apply
     assert.equal(signals[0]!.aborted, false);
-    await clock.advance(5_000);
+    await clock.advance(55_000);
     const err = await rejection(pending);
     assert.equal(err.code, "CAPSULE_TIMEOUT");
+    assert.equal(err.data?.reason, "wait_timeout");
+    assert.match(err.message, /waited longer than 60000 ms/);
     assert.equal(signals[0]!.aborted, true);
     assert.equal(c.health().status, "degraded");
+    await c.unload();
+  },
+});
+
+Deno.test({
+  name:
+    "`invoke()` deadline counts only the guest's running time: host calls slower than the deadline still succeed",
+  permissions: READ,
+  async fn() {
+    // Each host call takes 3x the whole deadline (a busy gate, a slow model).
+    const host: HostCallDispatcher = async () => {
+      await new Promise((r) => setTimeout(r, 150));
+      return 1;
+    };
+    const c = await loadInline(
+      CALL +
+        `export async function three() {
+          let n = 0;
+          for (let i = 0; i < 3; i++) n += await call("slow", {});
+          return n;
+        }`,
+      { host, timeoutMs: 50 },
+    );
+    assert.equal(await c.invoke("three", null), 3);
     await c.unload();
   },
 });

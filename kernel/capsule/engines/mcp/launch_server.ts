@@ -16,6 +16,7 @@
  */
 import * as path from "node:path";
 import { KernelError } from "../../../core/errors.ts";
+import { downloadHint, failedDownload } from "../../tool_failure.ts";
 import type {
   FileSystem,
   Logger,
@@ -148,7 +149,19 @@ async function cacheEntry(
     signal,
   });
   if (!out.success) {
-    const err = new TextDecoder().decode(out.stderr).trim().split("\n")
+    const stderr = new TextDecoder().decode(out.stderr).trim();
+    const download = failedDownload(stderr);
+    if (download) {
+      throw new KernelError(
+        "TOOL_DOWNLOAD",
+        downloadHint(
+          `Starting the MCP server '${path.posix.basename(entry)}'`,
+          download,
+        ),
+        { data: { url: download.url } },
+      );
+    }
+    const err = stderr.split("\n")
       .filter((l) => l.trim() !== "").slice(-3).join(" ");
     throw new KernelError(
       "CAPSULE_FAILED",
@@ -183,11 +196,15 @@ async function launchDeno(
     mode: spec.mode,
   });
   if (first.kind !== "deno") throw new TypeError("not a Deno server");
+  // `deno info` is kernel tooling: the tool environment, never the server's.
   await checkImportGraph(deps, {
     denoPath: deps.denoPath,
     entry: first.entry,
     capsuleDir: spec.capsuleDir,
-    env: first.env,
+    env: {
+      ...deps.cacheEnv,
+      ...(deps.denoDir ? { DENO_DIR: deps.denoDir } : {}),
+    },
     signal,
   });
   let broker: Awaited<ReturnType<typeof startPermissionBroker>> | null = null;

@@ -3,6 +3,12 @@
  * into it, the deadline of each call, and the mapping of guest failures to
  * kernel error codes.
  *
+ * The deadline counts the guest's own running time ({@linkcode CallClock}):
+ * while the guest is blocked in a host call (the kernel's gate, the bus, a
+ * model, a human) the clock counts waiting instead, bounded apart by
+ * `limits.waitTimeoutMs`. One timer is re-armed at every switch; when it
+ * fires the worker is terminated.
+ *
  * @module
  */
 import { KernelError } from "../../../core/errors.ts";
@@ -15,6 +21,7 @@ import type {
   EngineLimits,
   HostCallDispatcher,
 } from "../../engine.ts";
+import { CallClock, DEFAULT_WAIT_TIMEOUT_MS } from "../../call_clock.ts";
 import { CallQueue } from "./_call_queue.ts";
 import { type CallOutcome, PluginThread } from "./_plugin_thread.ts";
 import {
@@ -48,7 +55,7 @@ export class WasmCapsule implements Capsule {
   readonly #queue = new CallQueue();
   #thread: PluginThread | undefined;
   #restarting: Promise<void> | undefined;
-  #current: AbortController | undefined;
+  #current: CurrentCall | undefined;
   #health: CapsuleHealth = OK;
   #unloaded = false;
 
@@ -137,7 +144,7 @@ export class WasmCapsule implements Capsule {
     if (this.#unloaded) return Promise.resolve();
     this.#unloaded = true;
     this.#health = { status: "failed", reason: "unloaded" };
-    this.#current?.abort(new Error("capsule unloaded"));
+    this.#current?.abort.abort(new Error("capsule unloaded"));
     this.#thread?.terminate();
     this.#thread = undefined;
     this.#queue.rejectWaiting(
@@ -155,14 +162,21 @@ export class WasmCapsule implements Capsule {
       hostPages: Math.max(1, Math.floor(limits.memoryBytes / 65_536)),
       timeoutMs: startTimeoutMs,
     }, {
-      onHostCall: (request) => {
+      onHostCall: async (request) => {
         const call = this.#current;
         if (!call) {
-          return Promise.resolve(errorEnvelope(
+          return errorEnvelope(
             new KernelError("ABORTED", "Host call outside of an invoke"),
-          ));
+          );
         }
-        return answerHostCall(request, host, { signal: call.signal });
+        call.switchTo("wait");
+        try {
+          return await answerHostCall(request, host, {
+            signal: call.abort.signal,
+          });
+        } finally {
+          if (this.#current === call) call.switchTo("run");
+        }
       },
       onLog: (level, message) =>
         logger.log(level, message, { source: "guest" }),
@@ -229,30 +243,54 @@ export class WasmCapsule implements Capsule {
         cause: signal.reason,
       });
     }
-    const { timeoutMs } = this.#options.limits;
-    const call = new AbortController();
-    this.#current = call;
-    let timer: ReturnType<typeof setTimeout> | undefined;
+    const { timeoutMs, waitTimeoutMs = DEFAULT_WAIT_TIMEOUT_MS } =
+      this.#options.limits;
     let onAbort: (() => void) | undefined;
-    const stop = new Promise<"timeout" | "aborted">((resolve) => {
-      timer = setTimeout(() => resolve("timeout"), timeoutMs);
-      onAbort = () => resolve("aborted");
-      signal?.addEventListener("abort", onAbort, { once: true });
+    let fire!: (why: "timeout" | "wait_timeout" | "aborted") => void;
+    const stop = new Promise<"timeout" | "wait_timeout" | "aborted">((r) => {
+      fire = r;
     });
+    const call = new CurrentCall(
+      new CallClock({ timeoutMs, waitTimeoutMs }),
+      (why) => fire(why),
+    );
+    this.#current = call;
+    onAbort = () => fire("aborted");
+    signal?.addEventListener("abort", onAbort, { once: true });
     try {
       const outcome = await Promise.race([thread.call(action, input), stop]);
-      if (outcome === "timeout" || outcome === "aborted") {
-        call.abort(new Error(outcome));
+      if (typeof outcome === "string") {
+        call.abort.abort(new Error(outcome));
         this.#recycle(
-          outcome === "timeout"
-            ? "restarting after a timeout"
-            : "restarting after a cancelled call",
+          outcome === "aborted"
+            ? "restarting after a cancelled call"
+            : "restarting after a timeout",
         );
         throw outcome === "timeout"
           ? new KernelError(
             "CAPSULE_TIMEOUT",
-            `Capsule '${this.id}' action '${action}' ran past its deadline of ${timeoutMs} ms and was stopped`,
-            { data: { capsule: this.id, action, timeout_ms: timeoutMs } },
+            `Capsule '${this.id}' action '${action}' ran past its deadline of ${timeoutMs} ms of running time and was stopped`,
+            {
+              data: {
+                capsule: this.id,
+                action,
+                reason: outcome,
+                timeout_ms: timeoutMs,
+              },
+            },
+          )
+          : outcome === "wait_timeout"
+          ? new KernelError(
+            "CAPSULE_TIMEOUT",
+            `Capsule '${this.id}' action '${action}' waited longer than ${waitTimeoutMs} ms in all for the kernel (host calls) and was stopped`,
+            {
+              data: {
+                capsule: this.id,
+                action,
+                reason: outcome,
+                wait_timeout_ms: waitTimeoutMs,
+              },
+            },
           )
           : new KernelError("ABORTED", `Cancelled '${this.id}.${action}'`, {
             cause: signal?.reason,
@@ -260,9 +298,10 @@ export class WasmCapsule implements Capsule {
       }
       return this.#settle(action, outcome);
     } finally {
-      clearTimeout(timer);
+      call.end();
       if (onAbort) signal?.removeEventListener("abort", onAbort);
-      call.abort(new Error("invoke finished")); // ends any stray host call
+      onAbort = undefined;
+      call.abort.abort(new Error("invoke finished")); // ends any stray host call
       this.#current = undefined;
     }
   }
@@ -311,6 +350,45 @@ export class WasmCapsule implements Capsule {
     throw new KernelError("CAPSULE_FAILED", `${where} trapped: ${message}`, {
       data: { capsule: this.id, action },
     });
+  }
+}
+
+/** The call in flight: its cancellation, its clock and the one timer. */
+class CurrentCall {
+  readonly abort = new AbortController();
+  readonly #clock: CallClock;
+  readonly #onExpire: (why: "timeout" | "wait_timeout") => void;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    clock: CallClock,
+    onExpire: (why: "timeout" | "wait_timeout") => void,
+  ) {
+    this.#clock = clock;
+    this.#onExpire = onExpire;
+    this.#arm();
+  }
+
+  /** The guest runs again, or blocks on the kernel; re-arms the timer. */
+  switchTo(phase: "run" | "wait"): void {
+    if (phase === "run") this.#clock.run();
+    else this.#clock.wait();
+    this.#arm();
+  }
+
+  /** Stops the timer. */
+  end(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #arm(): void {
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => {
+      const why = this.#clock.expired();
+      if (why === undefined) this.#arm();
+      else this.#onExpire(why);
+    }, this.#clock.msLeft());
   }
 }
 

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { DEFAULT_WAIT_TIMEOUT_MS } from "../../call_clock.ts";
 import { KernelError } from "../../../core/errors.ts";
 import type { Logger } from "../../../core/ports.ts";
 import type { Capsule, Engine, EngineLoadOptions } from "../../engine.ts";
@@ -92,6 +93,8 @@ export function createWasmEngine(deps: WasmEngineDeps): WasmEngine {
     name: "wasm",
     async load(options: EngineLoadOptions): Promise<WasmCapsuleHandle> {
       const { memoryBytes, timeoutMs } = options.limits;
+      const waitTimeoutMs = options.limits.waitTimeoutMs ??
+        DEFAULT_WAIT_TIMEOUT_MS;
       if (!(memoryBytes >= WASM_PAGE_BYTES)) {
         throw new RangeError(
           `limits.memoryBytes must be at least ${WASM_PAGE_BYTES}, got ${memoryBytes}`,
@@ -100,6 +103,11 @@ export function createWasmEngine(deps: WasmEngineDeps): WasmEngine {
       if (!(timeoutMs > 0)) {
         throw new RangeError(
           `limits.timeoutMs must be positive, got ${timeoutMs}`,
+        );
+      }
+      if (!(waitTimeoutMs > 0)) {
+        throw new RangeError(
+          `limits.waitTimeoutMs must be positive, got ${waitTimeoutMs}`,
         );
       }
       const pages = Math.min(65_536, Math.floor(memoryBytes / WASM_PAGE_BYTES));
@@ -124,7 +132,11 @@ export function createWasmEngine(deps: WasmEngineDeps): WasmEngine {
         id: options.capsule,
         module,
         host: options.host,
-        limits: { timeoutMs, memoryBytes: pages * WASM_PAGE_BYTES },
+        limits: {
+          timeoutMs,
+          waitTimeoutMs,
+          memoryBytes: pages * WASM_PAGE_BYTES,
+        },
         config: options.config,
         logger,
         startTimeoutMs: deps.startTimeoutMs ??

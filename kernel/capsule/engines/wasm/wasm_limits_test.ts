@@ -247,3 +247,53 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "`invoke()` deadline counts only the guest's running time: a host call slower than the deadline still succeeds",
+  permissions: WASM_FIXTURE_PERMISSIONS,
+  async fn() {
+    // The host call takes 4x the whole deadline (a busy gate, a slow model).
+    const capsule = await loadFixtureCapsule("wasm-hello", {
+      limits: { timeoutMs: 150 },
+      host: async (_fn, payload) => {
+        await new Promise((r) => setTimeout(r, 600));
+        return payload;
+      },
+    });
+    try {
+      const out = await capsule.invoke("relay", { slow: true });
+      assert.deepEqual(out, { ok: true, value: { slow: true } });
+    } finally {
+      await capsule.unload();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "`invoke()` bounds the time spent waiting on host calls by waitTimeoutMs (CAPSULE_TIMEOUT, the host call is aborted)",
+  permissions: WASM_FIXTURE_PERMISSIONS,
+  async fn() {
+    let aborted: Promise<void> | undefined;
+    const capsule = await loadFixtureCapsule("wasm-hello", {
+      limits: { timeoutMs: 5_000, waitTimeoutMs: 200 },
+      host: (_fn, _payload, { signal }) => {
+        aborted = new Promise((r) =>
+          signal.addEventListener("abort", () => r(), { once: true })
+        );
+        return new Promise(() => {}); // never answers
+      },
+    });
+    try {
+      const err = await capsuleCall(capsule, "relay");
+      isCode("CAPSULE_TIMEOUT")(err);
+      assert.equal((err as KernelError).data?.reason, "wait_timeout");
+      await aborted;
+      // Recycled; serves again.
+      assert.equal(await capsule.invoke("noop", null), null);
+    } finally {
+      await capsule.unload();
+    }
+  },
+});
