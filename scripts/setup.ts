@@ -20,7 +20,10 @@ import { KernelError } from "../kernel/core/errors.ts";
 import { createDenoFs } from "../kernel/host/deno_fs.ts";
 import { createDenoSpawner } from "../kernel/host/deno_spawner.ts";
 import { denoToolchain } from "../kernel/host/deno_toolchain.ts";
-import { downloadHint, failedDownload } from "../kernel/capsule/tool_failure.ts";
+import {
+  downloadHint,
+  failedDownload,
+} from "../kernel/capsule/tool_failure.ts";
 
 const ROOT = path.resolve(import.meta.dirname ?? ".", "..");
 const toolchain = denoToolchain();
@@ -63,13 +66,16 @@ try {
   console.log(
     `setup: Deno cache: ${toolchain.denoDir ?? "(Deno's default)"}`,
   );
-  await step("kernel and CLI dependencies (deno cache)", () =>
-    run(toolchain.denoPath, [
-      "cache",
-      "mod.ts",
-      "cli/main.ts",
-      "kernel/capsule/engines/wasm/plugin_worker.ts",
-    ]));
+  await step(
+    "kernel and CLI dependencies (deno cache)",
+    () =>
+      run(toolchain.denoPath, [
+        "cache",
+        "mod.ts",
+        "cli/main.ts",
+        "kernel/capsule/engines/wasm/plugin_worker.ts",
+      ]),
+  );
   await step("capsule bundler (deno bundle, esbuild from npm)", async () => {
     const dir = await Deno.makeTempDir({ prefix: "astrid-setup-" });
     try {

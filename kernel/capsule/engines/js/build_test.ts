@@ -237,7 +237,10 @@ Deno.test({
         spawner: createDenoSpawner(),
         fs: createDenoFs(),
         toolchain: { ...toolchain, denoPath: fakeDeno },
-      }, { entry: path.join(dir, "main.ts"), outFile: path.join(dir, "o.js") }));
+      }, {
+        entry: path.join(dir, "main.ts"),
+        outFile: path.join(dir, "o.js"),
+      }));
       assert.equal(err.code, "CAPSULE_FAILED");
       const env = Object.fromEntries(
         (await Deno.readTextFile(seen)).trim().split("\n").map((l) => {
