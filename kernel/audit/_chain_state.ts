@@ -16,12 +16,12 @@ import type { Store, StoreEntry, Versionstamp } from "../store/store.ts";
 import type { AuditChainHead } from "./audit_entry.ts";
 import { decodeEntry } from "./_entry_codec.ts";
 import {
-  asHead,
   ENTRY_NS,
   entryKey,
   headMaxTimestamp,
   INDEX_NS,
   MARK_KIND,
+  readHead,
 } from "./_keys.ts";
 
 /** A chain as of its last known head. */
@@ -45,14 +45,15 @@ export interface ChainState {
  * @param principal The chain.
  * @param stored The head key as read (or `null`).
  * @returns The state.
- * @throws {KernelError} `STORE_UNAVAILABLE`.
+ * @throws {KernelError} `STORE_UNAVAILABLE`; `AUDIT_CHAIN_BROKEN` when the
+ *   head key holds something that is not a head (fail closed).
  */
 export async function chainState(
   store: Store,
   principal: string,
   stored: StoreEntry | null,
 ): Promise<ChainState> {
-  const head = asHead(stored?.value);
+  const head = readHead(principal, stored?.value);
   const versionstamp = stored?.versionstamp ?? null;
   if (head === null) return { head, maxTimestamp: null, versionstamp };
   const maxTimestamp = headMaxTimestamp(stored?.value) ??

@@ -28,6 +28,7 @@
  *
  * @module
  */
+import { KernelError } from "../core/errors.ts";
 import type { StoreKey } from "../store/store.ts";
 import type { AuditChainHead, AuditEntry } from "./audit_entry.ts";
 
@@ -127,6 +128,33 @@ export function asHead(value: unknown): AuditChainHead | null {
       typeof h.id === "string" && typeof h.key_id === "string"
     ? { seq: h.seq, hash: h.hash, id: h.id, key_id: h.key_id }
     : null;
+}
+
+/**
+ * Reads a chain's stored head key, failing closed: an absent key is an empty
+ * chain (`null`), but a key that holds anything other than a head — edited,
+ * truncated, written by a bug — is an error, never an empty chain (which
+ * would restart the chain at seq 0 and fork it).
+ *
+ * @param principal The chain (for the message).
+ * @param stored The head key's value as read, `undefined`/`null` when absent.
+ * @returns The head, or `null` when there is none.
+ * @throws {KernelError} `AUDIT_CHAIN_BROKEN` when the head is unreadable.
+ */
+export function readHead(
+  principal: string,
+  stored: unknown,
+): AuditChainHead | null {
+  if (stored === undefined || stored === null) return null;
+  const head = asHead(stored);
+  if (head === null) {
+    throw new KernelError(
+      "AUDIT_CHAIN_BROKEN",
+      `The audit chain head of '${principal}' is unreadable (not a head record); refusing to treat the chain as empty — run \`astrid audit verify\``,
+      { data: { principal } },
+    );
+  }
+  return head;
 }
 
 /**

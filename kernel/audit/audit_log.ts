@@ -14,7 +14,7 @@ import type { Store } from "../store/store.ts";
 import { appendEntries, type AppendResult } from "./_append.ts";
 import { ChainQueue } from "./_chain_queue.ts";
 import type { ChainState } from "./_chain_state.ts";
-import { asHead, HEAD_NS, headKey } from "./_keys.ts";
+import { HEAD_NS, headKey, readHead } from "./_keys.ts";
 import {
   AUDIT_DECISIONS,
   type AuditChainHead,
@@ -177,10 +177,14 @@ export class AuditLog {
    *
    * @param principal The chain.
    * @returns The head, or `null` for an empty chain.
-   * @throws {KernelError} `STORE_UNAVAILABLE`.
+   * @throws {KernelError} `STORE_UNAVAILABLE`; `AUDIT_CHAIN_BROKEN` when the
+   *   head is unreadable.
    */
   async head(principal: PrincipalId): Promise<AuditChainHead | null> {
-    return asHead((await this.#store.get(headKey(principal)))?.value);
+    return readHead(
+      principal,
+      (await this.#store.get(headKey(principal)))?.value,
+    );
   }
 
   /**

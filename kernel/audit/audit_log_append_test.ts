@@ -3,6 +3,7 @@ import { KernelError } from "../core/errors.ts";
 import { blake3Hex } from "../crypto/blake3.ts";
 import { verify } from "../crypto/ed25519.ts";
 import { AuditLog } from "./audit_log.ts";
+import { ENTRY_NS, headKey } from "./_keys.ts";
 import { entryHashInput, GENESIS_HASH } from "./audit_entry.ts";
 import { ALICE, BOB, fill, openFixture, rec } from "./_fixture_test.ts";
 
@@ -249,5 +250,41 @@ Deno.test({
     await first;
     await assert.rejects(second, (e) => KernelError.is(e, "ABORTED"));
     assert.equal((await f.log.head(ALICE))?.seq, 0);
+  },
+});
+
+Deno.test({
+  name:
+    "`AuditLog.append()` fails closed on an unreadable chain head instead of restarting the chain at seq 0",
+  permissions: "none",
+  async fn() {
+    await using f = await openFixture();
+    await f.log.append(rec(ALICE));
+    await f.log.append(rec(ALICE));
+    await f.store.set(headKey(ALICE), "garbage");
+    const fresh = new AuditLog({
+      store: f.store,
+      clock: f.clock,
+      random: f.random,
+      keyPair: f.keyPair,
+    });
+    for (const log of [fresh, f.log]) {
+      await assert.rejects(
+        log.append(rec(ALICE)),
+        (e) => KernelError.is(e) && /head .*unreadable/.test(e.message),
+      );
+    }
+    await assert.rejects(
+      fresh.head(ALICE),
+      (e) => KernelError.is(e, "AUDIT_CHAIN_BROKEN"),
+    );
+    // Nothing was written at seq 0 (no fork) or anywhere else.
+    const entries = await Array.fromAsync(f.store.list([ENTRY_NS, ALICE]));
+    assert.equal(entries.length, 2);
+    const result = await fresh.verify(ALICE, {
+      pinnedKeys: [f.keyPair.publicKey],
+    });
+    assert.equal(result.valid, false);
+    assert.equal(result.firstBad?.code, "HEAD_MISMATCH");
   },
 });

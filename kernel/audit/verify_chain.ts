@@ -88,7 +88,20 @@ export async function verifyChain(
   const pinned = pinnedMap(options.pinnedKeys);
   const hasher = options.hasher ?? await createBlake3Hasher();
   const checker = new ChainChecker(principal, { pinned, hasher });
-  const head = asHead((await store.get(headKey(principal)))?.value);
+  const stored = (await store.get(headKey(principal)))?.value;
+  const head = asHead(stored);
+  if (head === null && stored !== undefined && stored !== null) {
+    return {
+      valid: false,
+      entriesVerified: 0,
+      firstBad: {
+        seq: 0,
+        id: null,
+        code: "HEAD_MISMATCH",
+        reason: "The chain head is unreadable (it holds no head record)",
+      },
+    };
+  }
   const wanted = options.pool ?? "auto";
   const own = wanted === "auto" && head !== null &&
       head.seq + 1 >= AUTO_POOL_MIN_ENTRIES
