@@ -152,6 +152,9 @@ export const ERROR_CODES: Readonly<Record<ErrorCode, string>> = Object.freeze({
   HOST_IO: "A host operation failed.",
   /** The host denied a permission (Deno sandbox). */
   HOST_PERMISSION_DENIED: "The host sandbox denied the operation.",
+  /** No process sandbox (bubblewrap with user namespaces) is available, and config does not allow unsandboxed spawns. */
+  SANDBOX_UNAVAILABLE:
+    "No process sandbox is available here, and config does not allow running processes unsandboxed.",
 });
 
 /**
@@ -167,6 +170,7 @@ export const ERROR_CODES: Readonly<Record<ErrorCode, string>> = Object.freeze({
  * - `MANIFEST_INVALID`, `CAPSULE_*`, `BUS_*`, `VFS_*`, `ABI_*`: capsules, the bus, the
  *   overlay and the host ABI.
  * - `HOME_INVALID`, `HOST_*`: the host adapters.
+ * - `SANDBOX_UNAVAILABLE`: process confinement.
  */
 export type ErrorCode =
   | "INVALID_INPUT"
@@ -225,7 +229,8 @@ export type ErrorCode =
   | "ABI_UNKNOWN_FUNCTION"
   | "HOME_INVALID"
   | "HOST_IO"
-  | "HOST_PERMISSION_DENIED";
+  | "HOST_PERMISSION_DENIED"
+  | "SANDBOX_UNAVAILABLE";
 
 /**
  * An error as it crosses a boundary: never a stack trace or a host path.

@@ -187,7 +187,8 @@ Deno.test({
       );
       assert.deepEqual(
         out.stdout.trim().split("\n").map((l) => l.split("=")[0]).sort(),
-        ["HOME", "LANG", "PATH"],
+        // PWD: set by the shell that mounts the overlay, to the workspace.
+        ["HOME", "LANG", "PATH", "PWD", "TMPDIR"],
       );
       assert.deepEqual(
         await f.call("process_spawn", { cmd: "echo", args: ["hi", "there"] }),
@@ -195,6 +196,14 @@ Deno.test({
           exit_code: 0,
           stdout: "hi there\n",
           stderr: "",
+          sandbox: "bubblewrap",
+          overlay: {
+            written: [],
+            deleted: [],
+            created: [],
+            refused: [],
+            skipped: [],
+          },
         },
       );
     } finally {
