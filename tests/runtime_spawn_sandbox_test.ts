@@ -242,3 +242,41 @@ Deno.test({
     });
   },
 });
+
+Deno.test({
+  name:
+    "process_spawn: modifying a workspace file of a user the sandbox cannot map is a clear HOST_PERMISSION_DENIED (EOVERFLOW), nothing kept",
+  permissions: PERMS,
+  async fn() {
+    await withCapsule(
+      ['host_process = ["sh"]', 'fs_write = ["cwd://"]'],
+      async (f, id) => {
+        const owned = path.join(f.workspace, "owned.txt");
+        await Deno.writeTextFile(owned, "theirs\n");
+        try {
+          await Deno.chown(owned, 4242, 4242);
+        } catch (err) {
+          // silent-ok: only root can give a file away; nothing to test then.
+          if (err instanceof Deno.errors.PermissionDenied) return;
+          throw err;
+        }
+        await Deno.chmod(owned, 0o666);
+        const message = assertRefused(
+          await f.hostCall(id, "process_spawn", {
+            cmd: "sh",
+            args: ["-c", "echo new > mine.txt; echo z >> owned.txt"],
+          }),
+          "HOST_PERMISSION_DENIED",
+        );
+        assert.match(message, /owned by another user.*EOVERFLOW/);
+        assert.equal(await Deno.readTextFile(owned), "theirs\n");
+        const overlay = await f.runtime.overlays.forSession(
+          f.principal,
+          f.runtime.session,
+          { workspace: f.workspace },
+        );
+        assert.deepEqual(overlay.dirtyPaths(), []);
+      },
+    );
+  },
+});
