@@ -282,3 +282,59 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "host call process_spawn kills a process past its timeout with its sandbox (ABORTED, nothing left running)",
+  permissions: P,
+  async fn() {
+    const f = await makeAbi({ grants: { fs: { host_process: ["sleep"] } } });
+    try {
+      await assert.rejects(
+        f.call("process_spawn", {
+          cmd: "sleep",
+          args: ["31.25"],
+          timeout_ms: 300,
+        }),
+        code("ABORTED"),
+      );
+      const ps = await new Deno.Command("ps", { args: ["-eo", "args"] })
+        .output();
+      const left = new TextDecoder().decode(ps.stdout).split("\n")
+        .filter((l) => l.includes("31.25"));
+      assert.deepEqual(left, []);
+    } finally {
+      await f.dispose();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "host call process_spawn without a sandbox is refused (SANDBOX_UNAVAILABLE); with the config exception it runs and says so",
+  permissions: P,
+  async fn() {
+    const refused = await makeAbi({
+      grants: { fs: { host_process: ["echo"] } },
+      bubblewrap: null,
+    });
+    const allowed = await makeAbi({
+      grants: { fs: { host_process: ["echo"] } },
+      bubblewrap: null,
+      allowUnsandboxed: true,
+    });
+    try {
+      await assert.rejects(
+        refused.call("process_spawn", { cmd: "echo", args: ["x"] }),
+        code("SANDBOX_UNAVAILABLE"),
+      );
+      assert.deepEqual(
+        await allowed.call("process_spawn", { cmd: "echo", args: ["x"] }),
+        { exit_code: 0, stdout: "x\n", stderr: "", sandbox: "none" },
+      );
+    } finally {
+      await refused.dispose();
+      await allowed.dispose();
+    }
+  },
+});
