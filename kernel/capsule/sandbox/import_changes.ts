@@ -10,6 +10,9 @@
 import { KernelError } from "../../core/errors.ts";
 import type { UpperChange } from "./upper_changes.ts";
 
+/** Largest file imported (the session overlay's own limit, 50 MiB). */
+export const MAX_IMPORT_BYTES = 50 * 1024 * 1024;
+
 /** Where the changes go; each method is one gated action (paths workspace-relative). */
 export interface ChangeSink {
   /** Creates or replaces a file. */
@@ -37,6 +40,7 @@ export interface ImportReport {
 /**
  * Applies the changes in order (parents first). A refused change is recorded
  * and the rest continue; anything under a refused directory is refused too.
+ * A file above {@linkcode MAX_IMPORT_BYTES} is refused without being read.
  *
  * @param changes The changes read from the upper dir.
  * @param read The bytes of a file change.
@@ -91,6 +95,12 @@ export async function importUpperChanges(
     }
     try {
       if (change.kind === "file") {
+        if (change.size > MAX_IMPORT_BYTES) {
+          throw new KernelError(
+            "VFS_INVALID_OPERATION",
+            `File is larger than ${MAX_IMPORT_BYTES} bytes`,
+          );
+        }
         await sink.write(path, await read(path));
         report.written.push(path);
       } else if (change.kind === "dir") {
