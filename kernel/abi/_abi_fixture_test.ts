@@ -92,13 +92,20 @@ export async function makeAbi(
     bubblewrap?: string | null;
     /** `security.allow_unsandboxed_spawn`. */
     allowUnsandboxed?: boolean;
+    /** The `unshare` tool (default /usr/bin/unshare). */
+    unshare?: string;
   } = {},
 ): Promise<AbiFixture> {
   const workspace = await Deno.realPath(
     await Deno.makeTempDir({ prefix: "astrid-abi-" }),
   );
   const scratch = await Deno.makeTempDir({ prefix: "astrid-abi-scratch-" });
-  const { bubblewrap: _b, allowUnsandboxed: _u, ...gateOptions } = options;
+  const {
+    bubblewrap: _b,
+    allowUnsandboxed: _u,
+    unshare: _s,
+    ...gateOptions
+  } = options;
   const gate = await makeGate({ mode: { mode: "autonomous" }, ...gateOptions });
   const secrets = new MemorySecrets();
   const deps: HostDeps = {
@@ -117,7 +124,7 @@ export async function makeAbi(
         bwrap: options.bubblewrap === undefined
           ? "/usr/bin/bwrap"
           : options.bubblewrap,
-        unshare: "/usr/bin/unshare",
+        unshare: options.unshare ?? "/usr/bin/unshare",
         hiddenDirs: [],
         scratchRoot: `${scratch}/spawn`,
       },

@@ -311,7 +311,7 @@ Deno.test({
 
 Deno.test({
   name:
-    "host call process_spawn without a sandbox is refused (SANDBOX_UNAVAILABLE); with the config exception it runs and says so",
+    "host call process_spawn without a sandbox (no bwrap, no unshare) is refused (SANDBOX_UNAVAILABLE); with the config exception it runs and says so",
   permissions: P,
   async fn() {
     const refused = await makeAbi({
@@ -323,9 +323,17 @@ Deno.test({
       bubblewrap: null,
       allowUnsandboxed: true,
     });
+    const noUnshare = await makeAbi({
+      grants: { fs: { host_process: ["echo"] } },
+      unshare: "/nonexistent/unshare",
+    });
     try {
       await assert.rejects(
         refused.call("process_spawn", { cmd: "echo", args: ["x"] }),
+        code("SANDBOX_UNAVAILABLE"),
+      );
+      await assert.rejects(
+        noUnshare.call("process_spawn", { cmd: "echo", args: ["x"] }),
         code("SANDBOX_UNAVAILABLE"),
       );
       assert.deepEqual(
@@ -335,6 +343,7 @@ Deno.test({
     } finally {
       await refused.dispose();
       await allowed.dispose();
+      await noUnshare.dispose();
     }
   },
 });

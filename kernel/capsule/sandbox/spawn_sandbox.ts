@@ -69,8 +69,9 @@ const EOVERFLOW_TEXT = "Value too large for defined data type";
  * @param deps Host file system, spawner and sandbox paths.
  * @param request The process and its session.
  * @returns Output and changes; call `dispose()` when imported.
- * @throws {KernelError} `SANDBOX_UNAVAILABLE` when `bwrap` is `null`;
- *   `HOST_IO` when the overlay cannot be mounted; `HOST_PERMISSION_DENIED`
+ * @throws {KernelError} `SANDBOX_UNAVAILABLE` when `bwrap` is `null`, the
+ *   `unshare` tool cannot start or the overlay cannot be mounted;
+ *   `HOST_PERMISSION_DENIED`
  *   when the process could not modify a workspace file owned by a user the
  *   sandbox cannot map (EOVERFLOW); `INVALID_INPUT` for a workspace path
  *   overlayfs cannot name; `ABORTED`.
@@ -128,18 +129,28 @@ export async function runInSandbox(
       work: dirs.work,
       merged: dirs.merged,
     }, { command: sandbox.bwrap, args: inner });
-    const output = await spawner.output(line.command, {
-      args: line.args,
-      cwd: "/",
-      env: spawnEnv(),
-      signal: request.signal,
-      ...(request.stdin === undefined ? {} : { input: request.stdin }),
-    });
+    let output: ProcessOutput;
+    try {
+      output = await spawner.output(line.command, {
+        args: line.args,
+        cwd: "/",
+        env: spawnEnv(),
+        signal: request.signal,
+        ...(request.stdin === undefined ? {} : { input: request.stdin }),
+      });
+    } catch (err) {
+      if (!KernelError.is(err) || err.code === "ABORTED") throw err;
+      throw new KernelError(
+        "SANDBOX_UNAVAILABLE",
+        `Cannot run '${request.command}' as '${sandbox.unshare}' (util-linux) cannot be started: ${err.message}`,
+        { cause: err },
+      );
+    }
     const stderr = new TextDecoder().decode(output.stderr);
     if (output.code === OVERLAY_MOUNT_FAILED && stderr.includes("mount")) {
       throw new KernelError(
-        "HOST_IO",
-        `Cannot mount the session overlay for '${request.command}': ${
+        "SANDBOX_UNAVAILABLE",
+        `Cannot run '${request.command}' as the session overlay cannot be mounted here (overlayfs in an unprivileged user namespace): ${
           stderr.slice(0, 500)
         }`,
       );
