@@ -35,6 +35,7 @@ import { createDenoNet } from "../host/deno_net.ts";
 import { createDenoEnv } from "../host/deno_env.ts";
 import { denoToolchain } from "../host/deno_toolchain.ts";
 import { findBubblewrap } from "../capsule/sandbox/find_bwrap.ts";
+import { UNSHARE_PATH } from "../capsule/sandbox/sandbox_env.ts";
 import {
   type BootReport,
   CapsuleRegistry,
@@ -185,7 +186,7 @@ export async function startRuntime(
     process: {
       sandbox: {
         bwrap,
-        unshare: "/usr/bin/unshare",
+        unshare: UNSHARE_PATH,
         hiddenDirs: [kernel.home.root],
         scratchRoot: path.join(kernel.home.var, "spawn", session),
       },

@@ -29,7 +29,7 @@ export { bwrapArgs } from "./bwrap_args.ts";
 export type { SandboxSpec } from "./bwrap_args.ts";
 export { findBubblewrap } from "./find_bwrap.ts";
 export type { FindBubblewrapOptions } from "./find_bwrap.ts";
-export { SANDBOX_PATH, spawnEnv } from "./sandbox_env.ts";
+export { SANDBOX_PATH, spawnEnv, UNSHARE_PATH } from "./sandbox_env.ts";
 export { OVERLAY_MOUNT_FAILED, overlayLine } from "./overlay_line.ts";
 export type { OverlayDirs } from "./overlay_line.ts";
 export { readUpperChanges } from "./upper_changes.ts";

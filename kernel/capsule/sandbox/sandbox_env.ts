@@ -6,6 +6,9 @@
  * @module
  */
 
+/** Where Debian and most distributions keep util-linux's `unshare`. */
+export const UNSHARE_PATH = "/usr/bin/unshare";
+
 /** The fixed `PATH` inside every sandbox, searched for bare command names. */
 export const SANDBOX_PATH = "/usr/local/bin:/usr/bin:/bin";
 
