@@ -155,6 +155,9 @@ export const ERROR_CODES: Readonly<Record<ErrorCode, string>> = Object.freeze({
   /** A kernel tool (bundler, `deno cache`) needed a download that failed; the message says what and how to pre-fetch it. */
   TOOL_DOWNLOAD:
     "A kernel tool needed a package or module it could not download (offline, proxy or certificate settings).",
+  /** No process sandbox (bubblewrap with user namespaces) is available, and config does not allow unsandboxed spawns. */
+  SANDBOX_UNAVAILABLE:
+    "No process sandbox is available here, and config does not allow running processes unsandboxed.",
 });
 
 /**
@@ -171,6 +174,7 @@ export const ERROR_CODES: Readonly<Record<ErrorCode, string>> = Object.freeze({
  *   overlay and the host ABI.
  * - `HOME_INVALID`, `HOST_*`: the host adapters.
  * - `TOOL_DOWNLOAD`: a kernel tool run (bundler, `deno cache`) could not download.
+ * - `SANDBOX_UNAVAILABLE`: process confinement.
  */
 export type ErrorCode =
   | "INVALID_INPUT"
@@ -230,7 +234,8 @@ export type ErrorCode =
   | "HOME_INVALID"
   | "HOST_IO"
   | "HOST_PERMISSION_DENIED"
-  | "TOOL_DOWNLOAD";
+  | "TOOL_DOWNLOAD"
+  | "SANDBOX_UNAVAILABLE";
 
 /**
  * An error as it crosses a boundary: never a stack trace or a host path.

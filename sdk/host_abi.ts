@@ -64,7 +64,7 @@ export interface HostFunctions {
     };
     result: { status: number; headers: Record<string, string>; body: string };
   };
-  /** Runs a process (manifest `host_process`, scrubbed environment, sandboxed when available). */
+  /** Runs a process (manifest `host_process`) in a sandbox over the session overlay, with an environment of its own. */
   process_spawn: {
     params: {
       cmd: string;
@@ -72,7 +72,24 @@ export interface HostFunctions {
       stdin?: string;
       timeout_ms?: number;
     };
-    result: { exit_code: number; stdout: string; stderr: string };
+    result: {
+      exit_code: number;
+      stdout: string;
+      stderr: string;
+      /** `"bubblewrap"`, or `"none"` when config allowed an unsandboxed run. */
+      sandbox: "bubblewrap" | "none";
+      /**
+       * What the process changed, as applied to the session overlay (each
+       * path gated like `fs_write`/`fs_unlink`); absent when unsandboxed.
+       */
+      overlay?: {
+        written: string[];
+        deleted: string[];
+        created: string[];
+        refused: { path: string; code: string; message: string }[];
+        skipped: { path: string; why: string }[];
+      };
+    };
   };
   /** Asks the human to approve something the capsule is about to do. */
   approval_request: {

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import * as path from "node:path";
 import type { JsonValue } from "../kernel/store/store.ts";
 import { createDenoSpawner } from "../kernel/host/deno_spawner.ts";
-import { findBubblewrap } from "../kernel/capsule/engines/mcp/find_bwrap.ts";
+import { findBubblewrap } from "../kernel/capsule/sandbox/find_bwrap.ts";
 import { PY_SERVER } from "../kernel/capsule/engines/mcp/_py_mcp_server_test.ts";
 import { makeMcpRuntime, MCP_PERMS } from "./mcp_fixture_test.ts";
 

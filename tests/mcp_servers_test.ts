@@ -143,6 +143,9 @@ for (const mode of ["broker", "flags"] as const) {
             ),
             "the denied read is in the audit chain",
           );
+          // Each check is its own decision with its own call id.
+          const ids = checks.map((e) => e.call_id);
+          assert.equal(new Set(ids).size, ids.length, JSON.stringify(ids));
         }
         const verdict = await f.kernel.security.audit.verify(
           f.kernel.principal,

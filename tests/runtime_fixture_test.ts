@@ -159,11 +159,18 @@ export interface RuntimeFixture {
  * @returns The fixture; call `close()` in `finally`.
  */
 export async function makeRuntime(
-  options: { fileStore?: boolean; config?: string; timeoutMs?: number } = {},
+  options: {
+    fileStore?: boolean;
+    config?: string;
+    timeoutMs?: number;
+    /** `null`: say bubblewrap is unavailable (default: look it up). */
+    bubblewrap?: string | null;
+  } = {},
 ): Promise<RuntimeFixture> {
+  const { bubblewrap, ...kernelOptions } = options;
   const { root, home, workspace, kernel, logger } = await startTestKernel({
     prefix: "astrid-runtime-",
-    ...options,
+    ...kernelOptions,
   });
   let runtime: Runtime;
   try {
@@ -173,6 +180,7 @@ export async function makeRuntime(
         timeoutMs: options.timeoutMs ?? TIMEOUT_MS,
         memoryBytes: MEMORY_BYTES,
       },
+      ...(bubblewrap === undefined ? {} : { bubblewrap }),
     });
   } catch (err) {
     await kernel.close();

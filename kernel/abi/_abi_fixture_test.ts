@@ -5,6 +5,8 @@
 import * as path from "node:path";
 import type { CapsuleId, PrincipalId } from "../core/ids.ts";
 import { createDenoSpawner } from "../host/deno_spawner.ts";
+import { createDenoFs } from "../host/deno_fs.ts";
+import type { OverlaySource } from "../capsule/sandbox/view_layer.ts";
 import type { HostCallDispatcher } from "../capsule/engine.ts";
 import { SeededRandom } from "../testing/seeded_random.ts";
 import {
@@ -75,13 +77,36 @@ export interface AbiFixture extends GateFixture {
   dispose(): Promise<void>;
 }
 
+/** The session overlay of a fixture without one: nothing changed. */
+const NO_OVERLAY: OverlaySource = {
+  dirtyPaths: () => [],
+  exists: () => Promise.resolve(false),
+  stat: () => Promise.reject(new Error("no overlay in this fixture")),
+  readFile: () => Promise.reject(new Error("no overlay in this fixture")),
+  readDir: () => Promise.resolve([]),
+};
+
 export async function makeAbi(
-  options: FixtureOptions = {},
+  options: FixtureOptions & {
+    /** `null`: no sandbox here (default: /usr/bin/bwrap). */
+    bubblewrap?: string | null;
+    /** `security.allow_unsandboxed_spawn`. */
+    allowUnsandboxed?: boolean;
+    /** The `unshare` tool (default /usr/bin/unshare). */
+    unshare?: string;
+  } = {},
 ): Promise<AbiFixture> {
   const workspace = await Deno.realPath(
     await Deno.makeTempDir({ prefix: "astrid-abi-" }),
   );
-  const gate = await makeGate({ mode: { mode: "autonomous" }, ...options });
+  const scratch = await Deno.makeTempDir({ prefix: "astrid-abi-scratch-" });
+  const {
+    bubblewrap: _b,
+    allowUnsandboxed: _u,
+    unshare: _s,
+    ...gateOptions
+  } = options;
+  const gate = await makeGate({ mode: { mode: "autonomous" }, ...gateOptions });
   const secrets = new MemorySecrets();
   const deps: HostDeps = {
     gate: gate.gate,
@@ -94,7 +119,19 @@ export async function makeAbi(
     spawner: createDenoSpawner(),
     secrets,
     fs: hostDirFs,
-    bubblewrap: null,
+    process: {
+      sandbox: {
+        bwrap: options.bubblewrap === undefined
+          ? "/usr/bin/bwrap"
+          : options.bubblewrap,
+        unshare: options.unshare ?? "/usr/bin/unshare",
+        hiddenDirs: [],
+        scratchRoot: `${scratch}/spawn`,
+      },
+      allowUnsandboxed: options.allowUnsandboxed ?? false,
+      hostFs: createDenoFs(),
+      overlay: () => Promise.resolve(NO_OVERLAY),
+    },
   };
   const random = new SeededRandom(3n);
   function dispatcher(capsule = "fs", config: Record<string, string> = {}) {
@@ -128,6 +165,7 @@ export async function makeAbi(
     async dispose() {
       await gate.close();
       await Deno.remove(workspace, { recursive: true });
+      await Deno.remove(scratch, { recursive: true });
     },
   };
 }

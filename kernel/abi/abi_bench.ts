@@ -87,7 +87,20 @@ const deps: HostDeps = {
   spawner: createDenoSpawner(),
   secrets: runtime.secrets,
   fs: () => guestFs,
-  bubblewrap: null,
+  process: {
+    sandbox: {
+      bwrap: null,
+      unshare: "/usr/bin/unshare",
+      hiddenDirs: [home],
+      scratchRoot: path.join(home, "var", "spawn"),
+    },
+    allowUnsandboxed: false,
+    hostFs: kernel.ports.fs,
+    overlay: () =>
+      runtime.overlays.forSession(kernel.principal, runtime.session, {
+        workspace: runtime.workspace,
+      }),
+  },
 };
 const caller: CallerIdentity = {
   capsule,

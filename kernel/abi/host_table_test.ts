@@ -187,7 +187,8 @@ Deno.test({
       );
       assert.deepEqual(
         out.stdout.trim().split("\n").map((l) => l.split("=")[0]).sort(),
-        ["HOME", "LANG", "PATH"],
+        // PWD: set by the shell that mounts the overlay, to the workspace.
+        ["HOME", "LANG", "PATH", "PWD", "TMPDIR"],
       );
       assert.deepEqual(
         await f.call("process_spawn", { cmd: "echo", args: ["hi", "there"] }),
@@ -195,6 +196,14 @@ Deno.test({
           exit_code: 0,
           stdout: "hi there\n",
           stderr: "",
+          sandbox: "bubblewrap",
+          overlay: {
+            written: [],
+            deleted: [],
+            created: [],
+            refused: [],
+            skipped: [],
+          },
         },
       );
     } finally {
@@ -270,6 +279,71 @@ Deno.test({
       );
     } finally {
       await f.dispose();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "host call process_spawn kills a process past its timeout with its sandbox (ABORTED, nothing left running)",
+  permissions: P,
+  async fn() {
+    const f = await makeAbi({ grants: { fs: { host_process: ["sleep"] } } });
+    try {
+      await assert.rejects(
+        f.call("process_spawn", {
+          cmd: "sleep",
+          args: ["31.25"],
+          timeout_ms: 300,
+        }),
+        code("ABORTED"),
+      );
+      const ps = await new Deno.Command("ps", { args: ["-eo", "args"] })
+        .output();
+      const left = new TextDecoder().decode(ps.stdout).split("\n")
+        .filter((l) => l.includes("31.25"));
+      assert.deepEqual(left, []);
+    } finally {
+      await f.dispose();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "host call process_spawn without a sandbox (no bwrap, no unshare) is refused (SANDBOX_UNAVAILABLE); with the config exception it runs and says so",
+  permissions: P,
+  async fn() {
+    const refused = await makeAbi({
+      grants: { fs: { host_process: ["echo"] } },
+      bubblewrap: null,
+    });
+    const allowed = await makeAbi({
+      grants: { fs: { host_process: ["echo"] } },
+      bubblewrap: null,
+      allowUnsandboxed: true,
+    });
+    const noUnshare = await makeAbi({
+      grants: { fs: { host_process: ["echo"] } },
+      unshare: "/nonexistent/unshare",
+    });
+    try {
+      await assert.rejects(
+        refused.call("process_spawn", { cmd: "echo", args: ["x"] }),
+        code("SANDBOX_UNAVAILABLE"),
+      );
+      await assert.rejects(
+        noUnshare.call("process_spawn", { cmd: "echo", args: ["x"] }),
+        code("SANDBOX_UNAVAILABLE"),
+      );
+      assert.deepEqual(
+        await allowed.call("process_spawn", { cmd: "echo", args: ["x"] }),
+        { exit_code: 0, stdout: "x\n", stderr: "", sandbox: "none" },
+      );
+    } finally {
+      await refused.dispose();
+      await allowed.dispose();
+      await noUnshare.dispose();
     }
   },
 });

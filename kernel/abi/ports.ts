@@ -5,7 +5,9 @@
  * @module
  */
 import type { CapsuleId, PrincipalId, SessionId } from "../core/ids.ts";
-import type { FetchFn, Logger, Spawner } from "../core/ports.ts";
+import type { FetchFn, FileSystem, Logger, Spawner } from "../core/ports.ts";
+import type { SpawnSandbox } from "../capsule/sandbox/spawn_sandbox.ts";
+import type { OverlaySource } from "../capsule/sandbox/view_layer.ts";
 import type { Clock } from "../core/ports.ts";
 import type { Store } from "../store/store.ts";
 import type { Gate } from "../security/gate.ts";
@@ -99,6 +101,21 @@ export interface HostDeps {
   readonly elicit?: ElicitHandler;
   /** Resolves a host name to addresses (SSRF check before connecting); absent ⇒ literal-IP checks only. */
   resolveDns?(host: string): Promise<string[]>;
-  /** `bwrap` path when bubblewrap is available; processes are refused without it unless `unconfined`. */
-  readonly bubblewrap?: string | null;
+  /** How `process_spawn` confines a process. */
+  readonly process: ProcessDeps;
+}
+
+/** What `process_spawn` needs: the sandbox and the session overlay. */
+export interface ProcessDeps {
+  /** The sandbox; its `bwrap` is `null` when none works here. */
+  readonly sandbox: SpawnSandbox;
+  /**
+   * `security.allow_unsandboxed_spawn`: without a sandbox, run processes
+   * unconfined (an audited decision) instead of refusing them.
+   */
+  readonly allowUnsandboxed: boolean;
+  /** The host file system, for the per-spawn dirs. */
+  readonly hostFs: FileSystem;
+  /** The session overlay a caller's process sees (workspace-relative paths). */
+  overlay(caller: CallerIdentity): Promise<OverlaySource>;
 }

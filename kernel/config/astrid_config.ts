@@ -67,6 +67,12 @@ export interface SecurityConfig {
   readonly "approval_timeout_secs": number;
   /** Whether private, link-local and metadata addresses may be contacted. */
   readonly "allow_private_networks": boolean;
+  /**
+   * Whether `process_spawn` may run a process without a sandbox when none
+   * is available (each such spawn is an audited gate decision marked
+   * `sandbox: "none"`). Default `false`: refused with `SANDBOX_UNAVAILABLE`.
+   */
+  readonly "allow_unsandboxed_spawn": boolean;
   /** Lifetime of the token minted by an "Allow Always" approval, in seconds. */
   readonly "always_token_ttl_secs": number;
   /** Admin hard limits. */

@@ -100,6 +100,13 @@ export const CORE_SCHEMA: readonly ConfigKeySpec[] = Object.freeze([
     "Allow private, link-local and metadata addresses",
   ),
   row(
+    "security.allow_unsandboxed_spawn",
+    "boolean",
+    false,
+    "boolToFalse",
+    "Run processes unconfined when no sandbox is available",
+  ),
+  row(
     "security.always_token_ttl_secs",
     "integer",
     3600,

@@ -85,6 +85,7 @@ test("`CONFIG_SCHEMA` keeps the tighten rules of reference §9.2 for security ke
     "security.policy.require_approval_for_delete": "boolToTrue",
     "security.policy.require_approval_for_network": "boolToTrue",
     "security.allow_private_networks": "boolToFalse",
+    "security.allow_unsandboxed_spawn": "boolToFalse",
     "security.policy.blocked_commands": "unionDenyList",
     "security.policy.denied_paths": "unionDenyList",
     "security.policy.denied_hosts": "unionDenyList",

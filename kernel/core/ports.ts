@@ -58,6 +58,11 @@ export interface FileInfo {
   readonly isDirectory: boolean;
   /** A symbolic link (only `lstat` can report this). */
   readonly isSymlink: boolean;
+  /**
+   * An overlayfs whiteout: a character device 0/0 (only `lstat` reports it;
+   * absent means no).
+   */
+  readonly isWhiteout?: boolean;
   /** Size in bytes. */
   readonly size: number;
   /** Permission bits (`mode & 0o777`), or `null` where the platform has none. */

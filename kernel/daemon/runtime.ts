@@ -34,7 +34,8 @@ import type { RestartPolicy } from "../capsule/engines/mcp/server_process.ts";
 import { createDenoNet } from "../host/deno_net.ts";
 import { createDenoEnv } from "../host/deno_env.ts";
 import { denoToolchain } from "../host/deno_toolchain.ts";
-import { findBubblewrap } from "../capsule/engines/mcp/find_bwrap.ts";
+import { findBubblewrap } from "../capsule/sandbox/find_bwrap.ts";
+import { UNSHARE_PATH } from "../capsule/sandbox/sandbox_env.ts";
 import {
   type BootReport,
   CapsuleRegistry,
@@ -56,8 +57,10 @@ export interface RuntimeOptions {
   /** Engine limits (default 5 s per call, 64 MiB). */
   readonly limits?: EngineLimits;
   /**
-   * Path of `bwrap`, or `null` when bubblewrap is not available. Absent:
-   * `process_spawn` runs without it; the `mcp` engine looks for a working one.
+   * Path of `bwrap`, or `null` to say bubblewrap is not available (then
+   * `process_spawn` is refused unless `security.allow_unsandboxed_spawn`,
+   * and non-Deno MCP servers unless installed `unconfined`). Absent: a
+   * working one is looked up.
    */
   readonly bubblewrap?: string | null;
   /** A frontend that can answer `elicit` calls. */
@@ -162,9 +165,9 @@ export async function startRuntime(
   const secrets = new KvSecretStore(kernel.store, kernel.principal);
   const toolchain = denoToolchain(createDenoEnv());
   const spawner = createDenoSpawner();
-  // MCP servers that are not Deno programs run only inside bubblewrap: find
-  // it unless the caller decided (null = not available).
-  const mcpBwrap = options.bubblewrap !== undefined
+  // Spawned processes and MCP servers that are not Deno programs run only
+  // inside bubblewrap: find it unless the caller decided (null = not available).
+  const bwrap = options.bubblewrap !== undefined
     ? options.bubblewrap
     : await findBubblewrap(spawner);
   const hostDeps: HostDeps = {
@@ -180,7 +183,18 @@ export async function startRuntime(
     fs: () => guestFs(vfs),
     bus: busPort(bus),
     ...(options.elicit ? { elicit: options.elicit } : {}),
-    bubblewrap: options.bubblewrap ?? null,
+    process: {
+      sandbox: {
+        bwrap,
+        unshare: UNSHARE_PATH,
+        hiddenDirs: [kernel.home.root],
+        scratchRoot: path.join(kernel.home.var, "spawn", session),
+      },
+      allowUnsandboxed: kernel.config.get("security.allow_unsandboxed_spawn"),
+      hostFs: fs,
+      overlay: () =>
+        overlays.forSession(kernel.principal, session, { workspace }),
+    },
     resolveDns: options.resolveDns ?? resolveHostAddresses,
   };
   const registry = new CapsuleRegistry({
@@ -203,7 +217,7 @@ export async function startRuntime(
           denoPath: toolchain.denoPath,
           ...(toolchain.denoDir ? { denoDir: toolchain.denoDir } : {}),
           cacheEnv: toolchain.toolEnv,
-          bubblewrap: mcpBwrap,
+          bubblewrap: bwrap,
         },
         logger,
         clock,

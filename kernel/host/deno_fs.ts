@@ -267,6 +267,9 @@ function toFileInfo(info: Deno.FileInfo): FileInfo {
     isFile: info.isFile,
     isDirectory: info.isDirectory,
     isSymlink: info.isSymlink,
+    ...(info.isCharDevice === true && info.rdev === 0
+      ? { isWhiteout: true }
+      : {}),
     size: info.size,
     mode: info.mode === null ? null : info.mode & 0o777,
     mtimeMs: info.mtime === null ? null : info.mtime.getTime(),

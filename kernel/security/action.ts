@@ -130,6 +130,12 @@ export type Action =
     readonly capsule_id: string;
     readonly command: string;
     readonly args: readonly string[];
+    /**
+     * `"none"`: no sandbox is available and config allows the process to
+     * run unconfined (`security.allow_unsandboxed_spawn`) — the decision
+     * entry records that exception. Absent: it runs in the sandbox.
+     */
+    readonly sandbox?: "none";
   }
   | {
     readonly type: "mcp_permission_check";

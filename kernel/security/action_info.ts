@@ -255,9 +255,9 @@ function describe(a: Action, c: Collect): Draft {
     case "capsule_process_spawn":
       return {
         risk: "high",
-        summary: `Capsule '${a.capsule_id}' wants to run: ${
-          commandLine(a.command, a.args)
-        }`,
+        summary: `Capsule '${a.capsule_id}' wants to run${
+          a.sandbox === "none" ? " UNSANDBOXED" : ""
+        }: ${commandLine(a.command, a.args)}`,
         resource: [`exec://${a.command}`, "execute"],
       };
     case "mcp_permission_check":

@@ -22,8 +22,12 @@ import type { BrokerDecide, BrokerVerdict } from "./permission_broker.ts";
 
 /** Options of {@linkcode brokerDecider}. */
 export interface BrokerDeciderOptions {
-  /** The capsule's context (principal, session, capsule, workspace). */
-  ctx: GateContext;
+  /**
+   * The capsule's context (principal, session, capsule, workspace), made
+   * fresh for every check: each check is its own decision with its own call
+   * id in the audit chain.
+   */
+  ctx: () => GateContext;
   /** The MCP server's name, as in the manifest. */
   server: string;
   /** Cancels pending decisions (e.g. approvals) when the capsule stops. */
@@ -48,7 +52,7 @@ export interface BrokerDeciderOptions {
  * const gate = {
  *   decide: () => Promise.resolve({ allowed: false, code: "MANIFEST_DENIED" }),
  * } as unknown as Gate;
- * const decide = brokerDecider(gate, { ctx: {} as GateContext, server: "fs" });
+ * const decide = brokerDecider(gate, { ctx: () => ({}) as GateContext, server: "fs" });
  * assert.deepEqual(await decide({ permission: "read", value: "/etc/passwd" }), {
  *   allow: false,
  *   reason: "MANIFEST_DENIED",
@@ -68,7 +72,7 @@ export function brokerDecider(
         permission: req.permission,
         value: req.value,
       },
-      ctx,
+      ctx(),
       signal === undefined ? {} : { signal },
     );
     if (!decision.allowed) return { allow: false, reason: decision.code };

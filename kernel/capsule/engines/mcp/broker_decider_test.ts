@@ -25,12 +25,19 @@ Deno.test({
     const f = await makeGate({
       grants: { mcp: { fs_read: [dir], mcp_servers: ["files"] } },
     });
-    const ctx = f.ctx({ capsule: "mcp" as CapsuleId, workspace: dir });
+    let n = 0;
+    const fresh = () =>
+      f.ctx({
+        capsule: "mcp" as CapsuleId,
+        workspace: dir,
+        callId: `check-${++n}`,
+      });
+    const ctx = fresh();
     const broker = await startPermissionBroker({
       socketPath: `${dir}/broker.sock`,
       net: createDenoNet({ logger: f.logger }),
       logger: f.logger,
-      decide: brokerDecider(f.gate, { ctx, server: "files" }),
+      decide: brokerDecider(f.gate, { ctx: fresh, server: "files" }),
     });
     try {
       await Deno.writeTextFile(`${dir}/a.txt`, "granted\n");
@@ -50,6 +57,7 @@ Deno.test({
         action: e.action,
         decision: e.decision,
         capsule: e.capsule,
+        callId: e.call_id,
       }));
       assert.deepEqual(checks.map((c) => c.action), [
         {
@@ -77,6 +85,9 @@ Deno.test({
         "denied",
       ]);
       assert.ok(checks.every((c) => c.capsule === "mcp"));
+      // Each check is its own decision: one call id each (issue 11, finding 7).
+      const ids = checks.map((c) => c.callId);
+      assert.equal(new Set(ids).size, ids.length, JSON.stringify(ids));
       assert.equal((await f.audit.verify(ctx.principal)).valid, true);
     } finally {
       await broker.close();

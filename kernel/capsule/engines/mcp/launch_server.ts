@@ -11,6 +11,9 @@
  * broker mode each start gets a fresh socket that only this child may use;
  * closing it (cleanup) ends the child. Non-Deno commands run inside
  * bubblewrap, or not at all unless the capsule was installed `unconfined`.
+ * In flags mode (and for sandboxed servers) every granted value that the
+ * launch turns into a permission is first decided by the gate and audited
+ * (`flags_decisions.ts`); one refusal refuses the start.
  *
  * @module
  */
@@ -35,6 +38,7 @@ import {
   startPermissionBroker,
 } from "./permission_broker.ts";
 import { sandboxLaunchArgs } from "./sandbox_launch.ts";
+import { decideFlags, flagChecks } from "./flags_decisions.ts";
 import type { LaunchedServer } from "./server_process.ts";
 
 /** Host dependencies of {@linkcode createServerLauncher}. */
@@ -71,7 +75,7 @@ export interface ServerLaunchSpec {
   readonly envValues: Readonly<Record<string, string>>;
   /** `broker` (default) or `flags`. */
   readonly mode: "broker" | "flags";
-  /** Broker decisions (broker mode). */
+  /** Gate decisions: each broker check (broker mode), each flag value (flags mode, sandbox). */
   readonly decide: BrokerDecide;
   /** A `0700` directory for broker sockets (short path). */
   readonly socketDir: string;
@@ -207,6 +211,14 @@ async function launchDeno(
     },
     signal,
   });
+  if (spec.mode === "flags") {
+    // Every flag value is a gate decision (policy, mode, audit) first.
+    await decideFlags(spec.decide, flagChecks(spec.grants, base), spec.server);
+    logger.log("info", `MCP server '${spec.server}' starts with flags`, {
+      server: spec.server,
+      flags: first.args.filter((a) => a.startsWith("--allow-")),
+    });
+  }
   let broker: Awaited<ReturnType<typeof startPermissionBroker>> | null = null;
   let args = first.args;
   let env = first.env;
@@ -266,6 +278,16 @@ async function launchSandboxed(
     hiddenDirs: spec.hiddenDirs,
     ...(spec.principalHome ? { principalHome: spec.principalHome } : {}),
   });
+  // The sandbox's grants are decided like flags (policy, mode, audit).
+  await decideFlags(
+    spec.decide,
+    flagChecks(spec.grants, {
+      capsuleDir: spec.capsuleDir,
+      workspace: spec.workspace,
+      ...(spec.principalHome ? { principalHome: spec.principalHome } : {}),
+    }),
+    spec.server,
+  );
   if (plan.kind === "unconfined") {
     logger.log(
       "warn",

@@ -109,7 +109,7 @@ async function loadMcpCapsule(
       envValues: options.config,
       mode: def.mode ?? "broker",
       decide: brokerDecider(deps.gate, {
-        ctx: ctx(),
+        ctx,
         server: def.id,
       }),
       socketDir: deps.socketDir,

@@ -87,8 +87,8 @@ export type {
 } from "./client/mod.ts";
 export { SANDBOX_PATH, sandboxLaunchArgs } from "./sandbox_launch.ts";
 export type { SandboxLaunch, SandboxOptions } from "./sandbox_launch.ts";
-export { findBubblewrap } from "./find_bwrap.ts";
-export type { FindBubblewrapOptions } from "./find_bwrap.ts";
+export { findBubblewrap } from "../../sandbox/find_bwrap.ts";
+export type { FindBubblewrapOptions } from "../../sandbox/find_bwrap.ts";
 export { createMcpEngine } from "./mcp_engine.ts";
 export type { McpEngineDeps } from "./mcp_engine.ts";
 export { McpCapsule } from "./mcp_capsule.ts";

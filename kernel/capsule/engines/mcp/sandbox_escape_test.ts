@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createDenoSpawner } from "../../../host/deno_spawner.ts";
-import { findBubblewrap } from "./find_bwrap.ts";
+import { findBubblewrap } from "../../sandbox/find_bwrap.ts";
 import type { LaunchGrants } from "./launch_flags.ts";
 import {
   SANDBOX_PATH,

@@ -1,6 +1,7 @@
 /**
  * Derives the bubblewrap (`bwrap`) command line of an MCP server that is not
- * a Deno program — a Python script, a binary (issue 6, item 4).
+ * a Deno program — a Python script, a binary (issue 6, item 4). The sandbox
+ * itself comes from the kernel's one builder, `kernel/capsule/sandbox`.
  *
  * Security model: the server runs in fresh user, pid, ipc, uts, cgroup and
  * (unless the manifest grants `net`) network namespaces, with every
@@ -40,10 +41,10 @@ import {
   type LaunchGrants,
   type McpServerCommand,
 } from "./launch_flags.ts";
-import { planSandboxMounts } from "./_sandbox_mounts.ts";
+import { bwrapArgs } from "../../sandbox/bwrap_args.ts";
+import { SANDBOX_PATH } from "../../sandbox/sandbox_env.ts";
 
-/** The fixed `PATH` of a sandboxed server, searched for bare command names. */
-export const SANDBOX_PATH = "/usr/local/bin:/usr/bin:/bin";
+export { SANDBOX_PATH };
 
 const PRIVILEGE_TOOLS = new Set(["sudo", "su", "doas", "pkexec", "runuser"]);
 
@@ -241,30 +242,19 @@ export function sandboxLaunchArgs(
         `MCP server '${server.command}' runs unconfined (operator-approved): no namespaces, full host file system and network`,
     };
   }
-  const mounts = planSandboxMounts({
+  const args = bwrapArgs({
+    command,
+    args: server.args,
+    chdir: capsuleDir,
+    workspace,
     readRoots: [...roots.read, ...roots.write],
     writableDir,
-    workspace,
     hiddenDirs: hidden,
     revealable: principalHome === undefined
       ? [capsuleDir]
       : [capsuleDir, principalHome],
     net,
   });
-  const args = [
-    "--unshare-all",
-    ...(net ? ["--share-net"] : []),
-    "--die-with-parent",
-    "--new-session",
-    "--cap-drop",
-    "ALL",
-    ...mounts,
-    "--chdir",
-    capsuleDir,
-    "--",
-    command,
-    ...server.args,
-  ];
   const shown = hosts.length > 0 ? hosts.join(", ") : "*";
   return {
     kind: "bwrap",

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { KernelError } from "../../../core/errors.ts";
 import { createDenoSpawner } from "../../../host/deno_spawner.ts";
-import { findBubblewrap } from "./find_bwrap.ts";
+import { findBubblewrap } from "../../sandbox/find_bwrap.ts";
 import { sandboxLaunchArgs } from "./sandbox_launch.ts";
 import { PY_SERVER } from "./_py_mcp_server_test.ts";
 

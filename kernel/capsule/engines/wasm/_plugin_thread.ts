@@ -7,6 +7,34 @@
  */
 import type { FromWorker, ToWorker } from "./_protocol.ts";
 
+/**
+ * The worker's own Deno permissions: nothing but the two environment
+ * variables the Extism SDK reads when it loads. The module arrives as a
+ * compiled `WebAssembly.Module` in the init message, so the worker needs no
+ * file access; the guest's only way out is `astrid_call`, answered by the
+ * kernel thread after the gate. (Needs `--unstable-worker-options`, set in
+ * `deno.json`; without it starting a worker fails — closed.)
+ */
+export const WORKER_PERMISSIONS: {
+  readonly env: string[];
+  readonly read: false;
+  readonly write: false;
+  readonly net: false;
+  readonly run: false;
+  readonly ffi: false;
+  readonly sys: false;
+  readonly import: false;
+} = Object.freeze({
+  env: ["EXTISM_ENABLE_WASI_OUTPUT", "__MINIMATCH_TESTING_PLATFORM__"],
+  read: false,
+  write: false,
+  net: false,
+  run: false,
+  ffi: false,
+  sys: false,
+  import: false,
+});
+
 /** How a call ended, as seen from the kernel thread. */
 export type CallOutcome =
   | { readonly ok: true; readonly output: Uint8Array | null }
@@ -66,6 +94,7 @@ export class PluginThread {
     const worker = new Worker(new URL("./plugin_worker.ts", import.meta.url), {
       type: "module",
       name: "astrid wasm capsule",
+      deno: { permissions: WORKER_PERMISSIONS },
     });
     const thread = new PluginThread(worker, hooks);
     const ready = new Promise<void>((resolve, reject) => {

@@ -78,11 +78,12 @@
  * module's own maximum, which the guest cannot change, and a module with
  * several memories is refused. A hung or hostile guest costs at most one
  * worker thread for `timeoutMs`, never the kernel thread. Errors returned to
- * the guest carry only a code and a path-redacted message. The worker
- * inherits the kernel process's Deno permissions (narrowing them needs an
- * unstable flag), but no guest-reachable code path uses them; the process
- * must allow reading the env vars `EXTISM_ENABLE_WASI_OUTPUT` and
- * `__MINIMATCH_TESTING_PLATFORM__` (read by the SDK when it loads).
+ * the guest carry only a code and a path-redacted message. The worker runs
+ * with Deno permissions of its own that grant nothing but reading the env
+ * vars `EXTISM_ENABLE_WASI_OUTPUT` and `__MINIMATCH_TESTING_PLATFORM__`
+ * (read by the SDK when it loads): no file, net, run, ffi, sys or import —
+ * the module arrives compiled in a message. This needs the
+ * `worker-options` unstable flag (`deno.json`); without it no worker starts.
  *
  * @example Load a capsule and call an action
  * ```ts

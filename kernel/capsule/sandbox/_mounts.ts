@@ -1,7 +1,9 @@
 /**
- * The mount part of a bubblewrap command line for a sandboxed MCP server:
- * a read-only host root, empty masks, read-only binds of granted roots that a
- * mask covers, and the one writable dir.
+ * Private: the mount part of every bubblewrap command line (MCP servers and
+ * `process_spawn`): a read-only host root, a fresh `/dev` and `/proc`, empty
+ * masks, read-only binds of granted roots that a mask covers, the one
+ * writable dir, and — for a spawned process — the session's overlay view
+ * bound over the workspace path.
  *
  * Security model: mounts are emitted shallowest first, so a deeper mount is
  * never covered by a shallower one; at the same path a hidden dir's mask comes
@@ -20,12 +22,13 @@ const SYSTEM_MASKS = ["/tmp", "/run"] as const;
 /** Where systemd-resolved keeps `resolv.conf`; bound back when `net` is granted. */
 const RESOLVER_DIR = "/run/systemd/resolve";
 
-type Layer = "system" | "workspace" | "ro" | "rw" | "hidden";
+type Layer = "system" | "workspace" | "view" | "ro" | "rw" | "hidden";
 
 /** At one path, later layers are mounted on top of earlier ones. */
 const RANK: Readonly<Record<Layer, number>> = {
   system: 0,
   workspace: 0,
+  view: 0,
   ro: 1,
   rw: 2,
   hidden: 3,
@@ -34,16 +37,24 @@ const RANK: Readonly<Record<Layer, number>> = {
 interface Mount {
   readonly layer: Layer;
   readonly path: string;
+  /** The source of a `view` bind. */
+  readonly source?: string;
 }
 
 /** Input of {@linkcode planSandboxMounts}; every path absolute and normalised. */
 export interface SandboxMountInput {
   /** Roots the server may read (granted reads and writes, the capsule dir). */
   readonly readRoots: readonly string[];
-  /** The only writable dir. */
-  readonly writableDir: string;
-  /** The workspace, masked unless a read root covers it. */
+  /** The only writable host dir, if any (a private `/tmp` is always there). */
+  readonly writableDir?: string;
+  /** The workspace, masked unless a read root covers it or `workspaceView` is set. */
   readonly workspace: string;
+  /**
+   * A dir bound read-write over the workspace path (the merged overlayfs view
+   * of a spawned process); mounted after `/tmp`, so a workspace under `/tmp`
+   * stays visible.
+   */
+  readonly workspaceView?: string;
   /** Dirs that stay empty but for the revealable roots inside them. */
   readonly hiddenDirs: readonly string[];
   /** Roots whose granted parts may be bound back inside a hidden dir. */
@@ -94,17 +105,18 @@ function revealable(r: string, input: SandboxMountInput): boolean {
  * `--proc /proc`, tmpfs masks over `/tmp`, `/run`, the workspace (unless a
  * read root covers it) and the hidden dirs, `--ro-bind-try` for read roots a
  * mask covers (inside a hidden dir: only those in a revealable root),
- * `--bind` for `writableDir`, then `--remount-ro` of the masks but `/tmp`.
+ * `--bind` for `writableDir` and `workspaceView` (over the workspace), then
+ * `--remount-ro` of the masks but `/tmp`.
  *
  * @param input Read roots, the writable dir, the workspace and hidden dirs.
  * @returns The `bwrap` arguments, in mount order.
- * @throws {TypeError} When `writableDir` or a hidden dir is `/`, or a hidden
- *   dir is `writableDir`.
+ * @throws {TypeError} When `writableDir`, the workspace (with a view) or a
+ *   hidden dir is `/`, or a hidden dir is `writableDir`.
  *
  * @example A granted dir inside a hidden dir is bound back read-only
  * ```ts
  * import assert from "node:assert/strict";
- * import { planSandboxMounts } from "./_sandbox_mounts.ts";
+ * import { planSandboxMounts } from "./_mounts.ts";
  * const args = planSandboxMounts({
  *   readRoots: ["/home/a/.astrid/capsules/x"],
  *   writableDir: "/scratch/x",
@@ -119,9 +131,12 @@ function revealable(r: string, input: SandboxMountInput): boolean {
  * ```
  */
 export function planSandboxMounts(input: SandboxMountInput): string[] {
-  const { writableDir, workspace } = input;
+  const { writableDir, workspace, workspaceView } = input;
   if (writableDir === "/") {
     throw new TypeError("writableDir must not be the root directory");
+  }
+  if (workspaceView !== undefined && workspace === "/") {
+    throw new TypeError("Cannot bind a workspace view over the root directory");
   }
   for (const h of input.hiddenDirs) {
     if (h === "/" || h === writableDir) {
@@ -132,20 +147,29 @@ export function planSandboxMounts(input: SandboxMountInput): string[] {
     layer: "system",
     path: p,
   }));
-  if (workspace !== "/" && !input.readRoots.some((r) => within(workspace, r))) {
+  if (workspaceView !== undefined) {
+    mounts.push({ layer: "view", path: workspace, source: workspaceView });
+  } else if (
+    workspace !== "/" && !input.readRoots.some((r) => within(workspace, r))
+  ) {
     mounts.push({ layer: "workspace", path: workspace });
   }
   for (const h of new Set(input.hiddenDirs)) {
     mounts.push({ layer: "hidden", path: h });
   }
-  const masks = [...mounts];
-  mounts.push({ layer: "rw", path: writableDir });
+  const masks = mounts.filter((m) => m.layer !== "view");
+  if (writableDir !== undefined) {
+    mounts.push({ layer: "rw", path: writableDir });
+  }
   const reads = [...new Set(input.readRoots)];
   if (input.net) reads.push(RESOLVER_DIR);
   reads.sort((a, b) => depth(a) - depth(b));
   for (const r of reads) {
     const top = topCover(r, mounts);
-    if (top === undefined || top.layer === "ro" || top.layer === "rw") {
+    if (
+      top === undefined || top.layer === "ro" || top.layer === "rw" ||
+      top.layer === "view"
+    ) {
       continue; // silent-ok: the read-only root (or a bind above) shows it
     }
     if (top.layer === "hidden" && top.path === r) continue; // silent-ok: hidden wins
@@ -156,6 +180,7 @@ export function planSandboxMounts(input: SandboxMountInput): string[] {
   for (const m of mounts.sort(order)) {
     if (m.layer === "ro") args.push("--ro-bind-try", m.path, m.path);
     else if (m.layer === "rw") args.push("--bind", m.path, m.path);
+    else if (m.layer === "view") args.push("--bind", m.source!, m.path);
     else args.push("--tmpfs", m.path);
   }
   for (const m of masks.sort(order)) {

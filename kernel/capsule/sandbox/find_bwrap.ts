@@ -4,15 +4,17 @@
  * Security model: being installed is not enough — user namespaces may be
  * disabled (sysctl, AppArmor, a container without them), and then every
  * sandboxed launch would fail. So each candidate runs `true` under the same
- * namespace, capability and mount options a sandboxed MCP server gets; only a
+ * namespace, capability and mount options every sandbox gets
+ * ({@linkcode bwrapArgs}); only a
  * clean exit counts. The probe runs with an environment of just `PATH`.
  *
  * @module
  */
-import { throwIfAborted } from "../../../core/abort.ts";
-import { KernelError } from "../../../core/errors.ts";
-import type { Spawner } from "../../../core/ports.ts";
-import { SANDBOX_PATH } from "./sandbox_launch.ts";
+import { throwIfAborted } from "../../core/abort.ts";
+import { KernelError } from "../../core/errors.ts";
+import type { Spawner } from "../../core/ports.ts";
+import { bwrapArgs } from "./bwrap_args.ts";
+import { SANDBOX_PATH } from "./sandbox_env.ts";
 
 /** Where Debian, Fedora, Arch and source installs put `bwrap`. */
 const DEFAULT_CANDIDATES = [
@@ -21,26 +23,13 @@ const DEFAULT_CANDIDATES = [
   "/bin/bwrap",
 ] as const;
 
-const PROBE_ARGS = [
-  "--unshare-all",
-  "--die-with-parent",
-  "--new-session",
-  "--cap-drop",
-  "ALL",
-  "--ro-bind",
-  "/",
-  "/",
-  "--dev",
-  "/dev",
-  "--proc",
-  "/proc",
-  "--tmpfs",
-  "/tmp",
-  "--remount-ro",
-  "/",
-  "--",
-  "true",
-] as const;
+/** The probe: `true` in the same sandbox a spawned process gets. */
+const PROBE_ARGS: readonly string[] = bwrapArgs({
+  command: "true",
+  args: [],
+  chdir: "/",
+  workspace: "/",
+});
 
 /** Options of {@linkcode findBubblewrap}. */
 export interface FindBubblewrapOptions {
@@ -64,7 +53,7 @@ export interface FindBubblewrapOptions {
  * @example Probe for bubblewrap
  * ```ts
  * import assert from "node:assert/strict";
- * import { createDenoSpawner } from "../../../host/deno_spawner.ts";
+ * import { createDenoSpawner } from "../../host/deno_spawner.ts";
  * import { findBubblewrap } from "./find_bwrap.ts";
  * const found = await findBubblewrap(createDenoSpawner(), ["/nonexistent/bwrap"]);
  * assert.equal(found, null);
