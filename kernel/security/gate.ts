@@ -259,10 +259,18 @@ export class Gate {
       );
     }
 
+    // 2 token: a valid token covering the action is looked up (not spent)
+    // before the budget, so that the budget refusal names it and a
+    // single-use token is only consumed once the budget is reserved.
+    const opts = signal ? { signal } : {};
+    const token = info.resource === null
+      ? null
+      : await d.tokens.find(ctx, info.resource, opts).catch(ignoreTokenError);
+    // 3 budget.
     const reserved = await d.budget.reserve(
       ctx,
       Math.max(options.estimatedCostMicros ?? 0, actionCostMicros(action)),
-      signal ? { signal } : {},
+      opts,
     );
     if (!reserved.ok) {
       return await this.#refuse(
@@ -271,6 +279,17 @@ export class Gate {
         "budget",
         "BUDGET_EXCEEDED",
         reserved.message,
+        token
+          ? {
+            proof: {
+              type: "denied",
+              layer: "budget",
+              reason:
+                `${reserved.message} (capability token ${token.id} covers the action but never the budget)`,
+              token_id: token.id,
+            },
+          }
+          : {},
       );
     }
     const budget: Settlement = reserved.reservation ?? NO_SETTLEMENT;
@@ -284,6 +303,7 @@ export class Gate {
         budget,
         preset,
         signal,
+        token !== null,
       );
       if (!result.allowed) await budget.refund();
       return result;
@@ -302,17 +322,15 @@ export class Gate {
     budget: Settlement,
     preset: AskOutcome | undefined,
     signal: AbortSignal | undefined,
+    tokenFound: boolean,
   ): Promise<Decision> {
     const d = this.#deps;
     const opts = signal ? { signal } : {};
-    if (info.resource !== null) {
+    if (tokenFound && info.resource !== null) {
+      // Spend it now (a single-use token atomically; a lost race tries the
+      // next candidate, else falls through to approval).
       const token = await d.tokens.use(ctx, info.resource, opts).catch(
-        (err) => {
-          if (KernelError.is(err) && err.code.startsWith("CAPABILITY_")) {
-            return null;
-          }
-          throw err;
-        },
+        ignoreTokenError,
       );
       if (token) {
         return await this.#allow(action, ctx, {
@@ -601,4 +619,10 @@ export function refusalError(refused: Refused): KernelError {
       ...(refused.resolutionId ? { resolutionId: refused.resolutionId } : {}),
     },
   });
+}
+
+/** A token that fails verification is no token: the gate falls through. */
+function ignoreTokenError(err: unknown): null {
+  if (KernelError.is(err) && err.code.startsWith("CAPABILITY_")) return null;
+  throw err;
 }

@@ -208,7 +208,7 @@ Deno.test({
 
 Deno.test({
   name:
-    "`Gate.decide()` never lets a token bypass the budget, and leaves a single-use token unspent",
+    "`Gate.decide()` checks the token layer before the budget: a token never bypasses the budget, the refusal names it, and a single-use token stays unspent",
   permissions: P,
   async fn() {
     const f = await makeGate({ limits: { perActionMicros: 1_000 } });
@@ -226,6 +226,15 @@ Deno.test({
       });
       assert.ok(
         !d.allowed && d.code === "BUDGET_EXCEEDED" && d.layer === "budget",
+      );
+      const entry = await f.audit.get(
+        "default" as PrincipalId,
+        d.auditId!,
+      );
+      assert.deepEqual(
+        (entry?.proof as { token_id?: string } | undefined)?.token_id,
+        token.id,
+        "the budget refusal records the token the token layer found first",
       );
       assert.equal(
         (await f.tokens.verify(token)).ok,

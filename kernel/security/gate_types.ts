@@ -23,6 +23,8 @@ export type Proof =
     readonly type: "denied";
     readonly layer: DenyLayer;
     readonly reason: string;
+    /** A capability token that covered the action (it never overrides budget). */
+    readonly token_id?: string;
   }
   | {
     readonly type: "deferred";
