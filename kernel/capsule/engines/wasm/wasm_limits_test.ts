@@ -40,8 +40,10 @@ const MISSING_IMPORT = new Uint8Array([
 function loadBytes(
   artifact: Uint8Array,
   limits: Partial<EngineLimits> = {},
+  // Generous: a worker's cold start on a loaded machine can take seconds.
+  startTimeoutMs = 30_000,
 ): Promise<WasmCapsuleHandle> {
-  return createWasmEngine({ logger: new MemoryLogger(), startTimeoutMs: 500 })
+  return createWasmEngine({ logger: new MemoryLogger(), startTimeoutMs })
     .load({
       capsule: parseCapsuleId("bytes"),
       artifact,
@@ -197,7 +199,10 @@ Deno.test({
     "`load()` stops a start function that never returns with CAPSULE_TIMEOUT",
   permissions: WASM_FIXTURE_PERMISSIONS,
   async fn() {
-    await assert.rejects(loadBytes(START_LOOPS), isCode("CAPSULE_TIMEOUT"));
+    await assert.rejects(
+      loadBytes(START_LOOPS, {}, 500),
+      isCode("CAPSULE_TIMEOUT"),
+    );
   },
 });
 
