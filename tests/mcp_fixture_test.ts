@@ -149,13 +149,9 @@ export async function makeMcpRuntime(
         });
         await Deno.writeTextFile(path.join(dir, file), text);
       }
-      await pinCapsule(
-        dir,
-        toml,
-        meta.unconfined
-          ? { unconfined: { approved_at: 1, audit_entry: "test-approval" } }
-          : {},
-      );
+      await pinCapsule(kernel, dir, toml, {
+        unconfined: meta.unconfined === true,
+      });
       return dir;
     },
     boot: () => runtime.boot(),

@@ -159,11 +159,17 @@ export interface RuntimeFixture {
  * in `autonomous` mode, and starts its runtime with 300 ms / 64 MiB limits.
  *
  * @param options `fileStore`: keep state in `<home>/var/state.kv`; `config`:
- *   more TOML for the user config file; `timeoutMs`: the call deadline.
+ *   more TOML for the user config file; `timeoutMs`: the call deadline;
+ *   `tempBase`: where the temp dir goes.
  * @returns The fixture; call `close()` in `finally`.
  */
 export async function makeRuntime(
-  options: { fileStore?: boolean; config?: string; timeoutMs?: number } = {},
+  options: {
+    fileStore?: boolean;
+    config?: string;
+    timeoutMs?: number;
+    tempBase?: string;
+  } = {},
 ): Promise<RuntimeFixture> {
   const { root, home, workspace, kernel, logger } = await startTestKernel({
     prefix: "astrid-runtime-",
@@ -200,7 +206,7 @@ export async function makeRuntime(
         path.join(dir, ARTIFACT_FILE[spec.engine]),
         ARTIFACTS[spec.engine],
       );
-      await pinCapsule(dir, manifestOf(spec));
+      await pinCapsule(kernel, dir, manifestOf(spec));
       return dir;
     },
     boot: () => runtime.boot(),

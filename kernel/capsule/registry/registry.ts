@@ -3,10 +3,16 @@
  * publish `astrid.v1.capsules_loaded`), invoke, health supervision with
  * restart and exponential backoff, and unload that cancels pending host calls.
  *
- * Security model: a capsule loads only when its manifest validates and every
- * pinned artifact matches its BLAKE3 in `meta.json`; its manifest grants and
- * IPC ACLs are registered before its code runs; its host calls go through the
- * gate with its own identity; unloading aborts every host call it has pending.
+ * Security model: an installed capsule loads only when its install record
+ * (`meta.json`) is signed by the runtime key, its manifest validates and every
+ * pinned artifact matches its BLAKE3; a capsule found in a workspace loads
+ * only after the operator approved the exact record the kernel computed for
+ * it (see `workspace_consent.ts`), and never unconfined. A capsule that runs
+ * code in place (MCP) has its whole directory checked at every load and
+ * before every (re)launch of a server. Every refusal is logged and reported
+ * to `onRefused` (the runtime audits it). Its manifest grants and IPC ACLs
+ * are registered before its code runs; its host calls go through the gate
+ * with its own identity; unloading aborts every host call it has pending.
  *
  * @module
  */
@@ -29,6 +35,10 @@ import {
   loadCapsuleDir,
   readArtifact,
 } from "../manifest/load_capsule_dir.ts";
+import type { InstallTrust } from "../manifest/install_record.ts";
+import { checkPinnedFiles, runsCodeInPlace } from "../manifest/pinned_files.ts";
+import type { CapsuleConsent } from "./workspace_consent.ts";
+import { readWorkspaceCapsule } from "./workspace_capsule.ts";
 import {
   grantsFromManifest,
   ipcAclFromManifest,
@@ -66,13 +76,28 @@ export interface RegistryDeps {
   readonly kernelVersion: string;
   /** Principal and session stamped on kernel publications. */
   readonly context: { readonly principal: string; readonly session: string };
+  /** The key install records must be signed with (the runtime key). */
+  readonly trust: InstallTrust;
+  /** Decides on capsules found in a workspace; without it none loads. */
+  readonly consent?: CapsuleConsent;
+  /** Called for every refused capsule (the runtime audits it). */
+  onRefused?(refusal: Refusal): Promise<void>;
 }
+
+/** A directory to scan: a plain string is the principal's (installed) capsule dir. */
+export type BootRoot = string | {
+  readonly dir: string;
+  /** `installed`: signed install records; `workspace`: operator consent. */
+  readonly kind: "installed" | "workspace";
+};
 
 /** One refused capsule. */
 export interface Refusal {
   readonly capsule: string;
   readonly code: string;
   readonly reason: string;
+  /** The capsule directory, when known. */
+  readonly dir?: string;
 }
 
 /** What boot did. */
@@ -125,20 +150,31 @@ export class CapsuleRegistry {
    * @param roots Capsule directories, in priority order.
    * @returns Loaded and refused capsules and the dependency tree.
    */
-  async boot(roots: readonly string[]): Promise<BootReport> {
+  async boot(roots: readonly BootRoot[]): Promise<BootReport> {
     const d = this.#deps;
     const refused: Refusal[] = [];
     const dirs: CapsuleDir[] = [];
-    for (const dir of await discoverCapsuleDirs(d.fs, roots)) {
-      try {
-        dirs.push(
-          await loadCapsuleDir(d.fs, dir, { kernelVersion: d.kernelVersion }),
-        );
-      } catch (err) {
-        refused.push({
-          capsule: dir.split("/").pop() ?? dir,
-          ...describe(err),
-        });
+    for (const root of roots) {
+      const { dir: rootDir, kind } = typeof root === "string"
+        ? { dir: root, kind: "installed" as const }
+        : root;
+      for (const dir of await discoverCapsuleDirs(d.fs, [rootDir])) {
+        try {
+          dirs.push(
+            kind === "installed"
+              ? await loadCapsuleDir(d.fs, dir, {
+                kernelVersion: d.kernelVersion,
+                trust: d.trust,
+              })
+              : await this.#consented(dir),
+          );
+        } catch (err) {
+          refused.push({
+            capsule: dir.split("/").pop() ?? dir,
+            ...describe(err),
+            dir,
+          });
+        }
       }
     }
     const resolved = resolveCapsules(dirs.map((c) => c.manifest));
@@ -168,6 +204,7 @@ export class CapsuleRegistry {
         capsule: r.capsule,
         code: r.code,
       });
+      await d.onRefused?.(r);
     }
     await d.bus.publish("kernel", {
       topic: CAPSULES_LOADED_TOPIC,
@@ -179,6 +216,33 @@ export class CapsuleRegistry {
       session: d.context.session as never,
     });
     return { loaded, refused, tree: resolved.tree };
+  }
+
+  async #consented(dir: string): Promise<CapsuleDir> {
+    const d = this.#deps;
+    const candidate = await readWorkspaceCapsule(d.fs, dir, {
+      kernelVersion: d.kernelVersion,
+    });
+    const name = candidate.manifest.package.name;
+    if (d.consent === undefined) {
+      throw new KernelError(
+        "APPROVAL_DEFERRED",
+        `Cannot load workspace capsule '${name}' from ${dir}: no operator consent is configured, so workspace capsules never load`,
+        { data: { capsule: name, dir } },
+      );
+    }
+    const verdict = await d.consent.approve(candidate);
+    if (!verdict.ok) {
+      throw new KernelError(verdict.code, verdict.reason, {
+        data: { capsule: name, dir, record_hash: candidate.hash },
+      });
+    }
+    return {
+      dir,
+      manifest: candidate.manifest,
+      meta: candidate.meta,
+      origin: "workspace",
+    };
   }
 
   /**
@@ -224,7 +288,15 @@ export class CapsuleRegistry {
       subscribe: acl.subscribe,
     });
     const abort = new AbortController();
+    const verify = async (signal?: AbortSignal): Promise<void> => {
+      await checkPinnedFiles(d.fs, dir.dir, {
+        manifest: m,
+        artifacts: dir.meta.artifacts,
+        signal,
+      });
+    };
     try {
+      if (runsCodeInPlace(m)) await verify(abort.signal);
       const capsule = await engine.load({
         capsule: id,
         artifact,
@@ -233,7 +305,9 @@ export class CapsuleRegistry {
         config,
         dir: dir.dir,
         manifest: m,
-        unconfined: dir.meta.unconfined !== undefined,
+        unconfined: dir.origin !== "workspace" &&
+          dir.meta.unconfined !== undefined,
+        verify,
       });
       const wire = (defs: readonly InterceptorDef[]): (() => void)[] =>
         defs.map((i) =>

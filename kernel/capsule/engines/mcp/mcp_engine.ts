@@ -140,7 +140,11 @@ async function loadMcpCapsule(
     const process = new McpServerProcess({
       clock: deps.clock,
       logger: log,
-      launch: (signal) => launcher.launch(signal),
+      // The pinned files are checked before every launch, restarts included.
+      launch: async (signal) => {
+        await options.verify?.(signal);
+        return await launcher.launch(signal);
+      },
       connect: (io, signal) =>
         connectMcpClient(io, {
           handlers,
