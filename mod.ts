@@ -54,7 +54,15 @@ export {
 } from "./kernel/core/ids.ts";
 export { startRuntime } from "./kernel/daemon/runtime.ts";
 export type { Runtime, RuntimeOptions } from "./kernel/daemon/runtime.ts";
-export { installCapsule } from "./kernel/daemon/install.ts";
-export type { InstallOptions } from "./kernel/daemon/install.ts";
+export { installCapsule, recordInstall } from "./kernel/daemon/install.ts";
+export type {
+  InstallOptions,
+  RecordInstallOptions,
+} from "./kernel/daemon/install.ts";
+export type {
+  CapsuleConsent,
+  ConsentVerdict,
+  WorkspaceConsent,
+} from "./kernel/capsule/registry/workspace_consent.ts";
 export type { CapsuleId, PrincipalId, SessionId } from "./kernel/core/ids.ts";
 export type { JsonValue } from "./kernel/store/store.ts";

@@ -13,6 +13,7 @@
 import assert from "node:assert/strict";
 import * as path from "node:path";
 import type { JsonValue } from "../kernel/store/store.ts";
+import type { CapsuleId } from "../kernel/core/ids.ts";
 import type {
   ApprovalHandler,
   ApprovalRequest,
@@ -280,9 +281,10 @@ Deno.test({
       }
       // The good record names its audited install approval.
       const good = await meta("good");
-      const installed = (await auditOf(f, "good")).find((e) =>
-        e.id === good.approval.audit_entry
-      );
+      const installed = (await f.kernel.security.audit.query({
+        principal: f.principal,
+        capsule: "good" as CapsuleId,
+      })).find((e) => e.id === good.approval.audit_entry);
       assert.equal((installed?.action as Obj).type, "capsule_install");
     } finally {
       await f.close();

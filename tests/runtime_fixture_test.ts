@@ -145,7 +145,7 @@ export interface RuntimeFixture {
   ): Promise<JsonValue>;
   /** Calls the capsule action that relays host function `fn`; returns the guest's envelope. */
   hostCall(capsule: string, fn: string, payload: JsonValue): Promise<Envelope>;
-  /** Audit entries of the principal's chain for a capsule. */
+  /** Audit entries of the principal's chain for a capsule, in a session (not the install's). */
   audit(
     capsule: string,
     decision?: "allowed" | "denied",
@@ -227,11 +227,12 @@ export async function makeRuntime(
     },
     audit: async (capsule, decision) => {
       await kernel.security.gate.flush();
-      return await kernel.security.audit.query({
+      // Session entries only: the install record's approval has no session.
+      return (await kernel.security.audit.query({
         principal,
         capsule: capsule as CapsuleId,
         ...(decision === undefined ? {} : { decision }),
-      });
+      })).filter((e) => e.session !== null);
     },
     async close() {
       try {
