@@ -291,3 +291,29 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "runtime: a workspace capsule shadowed by an installed one of the same name is not asked about and does not load",
+  permissions: PERMS,
+  async fn() {
+    const f = await makeRuntime();
+    const operator = new Operator([{ decision: "allow_once" }]);
+    f.kernel.security.approvals.setHandler(operator);
+    try {
+      await f.install({ name: "dup", engine: "js" });
+      const planted = await plant(f, "dup", ['fs_read = ["*"]']);
+      const report = await f.boot();
+      assert.deepEqual(report.loaded, ["dup"]);
+      assert.deepEqual(report.refused, []);
+      assert.equal(operator.asked.length, 0);
+      assert.ok(
+        f.logger.records.some((r) =>
+          r.message.includes(`at ${planted} is shadowed`)
+        ),
+      );
+    } finally {
+      await f.close();
+    }
+  },
+});

@@ -160,14 +160,13 @@ export class CapsuleRegistry {
         : root;
       for (const dir of await discoverCapsuleDirs(d.fs, [rootDir])) {
         try {
-          dirs.push(
-            kind === "installed"
-              ? await loadCapsuleDir(d.fs, dir, {
-                kernelVersion: d.kernelVersion,
-                trust: d.trust,
-              })
-              : await this.#consented(dir),
-          );
+          const found = kind === "installed"
+            ? await loadCapsuleDir(d.fs, dir, {
+              kernelVersion: d.kernelVersion,
+              trust: d.trust,
+            })
+            : await this.#consented(dir, dirs);
+          if (found !== null) dirs.push(found);
         } catch (err) {
           refused.push({
             capsule: dir.split("/").pop() ?? dir,
@@ -218,12 +217,24 @@ export class CapsuleRegistry {
     return { loaded, refused, tree: resolved.tree };
   }
 
-  async #consented(dir: string): Promise<CapsuleDir> {
+  /** A workspace capsule the operator approved; `null` when an installed one of the same name wins. */
+  async #consented(
+    dir: string,
+    earlier: readonly CapsuleDir[],
+  ): Promise<CapsuleDir | null> {
     const d = this.#deps;
     const candidate = await readWorkspaceCapsule(d.fs, dir, {
       kernelVersion: d.kernelVersion,
     });
     const name = candidate.manifest.package.name;
+    if (earlier.some((c) => c.manifest.package.name === name)) {
+      d.logger.log(
+        "info",
+        `workspace capsule '${name}' at ${dir} is shadowed by the installed one`,
+        { capsule: name },
+      );
+      return null;
+    }
     if (d.consent === undefined) {
       throw new KernelError(
         "APPROVAL_DEFERRED",
