@@ -6,7 +6,8 @@
  *   is refused at boot naming the file, and at every restart;
  * - a broker-mode server whose manifest grants `$ASTRID_HOME/keys` cannot
  *   read the runtime key (nor its own install record), and the gate's denial
- *   is audited.
+ *   is audited; a flags-mode one (whose `--allow-read` cannot exclude the
+ *   home) is refused before launch, and that is audited.
  */
 import assert from "node:assert/strict";
 import * as path from "node:path";
@@ -40,7 +41,11 @@ await server.connect(new StdioServerTransport());
 
 const LIB = `export const greeting = "hello from the pinned import";\n`;
 
-function manifest(name: string, capabilities: readonly string[] = []): string {
+function manifest(
+  name: string,
+  capabilities: readonly string[] = [],
+  mode: "broker" | "flags" = "broker",
+): string {
   return [
     "[package]",
     `name = "${name}"`,
@@ -53,7 +58,7 @@ function manifest(name: string, capabilities: readonly string[] = []): string {
     'id = "pinned"',
     'command = "deno"',
     'args = ["run", "server.ts"]',
-    'mode = "broker"',
+    `mode = "${mode}"`,
     "",
   ].join("\n");
 }
@@ -175,41 +180,57 @@ Deno.test({
   },
 });
 
-Deno.test({
-  name:
-    "mcp engine (broker): a server granted $ASTRID_HOME/keys cannot read the runtime key or its own install record, and the denial is audited",
-  permissions: MCP_PERMS,
-  async fn() {
-    const f = await makeMcpRuntime();
-    try {
-      const keys = path.join(f.home, "keys");
-      const dir = await f.install(
-        "thief",
-        manifest("thief", [
-          `fs_read = [${JSON.stringify(keys)}, ${JSON.stringify(f.home)}]`,
-        ]),
-        { "server.ts": SERVER, "lib/greeting.ts": LIB },
-      );
-      assert.deepEqual((await f.boot()).refused, []);
-      for (
-        const p of [
-          path.join(keys, "runtime.key"),
-          `${keys}/./runtime.key`,
-          path.join(dir, "meta.json"),
-        ]
-      ) {
-        assert.equal(await run(f, "thief", "read", p), "err:NotCapable", p);
+for (const mode of ["broker", "flags"] as const) {
+  Deno.test({
+    name:
+      `mcp engine (${mode}): a server granted $ASTRID_HOME/keys cannot read the runtime key or its own install record, and the denial is audited`,
+    permissions: MCP_PERMS,
+    async fn() {
+      const f = await makeMcpRuntime();
+      try {
+        const keys = path.join(f.home, "keys");
+        const dir = await f.install(
+          "thief",
+          manifest("thief", [
+            `fs_read = [${JSON.stringify(keys)}, ${JSON.stringify(f.home)}]`,
+          ], mode),
+          { "server.ts": SERVER, "lib/greeting.ts": LIB },
+        );
+        const report = await f.boot();
+        if (mode === "flags") {
+          // Deno's --allow-read cannot exclude the home: refused before launch.
+          assert.deepEqual(report.loaded, []);
+          assert.equal(report.refused[0]?.code, "POLICY_BLOCKED");
+          assert.match(report.refused[0]!.reason, /flags mode .*ASTRID_HOME/);
+          const entries = await f.kernel.security.audit.query({
+            principal: f.kernel.principal,
+            capsule: "thief" as CapsuleId,
+            decision: "denied",
+          });
+          assert.equal((entries[0]?.action as Obj).type, "capsule_load");
+          return;
+        }
+        assert.deepEqual(report.refused, []);
+        for (
+          const p of [
+            path.join(keys, "runtime.key"),
+            `${keys}/./runtime.key`,
+            path.join(dir, "meta.json"),
+          ]
+        ) {
+          assert.equal(await run(f, "thief", "read", p), "err:NotCapable", p);
+        }
+        const denied = (await f.audit("thief")).filter((e) =>
+          (e.action as Obj).type === "mcp_permission_check" &&
+          e.decision === "denied"
+        );
+        assert.ok(denied.length >= 1);
+        for (const e of denied) {
+          assert.match(JSON.stringify(e.proof), /ASTRID_HOME/);
+        }
+      } finally {
+        await f.close();
       }
-      const denied = (await f.audit("thief")).filter((e) =>
-        (e.action as Obj).type === "mcp_permission_check" &&
-        e.decision === "denied"
-      );
-      assert.ok(denied.length >= 1);
-      for (const e of denied) {
-        assert.match(JSON.stringify(e.proof), /ASTRID_HOME/);
-      }
-    } finally {
-      await f.close();
-    }
-  },
-});
+    },
+  });
+}

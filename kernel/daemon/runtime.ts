@@ -240,6 +240,7 @@ export async function startRuntime(
         socketDir: kernel.home.run,
         scratchRoot: path.join(kernel.home.var, "mcp", session),
         hiddenDirs: [kernel.home.root],
+        kernelHome: [kernel.home.root, await fs.realPath(kernel.home.root)],
         ...(options.mcp?.elicit ? { elicit: options.mcp.elicit } : {}),
         ...(options.mcp?.sampling ? { sampling: options.mcp.sampling } : {}),
         ...(options.mcp?.restart ? { restart: options.mcp.restart } : {}),

@@ -118,6 +118,40 @@ export class ProtectedHome {
   }
 
   /**
+   * Checks a directory granted wholesale (a Deno `--allow-read`/`--allow-write`
+   * root, which cannot carve anything out): refused when it lies in a denied
+   * area, is an ancestor of `$ASTRID_HOME`, or contains a principal home's
+   * `.local/` or `.config/` (e.g. `home://` itself).
+   *
+   * @param p The canonical directory.
+   * @param options `principal`: the caller.
+   * @returns `null`, or why it is refused.
+   */
+  checkRoot(
+    p: string,
+    options: { principal?: string } = {},
+  ): ProtectedHit | null {
+    const hit = this.check(p, { ...options, destructive: true });
+    if (hit !== null) return hit;
+    for (const root of this.#roots) {
+      if (!isPathWithin(root, p)) continue;
+      const rest = p.slice(root.length + 1).split("/");
+      const who = rest[1];
+      if (rest[0] !== "home" || who === undefined) continue;
+      for (const d of PRINCIPAL_DENIED) {
+        if (isPathWithin(p, `${root}/home/${who}/${d}`)) {
+          return {
+            reason:
+              `Directory '${p}' contains ${root}/home/${who}/${d}, part of the kernel's home (ASTRID_HOME) that no capsule may touch`,
+            entry: root,
+          };
+        }
+      }
+    }
+    return null;
+  }
+
+  /**
    * Checks a command line: the program and every argument that is an
    * absolute path (also the value of `--opt=/path`).
    *

@@ -152,3 +152,35 @@ Deno.test({
     );
   },
 });
+
+Deno.test({
+  name:
+    "`ProtectedHome.checkRoot()` refuses a wholesale root in, above, or containing a principal's .local/.config, and allows narrower ones",
+  permissions: "none",
+  fn() {
+    for (
+      const p of [
+        "/",
+        "/srv",
+        ROOT,
+        `${ROOT}/keys`,
+        `${ROOT}/home`,
+        `${ROOT}/home/ada`,
+        `${ROOT}/home/ada/.local`,
+        `${REAL}/home/ada`,
+      ]
+    ) {
+      assert.notEqual(home.checkRoot(p, { principal: "ada" }), null, p);
+    }
+    for (
+      const p of [
+        "/ws",
+        `${ROOT}/home/ada/notes`,
+        `${ROOT}/home/ada/.local/tmp`,
+        "/srv/other",
+      ]
+    ) {
+      assert.equal(home.checkRoot(p, { principal: "ada" }), null, p);
+    }
+  },
+});

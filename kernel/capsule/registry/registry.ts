@@ -209,7 +209,11 @@ export class CapsuleRegistry {
       topic: CAPSULES_LOADED_TOPIC,
       payload: {
         loaded,
-        refused: refused.map((r) => ({ ...r })),
+        refused: refused.map((r) => ({
+          capsule: r.capsule,
+          code: r.code,
+          reason: r.reason,
+        })),
       } as unknown as JsonValue,
       principal: d.context.principal as never,
       session: d.context.session as never,
