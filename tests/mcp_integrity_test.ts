@@ -29,8 +29,14 @@ server.registerTool("run", {
 }, async ({ what, arg }) => {
   let text;
   try {
-    text = what === "greet" ? greeting : what === "pid" ? String(Deno.pid)
-      : "ok:" + await Deno.readTextFile(arg);
+    if (what === "link") {
+      const [target, at] = arg.split("|");
+      await Deno.symlink(target, at);
+      text = "ok:linked";
+    } else {
+      text = what === "greet" ? greeting : what === "pid" ? String(Deno.pid)
+        : "ok:" + await Deno.readTextFile(arg);
+    }
   } catch (e) {
     text = "err:" + (e?.name ?? "Error");
   }
@@ -189,10 +195,14 @@ for (const mode of ["broker", "flags"] as const) {
       const f = await makeMcpRuntime();
       try {
         const keys = path.join(f.home, "keys");
+        await Deno.mkdir(path.join(f.workspace, "docs"));
         const dir = await f.install(
           "thief",
           manifest("thief", [
-            `fs_read = [${JSON.stringify(keys)}, ${JSON.stringify(f.home)}]`,
+            `fs_read = [${JSON.stringify(keys)}, ${
+              JSON.stringify(f.home)
+            }, "cwd://docs"]`,
+            'fs_write = ["cwd://docs"]',
           ], mode),
           { "server.ts": SERVER, "lib/greeting.ts": LIB },
         );
@@ -211,6 +221,17 @@ for (const mode of ["broker", "flags"] as const) {
           return;
         }
         assert.deepEqual(report.refused, []);
+        // A symlink planted in a writable granted dir, pointing at the key.
+        const link = path.join(f.workspace, "docs", "k");
+        const linked = await run(
+          f,
+          "thief",
+          "link",
+          `${path.join(keys, "runtime.key")}|${link}`,
+        );
+        // Deno asks for write access to everything to make a symlink: refused.
+        assert.equal(linked, "err:NotCapable");
+        assert.match(await run(f, "thief", "read", link), /^err:/);
         for (
           const p of [
             path.join(keys, "runtime.key"),
@@ -225,7 +246,11 @@ for (const mode of ["broker", "flags"] as const) {
           e.decision === "denied"
         );
         assert.ok(denied.length >= 1);
-        for (const e of denied) {
+        const inHome = denied.filter((e) =>
+          String((e.action as Obj).value).startsWith(f.home)
+        );
+        assert.equal(inHome.length, 3);
+        for (const e of inHome) {
           assert.match(JSON.stringify(e.proof), /ASTRID_HOME/);
         }
       } finally {
