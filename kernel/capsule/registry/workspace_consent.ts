@@ -23,6 +23,7 @@
 import type { CapsuleId, PrincipalId, SessionId } from "../../core/ids.ts";
 import { uuidV4 } from "../../core/ids.ts";
 import type { Clock, Logger, Random } from "../../core/ports.ts";
+import { blake3Hex } from "../../crypto/blake3.ts";
 import type { Store } from "../../store/store.ts";
 import type { AuditLog } from "../../audit/audit_log.ts";
 import type { ApprovalManager } from "../../security/approval/manager.ts";
@@ -78,6 +79,7 @@ export interface WorkspaceConsentDeps {
 
 /** A persisted approval. */
 interface Stored {
+  readonly workspace: string;
   readonly record_hash: string;
   readonly audit_entry: string;
   readonly approved_at: number;
@@ -101,7 +103,8 @@ export class WorkspaceConsent implements CapsuleConsent {
 
   #key(capsule: string): readonly [string, ...string[]] {
     const d = this.#deps;
-    return [NAMESPACE, d.principal, d.workspace, capsule];
+    // The workspace by hash: a key part has a size limit, a path does not.
+    return [NAMESPACE, d.principal, blake3Hex(d.workspace), capsule];
   }
 
   /**
@@ -189,6 +192,7 @@ export class WorkspaceConsent implements CapsuleConsent {
     });
     if (decision === "allow_workspace" || decision === "allow_always") {
       const value: Stored = {
+        workspace: d.workspace,
         record_hash: c.hash,
         audit_entry: entry,
         approved_at: d.clock.now(),
