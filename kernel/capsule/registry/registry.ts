@@ -30,15 +30,18 @@ import type {
   HostCallDispatcher,
 } from "../engine.ts";
 import { DEFAULT_ENGINE_LIMITS } from "../engine.ts";
-import {
-  type CapsuleDir,
-  loadCapsuleDir,
-  readArtifact,
-} from "../manifest/load_capsule_dir.ts";
+import { type CapsuleDir, readArtifact } from "../manifest/load_capsule_dir.ts";
 import type { InstallTrust } from "../manifest/install_record.ts";
 import { checkPinnedFiles, runsCodeInPlace } from "../manifest/pinned_files.ts";
 import type { CapsuleConsent } from "./workspace_consent.ts";
-import { readWorkspaceCapsule } from "./workspace_capsule.ts";
+import {
+  type BootRoot,
+  collectCapsuleDirs,
+  describe,
+  type Refusal,
+} from "./collect_dirs.ts";
+
+export type { BootRoot, Refusal } from "./collect_dirs.ts";
 import {
   grantsFromManifest,
   ipcAclFromManifest,
@@ -49,7 +52,6 @@ import type {
 } from "../manifest/manifest_types.ts";
 import { resolveCapsules } from "../resolver/resolve_capsules.ts";
 import type { ResolveTreeNode } from "../resolver/resolve_types.ts";
-import { discoverCapsuleDirs } from "./discover.ts";
 import { staticBundle } from "./static_bundle.ts";
 import { CAPSULES_LOADED_TOPIC, interceptorFor } from "./_wiring.ts";
 
@@ -82,22 +84,6 @@ export interface RegistryDeps {
   readonly consent?: CapsuleConsent;
   /** Called for every refused capsule (the runtime audits it). */
   onRefused?(refusal: Refusal): Promise<void>;
-}
-
-/** A directory to scan: a plain string is the principal's (installed) capsule dir. */
-export type BootRoot = string | {
-  readonly dir: string;
-  /** `installed`: signed install records; `workspace`: operator consent. */
-  readonly kind: "installed" | "workspace";
-};
-
-/** One refused capsule. */
-export interface Refusal {
-  readonly capsule: string;
-  readonly code: string;
-  readonly reason: string;
-  /** The capsule directory, when known. */
-  readonly dir?: string;
 }
 
 /** What boot did. */
@@ -152,30 +138,7 @@ export class CapsuleRegistry {
    */
   async boot(roots: readonly BootRoot[]): Promise<BootReport> {
     const d = this.#deps;
-    const refused: Refusal[] = [];
-    const dirs: CapsuleDir[] = [];
-    for (const root of roots) {
-      const { dir: rootDir, kind } = typeof root === "string"
-        ? { dir: root, kind: "installed" as const }
-        : root;
-      for (const dir of await discoverCapsuleDirs(d.fs, [rootDir])) {
-        try {
-          const found = kind === "installed"
-            ? await loadCapsuleDir(d.fs, dir, {
-              kernelVersion: d.kernelVersion,
-              trust: d.trust,
-            })
-            : await this.#consented(dir, dirs);
-          if (found !== null) dirs.push(found);
-        } catch (err) {
-          refused.push({
-            capsule: dir.split("/").pop() ?? dir,
-            ...describe(err),
-            dir,
-          });
-        }
-      }
-    }
+    const { dirs, refused } = await collectCapsuleDirs(d, roots);
     const resolved = resolveCapsules(dirs.map((c) => c.manifest));
     for (const r of resolved.refused) {
       refused.push({ capsule: r.capsule, code: r.code, reason: r.reason });
@@ -219,45 +182,6 @@ export class CapsuleRegistry {
       session: d.context.session as never,
     });
     return { loaded, refused, tree: resolved.tree };
-  }
-
-  /** A workspace capsule the operator approved; `null` when an installed one of the same name wins. */
-  async #consented(
-    dir: string,
-    earlier: readonly CapsuleDir[],
-  ): Promise<CapsuleDir | null> {
-    const d = this.#deps;
-    const candidate = await readWorkspaceCapsule(d.fs, dir, {
-      kernelVersion: d.kernelVersion,
-    });
-    const name = candidate.manifest.package.name;
-    if (earlier.some((c) => c.manifest.package.name === name)) {
-      d.logger.log(
-        "info",
-        `workspace capsule '${name}' at ${dir} is shadowed by the installed one`,
-        { capsule: name },
-      );
-      return null;
-    }
-    if (d.consent === undefined) {
-      throw new KernelError(
-        "APPROVAL_DEFERRED",
-        `Cannot load workspace capsule '${name}' from ${dir}: no operator consent is configured, so workspace capsules never load`,
-        { data: { capsule: name, dir } },
-      );
-    }
-    const verdict = await d.consent.approve(candidate);
-    if (!verdict.ok) {
-      throw new KernelError(verdict.code, verdict.reason, {
-        data: { capsule: name, dir, record_hash: candidate.hash },
-      });
-    }
-    return {
-      dir,
-      manifest: candidate.manifest,
-      meta: candidate.meta,
-      origin: "workspace",
-    };
   }
 
   /**
@@ -459,10 +383,4 @@ export class CapsuleRegistry {
     }
     return restarted;
   }
-}
-
-function describe(err: unknown): { code: string; reason: string } {
-  return KernelError.is(err)
-    ? { code: err.code, reason: err.message }
-    : { code: "INTERNAL", reason: String(err) };
 }
