@@ -167,6 +167,14 @@ Deno.test({
         /failed to restart: .*lib\/greeting\.ts hash differs/.test(r.message)
       );
       assert.ok(refusals.length >= 1, "every restart is refused");
+      // Each refused relaunch is audited.
+      const audited = (await f.kernel.security.audit.query({
+        principal: f.kernel.principal,
+        capsule: id,
+        decision: "denied",
+      })).filter((e) => (e.action as Obj).type === "capsule_load");
+      assert.ok(audited.length >= 1);
+      assert.match(JSON.stringify(audited[0]!.proof), /lib\/greeting\.ts/);
       // The edited import never ran.
       assert.ok(
         !f.logger.records.some((r) => r.message.includes("pwned")),

@@ -227,12 +227,25 @@ export class CapsuleRegistry {
       subscribe: acl.subscribe,
     });
     const abort = new AbortController();
+    // Checks the pins again; a refusal (at load or before an MCP server's
+    // relaunch) is reported like a boot refusal, so it is audited too.
     const verify = async (signal?: AbortSignal): Promise<void> => {
-      await checkPinnedFiles(d.fs, dir.dir, {
-        manifest: m,
-        artifacts: dir.meta.artifacts,
-        signal,
-      });
+      try {
+        await checkPinnedFiles(d.fs, dir.dir, {
+          manifest: m,
+          artifacts: dir.meta.artifacts,
+          signal,
+        });
+      } catch (err) {
+        if (KernelError.is(err, "CAPSULE_INTEGRITY")) {
+          await d.onRefused?.({
+            capsule: id,
+            ...describe(err),
+            dir: dir.dir,
+          });
+        }
+        throw err;
+      }
     };
     try {
       if (runsCodeInPlace(m)) await verify(abort.signal);
