@@ -54,9 +54,17 @@ export {
 } from "./kernel/core/ids.ts";
 export { startRuntime } from "./kernel/daemon/runtime.ts";
 export type { Runtime, RuntimeOptions } from "./kernel/daemon/runtime.ts";
-export { installCapsule } from "./kernel/daemon/install.ts";
+export { installCapsule, recordInstall } from "./kernel/daemon/install.ts";
+export type {
+  InstallOptions,
+  RecordInstallOptions,
+} from "./kernel/daemon/install.ts";
+export type {
+  CapsuleConsent,
+  ConsentVerdict,
+  WorkspaceConsent,
+} from "./kernel/capsule/registry/workspace_consent.ts";
 export { denoToolchain, TOOL_ENV_NAMES } from "./kernel/host/deno_toolchain.ts";
 export type { DenoToolchain } from "./kernel/host/deno_toolchain.ts";
-export type { InstallOptions } from "./kernel/daemon/install.ts";
 export type { CapsuleId, PrincipalId, SessionId } from "./kernel/core/ids.ts";
 export type { JsonValue } from "./kernel/store/store.ts";

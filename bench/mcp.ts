@@ -182,6 +182,10 @@ async function spawnBench(f: McpFixture, s: Setup, tmp: string) {
     await reg.unload(name as CapsuleId);
     const dir = await loadCapsuleDir(fs, s.dirs[name]!, {
       kernelVersion: VERSION,
+      trust: {
+        keyId: f.kernel.runtimeKey.keyId,
+        publicKey: f.kernel.runtimeKey.publicKey,
+      },
     });
     return await timed(() => reg.load(dir));
   };

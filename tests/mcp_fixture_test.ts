@@ -62,7 +62,7 @@ export interface McpFixture {
     action: string,
     payload?: JsonValue,
   ): Promise<JsonValue>;
-  /** Audit entries of a capsule. */
+  /** Audit entries of a capsule in a session (not the install's). */
   audit(capsule: string): Promise<AuditEntry[]>;
   close(): Promise<void>;
 }
@@ -149,13 +149,9 @@ export async function makeMcpRuntime(
         });
         await Deno.writeTextFile(path.join(dir, file), text);
       }
-      await pinCapsule(
-        dir,
-        toml,
-        meta.unconfined
-          ? { unconfined: { approved_at: 1, audit_entry: "test-approval" } }
-          : {},
-      );
+      await pinCapsule(kernel, dir, toml, {
+        unconfined: meta.unconfined === true,
+      });
       return dir;
     },
     boot: () => runtime.boot(),
@@ -163,10 +159,11 @@ export async function makeMcpRuntime(
       runtime.registry.invoke(capsule as CapsuleId, action, payload),
     audit: async (capsule) => {
       await kernel.security.gate.flush();
-      return await kernel.security.audit.query({
+      // Session entries only: the install record's approval has no session.
+      return (await kernel.security.audit.query({
         principal: kernel.principal,
         capsule: capsule as CapsuleId,
-      });
+      })).filter((e) => e.session !== null);
     },
     async close() {
       try {

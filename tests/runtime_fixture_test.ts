@@ -141,7 +141,7 @@ export interface RuntimeFixture {
   ): Promise<JsonValue>;
   /** Calls the capsule action that relays host function `fn`; returns the guest's envelope. */
   hostCall(capsule: string, fn: string, payload: JsonValue): Promise<Envelope>;
-  /** Audit entries of the principal's chain for a capsule. */
+  /** Audit entries of the principal's chain for a capsule, in a session (not the install's). */
   audit(
     capsule: string,
     decision?: "allowed" | "denied",
@@ -155,7 +155,8 @@ export interface RuntimeFixture {
  * in `autonomous` mode, and starts its runtime with 300 ms / 64 MiB limits.
  *
  * @param options `fileStore`: keep state in `<home>/var/state.kv`; `config`:
- *   more TOML for the user config file; `timeoutMs`: the call deadline.
+ *   more TOML for the user config file; `timeoutMs`: the call deadline;
+ *   `tempBase`: where the temp dir goes.
  * @returns The fixture; call `close()` in `finally`.
  */
 export async function makeRuntime(
@@ -165,6 +166,7 @@ export async function makeRuntime(
     timeoutMs?: number;
     /** `null`: say bubblewrap is unavailable (default: look it up). */
     bubblewrap?: string | null;
+    tempBase?: string;
   } = {},
 ): Promise<RuntimeFixture> {
   const { bubblewrap, ...kernelOptions } = options;
@@ -204,7 +206,7 @@ export async function makeRuntime(
         path.join(dir, ARTIFACT_FILE[spec.engine]),
         ARTIFACTS[spec.engine],
       );
-      await pinCapsule(dir, manifestOf(spec));
+      await pinCapsule(kernel, dir, manifestOf(spec));
       return dir;
     },
     boot: () => runtime.boot(),
@@ -225,11 +227,12 @@ export async function makeRuntime(
     },
     audit: async (capsule, decision) => {
       await kernel.security.gate.flush();
-      return await kernel.security.audit.query({
+      // Session entries only: the install record's approval has no session.
+      return (await kernel.security.audit.query({
         principal,
         capsule: capsule as CapsuleId,
         ...(decision === undefined ? {} : { decision }),
-      });
+      })).filter((e) => e.session !== null);
     },
     async close() {
       try {

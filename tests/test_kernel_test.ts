@@ -5,14 +5,10 @@
  * @module
  */
 import * as path from "node:path";
-import { createDenoFs } from "../kernel/host/deno_fs.ts";
 import { MemoryEnv } from "../kernel/testing/memory_env.ts";
 import { MemoryLogger } from "../kernel/testing/memory_logger.ts";
 import { parseManifest } from "../kernel/capsule/manifest/parse_manifest.ts";
-import {
-  writeMeta,
-  type WriteMetaOptions,
-} from "../kernel/capsule/manifest/write_meta.ts";
+import { recordInstall } from "../kernel/daemon/install.ts";
 import { type KernelHandle, startKernel } from "../kernel/daemon/boot.ts";
 import { VERSION } from "../version.ts";
 
@@ -32,14 +28,25 @@ export interface TestKernel {
  * Boots a real kernel (in-memory store unless `fileStore`) whose workspace
  * runs in `autonomous` mode.
  *
- * @param options Temp dir prefix, more user-config TOML, file store.
+ * @param options Temp dir prefix, more user-config TOML, file store, and
+ *   `tempBase`: where the temp dir goes (default the system's; paths under
+ *   `/tmp` are the guest's private tmp, so tests that name host paths of the
+ *   home use `/var/tmp`).
  * @returns The kernel and its dirs; on failure the temp dir is removed.
  */
 export async function startTestKernel(
-  options: { prefix: string; config?: string; fileStore?: boolean },
+  options: {
+    prefix: string;
+    config?: string;
+    fileStore?: boolean;
+    tempBase?: string;
+  },
 ): Promise<TestKernel> {
   const root = await Deno.realPath(
-    await Deno.makeTempDir({ prefix: options.prefix }),
+    await Deno.makeTempDir({
+      prefix: options.prefix,
+      ...(options.tempBase ? { dir: options.tempBase } : {}),
+    }),
   );
   const home = path.join(root, "astrid");
   const workspace = path.join(root, "ws");
@@ -68,17 +75,20 @@ export async function startTestKernel(
 }
 
 /**
- * Writes `Capsule.toml` into an installed capsule dir and pins it in
- * `meta.json`, as an install would.
+ * Writes `Capsule.toml` into an installed capsule dir and records the
+ * install as `capsule install` does: pins, audited approval, `meta.json`
+ * signed with the kernel's runtime key.
  *
+ * @param kernel The kernel whose key signs the record.
  * @param dir The capsule dir (its artifacts already written).
  * @param toml The manifest text.
- * @param meta More `meta.json` fields (e.g. `unconfined`).
+ * @param meta `unconfined`: the operator approved running it unconfined.
  */
 export async function pinCapsule(
+  kernel: KernelHandle,
   dir: string,
   toml: string,
-  meta: Pick<WriteMetaOptions, "unconfined"> = {},
+  meta: { unconfined?: boolean } = {},
 ): Promise<void> {
   await Deno.writeTextFile(path.join(dir, "Capsule.toml"), toml);
   const parsed = parseManifest(toml, {
@@ -86,10 +96,10 @@ export async function pinCapsule(
     kernelVersion: VERSION,
   });
   if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues));
-  await writeMeta(createDenoFs(), {
+  await recordInstall(kernel, {
     dir,
     manifest: parsed.value,
-    now: 1,
-    ...meta,
+    approvedBy: "test",
+    unconfined: meta.unconfined === true,
   });
 }

@@ -91,13 +91,28 @@ export async function demoRuntime(
       ),
     },
   });
+  // What a hostile MCP server with cwd:// write could plant: a capsule in
+  // the workspace, with a manifest granting itself the kernel's keys.
+  const planted = path.join(workspace, ".astrid", "capsules", "pwn");
+  await Deno.mkdir(planted, { recursive: true });
+  await Deno.writeTextFile(
+    path.join(planted, "Capsule.toml"),
+    `[package]\nname = "pwn"\nversion = "1.0.0"\n[capabilities]\nfs_read = ["/"]\n`,
+  );
   await using runtime = await startRuntime(kernel, { workspace });
   const report = await runtime.boot();
   out(
     `  booted: ${
       report.loaded.join(", ")
-    }   (artifacts verified against meta.json BLAKE3 pins)`,
+    }   (install records signed with the runtime key; files verified against their BLAKE3 pins)`,
   );
+  for (const r of report.refused) {
+    out(
+      `  refused: ${r.capsule} [${r.code}] ${
+        r.reason.replaceAll(workspace, "<ws>")
+      }`,
+    );
+  }
 
   const human: ApprovalHandler = {
     isAvailable: () => true,

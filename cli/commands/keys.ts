@@ -15,12 +15,13 @@ import type { GlobalFlags } from "../flags.ts";
 
 /** Help text of `astrid keys`. */
 export const KEYS_HELP =
-  `astrid keys — the runtime key that signs capability tokens and audit entries
+  `astrid keys — the runtime key that signs capability tokens, audit entries and capsule install records
 
 Usage:
   astrid keys show [--json]          key id and public key of $ASTRID_HOME/keys/runtime.key
   astrid keys generate [--force]     create the key (mode 0600); --force replaces an existing
-                                     key, which invalidates every persistent token it signed`;
+                                     key, which invalidates every persistent token it signed
+                                     and every capsule install record (reinstall the capsules)`;
 
 function describe(key: KeyPair, file: string, json: boolean): string {
   const info = {

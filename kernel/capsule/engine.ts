@@ -66,8 +66,14 @@ export interface EngineLoadOptions {
   readonly dir?: string;
   /** The validated manifest. */
   readonly manifest?: CapsuleManifest;
-  /** The operator installed the capsule `unconfined` and approved that (`meta.json`). */
+  /** The operator installed the capsule `unconfined` and approved that (signed `meta.json`). */
   readonly unconfined?: boolean;
+  /**
+   * Checks the capsule's directory against its pins again (every file, none
+   * added); engines that run files in place (`mcp`) call it before every
+   * (re)launch. Rejects with `CAPSULE_INTEGRITY` naming the file.
+   */
+  readonly verify?: (signal?: AbortSignal) => Promise<void>;
 }
 
 /** Health of a loaded capsule. */

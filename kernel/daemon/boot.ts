@@ -235,7 +235,13 @@ export async function startKernel(
     await openKv(options.inMemoryStore ? MEMORY_KV : paths.home.stateKv),
   );
   const clock = systemClock();
+  // Both spellings of ASTRID_HOME are hard-denied to capsules (a home reached
+  // through a symlinked path must not slip past a lexical check).
+  const kernelHome = [
+    ...new Set([paths.home.root, await p.fs.realPath(paths.home.root)]),
+  ];
   const security = buildSecurity({
+    kernelHome,
     store,
     clock,
     random: p.random,

@@ -41,6 +41,8 @@ export interface BuildSecurityDeps {
   readonly config: EffectiveConfig;
   /** The principal's home directory (for `home://` grants). */
   principalHome(principal: PrincipalId): string;
+  /** Spellings of `$ASTRID_HOME` (configured and real path), hard-denied to capsules. */
+  readonly kernelHome?: readonly string[];
 }
 
 /**
@@ -81,7 +83,10 @@ export function buildSecurity(deps: BuildSecurityDeps): SecurityLayers {
     allowances,
     approvals,
     deferred: approvals.deferred,
-    policy: new SecurityPolicy(policyConfigFromConfig(config)),
+    policy: new SecurityPolicy({
+      ...policyConfigFromConfig(config),
+      ...(deps.kernelHome ? { protectedHome: deps.kernelHome } : {}),
+    }),
     clock,
     logger,
     mode: {

@@ -1,8 +1,12 @@
 /**
  * Installs a capsule from a source directory into the principal's capsule
  * dir: copies `Capsule.toml` and the listed files, bundles a TypeScript entry
- * into the js component when asked, and pins every artifact's BLAKE3 in
- * `meta.json` (so a later edit refuses to load).
+ * into the js component when asked, then records the install: pins every
+ * artifact's BLAKE3 (MCP server scripts and their local imports included),
+ * audits the operator's approval of exactly those hashes, grants and
+ * `unconfined`, and writes `meta.json` signed with the runtime key, naming
+ * that audit entry. Boot refuses a record that is unsigned, signed by
+ * another key, or does not match the files.
  *
  * @module
  */
@@ -10,7 +14,10 @@ import * as path from "node:path";
 import { KernelError } from "../core/errors.ts";
 import { parseManifest } from "../capsule/manifest/parse_manifest.ts";
 import { manifestError } from "../capsule/manifest/mod.ts";
-import { writeMeta } from "../capsule/manifest/write_meta.ts";
+import { recordedGrants, writeMeta } from "../capsule/manifest/write_meta.ts";
+import { hashPinnedFiles } from "../capsule/manifest/pinned_files.ts";
+import { decisionHash } from "../capsule/manifest/install_record.ts";
+import type { CapsuleMeta } from "../capsule/manifest/capsule_meta.ts";
 import type { CapsuleManifest } from "../capsule/manifest/manifest_types.ts";
 import { buildJsCapsule } from "../capsule/engines/js/build.ts";
 import { createDenoSpawner } from "../host/deno_spawner.ts";
@@ -39,7 +46,24 @@ export interface InstallOptions {
    * are refused. Only pass it after asking the human (the CLI asks).
    */
   readonly unconfined?: { readonly approvedBy: string };
+  /** Who approved the install (recorded in its audit entry); default `operator`. */
+  readonly approvedBy?: string;
   /** Cancels the install. */
+  readonly signal?: AbortSignal;
+}
+
+/** Options of {@linkcode recordInstall}. */
+export interface RecordInstallOptions {
+  /** The installed capsule directory (its files in place). */
+  readonly dir: string;
+  /** Its validated manifest. */
+  readonly manifest: CapsuleManifest;
+  /** Where it came from. */
+  readonly source?: string;
+  /** Who approved it (audited); default `operator`. */
+  readonly approvedBy?: string;
+  /** The operator also approved running its non-Deno servers unconfined. */
+  readonly unconfined?: boolean;
   readonly signal?: AbortSignal;
 }
 
@@ -55,7 +79,7 @@ export async function installCapsule(
   kernel: KernelHandle,
   options: InstallOptions,
 ): Promise<{ dir: string; manifest: CapsuleManifest }> {
-  const { fs, clock } = kernel.ports;
+  const { fs } = kernel.ports;
   const text = await fs.readTextFile(path.join(options.source, "Capsule.toml"));
   const parsed = parseManifest(text, {
     file: path.join(options.source, "Capsule.toml"),
@@ -101,40 +125,92 @@ export async function installCapsule(
       ...(options.signal ? { signal: options.signal } : {}),
     });
   }
-  const unconfined = options.unconfined
-    ? await approveUnconfined(kernel, manifest, options.unconfined.approvedBy)
-    : undefined;
-  await writeMeta(fs, {
+  await recordInstall(kernel, {
     dir,
     manifest,
-    now: clock.now(),
-    ...(unconfined ? { unconfined } : {}),
+    source: options.source,
+    approvedBy: options.unconfined?.approvedBy ?? options.approvedBy ??
+      "operator",
+    unconfined: options.unconfined !== undefined,
     ...(options.signal ? { signal: options.signal } : {}),
   });
   return { dir, manifest };
 }
 
-async function approveUnconfined(
+/**
+ * Records an install decision for a capsule directory already in place:
+ * pins its files, appends the approval to the audit chain (the record hash,
+ * grants and `unconfined`; a separate entry for `unconfined`), and writes
+ * `meta.json` signed with the runtime key, naming the approval's entry.
+ *
+ * @param kernel The kernel (runtime key, audit chain, ports).
+ * @param options Directory, manifest, source, approver, `unconfined`.
+ * @returns The signed record written.
+ * @throws {KernelError} `CAPSULE_INTEGRITY` when a pinned file is missing,
+ *   a symlink, a special file or too large; `AUDIT_FAILED`/store errors when
+ *   the approval cannot be audited (then nothing is written).
+ */
+export async function recordInstall(
   kernel: KernelHandle,
-  manifest: CapsuleManifest,
-  approvedBy: string,
-): Promise<{ approved_at: number; audit_entry: string }> {
-  const entry = await kernel.security.audit.append({
-    principal: kernel.principal,
-    session: null,
-    capsule: manifest.package.name as CapsuleId,
-    call_id: null,
-    action: {
+  options: RecordInstallOptions,
+): Promise<CapsuleMeta> {
+  const { fs, clock } = kernel.ports;
+  const { dir, manifest, signal } = options;
+  const approvedBy = (options.approvedBy ?? "operator").slice(0, 200);
+  const artifacts = await hashPinnedFiles(fs, dir, { manifest, signal });
+  const grants = recordedGrants(manifest);
+  const capsule = manifest.package.name;
+  const unconfined = options.unconfined === true;
+  const hash = decisionHash({
+    capsule,
+    version: manifest.package.version,
+    artifacts,
+    grants,
+    unconfined,
+  });
+  const audit = (action: Record<string, unknown>) =>
+    kernel.security.audit.append({
+      principal: kernel.principal,
+      session: null,
+      capsule: capsule as CapsuleId,
+      call_id: null,
+      action: action as never,
+      decision: "allowed",
+      proof: { type: "operator", approved_by: approvedBy },
+      outcome: null,
+    });
+  const unconfinedEntry = unconfined
+    ? await audit({
       type: "capsule_unconfined_install",
-      capsule_id: manifest.package.name,
+      capsule_id: capsule,
       version: manifest.package.version,
+      record_hash: hash,
       servers: manifest.mcp_servers.map((s) =>
         `${s.command} ${s.args.join(" ")}`
       ),
-    },
-    decision: "allowed",
-    proof: { type: "operator", approved_by: approvedBy.slice(0, 200) },
-    outcome: null,
+    })
+    : null;
+  const entry = await audit({
+    type: "capsule_install",
+    capsule_id: capsule,
+    version: manifest.package.version,
+    record_hash: hash,
+    files: Object.keys(artifacts).length,
+    grants,
+    unconfined,
   });
-  return { approved_at: kernel.ports.clock.now(), audit_entry: entry.id };
+  const now = clock.now();
+  return await writeMeta(fs, {
+    dir,
+    manifest,
+    now,
+    artifacts,
+    approval: { approved_at: now, audit_entry: entry.id },
+    signer: kernel.runtimeKey,
+    ...(options.source === undefined ? {} : { source: options.source }),
+    ...(unconfinedEntry
+      ? { unconfined: { approved_at: now, audit_entry: unconfinedEntry.id } }
+      : {}),
+    ...(signal ? { signal } : {}),
+  });
 }

@@ -40,6 +40,10 @@ import {
   type BootReport,
   CapsuleRegistry,
 } from "../capsule/registry/registry.ts";
+import {
+  type CapsuleConsent,
+  WorkspaceConsent,
+} from "../capsule/registry/workspace_consent.ts";
 import { OverlayManager } from "../vfs/overlay_manager.ts";
 import type { SessionVfs } from "../vfs/session_vfs.ts";
 import { createDenoSpawner } from "../host/deno_spawner.ts";
@@ -69,6 +73,8 @@ export interface RuntimeOptions {
   readonly resolveDns?: (host: string) => Promise<string[]>;
   /** Fetch used by `http_request` (default: the global fetch). */
   readonly fetch?: typeof fetch;
+  /** Decides on workspace capsules (default: the approval handler, persisted in the store). */
+  readonly consent?: CapsuleConsent;
   /** MCP capsules: who answers elicitation and sampling, restart policy. */
   readonly mcp?: {
     /** Shows an MCP server's question to the human; without it questions are declined. */
@@ -90,8 +96,15 @@ export interface Runtime extends AsyncDisposable {
   readonly secrets: SecretStore;
   /** The session's guest file system (overlay, `home://`, `/tmp`). */
   vfs(): Promise<SessionVfs>;
-  /** Boots the installed capsules (principal dir, then `<workspace>/.astrid/capsules`). */
+  /**
+   * Boots the capsules: the principal's installed ones (signed install
+   * records), then `<workspace>/.astrid/capsules` — each of those only once
+   * the operator approved its exact record through the approval handler
+   * (register one with `kernel.security.approvals.setHandler()` first).
+   */
   boot(): Promise<BootReport>;
+  /** The consent store of workspace capsules (e.g. to revoke an approval). */
+  readonly consent: WorkspaceConsent;
   /** Unloads every capsule and closes the bus. */
   close(): Promise<void>;
 }
@@ -197,6 +210,17 @@ export async function startRuntime(
     },
     resolveDns: options.resolveDns ?? resolveHostAddresses,
   };
+  const consent = new WorkspaceConsent({
+    store: kernel.store,
+    approvals,
+    audit,
+    clock,
+    random,
+    logger,
+    principal: kernel.principal,
+    session,
+    workspace,
+  });
   const registry = new CapsuleRegistry({
     fs,
     clock,
@@ -230,6 +254,7 @@ export async function startRuntime(
         socketDir: kernel.home.run,
         scratchRoot: path.join(kernel.home.var, "mcp", session),
         hiddenDirs: [kernel.home.root],
+        kernelHome: [kernel.home.root, await fs.realPath(kernel.home.root)],
         ...(options.mcp?.elicit ? { elicit: options.mcp.elicit } : {}),
         ...(options.mcp?.sampling ? { sampling: options.mcp.sampling } : {}),
         ...(options.mcp?.restart ? { restart: options.mcp.restart } : {}),
@@ -248,11 +273,32 @@ export async function startRuntime(
     },
     kernelVersion: VERSION,
     context: { principal: kernel.principal, session },
+    trust: {
+      keyId: kernel.runtimeKey.keyId,
+      publicKey: kernel.runtimeKey.publicKey,
+    },
+    consent: options.consent ?? consent,
+    onRefused: async (r) => {
+      await audit.append({
+        principal: kernel.principal,
+        session,
+        capsule: r.capsule as CapsuleId,
+        call_id: null,
+        action: {
+          type: "capsule_load",
+          capsule_id: r.capsule,
+          ...(r.dir === undefined ? {} : { dir: r.dir }),
+        },
+        decision: "denied",
+        proof: { type: "boot", code: r.code, reason: r.reason.slice(0, 1000) },
+        outcome: null,
+      });
+    },
   }, options.limits ?? DEFAULT_ENGINE_LIMITS);
   const roots = [
-    kernel.home.home(kernel.principal).capsules,
-    path.join(workspace, ".astrid", "capsules"),
-  ];
+    { dir: kernel.home.home(kernel.principal).capsules, kind: "installed" },
+    { dir: path.join(workspace, ".astrid", "capsules"), kind: "workspace" },
+  ] as const;
   async function close(): Promise<void> {
     try {
       await registry.unloadAll();
@@ -268,6 +314,7 @@ export async function startRuntime(
     overlays,
     secrets,
     vfs,
+    consent,
     boot: () => registry.boot(roots),
     close,
     [Symbol.asyncDispose]: close,

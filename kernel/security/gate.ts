@@ -231,7 +231,7 @@ export class Gate {
         grant.reason,
       );
     }
-    const policy = d.policy.check(action);
+    const policy = d.policy.check(action, { principal: ctx.principal });
     if (policy.result === "blocked") {
       return await this.#refuse(
         action,

@@ -7,7 +7,9 @@
  * Security model: deny beats allow; nothing overrides policy; a token skips
  * approval but never policy or budget; a failed audit write refuses the action
  * (fail closed); a budget reservation is refunded whenever the action does not
- * run; a deferred approval is resolved by re-running the whole gate.
+ * run; a deferred approval is resolved by re-running the whole gate; the
+ * kernel's home (`$ASTRID_HOME`) is hard-denied to every action by the policy
+ * ({@linkcode ProtectedHome}).
  *
  * @example Decide, act, settle
  * ```ts ignore
@@ -56,6 +58,8 @@ export { policyConfigFromConfig } from "./policy_config.ts";
 export type { PolicyConfig, PolicyDecision } from "./policy_config.ts";
 export { classifyHost, hostFromUrl } from "./net_address.ts";
 export { canonicalizePath } from "./path_rules.ts";
+export { ProtectedHome } from "./protected_home.ts";
+export type { ProtectedHit, ProtectedHomeOptions } from "./protected_home.ts";
 export { checkManifestGrant, NO_GRANTS } from "./manifest_grant.ts";
 export type { CapsuleGrants, GrantCheck } from "./manifest_grant.ts";
 export { modeVerdict } from "./modes.ts";

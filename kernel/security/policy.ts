@@ -44,6 +44,12 @@
  *   `ffi` (path rules on a path value) and `sys` ⇒ approval (critical).
  * - `overlay_commit`: path rules on every path ⇒ approval (high).
  *
+ * Before all of these, the kernel's home (`$ASTRID_HOME`, see
+ * `protected_home.ts`) is hard-denied: any path an action names inside it
+ * (outside the caller's own `home://` area), a write or delete of one of its
+ * ancestors, and a command whose program or absolute path argument lies in
+ * it are blocked (rule `protected_home`) in every mode, for every capsule.
+ *
  * Security model: deny beats allow everywhere; paths are canonicalised and
  * hosts normalised (every IP spelling, IPv4-mapped IPv6, IDN) before any
  * rule sees them; relative paths, `..`, NUL, invalid hosts and invalid URLs
@@ -56,7 +62,8 @@
 import type { Action, RiskLevel } from "./action.ts";
 import { CommandRules } from "./command_rules.ts";
 import { classifyHost, hostFromUrl } from "./net_address.ts";
-import { PathRules } from "./path_rules.ts";
+import { canonicalizePath, PathRules } from "./path_rules.ts";
+import { ProtectedHome } from "./protected_home.ts";
 import type { PolicyConfig, PolicyDecision } from "./policy_config.ts";
 import { HostRules } from "./policy_hosts.ts";
 import {
@@ -70,6 +77,16 @@ import { checkMcpRequest } from "./_policy_mcp.ts";
 import { mcpRequestProblem } from "./mcp_request.ts";
 
 const NETWORK_SCHEMES = new Set(["http:", "https:", "ws:", "wss:", "ftp:"]);
+
+/** The path of a `file:` URL, or `null` when it does not parse. */
+function safeFileUrlPath(url: string): string | null {
+  try {
+    return decodeURIComponent(new URL(url).pathname);
+  } catch {
+    // silent-ok: an unparsable URL names no path here; the permission rules refuse it.
+    return null;
+  }
+}
 
 /** Shortens untrusted text quoted in a reason. */
 function clip(s: string): string {
@@ -98,6 +115,7 @@ export class SecurityPolicy {
   #approvalTools: ReadonlySet<string>;
   #blockedCapsules: ReadonlySet<string>;
   #networkApproval: boolean;
+  #home: ProtectedHome | null;
 
   /**
    * Compiles the settings.
@@ -125,15 +143,21 @@ export class SecurityPolicy {
     this.#approvalTools = new Set(config.approvalRequiredTools ?? []);
     this.#blockedCapsules = new Set(config.blockedCapsules ?? []);
     this.#networkApproval = config.requireApprovalForNetwork !== false;
+    this.#home = config.protectedHome && config.protectedHome.length > 0
+      ? new ProtectedHome({ roots: config.protectedHome })
+      : null;
   }
 
   /**
    * Decides whether an action is blocked, allowed, or needs approval.
    *
    * @param action The action.
+   * @param caller Who asks (`principal`: its own `home://` area stays reachable).
    * @returns The verdict; `blocked` carries the reason, rule and entry.
    */
-  check(action: Action): PolicyDecision {
+  check(action: Action, caller: { principal?: string } = {}): PolicyDecision {
+    const home = this.#protected(action, caller.principal);
+    if (home !== null) return home;
     if (
       "capsule_id" in action && this.#blockedCapsules.has(action.capsule_id)
     ) {
@@ -223,6 +247,62 @@ export class SecurityPolicy {
         );
       }
     }
+  }
+
+  #protected(action: Action, principal: string | undefined): Blocked | null {
+    if (this.#home === null) return null;
+    const home = this.#home;
+    const at = (paths: readonly string[], destructive: boolean) => {
+      for (const raw of paths) {
+        const c = canonicalizePath(raw);
+        if (!c.ok) continue; // refused later as invalid_path
+        const hit = home.check(c.path, {
+          destructive,
+          ...(principal === undefined ? {} : { principal }),
+        });
+        if (hit !== null) return hit;
+      }
+      return null;
+    };
+    let hit = null;
+    switch (action.type) {
+      case "file_read":
+        hit = at([action.path], false);
+        break;
+      case "file_write":
+      case "file_delete":
+        hit = at([action.path], true);
+        break;
+      case "capsule_file_access":
+        hit = at([action.path], action.mode !== "read");
+        break;
+      case "overlay_commit":
+        hit = at(action.paths, true);
+        break;
+      case "execute_command":
+      case "capsule_process_spawn":
+        hit = home.checkCommand(action.command, action.args);
+        break;
+      case "mcp_permission_check": {
+        const v = action.value;
+        if (v === null) break;
+        if (action.permission === "run") {
+          hit = home.checkCommand(v, []);
+        } else if (
+          action.permission === "read" || action.permission === "write" ||
+          action.permission === "ffi" || action.permission === "import"
+        ) {
+          const p = v.startsWith("file://") ? safeFileUrlPath(v) : v;
+          if (p !== null && p.startsWith("/")) {
+            hit = at([p], action.permission === "write");
+          }
+        }
+        break;
+      }
+    }
+    return hit === null
+      ? null
+      : { ...block(hit.reason, "protected_home"), entry: hit.entry };
   }
 
   #network(risk: RiskLevel): PolicyDecision {

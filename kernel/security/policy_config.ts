@@ -39,6 +39,13 @@ export interface PolicyConfig {
   readonly requireApprovalForNetwork?: boolean;
   /** Loopback, private, link-local, CGNAT, ... hosts may be contacted (never metadata). */
   readonly allowPrivateNetworks?: boolean;
+  /**
+   * Spellings of the kernel's home (`$ASTRID_HOME` as configured and its real
+   * path), hard-denied to every action (see `protected_home.ts`).
+   * `undefined` or empty: nothing extra is protected (unit tests only; the
+   * kernel always sets it).
+   */
+  readonly protectedHome?: readonly string[];
 }
 
 /** The rule of the policy that blocked an action. */
@@ -56,7 +63,8 @@ export type PolicyRule =
   | "allowed_hosts"
   | "cloud_metadata"
   | "allow_private_networks"
-  | "max_argument_size";
+  | "max_argument_size"
+  | "protected_home";
 
 /** The verdict of `SecurityPolicy.check()`. */
 export type PolicyDecision =

@@ -1,26 +1,35 @@
 /**
- * `meta.json`: what install pinned about a capsule, above all the BLAKE3 hash
- * of every file the kernel will read from the capsule directory.
+ * `meta.json`: the signed install record of a capsule — what `capsule
+ * install` decided: the BLAKE3 hash of every file the kernel will read or run
+ * from the capsule directory, the grants, `unconfined`, and the audit entry
+ * of the approval, signed with the runtime key.
  *
- * Schema, version 1 (wire fields snake_case, times in ms since the epoch):
+ * Schema, version 2 (wire fields snake_case, times in ms since the epoch):
  *
  * ```json
  * {
- *   "meta_version": 1,
+ *   "meta_version": 2,
  *   "capsule": "hello",
  *   "version": "1.0.0",
  *   "installed_at": 1767225600000,
  *   "updated_at": 1767225600000,
  *   "source": "./capsules/hello",
- *   "artifacts": { "Capsule.toml": "<64 hex>", "main.js": "<64 hex>" }
+ *   "artifacts": { "Capsule.toml": "<64 hex>", "main.js": "<64 hex>" },
+ *   "grants": { "fs_read": [], "fs_write": [], "net": [], "...": [] },
+ *   "approval": { "approved_at": 1767225600000, "audit_entry": "<id>" },
+ *   "key_id": "<runtime key id>",
+ *   "signature": "<128 hex: Ed25519 over the canonical JSON of the rest>"
  * }
  * ```
  *
- * `source` is optional. `artifacts` maps a relative path to the lower-case
- * hex BLAKE3 of its bytes and must cover {@linkcode requiredArtifacts}:
- * `Capsule.toml` itself (so a manifest edited after install, e.g. to widen
- * its capabilities, is refused), the component, and every context file,
- * skill, command file, topic schema and in-capsule MCP command.
+ * `source` and `unconfined` are optional. `artifacts` maps a relative path
+ * to the lower-case hex BLAKE3 of its bytes and must cover
+ * {@linkcode requiredArtifacts}: `Capsule.toml` itself (so a manifest edited
+ * after install, e.g. to widen its capabilities, is refused), the component,
+ * and every context file, skill, command file, topic schema and in-capsule
+ * MCP command; a capsule with `[[mcp_server]]` pins every file of its
+ * directory (the server scripts and all their local imports). Version 1
+ * records (unsigned) are refused: reinstall the capsule.
  *
  * @module
  */
@@ -30,15 +39,15 @@ import { describe, isTable, RELATIVE_PATH } from "./_reader.ts";
 import { isExactVersion } from "./semver_rules.ts";
 
 /** The current `meta_version`. */
-export const META_VERSION = 1 as const;
+export const META_VERSION = 2 as const;
 /** The manifest's file name inside a capsule directory. */
 export const MANIFEST_FILE: string = "Capsule.toml";
 /** The metadata file name inside a capsule directory. */
 export const META_FILE: string = "meta.json";
 
-/** The parsed `meta.json` (version 1). */
+/** The parsed `meta.json` (version 2). */
 export interface CapsuleMeta {
-  readonly meta_version: 1;
+  readonly meta_version: 2;
   /** The capsule id it was written for; must equal `[package] name`. */
   readonly capsule: string;
   /** Must equal `[package] version`. */
@@ -57,7 +66,21 @@ export interface CapsuleMeta {
     readonly approved_at: number;
     readonly audit_entry: string;
   };
+  /** The manifest grants install decided (must equal the pinned manifest's). */
+  readonly grants: JsonObject;
+  /** The install approval: when, and the id of its audit entry. */
+  readonly approval: {
+    readonly approved_at: number;
+    readonly audit_entry: string;
+  };
+  /** The id of the runtime key that signed the record. */
+  readonly key_id: string;
+  /** Lower-case hex Ed25519 signature over {@linkcode installRecordBytes}. */
+  readonly signature: string;
 }
+
+/** A JSON object (the grants as recorded). */
+export type JsonObject = { readonly [key: string]: unknown };
 
 const KEYS = [
   "meta_version",
@@ -68,8 +91,13 @@ const KEYS = [
   "source",
   "artifacts",
   "unconfined",
+  "grants",
+  "approval",
+  "key_id",
+  "signature",
 ];
 const HEX64 = /^[0-9a-f]{64}$/;
+const HEX128 = /^[0-9a-f]{128}$/;
 
 /**
  * Lists the files of a capsule that must be pinned in `meta.json`, sorted.
@@ -122,15 +150,17 @@ function bad(file: string, why: string): KernelError {
  * @param file The path, for messages.
  * @returns The metadata.
  * @throws {KernelError} `CAPSULE_INTEGRITY` when it is not JSON, has an
- *   unknown `meta_version` or key, or a field of the wrong shape.
+ *   unknown (or the unsigned 1) `meta_version` or key, or a field of the
+ *   wrong shape. The signature is checked by `verifyInstallRecord()`.
  *
  * @example Parse metadata
  * ```ts
  * import assert from "node:assert/strict";
  * import { parseMeta } from "./capsule_meta.ts";
  * const meta = parseMeta(JSON.stringify({
- *   meta_version: 1, capsule: "a", version: "1.0.0", installed_at: 0, updated_at: 0,
- *   artifacts: { "Capsule.toml": "0".repeat(64) },
+ *   meta_version: 2, capsule: "a", version: "1.0.0", installed_at: 0, updated_at: 0,
+ *   artifacts: { "Capsule.toml": "0".repeat(64) }, grants: {},
+ *   approval: { approved_at: 0, audit_entry: "e1" }, key_id: "k", signature: "0".repeat(128),
  * }), "meta.json");
  * assert.equal(meta.capsule, "a");
  * ```
@@ -149,6 +179,12 @@ export function parseMeta(text: string, file: string): CapsuleMeta {
   if (!isTable(raw)) {
     throw bad(file, `expected a JSON object, got ${describe(raw)}`);
   }
+  if (raw["meta_version"] === 1) {
+    throw bad(
+      file,
+      "it is an unsigned version 1 record, which boot no longer trusts",
+    );
+  }
   if (raw["meta_version"] !== META_VERSION) {
     throw bad(
       file,
@@ -161,18 +197,27 @@ export function parseMeta(text: string, file: string): CapsuleMeta {
   if (unknown.length > 0) throw bad(file, `unknown key '${unknown[0]}'`);
   const { capsule, version, installed_at, updated_at, source, artifacts } = raw;
   const unconfined = raw["unconfined"];
-  if (
-    unconfined !== undefined &&
-    (!isTable(unconfined) ||
-      Object.keys(unconfined).sort().join() !== "approved_at,audit_entry" ||
-      !Number.isSafeInteger(unconfined["approved_at"]) ||
-      typeof unconfined["audit_entry"] !== "string" ||
-      unconfined["audit_entry"] === "")
-  ) {
+  if (unconfined !== undefined && !isApproval(unconfined)) {
     throw bad(
       file,
       "'unconfined' must be {approved_at: integer, audit_entry: string}",
     );
+  }
+  const { grants, approval, key_id, signature } = raw;
+  if (!isApproval(approval)) {
+    throw bad(
+      file,
+      "'approval' must be {approved_at: integer, audit_entry: string}",
+    );
+  }
+  if (!isTable(grants)) {
+    throw bad(file, `'grants' must be an object, got ${describe(grants)}`);
+  }
+  if (typeof key_id !== "string" || key_id === "") {
+    throw bad(file, `'key_id' must be a non-empty string`);
+  }
+  if (typeof signature !== "string" || !HEX128.test(signature)) {
+    throw bad(file, "'signature' must be 128 lower-case hex characters");
   }
   if (typeof capsule !== "string" || capsule === "") {
     throw bad(
@@ -230,5 +275,21 @@ export function parseMeta(text: string, file: string): CapsuleMeta {
         audit_entry: unconfined["audit_entry"] as string,
       },
     }),
+    grants: structuredClone(grants),
+    approval: {
+      approved_at: approval["approved_at"] as number,
+      audit_entry: approval["audit_entry"] as string,
+    },
+    key_id,
+    signature,
   };
+}
+
+function isApproval(
+  v: unknown,
+): v is { approved_at: number; audit_entry: string } {
+  return isTable(v) &&
+    Object.keys(v).sort().join() === "approved_at,audit_entry" &&
+    Number.isSafeInteger(v["approved_at"]) &&
+    typeof v["audit_entry"] === "string" && v["audit_entry"] !== "";
 }

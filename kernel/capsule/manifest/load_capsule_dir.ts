@@ -1,6 +1,7 @@
 /**
- * Loads an installed capsule directory (`Capsule.toml` + `meta.json`) and
- * reads its artifacts only when their BLAKE3 matches the pinned hash.
+ * Loads an installed capsule directory (`Capsule.toml` + `meta.json`): the
+ * install record must be signed by the runtime key and match the manifest's
+ * grants, and artifacts are read only when their BLAKE3 matches the pin.
  *
  * @module
  */
@@ -19,17 +20,38 @@ import type { CapsuleManifest } from "./manifest_types.ts";
 import { manifestError, parseManifest } from "./parse_manifest.ts";
 import { RELATIVE_PATH } from "./_reader.ts";
 import { readCapped, shortHash } from "./_read_capped.ts";
+import { canonicalize } from "../../core/canonical_json.ts";
+import { type InstallTrust, verifyInstallRecord } from "./install_record.ts";
+import { checkPinnedFiles, runsCodeInPlace } from "./pinned_files.ts";
+import { grantsFromManifest } from "./grants_from_manifest.ts";
 
 /** `Capsule.toml` and `meta.json` larger than this are refused (1 MiB). */
 export const MAX_MANIFEST_BYTES: number = 1024 * 1024;
 /** Artifacts larger than this are refused (128 MiB). */
 export const MAX_ARTIFACT_BYTES: number = 128 * 1024 * 1024;
 
+/** What a loaded capsule's pins say (a signed record, or a workspace record the operator approved). */
+export type PinnedRecord = Pick<
+  CapsuleMeta,
+  "capsule" | "version" | "artifacts" | "unconfined"
+>;
+
 /** A loaded, integrity-checked capsule directory. */
 export interface CapsuleDir {
   /** The directory it was loaded from. */
   readonly dir: string;
   readonly manifest: CapsuleManifest;
+  readonly meta: PinnedRecord;
+  /**
+   * `installed`: the principal's capsule dir, with a signed install record;
+   * `workspace`: `<workspace>/.astrid/capsules`, approved by the operator.
+   * Absent means `installed`.
+   */
+  readonly origin?: "installed" | "workspace";
+}
+
+/** An installed capsule directory with its full, signed record. */
+export interface InstalledCapsuleDir extends CapsuleDir {
   readonly meta: CapsuleMeta;
 }
 
@@ -37,6 +59,8 @@ export interface CapsuleDir {
 export interface LoadCapsuleDirOptions {
   /** The running kernel's version (checked against `astrid-version`). */
   readonly kernelVersion: string;
+  /** The key install records must be signed with (the runtime key). */
+  readonly trust: InstallTrust;
   /** A fast BLAKE3 (`createBlake3Hasher()`); the pure-JS one otherwise. */
   readonly hasher?: Blake3Hasher;
   readonly signal?: AbortSignal;
@@ -47,7 +71,7 @@ export interface ArtifactRef {
   /** The capsule directory. */
   readonly dir: string;
   /** Its metadata (the pinned hashes). */
-  readonly meta: CapsuleMeta;
+  readonly meta: Pick<CapsuleMeta, "capsule" | "artifacts">;
   /** Relative path inside the directory, as listed in `meta.artifacts`. */
   readonly file: string;
 }
@@ -135,6 +159,38 @@ export async function readArtifact(
   return read.bytes;
 }
 
+/**
+ * Reads and validates a capsule's `Capsule.toml` text (as read, unverified).
+ *
+ * @param bytes The file's bytes.
+ * @param file Its path, for messages.
+ * @param kernelVersion The running kernel's version.
+ * @returns The validated manifest.
+ * @throws {KernelError} `MANIFEST_INVALID` with `data.issues`.
+ */
+export function manifestFromBytes(
+  bytes: Uint8Array,
+  file: string,
+  kernelVersion: string,
+): CapsuleManifest {
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch (err) {
+    throw new KernelError(
+      "MANIFEST_INVALID",
+      `Cannot load capsule manifest ${file}: it is not valid UTF-8`,
+      {
+        data: { file, issues: [{ file, key: "", message: "not valid UTF-8" }] },
+        cause: err,
+      },
+    );
+  }
+  const result = parseManifest(text, { file, kernelVersion });
+  if (!result.ok) throw manifestError(result.issues);
+  return result.value;
+}
+
 async function readMetaFile(
   fs: FileSystem,
   dir: string,
@@ -155,18 +211,22 @@ async function readMetaFile(
 }
 
 /**
- * Loads an installed capsule: reads `meta.json`, checks `Capsule.toml`
- * against its pinned hash, validates the manifest, and checks that the
- * metadata names the same capsule and version and pins every required
- * artifact. Artifacts themselves are read later with {@linkcode readArtifact}.
+ * Loads an installed capsule: reads `meta.json` and verifies its signature
+ * with the runtime key, checks `Capsule.toml` against its pinned hash,
+ * validates the manifest, and checks that the record names the same capsule
+ * and version, holds the manifest's grants and pins every required artifact;
+ * a capsule that runs code in place (MCP servers) has its whole directory
+ * checked now. Other artifacts are read later with {@linkcode readArtifact}.
  *
  * @param fs The file system port.
  * @param dir The capsule directory.
  * @param options Kernel version, hasher and signal.
  * @returns The manifest and metadata.
- * @throws {KernelError} `CAPSULE_INTEGRITY` when `meta.json` is missing or
- *   malformed, `Capsule.toml` is missing or its hash differs, the metadata is
- *   for another capsule or version, or a required artifact has no hash;
+ * @throws {KernelError} `CAPSULE_INTEGRITY` naming the file when `meta.json`
+ *   is missing, malformed, unsigned, signed by a foreign key or not matching
+ *   its signature, `Capsule.toml` is missing or its hash differs, the record
+ *   is for another capsule, version or grants, a required artifact has no
+ *   hash, or a file of an MCP capsule changed, vanished or appeared;
  *   `MANIFEST_INVALID` (with `data.issues`) when the manifest is invalid;
  *   `HOST_IO` from the file system.
  *
@@ -177,7 +237,10 @@ async function readMetaFile(
  * import type { FileSystem } from "../../core/ports.ts";
  * const fs = { lstat: () => Promise.resolve(null) } as unknown as FileSystem;
  * await assert.rejects(
- *   loadCapsuleDir(fs, "/caps/hello", { kernelVersion: "0.1.0" }),
+ *   loadCapsuleDir(fs, "/caps/hello", {
+ *     kernelVersion: "0.1.0",
+ *     trust: { keyId: "k", publicKey: new Uint8Array(32) },
+ *   }),
  *   /Cannot load capsule 'hello': meta.json is missing/,
  * );
  * ```
@@ -186,33 +249,19 @@ export async function loadCapsuleDir(
   fs: FileSystem,
   dir: string,
   options: LoadCapsuleDirOptions,
-): Promise<CapsuleDir> {
+): Promise<InstalledCapsuleDir> {
   const { hasher, signal } = options;
   const meta = await readMetaFile(fs, dir, signal);
+  verifyInstallRecord(meta, options.trust, path.join(dir, META_FILE));
   const toml = await readArtifact(fs, { dir, meta, file: MANIFEST_FILE }, {
     ...(hasher === undefined ? {} : { hasher }),
     ...(signal === undefined ? {} : { signal }),
   });
-  const file = path.join(dir, MANIFEST_FILE);
-  let text: string;
-  try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(toml);
-  } catch (err) {
-    throw new KernelError(
-      "MANIFEST_INVALID",
-      `Cannot load capsule manifest ${file}: it is not valid UTF-8`,
-      {
-        data: { file, issues: [{ file, key: "", message: "not valid UTF-8" }] },
-        cause: err,
-      },
-    );
-  }
-  const result = parseManifest(text, {
-    file,
-    kernelVersion: options.kernelVersion,
-  });
-  if (!result.ok) throw manifestError(result.issues);
-  const manifest = result.value;
+  const manifest = manifestFromBytes(
+    toml,
+    path.join(dir, MANIFEST_FILE),
+    options.kernelVersion,
+  );
   const { name, version } = manifest.package;
   if (meta.capsule !== name || meta.version !== version) {
     throw integrity(
@@ -231,5 +280,24 @@ export async function loadCapsuleDir(
       { files: unpinned },
     );
   }
-  return { dir, manifest, meta };
+  if (
+    canonicalize(meta.grants) !== canonicalize(grantsFromManifest(manifest))
+  ) {
+    throw integrity(
+      name,
+      `the grants in ${
+        path.join(dir, META_FILE)
+      } differ from those of its manifest`,
+      { file: path.join(dir, META_FILE) },
+    );
+  }
+  if (runsCodeInPlace(manifest)) {
+    await checkPinnedFiles(fs, dir, {
+      manifest,
+      artifacts: meta.artifacts,
+      hasher,
+      signal,
+    });
+  }
+  return { dir, manifest, meta, origin: "installed" };
 }

@@ -8,9 +8,19 @@ import { parseMeta } from "./capsule_meta.ts";
 import { loadCapsuleDir, readArtifact } from "./load_capsule_dir.ts";
 import { parseManifest } from "./parse_manifest.ts";
 import { writeMeta } from "./write_meta.ts";
+import { keyPairFromSeed } from "../../crypto/key_pair.ts";
+import { signInstallRecord } from "./install_record.ts";
+import type { CapsuleMeta } from "./capsule_meta.ts";
 
 const RW = { read: true, write: true } as const;
 const fs = createDenoFs();
+const KEY = keyPairFromSeed(new Uint8Array(32).fill(9));
+const TRUST = { keyId: KEY.keyId, publicKey: KEY.publicKey };
+const OPTS = { kernelVersion: KERNEL, trust: TRUST };
+const SIGNING = {
+  approval: { approved_at: 1_000, audit_entry: "entry-1" },
+  signer: KEY,
+};
 
 const TOML = [
   "[package]",
@@ -50,6 +60,7 @@ async function withCapsule(
         manifest: parsed.value,
         now: 1_000,
         source: "./hello",
+        ...SIGNING,
       });
     }
     await fn(dir);
@@ -66,14 +77,20 @@ function integrityError(pattern: RegExp): (err: unknown) => true {
   };
 }
 
+/** Edits meta.json and signs it again with the trusted key (a validly signed but wrong record). */
 async function editMeta(
   dir: string,
   edit: (meta: Record<string, unknown>) => void,
+  options: { resign?: boolean } = {},
 ): Promise<void> {
   const file = path.join(dir, "meta.json");
   const meta = JSON.parse(await Deno.readTextFile(file));
   edit(meta);
-  await Deno.writeTextFile(file, JSON.stringify(meta));
+  const out = options.resign === false ? meta : signInstallRecord(
+    (({ key_id: _k, signature: _s, ...rest }) => rest)(meta as CapsuleMeta),
+    KEY,
+  );
+  await Deno.writeTextFile(file, JSON.stringify(out));
 }
 
 Deno.test({
@@ -82,7 +99,7 @@ Deno.test({
   permissions: RW,
   fn: () =>
     withCapsule(async (dir) => {
-      const capsule = await loadCapsuleDir(fs, dir, { kernelVersion: KERNEL });
+      const capsule = await loadCapsuleDir(fs, dir, OPTS);
       assert.equal(capsule.manifest.package.name, "hello");
       assert.equal(capsule.manifest.engine, "js");
       assert.deepEqual(Object.keys(capsule.meta.artifacts), [
@@ -113,7 +130,7 @@ Deno.test({
   permissions: RW,
   fn: () =>
     withCapsule(async (dir) => {
-      const capsule = await loadCapsuleDir(fs, dir, { kernelVersion: KERNEL });
+      const capsule = await loadCapsuleDir(fs, dir, OPTS);
       await Deno.writeTextFile(
         path.join(dir, "dist/hello.js"),
         "export const x = 2;",
@@ -142,7 +159,7 @@ Deno.test({
         `${TOML}\n[capabilities]\nnet = ["*"]\n`,
       );
       await assert.rejects(
-        loadCapsuleDir(fs, dir, { kernelVersion: KERNEL }),
+        loadCapsuleDir(fs, dir, OPTS),
         integrityError(/artifact Capsule\.toml hash differs from meta\.json/),
       );
     }),
@@ -154,7 +171,7 @@ Deno.test({
   fn: () =>
     withCapsule(async (dir) => {
       await assert.rejects(
-        loadCapsuleDir(fs, dir, { kernelVersion: KERNEL }),
+        loadCapsuleDir(fs, dir, OPTS),
         integrityError(/Cannot load capsule 'hello': meta\.json is missing/),
       );
     }, { pin: false }),
@@ -170,7 +187,7 @@ Deno.test({
         delete (meta["artifacts"] as Record<string, string>)["dist/hello.js"];
       });
       await assert.rejects(
-        loadCapsuleDir(fs, dir, { kernelVersion: KERNEL }),
+        loadCapsuleDir(fs, dir, OPTS),
         integrityError(/artifact dist\/hello\.js has no hash in meta\.json/),
       );
       const meta = parseMeta(
@@ -194,7 +211,7 @@ Deno.test({
         meta["version"] = "0.9.0";
       });
       await assert.rejects(
-        loadCapsuleDir(fs, dir, { kernelVersion: KERNEL }),
+        loadCapsuleDir(fs, dir, OPTS),
         integrityError(
           /meta\.json was written for hello 0\.9\.0, not hello 1\.0\.0/,
         ),
@@ -213,8 +230,16 @@ Deno.test({
       const cases: [string, RegExp][] = [
         ["{not json", /not valid JSON/],
         [
-          JSON.stringify({ ...JSON.parse(good), meta_version: 2 }),
-          /unsupported meta_version 2/,
+          JSON.stringify({ ...JSON.parse(good), meta_version: 3 }),
+          /unsupported meta_version 3/,
+        ],
+        [
+          JSON.stringify({ ...JSON.parse(good), meta_version: 1 }),
+          /unsigned version 1 record/,
+        ],
+        [
+          JSON.stringify({ ...JSON.parse(good), signature: "00" }),
+          /'signature' must be 128 lower-case hex/,
         ],
         [
           JSON.stringify({ ...JSON.parse(good), signed: true }),
@@ -238,7 +263,7 @@ Deno.test({
       for (const [text, pattern] of cases) {
         await Deno.writeTextFile(file, text);
         await assert.rejects(
-          loadCapsuleDir(fs, dir, { kernelVersion: KERNEL }),
+          loadCapsuleDir(fs, dir, OPTS),
           integrityError(pattern),
         );
       }
@@ -251,7 +276,7 @@ Deno.test({
   permissions: RW,
   fn: () =>
     withCapsule(async (dir) => {
-      const capsule = await loadCapsuleDir(fs, dir, { kernelVersion: KERNEL });
+      const capsule = await loadCapsuleDir(fs, dir, OPTS);
       const { meta } = capsule;
       await Deno.remove(path.join(dir, "rules.md"));
       await assert.rejects(
@@ -285,17 +310,19 @@ Deno.test({
     withCapsule(async (dir) => {
       await Deno.writeTextFile(
         path.join(dir, "meta.json"),
-        JSON.stringify({
-          meta_version: 1,
+        JSON.stringify(signInstallRecord({
+          meta_version: 2,
           capsule: "hello",
           version: "1.0.0",
           installed_at: 0,
           updated_at: 0,
           artifacts: { "Capsule.toml": blake3Hex(BAD_TOML) },
-        }),
+          grants: {},
+          approval: { approved_at: 0, audit_entry: "e" },
+        }, KEY)),
       );
       await assert.rejects(
-        loadCapsuleDir(fs, dir, { kernelVersion: KERNEL }),
+        loadCapsuleDir(fs, dir, OPTS),
         (err: unknown) => {
           assert.ok(KernelError.is(err, "MANIFEST_INVALID"), String(err));
           const issues = err.data?.["issues"] as {
@@ -327,6 +354,7 @@ Deno.test({
         dir,
         manifest: parsed.value,
         now: 5_000,
+        ...SIGNING,
       });
       assert.equal(again.installed_at, 1_000);
       assert.equal(again.updated_at, 5_000);
@@ -337,9 +365,46 @@ Deno.test({
       );
       await Deno.remove(path.join(dir, "rules.md"));
       await assert.rejects(
-        writeMeta(fs, { dir, manifest: parsed.value, now: 6_000 }),
+        writeMeta(fs, { dir, manifest: parsed.value, now: 6_000, ...SIGNING }),
         integrityError(
-          /Cannot pin capsule 'hello': artifact rules\.md is missing/,
+          /Cannot pin or load capsule 'hello': artifact rules\.md is missing/,
+        ),
+      );
+    }),
+});
+
+Deno.test({
+  name:
+    "`loadCapsuleDir()` refuses a record edited without re-signing, signed by a foreign key, or with grants other than the manifest's, naming meta.json",
+  permissions: RW,
+  fn: () =>
+    withCapsule(async (dir) => {
+      const file = path.join(dir, "meta.json");
+      await editMeta(dir, (meta) => {
+        meta["unconfined"] = { approved_at: 1, audit_entry: "forged" };
+      }, { resign: false });
+      await assert.rejects(
+        loadCapsuleDir(fs, dir, OPTS),
+        integrityError(
+          new RegExp(`signature of install record ${file} does not match`),
+        ),
+      );
+      const foreign = keyPairFromSeed(new Uint8Array(32).fill(4));
+      await assert.rejects(
+        loadCapsuleDir(fs, dir, {
+          ...OPTS,
+          trust: { keyId: foreign.keyId, publicKey: foreign.publicKey },
+        }),
+        integrityError(new RegExp(`${file} was signed by a foreign key`)),
+      );
+      await editMeta(dir, (meta) => {
+        delete meta["unconfined"];
+        (meta["grants"] as Record<string, unknown>)["net"] = ["*"];
+      });
+      await assert.rejects(
+        loadCapsuleDir(fs, dir, OPTS),
+        integrityError(
+          /grants in .*meta\.json differ from those of its manifest/,
         ),
       );
     }),

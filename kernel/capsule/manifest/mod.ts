@@ -21,10 +21,14 @@
  * - {@linkcode grantsFromManifest} and {@linkcode ipcAclFromManifest}: what
  *   the gate (layer 0) and the bus enforce.
  * - {@linkcode loadCapsuleDir}, {@linkcode readArtifact},
- *   {@linkcode writeMeta}: `meta.json` (schema version 1, see
- *   {@linkcode CapsuleMeta}) pins the BLAKE3 of `Capsule.toml` and of every
- *   artifact; a missing `meta.json`, a missing hash or a mismatch refuses to
- *   load with `CAPSULE_INTEGRITY`.
+ *   {@linkcode writeMeta}: `meta.json` (schema version 2, see
+ *   {@linkcode CapsuleMeta}) is the install record signed with the runtime
+ *   key ({@linkcode signInstallRecord}, {@linkcode verifyInstallRecord}): the
+ *   BLAKE3 of `Capsule.toml` and of every artifact — every file of an MCP
+ *   capsule's dir ({@linkcode hashPinnedFiles}, {@linkcode checkPinnedFiles})
+ *   — the grants, `unconfined` and the approval's audit entry; a missing,
+ *   unsigned, foreign or edited record, a missing hash or a mismatch refuses
+ *   to load with `CAPSULE_INTEGRITY`.
  *
  * Security model: a manifest is untrusted input; nothing in it is ignored,
  * so a misspelt capability can never silently widen or narrow what a capsule
@@ -32,9 +36,10 @@
  * `Capsule.toml` itself means a manifest edited after install (for example to
  * add `net = ["*"]`) is refused, not obeyed. Artifacts are read only as
  * regular files (no symlinks or FIFOs) and returned only when their hash
- * matches. `meta.json` lives beside the artifacts, so this detects
- * corruption and tampering by anything that does not also rewrite
- * `meta.json`; the distro lock file is the trust anchor across both.
+ * matches. `meta.json` lives beside the artifacts but is signed with the
+ * runtime key, which no capsule can read (`$ASTRID_HOME` is hard-denied by
+ * the policy), so rewriting it does not help: an unsigned or re-signed
+ * record is refused.
  *
  * @example Parse a manifest and derive its grants
  * ```ts
@@ -109,7 +114,9 @@ export {
 export type {
   ArtifactRef,
   CapsuleDir,
+  InstalledCapsuleDir,
   LoadCapsuleDirOptions,
+  PinnedRecord,
 } from "./load_capsule_dir.ts";
 export {
   loadCapsuleDir,
@@ -118,4 +125,19 @@ export {
   readArtifact,
 } from "./load_capsule_dir.ts";
 export type { WriteMetaOptions } from "./write_meta.ts";
-export { writeMeta } from "./write_meta.ts";
+export { recordedGrants, writeMeta } from "./write_meta.ts";
+export type { InstallTrust, UnsignedRecord } from "./install_record.ts";
+export {
+  decisionHash,
+  installRecordBytes,
+  signInstallRecord,
+  verifyInstallRecord,
+} from "./install_record.ts";
+export {
+  checkPinnedFiles,
+  hashPinnedFiles,
+  listCapsuleFiles,
+  MAX_PINNED_FILES,
+  pinnedFiles,
+  runsCodeInPlace,
+} from "./pinned_files.ts";

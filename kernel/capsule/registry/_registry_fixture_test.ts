@@ -15,6 +15,10 @@ import { createStaticEngine } from "../engines/static/static_engine.ts";
 import { parseManifest } from "../manifest/parse_manifest.ts";
 import { writeMeta } from "../manifest/write_meta.ts";
 import { CapsuleRegistry } from "./registry.ts";
+import { keyPairFromSeed } from "../../crypto/key_pair.ts";
+
+/** The test runtime key that signs install records. */
+export const KEY = keyPairFromSeed(new Uint8Array(32).fill(8));
 
 export const KERNEL_VERSION = "0.1.0";
 export const fs = createDenoFs();
@@ -38,7 +42,13 @@ export async function install(
     kernelVersion: KERNEL_VERSION,
   });
   if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues));
-  await writeMeta(fs, { dir, manifest: parsed.value, now: 1 });
+  await writeMeta(fs, {
+    dir,
+    manifest: parsed.value,
+    now: 1,
+    approval: { approved_at: 1, audit_entry: "test" },
+    signer: KEY,
+  });
   return dir;
 }
 
@@ -68,6 +78,7 @@ export function makeRegistry(
       return () => Promise.resolve(null);
     },
     kernelVersion: KERNEL_VERSION,
+    trust: { keyId: KEY.keyId, publicKey: KEY.publicKey },
     context: {
       principal: "default",
       session: "00000000-0000-4000-8000-000000000001",

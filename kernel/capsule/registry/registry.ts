@@ -3,10 +3,16 @@
  * publish `astrid.v1.capsules_loaded`), invoke, health supervision with
  * restart and exponential backoff, and unload that cancels pending host calls.
  *
- * Security model: a capsule loads only when its manifest validates and every
- * pinned artifact matches its BLAKE3 in `meta.json`; its manifest grants and
- * IPC ACLs are registered before its code runs; its host calls go through the
- * gate with its own identity; unloading aborts every host call it has pending.
+ * Security model: an installed capsule loads only when its install record
+ * (`meta.json`) is signed by the runtime key, its manifest validates and every
+ * pinned artifact matches its BLAKE3; a capsule found in a workspace loads
+ * only after the operator approved the exact record the kernel computed for
+ * it (see `workspace_consent.ts`), and never unconfined. A capsule that runs
+ * code in place (MCP) has its whole directory checked at every load and
+ * before every (re)launch of a server. Every refusal is logged and reported
+ * to `onRefused` (the runtime audits it). Its manifest grants and IPC ACLs
+ * are registered before its code runs; its host calls go through the gate
+ * with its own identity; unloading aborts every host call it has pending.
  *
  * @module
  */
@@ -24,11 +30,18 @@ import type {
   HostCallDispatcher,
 } from "../engine.ts";
 import { DEFAULT_ENGINE_LIMITS } from "../engine.ts";
+import { type CapsuleDir, readArtifact } from "../manifest/load_capsule_dir.ts";
+import type { InstallTrust } from "../manifest/install_record.ts";
+import { checkPinnedFiles, runsCodeInPlace } from "../manifest/pinned_files.ts";
+import type { CapsuleConsent } from "./workspace_consent.ts";
 import {
-  type CapsuleDir,
-  loadCapsuleDir,
-  readArtifact,
-} from "../manifest/load_capsule_dir.ts";
+  type BootRoot,
+  collectCapsuleDirs,
+  describe,
+  type Refusal,
+} from "./collect_dirs.ts";
+
+export type { BootRoot, Refusal } from "./collect_dirs.ts";
 import {
   grantsFromManifest,
   ipcAclFromManifest,
@@ -39,7 +52,6 @@ import type {
 } from "../manifest/manifest_types.ts";
 import { resolveCapsules } from "../resolver/resolve_capsules.ts";
 import type { ResolveTreeNode } from "../resolver/resolve_types.ts";
-import { discoverCapsuleDirs } from "./discover.ts";
 import { staticBundle } from "./static_bundle.ts";
 import { CAPSULES_LOADED_TOPIC, interceptorFor } from "./_wiring.ts";
 
@@ -66,13 +78,12 @@ export interface RegistryDeps {
   readonly kernelVersion: string;
   /** Principal and session stamped on kernel publications. */
   readonly context: { readonly principal: string; readonly session: string };
-}
-
-/** One refused capsule. */
-export interface Refusal {
-  readonly capsule: string;
-  readonly code: string;
-  readonly reason: string;
+  /** The key install records must be signed with (the runtime key). */
+  readonly trust: InstallTrust;
+  /** Decides on capsules found in a workspace; without it none loads. */
+  readonly consent?: CapsuleConsent;
+  /** Called for every refused capsule (the runtime audits it). */
+  onRefused?(refusal: Refusal): Promise<void>;
 }
 
 /** What boot did. */
@@ -125,22 +136,9 @@ export class CapsuleRegistry {
    * @param roots Capsule directories, in priority order.
    * @returns Loaded and refused capsules and the dependency tree.
    */
-  async boot(roots: readonly string[]): Promise<BootReport> {
+  async boot(roots: readonly BootRoot[]): Promise<BootReport> {
     const d = this.#deps;
-    const refused: Refusal[] = [];
-    const dirs: CapsuleDir[] = [];
-    for (const dir of await discoverCapsuleDirs(d.fs, roots)) {
-      try {
-        dirs.push(
-          await loadCapsuleDir(d.fs, dir, { kernelVersion: d.kernelVersion }),
-        );
-      } catch (err) {
-        refused.push({
-          capsule: dir.split("/").pop() ?? dir,
-          ...describe(err),
-        });
-      }
-    }
+    const { dirs, refused } = await collectCapsuleDirs(d, roots);
     const resolved = resolveCapsules(dirs.map((c) => c.manifest));
     for (const r of resolved.refused) {
       refused.push({ capsule: r.capsule, code: r.code, reason: r.reason });
@@ -168,12 +166,17 @@ export class CapsuleRegistry {
         capsule: r.capsule,
         code: r.code,
       });
+      await d.onRefused?.(r);
     }
     await d.bus.publish("kernel", {
       topic: CAPSULES_LOADED_TOPIC,
       payload: {
         loaded,
-        refused: refused.map((r) => ({ ...r })),
+        refused: refused.map((r) => ({
+          capsule: r.capsule,
+          code: r.code,
+          reason: r.reason,
+        })),
       } as unknown as JsonValue,
       principal: d.context.principal as never,
       session: d.context.session as never,
@@ -224,7 +227,28 @@ export class CapsuleRegistry {
       subscribe: acl.subscribe,
     });
     const abort = new AbortController();
+    // Checks the pins again; a refusal (at load or before an MCP server's
+    // relaunch) is reported like a boot refusal, so it is audited too.
+    const verify = async (signal?: AbortSignal): Promise<void> => {
+      try {
+        await checkPinnedFiles(d.fs, dir.dir, {
+          manifest: m,
+          artifacts: dir.meta.artifacts,
+          signal,
+        });
+      } catch (err) {
+        if (KernelError.is(err, "CAPSULE_INTEGRITY")) {
+          await d.onRefused?.({
+            capsule: id,
+            ...describe(err),
+            dir: dir.dir,
+          });
+        }
+        throw err;
+      }
+    };
     try {
+      if (runsCodeInPlace(m)) await verify(abort.signal);
       const capsule = await engine.load({
         capsule: id,
         artifact,
@@ -233,7 +257,9 @@ export class CapsuleRegistry {
         config,
         dir: dir.dir,
         manifest: m,
-        unconfined: dir.meta.unconfined !== undefined,
+        unconfined: dir.origin !== "workspace" &&
+          dir.meta.unconfined !== undefined,
+        verify,
       });
       const wire = (defs: readonly InterceptorDef[]): (() => void)[] =>
         defs.map((i) =>
@@ -370,10 +396,4 @@ export class CapsuleRegistry {
     }
     return restarted;
   }
-}
-
-function describe(err: unknown): { code: string; reason: string } {
-  return KernelError.is(err)
-    ? { code: err.code, reason: err.message }
-    : { code: "INTERNAL", reason: String(err) };
 }

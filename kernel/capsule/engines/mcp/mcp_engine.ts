@@ -20,6 +20,7 @@ import type { GateContext } from "../../../security/context.ts";
 import { grantsFromManifest } from "../../manifest/grants_from_manifest.ts";
 import type { Capsule, Engine, EngineLoadOptions } from "../../engine.ts";
 import { connectMcpClient } from "./client/mod.ts";
+import { refuseProtectedFlagRoots } from "./flags_protected_home.ts";
 import { brokerDecider } from "./broker_decider.ts";
 import {
   clientHandlers,
@@ -52,6 +53,8 @@ export interface McpEngineDeps {
   readonly scratchRoot: string;
   /** Dirs a sandboxed server must not see (the kernel's home with its keys). */
   readonly hiddenDirs: readonly string[];
+  /** Spellings of `$ASTRID_HOME`: a flags-mode server's roots may not touch it. */
+  readonly kernelHome?: readonly string[];
   readonly elicit?: McpElicitPort;
   readonly sampling?: McpSamplingPort;
   readonly restart?: Partial<RestartPolicy>;
@@ -97,6 +100,18 @@ async function loadMcpCapsule(
   let capsule: McpCapsule | null = null;
   for (const def of manifest.mcp_servers) {
     const log = capsuleLog.child({ server: def.id });
+    if ((def.mode ?? "broker") === "flags") {
+      refuseProtectedFlagRoots(grants, {
+        server: def.id,
+        kernelHome: deps.kernelHome ?? [],
+        principal: deps.context.principal,
+        capsuleDir: dir,
+        workspace: deps.context.workspace,
+        ...(deps.context.principalHome
+          ? { principalHome: deps.context.principalHome }
+          : {}),
+      });
+    }
     const launcher = createServerLauncher(deps.launch, {
       server: def.id,
       command: def,
@@ -140,7 +155,11 @@ async function loadMcpCapsule(
     const process = new McpServerProcess({
       clock: deps.clock,
       logger: log,
-      launch: (signal) => launcher.launch(signal),
+      // The pinned files are checked before every launch, restarts included.
+      launch: async (signal) => {
+        await options.verify?.(signal);
+        return await launcher.launch(signal);
+      },
       connect: (io, signal) =>
         connectMcpClient(io, {
           handlers,
