@@ -65,6 +65,8 @@ export type {
   WorkspaceConsent,
 } from "./kernel/capsule/registry/workspace_consent.ts";
 export { denoToolchain, TOOL_ENV_NAMES } from "./kernel/host/deno_toolchain.ts";
+export { prefetch } from "./kernel/daemon/prefetch.ts";
+export type { PrefetchStep } from "./kernel/daemon/prefetch.ts";
 export type { DenoToolchain } from "./kernel/host/deno_toolchain.ts";
 export type { CapsuleId, PrincipalId, SessionId } from "./kernel/core/ids.ts";
 export type { JsonValue } from "./kernel/store/store.ts";
