@@ -8,12 +8,12 @@
 import assert from "node:assert/strict";
 import {
   ENGINES,
+  LOOP_TIMEOUT_MS,
   makeRuntime,
   MEMORY_BYTES,
   PERMS,
   rejection,
   type RuntimeFixture,
-  TIMEOUT_MS,
 } from "./runtime_fixture_test.ts";
 
 async function bootPair(
@@ -52,7 +52,9 @@ for (const engine of ENGINES) {
       `runtime (${engine}): an infinite loop is stopped at the deadline with CAPSULE_TIMEOUT while the kernel keeps serving`,
     permissions: PERMS,
     async fn() {
-      const { f, bad, good } = await bootPair(engine);
+      const { f, bad, good } = await bootPair(engine, {
+        timeoutMs: LOOP_TIMEOUT_MS,
+      });
       try {
         assert.deepEqual(await f.invoke(bad, "ping"), { pong: 1 });
         const order: string[] = [];
@@ -69,7 +71,8 @@ for (const engine of ENGINES) {
         const elapsed = performance.now() - started;
         assert.equal(err.code, "CAPSULE_TIMEOUT", err.message);
         assert.ok(
-          elapsed >= TIMEOUT_MS - 5 && elapsed < TIMEOUT_MS + 5_000,
+          elapsed >= LOOP_TIMEOUT_MS - 5 &&
+            elapsed < LOOP_TIMEOUT_MS + 5_000,
           `stopped after ${elapsed.toFixed(0)} ms`,
         );
         assert.deepEqual(pong, { pong: 1 });
