@@ -280,3 +280,48 @@ Deno.test({
     );
   },
 });
+
+Deno.test({
+  name:
+    "process_spawn: a capsule process never sees the kernel's tool environment (certificates, proxies, registry, cache), which kernel tooling does get",
+  permissions: PERMS,
+  async fn() {
+    const planted: Record<string, string> = {
+      HTTPS_PROXY: "http://proxy.corp.example:3128",
+      https_proxy: "http://proxy.corp.example:3128",
+      NO_PROXY: "localhost",
+      DENO_CERT: "/etc/corp-ca.pem",
+      SSL_CERT_FILE: "/etc/ssl/corp.pem",
+      NPM_CONFIG_REGISTRY: "https://npm.corp.example/",
+      DENO_AUTH_TOKENS: "secret-token@npm.corp.example",
+      ASTRID_PROBE_SECRET: "kernel-only",
+    };
+    const saved = Object.fromEntries(
+      Object.keys(planted).map((k) => [k, Deno.env.get(k)]),
+    );
+    for (const [k, v] of Object.entries(planted)) Deno.env.set(k, v);
+    try {
+      // The tooling side: the kernel's one allow-list passes them on.
+      const { denoToolchain } = await import("../mod.ts");
+      const tool = denoToolchain().toolEnv;
+      for (const k of Object.keys(planted)) {
+        if (k === "ASTRID_PROBE_SECRET") assert.equal(tool[k], undefined);
+        else assert.equal(tool[k], planted[k], `tooling gets ${k}`);
+      }
+      // The capsule side: a spawned process sees none of them.
+      await withCapsule(['host_process = ["env"]'], async (f, id) => {
+        const out = await spawn(f, id, "env", []);
+        assert.equal(out.exit_code, 0, out.stderr);
+        for (const [k, v] of Object.entries(planted)) {
+          assert.ok(!out.stdout.includes(`${k}=`), `${k} leaked`);
+          assert.ok(!out.stdout.includes(v), `the value of ${k} leaked`);
+        }
+      });
+    } finally {
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) Deno.env.delete(k);
+        else Deno.env.set(k, v);
+      }
+    }
+  },
+});
