@@ -1,6 +1,7 @@
 /**
- * A host dispatcher over a real gate, real Deno KV, a real temp workspace,
- * real fetch and real subprocesses, for the ABI tests.
+ * A host dispatcher over a real gate, real Deno KV, a real temp workspace
+ * seen through a real session VFS (overlay, `home://`, `/tmp`), real fetch
+ * and real subprocesses, for the ABI tests.
  */
 import * as path from "node:path";
 import type { CapsuleId, PrincipalId } from "../core/ids.ts";
@@ -14,43 +15,12 @@ import {
   SESSION,
 } from "../security/_gate_fixture_test.ts";
 import { createHostDispatcher } from "./host_table.ts";
-import type {
-  CallerIdentity,
-  GuestFs,
-  HostDeps,
-  SecretStore,
-} from "./ports.ts";
-import { hostPathOf } from "./guest_path.ts";
-
-/** A direct host-directory GuestFs (the VFS overlay replaces it in the kernel). */
-export function hostDirFs(caller: CallerIdentity): GuestFs {
-  const abs = (p: string) => path.resolve(hostPathOf(p, caller));
-  return {
-    read: (p) => Deno.readFile(abs(p)),
-    write: async (p, data) => {
-      await Deno.mkdir(path.dirname(abs(p)), { recursive: true });
-      await Deno.writeFile(abs(p), data);
-    },
-    exists: async (p) => (await Deno.stat(abs(p)).catch(() => null)) !== null,
-    readDir: async (p) => {
-      const out: { name: string; is_dir: boolean }[] = [];
-      for await (const e of Deno.readDir(abs(p))) {
-        out.push({ name: e.name, is_dir: e.isDirectory });
-      }
-      return out.sort((a, b) => a.name.localeCompare(b.name));
-    },
-    stat: async (p) => {
-      const s = await Deno.stat(abs(p));
-      return {
-        size: s.size,
-        is_dir: s.isDirectory,
-        mtime_ms: s.mtime?.getTime() ?? null,
-      };
-    },
-    mkdir: (p) => Deno.mkdir(abs(p), { recursive: true }),
-    remove: (p) => Deno.remove(abs(p)),
-  };
-}
+import type { CallerIdentity, HostDeps, SecretStore } from "./ports.ts";
+import { guestFsOf } from "./guest_fs.ts";
+import { OverlayManager } from "../vfs/overlay_manager.ts";
+import type { SessionVfs } from "../vfs/session_vfs.ts";
+import { createDenoFs } from "../host/deno_fs.ts";
+import type { BusPort } from "./ports.ts";
 
 export class MemorySecrets implements SecretStore {
   readonly values = new Map<string, string>();
@@ -65,6 +35,10 @@ export class MemorySecrets implements SecretStore {
 
 export interface AbiFixture extends GateFixture {
   workspace: string;
+  /** The principal home (`home://`). */
+  home: string;
+  /** The session VFS the host calls go through. */
+  vfs(): Promise<SessionVfs>;
   secrets: MemorySecrets;
   deps: HostDeps;
   dispatcher(
@@ -76,13 +50,32 @@ export interface AbiFixture extends GateFixture {
 }
 
 export async function makeAbi(
-  options: FixtureOptions = {},
+  options: FixtureOptions & {
+    bus?: BusPort;
+    deps?: Partial<HostDeps>;
+  } = {},
 ): Promise<AbiFixture> {
-  const workspace = await Deno.realPath(
+  const root = await Deno.realPath(
     await Deno.makeTempDir({ prefix: "astrid-abi-" }),
   );
+  const workspace = path.join(root, "ws");
+  const homes = path.join(root, "home");
+  await Deno.mkdir(workspace);
+  await Deno.mkdir(path.join(homes, "default"), { recursive: true });
   const gate = await makeGate({ mode: { mode: "autonomous" }, ...options });
   const secrets = new MemorySecrets();
+  const overlays = new OverlayManager({
+    fs: createDenoFs(),
+    gate: gate.gate,
+    audit: gate.audit,
+    logger: gate.logger,
+  }, { homes });
+  let vfsPromise: Promise<SessionVfs> | null = null;
+  const vfs = () => (vfsPromise ??= overlays.vfs(
+    "default" as PrincipalId,
+    SESSION,
+    { workspace },
+  ));
   const deps: HostDeps = {
     gate: gate.gate,
     audit: gate.audit,
@@ -93,8 +86,10 @@ export async function makeAbi(
     fetch: globalThis.fetch,
     spawner: createDenoSpawner(),
     secrets,
-    fs: hostDirFs,
+    fs: () => guestFsOf(vfs),
     bubblewrap: null,
+    ...(options.bus ? { bus: options.bus } : {}),
+    ...options.deps,
   };
   const random = new SeededRandom(3n);
   function dispatcher(capsule = "fs", config: Record<string, string> = {}) {
@@ -104,13 +99,15 @@ export async function makeAbi(
       principal: "default" as PrincipalId,
       session: SESSION,
       workspace,
-      principalHome: path.join(workspace, ".home"),
+      principalHome: path.join(homes, "default"),
     };
+    const grants = gate.grants.get(capsule);
     return {
       call: createHostDispatcher(deps, caller, {
         config,
         signal: ac.signal,
         random,
+        ...(grants ? { grants } : {}),
       }),
       unload: () => ac.abort(),
     };
@@ -118,6 +115,8 @@ export async function makeAbi(
   return {
     ...gate,
     workspace,
+    home: path.join(homes, "default"),
+    vfs,
     secrets,
     deps,
     dispatcher,
@@ -127,7 +126,7 @@ export async function makeAbi(
       }),
     async dispose() {
       await gate.close();
-      await Deno.remove(workspace, { recursive: true });
+      await Deno.remove(root, { recursive: true });
     },
   };
 }

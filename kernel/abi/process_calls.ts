@@ -9,9 +9,9 @@
  * @module
  */
 import { KernelError } from "../core/errors.ts";
-import type { Action } from "../security/action.ts";
 import { Params } from "./_params.ts";
-import type { CallState, HostCall } from "./host_call.ts";
+import type { CallerIdentity } from "./ports.ts";
+import type { HostCall } from "./host_call.ts";
 
 const MAX_OUTPUT = 1024 * 1024;
 const DEFAULT_TIMEOUT_MS = 60_000;
@@ -27,12 +27,12 @@ const DEFAULT_TIMEOUT_MS = 60_000;
 export function confinedCommand(
   cmd: string,
   args: readonly string[],
-  call: Pick<CallState, "caller" | "deps">,
+  call: { caller: CallerIdentity; bubblewrap: string | null },
 ): {
   command: string;
   args: string[];
 } {
-  const bwrap = call.deps.bubblewrap;
+  const bwrap = call.bubblewrap;
   if (!bwrap) return { command: cmd, args: [...args] };
   return {
     command: bwrap,
@@ -80,25 +80,19 @@ export const processSpawn: HostCall = async (payload, call) => {
       "process_spawn: 'cmd' must not be empty",
     );
   }
-  const action: Action = {
-    type: "capsule_process_spawn",
-    capsule_id: call.caller.capsule,
-    command: cmd,
-    args,
-  };
-  return await call.gated(action, async () => {
-    if (!call.deps.bubblewrap) {
-      call.deps.logger.log(
-        "warn",
+  const request = { kind: "spawn", command: cmd, args } as const;
+  return await call.gated(request, async (granted) => {
+    if (!granted.bubblewrap) {
+      granted.warn(
         "bubblewrap not available; process runs unconfined (gated and scrubbed)",
-        {
-          capsule: call.caller.capsule,
-          cmd,
-        },
+        { cmd },
       );
     }
-    const line = confinedCommand(cmd, args, call);
-    const out = await call.deps.spawner.output(line.command, {
+    const line = confinedCommand(cmd, args, {
+      caller: call.caller,
+      bubblewrap: granted.bubblewrap,
+    });
+    const out = await granted.output(line.command, {
       args: line.args,
       cwd: call.caller.workspace,
       env: {
@@ -114,5 +108,5 @@ export const processSpawn: HostCall = async (payload, call) => {
       stdout: text(out.stdout),
       stderr: text(out.stderr),
     };
-  }, "process_spawn");
+  });
 };

@@ -16,10 +16,11 @@ import type {
   BusPort,
   CallerIdentity,
   ElicitHandler,
-  GuestFs,
   HostDeps,
   SecretStore,
 } from "../abi/ports.ts";
+import { guestFsOf } from "../abi/guest_fs.ts";
+import type { CapsuleGrants } from "../security/manifest_grant.ts";
 import type { EngineLimits } from "../capsule/engine.ts";
 import { DEFAULT_ENGINE_LIMITS } from "../capsule/engine.ts";
 import { createJsEngine } from "../capsule/engines/js/js_engine.ts";
@@ -93,27 +94,9 @@ export interface Runtime extends AsyncDisposable {
   close(): Promise<void>;
 }
 
-function guestFs(vfs: () => Promise<SessionVfs>): GuestFs {
-  return {
-    read: async (p, o) => await (await vfs()).readFile(p, o),
-    write: async (p, data, o) => await (await vfs()).writeFile(p, data, o),
-    exists: async (p) => await (await vfs()).exists(p),
-    readDir: async (p) =>
-      (await (await vfs()).readDir(p)).map((e) => ({
-        name: e.name,
-        is_dir: e.isDirectory,
-      })),
-    stat: async (p) => {
-      const s = await (await vfs()).stat(p);
-      return { size: s.size, is_dir: s.isDirectory, mtime_ms: s.mtimeMs };
-    },
-    mkdir: async (p) => await (await vfs()).mkdir(p),
-    remove: async (p) => await (await vfs()).remove(p),
-  };
-}
-
 function busPort(bus: Bus): BusPort {
   return {
+    checkPublish: (source, topic) => bus.checkPublish(source, topic),
     publish: async (source, topic, payload, ctx) => {
       await bus.publish(source, {
         topic,
@@ -177,12 +160,15 @@ export async function startRuntime(
     fetch: options.fetch ?? globalThis.fetch,
     spawner,
     secrets,
-    fs: () => guestFs(vfs),
+    fs: () => guestFsOf(vfs),
     bus: busPort(bus),
     ...(options.elicit ? { elicit: options.elicit } : {}),
     bubblewrap: options.bubblewrap ?? null,
     resolveDns: options.resolveDns ?? resolveHostAddresses,
   };
+  // The door decides bus messages, secret storage and approval requests
+  // against the capsule's grants itself (kernel/abi/door.ts).
+  const grantsOf = new Map<CapsuleId, CapsuleGrants>();
   const registry = new CapsuleRegistry({
     fs,
     clock,
@@ -221,7 +207,11 @@ export async function startRuntime(
         ...(options.mcp?.restart ? { restart: options.mcp.restart } : {}),
       }),
     },
-    setGrants,
+    setGrants: (capsule, g) => {
+      if (g === undefined) grantsOf.delete(capsule);
+      else grantsOf.set(capsule, g);
+      setGrants(capsule, g);
+    },
     hostFor: (capsule: CapsuleId, config, signal) => {
       const caller: CallerIdentity = {
         capsule,
@@ -230,7 +220,13 @@ export async function startRuntime(
         workspace,
         principalHome,
       };
-      return createHostDispatcher(hostDeps, caller, { config, signal, random });
+      const grants = grantsOf.get(capsule);
+      return createHostDispatcher(hostDeps, caller, {
+        config,
+        signal,
+        random,
+        ...(grants ? { grants } : {}),
+      });
     },
     kernelVersion: VERSION,
     context: { principal: kernel.principal, session },
