@@ -46,7 +46,7 @@ function sizeOf(key: string, value: JsonValue): number {
  * ```ts
  * import assert from "node:assert/strict";
  * import { KvStore } from "../store/kv_store.ts";
- * import { openKv } from "../store/open_kv.ts";
+ * import { openKv } from "../host/open_kv.ts";
  * import { capsuleKv } from "./capsule_kv.ts";
  * await using store = new KvStore(await openKv(":memory:"));
  * const kv = capsuleKv(store, "default:capsule:a", { keys: 1, bytes: 1024 });
