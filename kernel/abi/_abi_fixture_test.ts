@@ -20,7 +20,9 @@ import { guestFsOf } from "./guest_fs.ts";
 import { OverlayManager } from "../vfs/overlay_manager.ts";
 import type { SessionVfs } from "../vfs/session_vfs.ts";
 import { createDenoFs } from "../host/deno_fs.ts";
-import type { BusPort } from "./ports.ts";
+import { Bus } from "../bus/bus.ts";
+import { auditDenials } from "../bus/audit_denials.ts";
+import { busPortOf } from "./bus_port.ts";
 
 export class MemorySecrets implements SecretStore {
   readonly values = new Map<string, string>();
@@ -39,6 +41,8 @@ export interface AbiFixture extends GateFixture {
   home: string;
   /** The session VFS the host calls go through. */
   vfs(): Promise<SessionVfs>;
+  /** The real bus, with `withBus`. */
+  bus?: Bus;
   secrets: MemorySecrets;
   deps: HostDeps;
   dispatcher(
@@ -51,7 +55,8 @@ export interface AbiFixture extends GateFixture {
 
 export async function makeAbi(
   options: FixtureOptions & {
-    bus?: BusPort;
+    /** Give the dispatcher a real bus (denials audited). */
+    withBus?: boolean;
     deps?: Partial<HostDeps>;
   } = {},
 ): Promise<AbiFixture> {
@@ -70,6 +75,14 @@ export async function makeAbi(
     audit: gate.audit,
     logger: gate.logger,
   }, { homes });
+  const bus = options.withBus
+    ? new Bus({
+      clock: gate.clock,
+      random: new SeededRandom(5n),
+      logger: gate.logger,
+      onDenied: auditDenials(gate.audit),
+    })
+    : undefined;
   let vfsPromise: Promise<SessionVfs> | null = null;
   const vfs = () => (vfsPromise ??= overlays.vfs(
     "default" as PrincipalId,
@@ -88,7 +101,7 @@ export async function makeAbi(
     secrets,
     fs: () => guestFsOf(vfs),
     bubblewrap: null,
-    ...(options.bus ? { bus: options.bus } : {}),
+    ...(bus ? { bus: busPortOf(bus) } : {}),
     ...options.deps,
   };
   const random = new SeededRandom(3n);
@@ -117,6 +130,7 @@ export async function makeAbi(
     workspace,
     home: path.join(homes, "default"),
     vfs,
+    ...(bus ? { bus } : {}),
     secrets,
     deps,
     dispatcher,
@@ -125,6 +139,7 @@ export async function makeAbi(
         signal: new AbortController().signal,
       }),
     async dispose() {
+      bus?.close();
       await gate.close();
       await Deno.remove(root, { recursive: true });
     },

@@ -8,15 +8,16 @@
  *
  * Security model: two kinds of decision, both audited before the effect.
  * File, HTTP, process and secret-use requests go through `Gate.run` (manifest
- * → policy → mode → token → budget → approval → audit). Bus messages, secret
- * storage and approval requests are decided here against the capsule's own
- * grants (bus ACL; declared `[env.X] type = "secret"`; `[capabilities]
- * approval = true` plus a per-capsule rate limit) and each decision — allowed
- * or denied — is one signed audit entry.
+ * → policy → mode → token → budget → approval → audit). Bus messages,
+ * questions to the human (`elicit`, whose secret answers the kernel stores)
+ * and approval requests are decided here against the capsule's own grants
+ * (bus ACL; a declared `[env.X]`, `type = "secret"` for secrets;
+ * `[capabilities] approval = true` plus a per-capsule rate limit) and each
+ * decision — allowed or denied — is one signed audit entry before the effect.
  *
  * @module
  */
-import { KernelError } from "../core/errors.ts";
+import { type ErrorCode, KernelError } from "../core/errors.ts";
 import type { ProcessOutput } from "../core/ports.ts";
 import type { JsonValue } from "../store/store.ts";
 import type { Action } from "../security/action.ts";
@@ -45,7 +46,13 @@ export type DoorRequest =
   }
   | { readonly kind: "publish"; readonly topic: string }
   | { readonly kind: "request"; readonly topic: string }
-  | { readonly kind: "secret_store"; readonly name: string }
+  | {
+    readonly kind: "elicit";
+    readonly type: "text" | "select" | "secret";
+    readonly key: string;
+    readonly description?: string;
+    readonly options?: readonly string[];
+  }
   | {
     readonly kind: "approval";
     readonly summary: string;
@@ -104,7 +111,12 @@ export type Granted<R extends DoorRequest> = R extends { kind: "file" }
         options: { timeoutMs: number },
       ): Promise<JsonValue>;
     }
-  : R extends { kind: "secret_store" } ? { store(value: string): Promise<void> }
+  : R extends { kind: "elicit" } ? {
+      /** Asks the human (`APPROVAL_DEFERRED` when no frontend is connected). */
+      ask(): Promise<string | null>;
+      /** Stores the answer as the capsule's secret `key` (type `secret` only). */
+      store(value: string): Promise<void>;
+    }
   : R extends { kind: "approval" } ? {
       ask(action: Action): Promise<
         Awaited<ReturnType<HostDeps["approvals"]["ask"]>>
@@ -256,10 +268,33 @@ function grantedFor<R extends DoorRequest>(
             signal,
           }),
       } as Granted<R>;
-    case "secret_store":
+    case "elicit":
       return {
-        store: (value: string) =>
-          deps.secrets.set(caller.capsule, request.name, value),
+        ask: () => {
+          if (!deps.elicit) {
+            throw new KernelError(
+              "APPROVAL_DEFERRED",
+              "No frontend is connected to answer the question",
+            );
+          }
+          return deps.elicit.request({
+            capsule: caller.capsule,
+            type: request.type,
+            key: request.key,
+            ...(request.description === undefined
+              ? {}
+              : { description: request.description }),
+            ...(request.options === undefined
+              ? {}
+              : { options: [...request.options] }),
+          }, { signal });
+        },
+        store: (value: string) => {
+          if (request.type !== "secret") {
+            throw new TypeError("Only a secret answer is stored");
+          }
+          return deps.secrets.set(caller.capsule, request.key, value);
+        },
       } as Granted<R>;
     case "approval":
       return {
@@ -295,21 +330,33 @@ function gateContext(o: DoorOptions) {
 function localVerdict(
   request: DoorRequest,
   o: DoorOptions,
-): { ok: true } | { ok: false; code: string; reason: string } {
+): { ok: true } | { ok: false; code: ErrorCode; reason: string } {
   const grants = o.grants;
   switch (request.kind) {
     case "publish":
     case "request": {
-      const v = bus(o.deps).checkPublish(o.caller.capsule, request.topic);
+      let v;
+      try {
+        v = bus(o.deps).checkPublish(o.caller.capsule, request.topic);
+      } catch (err) {
+        if (!KernelError.is(err)) throw err;
+        return { ok: false, code: err.code, reason: err.message };
+      }
       return v.ok ? v : { ok: false, code: "BUS_ACL_DENIED", reason: v.reason };
     }
-    case "secret_store":
-      return grants?.secrets.includes(request.name) ? { ok: true } : {
+    case "elicit": {
+      const secret = request.type === "secret";
+      const declared = secret
+        ? grants?.secrets.includes(request.key)
+        : grants?.env.includes(request.key);
+      return declared ? { ok: true } : {
         ok: false,
         code: "MANIFEST_DENIED",
-        reason:
-          `secret ${request.name} is not declared ([env.${request.name}] type = "secret")`,
+        reason: `${request.key} is not declared as ${
+          secret ? "a secret" : "a setting"
+        } ([env.${request.key}]${secret ? ' type = "secret"' : ""})`,
       };
+    }
     case "approval":
       if (!grants?.other.includes("approval_request")) {
         return {
@@ -334,11 +381,12 @@ function localAction(request: DoorRequest, caller: CallerIdentity): JsonValue {
     case "request":
       // The bus's own denial entries use the same shape (bus/audit_denials.ts).
       return { type: `bus_${request.kind}`, topic: request.topic };
-    case "secret_store":
+    case "elicit":
       return {
-        type: "capsule_secret_store",
+        type: "capsule_elicit",
         capsule_id: caller.capsule,
-        name: request.name,
+        key: request.key,
+        value_type: request.type,
       };
     case "approval":
       return {
@@ -394,7 +442,7 @@ export async function passDoor<R extends DoorRequest, T>(
   });
   if (!verdict.ok) {
     throw new KernelError(
-      verdict.code as ConstructorParameters<typeof KernelError>[0],
+      verdict.code,
       `Capsule '${o.caller.capsule}' was refused: ${verdict.reason}`,
     );
   }

@@ -29,17 +29,6 @@ export interface PurePorts {
   secretExists(name: string): Promise<boolean>;
   /** The capsule's own KV namespace (quota-bound). */
   readonly kv: CapsuleKv;
-  /**
-   * Asks the connected frontend for a value (`elicit`); storing a secret
-   * answer is a door decision of its own.
-   * @throws {KernelError} `APPROVAL_DEFERRED` when no frontend is connected.
-   */
-  elicit(req: {
-    type: "text" | "select" | "secret";
-    key: string;
-    description?: string;
-    options?: string[];
-  }): Promise<string | null>;
   /** Appends an entry for this call (principal, session, capsule, call id bound). */
   audit(entry: {
     action: JsonValue;

@@ -176,17 +176,6 @@ export function createHostDispatcher(
         secretExists: async (name) =>
           (await deps.secrets.get(caller.capsule, name)) !== null,
         kv,
-        elicit: (req) => {
-          if (!deps.elicit) {
-            throw new KernelError(
-              "APPROVAL_DEFERRED",
-              "No frontend is connected to answer the question",
-            );
-          }
-          return deps.elicit.request({ capsule: caller.capsule, ...req }, {
-            signal,
-          });
-        },
         audit,
       },
       resolvePath: (guest, mode) =>

@@ -24,12 +24,13 @@ const METHODS = [
   "OPTIONS",
 ] as const;
 const SECRET = /\{\{secret:([A-Za-z_][A-Za-z0-9_]{0,63})\}\}/g;
+const SECRET_IN_NAME = /\{\{\s*secret:/i;
 const TIMEOUT_MS = 30_000;
 
 /**
  * Substitutes `{{secret:X}}` in header values, each after its own `secret_use`
- * decision. A placeholder in a header NAME is refused (`INVALID_INPUT`): a
- * secret never becomes a name the server may echo back.
+ * decision. (A placeholder in a header NAME was refused with `INVALID_INPUT`
+ * while the payload was validated: a secret never becomes a header name.)
  */
 async function substituteSecrets(
   headers: Record<string, string>,
@@ -38,12 +39,6 @@ async function substituteSecrets(
 ) {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
-    if (/\{\{\s*secret:/i.test(name)) {
-      throw new KernelError(
-        "INVALID_INPUT",
-        "http_request: a secret placeholder may appear only in a header value, not in a header name",
-      );
-    }
     let result = value;
     for (const m of [...value.matchAll(SECRET)]) {
       const secret = m[1]!;
@@ -103,6 +98,12 @@ export const httpRequest: HostCall = async (payload, call) => {
   const raw = p.string("url", 8192);
   const method = p.oneOf("method", METHODS, "GET");
   const headers = p.optRecord("headers") ?? {};
+  if (Object.keys(headers).some((name) => SECRET_IN_NAME.test(name))) {
+    throw new KernelError(
+      "INVALID_INPUT",
+      "http_request: a secret placeholder may appear only in a header value, not in a header name",
+    );
+  }
   const body = p.optString("body");
   const host = hostFromUrl(raw);
   let url: URL | null = null;

@@ -104,7 +104,10 @@ export const approvalRequest: HostCall = async (payload, call) => {
   return { approved, decision };
 };
 
-/** `elicit`: ask the human for a value; a `secret` is stored by the kernel and never returned. */
+/**
+ * `elicit`: ask the human for a value the manifest declares in `[env]`; a
+ * `secret` is stored by the kernel and never returned.
+ */
 export const elicit: HostCall = async (payload, call) => {
   const p = new Params("elicit", payload);
   const type = p.oneOf("type", ["text", "select", "secret"] as const, "text");
@@ -117,28 +120,28 @@ export const elicit: HostCall = async (payload, call) => {
       "elicit: a select needs non-empty 'options'",
     );
   }
-  const value = await call.pure.elicit({
+  const request = {
+    kind: "elicit",
     type,
     key,
     ...(description === undefined ? {} : { description }),
     ...(options === undefined ? {} : { options }),
-  });
-  if (type === "select" && value !== null && !options!.includes(value)) {
-    throw new KernelError(
-      "INVALID_INPUT",
-      "elicit: the answer is not one of the options",
-    );
-  }
-  if (type === "secret") {
-    if (value !== null) {
-      await call.gated(
-        { kind: "secret_store", name: key },
-        (granted) => granted.store(value),
+  } as const;
+  // Decided (and audited) before the human is asked: a capsule may only ask
+  // for what its manifest declares in [env], and a secret answer is stored
+  // by the kernel, never returned.
+  return await call.gated(request, async (granted) => {
+    const value = await granted.ask();
+    if (type === "select" && value !== null && !options!.includes(value)) {
+      throw new KernelError(
+        "INVALID_INPUT",
+        "elicit: the answer is not one of the options",
       );
     }
+    if (type !== "secret") return { value };
+    if (value !== null) await granted.store(value);
     return { value: null };
-  }
-  return { value };
+  });
 };
 
 /** `ipc_publish`: a door decision on the bus ACL (audited), then the bus. */

@@ -13,13 +13,13 @@ import { Bus } from "../bus/bus.ts";
 import { auditDenials } from "../bus/audit_denials.ts";
 import { createHostDispatcher } from "../abi/host_table.ts";
 import type {
-  BusPort,
   CallerIdentity,
   ElicitHandler,
   HostDeps,
   SecretStore,
 } from "../abi/ports.ts";
 import { guestFsOf } from "../abi/guest_fs.ts";
+import { busPortOf } from "../abi/bus_port.ts";
 import type { CapsuleGrants } from "../security/manifest_grant.ts";
 import type { EngineLimits } from "../capsule/engine.ts";
 import { DEFAULT_ENGINE_LIMITS } from "../capsule/engine.ts";
@@ -94,30 +94,6 @@ export interface Runtime extends AsyncDisposable {
   close(): Promise<void>;
 }
 
-function busPort(bus: Bus): BusPort {
-  return {
-    checkPublish: (source, topic) => bus.checkPublish(source, topic),
-    publish: async (source, topic, payload, ctx) => {
-      await bus.publish(source, {
-        topic,
-        payload,
-        principal: ctx.principal,
-        session: ctx.session,
-      });
-    },
-    request: (source, topic, payload, ctx) =>
-      bus.request(source, {
-        topic,
-        payload,
-        principal: ctx.principal,
-        session: ctx.session,
-      }, {
-        timeoutMs: ctx.timeoutMs,
-        signal: ctx.signal,
-      }),
-  };
-}
-
 /**
  * Starts the capsule runtime of one session on a booted kernel.
  *
@@ -161,7 +137,7 @@ export async function startRuntime(
     spawner,
     secrets,
     fs: () => guestFsOf(vfs),
-    bus: busPort(bus),
+    bus: busPortOf(bus),
     ...(options.elicit ? { elicit: options.elicit } : {}),
     bubblewrap: options.bubblewrap ?? null,
     resolveDns: options.resolveDns ?? resolveHostAddresses,
