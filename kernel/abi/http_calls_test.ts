@@ -316,3 +316,46 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "host call http_request resolves a name once and connects to the address it checked, so a rebinding answer is never used",
+  permissions: P,
+  async fn() {
+    const f = await makeAbi({
+      grants: { fs: { net: ["svc.example.com"] } },
+    });
+    const answers = [["93.184.216.34"], ["127.0.0.1"]];
+    const resolved: string[] = [];
+    const pins: string[] = [];
+    const deps = f.deps as {
+      resolveDns?: (h: string) => Promise<string[]>;
+      pinnedFetch?: (
+        u: URL,
+        i: unknown,
+        p: { address: string },
+      ) => Promise<Response>;
+    };
+    // A resolver whose second answer rebinds to loopback.
+    deps.resolveDns = (h) => {
+      resolved.push(h);
+      return Promise.resolve(answers.shift() ?? []);
+    };
+    // Records where the connection would go (kernel/host/pinned_fetch_test.ts
+    // shows the real one connects exactly there).
+    deps.pinnedFetch = (url, _init, pin) => {
+      pins.push(`${url.hostname} -> ${pin.address}`);
+      return Promise.resolve(new Response("pinned"));
+    };
+    try {
+      const r = await f.call("http_request", {
+        url: "https://svc.example.com/",
+      }) as { body: string };
+      assert.equal(r.body, "pinned");
+      assert.deepEqual(resolved, ["svc.example.com"]);
+      assert.deepEqual(pins, ["svc.example.com -> 93.184.216.34"]);
+    } finally {
+      await f.dispose();
+    }
+  },
+});

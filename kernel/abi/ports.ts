@@ -125,6 +125,20 @@ export interface HostDeps {
   readonly elicit?: ElicitHandler;
   /** Resolves a host name to addresses (SSRF check before connecting); absent ⇒ literal-IP checks only. */
   resolveDns?(host: string): Promise<string[]>;
+  /**
+   * Fetches a URL over a connection to a given address (the one the SSRF
+   * check approved); absent ⇒ `fetch` by name (no rebinding protection).
+   */
+  pinnedFetch?(
+    url: URL,
+    init: {
+      method: string;
+      headers: Record<string, string>;
+      body?: string;
+      signal: AbortSignal;
+    },
+    pin: { readonly address: string },
+  ): Promise<Response>;
   /** `bwrap` path when bubblewrap is available; processes are refused without it unless `unconfined`. */
   readonly bubblewrap?: string | null;
   /** Per-capsule KV quota (default {@linkcode DEFAULT_KV_QUOTA}). */

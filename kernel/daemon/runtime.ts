@@ -44,6 +44,7 @@ import { OverlayManager } from "../vfs/overlay_manager.ts";
 import type { SessionVfs } from "../vfs/session_vfs.ts";
 import { createDenoSpawner } from "../host/deno_spawner.ts";
 import { resolveHostAddresses } from "../host/deno_dns.ts";
+import { createPinnedFetch } from "../host/pinned_fetch.ts";
 import { VERSION } from "../../version.ts";
 import type { KernelHandle } from "./boot.ts";
 import { KvSecretStore } from "./kv_secrets.ts";
@@ -141,6 +142,10 @@ export async function startRuntime(
     ...(options.elicit ? { elicit: options.elicit } : {}),
     bubblewrap: options.bubblewrap ?? null,
     resolveDns: options.resolveDns ?? resolveHostAddresses,
+    // An embedder's own fetch is used as given (it cannot be pinned).
+    ...(options.fetch
+      ? {}
+      : { pinnedFetch: createPinnedFetch({ socketDir: kernel.home.run }) }),
   };
   // The door decides bus messages, secret storage and approval requests
   // against the capsule's grants itself (kernel/abi/door.ts).
