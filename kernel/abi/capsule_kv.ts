@@ -15,6 +15,18 @@ import { KernelError } from "../core/errors.ts";
 import type { JsonValue, Store, StoreKey } from "../store/store.ts";
 import type { KvQuota } from "./ports.ts";
 
+/**
+ * The store namespace of a capsule for a principal.
+ *
+ * @param caller The capsule and its principal.
+ * @returns `{principal}:capsule:{name}`.
+ */
+export function kvNamespaceOf(
+  caller: { readonly principal: string; readonly capsule: string },
+): string {
+  return `${caller.principal}:capsule:${caller.capsule}`;
+}
+
 /** The KV operations of one capsule namespace. */
 export interface CapsuleKv {
   get(key: string): Promise<JsonValue>;
@@ -71,9 +83,13 @@ export function capsuleKv(
         ? null
         : sizeOf(k, old.value);
       const after = value === undefined ? null : sizeOf(k, value);
+      // Clamped: keys written before the quota existed are not counted yet.
       const next: Usage = {
-        keys: u.keys + (after === null ? 0 : 1) - (before === null ? 0 : 1),
-        bytes: u.bytes + (after ?? 0) - (before ?? 0),
+        keys: Math.max(
+          0,
+          u.keys + (after === null ? 0 : 1) - (before === null ? 0 : 1),
+        ),
+        bytes: Math.max(0, u.bytes + (after ?? 0) - (before ?? 0)),
       };
       if (
         after !== null &&

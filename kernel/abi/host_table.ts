@@ -31,7 +31,7 @@ import {
 } from "./fs_calls.ts";
 import type { CallState, HostCall, PurePorts } from "./host_call.ts";
 import { type DoorOptions, passDoor } from "./door.ts";
-import { capsuleKv } from "./capsule_kv.ts";
+import { capsuleKv, kvNamespaceOf } from "./capsule_kv.ts";
 import type { CapsuleGrants } from "../security/manifest_grant.ts";
 import type { ResolvedGuestPath } from "../vfs/guest_path.ts";
 import { httpRequest } from "./http_calls.ts";
@@ -126,7 +126,7 @@ export function createHostDispatcher(
   }
   const kv = capsuleKv(
     deps.store,
-    `${caller.principal}:capsule:${caller.capsule}`,
+    kvNamespaceOf(caller),
     deps.kvQuota ?? DEFAULT_KV_QUOTA,
   );
   return async (fn, payload, callOptions) => {
@@ -179,7 +179,7 @@ export function createHostDispatcher(
         audit,
       },
       resolvePath: (guest, mode) =>
-        resolveOrAudit(deps.fs(caller), guest, mode, audit),
+        resolveOrAudit(deps.fs(caller), guest, { mode, caller }, audit),
       gated: (request, effect, extra = {}) =>
         passDoor(request, effect, door, extra),
     };
@@ -195,7 +195,7 @@ export function createHostDispatcher(
 async function resolveOrAudit(
   fs: GuestFs,
   guest: string,
-  mode: "read" | "write" | "delete",
+  o: { mode: "read" | "write" | "delete"; caller: CallerIdentity },
   audit: PurePorts["audit"],
 ): Promise<ResolvedGuestPath> {
   try {
@@ -205,8 +205,9 @@ async function resolveOrAudit(
     await audit({
       action: {
         type: "capsule_file_access",
+        capsule_id: o.caller.capsule,
         path: guest.slice(0, 4096),
-        mode,
+        mode: o.mode,
       },
       decision: "denied",
       proof: { type: "door", layer: "path", code: err.code },

@@ -84,6 +84,7 @@ Deno.test({
           }, "manifest"],
           [{
             type: "capsule_file_access",
+            capsule_id: "fs",
             path: "/etc/passwd",
             mode: "read",
           }, "path"],

@@ -9,17 +9,7 @@
 import { HOST_LIMITS } from "../../sdk/host_abi.ts";
 import type { JsonValue } from "../store/store.ts";
 import { Params } from "./_params.ts";
-import type { CallState, HostCall } from "./host_call.ts";
-
-/**
- * The store namespace of a capsule for a principal.
- *
- * @param call The call.
- * @returns `{principal}:capsule:{name}`.
- */
-export function kvNamespace(call: Pick<CallState, "caller">): string {
-  return `${call.caller.principal}:capsule:${call.caller.capsule}`;
-}
+import type { HostCall } from "./host_call.ts";
 
 /** `kv_get`. */
 export const kvGet: HostCall = async (payload, call) => {

@@ -107,14 +107,36 @@ export function createPinnedFetch(options: PinnedFetchOptions): PinnedFetch {
         client,
         ...(init.body === undefined ? {} : { body: init.body }),
       });
-      const body = res.body?.pipeThrough(
-        new TransformStream({ flush: () => cleanup() }),
-      );
       init.signal.addEventListener("abort", () => void cleanup(), {
         once: true,
       });
-      if (!body) await cleanup();
-      return new Response(body ?? null, {
+      if (!res.body) {
+        await cleanup();
+        return res;
+      }
+      // The proxy lives until the body is read to the end, fails or is cancelled.
+      const reader = res.body.getReader();
+      const body = new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          try {
+            const { done, value } = await reader.read();
+            if (done) {
+              controller.close();
+              await cleanup();
+            } else controller.enqueue(value);
+          } catch (err) {
+            await cleanup();
+            controller.error(err);
+          }
+        },
+        async cancel(reason) {
+          await reader.cancel(reason).catch(() => {
+            // silent-ok: the response is being dropped anyway
+          });
+          await cleanup();
+        },
+      });
+      return new Response(body, {
         status: res.status,
         statusText: res.statusText,
         headers: res.headers,

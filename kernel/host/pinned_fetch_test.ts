@@ -61,6 +61,32 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name:
+    "`createPinnedFetch()` closes its proxy and removes its socket when the body is cancelled unread",
+  permissions: P,
+  async fn() {
+    const server = Deno.serve(
+      { hostname: "127.0.0.1", port: 0, onListen() {} },
+      () => new Response("x".repeat(1 << 20)),
+    );
+    try {
+      await withDir(async (socketDir) => {
+        const pinned = createPinnedFetch({ socketDir });
+        const res = await pinned(
+          new URL(`http://big.invalid:${server.addr.port}/`),
+          { method: "GET", headers: {}, signal: signal() },
+          { address: "127.0.0.1" },
+        );
+        assert.equal(res.status, 200);
+        await res.body!.cancel();
+      });
+    } finally {
+      await server.shutdown();
+    }
+  },
+});
+
 async function openssl(args: string[]): Promise<void> {
   const out = await new Deno.Command("openssl", {
     args,
