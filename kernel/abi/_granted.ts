@@ -51,7 +51,7 @@ export function grantedFor<R extends DoorRequest>(
         fetch: (
           init: Parameters<Granted<{ kind: "http" } & DoorRequest>["fetch"]>[0],
         ) =>
-          checkedFetch(request.url, {
+          checkedFetch(new URL(request.url), {
             ...init,
             method: request.method,
           }, deps),

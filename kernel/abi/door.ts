@@ -56,7 +56,7 @@ export function actionOf(
       return {
         type: "capsule_http_request",
         capsule_id,
-        url: request.url.href,
+        url: request.url,
         method: request.method,
       };
     case "secret_use":
@@ -168,6 +168,9 @@ export async function passDoor<R extends DoorRequest, T>(
   o: DoorOptions,
   extra: { estimatedCostMicros?: number } = {},
 ): Promise<T> {
+  // What is decided is a frozen copy: the host function cannot change it
+  // between the decision and the effect (arrays are mutable at run time).
+  request = snapshot(request);
   const action = actionOf(request, o.caller);
   if (action !== null) {
     return await o.deps.gate.run(action, gateContext(o), {
@@ -199,4 +202,12 @@ export async function passDoor<R extends DoorRequest, T>(
     );
   }
   return await effect(grantedFor(request, o));
+}
+
+function snapshot<R extends DoorRequest>(request: R): R {
+  const copy: Record<string, unknown> = { ...request };
+  for (const [k, v] of Object.entries(copy)) {
+    if (Array.isArray(v)) copy[k] = Object.freeze([...v]);
+  }
+  return Object.freeze(copy) as R;
 }

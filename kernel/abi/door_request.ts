@@ -18,7 +18,12 @@ export type DoorRequest =
     readonly mode: "read" | "write" | "delete";
     readonly path: ResolvedGuestPath;
   }
-  | { readonly kind: "http"; readonly url: URL; readonly method: string }
+  | {
+    readonly kind: "http";
+    /** The absolute http(s) URL, as `URL.href` (a string: nothing can change it after the decision). */
+    readonly url: string;
+    readonly method: string;
+  }
   | {
     readonly kind: "secret_use";
     readonly name: string;

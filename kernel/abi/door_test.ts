@@ -16,6 +16,8 @@ import type { JsonValue } from "../store/store.ts";
 import type { CapsuleGrants } from "../security/manifest_grant.ts";
 import { type AbiFixture, makeAbi } from "./_abi_fixture_test.ts";
 import { HOST_TABLE } from "./host_table.ts";
+import { passDoor } from "./door.ts";
+import { SESSION } from "../security/_gate_fixture_test.ts";
 
 const P = { read: true, write: true, env: true, run: true, net: true } as const;
 
@@ -250,5 +252,59 @@ Deno.test({
       for (const fn of PURE) await f.call(fn, payloads[fn]!, "door");
       assert.deepEqual(await decisions(f), []);
     });
+  },
+});
+
+Deno.test({
+  name:
+    "door: what was decided is frozen — a spawn port refuses an argv other than the decided one, a file port another mode",
+  permissions: P,
+  async fn() {
+    const f = await makeAbi({
+      grants: { door: { host_process: ["echo"], fs_read: ["cwd://"] } },
+    });
+    try {
+      const signal = new AbortController().signal;
+      const o = {
+        deps: f.deps,
+        caller: {
+          capsule: "door" as CapsuleId,
+          principal: "default" as PrincipalId,
+          session: SESSION,
+          workspace: f.workspace,
+          principalHome: f.home,
+        },
+        callId: "frozen",
+        signal,
+        grants: f.grants.get("door"),
+        takeApprovalToken: () => true,
+      };
+      const args = ["hi"];
+      await assert.rejects(
+        passDoor({ kind: "spawn", command: "echo", args }, (g) => {
+          args.push("there"); // the caller's array changes after the decision…
+          assert.deepEqual(g.args, ["hi"]); // …the decided argv does not
+          return g.output("echo", {
+            args: [...args],
+            cwd: f.workspace,
+            env: {},
+            signal,
+          });
+        }, o),
+        TypeError,
+      );
+      const path = await (await f.vfs()).resolve("a.txt");
+      await assert.rejects(
+        passDoor(
+          { kind: "file", mode: "read", path },
+          (g) => g.write(new Uint8Array([1])),
+          o,
+        ),
+        TypeError,
+      );
+      assert.equal(await (await f.vfs()).exists("a.txt"), false);
+    } finally {
+      await f.dispose();
+    }
   },
 });

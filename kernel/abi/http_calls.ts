@@ -118,7 +118,8 @@ export const httpRequest: HostCall = async (payload, call) => {
       "http_request expects an absolute http(s) URL",
     );
   }
-  return await call.gated({ kind: "http", url, method }, async (granted) => {
+  const request = { kind: "http", url: url.href, method } as const;
+  return await call.gated(request, async (granted) => {
     const sent = await substituteSecrets(headers, host, call);
     const signal = AbortSignal.any([
       call.signal,
