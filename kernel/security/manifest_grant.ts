@@ -203,6 +203,26 @@ function urlHost(url: string): string | null {
   }
 }
 
+/**
+ * An MCP server's `net` permission check (`host` or `host:port`, IPv6 in
+ * brackets): the host as {@linkcode hostCovered}; a port must be the
+ * entry's, or 80/443 when the entry names none (like HTTP's default ports).
+ */
+function netValueCovered(value: string, entries: readonly string[]): boolean {
+  const asked = splitNetEntry(value);
+  const host = asked.host.replace(/\.$/, "");
+  const port = asked.port;
+  return entries.some((e) => {
+    const entry = splitNetEntry(e);
+    const d = entry.host;
+    if (!(d === "*" || host === d || host.endsWith(`.${d}`))) return false;
+    if (port === null) return true;
+    return entry.port === null
+      ? port === 80 || port === 443
+      : port === entry.port;
+  });
+}
+
 function urlPort(url: string): string {
   try {
     const u = new URL(url);
@@ -347,11 +367,7 @@ function checkMcpPermission(
         return action.value !== null &&
           pathCovered(v, grants.fs_write, ctx, options);
       case "net":
-        return action.value !== null &&
-          hostCovered(
-            v.replace(/:\d+$/, "").replace(/^\[|\]$/g, ""),
-            grants.net,
-          );
+        return action.value !== null && netValueCovered(v, grants.net);
       case "env":
         return action.value !== null && grants.env.includes(v);
       default:

@@ -347,3 +347,28 @@ Deno.test({
     );
   },
 });
+
+Deno.test({
+  name:
+    "`checkManifestGrant()` covers an MCP server's net check only on 80/443 unless the net entry names the port",
+  permissions: "none",
+  fn() {
+    const net = (value: string, entries: string[]) =>
+      ok({
+        type: "mcp_permission_check",
+        server: "memory",
+        permission: "net",
+        value,
+      }, { ...grants, net: entries });
+    assert.equal(net("api.example.com:443", ["api.example.com"]), true);
+    assert.equal(net("api.example.com:80", ["api.example.com"]), true);
+    assert.equal(net("api.example.com:22", ["api.example.com"]), false);
+    assert.equal(net("api.example.com:5432", ["api.example.com:5432"]), true);
+    assert.equal(net("api.example.com:443", ["api.example.com:5432"]), false);
+    assert.equal(net("[::1]:8080", ["[::1]:8080"]), true);
+    assert.equal(net("[::1]:8081", ["[::1]:8080"]), false);
+    assert.equal(net("evil.example.org:443", ["api.example.com"]), false);
+    // A check without a port (name-level, e.g. DNS) needs the host only.
+    assert.equal(net("api.example.com", ["api.example.com:5432"]), true);
+  },
+});
