@@ -231,7 +231,16 @@ export async function startRuntime(
     overlays,
     secrets,
     vfs,
-    boot: () => registry.boot(roots),
+    async boot() {
+      const report = await registry.boot(roots);
+      // Every file host call resolves its guest path through the session VFS
+      // before the gate (the one mapper): open it now, not inside the first
+      // call's deadline. A failure surfaces again on that call.
+      if (report.loaded.length > 0) {
+        await vfs().catch(() => {/* silent-ok: reported by the first call */});
+      }
+      return report;
+    },
     close,
     [Symbol.asyncDispose]: close,
   };
