@@ -59,7 +59,12 @@ export function createPinnedFetch(options: PinnedFetchOptions): PinnedFetch {
     if (url.protocol !== "http:" && url.protocol !== "https:") {
       throw new TypeError(`Cannot pin a ${url.protocol} URL`);
     }
-    const path = `${options.socketDir}/fetch-${crypto.randomUUID()}.sock`;
+    // Short: a Unix socket path has at most 107 bytes.
+    const id = Array.from(
+      crypto.getRandomValues(new Uint8Array(8)),
+      (b) => b.toString(16).padStart(2, "0"),
+    ).join("");
+    const path = `${options.socketDir}/f-${id}.sock`;
     const listener = Deno.listen({ transport: "unix", path });
     const client = Deno.createHttpClient({
       proxy: { transport: "unix", path },
