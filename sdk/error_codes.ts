@@ -146,6 +146,10 @@ export const ERROR_CODES: Readonly<Record<ErrorCode, string>> = Object.freeze({
   ABI_PAYLOAD_TOO_LARGE: "A host-call payload exceeds its size limit.",
   /** A guest called a host function that does not exist. */
   ABI_UNKNOWN_FUNCTION: "A guest called a host function that does not exist.",
+  /** A capsule's KV namespace would exceed its quota (keys or bytes). */
+  ABI_QUOTA_EXCEEDED: "A capsule's KV quota (keys or bytes) would be exceeded.",
+  /** A capsule asked the human for approval faster than its rate limit. */
+  ABI_RATE_LIMITED: "A capsule made approval requests faster than allowed.",
   /** ASTRID_HOME (or HOME) is missing, relative, or contains `..`. */
   HOME_INVALID: "ASTRID_HOME is missing, relative, or contains '..'.",
   /** A host operation (fs, spawn, net) failed. */
@@ -231,6 +235,8 @@ export type ErrorCode =
   | "VFS_INVALID_OPERATION"
   | "ABI_PAYLOAD_TOO_LARGE"
   | "ABI_UNKNOWN_FUNCTION"
+  | "ABI_QUOTA_EXCEEDED"
+  | "ABI_RATE_LIMITED"
   | "HOME_INVALID"
   | "HOST_IO"
   | "HOST_PERMISSION_DENIED"

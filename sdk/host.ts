@@ -146,7 +146,7 @@ export interface Host {
       params: HostParams<"process_spawn">,
     ): Promise<HostResult<"process_spawn">>;
   };
-  /** Human approval. */
+  /** Human approval (needs `[capabilities] approval = true`; rate-limited, audited). */
   readonly approval: {
     /** Asks the human to approve something. */
     request(
@@ -181,7 +181,7 @@ export interface Host {
   };
   /** Who the current call runs for. */
   identity(): Promise<HostResult<"identity">>;
-  /** Asks the human for a value; `null` when declined. */
+  /** Asks the human for a value declared in `[env]`; `null` when declined (always for a secret). */
   elicit(params: HostParams<"elicit">): Promise<string | null>;
 }
 

@@ -48,7 +48,7 @@ export interface HostFunctions {
   };
   /** Reads a key of the capsule's own KV namespace. */
   kv_get: { params: { key: string }; result: { value: unknown | null } };
-  /** Writes a key of the capsule's own KV namespace. */
+  /** Writes a key of the capsule's own KV namespace (quota: 10 000 keys, 64 MiB; `ABI_QUOTA_EXCEEDED`). */
   kv_set: { params: { key: string; value: unknown }; result: { ok: true } };
   /** Deletes a key of the capsule's own KV namespace. */
   kv_delete: { params: { key: string }; result: { ok: true } };
@@ -91,7 +91,11 @@ export interface HostFunctions {
       };
     };
   };
-  /** Asks the human to approve something the capsule is about to do. */
+  /**
+   * Asks the human to approve something the capsule is about to do. Needs
+   * `[capabilities] approval = true`; rate-limited per capsule
+   * (`ABI_RATE_LIMITED`); the request and the answer are audited.
+   */
   approval_request: {
     params: {
       action: string;
@@ -116,7 +120,11 @@ export interface HostFunctions {
     params: Record<string, never>;
     result: { principal: string; session: string; capsule: string };
   };
-  /** Asks the human for a value (text, select, secret). */
+  /**
+   * Asks the human for a value (text, select, secret). `key` must be declared
+   * in the manifest's `[env]` (`type = "secret"` for a secret, whose answer
+   * the kernel stores and never returns); audited before the human is asked.
+   */
   elicit: {
     params: {
       type: "text" | "select" | "secret";

@@ -20,7 +20,7 @@ import {
   type RuntimeFixture,
 } from "./runtime_fixture_test.ts";
 
-/** What the guarded capsule may do. `/etc` is granted so that policy, not the manifest, must stop /etc/passwd. */
+/** What the guarded capsule may do. `/etc` is granted so that the path mapper, not the manifest, must stop /etc/passwd. */
 const GUARDED = [
   'fs_read = ["cwd://notes", "/etc"]',
   'fs_write = ["cwd://notes"]',
@@ -103,32 +103,35 @@ for (const engine of ENGINES) {
             },
             layer: "manifest",
           },
-          // Climbing out of the grant is not covered by it.
+          // Climbing out of the grant is not covered by it: the one mapper
+          // applies `..` once, and the gate judges the file it names.
           {
             fn: "fs_read",
-            payload: { path: "cwd://notes/../secret.txt" },
+            payload: { path: "cwd://notes/../notes-secret.txt" },
             code: "MANIFEST_DENIED",
             audit: {
               type: "capsule_file_access",
-              path: `${ws}/notes/../secret.txt`,
+              path: `${ws}/notes-secret.txt`,
             },
             layer: "manifest",
           },
-          // Outside the workspace and the manifest.
+          // Outside every mount: refused by the one mapper before the gate,
+          // the attempt audited as denied (layer "path").
           {
             fn: "fs_read",
             payload: { path: "/var/log/syslog" },
-            code: "MANIFEST_DENIED",
+            code: "VFS_PATH_ESCAPE",
             audit: { type: "capsule_file_access", path: "/var/log/syslog" },
-            layer: "manifest",
+            layer: "path",
           },
-          // Granted by the manifest, blocked by policy: a manifest never widens policy.
+          // Granted by the manifest, still unreachable: a manifest never
+          // widens what a guest path can name.
           {
             fn: "fs_read",
             payload: { path: "/etc/passwd" },
-            code: "POLICY_BLOCKED",
+            code: "VFS_PATH_ESCAPE",
             audit: { type: "capsule_file_access", path: "/etc/passwd" },
-            layer: "policy",
+            layer: "path",
           },
           {
             fn: "fs_write",

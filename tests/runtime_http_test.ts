@@ -20,9 +20,12 @@ const HTTP_PERMS: Deno.PermissionOptionsObject = {
   net: ["127.0.0.1"],
 };
 
-const GRANTS = [
-  'net = ["127.0.0.1", "localhost", "vm", "169.254.169.254"]',
-];
+/** Net grants name the server's port (a grant without one means 80/443 only). */
+function grants(port: number): string[] {
+  return [
+    `net = ["127.0.0.1:${port}", "localhost:${port}", "vm:${port}", "169.254.169.254"]`,
+  ];
+}
 
 /** A loopback server that records the paths it was asked for. */
 function loopback(): { port: number; seen: string[]; close(): Promise<void> } {
@@ -40,11 +43,12 @@ function loopback(): { port: number; seen: string[]; close(): Promise<void> } {
 async function boot(
   engine: "js" | "wasm",
   config: string,
+  port: number,
 ): Promise<{ f: RuntimeFixture; id: string }> {
   const f = await makeRuntime({ config });
   const id = `${engine}-web`;
   try {
-    await f.install({ name: id, engine, capabilities: GRANTS });
+    await f.install({ name: id, engine, capabilities: grants(port) });
     assert.deepEqual((await f.boot()).loaded, [id]);
   } catch (err) {
     await f.close();
@@ -61,7 +65,7 @@ for (const engine of ENGINES) {
     async fn() {
       const server = loopback();
       try {
-        const { f, id } = await boot(engine, "");
+        const { f, id } = await boot(engine, "", server.port);
         try {
           // Granted names of loopback (a dotless name is an intranet name).
           for (const host of ["127.0.0.1", "localhost", "vm"]) {
@@ -104,6 +108,7 @@ for (const engine of ENGINES) {
         const { f, id } = await boot(
           engine,
           "[security]\nallow_private_networks = true\n",
+          server.port,
         );
         try {
           const reply = assertOk(
@@ -119,6 +124,13 @@ for (const engine of ENGINES) {
             }),
             "MANIFEST_DENIED",
           );
+          // The granted host on another port is another grant.
+          assertRefused(
+            await f.hostCall(id, "http_request", {
+              url: `http://127.0.0.1:${server.port === 1 ? 2 : 1}/port`,
+            }),
+            "MANIFEST_DENIED",
+          );
           assertRefused(
             await f.hostCall(id, "http_request", {
               url: "http://169.254.169.254/latest/meta-data/",
@@ -131,7 +143,7 @@ for (const engine of ENGINES) {
             allowed.map((e) => (e.action as { url: string }).url),
             [`http://127.0.0.1:${server.port}/granted`],
           );
-          assert.equal((await f.audit(id, "denied")).length, 2);
+          assert.equal((await f.audit(id, "denied")).length, 3);
         } finally {
           await f.close();
         }

@@ -17,7 +17,7 @@ import {
 for (const engine of ENGINES) {
   Deno.test({
     name:
-      `runtime (${engine}): ipc_publish outside the manifest ACL is refused with BUS_ACL_DENIED, audited and never delivered`,
+      `runtime (${engine}): ipc_publish outside the manifest ACL is refused with BUS_ACL_DENIED, audited and never delivered; an allowed publish is audited too`,
     permissions: PERMS,
     async fn() {
       const f = await makeRuntime();
@@ -91,6 +91,18 @@ for (const engine of ENGINES) {
           for (const e of entries) {
             assert.equal((e.proof as { type: string }).type, "bus_acl");
           }
+          // The allowed publish — to a topic another capsule may listen on —
+          // is a decision of its own, in the chain under the publisher.
+          const allowed = await f.kernel.security.audit.query({
+            principal: f.principal,
+            decision: "allowed",
+          });
+          assert.deepEqual(
+            allowed.map((e) => [e.capsule, e.action, e.proof]),
+            [[id, { type: "bus_publish", topic: "runtime.v1.note" }, {
+              type: "bus_acl",
+            }]],
+          );
         } finally {
           unsubscribe();
         }

@@ -156,3 +156,23 @@ test("`DirHandle.close()` revokes the handle and every handle opened from it", a
   await rejectsWith(a.openDir("b"), "VFS_HANDLE_INVALID");
   assert.equal(text(await sibling.readFile("b/c.txt")), "c");
 });
+
+test("`SessionVfs.resolve()` names the exact host location, and the view accepts only values it resolved itself", async (fx) => {
+  const vfs = await vfsOf(fx);
+  const home = `${fx.homes}/${PRINCIPAL}`;
+  const resolved = vfs.resolve("HOME://notes/../todo.md");
+  assert.deepEqual(
+    { mount: resolved.mount, hostPath: resolved.hostPath },
+    { mount: "home", hostPath: `${home}/todo.md` },
+  );
+  await vfs.writeFile(resolved, "judged here, written here");
+  assert.equal(
+    await Deno.readTextFile(resolved.hostPath),
+    "judged here, written here",
+  );
+  // A look-alike object (say, one a gate never saw) is refused, not re-mapped.
+  const forged = { ...resolved, parts: ["keys", "runtime.key"] };
+  await assert.rejects(vfs.readFile(forged), TypeError);
+  const other = await fx.manager.vfs(PRINCIPAL, SESSION, { workspace: fx.ws });
+  await assert.rejects(other.readFile(resolved), TypeError);
+});

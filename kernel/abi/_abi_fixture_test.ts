@@ -1,6 +1,7 @@
 /**
- * A host dispatcher over a real gate, real Deno KV, a real temp workspace,
- * real fetch and real subprocesses, for the ABI tests.
+ * A host dispatcher over a real gate, real Deno KV, a real temp workspace
+ * seen through a real session VFS (overlay, `home://`, `/tmp`), real fetch
+ * and real subprocesses, for the ABI tests.
  */
 import * as path from "node:path";
 import type { CapsuleId, PrincipalId } from "../core/ids.ts";
@@ -16,43 +17,13 @@ import {
   SESSION,
 } from "../security/_gate_fixture_test.ts";
 import { createHostDispatcher } from "./host_table.ts";
-import type {
-  CallerIdentity,
-  GuestFs,
-  HostDeps,
-  SecretStore,
-} from "./ports.ts";
-import { hostPathOf } from "./guest_path.ts";
-
-/** A direct host-directory GuestFs (the VFS overlay replaces it in the kernel). */
-export function hostDirFs(caller: CallerIdentity): GuestFs {
-  const abs = (p: string) => path.resolve(hostPathOf(p, caller));
-  return {
-    read: (p) => Deno.readFile(abs(p)),
-    write: async (p, data) => {
-      await Deno.mkdir(path.dirname(abs(p)), { recursive: true });
-      await Deno.writeFile(abs(p), data);
-    },
-    exists: async (p) => (await Deno.stat(abs(p)).catch(() => null)) !== null,
-    readDir: async (p) => {
-      const out: { name: string; is_dir: boolean }[] = [];
-      for await (const e of Deno.readDir(abs(p))) {
-        out.push({ name: e.name, is_dir: e.isDirectory });
-      }
-      return out.sort((a, b) => a.name.localeCompare(b.name));
-    },
-    stat: async (p) => {
-      const s = await Deno.stat(abs(p));
-      return {
-        size: s.size,
-        is_dir: s.isDirectory,
-        mtime_ms: s.mtime?.getTime() ?? null,
-      };
-    },
-    mkdir: (p) => Deno.mkdir(abs(p), { recursive: true }),
-    remove: (p) => Deno.remove(abs(p)),
-  };
-}
+import type { CallerIdentity, HostDeps, SecretStore } from "./ports.ts";
+import { guestFsOf } from "./guest_fs.ts";
+import { OverlayManager } from "../vfs/overlay_manager.ts";
+import type { SessionVfs } from "../vfs/session_vfs.ts";
+import { Bus } from "../bus/bus.ts";
+import { auditDenials } from "../bus/audit_denials.ts";
+import { busPortOf } from "./bus_port.ts";
 
 export class MemorySecrets implements SecretStore {
   readonly values = new Map<string, string>();
@@ -67,6 +38,12 @@ export class MemorySecrets implements SecretStore {
 
 export interface AbiFixture extends GateFixture {
   workspace: string;
+  /** The principal home (`home://`). */
+  home: string;
+  /** The session VFS the host calls go through. */
+  vfs(): Promise<SessionVfs>;
+  /** The real bus, with `withBus`. */
+  bus?: Bus;
   secrets: MemorySecrets;
   deps: HostDeps;
   dispatcher(
@@ -94,12 +71,20 @@ export async function makeAbi(
     allowUnsandboxed?: boolean;
     /** The `unshare` tool (default /usr/bin/unshare). */
     unshare?: string;
+    /** Give the dispatcher a real bus (denials audited). */
+    withBus?: boolean;
+    deps?: Partial<HostDeps>;
   } = {},
 ): Promise<AbiFixture> {
-  const workspace = await Deno.realPath(
+  const root = await Deno.realPath(
     await Deno.makeTempDir({ prefix: "astrid-abi-" }),
   );
-  const scratch = await Deno.makeTempDir({ prefix: "astrid-abi-scratch-" });
+  const workspace = path.join(root, "ws");
+  const homes = path.join(root, "home");
+  const scratch = path.join(root, "scratch");
+  await Deno.mkdir(workspace);
+  await Deno.mkdir(scratch);
+  await Deno.mkdir(path.join(homes, "default"), { recursive: true });
   const {
     bubblewrap: _b,
     allowUnsandboxed: _u,
@@ -108,6 +93,26 @@ export async function makeAbi(
   } = options;
   const gate = await makeGate({ mode: { mode: "autonomous" }, ...gateOptions });
   const secrets = new MemorySecrets();
+  const overlays = new OverlayManager({
+    fs: createDenoFs(),
+    gate: gate.gate,
+    audit: gate.audit,
+    logger: gate.logger,
+  }, { homes });
+  const bus = options.withBus
+    ? new Bus({
+      clock: gate.clock,
+      random: new SeededRandom(5n),
+      logger: gate.logger,
+      onDenied: auditDenials(gate.audit),
+    })
+    : undefined;
+  let vfsPromise: Promise<SessionVfs> | null = null;
+  const vfs = () => (vfsPromise ??= overlays.vfs(
+    "default" as PrincipalId,
+    SESSION,
+    { workspace },
+  ));
   const deps: HostDeps = {
     gate: gate.gate,
     audit: gate.audit,
@@ -118,7 +123,7 @@ export async function makeAbi(
     fetch: globalThis.fetch,
     spawner: createDenoSpawner(),
     secrets,
-    fs: hostDirFs,
+    fs: () => guestFsOf(vfs),
     process: {
       sandbox: {
         bwrap: options.bubblewrap === undefined
@@ -132,6 +137,8 @@ export async function makeAbi(
       hostFs: createDenoFs(),
       overlay: () => Promise.resolve(NO_OVERLAY),
     },
+    ...(bus ? { bus: busPortOf(bus) } : {}),
+    ...options.deps,
   };
   const random = new SeededRandom(3n);
   function dispatcher(capsule = "fs", config: Record<string, string> = {}) {
@@ -141,13 +148,15 @@ export async function makeAbi(
       principal: "default" as PrincipalId,
       session: SESSION,
       workspace,
-      principalHome: path.join(workspace, ".home"),
+      principalHome: path.join(homes, "default"),
     };
+    const grants = gate.grants.get(capsule);
     return {
       call: createHostDispatcher(deps, caller, {
         config,
         signal: ac.signal,
         random,
+        ...(grants ? { grants } : {}),
       }),
       unload: () => ac.abort(),
     };
@@ -155,6 +164,9 @@ export async function makeAbi(
   return {
     ...gate,
     workspace,
+    home: path.join(homes, "default"),
+    vfs,
+    ...(bus ? { bus } : {}),
     secrets,
     deps,
     dispatcher,
@@ -163,9 +175,9 @@ export async function makeAbi(
         signal: new AbortController().signal,
       }),
     async dispose() {
+      bus?.close();
       await gate.close();
-      await Deno.remove(workspace, { recursive: true });
-      await Deno.remove(scratch, { recursive: true });
+      await Deno.remove(root, { recursive: true });
     },
   };
 }

@@ -32,7 +32,8 @@ import { NO_GRANTS } from "../security/manifest_grant.ts";
 import { startKernel } from "../daemon/boot.ts";
 import { startRuntime } from "../daemon/runtime.ts";
 import { createHostDispatcher } from "./host_table.ts";
-import type { CallerIdentity, GuestFs, HostDeps } from "./ports.ts";
+import type { CallerIdentity, HostDeps } from "./ports.ts";
+import { guestFsOf } from "./guest_fs.ts";
 
 const root = await Deno.realPath(
   await Deno.makeTempDir({ prefix: "astrid-abi-bench-" }),
@@ -59,22 +60,7 @@ const capsule = "bench" as CapsuleId;
 kernel.security.setGrants(capsule, { ...NO_GRANTS, fs_read: ["*"] });
 
 const vfs = await runtime.vfs();
-const guestFs: GuestFs = {
-  read: (p, o) => vfs.readFile(p, o),
-  write: (p, data, o) => vfs.writeFile(p, data, o),
-  exists: (p) => vfs.exists(p),
-  readDir: async (p) =>
-    (await vfs.readDir(p)).map((e) => ({
-      name: e.name,
-      is_dir: e.isDirectory,
-    })),
-  stat: async (p) => {
-    const s = await vfs.stat(p);
-    return { size: s.size, is_dir: s.isDirectory, mtime_ms: s.mtimeMs };
-  },
-  mkdir: (p) => vfs.mkdir(p),
-  remove: (p) => vfs.remove(p),
-};
+const guestFs = guestFsOf(() => Promise.resolve(vfs));
 const { gate, audit, approvals } = kernel.security;
 const deps: HostDeps = {
   gate,

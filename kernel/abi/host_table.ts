@@ -5,9 +5,12 @@
  * Security model: the function name must be in the table
  * (`ABI_UNKNOWN_FUNCTION`); the whole payload is size-checked first
  * (`ABI_PAYLOAD_TOO_LARGE`), then every field by its own limit; effects run
- * only inside `Gate.run`, so a refused call has no effect and every call —
- * allowed or not — is in the audit chain; unloading the capsule aborts its
- * pending calls through the signal.
+ * only inside a decision of the door (`door.ts`): host functions hold no
+ * effect port, only the reviewed pure list and `gated(request, (granted) =>
+ * …)`, whose port is bound to what was decided. A refused call has no effect
+ * and every effect call — allowed or not — is in the audit chain (the door
+ * test, `door_test.ts`, walks every host function); unloading the capsule
+ * aborts its pending calls through the signal.
  *
  * @module
  */
@@ -26,7 +29,11 @@ import {
   fsUnlink,
   fsWrite,
 } from "./fs_calls.ts";
-import type { CallState, HostCall } from "./host_call.ts";
+import type { CallState, HostCall, PurePorts } from "./host_call.ts";
+import { type DoorOptions, passDoor } from "./door.ts";
+import { capsuleKv, kvNamespaceOf } from "./capsule_kv.ts";
+import type { CapsuleGrants } from "../security/manifest_grant.ts";
+import type { ResolvedGuestPath } from "../vfs/guest_path.ts";
 import { httpRequest } from "./http_calls.ts";
 import { kvDelete, kvGet, kvListKeys, kvSet } from "./kv_calls.ts";
 import {
@@ -40,7 +47,12 @@ import {
   log,
   secretExists,
 } from "./misc_calls.ts";
-import type { CallerIdentity, HostDeps } from "./ports.ts";
+import {
+  type CallerIdentity,
+  DEFAULT_KV_QUOTA,
+  type GuestFs,
+  type HostDeps,
+} from "./ports.ts";
 import { processSpawn } from "./process_calls.ts";
 
 /** Options of {@linkcode createHostDispatcher}. */
@@ -51,14 +63,51 @@ export interface DispatcherOptions {
   readonly signal: AbortSignal;
   /** Call ids. */
   readonly random: Random;
+  /** The capsule's manifest grants (decisions the door makes itself). */
+  readonly grants?: CapsuleGrants;
 }
+
+/**
+ * The host table: every SDK host function, each classified. `effect` calls
+ * reach the outside only through `CallState.gated` (a decision entry before
+ * the effect); `pure` calls use only the reviewed {@linkcode PurePorts}.
+ */
+export const HOST_TABLE: Readonly<
+  Record<HostFunctionName, { kind: "effect" | "pure"; fn: HostCall }>
+> = Object.freeze({
+  fs_read: { kind: "effect", fn: fsRead },
+  fs_write: { kind: "effect", fn: fsWrite },
+  fs_exists: { kind: "effect", fn: fsExists },
+  fs_readdir: { kind: "effect", fn: fsReadDir },
+  fs_stat: { kind: "effect", fn: fsStat },
+  fs_mkdir: { kind: "effect", fn: fsMkdir },
+  fs_unlink: { kind: "effect", fn: fsUnlink },
+  ipc_publish: { kind: "effect", fn: ipcPublish },
+  ipc_request: { kind: "effect", fn: ipcRequest },
+  http_request: { kind: "effect", fn: httpRequest },
+  process_spawn: { kind: "effect", fn: processSpawn },
+  approval_request: { kind: "effect", fn: approvalRequest },
+  elicit: { kind: "effect", fn: elicit },
+  // The reviewed pure list: no effect outside the capsule's own state.
+  kv_get: { kind: "pure", fn: kvGet },
+  kv_set: { kind: "pure", fn: kvSet },
+  kv_delete: { kind: "pure", fn: kvDelete },
+  kv_list_keys: { kind: "pure", fn: kvListKeys },
+  config_get: { kind: "pure", fn: configGet },
+  secret_exists: { kind: "pure", fn: secretExists },
+  log: { kind: "pure", fn: log },
+  clock_now: { kind: "pure", fn: clockNow },
+  identity: { kind: "pure", fn: identity },
+});
+
+const APPROVALS_PER_MINUTE = 10;
 
 /**
  * Builds the dispatcher one capsule instance uses for its host calls.
  *
- * @param deps Kernel ports.
+ * @param deps Kernel ports (held here; host functions never see them).
  * @param caller Who the capsule runs as.
- * @param options Config, unload signal and randomness.
+ * @param options Config, unload signal, randomness and grants.
  * @returns The dispatcher to hand to the engine.
  */
 export function createHostDispatcher(
@@ -66,32 +115,22 @@ export function createHostDispatcher(
   caller: CallerIdentity,
   options: DispatcherOptions,
 ): HostCallDispatcher {
-  const table: Readonly<Record<HostFunctionName, HostCall>> = {
-    fs_read: fsRead,
-    fs_write: fsWrite,
-    fs_exists: fsExists,
-    fs_readdir: fsReadDir,
-    fs_stat: fsStat,
-    fs_mkdir: fsMkdir,
-    fs_unlink: fsUnlink,
-    ipc_publish: ipcPublish,
-    ipc_request: ipcRequest,
-    kv_get: kvGet,
-    kv_set: kvSet,
-    kv_delete: kvDelete,
-    kv_list_keys: kvListKeys,
-    http_request: httpRequest,
-    process_spawn: processSpawn,
-    approval_request: approvalRequest,
-    config_get: configGet(options.config),
-    secret_exists: secretExists,
-    log,
-    clock_now: clockNow,
-    identity,
-    elicit,
-  };
+  const rate = deps.approvalRatePerMinute ?? APPROVALS_PER_MINUTE;
+  let window = { start: deps.clock.now(), used: 0 };
+  function takeApprovalToken(): boolean {
+    const now = deps.clock.now();
+    if (now - window.start >= 60_000) window = { start: now, used: 0 };
+    if (window.used >= rate) return false;
+    window.used++;
+    return true;
+  }
+  const kv = capsuleKv(
+    deps.store,
+    kvNamespaceOf(caller),
+    deps.kvQuota ?? DEFAULT_KV_QUOTA,
+  );
   return async (fn, payload, callOptions) => {
-    if (!Object.hasOwn(table, fn)) {
+    if (!Object.hasOwn(HOST_TABLE, fn)) {
       throw new KernelError(
         "ABI_UNKNOWN_FUNCTION",
         `Capsule '${caller.capsule}' called unknown host function '${
@@ -108,20 +147,71 @@ export function createHostDispatcher(
     const signal = AbortSignal.any([options.signal, callOptions.signal]);
     throwIfAborted(signal, `host call ${fn}`);
     const callId = uuidV4(options.random);
-    const state: CallState = {
-      caller,
+    const door: DoorOptions = {
       deps,
+      caller,
       callId,
       signal,
-      gated: (action, effect, _fn, extra = {}) =>
-        deps.gate.run(action, {
-          principal: caller.principal,
-          session: caller.session,
-          capsule: caller.capsule,
-          workspace: caller.workspace,
-          callId,
-        }, { signal, effect: () => effect(), ...extra }),
+      grants: options.grants,
+      takeApprovalToken,
     };
-    return await table[fn as HostFunctionName](payload, state);
+    const audit: PurePorts["audit"] = async (entry) => {
+      await deps.audit.append({
+        principal: caller.principal,
+        session: caller.session,
+        capsule: caller.capsule,
+        call_id: callId,
+        ...entry,
+        outcome: null,
+      });
+    };
+    const state: CallState = {
+      caller,
+      callId,
+      signal,
+      pure: {
+        clock: deps.clock,
+        logger: deps.logger,
+        config: options.config,
+        secretExists: async (name) =>
+          (await deps.secrets.get(caller.capsule, name)) !== null,
+        kv,
+        audit,
+      },
+      resolvePath: (guest, mode) =>
+        resolveOrAudit(deps.fs(caller), guest, { mode, caller }, audit),
+      gated: (request, effect, extra = {}) =>
+        passDoor(request, effect, door, extra),
+    };
+    return await HOST_TABLE[fn as HostFunctionName].fn(payload, state);
   };
+}
+
+/**
+ * Resolves a guest path; a path the one mapper refuses (outside every mount,
+ * malformed) is refused before the gate and audited as a denied decision, so
+ * an escape attempt is in the chain too.
+ */
+async function resolveOrAudit(
+  fs: GuestFs,
+  guest: string,
+  o: { mode: "read" | "write" | "delete"; caller: CallerIdentity },
+  audit: PurePorts["audit"],
+): Promise<ResolvedGuestPath> {
+  try {
+    return await fs.resolve(guest);
+  } catch (err) {
+    if (!KernelError.is(err)) throw err;
+    await audit({
+      action: {
+        type: "capsule_file_access",
+        capsule_id: o.caller.capsule,
+        path: guest.slice(0, 4096),
+        mode: o.mode,
+      },
+      decision: "denied",
+      proof: { type: "door", layer: "path", code: err.code },
+    });
+    throw err;
+  }
 }

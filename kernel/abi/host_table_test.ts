@@ -63,17 +63,32 @@ Deno.test({
         f.call("fs_read", { path: "secret.txt" }),
         code("MANIFEST_DENIED"),
       );
+      // Outside every mount: the one mapper refuses it before the gate, and
+      // the attempt is still a denied entry of the chain.
       await assert.rejects(
         f.call("fs_read", { path: "/etc/passwd" }),
-        code("MANIFEST_DENIED"),
+        code("VFS_PATH_ESCAPE"),
       );
-      const [entry] = await f.audit.query({
+      const denied = await f.audit.query({
         principal: "default" as PrincipalId,
         decision: "denied",
       });
-      assert.equal(
-        (entry?.action as { type: string }).type,
-        "capsule_file_access",
+      assert.deepEqual(
+        denied.map((e) => [e.action, (e.proof as { layer: string }).layer]),
+        [
+          [{
+            type: "capsule_file_access",
+            capsule_id: "fs",
+            path: `${f.workspace}/secret.txt`,
+            mode: "read",
+          }, "manifest"],
+          [{
+            type: "capsule_file_access",
+            capsule_id: "fs",
+            path: "/etc/passwd",
+            mode: "read",
+          }, "path"],
+        ],
       );
     } finally {
       await f.dispose();
@@ -83,18 +98,33 @@ Deno.test({
 
 Deno.test({
   name:
-    "host call fs_read with a ../ traversal is refused at the manifest; /proc is blocked by policy under a wide grant",
+    "host call fs_read with a ../ traversal or an absolute path outside the mounts is refused by the one mapper even under a wide grant",
   permissions: P,
   async fn() {
     const f = await makeAbi({ grants: { fs: { fs_read: ["/"] } } });
     try {
       await assert.rejects(
         f.call("fs_read", { path: "../../etc/passwd" }),
-        code("MANIFEST_DENIED"),
+        code("VFS_PATH_ESCAPE"),
       );
       await assert.rejects(
         f.call("fs_read", { path: "/proc/self/environ" }),
-        code("POLICY_BLOCKED"),
+        code("VFS_PATH_ESCAPE"),
+      );
+      // Inside the workspace, `..` is applied once, lexically: the gate judges
+      // the file the effect would open.
+      await assert.rejects(
+        f.call("fs_read", { path: "a/../missing.txt" }),
+        code("VFS_NOT_FOUND"),
+      );
+      await f.gate.flush();
+      const allowed = await f.audit.query({
+        principal: "default" as PrincipalId,
+        decision: "allowed",
+      });
+      assert.deepEqual(
+        allowed.map((e) => (e.action as { path: string }).path),
+        [`${f.workspace}/missing.txt`],
       );
     } finally {
       await f.dispose();

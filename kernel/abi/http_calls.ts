@@ -1,6 +1,7 @@
 /**
- * `http_request`: gated as `capsule_http_request` (manifest `net`, SSRF policy
- * incl. literal-IP URLs), then a DNS check of the resolved addresses, secret
+ * `http_request`: gated as `capsule_http_request` (manifest `net` incl. the
+ * port, SSRF policy incl. literal-IP URLs), then a DNS check of the resolved
+ * addresses (`_checked_fetch.ts`), secret
  * placeholders substituted only after their own `secret_use` gate decision,
  * redirects returned to the guest instead of followed (each hop would need its
  * own decision), and the response body capped.
@@ -9,8 +10,7 @@
  */
 import { HOST_LIMITS } from "../../sdk/host_abi.ts";
 import { KernelError } from "../core/errors.ts";
-import { classifyHost, hostFromUrl } from "../security/net_address.ts";
-import type { Action } from "../security/action.ts";
+import { hostFromUrl } from "../security/net_address.ts";
 import { Params } from "./_params.ts";
 import type { CallState, HostCall } from "./host_call.ts";
 
@@ -24,25 +24,14 @@ const METHODS = [
   "OPTIONS",
 ] as const;
 const SECRET = /\{\{secret:([A-Za-z_][A-Za-z0-9_]{0,63})\}\}/g;
+const SECRET_IN_NAME = /\{\{\s*secret:/i;
 const TIMEOUT_MS = 30_000;
 
-async function checkDns(host: string, call: CallState): Promise<void> {
-  const resolve = call.deps.resolveDns;
-  if (
-    !resolve || classifyHost(host).kind !== "public" || /^[\d.]+$|:/.test(host)
-  ) return;
-  const addresses = await resolve(host);
-  const bad = addresses.find((a) => classifyHost(a).kind !== "public");
-  if (bad !== undefined || addresses.length === 0) {
-    throw new KernelError(
-      "POLICY_BLOCKED",
-      `Host '${host}' resolved to ${
-        bad ?? "no address"
-      }, which is not a public address`,
-    );
-  }
-}
-
+/**
+ * Substitutes `{{secret:X}}` in header values, each after its own `secret_use`
+ * decision. (A placeholder in a header NAME was refused with `INVALID_INPUT`
+ * while the payload was validated: a secret never becomes a header name.)
+ */
 async function substituteSecrets(
   headers: Record<string, string>,
   host: string,
@@ -53,16 +42,9 @@ async function substituteSecrets(
     let result = value;
     for (const m of [...value.matchAll(SECRET)]) {
       const secret = m[1]!;
-      const action: Action = {
-        type: "secret_use",
-        capsule_id: call.caller.capsule,
-        name: secret,
-        host,
-      };
       const plain = await call.gated(
-        action,
-        () => call.deps.secrets.get(call.caller.capsule, secret),
-        "secret_use",
+        { kind: "secret_use", name: secret, host },
+        (g) => g.value(),
       );
       if (plain === null) {
         throw new KernelError(
@@ -113,34 +95,38 @@ async function readCapped(res: Response, signal: AbortSignal): Promise<string> {
 /** `http_request`. */
 export const httpRequest: HostCall = async (payload, call) => {
   const p = new Params("http_request", payload);
-  const url = p.string("url", 8192);
+  const raw = p.string("url", 8192);
   const method = p.oneOf("method", METHODS, "GET");
   const headers = p.optRecord("headers") ?? {};
+  if (Object.keys(headers).some((name) => SECRET_IN_NAME.test(name))) {
+    throw new KernelError(
+      "INVALID_INPUT",
+      "http_request: a secret placeholder may appear only in a header value, not in a header name",
+    );
+  }
   const body = p.optString("body");
-  const host = hostFromUrl(url);
-  if (host === null || !/^https?:\/\//i.test(url)) {
+  const host = hostFromUrl(raw);
+  let url: URL | null = null;
+  try {
+    url = new URL(raw);
+  } catch {
+    url = null; // silent-ok: refused just below
+  }
+  if (host === null || url === null || !/^https?:$/.test(url.protocol)) {
     throw new KernelError(
       "INVALID_INPUT",
       "http_request expects an absolute http(s) URL",
     );
   }
-  const action: Action = {
-    type: "capsule_http_request",
-    capsule_id: call.caller.capsule,
-    url,
-    method,
-  };
-  return await call.gated(action, async () => {
-    await checkDns(host, call);
+  const request = { kind: "http", url: url.href, method } as const;
+  return await call.gated(request, async (granted) => {
     const sent = await substituteSecrets(headers, host, call);
     const signal = AbortSignal.any([
       call.signal,
       AbortSignal.timeout(TIMEOUT_MS),
     ]);
-    const res = await call.deps.fetch(url, {
-      method,
+    const res = await granted.fetch({
       headers: sent,
-      redirect: "manual",
       signal,
       ...(body === undefined ? {} : { body }),
     });
@@ -150,5 +136,5 @@ export const httpRequest: HostCall = async (payload, call) => {
       headers: Object.fromEntries(res.headers),
       body: text,
     };
-  }, "http_request");
+  });
 };

@@ -30,6 +30,19 @@ async function withServer(
   }
 }
 
+/** Net grants name their port: rewrite `127.0.0.1` to the test server's. */
+function grantServer(
+  f: Awaited<ReturnType<typeof makeAbi>>,
+  base: string,
+): void {
+  const g = f.grants.get("fs")!;
+  const port = new URL(base).port;
+  f.grants.set("fs", {
+    ...g,
+    net: g.net.map((e) => e === "127.0.0.1" || e === "*" ? `${e}:${port}` : e),
+  });
+}
+
 Deno.test({
   name:
     "host call http_request reaches a granted host and returns status, headers and body",
@@ -41,6 +54,7 @@ Deno.test({
     });
     try {
       await withServer(async (base) => {
+        grantServer(f, base);
         const r = await f.call("http_request", {
           url: `${base}/x`,
           method: "POST",
@@ -66,6 +80,7 @@ Deno.test({
     const f = await makeAbi({ grants: { fs: { net: ["*"] } } });
     try {
       await withServer(async (base, seen) => {
+        grantServer(f, base);
         await assert.rejects(
           f.call("http_request", { url: `${base}/x` }),
           code("POLICY_BLOCKED"),
@@ -96,6 +111,7 @@ Deno.test({
     try {
       await f.secrets.set("fs" as never, "API_KEY", "sk-live-123");
       await withServer(async (base, seen) => {
+        grantServer(f, base);
         const r = await f.call("http_request", {
           url: `${base}/x`,
           headers: { authorization: "Bearer {{secret:API_KEY}}" },
@@ -134,6 +150,7 @@ Deno.test({
     try {
       await f.secrets.set("fs" as never, "API_KEY", "sk-live-123");
       await withServer(async (base, seen) => {
+        grantServer(f, base);
         await assert.rejects(
           f.call("http_request", {
             url: `${base}/x`,
@@ -160,6 +177,7 @@ Deno.test({
     });
     try {
       await withServer(async (base, seen) => {
+        grantServer(f, base);
         const r = await f.call("http_request", { url: `${base}/redirect` }) as {
           status: number;
         };
@@ -227,6 +245,115 @@ Deno.test({
       );
       assert.deepEqual(resolved, ["rebind.example.com", "ok.example.com"]);
       assert.equal(fetched, 0, "nothing was sent");
+    } finally {
+      await f.dispose();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "host call http_request to a granted host on another port is denied at the manifest, before any connection",
+  permissions: P,
+  async fn() {
+    const f = await makeAbi({ grants: { fs: { net: ["api.example.com"] } } });
+    try {
+      for (
+        const url of [
+          "https://api.example.com:22/",
+          "http://api.example.com:6379/",
+        ]
+      ) {
+        await assert.rejects(
+          f.call("http_request", { url }),
+          code("MANIFEST_DENIED"),
+        );
+      }
+      const denied = await f.audit.query({
+        principal: "default" as PrincipalId,
+        decision: "denied",
+      });
+      assert.deepEqual(
+        denied.map((e) => (e.action as { url: string }).url),
+        ["https://api.example.com:22/", "http://api.example.com:6379/"],
+      );
+    } finally {
+      await f.dispose();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "host call http_request refuses a secret placeholder in a header name with INVALID_INPUT, before any decision",
+  permissions: P,
+  async fn() {
+    const f = await makeAbi({
+      policy: { allowPrivateNetworks: true },
+      grants: { fs: { net: ["127.0.0.1"], secrets: ["API_KEY"] } },
+    });
+    try {
+      f.secrets.values.set("fs/API_KEY", "sk-live");
+      await withServer(async (base, seen) => {
+        grantServer(f, base);
+        for (const name of ["{{secret:API_KEY}}", "x-{{ secret:API_KEY}}"]) {
+          const err = await f.call("http_request", {
+            url: `${base}/x`,
+            headers: { [name]: "v" },
+          }).then(() => null, (e) => e);
+          assert.ok(KernelError.is(err, "INVALID_INPUT"), String(err));
+          assert.ok(!String(err.message).includes("sk-live"));
+        }
+        assert.equal(seen.length, 0);
+      });
+      await f.gate.flush();
+      const uses =
+        (await f.audit.query({ principal: "default" as PrincipalId }))
+          .filter((e) => (e.action as { type: string }).type === "secret_use");
+      assert.deepEqual(uses, []);
+    } finally {
+      await f.dispose();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "host call http_request resolves a name once and connects to the address it checked, so a rebinding answer is never used",
+  permissions: P,
+  async fn() {
+    const f = await makeAbi({
+      grants: { fs: { net: ["svc.example.com"] } },
+    });
+    const answers = [["93.184.216.34"], ["127.0.0.1"]];
+    const resolved: string[] = [];
+    const pins: string[] = [];
+    const deps = f.deps as {
+      resolveDns?: (h: string) => Promise<string[]>;
+      pinnedFetch?: (
+        u: URL,
+        i: unknown,
+        p: { address: string },
+      ) => Promise<Response>;
+    };
+    // A resolver whose second answer rebinds to loopback.
+    deps.resolveDns = (h) => {
+      resolved.push(h);
+      return Promise.resolve(answers.shift() ?? []);
+    };
+    // Records where the connection would go (kernel/host/pinned_fetch_test.ts
+    // shows the real one connects exactly there).
+    deps.pinnedFetch = (url, _init, pin) => {
+      pins.push(`${url.hostname} -> ${pin.address}`);
+      return Promise.resolve(new Response("pinned"));
+    };
+    try {
+      const r = await f.call("http_request", {
+        url: "https://svc.example.com/",
+      }) as { body: string };
+      assert.equal(r.body, "pinned");
+      assert.deepEqual(resolved, ["svc.example.com"]);
+      assert.deepEqual(pins, ["svc.example.com -> 93.184.216.34"]);
     } finally {
       await f.dispose();
     }

@@ -13,17 +13,13 @@ import { Params } from "./_params.ts";
 import type { HostCall } from "./host_call.ts";
 
 /** `config_get`: a non-secret `[env]` value of the capsule. */
-export function configGet(config: Readonly<Record<string, string>>): HostCall {
-  return (payload) => {
-    const key = new Params("config_get", payload).string(
-      "key",
-      HOST_LIMITS.key,
-    );
-    return Promise.resolve({
-      value: Object.hasOwn(config, key) ? config[key]! : null,
-    });
-  };
-}
+export const configGet: HostCall = (payload, call) => {
+  const key = new Params("config_get", payload).string("key", HOST_LIMITS.key);
+  const config = call.pure.config;
+  return Promise.resolve({
+    value: Object.hasOwn(config, key) ? config[key]! : null,
+  });
+};
 
 /** `secret_exists`: whether a secret is set; the value never reaches the capsule. */
 export const secretExists: HostCall = async (payload, call) => {
@@ -31,9 +27,7 @@ export const secretExists: HostCall = async (payload, call) => {
     "key",
     HOST_LIMITS.key,
   );
-  return {
-    exists: (await call.deps.secrets.get(call.caller.capsule, key)) !== null,
-  };
+  return { exists: await call.pure.secretExists(key) };
 };
 
 /** `log`: into the kernel log, tagged with the capsule. Control characters are escaped by the logger. */
@@ -45,7 +39,7 @@ export const log: HostCall = (payload, call) => {
     "info",
   );
   const message = p.string("message", HOST_LIMITS.log);
-  call.deps.logger.log(level, message, {
+  call.pure.logger.log(level, message, {
     capsule: call.caller.capsule,
     session: call.caller.session,
   });
@@ -54,7 +48,7 @@ export const log: HostCall = (payload, call) => {
 
 /** `clock_now`. */
 export const clockNow: HostCall = (_payload, call) =>
-  Promise.resolve({ now_ms: call.deps.clock.now() });
+  Promise.resolve({ now_ms: call.pure.clock.now() });
 
 /** `identity`: who the call runs for. */
 export const identity: HostCall = (_payload, call) =>
@@ -66,7 +60,9 @@ export const identity: HostCall = (_payload, call) =>
 
 /**
  * `approval_request`: the capsule asks the human about something it is about
- * to do. The answer is audited; deferral and timeout read as "not approved".
+ * to do. It needs `[capabilities] approval = true`, is rate-limited per
+ * capsule, and both the request (a door decision) and the answer are
+ * audited; deferral and timeout read as "not approved".
  */
 export const approvalRequest: HostCall = async (payload, call) => {
   const p = new Params("approval_request", payload);
@@ -85,32 +81,18 @@ export const approvalRequest: HostCall = async (payload, call) => {
     capsule_id: call.caller.capsule,
     capability: `approval:${what}`,
   };
-  const ctx = {
-    principal: call.caller.principal,
-    session: call.caller.session,
-    capsule: call.caller.capsule,
-    workspace: call.caller.workspace,
-    callId: call.callId,
-  };
   const summary = `Capsule '${call.caller.capsule}' asks to ${what}${
     resource ? ` on ${resource}` : ""
   }`;
-  const answer = await call.deps.approvals.ask(action, ctx, {
-    summary,
-    risk,
-    signal: call.signal,
-  });
+  const request = { kind: "approval", summary, risk } as const;
+  const answer = await call.gated(request, (granted) => granted.ask(action));
   const decision = answer.kind === "deferred"
     ? "deferred"
     : answer.response.decision;
   const approved = decision === "allow_once" || decision === "allow_session" ||
     decision === "allow_workspace" ||
     decision === "allow_always";
-  await call.deps.audit.append({
-    principal: ctx.principal,
-    session: ctx.session,
-    capsule: ctx.capsule,
-    call_id: ctx.callId,
+  await call.pure.audit({
     action: action as unknown as JsonValue,
     decision: approved
       ? "allowed"
@@ -118,12 +100,14 @@ export const approvalRequest: HostCall = async (payload, call) => {
       ? "deferred"
       : "denied",
     proof: { type: "capsule_approval_request", summary },
-    outcome: null,
   });
   return { approved, decision };
 };
 
-/** `elicit`: ask the human for a value; a `secret` is stored by the kernel and never returned. */
+/**
+ * `elicit`: ask the human for a value the manifest declares in `[env]`; a
+ * `secret` is stored by the kernel and never returned.
+ */
 export const elicit: HostCall = async (payload, call) => {
   const p = new Params("elicit", payload);
   const type = p.oneOf("type", ["text", "select", "secret"] as const, "text");
@@ -136,69 +120,51 @@ export const elicit: HostCall = async (payload, call) => {
       "elicit: a select needs non-empty 'options'",
     );
   }
-  const handler = call.deps.elicit;
-  if (!handler) {
-    throw new KernelError(
-      "APPROVAL_DEFERRED",
-      "No frontend is connected to answer the question",
-    );
-  }
-  const value = await handler.request({
-    capsule: call.caller.capsule,
+  const request = {
+    kind: "elicit",
     type,
     key,
     ...(description === undefined ? {} : { description }),
     ...(options === undefined ? {} : { options }),
-  }, { signal: call.signal });
-  if (type === "select" && value !== null && !options!.includes(value)) {
-    throw new KernelError(
-      "INVALID_INPUT",
-      "elicit: the answer is not one of the options",
-    );
-  }
-  if (type === "secret") {
-    if (value !== null) {
-      await call.deps.secrets.set(call.caller.capsule, key, value);
+  } as const;
+  // Decided (and audited) before the human is asked: a capsule may only ask
+  // for what its manifest declares in [env], and a secret answer is stored
+  // by the kernel, never returned.
+  return await call.gated(request, async (granted) => {
+    const value = await granted.ask();
+    if (type === "select" && value !== null && !options!.includes(value)) {
+      throw new KernelError(
+        "INVALID_INPUT",
+        "elicit: the answer is not one of the options",
+      );
     }
+    if (type !== "secret") return { value };
+    if (value !== null) await granted.store(value);
     return { value: null };
-  }
-  return { value };
+  });
 };
 
-/** `ipc_publish`: through the bus, whose ACLs come from the manifest. */
+/** `ipc_publish`: a door decision on the bus ACL (audited), then the bus. */
 export const ipcPublish: HostCall = async (payload, call) => {
   const p = new Params("ipc_publish", payload);
   const topic = p.string("topic", HOST_LIMITS.topic);
-  if (!call.deps.bus) {
-    throw new KernelError("CAPSULE_NOT_FOUND", "The bus is not running");
-  }
-  await call.deps.bus.publish(
-    call.caller.capsule,
-    topic,
-    p.json("payload"),
-    call.caller,
+  const message = p.json("payload");
+  await call.gated(
+    { kind: "publish", topic },
+    (granted) => granted.publish(message),
   );
   return { ok: true };
 };
 
-/** `ipc_request`: request/response over the bus. */
+/** `ipc_request`: request/response over the bus, decided like a publish. */
 export const ipcRequest: HostCall = async (payload, call) => {
   const p = new Params("ipc_request", payload);
   const topic = p.string("topic", HOST_LIMITS.topic);
   const timeoutMs = p.optInt("timeout_ms", 60_000) ?? 30_000;
-  if (!call.deps.bus) {
-    throw new KernelError("CAPSULE_NOT_FOUND", "The bus is not running");
-  }
-  const response = await call.deps.bus.request(
-    call.caller.capsule,
-    topic,
-    p.json("payload"),
-    {
-      principal: call.caller.principal,
-      session: call.caller.session,
-      timeoutMs,
-      signal: call.signal,
-    },
+  const message = p.json("payload");
+  const response = await call.gated(
+    { kind: "request", topic },
+    (granted) => granted.request(message, { timeoutMs }),
   );
   return { payload: response };
 };

@@ -2,6 +2,11 @@
  * What the host ABI needs from the rest of the kernel, as small ports. The
  * composition root adapts the VFS, the bus and the secret store to them.
  *
+ * Security model: these ports are handed to the dispatcher only
+ * (`createHostDispatcher`); host functions never see them. A host function
+ * reaches an effect port only inside a decision (`CallState.gated`), bound to
+ * what was decided (see `door.ts`).
+ *
  * @module
  */
 import type { CapsuleId, PrincipalId, SessionId } from "../core/ids.ts";
@@ -14,6 +19,7 @@ import type { Gate } from "../security/gate.ts";
 import type { ApprovalManager } from "../security/approval/manager.ts";
 import type { AuditLog } from "../audit/audit_log.ts";
 import type { JsonValue } from "../store/store.ts";
+import type { ResolvedGuestPath } from "../vfs/guest_path.ts";
 
 /** Who is calling: fixed per capsule instance and session. */
 export interface CallerIdentity {
@@ -26,30 +32,49 @@ export interface CallerIdentity {
   readonly principalHome: string;
 }
 
-/** Files as the guest sees them (overlay, `home://`, `/tmp`); paths are guest paths. */
+/**
+ * Files as the guest sees them (overlay, `home://`, `/tmp`). A guest path is
+ * resolved once by `resolve` (the one mapper); every effect takes that
+ * resolved value and uses it as is.
+ */
 export interface GuestFs {
-  read(path: string, options: { signal: AbortSignal }): Promise<Uint8Array>;
+  /** Resolves a guest path into the exact host location (pure, lexical). */
+  resolve(path: string): Promise<ResolvedGuestPath>;
+  read(
+    path: ResolvedGuestPath,
+    options: { signal: AbortSignal },
+  ): Promise<Uint8Array>;
   write(
-    path: string,
+    path: ResolvedGuestPath,
     data: Uint8Array,
     options: { signal: AbortSignal },
   ): Promise<void>;
-  exists(path: string): Promise<boolean>;
-  readDir(path: string): Promise<{ name: string; is_dir: boolean }[]>;
+  exists(path: ResolvedGuestPath): Promise<boolean>;
+  readDir(
+    path: ResolvedGuestPath,
+  ): Promise<{ name: string; is_dir: boolean }[]>;
   stat(
-    path: string,
+    path: ResolvedGuestPath,
   ): Promise<{ size: number; is_dir: boolean; mtime_ms: number | null }>;
-  mkdir(path: string): Promise<void>;
-  remove(path: string): Promise<void>;
+  mkdir(path: ResolvedGuestPath): Promise<void>;
+  remove(path: ResolvedGuestPath): Promise<void>;
 }
+
+/** The verdict of a bus ACL check. */
+export type BusVerdict = { readonly ok: true } | {
+  readonly ok: false;
+  readonly reason: string;
+};
 
 /** The bus as the ABI uses it. */
 export interface BusPort {
+  /** The publish ACL of `source` for `topic` (no side effect). */
+  checkPublish(source: CapsuleId, topic: string): BusVerdict;
   publish(
     source: CapsuleId,
     topic: string,
     payload: JsonValue,
-    ctx: { principal: PrincipalId; session: SessionId },
+    ctx: { principal: PrincipalId; session: SessionId; callId: string },
   ): Promise<void>;
   request(
     source: CapsuleId,
@@ -58,6 +83,7 @@ export interface BusPort {
     ctx: {
       principal: PrincipalId;
       session: SessionId;
+      callId: string;
       timeoutMs: number;
       signal: AbortSignal;
     },
@@ -103,6 +129,24 @@ export interface HostDeps {
   resolveDns?(host: string): Promise<string[]>;
   /** How `process_spawn` confines a process. */
   readonly process: ProcessDeps;
+  /**
+   * Fetches a URL over a connection to a given address (the one the SSRF
+   * check approved); absent ⇒ `fetch` by name (no rebinding protection).
+   */
+  pinnedFetch?(
+    url: URL,
+    init: {
+      method: string;
+      headers: Record<string, string>;
+      body?: string;
+      signal: AbortSignal;
+    },
+    pin: { readonly address: string },
+  ): Promise<Response>;
+  /** Per-capsule KV quota (default {@linkcode DEFAULT_KV_QUOTA}). */
+  readonly kvQuota?: KvQuota;
+  /** Most `approval_request` calls one capsule may make per minute (default 10). */
+  readonly approvalRatePerMinute?: number;
 }
 
 /** What `process_spawn` needs: the sandbox and the session overlay. */
@@ -119,3 +163,17 @@ export interface ProcessDeps {
   /** The session overlay a caller's process sees (workspace-relative paths). */
   overlay(caller: CallerIdentity): Promise<OverlaySource>;
 }
+
+/** How much KV state one capsule may keep per principal. */
+export interface KvQuota {
+  /** Most keys. */
+  readonly keys: number;
+  /** Most bytes (key + JSON value, UTF-8). */
+  readonly bytes: number;
+}
+
+/** The default KV quota: 10 000 keys, 64 MiB. */
+export const DEFAULT_KV_QUOTA: KvQuota = Object.freeze({
+  keys: 10_000,
+  bytes: 64 * 1024 * 1024,
+});

@@ -29,7 +29,7 @@ import {
   type RequestOptions,
   type SubscribeOptions,
 } from "./bus_types.ts";
-import { aclError } from "./capsule_acl.ts";
+import { aclError, type AclVerdict } from "./capsule_acl.ts";
 import {
   DEFAULT_QUEUE_SIZE,
   DeliveryQueue,
@@ -157,6 +157,20 @@ export class Bus {
     }
     this.#pending.dropCapsule(id);
     return true;
+  }
+
+  /**
+   * Checks the publish ACL of a registered capsule for `topic`, without
+   * publishing or taking a rate token (the ABI's door decides and audits a
+   * publish with it before the effect).
+   *
+   * @param source The capsule.
+   * @param topic The concrete topic.
+   * @returns The verdict, with a reason when denied.
+   * @throws {KernelError} `CAPSULE_NOT_FOUND`, `BUS_TOPIC_INVALID`.
+   */
+  checkPublish(source: CapsuleId, topic: string): AclVerdict {
+    return this.#capsules.get(source).acl.checkPublish(topic);
   }
 
   /**

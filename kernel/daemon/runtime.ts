@@ -13,13 +13,14 @@ import { Bus } from "../bus/bus.ts";
 import { auditDenials } from "../bus/audit_denials.ts";
 import { createHostDispatcher } from "../abi/host_table.ts";
 import type {
-  BusPort,
   CallerIdentity,
   ElicitHandler,
-  GuestFs,
   HostDeps,
   SecretStore,
 } from "../abi/ports.ts";
+import { guestFsOf } from "../abi/guest_fs.ts";
+import { busPortOf } from "../abi/bus_port.ts";
+import type { CapsuleGrants } from "../security/manifest_grant.ts";
 import type { EngineLimits } from "../capsule/engine.ts";
 import { DEFAULT_ENGINE_LIMITS } from "../capsule/engine.ts";
 import { createJsEngine } from "../capsule/engines/js/js_engine.ts";
@@ -48,6 +49,7 @@ import { OverlayManager } from "../vfs/overlay_manager.ts";
 import type { SessionVfs } from "../vfs/session_vfs.ts";
 import { createDenoSpawner } from "../host/deno_spawner.ts";
 import { resolveHostAddresses } from "../host/deno_dns.ts";
+import { createPinnedFetch } from "../host/pinned_fetch.ts";
 import { VERSION } from "../../version.ts";
 import type { KernelHandle } from "./boot.ts";
 import { KvSecretStore } from "./kv_secrets.ts";
@@ -109,48 +111,6 @@ export interface Runtime extends AsyncDisposable {
   close(): Promise<void>;
 }
 
-function guestFs(vfs: () => Promise<SessionVfs>): GuestFs {
-  return {
-    read: async (p, o) => await (await vfs()).readFile(p, o),
-    write: async (p, data, o) => await (await vfs()).writeFile(p, data, o),
-    exists: async (p) => await (await vfs()).exists(p),
-    readDir: async (p) =>
-      (await (await vfs()).readDir(p)).map((e) => ({
-        name: e.name,
-        is_dir: e.isDirectory,
-      })),
-    stat: async (p) => {
-      const s = await (await vfs()).stat(p);
-      return { size: s.size, is_dir: s.isDirectory, mtime_ms: s.mtimeMs };
-    },
-    mkdir: async (p) => await (await vfs()).mkdir(p),
-    remove: async (p) => await (await vfs()).remove(p),
-  };
-}
-
-function busPort(bus: Bus): BusPort {
-  return {
-    publish: async (source, topic, payload, ctx) => {
-      await bus.publish(source, {
-        topic,
-        payload,
-        principal: ctx.principal,
-        session: ctx.session,
-      });
-    },
-    request: (source, topic, payload, ctx) =>
-      bus.request(source, {
-        topic,
-        payload,
-        principal: ctx.principal,
-        session: ctx.session,
-      }, {
-        timeoutMs: ctx.timeoutMs,
-        signal: ctx.signal,
-      }),
-  };
-}
-
 /**
  * Starts the capsule runtime of one session on a booted kernel.
  *
@@ -193,8 +153,8 @@ export async function startRuntime(
     fetch: options.fetch ?? globalThis.fetch,
     spawner,
     secrets,
-    fs: () => guestFs(vfs),
-    bus: busPort(bus),
+    fs: () => guestFsOf(vfs),
+    bus: busPortOf(bus),
     ...(options.elicit ? { elicit: options.elicit } : {}),
     process: {
       sandbox: {
@@ -209,6 +169,10 @@ export async function startRuntime(
         overlays.forSession(kernel.principal, session, { workspace }),
     },
     resolveDns: options.resolveDns ?? resolveHostAddresses,
+    // An embedder's own fetch is used as given (it cannot be pinned).
+    ...(options.fetch
+      ? {}
+      : { pinnedFetch: createPinnedFetch({ socketDir: kernel.home.run }) }),
   };
   const consent = new WorkspaceConsent({
     store: kernel.store,
@@ -221,6 +185,9 @@ export async function startRuntime(
     session,
     workspace,
   });
+  // The door decides bus messages, secret storage and approval requests
+  // against the capsule's grants itself (kernel/abi/door.ts).
+  const grantsOf = new Map<CapsuleId, CapsuleGrants>();
   const registry = new CapsuleRegistry({
     fs,
     clock,
@@ -260,7 +227,11 @@ export async function startRuntime(
         ...(options.mcp?.restart ? { restart: options.mcp.restart } : {}),
       }),
     },
-    setGrants,
+    setGrants: (capsule, g) => {
+      if (g === undefined) grantsOf.delete(capsule);
+      else grantsOf.set(capsule, g);
+      setGrants(capsule, g);
+    },
     hostFor: (capsule: CapsuleId, config, signal) => {
       const caller: CallerIdentity = {
         capsule,
@@ -269,7 +240,13 @@ export async function startRuntime(
         workspace,
         principalHome,
       };
-      return createHostDispatcher(hostDeps, caller, { config, signal, random });
+      const grants = grantsOf.get(capsule);
+      return createHostDispatcher(hostDeps, caller, {
+        config,
+        signal,
+        random,
+        ...(grants ? { grants } : {}),
+      });
     },
     kernelVersion: VERSION,
     context: { principal: kernel.principal, session },
@@ -315,7 +292,16 @@ export async function startRuntime(
     secrets,
     vfs,
     consent,
-    boot: () => registry.boot(roots),
+    async boot() {
+      const report = await registry.boot(roots);
+      // Every file host call resolves its guest path through the session VFS
+      // before the gate (the one mapper): open it now, not inside the first
+      // call's deadline. A failure surfaces again on that call.
+      if (report.loaded.length > 0) {
+        await vfs().catch(() => {/* silent-ok: reported by the first call */});
+      }
+      return report;
+    },
     close,
     [Symbol.asyncDispose]: close,
   };

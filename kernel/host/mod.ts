@@ -53,6 +53,12 @@ export { createDenoSpawner } from "./deno_spawner.ts";
 export { createDenoNet } from "./deno_net.ts";
 export type { DenoNetDeps } from "./deno_net.ts";
 export { createDenoSignals } from "./deno_signals.ts";
+export { createPinnedFetch } from "./pinned_fetch.ts";
+export type {
+  PinnedFetch,
+  PinnedFetchOptions,
+  PinnedInit,
+} from "./pinned_fetch.ts";
 export { astridHomePaths, resolveAstridHome } from "./astrid_home.ts";
 export type { AstridHome, PrincipalHome } from "./astrid_home.ts";
 export { ensureLayout, LAYOUT_VERSION } from "./ensure_layout.ts";

@@ -72,6 +72,12 @@ export type Action =
      * never matched; a malformed value blocks the call.
      */
     readonly args_hash?: string;
+    /**
+     * The capsule that asked for the call over the bus (the publisher of
+     * `tool.v1.execute.<name>`), when it was not the MCP capsule itself.
+     * Informational: recorded in the audit entry, never matched.
+     */
+    readonly requested_by?: string;
   }
   | {
     /** An MCP server's resource, read for the agent. */

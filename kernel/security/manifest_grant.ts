@@ -22,7 +22,11 @@ export interface CapsuleGrants {
   readonly fs_read: readonly string[];
   /** Writable path prefixes (same forms). */
   readonly fs_write: readonly string[];
-  /** Outbound hosts: `*`, or a domain matching itself and its subdomains. */
+  /**
+   * Outbound hosts: `*`, or a domain matching itself and its subdomains;
+   * optionally with `:port` (`[v6]:port` for IPv6). For HTTP, an entry
+   * without a port covers only the scheme's default port (80, 443).
+   */
   readonly net: readonly string[];
   /** Commands: a spawn is covered when its command line equals an entry or starts with entry + space. */
   readonly host_process: readonly string[];
@@ -115,8 +119,68 @@ export function pathCovered(
 export function hostCovered(host: string, entries: readonly string[]): boolean {
   const h = host.toLowerCase().replace(/\.$/, "");
   return entries.some((e) => {
-    const d = e.toLowerCase();
+    const d = splitNetEntry(e).host;
     return d === "*" || h === d || h.endsWith(`.${d}`);
+  });
+}
+
+/**
+ * Splits a `net` entry into its host (lower case, no brackets) and port
+ * (`null` when it names none).
+ *
+ * @param entry `host`, `host:port`, `[v6]`, `[v6]:port` or a bare IPv6.
+ * @returns Host and port.
+ */
+export function splitNetEntry(
+  entry: string,
+): { host: string; port: number | null } {
+  const e = entry.toLowerCase();
+  const bracket = /^\[([^\]]+)\](?::(\d{1,5}))?$/.exec(e);
+  if (bracket) {
+    return {
+      host: bracket[1]!,
+      port: bracket[2] === undefined ? null : Number(bracket[2]),
+    };
+  }
+  const named = /^([^:]+):(\d{1,5})$/.exec(e);
+  if (named) return { host: named[1]!, port: Number(named[2]) };
+  return { host: e, port: null };
+}
+
+const DEFAULT_PORTS: Readonly<Record<string, number>> = {
+  "http:": 80,
+  "https:": 443,
+};
+
+/**
+ * Tells whether an HTTP(S) URL is covered by a `net` list: its host as
+ * {@linkcode hostCovered}, and its port — the URL's explicit port or the
+ * scheme's default — equal to the entry's port, or the scheme's default
+ * when the entry names none.
+ *
+ * @param url The requested URL.
+ * @param entries The manifest's `net` list.
+ * @returns `true` when covered.
+ */
+export function urlCovered(url: string, entries: readonly string[]): boolean {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return false; // silent-ok: an unparsable URL is simply not covered
+  }
+  const fallback = DEFAULT_PORTS[u.protocol];
+  if (fallback === undefined) return false;
+  const port = u.port === "" ? fallback : Number(u.port);
+  const host = u.hostname.replace(/^\[|\]$/g, "").toLowerCase().replace(
+    /\.$/,
+    "",
+  );
+  return entries.some((e) => {
+    const entry = splitNetEntry(e);
+    const d = entry.host;
+    const hostOk = d === "*" || host === d || host.endsWith(`.${d}`);
+    return hostOk && port === (entry.port ?? fallback);
   });
 }
 
@@ -136,6 +200,35 @@ function urlHost(url: string): string | null {
     return new URL(url).hostname.replace(/^\[|\]$/g, "");
   } catch {
     return null; // silent-ok: an unparsable URL is simply not covered
+  }
+}
+
+/**
+ * An MCP server's `net` permission check (`host` or `host:port`, IPv6 in
+ * brackets): the host as {@linkcode hostCovered}; a port must be the
+ * entry's, or 80/443 when the entry names none (like HTTP's default ports).
+ */
+function netValueCovered(value: string, entries: readonly string[]): boolean {
+  const asked = splitNetEntry(value);
+  const host = asked.host.replace(/\.$/, "");
+  const port = asked.port;
+  return entries.some((e) => {
+    const entry = splitNetEntry(e);
+    const d = entry.host;
+    if (!(d === "*" || host === d || host.endsWith(`.${d}`))) return false;
+    if (port === null) return true;
+    return entry.port === null
+      ? port === 80 || port === 443
+      : port === entry.port;
+  });
+}
+
+function urlPort(url: string): string {
+  try {
+    const u = new URL(url);
+    return u.port || String(DEFAULT_PORTS[u.protocol] ?? "?");
+  } catch {
+    return "?"; // silent-ok: only used in a message
   }
 }
 
@@ -188,8 +281,8 @@ export function checkManifestGrant(
     case "capsule_http_request": {
       const host = urlHost(action.url);
       return cover(
-        host !== null && hostCovered(host, grants.net),
-        `HTTP to ${host ?? "an invalid URL"}`,
+        host !== null && urlCovered(action.url, grants.net),
+        `HTTP to ${host ?? "an invalid URL"} on port ${urlPort(action.url)}`,
       );
     }
     case "network_request":
@@ -274,11 +367,7 @@ function checkMcpPermission(
         return action.value !== null &&
           pathCovered(v, grants.fs_write, ctx, options);
       case "net":
-        return action.value !== null &&
-          hostCovered(
-            v.replace(/:\d+$/, "").replace(/^\[|\]$/g, ""),
-            grants.net,
-          );
+        return action.value !== null && netValueCovered(v, grants.net);
       case "env":
         return action.value !== null && grants.env.includes(v);
       default:

@@ -293,3 +293,82 @@ Deno.test({
     for (const a of requests("memory")) assert.ok(!ok(a, NO_GRANTS), a.type);
   },
 });
+
+Deno.test({
+  name:
+    "`checkManifestGrant()` covers HTTP only on the scheme's default port unless the net entry names the port",
+  permissions: "none",
+  fn() {
+    const http = (url: string, net: string[]) =>
+      ok(
+        { type: "capsule_http_request", capsule_id: "fs", url, method: "GET" },
+        {
+          ...grants,
+          net,
+        },
+      );
+    // A grant without a port: 443 for https, 80 for http — nothing else.
+    assert.equal(http("https://api.example.com/v1", ["api.example.com"]), true);
+    assert.equal(
+      http("https://api.example.com:443/", ["api.example.com"]),
+      true,
+    );
+    assert.equal(http("http://api.example.com/", ["api.example.com"]), true);
+    assert.equal(
+      http("https://api.example.com:22/", ["api.example.com"]),
+      false,
+    );
+    assert.equal(
+      http("http://api.example.com:8080/", ["api.example.com"]),
+      false,
+    );
+    assert.equal(
+      http("https://sub.api.example.com:6379/", ["api.example.com"]),
+      false,
+    );
+    assert.equal(http("https://evil.example.org:443/", ["*"]), true);
+    assert.equal(http("https://evil.example.org:22/", ["*"]), false);
+    // A grant that names its port covers that port only.
+    assert.equal(http("http://127.0.0.1:8080/x", ["127.0.0.1:8080"]), true);
+    assert.equal(http("http://127.0.0.1/x", ["127.0.0.1:8080"]), false);
+    assert.equal(http("http://127.0.0.1:8081/x", ["127.0.0.1:8080"]), false);
+    assert.equal(http("http://[::1]:8080/", ["[::1]:8080"]), true);
+    assert.equal(http("http://[::1]:8081/", ["[::1]:8080"]), false);
+    assert.equal(http("http://[::1]/", ["::1"]), true);
+    // A host grant with a port still names the host for secrets.
+    assert.equal(
+      ok({
+        type: "secret_use",
+        capsule_id: "fs",
+        name: "API_KEY",
+        host: "api.example.com",
+      }, { ...grants, net: ["api.example.com:8443"] }),
+      true,
+    );
+  },
+});
+
+Deno.test({
+  name:
+    "`checkManifestGrant()` covers an MCP server's net check only on 80/443 unless the net entry names the port",
+  permissions: "none",
+  fn() {
+    const net = (value: string, entries: string[]) =>
+      ok({
+        type: "mcp_permission_check",
+        server: "memory",
+        permission: "net",
+        value,
+      }, { ...grants, net: entries });
+    assert.equal(net("api.example.com:443", ["api.example.com"]), true);
+    assert.equal(net("api.example.com:80", ["api.example.com"]), true);
+    assert.equal(net("api.example.com:22", ["api.example.com"]), false);
+    assert.equal(net("api.example.com:5432", ["api.example.com:5432"]), true);
+    assert.equal(net("api.example.com:443", ["api.example.com:5432"]), false);
+    assert.equal(net("[::1]:8080", ["[::1]:8080"]), true);
+    assert.equal(net("[::1]:8081", ["[::1]:8080"]), false);
+    assert.equal(net("evil.example.org:443", ["api.example.com"]), false);
+    // A check without a port (name-level, e.g. DNS) needs the host only.
+    assert.equal(net("api.example.com", ["api.example.com:5432"]), true);
+  },
+});

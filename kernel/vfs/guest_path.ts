@@ -9,7 +9,14 @@
  *
  * An absolute path inside the workspace wins over `/tmp` (a workspace may
  * itself live under `/tmp`). Any other absolute path, and any other
- * `scheme://`, is refused.
+ * `scheme://`, is refused. Schemes are case-insensitive (`HOME://` is
+ * `home://`).
+ *
+ * Security model: this is the ONE guest-path mapper. {@linkcode resolveGuestPath}
+ * turns a guest path into the exact host location it names, once; the gate
+ * judges `hostPath` and the effect receives the same resolved value (the
+ * session VFS accepts only values it resolved itself), so the two can never
+ * read one path two ways.
  *
  * @module
  */
@@ -34,6 +41,61 @@ export interface MapGuestPathOptions {
    * (the configured path before symlinks were resolved).
    */
   readonly workspaceRoots: readonly string[];
+}
+
+/** The absolute host roots of the three mounts. */
+export interface MountRoots {
+  /** The canonical workspace root (the overlay's lower layer). */
+  readonly workspace: string;
+  /** The principal home (`home://`). */
+  readonly home: string;
+  /** The principal's private tmp (`/tmp`). */
+  readonly tmp: string;
+}
+
+/** A guest path resolved once: its mount, components and exact host location. */
+export interface ResolvedGuestPath extends GuestTarget {
+  /** The path as the capsule gave it. */
+  readonly guest: string;
+  /** The absolute, normalised host path the effect touches (what the gate judges). */
+  readonly hostPath: string;
+}
+
+/**
+ * Resolves a guest path into the exact host location it names.
+ *
+ * @param path The path a capsule gave.
+ * @param options The workspace roots (canonical first, then aliases) and the mount roots.
+ * @returns A frozen {@linkcode ResolvedGuestPath}.
+ * @throws {TypeError} When `path` is not a string.
+ * @throws {KernelError} As {@linkcode mapGuestPath}.
+ *
+ * @example The gate's view of a path
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { resolveGuestPath } from "./guest_path.ts";
+ * const roots = { workspace: "/ws", home: "/h/default", tmp: "/h/default/.local/tmp" };
+ * const opts = { workspaceRoots: ["/ws"], roots };
+ * assert.equal(resolveGuestPath("HOME://notes.md", opts).hostPath, "/h/default/notes.md");
+ * assert.equal(resolveGuestPath("src/../a.ts", opts).hostPath, "/ws/a.ts");
+ * assert.equal(resolveGuestPath("/tmp/x", opts).hostPath, "/h/default/.local/tmp/x");
+ * ```
+ */
+export function resolveGuestPath(
+  path: string,
+  options: MapGuestPathOptions & { readonly roots: MountRoots },
+): ResolvedGuestPath {
+  const target = mapGuestPath(path, options);
+  const root = options.roots[target.mount].replace(/\/+$/, "");
+  const hostPath = target.parts.length === 0
+    ? (root === "" ? "/" : root)
+    : `${root}/${target.parts.join("/")}`;
+  return Object.freeze({
+    guest: path,
+    mount: target.mount,
+    parts: Object.freeze([...target.parts]),
+    hostPath,
+  });
 }
 
 const SCHEME = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//;

@@ -132,11 +132,13 @@ export type {
   VfsDirEntry,
   VfsStat,
 } from "./vfs.ts";
-export { mapGuestPath } from "./guest_path.ts";
+export { mapGuestPath, resolveGuestPath } from "./guest_path.ts";
 export type {
   GuestTarget,
   MapGuestPathOptions,
   MountName,
+  MountRoots,
+  ResolvedGuestPath,
 } from "./guest_path.ts";
 export {
   checkPathText,

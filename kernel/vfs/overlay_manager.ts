@@ -150,6 +150,11 @@ export class OverlayManager {
     return new SessionVfs({
       workspace: overlay,
       workspaceRoots: [...new Set([overlay.workspace, alias])],
+      roots: {
+        workspace: overlay.workspace,
+        home,
+        tmp: `${home}/.local/tmp`,
+      },
       home: homeMount,
       tmp: () => DirectMount.open(fs, `${home}/.local/tmp`, { create: true }),
     });

@@ -7,7 +7,12 @@
 import { KernelError } from "../core/errors.ts";
 import { invalidOpError } from "./_errors.ts";
 import { DirHandle } from "./dir_handle.ts";
-import { mapGuestPath, type MountName } from "./guest_path.ts";
+import {
+  type MountName,
+  type MountRoots,
+  type ResolvedGuestPath,
+  resolveGuestPath,
+} from "./guest_path.ts";
 import { joinKey } from "./rel_path.ts";
 import type {
   Mount,
@@ -23,6 +28,8 @@ export interface SessionMounts {
   readonly workspace: Mount;
   /** The canonical workspace root and its configured alias, for absolute guest paths. */
   readonly workspaceRoots: readonly string[];
+  /** The absolute host roots of the mounts (what resolved paths name). */
+  readonly roots: MountRoots;
   /** The principal home, or `null` when it does not exist (`home://` then fails). */
   readonly home: Mount | null;
   /** Opens the private `/tmp` (created on first use). */
@@ -68,6 +75,7 @@ export interface SessionMounts {
 export class SessionVfs implements Vfs {
   #mounts: SessionMounts;
   #tmp: Promise<Mount> | null = null;
+  #issued = new WeakSet<ResolvedGuestPath>();
 
   /**
    * Usually made by `OverlayManager.vfs()`.
@@ -87,7 +95,7 @@ export class SessionVfs implements Vfs {
    * @throws {KernelError} `VFS_NOT_FOUND`, `VFS_PATH_ESCAPE`, `VFS_PATH_INVALID`, `VFS_INVALID_OPERATION`.
    */
   async readFile(
-    path: string,
+    path: string | ResolvedGuestPath,
     options: VfsCallOptions = {},
   ): Promise<Uint8Array> {
     const [mount, rel] = await this.#target(path);
@@ -103,7 +111,7 @@ export class SessionVfs implements Vfs {
    * @throws {KernelError} `VFS_PATH_ESCAPE`, `VFS_PATH_INVALID`, `VFS_INVALID_OPERATION`.
    */
   async writeFile(
-    path: string,
+    path: string | ResolvedGuestPath,
     data: Uint8Array | string,
     options: VfsCallOptions = {},
   ): Promise<void> {
@@ -120,7 +128,7 @@ export class SessionVfs implements Vfs {
    * @throws {KernelError} `VFS_PATH_ESCAPE`, `VFS_PATH_INVALID`, `VFS_INVALID_OPERATION`.
    */
   async appendFile(
-    path: string,
+    path: string | ResolvedGuestPath,
     data: Uint8Array | string,
     options: VfsCallOptions = {},
   ): Promise<void> {
@@ -135,7 +143,10 @@ export class SessionVfs implements Vfs {
    * @param options Cancellation.
    * @throws {KernelError} `VFS_NOT_FOUND`, `VFS_INVALID_OPERATION`, `VFS_PATH_ESCAPE`, `VFS_PATH_INVALID`.
    */
-  async remove(path: string, options: VfsCallOptions = {}): Promise<void> {
+  async remove(
+    path: string | ResolvedGuestPath,
+    options: VfsCallOptions = {},
+  ): Promise<void> {
     const [mount, rel] = await this.#target(path);
     await mount.remove(rel, options);
   }
@@ -168,7 +179,10 @@ export class SessionVfs implements Vfs {
    * @param options Cancellation.
    * @throws {KernelError} `VFS_INVALID_OPERATION`, `VFS_PATH_ESCAPE`, `VFS_PATH_INVALID`.
    */
-  async mkdir(path: string, options: VfsCallOptions = {}): Promise<void> {
+  async mkdir(
+    path: string | ResolvedGuestPath,
+    options: VfsCallOptions = {},
+  ): Promise<void> {
     const [mount, rel] = await this.#target(path);
     await mount.mkdir(rel, options);
   }
@@ -182,7 +196,7 @@ export class SessionVfs implements Vfs {
    * @throws {KernelError} `VFS_NOT_FOUND`, `VFS_INVALID_OPERATION`, `VFS_PATH_ESCAPE`, `VFS_PATH_INVALID`.
    */
   async readDir(
-    path: string,
+    path: string | ResolvedGuestPath,
     options: VfsCallOptions = {},
   ): Promise<VfsDirEntry[]> {
     const [mount, rel] = await this.#target(path);
@@ -197,7 +211,10 @@ export class SessionVfs implements Vfs {
    * @returns Type, size and mtime.
    * @throws {KernelError} `VFS_NOT_FOUND`, `VFS_PATH_ESCAPE`, `VFS_PATH_INVALID`.
    */
-  async stat(path: string, options: VfsCallOptions = {}): Promise<VfsStat> {
+  async stat(
+    path: string | ResolvedGuestPath,
+    options: VfsCallOptions = {},
+  ): Promise<VfsStat> {
     const [mount, rel] = await this.#target(path);
     return await mount.stat(rel, options);
   }
@@ -210,7 +227,10 @@ export class SessionVfs implements Vfs {
    * @returns `true` when it exists.
    * @throws {KernelError} `VFS_PATH_ESCAPE`, `VFS_PATH_INVALID` (escapes are errors, not `false`).
    */
-  async exists(path: string, options: VfsCallOptions = {}): Promise<boolean> {
+  async exists(
+    path: string | ResolvedGuestPath,
+    options: VfsCallOptions = {},
+  ): Promise<boolean> {
     const [mount, rel] = await this.#target(path);
     return await mount.exists(rel, options);
   }
@@ -224,17 +244,40 @@ export class SessionVfs implements Vfs {
    * @throws {KernelError} `VFS_NOT_FOUND`, `VFS_INVALID_OPERATION`, `VFS_PATH_*`.
    */
   async openDir(
-    path: string,
+    path: string | ResolvedGuestPath,
     options: VfsCallOptions = {},
   ): Promise<DirHandle> {
     const [mount, rel] = await this.#target(path);
     return await DirHandle.open(mount, rel, options);
   }
 
-  async #target(path: string): Promise<[Mount, string, MountName]> {
-    const t = mapGuestPath(path, {
+  /**
+   * Resolves a guest path once, into the exact host location it names (the
+   * one mapper, `resolveGuestPath`). Every method of this view accepts the
+   * result in place of a path and then uses it as is — never re-mapped.
+   *
+   * @param path A guest path.
+   * @returns The resolved path (`hostPath` is what the gate judges).
+   * @throws {KernelError} `VFS_PATH_ESCAPE`, `VFS_PATH_INVALID`.
+   */
+  resolve(path: string): ResolvedGuestPath {
+    const resolved = resolveGuestPath(path, {
       workspaceRoots: this.#mounts.workspaceRoots,
+      roots: this.#mounts.roots,
     });
+    this.#issued.add(resolved);
+    return resolved;
+  }
+
+  async #target(
+    path: string | ResolvedGuestPath,
+  ): Promise<[Mount, string, MountName]> {
+    if (typeof path !== "string" && !this.#issued.has(path)) {
+      throw new TypeError(
+        "A resolved guest path must come from this view's resolve()",
+      );
+    }
+    const t = typeof path === "string" ? this.resolve(path) : path;
     const rel = t.parts.length === 0 ? "." : joinKey(t.parts);
     if (t.mount === "workspace") return [this.#mounts.workspace, rel, t.mount];
     if (t.mount === "tmp") {
@@ -244,7 +287,7 @@ export class SessionVfs implements Vfs {
     if (this.#mounts.home === null) {
       throw new KernelError(
         "VFS_NOT_FOUND",
-        `Cannot use '${path}' as home:// is not mounted (the principal home does not exist)`,
+        `Cannot use '${t.guest}' as home:// is not mounted (the principal home does not exist)`,
       );
     }
     return [this.#mounts.home, rel, t.mount];

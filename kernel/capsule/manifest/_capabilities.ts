@@ -32,6 +32,7 @@ const KEYS = [
   "ipc_subscribe",
   "identity",
   "allow_prompt_injection",
+  "approval",
 ] as const;
 
 type Check = { test: (s: string) => boolean; what: string };
@@ -61,11 +62,29 @@ const HOST =
   /^(?=.{1,253}$)[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?)*$/i;
 const IPV6 = /^[0-9a-f:.]+$/i;
 
-/** `*`, a host name (its subdomains match too) or an IP address. */
+const PORT =
+  /^(?:[1-9]\d{0,3}|[1-5]\d{4}|6[0-4]\d{3}|65[0-4]\d{2}|655[0-2]\d|6553[0-5])$/;
+
+/**
+ * `*`, a host name (its subdomains match too) or an IP address, optionally
+ * with `:port` (`[v6]:port` for IPv6); without a port, HTTP uses only the
+ * scheme's default port.
+ */
 export const NET_ENTRY: Check = {
-  test: (s) => s === "*" || HOST.test(s) || (s.includes(":") && IPV6.test(s)),
+  test: (s) => {
+    const bracket = /^\[([0-9a-f:.]+)\](?::(\d+))?$/i.exec(s);
+    if (bracket) {
+      return bracket[1]!.includes(":") &&
+        (bracket[2] === undefined || PORT.test(bracket[2]));
+    }
+    const named = /^([^:]+):(\d+)$/.exec(s);
+    const host = named ? named[1]! : s;
+    if (named && !PORT.test(named[2]!)) return false;
+    return host === "*" || HOST.test(host) ||
+      (!named && s.includes(":") && IPV6.test(s));
+  },
   what:
-    "'*', a host name such as 'api.example.com' or an IP address (no scheme, port or path)",
+    "'*', a host name such as 'api.example.com' or an IP address, optionally with ':port' ('[::1]:8080' for IPv6), no scheme or path",
 };
 
 const COMMAND: Check = {
@@ -132,5 +151,6 @@ export function readCapabilities(
     ipc_subscribe: r.strings(t, k, "ipc_subscribe", TOPIC_PATTERN),
     identity: r.strings(t, k, "identity", IDENTITY) as IdentityPermission[],
     allow_prompt_injection: r.boolean(t, k, "allow_prompt_injection", false),
+    approval: r.boolean(t, k, "approval", false),
   };
 }

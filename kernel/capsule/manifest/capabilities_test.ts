@@ -17,6 +17,7 @@ Deno.test({
       ipc_subscribe: [],
       identity: [],
       allow_prompt_injection: false,
+      approval: false,
     });
   },
 });
@@ -93,16 +94,19 @@ Deno.test({
 });
 
 Deno.test({
-  name: "`parseManifest()` refuses net entries with a scheme, port or path",
+  name:
+    "`parseManifest()` refuses net entries with a scheme, path or bad port, and accepts an explicit port",
   permissions: "none",
   fn() {
     const issues = bad(
       ...PKG,
       "[capabilities]",
-      'net = ["https://api.example.com", "api.example.com:443", "example.com/path", "*.example.com", "", "api.example.com", "10.0.0.1", "::1", "*"]',
+      'net = ["https://api.example.com", "api.example.com:0", "example.com/path", "*.example.com", "", "a.com:65536", "api.example.com", "10.0.0.1", "::1", "*", "api.example.com:8443", "[::1]:8080", "127.0.0.1:11434"]',
     );
-    for (const i of [0, 1, 2, 3, 4]) issueAt(issues, `capabilities.net[${i}]`);
-    assert.ok(!issues.some((x) => /net\[[5-8]\]/.test(x.key)));
+    for (const i of [0, 1, 2, 3, 4, 5]) {
+      issueAt(issues, `capabilities.net[${i}]`);
+    }
+    assert.ok(!issues.some((x) => /net\[([6-9]|1\d)\]/.test(x.key)));
   },
 });
 

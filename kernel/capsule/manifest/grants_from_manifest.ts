@@ -51,7 +51,8 @@ export function grantsFromManifest(manifest: CapsuleManifest): CapsuleGrants {
     secrets: Object.freeze(
       manifest.env.filter((e) => e.type === "secret").map((e) => e.key),
     ),
-    other: Object.freeze([]),
+    // `approval = true` lets the ABI's door put approval requests before the human.
+    other: Object.freeze(caps.approval ? ["approval_request"] : []),
   });
 }
 

@@ -109,6 +109,8 @@ export interface ManifestCapabilities {
   readonly ipc_subscribe: readonly string[];
   readonly identity: readonly IdentityPermission[];
   readonly allow_prompt_injection: boolean;
+  /** May put `approval_request` questions before the human (rate-limited, audited). */
+  readonly approval: boolean;
 }
 
 /** The kind of an `[env.<KEY>]` value. */

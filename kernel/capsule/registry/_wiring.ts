@@ -29,6 +29,8 @@ export function interceptorFor(
     if (!c) return { type: "continue" };
     const out = await c.invoke(action, {
       topic: env.topic,
+      // Who published: an MCP tool called over the bus is audited with it.
+      source: env.source,
       payload: env.payload,
       principal: env.principal,
       session: env.session,

@@ -172,6 +172,7 @@ export class McpCapsule implements Capsule {
         action.slice(13),
         busPayload(payload),
         signal,
+        busSource(payload),
       );
     }
     switch (action) {
@@ -242,6 +243,7 @@ export class McpCapsule implements Capsule {
     bus: string,
     payload: JsonValue,
     signal: AbortSignal,
+    requestedBy: string | undefined,
   ): Promise<JsonValue> {
     const callId = optionalString(payload, "call_id", "tool_execute") ??
       "";
@@ -252,6 +254,7 @@ export class McpCapsule implements Capsule {
         mcpArgs(payload, "tool_execute"),
         callId,
         signal,
+        requestedBy,
       );
       result = executeResult(callId, r);
     } catch (err) {
@@ -271,6 +274,7 @@ export class McpCapsule implements Capsule {
     args: { readonly [key: string]: JsonValue },
     callId: string | undefined,
     signal: AbortSignal,
+    requestedBy?: string,
   ): Promise<McpToolResult> {
     const entry = this.#tools.get(bus);
     if (!entry) {
@@ -288,6 +292,9 @@ export class McpCapsule implements Capsule {
           server: entry.server,
           tool: entry.tool.name,
           args_hash: blake3Hex(canonicalBytes(args)),
+          ...(requestedBy === undefined || requestedBy === this.id
+            ? {}
+            : { requested_by: requestedBy }),
         },
         this.#deps.ctx(),
         {
@@ -407,7 +414,15 @@ export class McpCapsule implements Capsule {
   }
 }
 
-/** Interceptors receive `{topic, payload, principal, session}`; direct calls the payload. */
+/** The publisher of a bus message (interceptors receive `source`); `undefined` for a direct call. */
+function busSource(payload: JsonValue): string | undefined {
+  const o = asObject(payload);
+  return o && typeof o.topic === "string" && typeof o.source === "string"
+    ? o.source
+    : undefined;
+}
+
+/** Interceptors receive `{topic, payload, source, principal, session}`; direct calls the payload. */
 function busPayload(payload: JsonValue): JsonValue {
   const o = asObject(payload);
   return o && typeof o.topic === "string" && "payload" in o
