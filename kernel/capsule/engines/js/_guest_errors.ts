@@ -62,6 +62,8 @@ export interface FailingGuest {
   readonly capsule: string;
   readonly limits: EngineLimits;
   readonly memory: WebAssembly.Memory;
+  /** The running-time deadline of what was running (a load may differ). */
+  readonly deadlineMs?: number;
 }
 
 const MIB = 1024 * 1024;
@@ -88,7 +90,9 @@ export function stopError(
     case "timeout":
       return new KernelError(
         "CAPSULE_TIMEOUT",
-        `${who} ran past its deadline of ${guest.limits.timeoutMs} ms of running time and was stopped`,
+        `${who} ran past its deadline of ${
+          guest.deadlineMs ?? guest.limits.timeoutMs
+        } ms of running time and was stopped`,
         { data, ...cause },
       );
     case "wait_timeout":

@@ -72,6 +72,8 @@ export interface GuestOptions {
   readonly logger: Logger;
   /** Resolves after `ms`; rejects when `signal` fires. */
   readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** Running-time deadline of the module's evaluation (default `limits.timeoutMs`). */
+  readonly loadTimeoutMs?: number;
 }
 
 /** One running QuickJS instance; see the module doc. */
@@ -87,6 +89,7 @@ export class GuestInstance {
   #invoker: QuickJSHandle | undefined;
   #ns: QuickJSHandle | undefined;
   #clock: CallClock | undefined;
+  #deadlineMs: number;
   #signal: AbortSignal | undefined;
   #stop: StopReason | undefined;
   #broken = false;
@@ -123,7 +126,7 @@ export class GuestInstance {
     );
     const guest = new GuestInstance(o, memory, quickjs.newRuntime());
     try {
-      guest.#load(o.source, o.config);
+      guest.#load(o.source, o.config, o.loadTimeoutMs);
     } catch (err) {
       guest.dispose();
       throw err;
@@ -139,6 +142,7 @@ export class GuestInstance {
     this.memory = memory;
     this.capsule = o.capsule;
     this.limits = o.limits;
+    this.#deadlineMs = o.limits.timeoutMs;
     this.sleep = o.sleep;
     this.#logger = o.logger;
     this.rt = rt;
@@ -156,6 +160,11 @@ export class GuestInstance {
   /** Whether a host-level exception left the instance unusable. */
   get broken(): boolean {
     return this.#broken;
+  }
+
+  /** The running-time deadline of the current call or evaluation. */
+  get deadlineMs(): number {
+    return this.#deadlineMs;
   }
 
   /** Why the guest was last stopped, if it was. */
@@ -190,11 +199,15 @@ export class GuestInstance {
    * @returns The call's clock: the invoke loop switches it to waiting while
    *   the guest awaits host calls.
    */
-  arm(signal: AbortSignal | undefined): CallClock {
+  arm(
+    signal: AbortSignal | undefined,
+    timeoutMs: number = this.limits.timeoutMs,
+  ): CallClock {
     this.#stop = undefined;
     this.#signal = signal;
+    this.#deadlineMs = timeoutMs;
     this.#clock = new CallClock({
-      timeoutMs: this.limits.timeoutMs,
+      timeoutMs,
       waitTimeoutMs: this.limits.waitTimeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS,
     });
     return this.#clock;
@@ -280,8 +293,12 @@ export class GuestInstance {
     return this.#stop !== undefined;
   }
 
-  #load(source: string, config: Readonly<Record<string, string>>): void {
-    this.arm(undefined);
+  #load(
+    source: string,
+    config: Readonly<Record<string, string>>,
+    timeoutMs: number | undefined,
+  ): void {
+    this.arm(undefined, timeoutMs);
     const loaded = this.guard(
       "module evaluation",
       () => loadGuestModule(this, source, config),

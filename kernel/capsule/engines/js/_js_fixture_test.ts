@@ -73,15 +73,23 @@ export interface InlineOptions {
   readonly engine?: JsEngine;
   readonly clock?: Pick<Clock, "sleep">;
   readonly logger?: MemoryLogger;
+  readonly loadTimeoutMs?: number;
 }
 
 /** A js engine over the shared compiled module. */
 export function testEngine(
-  options: { clock?: Pick<Clock, "sleep">; logger?: MemoryLogger } = {},
+  options: {
+    clock?: Pick<Clock, "sleep">;
+    logger?: MemoryLogger;
+    loadTimeoutMs?: number;
+  } = {},
 ): JsEngine {
   return createJsEngine({
     logger: options.logger ?? new MemoryLogger(),
     quickjsWasm: WASM,
+    ...(options.loadTimeoutMs === undefined
+      ? {}
+      : { loadTimeoutMs: options.loadTimeoutMs }),
     ...(options.clock === undefined ? {} : { clock: options.clock }),
   });
 }
@@ -94,6 +102,9 @@ export function loadInline(
   const engine = options.engine ?? testEngine({
     ...(options.clock === undefined ? {} : { clock: options.clock }),
     ...(options.logger === undefined ? {} : { logger: options.logger }),
+    ...(options.loadTimeoutMs === undefined
+      ? {}
+      : { loadTimeoutMs: options.loadTimeoutMs }),
   });
   return engine.load({
     capsule: (options.name ?? "inline") as CapsuleId,

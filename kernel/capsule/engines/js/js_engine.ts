@@ -25,7 +25,16 @@ export interface JsEngineDeps {
   readonly fs?: Pick<FileSystem, "readFile">;
   /** An already compiled QuickJS module (see `compileQuickJsWasm`). */
   readonly quickjsWasm?: WebAssembly.Module;
+  /**
+   * Running-time deadline of evaluating a capsule's module (also when an
+   * instance is recycled). Default `max(limits.timeoutMs, 10_000)`: a cold
+   * evaluation on a loaded machine can take far longer than a call.
+   */
+  readonly loadTimeoutMs?: number;
 }
+
+/** The shortest default deadline of a module's evaluation, in ms. */
+export const LOAD_TIMEOUT_FLOOR_MS = 10_000;
 
 /** The js engine; its `load` returns a {@linkcode JsCapsule}. */
 export interface JsEngine extends Engine {
@@ -124,6 +133,8 @@ export function createJsEngine(deps: JsEngineDeps): JsEngine {
           host: o.host,
           logger,
           sleep,
+          loadTimeoutMs: deps.loadTimeoutMs ??
+            Math.max(o.limits.timeoutMs, LOAD_TIMEOUT_FLOOR_MS),
         });
       const started = performance.now();
       const first = await make();

@@ -151,8 +151,9 @@ Deno.test({
   permissions: READ,
   async fn() {
     assert.equal(
-      (await rejection(loadInline(`for (;;) {}`, { timeoutMs: DEADLINE })))
-        .code,
+      (await rejection(
+        loadInline(`for (;;) {}`, { loadTimeoutMs: DEADLINE }),
+      )).code,
       "CAPSULE_TIMEOUT",
     );
     const hog = await rejection(
