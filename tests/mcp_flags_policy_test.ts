@@ -117,7 +117,8 @@ Deno.test({
     try {
       await f.install(
         "loop",
-        capsule("loop", ['net = ["127.0.0.1"]']),
+        // A port-less grant covers only 80/443; the listener's port is named.
+        capsule("loop", [`net = ["127.0.0.1:${local.addr.port}"]`]),
         { "server.ts": FETCHER },
       );
       const report = await f.boot();
@@ -128,7 +129,7 @@ Deno.test({
           arguments: { url },
         }) as Obj;
         const text = String(((r.content as Obj[])[0] as Obj).text);
-        // What Deno's --allow-net=127.0.0.1 lets through: every spelling.
+        // What Deno's --allow-net=127.0.0.1:<port> lets through: every spelling.
         assert.equal(text, "ok:loopback", url);
       }
     } finally {

@@ -295,6 +295,21 @@ function netHosts(entries: readonly string[], mode: string): string[] {
 }
 
 /**
+ * A net grant without a port covers only the web's default ports (80, 443),
+ * as for the http host call and broker-mode checks; Deno's `--allow-net=host`
+ * would allow every port, so the flag names the two ports.
+ */
+function defaultPorts(entry: string): string[] {
+  const bracketed = entry.startsWith("[");
+  const bareV6 = !bracketed && entry.split(":").length > 2;
+  if (bareV6) return [`[${entry}]:80`, `[${entry}]:443`];
+  if (/:\d+$/.test(entry) && (!bracketed || entry.includes("]:"))) {
+    return [entry];
+  }
+  return [`${entry}:80`, `${entry}:443`];
+}
+
+/**
  * The granted hosts, checked and deduplicated; `*` (every host) is dropped.
  *
  * @param grants The manifest grants.
@@ -379,7 +394,9 @@ export function denoLaunchArgs(
     if (roots.write.length > 0) {
       args.push(`--allow-write=${roots.write.join()}`);
     }
-    if (hosts.length > 0) args.push(`--allow-net=${hosts.join()}`);
+    if (hosts.length > 0) {
+      args.push(`--allow-net=${hosts.flatMap(defaultPorts).join()}`);
+    }
     if (names.length > 0) args.push(`--allow-env=${names.join()}`);
   } else {
     netHosts(grants.net, options.mode);

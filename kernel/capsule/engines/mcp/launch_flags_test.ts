@@ -58,7 +58,7 @@ Deno.test({
       "--no-config",
       "--allow-read=/ws/docs,/home/p/notes,/data/ref,/caps/demo",
       "--allow-write=/ws/out",
-      "--allow-net=api.example.com",
+      "--allow-net=api.example.com:80,api.example.com:443",
       "--allow-env=API_URL",
       "/caps/demo/server.ts",
       "--verbose",
@@ -353,5 +353,29 @@ Deno.test({
         "MANIFEST_INVALID",
       );
     }
+  },
+});
+
+Deno.test({
+  name:
+    "`denoLaunchArgs()` in flags mode limits a port-less net grant to ports 80 and 443 (Deno's bare host would allow every port)",
+  permissions: "none",
+  fn() {
+    const d = deno(denoLaunchArgs(
+      { command: "deno", args: ["run", "server.ts"] },
+      {
+        fs_read: [],
+        fs_write: [],
+        net: ["api.example.com", "db.example.com:5432", "2001:db8::1"],
+        env: [],
+      },
+      { ...OPTS, mode: "flags" },
+    ));
+    assert.ok(
+      d.args.includes(
+        "--allow-net=api.example.com:80,api.example.com:443,db.example.com:5432,[2001:db8::1]:80,[2001:db8::1]:443",
+      ),
+      d.args.join(" "),
+    );
   },
 });
