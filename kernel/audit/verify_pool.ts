@@ -163,7 +163,12 @@ export class AuditVerifyPool implements Disposable {
   }
 
   #start(url: string): Slot {
-    const worker = new Worker(url, { type: "module" });
+    // The worker only checks signatures: it gets no Deno permission of its
+    // own (no file, network, env, process or FFI access).
+    const worker = new Worker(url, {
+      type: "module",
+      deno: { permissions: "none" },
+    });
     const slot: Slot = { worker, load: 0 };
     worker.onmessage = (event: MessageEvent) => {
       const { batch, ok } = event.data as { batch: number; ok: Uint8Array };
