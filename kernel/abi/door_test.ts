@@ -91,9 +91,11 @@ const EFFECTS: Record<string, Sample> = {
     happened: (f) => Promise.resolve(f.hits.length > 0),
   },
   process_spawn: {
-    grants: { host_process: ["touch"] },
+    // The process runs sandboxed; its write lands in the session overlay
+    // (imported by its own gated file decision), never in the workspace.
+    grants: { host_process: ["touch"], fs_write: ["cwd://"] },
     payload: () => ({ cmd: "touch", args: ["spawned.txt"] }),
-    happened: (f) => exists(`${f.workspace}/spawned.txt`),
+    happened: async (f) => await (await f.vfs()).exists("spawned.txt"),
   },
   ipc_publish: {
     grants: {},
