@@ -73,19 +73,37 @@ Deno.test({
     "process_spawn: a capsule granted `cat` cannot read the runtime key, state.kv or the kernel's /proc environ",
   permissions: PERMS,
   async fn() {
-    await withCapsule(['host_process = ["cat", "ls"]'], async (f, id) => {
+    await withCapsule(['host_process = ["cat", "ls", "sh"]'], async (f, id) => {
       const key = path.join(f.home, "keys", "runtime.key");
       const kv = path.join(f.home, "var", "state.kv");
       assert.ok((await Deno.stat(key)).isFile, "the key exists");
       assert.ok((await Deno.stat(kv)).isFile, "the store exists");
-      for (const target of [key, kv, `/proc/${Deno.pid}/environ`]) {
-        const out = await spawn(f, id, "cat", [target]);
-        assert.notEqual(out.exit_code, 0, `${target}: ${out.stdout}`);
-        assert.equal(out.stdout, "", target);
+      // Layer 1: the policy refuses a literal path in ASTRID_HOME.
+      assertRefused(
+        await f.hostCall(id, "process_spawn", { cmd: "cat", args: [key] }),
+        "POLICY_BLOCKED",
+      );
+      // Layer 2: a spelling the policy cannot see (assembled by the shell)
+      // still finds nothing — inside the sandbox the home is an empty dir.
+      const parent = path.dirname(f.home);
+      const base = path.basename(f.home);
+      const viaShell = (rest: string) =>
+        spawn(f, id, "sh", ["-c", `cat "$1/$2/${rest}"`, "sh", parent, base]);
+      for (const rest of ["keys/runtime.key", "var/state.kv"]) {
+        const out = await viaShell(rest);
+        assert.notEqual(out.exit_code, 0, `${rest}: ${out.stdout}`);
+        assert.equal(out.stdout, "", rest);
         assert.equal(out.sandbox, "bubblewrap");
       }
+      const environ = await spawn(f, id, "cat", [`/proc/${Deno.pid}/environ`]);
+      assert.notEqual(environ.exit_code, 0, environ.stdout);
+      assert.equal(environ.stdout, "");
       // The kernel's home is an empty dir; only the sandbox's processes exist.
-      assert.equal((await spawn(f, id, "ls", ["-A", f.home])).stdout, "");
+      assert.equal(
+        (await spawn(f, id, "sh", ["-c", 'ls -A "$1/$2"', "sh", parent, base]))
+          .stdout,
+        "",
+      );
       const pids = (await spawn(f, id, "ls", ["/proc"])).stdout.split("\n")
         .filter((l) => /^\d+$/.test(l));
       assert.ok(!pids.includes(String(Deno.pid)), pids.join(","));
