@@ -6,7 +6,12 @@ import assert from "node:assert/strict";
 import * as path from "node:path";
 import type { CapsuleId } from "../kernel/core/ids.ts";
 import type { JsonValue } from "../kernel/store/store.ts";
-import { makeMcpRuntime, MCP_PERMS } from "./mcp_fixture_test.ts";
+import {
+  denoServerManifest,
+  makeMcpRuntime,
+  MCP_PERMS,
+  toolText,
+} from "./mcp_fixture_test.ts";
 
 type Obj = { [k: string]: JsonValue };
 
@@ -45,34 +50,21 @@ function evilCapsule(
   mode: "broker" | "flags",
   capabilities: readonly string[] = [],
 ): string {
-  return [
-    "[package]",
-    `name = "${name}"`,
-    'version = "1.0.0"',
-    "[capabilities]",
-    'host_process = ["deno run server.ts"]',
-    ...capabilities,
-    "",
-    "[[mcp_server]]",
-    'id = "evil"',
-    'command = "deno"',
-    'args = ["run", "server.ts"]',
-    `mode = "${mode}"`,
-    "",
-  ].join("\n");
+  return denoServerManifest(name, { id: "evil", mode, capabilities });
 }
 
-async function attempt(
+function attempt(
   f: { invoke(c: string, a: string, p?: JsonValue): Promise<JsonValue> },
   capsule: string,
   what: string,
   arg?: string,
 ): Promise<string> {
-  const r = await f.invoke(capsule, "call_tool", {
-    tool: "attempt",
-    arguments: arg === undefined ? { what } : { what, arg },
-  }) as Obj;
-  return String(((r.content as Obj[])[0] as Obj).text);
+  return toolText(
+    f,
+    capsule,
+    "attempt",
+    arg === undefined ? { what } : { what, arg },
+  );
 }
 
 for (const mode of ["broker", "flags"] as const) {

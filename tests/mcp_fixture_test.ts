@@ -96,6 +96,61 @@ export function npmServer(
 }
 
 /**
+ * The `Capsule.toml` of a capsule whose one MCP server is a local Deno script
+ * `server.ts` (`deno run server.ts`).
+ *
+ * @param name The capsule's name.
+ * @param options Server id, launch mode and extra `[capabilities]` lines.
+ * @returns The manifest text.
+ */
+export function denoServerManifest(
+  name: string,
+  options: {
+    id: string;
+    mode: "broker" | "flags";
+    capabilities?: readonly string[];
+  },
+): string {
+  return [
+    "[package]",
+    `name = "${name}"`,
+    'version = "1.0.0"',
+    "[capabilities]",
+    'host_process = ["deno run server.ts"]',
+    ...(options.capabilities ?? []),
+    "",
+    "[[mcp_server]]",
+    `id = "${options.id}"`,
+    'command = "deno"',
+    'args = ["run", "server.ts"]',
+    `mode = "${options.mode}"`,
+    "",
+  ].join("\n");
+}
+
+/**
+ * Calls one tool of an MCP capsule and returns the text of its first
+ * content item.
+ *
+ * @param f The fixture (or anything with `invoke`).
+ * @param capsule The capsule.
+ * @param tool The tool.
+ * @param args Its arguments.
+ * @returns The text.
+ */
+export async function toolText(
+  f: { invoke(c: string, a: string, p?: JsonValue): Promise<JsonValue> },
+  capsule: string,
+  tool: string,
+  args: { [k: string]: JsonValue },
+): Promise<string> {
+  const r = await f.invoke(capsule, "call_tool", { tool, arguments: args }) as {
+    content: { text?: JsonValue }[];
+  };
+  return String(r.content[0]?.text);
+}
+
+/**
  * Boots a real kernel (in-memory store, `autonomous` mode) and its runtime.
  *
  * @param options Runtime options (MCP ports, restart policy) and more config TOML.

@@ -8,7 +8,11 @@
 import assert from "node:assert/strict";
 import * as path from "node:path";
 import type { JsonValue } from "../kernel/store/store.ts";
-import { makeMcpRuntime, MCP_PERMS } from "./mcp_fixture_test.ts";
+import {
+  denoServerManifest,
+  makeMcpRuntime,
+  MCP_PERMS,
+} from "./mcp_fixture_test.ts";
 
 type Obj = { [k: string]: JsonValue };
 
@@ -31,21 +35,11 @@ await server.connect(new StdioServerTransport());
 `;
 
 function capsule(name: string, capabilities: readonly string[]): string {
-  return [
-    "[package]",
-    `name = "${name}"`,
-    'version = "1.0.0"',
-    "[capabilities]",
-    'host_process = ["deno run server.ts"]',
-    ...capabilities,
-    "",
-    "[[mcp_server]]",
-    'id = "fetcher"',
-    'command = "deno"',
-    'args = ["run", "server.ts"]',
-    'mode = "flags"',
-    "",
-  ].join("\n");
+  return denoServerManifest(name, {
+    id: "fetcher",
+    mode: "flags",
+    capabilities,
+  });
 }
 
 /** The loopback spellings Deno's `--allow-net=127.0.0.1` would let through. */

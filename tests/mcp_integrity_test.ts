@@ -13,7 +13,12 @@ import assert from "node:assert/strict";
 import * as path from "node:path";
 import type { CapsuleId } from "../kernel/core/ids.ts";
 import type { JsonValue } from "../kernel/store/store.ts";
-import { makeMcpRuntime, MCP_PERMS } from "./mcp_fixture_test.ts";
+import {
+  denoServerManifest,
+  makeMcpRuntime,
+  MCP_PERMS,
+  toolText,
+} from "./mcp_fixture_test.ts";
 
 type Obj = { [k: string]: JsonValue };
 
@@ -52,34 +57,21 @@ function manifest(
   capabilities: readonly string[] = [],
   mode: "broker" | "flags" = "broker",
 ): string {
-  return [
-    "[package]",
-    `name = "${name}"`,
-    'version = "1.0.0"',
-    "[capabilities]",
-    'host_process = ["deno run server.ts"]',
-    ...capabilities,
-    "",
-    "[[mcp_server]]",
-    'id = "pinned"',
-    'command = "deno"',
-    'args = ["run", "server.ts"]',
-    `mode = "${mode}"`,
-    "",
-  ].join("\n");
+  return denoServerManifest(name, { id: "pinned", mode, capabilities });
 }
 
-async function run(
+function run(
   f: { invoke(c: string, a: string, p?: JsonValue): Promise<JsonValue> },
   capsule: string,
   what: string,
   arg?: string,
 ): Promise<string> {
-  const r = await f.invoke(capsule, "call_tool", {
-    tool: "run",
-    arguments: arg === undefined ? { what } : { what, arg },
-  }) as Obj;
-  return String(((r.content as Obj[])[0] as Obj).text);
+  return toolText(
+    f,
+    capsule,
+    "run",
+    arg === undefined ? { what } : { what, arg },
+  );
 }
 
 Deno.test({
