@@ -20,8 +20,7 @@ import { throwIfAborted } from "../../core/abort.ts";
 import { type Blake3Hasher, blake3Hex } from "../../crypto/blake3.ts";
 import { META_FILE, requiredArtifacts } from "./capsule_meta.ts";
 import type { CapsuleManifest } from "./manifest_types.ts";
-import { readCapped } from "./_read_capped.ts";
-import { shortHash } from "./_read_capped.ts";
+import { readCapped, shortHash } from "./_read_capped.ts";
 
 /** The most files a capsule directory that runs code in place may hold. */
 export const MAX_PINNED_FILES = 4096;
@@ -136,20 +135,7 @@ export async function hashPinnedFiles(
   const artifacts: Record<string, string> = {};
   for (const file of await pinnedFiles(fs, dir, options.manifest)) {
     throwIfAborted(options.signal, `pinning capsule '${capsule}'`);
-    const read = await readCapped(fs, path.join(dir, file), {
-      max: MAX_PINNED_BYTES,
-      signal: options.signal,
-    });
-    if (read.kind !== "ok") {
-      throw refuse(
-        capsule,
-        `artifact ${file} ${read.kind === "missing" ? "is missing" : read.why}`,
-        file,
-      );
-    }
-    artifacts[file] = options.hasher === undefined
-      ? blake3Hex(read.bytes)
-      : options.hasher.hashHex(read.bytes);
+    artifacts[file] = await hashPinned(fs, dir, file, capsule, options, "");
   }
   return artifacts;
 }
@@ -190,22 +176,14 @@ export async function checkPinnedFiles(
   }
   for (const [file, expected] of Object.entries(options.artifacts)) {
     throwIfAborted(options.signal, `checking capsule '${capsule}'`);
-    const read = await readCapped(fs, path.join(dir, file), {
-      max: MAX_PINNED_BYTES,
-      signal: options.signal,
-    });
-    if (read.kind !== "ok") {
-      throw refuse(
-        capsule,
-        `artifact ${file} ${
-          read.kind === "missing" ? "is missing" : read.why
-        }; reinstall it`,
-        file,
-      );
-    }
-    const actual = options.hasher === undefined
-      ? blake3Hex(read.bytes)
-      : options.hasher.hashHex(read.bytes);
+    const actual = await hashPinned(
+      fs,
+      dir,
+      file,
+      capsule,
+      options,
+      "; reinstall it",
+    );
     if (actual !== expected) {
       throw refuse(
         capsule,
@@ -216,4 +194,34 @@ export async function checkPinnedFiles(
       );
     }
   }
+}
+
+/** Reads one pinned file (size-capped) and returns its BLAKE3; refuses a missing or unreadable one. */
+async function hashPinned(
+  fs: FileSystem,
+  dir: string,
+  file: string,
+  capsule: string,
+  options: {
+    hasher?: Blake3Hasher | undefined;
+    signal?: AbortSignal | undefined;
+  },
+  hint: string,
+): Promise<string> {
+  const read = await readCapped(fs, path.join(dir, file), {
+    max: MAX_PINNED_BYTES,
+    signal: options.signal,
+  });
+  if (read.kind !== "ok") {
+    throw refuse(
+      capsule,
+      `artifact ${file} ${
+        read.kind === "missing" ? "is missing" : read.why
+      }${hint}`,
+      file,
+    );
+  }
+  return options.hasher === undefined
+    ? blake3Hex(read.bytes)
+    : options.hasher.hashHex(read.bytes);
 }
