@@ -47,7 +47,6 @@ interface Sample {
 
 type DoorFixture = AbiFixture & { hits: string[]; delivered: JsonValue[] };
 
-const exists = (p: string) => Deno.stat(p).then(() => true, () => false);
 
 async function overlayHas(f: DoorFixture, p: string): Promise<boolean> {
   return await (await f.vfs()).exists(p);
