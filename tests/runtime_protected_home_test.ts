@@ -64,20 +64,23 @@ for (const engine of ENGINES) {
         ];
         for (const p of reads) {
           const r = await f.hostCall(name, "fs_read", { path: p });
-          // An absolute host path outside the workspace and /tmp is refused
-          // by the one path mapper before the gate (VFS_PATH_ESCAPE, audited);
-          // a home:// path maps into the home and the policy refuses it.
-          const message = assertRefused(
-            r,
-            p.startsWith("home://")
-              ? "POLICY_BLOCKED"
-              : (r.ok
-                ? "POLICY_BLOCKED"
-                : r.error.code === "VFS_PATH_ESCAPE"
-                ? "VFS_PATH_ESCAPE"
-                : "POLICY_BLOCKED"),
-          );
-          assert.ok(!message.includes(key.trim()), message);
+          assert.equal(r.ok, false, p);
+          assert.ok(!JSON.stringify(r).includes(key.trim()), p);
+          // A home:// path maps into the home and the policy refuses it. An
+          // absolute host path is never served from the host: outside the
+          // workspace and /tmp the one path mapper refuses it
+          // (VFS_PATH_ESCAPE, audited); under /tmp (a checkout there) it
+          // names the guest's private tmp, where the key is not.
+          if (p.startsWith("home://")) {
+            assertRefused(r, "POLICY_BLOCKED");
+          } else if (!r.ok) {
+            assert.ok(
+              ["VFS_PATH_ESCAPE", "POLICY_BLOCKED", "VFS_NOT_FOUND"].includes(
+                r.error.code,
+              ),
+              `${p}: ${r.error.code}`,
+            );
+          }
         }
         // A symlinked spelling of the home: the VFS refuses a host path
         // outside the workspace and /tmp before anything is read.
@@ -103,20 +106,17 @@ for (const engine of ENGINES) {
         const denied = (await f.audit(name, "denied")).map((e) =>
           e as unknown as Obj
         );
-        const policy = denied.filter((e) =>
-          (e.action as Obj).path !== `${alias}/keys/runtime.key`
+        // Each home:// refusal (and the write) is a policy denial in the
+        // chain, naming the ASTRID_HOME rule.
+        const byPolicy = denied.filter((e) =>
+          (e.proof as Obj).layer === "policy" &&
+          /ASTRID_HOME/.test(JSON.stringify(e.proof))
         );
-        // Every refusal is in the chain.
-        assert.equal(policy.length, reads.length + 1);
-        // The ones the path mapper let through (home://) were refused by the
-        // policy's ASTRID_HOME rule.
-        const byPolicy = policy.filter((e) =>
-          (e.proof as Obj).layer === "policy"
+        const homeReads = reads.filter((p) => p.startsWith("home://")).length;
+        assert.ok(
+          byPolicy.length >= homeReads + 1,
+          JSON.stringify(denied),
         );
-        assert.ok(byPolicy.length >= 3, JSON.stringify(policy));
-        for (const e of byPolicy) {
-          assert.match(JSON.stringify(e.proof), /ASTRID_HOME/);
-        }
       } finally {
         await f.close();
       }
