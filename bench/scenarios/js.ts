@@ -24,6 +24,7 @@ import {
   type QuickJSContext,
   type QuickJSHandle,
   type QuickJSRuntime,
+  type QuickJSSyncVariant,
 } from "quickjs-emscripten-core";
 import type { Row } from "../_interleave.ts";
 import { interleave, ratioRow } from "../_interleave.ts";
@@ -56,7 +57,9 @@ async function bareQuickJs(): Promise<{
   call(action: string, payload: unknown): string;
   dispose(): void;
 }> {
-  const qjs = await newQuickJSWASMModuleFromVariant(quickjsVariant);
+  const qjs = await newQuickJSWASMModuleFromVariant(
+    quickjsVariant as unknown as QuickJSSyncVariant,
+  );
   const rt: QuickJSRuntime = qjs.newRuntime();
   const vm: QuickJSContext = rt.newContext();
   vm.unwrapResult(vm.evalCode(BARE_SOURCE)).dispose();
@@ -140,7 +143,7 @@ async function hostCallVsGate(o: ScenarioOptions): Promise<Row[]> {
       timeoutMs: 30_000,
     });
     try {
-      const id = "bench-js";
+      const id = "bench-js" as CapsuleId;
       await Deno.mkdir(path.join(f.workspace, "data"));
       await Deno.writeTextFile(
         path.join(f.workspace, "data/bench.txt"),
@@ -172,7 +175,7 @@ async function hostCallVsGate(o: ScenarioOptions): Promise<Row[]> {
             gate.run(action, {
               principal: f.principal,
               session: f.runtime.session,
-              capsule: id as CapsuleId,
+              capsule: id,
               workspace: f.runtime.workspace,
               callId: `bench-${n++}`,
             }, { effect: () => Promise.resolve(null) }),
