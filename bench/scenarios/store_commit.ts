@@ -17,7 +17,20 @@ import { openStore, type ScenarioOptions } from "./_scenario.ts";
 import type { Versionstamp } from "../../kernel/store/store.ts";
 import type { KvStore } from "../../kernel/store/kv_store.ts";
 
-function sqlite(path: string, synchronous: "FULL" | "NORMAL") {
+/**
+ * A `node:sqlite` database in WAL mode holding one chain: `commit(values)`
+ * appends the entries and moves the head, checked (compare-and-set), in one
+ * `BEGIN IMMEDIATE` transaction.
+ *
+ * @param path The database file.
+ * @param synchronous `FULL` (fsync the WAL at each commit) or `NORMAL`
+ *   (fsync only at checkpoints).
+ * @returns The committer.
+ */
+export function sqlite(
+  path: string,
+  synchronous: "FULL" | "NORMAL",
+): { commit(values: readonly Uint8Array[]): void; close(): void } {
   const db = new DatabaseSync(path);
   const mode = db.prepare("PRAGMA journal_mode=WAL").get() as {
     journal_mode: string;
