@@ -21,7 +21,7 @@
  * A second group does 16 decides versus 16 host calls at once (the audit log
  * group-commits concurrent appends of one chain).
  *
- * Run: `deno task bench abi:` (or `deno bench -A kernel/abi/abi_bench.ts`).
+ * Run: `deno task bench:micro kernel/abi/abi_bench.ts`.
  */
 import * as path from "node:path";
 import type { CapsuleId } from "../core/ids.ts";
