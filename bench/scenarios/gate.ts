@@ -2,9 +2,10 @@
  * Gate decision with its audit append, and the audit append alone, against
  * the strict bound (bench/_bound.ts), on both store kinds.
  *
- * Subject: `Gate.decide()` on the mode/policy-allowed path of a real gate
- * (every layer on one Deno KV store, as the kernel wires it), budget
- * committed; `AuditLog.append()` of one entry. Baseline: 1 BLAKE3 with the
+ * Subject: `Gate.decide()` on the mode/policy-allowed path of the gate of a
+ * real kernel (`startKernel`: every layer on its one Deno KV store,
+ * `autonomous` mode, a capsule granted the host), budget committed;
+ * `AuditLog.append()` of one entry on the kernel's audit log. Baseline: 1 BLAKE3 with the
  * audit log's hasher + 1 WebCrypto Ed25519 sign + 1 checked commit of one
  * entry on a store of the same kind. Target (issue 12): ≤ 1.5×.
  *
@@ -15,13 +16,15 @@ import { interleave, ratioRow } from "../_interleave.ts";
 import { strictBound } from "../_bound.ts";
 import type { Action } from "../../kernel/security/action.ts";
 import type { AuditRecord } from "../../kernel/audit/audit_entry.ts";
-import type { PrincipalId } from "../../kernel/core/ids.ts";
-import { makeGate } from "../../kernel/security/_gate_fixture_test.ts";
+import type { CapsuleId, PrincipalId } from "../../kernel/core/ids.ts";
+import { NO_GRANTS } from "../../kernel/security/manifest_grant.ts";
+import type { GateContext } from "../../kernel/security/context.ts";
+import { startTestKernel } from "../../tests/test_kernel_test.ts";
 import { openStore, type ScenarioOptions, STORE_KINDS } from "./_scenario.ts";
 
 const http: Action = {
   type: "capsule_http_request",
-  capsule_id: "fs",
+  capsule_id: "bench",
   url: "https://api.example.com/v1",
   method: "GET",
 };
@@ -30,10 +33,23 @@ const http: Action = {
 export default async function gate(o: ScenarioOptions): Promise<Row[]> {
   const rows: Row[] = [];
   for (const kind of STORE_KINDS) {
-    const f = await makeGate({
-      ...(kind === "file" ? { kvPath: `${o.dir}/gate.kv` } : {}),
-      mode: { mode: "autonomous" },
-      policy: { requireApprovalForNetwork: false },
+    const { root, workspace, kernel } = await startTestKernel({
+      prefix: "astrid-bench-gate-",
+      fileStore: kind === "file",
+    });
+    const capsule = "bench" as CapsuleId;
+    kernel.security.setGrants(capsule, {
+      ...NO_GRANTS,
+      net: ["api.example.com"],
+    });
+    const { gate, audit } = kernel.security;
+    let call = 0;
+    const ctx = (): GateContext => ({
+      principal: kernel.principal,
+      session: "00000000-0000-4000-8000-000000000001" as GateContext["session"],
+      capsule,
+      workspace,
+      callId: `bench-${call++}`,
     });
     const boundStore = await openStore(kind, o.dir, "bound");
     try {
@@ -41,8 +57,8 @@ export default async function gate(o: ScenarioOptions): Promise<Row[]> {
       let n = 0;
       const record = (): AuditRecord => ({
         principal: "bench-append" as PrincipalId,
-        session: f.ctx().session,
-        capsule: "fs" as AuditRecord["capsule"],
+        session: ctx().session,
+        capsule,
         call_id: `call-${n++}`,
         action: http,
         decision: "allowed",
@@ -53,11 +69,11 @@ export default async function gate(o: ScenarioOptions): Promise<Row[]> {
         {
           bound,
           decide: async () => {
-            const d = await f.gate.decide(http, f.ctx());
+            const d = await gate.decide(http, ctx());
             if (!d.allowed) throw new Error(`expected allowed: ${d.reason}`);
             d.budget.commit();
           },
-          append: () => f.audit.append(record()),
+          append: () => audit.append(record()),
         },
         o.quick
           ? { rounds: 3, iterations: 20, warmup: 10 }
@@ -75,9 +91,10 @@ export default async function gate(o: ScenarioOptions): Promise<Row[]> {
         }),
       );
     } finally {
-      await f.gate.flush();
-      await f.close();
+      await gate.flush();
+      await kernel.close();
       await boundStore.close();
+      await Deno.remove(root, { recursive: true });
     }
   }
   return rows;
