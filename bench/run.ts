@@ -58,6 +58,7 @@ const names = picked.length > 0 ? picked : [...SCENARIOS];
 const results: { scenario: string; rows: Row[] }[] = [];
 let failed = 0;
 const t0 = performance.now();
+const loadBefore = loadavg();
 for (const name of names) {
   const started = performance.now();
   const out = await new Deno.Command(Deno.execPath(), {
@@ -97,14 +98,24 @@ if (json) {
     `\n${quick ? "QUICK (smoke) run — not a measurement. " : ""}` +
       `Each value is the median of per-round values from interleaved rounds ` +
       `(subject and baseline measured in every round); spread = p25–p75 ` +
-      `[min–max]. ${Deno.env.get("HOSTNAME") ?? ""} ` +
-      `${navigator.hardwareConcurrency} cores, total ` +
+      `[min–max]. ${navigator.hardwareConcurrency} cores, load average ` +
+      `${loadBefore} before, ${loadavg()} after; total ` +
       `${((performance.now() - t0) / 1000).toFixed(0)} s.`,
   );
 }
 const fails = results.flatMap((r) => r.rows).filter((r) => passes(r) === false);
 if (failed > 0) Deno.exit(2);
 if (fails.length > 0) Deno.exitCode = 1;
+
+/** The 1-minute load average, or `?` without `--allow-sys`. */
+function loadavg(): string {
+  try {
+    return (Deno.loadavg()[0] ?? 0).toFixed(2);
+  } catch {
+    // silent-ok: the load average is context for the reader, not a result.
+    return "?";
+  }
+}
 
 function fmt(x: number, unit: string): string {
   if (unit === "ms") return fmtMs(x);
