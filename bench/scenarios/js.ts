@@ -12,7 +12,8 @@
  *    real runtime (registry, engine, ABI dispatcher, the door, `Gate.run`,
  *    overlay read) against `Gate.run()` of the SAME action (taken from the
  *    audit entry the call wrote) with an empty effect: the decision entry and
- *    the outcome entry, nothing else. Target (issue 12): ≤ 2×.
+ *    the outcome entry, nothing else. Target (issue 12): ≤ 2×. A reference
+ *    row divides by `Gate.decide()` alone (the decision entry only).
  *
  * @module
  */
@@ -168,17 +169,23 @@ async function hostCallVsGate(o: ScenarioOptions): Promise<Row[]> {
       }
       const gate = f.kernel.security.gate;
       let n = 0;
+      const ctx = () => ({
+        principal: f.principal,
+        session: f.runtime.session,
+        capsule: id,
+        workspace: f.runtime.workspace,
+        callId: `bench-${n++}`,
+      });
       const t = await interleave(
         {
           hostCall: read,
           gate: () =>
-            gate.run(action, {
-              principal: f.principal,
-              session: f.runtime.session,
-              capsule: id,
-              workspace: f.runtime.workspace,
-              callId: `bench-${n++}`,
-            }, { effect: () => Promise.resolve(null) }),
+            gate.run(action, ctx(), { effect: () => Promise.resolve(null) }),
+          decide: async () => {
+            const d = await gate.decide(action, ctx());
+            if (!d.allowed) throw new Error(`expected allowed: ${d.reason}`);
+            d.budget.commit();
+          },
         },
         o.quick ? { rounds: 3, iterations: 20, warmup: 5 } : {
           rounds: 15,
@@ -192,6 +199,12 @@ async function hostCallVsGate(o: ScenarioOptions): Promise<Row[]> {
           t.hostCall!,
           t.gate!,
           { store: kind, target: { op: "<=", value: 2 } },
+        ),
+        ratioRow(
+          "js host call fs_read 1 KiB / Gate.decide alone (no outcome entry)",
+          t.hostCall!,
+          t.decide!,
+          { store: kind },
         ),
       );
     } finally {
