@@ -151,9 +151,11 @@ export async function toolText(
 }
 
 /**
- * Boots a real kernel (in-memory store, `autonomous` mode) and its runtime.
+ * Boots a real kernel (in-memory store unless `fileStore`, `autonomous`
+ * mode) and its runtime.
  *
- * @param options Runtime options (MCP ports, restart policy) and more config TOML.
+ * @param options Runtime options (MCP ports, restart policy), more config
+ *   TOML, the call deadline, a file-backed store.
  * @returns The fixture; call `close()` in `finally`.
  */
 export async function makeMcpRuntime(
@@ -162,10 +164,13 @@ export async function makeMcpRuntime(
     bubblewrap?: string | null;
     config?: string;
     timeoutMs?: number;
+    /** Keep state in `<home>/var/state.kv` (a Deno KV file) instead of memory. */
+    fileStore?: boolean;
   } = {},
 ): Promise<McpFixture> {
   const { root, home, workspace, kernel, logger } = await startTestKernel({
     prefix: "astrid-mcp-",
+    fileStore: options.fileStore === true,
     ...(options.config === undefined ? {} : { config: options.config }),
   });
   let runtime: Runtime;

@@ -1,13 +1,15 @@
 /**
- * One host call through the gate versus the gate's own cost and the same
- * effect done directly (issue 4 target: host call ≤ 2× the gate's own cost).
+ * Parts of one host call (absolute times, for profiling): the gate's own
+ * cost, the dispatcher, the overlay read, the direct read. The ratio of issue
+ * 12 (a js host call ≤ 2× the bare gate) is measured interleaved on both
+ * store kinds by `deno task bench` (bench/scenarios/js.ts).
  *
  * A real kernel (`startKernel`, file-backed Deno KV in a throwaway home) and
  * its session runtime; the dispatcher is built with the same ports the runtime
  * gives capsules (gate, audit, store, the session's overlay as guest fs), so
  * the ABI's cost is measured without an engine in the way. In one group:
  *
- * - baseline: `gate.decide()` of a `capsule_file_access` read inside the
+ * - `gate.decide()` of a `capsule_file_access` read inside the
  *   workspace (manifest, policy, mode, budget, one signed audit entry);
  * - `gate.run()` with an empty effect: decide + the outcome audit entry;
  * - the `fs_read` host call through the dispatcher (payload checks, action
@@ -19,7 +21,7 @@
  * A second group does 16 decides versus 16 host calls at once (the audit log
  * group-commits concurrent appends of one chain).
  *
- * Run: `deno task bench abi:` (or `deno bench -A kernel/abi/abi_bench.ts`).
+ * Run: `deno task bench:micro kernel/abi/abi_bench.ts`.
  */
 import * as path from "node:path";
 import type { CapsuleId } from "../core/ids.ts";
@@ -145,7 +147,6 @@ const group = "host call vs gate";
 
 Deno.bench("abi: gate decide: capsule_file_access read (+ audit)", {
   group,
-  baseline: true,
 }, async () => {
   const d = await gate.decide(action, ctx());
   if (!d.allowed) throw new Error(d.reason);
@@ -188,7 +189,6 @@ const many = <T>(fn: () => Promise<T>) =>
 
 Deno.bench("abi: 16 concurrent gate decides", {
   group: concurrent,
-  baseline: true,
 }, async () => {
   await many(() => gate.decide(action, ctx()));
 });

@@ -76,7 +76,6 @@ const message: BusMessage = { topic: "llm.v1.stream.openai", payload, ...CTX };
   const { bus } = makeBus();
   Deno.bench("publish 1,000 msgs → 1 subscriber, awaited", {
     group: "bus throughput",
-    baseline: true,
   }, async () => {
     for (let i = 0; i < N; i++) await bus.publish(PRODUCER, message);
     await bus.whenIdle();

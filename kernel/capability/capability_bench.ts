@@ -42,7 +42,7 @@ Deno.bench("token mint", { group: "capability" }, async () => {
 
 Deno.bench(
   "token verify",
-  { group: "capability", baseline: true },
+  { group: "capability" },
   async () => {
     if (!(await f.caps.verify(token)).ok) throw new Error("verify failed");
   },

@@ -21,7 +21,6 @@ const hasher = await createBlake3Hasher();
 Deno.bench({
   name: "ed25519 sign (WebCrypto)",
   group: "ed25519 sign",
-  baseline: true,
   async fn() {
     await sign(pair, message);
   },
@@ -38,7 +37,6 @@ Deno.bench({
 Deno.bench({
   name: "ed25519 verify (WebCrypto)",
   group: "ed25519 verify",
-  baseline: true,
   async fn() {
     if (!(await verify(publicKey, message, signature))) {
       throw new Error("bad signature");
@@ -59,7 +57,6 @@ Deno.bench({
 Deno.bench({
   name: "blake3 1 KiB (hash-wasm)",
   group: "blake3 1 KiB",
-  baseline: true,
   fn() {
     hasher.hash(kib);
   },
@@ -76,7 +73,6 @@ Deno.bench({
 Deno.bench({
   name: "blake3 1 MiB (hash-wasm)",
   group: "blake3 1 MiB",
-  baseline: true,
   fn() {
     hasher.hash(mib);
   },

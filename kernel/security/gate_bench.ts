@@ -1,49 +1,17 @@
 /**
  * Gate decision cost on each allow path — policy-allowed, token, allowance —
- * each including its audit append, against the physical lower bound measured
- * in the same run: one Ed25519 sign + one BLAKE3 + one KV atomic write.
- * Target (issue 3): gate ≤ 1.5× the lower bound.
+ * each including its audit append (absolute times, file-backed Deno KV).
+ *
+ * The ratio of issue 12 (gate decision ≤ 1.5× the strict bound: 1 BLAKE3 with
+ * the audit log's hasher + 1 WebCrypto sign + 1 checked commit, no reads) is
+ * measured interleaved on both store kinds by `deno task bench`
+ * (bench/scenarios/gate.ts); `deno bench` is sequential, so no ratio here.
  */
 import type { PrincipalId } from "../core/ids.ts";
-import { sign } from "../crypto/ed25519.ts";
-import { blake3 } from "../crypto/blake3.ts";
-import { keyPairFromSeed } from "../crypto/key_pair.ts";
-import { canonicalBytes } from "../core/canonical_json.ts";
-import { openKv } from "../host/open_kv.ts";
-import { KvStore } from "../store/kv_store.ts";
 import type { Action } from "./action.ts";
 import { makeGate } from "./_gate_fixture_test.ts";
 
 const dir = await Deno.makeTempDir({ prefix: "astrid-gate-bench-" });
-const lbStore = new KvStore(await openKv(`${dir}/lb.kv`));
-const key = keyPairFromSeed(new Uint8Array(32).fill(3));
-let n = 0;
-const sample = {
-  principal: "default",
-  action: {
-    type: "capsule_http_request",
-    capsule_id: "fs",
-    url: "https://api.example.com/v1",
-    method: "GET",
-  },
-  proof: { type: "policy_allowed" },
-};
-
-Deno.bench("lower bound: sign + blake3 + kv atomic", {
-  group: "gate",
-  baseline: true,
-}, async () => {
-  const hash = blake3(canonicalBytes({ ...sample, seq: n }));
-  const signature = await sign(key, hash);
-  const head = await lbStore.get(["lb", "head"]);
-  const ok = await lbStore.atomic().check(
-    ["lb", "head"],
-    head?.versionstamp ?? null,
-  )
-    .set(["lb", "head"], n).set(["lb", "e", n++], signature).commit();
-  if (!ok.ok) throw new Error("unexpected conflict");
-});
-
 const policyPath = await makeGate({
   kvPath: `${dir}/policy.kv`,
   mode: { mode: "autonomous" },

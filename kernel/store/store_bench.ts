@@ -22,7 +22,7 @@ Deno.bench("kv set", { group: "kv" }, async () => {
   await store.set(["bench", "write", i++ % 1000], value);
 });
 
-Deno.bench("kv get", { group: "kv", baseline: true }, async () => {
+Deno.bench("kv get", { group: "kv" }, async () => {
   await store.get(["bench", "read"]);
 });
 

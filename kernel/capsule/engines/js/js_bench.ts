@@ -8,6 +8,10 @@
  *   QuickJS (new WebAssembly instance + runtime + context + module);
  * - per-call overhead: `invoke("noop")`;
  * - one host call: `invoke("now")` (one `clock_now` through the dispatcher).
+ *
+ * Absolute times only: the engine call against a bare QuickJS context, and a
+ * gated host call against the bare gate, are measured interleaved by
+ * `deno task bench` (bench/scenarios/js.ts).
  */
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -66,13 +70,12 @@ Deno.bench("js cold start, first (compile QuickJS + load)", {
 
 Deno.bench("js cold start, subsequent (shared module)", {
   group: "js cold start",
-  baseline: true,
 }, async () => {
   const c = await engine.load(options);
   await c.unload();
 });
 
-Deno.bench("js invoke noop", { group: "js call", baseline: true }, async () => {
+Deno.bench("js invoke noop", { group: "js call" }, async () => {
   await warm.invoke("noop", null);
 });
 

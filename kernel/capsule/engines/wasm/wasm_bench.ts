@@ -63,7 +63,6 @@ const background = await extism(true);
 Deno.bench({
   name: "engine noop",
   group: "wasm noop call",
-  baseline: true,
   async fn() {
     await capsule.invoke("noop", null);
   },
@@ -86,7 +85,6 @@ Deno.bench({
 Deno.bench({
   name: "engine greet (config + 1 host call)",
   group: "wasm greet call",
-  baseline: true,
   async fn() {
     await capsule.invoke("greet", "Ada");
   },
@@ -110,7 +108,6 @@ Deno.bench({
 Deno.bench({
   name: "engine load + unload (cap, compile, worker, instantiate)",
   group: "wasm create",
-  baseline: true,
   n: 20,
   warmup: 2,
   async fn() {

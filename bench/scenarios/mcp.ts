@@ -1,0 +1,187 @@
+/**
+ * A sequential gated MCP tool call against the raw SDK call, both store
+ * kinds, against the pinned server-everything (`echo`), all interleaved.
+ *
+ * - engine: `registry.invoke(capsule, "call_tool", {tool: "echo"})`, the full
+ *   path (mcp engine adapter, gate decision + audit append, budget, outcome);
+ * - raw: the SDK's `Client.callTool()` over `StdioClientTransport`, talking to
+ *   the same server started with the same `deno run` command line;
+ * - raw + one durable commit (file store only): the raw call followed by one
+ *   checked commit of one entry + head to a Deno KV file (bench/_bound.ts),
+ *   what any durable record of the call must cost at least;
+ * - adapter: the engine's MCP client (`connectMcpClient`) alone, the "MCP
+ *   client" bench, against the same raw SDK call.
+ *
+ * Targets (issue 12): engine ≤ 1.5× raw on the in-memory store; engine ≤
+ * 1.2× (raw + one durable commit) on the file store.
+ *
+ * @module
+ */
+// @ts-types="@modelcontextprotocol/sdk/client/index"
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+// @ts-types="@modelcontextprotocol/sdk/client/stdio"
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import type { Row } from "../_interleave.ts";
+import { interleave, ratioRow } from "../_interleave.ts";
+import { oneCommit } from "../_bound.ts";
+import type { CapsuleId } from "../../kernel/core/ids.ts";
+import { createDenoSpawner } from "../../kernel/host/deno_spawner.ts";
+import { connectMcpClient } from "../../kernel/capsule/engines/mcp/client/mcp_client.ts";
+import {
+  EVERYTHING_ENV,
+  makeMcpRuntime,
+  npmServer,
+  SERVERS,
+} from "../../tests/mcp_fixture_test.ts";
+import { openStore, type ScenarioOptions, STORE_KINDS } from "./_scenario.ts";
+
+const NPM = `npm:${SERVERS.everything}`;
+const CAPSULE = "every-flags" as CapsuleId;
+const echo = { message: "hi" };
+
+async function deno(args: string[]): Promise<string> {
+  const out = await new Deno.Command(Deno.execPath(), { args, stdin: "null" })
+    .output();
+  const text = new TextDecoder();
+  if (out.success) return text.decode(out.stdout);
+  throw new Error(`deno ${args[0]} failed: ${text.decode(out.stderr)}`);
+}
+
+function capsuleToml(): string {
+  const s = npmServer("everything", SERVERS.everything, { mode: "flags" });
+  const env = EVERYTHING_ENV.map((k) =>
+    `[env.${k}]\ntype = "string"\ndefault = ""`
+  );
+  return `[package]\nname = "${CAPSULE}"\nversion = "1.0.0"\n` +
+    `[capabilities]\n${s.host}\n${env.join("\n")}\n\n${s.server}`;
+}
+
+/** The raw server command line (same flags as the engine's flags mode). */
+async function serverCommand() {
+  await deno(["cache", "--no-config", NPM]);
+  const denoDir = String(JSON.parse(await deno(["info", "--json"])).denoDir);
+  return {
+    env: { DENO_DIR: denoDir, NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" },
+    args: [
+      ..."run --no-prompt --cached-only --no-config".split(" "),
+      `--allow-env=${EVERYTHING_ENV.join(",")}`,
+      NPM,
+    ],
+  };
+}
+
+/** @see the module doc. */
+export default async function mcp(o: ScenarioOptions): Promise<Row[]> {
+  const cmd = await serverCommand();
+  const raw = new Client({ name: "bench", version: "0" });
+  await raw.connect(
+    new StdioClientTransport({
+      command: Deno.execPath(),
+      args: cmd.args,
+      env: cmd.env,
+      cwd: o.dir,
+      stderr: "ignore",
+    }),
+  );
+  const child = createDenoSpawner().spawn(Deno.execPath(), {
+    args: cmd.args,
+    env: cmd.env,
+    cwd: o.dir,
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  });
+  const childErr = child.stderr!.pipeTo(new WritableStream());
+  const adapter = await connectMcpClient({
+    stdin: child.stdin!,
+    stdout: child.stdout!,
+  });
+  const commitStore = await openStore("file", o.dir, "durable");
+  const commit = oneCommit(commitStore, "bench:durable");
+  const rawCall = () => raw.callTool({ name: "echo", arguments: echo });
+  const plan = o.quick
+    ? { rounds: 3, iterations: 10, warmup: 10 }
+    : { rounds: 15, iterations: 40, warmup: 50 };
+  const rows: Row[] = [];
+  try {
+    for (const kind of STORE_KINDS) {
+      const f = await makeMcpRuntime({
+        timeoutMs: 60_000,
+        fileStore: kind === "file",
+      });
+      try {
+        await f.install(CAPSULE, capsuleToml());
+        const report = await f.boot();
+        if (report.refused.length > 0) {
+          throw new Error(`refused: ${JSON.stringify(report.refused)}`);
+        }
+        const engine = () =>
+          f.runtime.registry.invoke(CAPSULE, "call_tool", {
+            tool: "echo",
+            arguments: echo,
+          });
+        const cases = kind === "memory"
+          ? {
+            engine,
+            raw: rawCall,
+            adapter: () => adapter.callTool("echo", echo),
+          }
+          : {
+            engine,
+            raw: rawCall,
+            rawCommit: async () => {
+              await rawCall();
+              await commit();
+            },
+          };
+        const t = await interleave(cases, plan);
+        if (kind === "memory") {
+          rows.push(
+            ratioRow(
+              "gated MCP call_tool echo / raw SDK call",
+              t.engine!,
+              t.raw!,
+              {
+                store: kind,
+                target: { op: "<=", value: 1.5 },
+              },
+            ),
+            ratioRow(
+              "MCP client adapter callTool / raw SDK call",
+              t.adapter!,
+              t.raw!,
+            ),
+          );
+        } else {
+          rows.push(
+            ratioRow(
+              "gated MCP call_tool echo / (raw SDK call + 1 durable commit)",
+              t.engine!,
+              t.rawCommit!,
+              { store: kind, target: { op: "<=", value: 1.2 } },
+            ),
+            ratioRow(
+              "gated MCP call_tool echo / raw SDK call",
+              t.engine!,
+              t.raw!,
+              {
+                store: kind,
+              },
+            ),
+          );
+        }
+      } finally {
+        await f.kernel.security.gate.flush();
+        await f.close();
+      }
+    }
+  } finally {
+    await raw.close();
+    await adapter.close();
+    child.kill("SIGTERM");
+    await child.status;
+    await childErr;
+    await commitStore.close();
+  }
+  return rows;
+}
