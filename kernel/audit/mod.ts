@@ -68,6 +68,7 @@
  */
 export { AuditLog } from "./audit_log.ts";
 export type {
+  AuditAppendOptions,
   AuditCallOptions,
   AuditLogDeps,
   AuditVerifyOptions,
