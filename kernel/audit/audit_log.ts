@@ -35,9 +35,11 @@ import type {
 
 /**
  * Appends to one chain that may share a commit (and one signature). A
- * commit is also bounded by bytes (`_append.ts`) and by the store's
- * mutation limit: each entry writes at most 6 keys (entry, id, session,
- * capsule, decision or time index, mark), 256 × 6 + 1 < 1,000 (Deno KV).
+ * commit is also bounded by bytes (`_append.ts`, under Deno KV's 800 KiB per
+ * atomic). Mutations: an entry writes at most 7 keys (entry, id, up to three
+ * grouped index keys when its session, capsule and decision are all new to
+ * the commit, a late-time key, a time mark), so 128 entries, a rotation
+ * entry and the head stay under Deno KV's 1,000 per atomic.
  */
 const MAX_GROUP_COMMIT = 128;
 /** How long a lazy append waits for an eager one before it commits alone. */

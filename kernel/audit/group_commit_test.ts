@@ -11,6 +11,8 @@ import {
   rawEntry,
   rec,
   resignStored,
+  S1,
+  S2,
 } from "./_fixture_test.ts";
 import { entryKey, headKey } from "./_keys.ts";
 import { verifyExportLines } from "./standalone_verify.ts";
@@ -267,5 +269,53 @@ Deno.test({
     );
     const r = verifyExportLines(edited, [key]);
     assert.deepEqual([r.firstBad?.seq, r.firstBad?.code], [3, "HASH_MISMATCH"]);
+  },
+});
+
+Deno.test({
+  name:
+    "`AuditLog.query()` finds entries of a group commit through one index key per value, in order and reversed",
+  permissions: "none",
+  async fn() {
+    await using f = await openFixture();
+    await f.log.append(rec(ALICE, { session: S2, decision: "denied" })); // alone
+    const first = f.log.append(rec(ALICE));
+    const records = [
+      rec(ALICE, { session: S1 }),
+      rec(ALICE, { session: S2, decision: "denied" }),
+      rec(ALICE, { session: S1, capsule: null }),
+      rec(ALICE, { session: S2, decision: "deferred" }),
+      rec(ALICE, { session: S1, decision: "denied" }),
+    ];
+    await Promise.all(records.map((r) => f.log.append(r)));
+    await first;
+    // Keys of the batch (seq 2..6): 5 entries, 5 ids, session S1 and S2,
+    // capsule fs, decision denied and deferred.
+    const index: unknown[][] = [];
+    for await (
+      const e of f.store.list(["audit_idx", ALICE])
+    ) {
+      if (e.value !== null) index.push([...e.key.slice(2), e.value]);
+    }
+    assert.deepEqual(index, [
+      ["capsule", "fs", 2, [2, 3, 5, 6]],
+      ["decision", "denied", 3, [3, 6]],
+      ["session", S1, 2, [2, 4, 6]],
+      ["session", S2, 3, [3, 5]],
+    ]);
+    const seqs = async (q: Record<string, unknown>) =>
+      (await f.log.query({ principal: ALICE, ...q })).map((e) => e.seq);
+    assert.deepEqual(await seqs({ session: S1 }), [1, 2, 4, 6]);
+    assert.deepEqual(await seqs({ session: S2 }), [0, 3, 5]);
+    assert.deepEqual(await seqs({ session: S2, reverse: true }), [5, 3, 0]);
+    assert.deepEqual(await seqs({ capsule: "fs", limit: 3 }), [0, 1, 2]);
+    assert.deepEqual(await seqs({ decision: "denied" }), [0, 3, 6]);
+    assert.deepEqual(await seqs({ decision: "denied", reverse: true }), [
+      6,
+      3,
+      0,
+    ]);
+    assert.deepEqual(await seqs({ decision: "deferred" }), [5]);
+    assert.deepEqual(await seqs({ from: 0 }), [0, 1, 2, 3, 4, 5, 6]);
   },
 });

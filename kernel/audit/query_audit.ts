@@ -15,6 +15,7 @@ import {
   idKey,
   INDEX_NS,
   INDEXED_DECISIONS,
+  indexedSeqs,
 } from "./_keys.ts";
 import { timeCandidates } from "./_time_range.ts";
 import type { AuditDecision, AuditEntry } from "./audit_entry.ts";
@@ -143,7 +144,9 @@ async function* candidates(
     : undefined;
   if (exact !== undefined) {
     for await (const e of store.list([INDEX_NS, p, ...exact], base)) {
-      yield [e.key[4] as number, undefined];
+      const seqs = indexedSeqs(e.key[4] as number, e.value);
+      if (q.reverse === true) seqs.reverse();
+      for (const seq of seqs) yield [seq, undefined];
     }
     return;
   }
