@@ -172,8 +172,8 @@ export class Gate {
    * @returns When the queue is empty.
    */
   async flush(): Promise<void> {
-    await this.#deps.audit.flush();
     while (this.#pendingOutcomes.size > 0) {
+      await this.#deps.audit.flush(); // lazy outcomes: commit them now
       await Promise.all([...this.#pendingOutcomes]);
     }
   }
