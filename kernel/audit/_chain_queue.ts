@@ -48,8 +48,8 @@ export class ChainQueue<T, R> {
   #draining = new Set<string>();
   /** Keys holding only lazy values, with the timer that will drain them. */
   #lingering = new Map<string, AbortController>();
-  /** Drains in progress, so that `flush()` can wait for them. */
-  #drains = new Set<Promise<void>>();
+  /** Per key, the result of the value queued last (what `flush()` awaits). */
+  #last = new Map<string, Promise<R>>();
 
   /**
    * @param flush Writes one batch.
@@ -77,7 +77,7 @@ export class ChainQueue<T, R> {
     signal: AbortSignal | undefined,
     lazy = false,
   ): Promise<R> {
-    return new Promise<R>((resolve, reject) => {
+    const result = new Promise<R>((resolve, reject) => {
       const waiter = { value, signal, resolve, reject };
       let list = this.#pending.get(key);
       if (list === undefined) {
@@ -96,19 +96,33 @@ export class ChainQueue<T, R> {
         () => {},
       );
     });
+    this.#last.set(key, result);
+    const forget = () => {
+      if (this.#last.get(key) === result) this.#last.delete(key);
+    };
+    // silent-ok: only bookkeeping; the caller gets the rejection.
+    result.then(forget, forget);
+    return result;
   }
 
   /**
-   * Commits every queued value now (lazy ones included) and waits until
-   * every queue is empty.
+   * Commits the values queued so far (lazy ones included) now, and waits
+   * until they are settled. Values queued later are not waited for, so a
+   * flush under sustained load still ends.
    *
-   * @returns When nothing is queued or in flight.
+   * @param key Only this chain (default: every chain).
+   * @returns When those values are settled.
    */
-  async flush(): Promise<void> {
-    for (const key of [...this.#lingering.keys()]) this.#start(key);
-    while (this.#drains.size > 0) {
-      await Promise.allSettled([...this.#drains]);
+  async flush(key?: string): Promise<void> {
+    const keys = key === undefined ? [...this.#last.keys()] : [key];
+    const waits: Promise<unknown>[] = [];
+    for (const k of keys) {
+      const last = this.#last.get(k);
+      if (last === undefined) continue;
+      if (this.#lingering.has(k)) this.#start(k);
+      waits.push(last);
     }
+    await Promise.allSettled(waits);
   }
 
   #start(key: string): void {
@@ -119,8 +133,7 @@ export class ChainQueue<T, R> {
     }
     if (this.#draining.has(key)) return;
     this.#draining.add(key);
-    const drain = this.#drain(key).finally(() => this.#drains.delete(drain));
-    this.#drains.add(drain);
+    void this.#drain(key);
   }
 
   async #drain(key: string): Promise<void> {

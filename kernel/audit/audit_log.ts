@@ -167,14 +167,16 @@ export class AuditLog {
   }
 
   /**
-   * Commits every queued append now (lazy ones included) and waits for them.
-   * Reads through this log (`head`, `get`, `query`, `verify`, export) flush
-   * first, so they see every append made before them.
+   * Commits the appends queued so far now (lazy ones included) and waits
+   * for them. Reads through this log (`head`, `get`, `query`, `verify`,
+   * export) flush their chain first, so they see every append made before
+   * them.
    *
-   * @returns When nothing is queued.
+   * @param principal Only this chain (default: every chain).
+   * @returns When those appends are settled (written or failed).
    */
-  async flush(): Promise<void> {
-    await this.#queue.flush();
+  async flush(principal?: PrincipalId): Promise<void> {
+    await this.#queue.flush(principal);
   }
 
   /**
@@ -218,7 +220,7 @@ export class AuditLog {
    *   head is unreadable.
    */
   async head(principal: PrincipalId): Promise<AuditChainHead | null> {
-    await this.flush();
+    await this.flush(principal);
     return readHead(
       principal,
       (await this.#store.get(headKey(principal)))?.value,
@@ -238,7 +240,7 @@ export class AuditLog {
     principal: PrincipalId,
     at: number | string,
   ): Promise<AuditEntry | null> {
-    await this.flush();
+    await this.flush(principal);
     return await readAuditEntry(this.#store, principal, at);
   }
 
@@ -267,7 +269,7 @@ export class AuditLog {
    * @throws {KernelError} `ABORTED`, `STORE_UNAVAILABLE`, `AUDIT_CHAIN_BROKEN`.
    */
   async query(query: AuditQuery): Promise<AuditEntry[]> {
-    await this.flush();
+    await this.flush(query.principal);
     return await queryAudit(this.#store, query);
   }
 
@@ -284,7 +286,7 @@ export class AuditLog {
     principal: PrincipalId,
     options: AuditVerifyOptions = {},
   ): Promise<AuditVerifyResult> {
-    await this.flush();
+    await this.flush(principal);
     return await verifyChain(this.#store, principal, {
       ...options,
       pinnedKeys: options.pinnedKeys ?? this.trustedPublicKeys(),
@@ -305,7 +307,7 @@ export class AuditLog {
     principal: PrincipalId,
     options: AuditCallOptions = {},
   ): AsyncIterable<string> {
-    await this.flush();
+    await this.flush(principal);
     yield* exportJsonl(this.#store, principal, options);
   }
 

@@ -319,3 +319,31 @@ Deno.test({
     assert.deepEqual(await seqs({ from: 0 }), [0, 1, 2, 3, 4, 5, 6]);
   },
 });
+
+Deno.test({
+  name:
+    "`AuditLog.flush()` waits only for the appends queued before it, so a read under sustained load ends",
+  permissions: "none",
+  async fn() {
+    await using f = await openFixture();
+    let stop = false;
+    const writer = (async () => {
+      let n = 0;
+      while (!stop) {
+        const batch = Array.from({ length: 4 }, () => f.log.append(rec(ALICE)));
+        n += (await Promise.all(batch)).length;
+      }
+      return n;
+    })();
+    await f.log.append(rec(ALICE));
+    const lazy = f.log.append(rec(ALICE), { lazy: true });
+    await f.log.flush(ALICE);
+    const entry = await lazy;
+    const head = await f.log.head(ALICE);
+    assert.ok(head !== null && head.seq >= entry.seq);
+    stop = true;
+    assert.ok((await writer) > 0);
+    await f.log.flush();
+    assert.equal((await f.log.verify(ALICE)).valid, true);
+  },
+});
