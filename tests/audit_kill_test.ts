@@ -9,6 +9,8 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import type { PrincipalId } from "../kernel/core/ids.ts";
+import { verifyExportLines } from "../kernel/audit/standalone_verify.ts";
+import { publicKeyToBase64 } from "../kernel/crypto/key_id.ts";
 import type { Action } from "../kernel/security/action.ts";
 import { makeGate } from "../kernel/security/_gate_fixture_test.ts";
 
@@ -89,6 +91,13 @@ Deno.test({
           valid: true,
           entriesVerified: entries.length,
         });
+        const lines: string[] = [];
+        for await (const l of f.audit.exportJsonl(PRINCIPAL)) lines.push(l);
+        const keys = f.audit.trustedPublicKeys().map(publicKeyToBase64);
+        assert.deepEqual(verifyExportLines(lines, keys), {
+          valid: true,
+          entriesVerified: entries.length,
+        }, "a third party verifies the export with the public key alone");
         const http: Action = {
           type: "capsule_http_request",
           capsule_id: "fs",
