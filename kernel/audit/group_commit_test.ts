@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import type { CapsuleId, SessionId } from "../core/ids.ts";
 import { publicKeyToBase64 } from "../crypto/key_id.ts";
 import { generateKeyPair } from "../crypto/key_pair.ts";
 import { SeededRandom } from "../testing/mod.ts";
@@ -345,5 +346,38 @@ Deno.test({
     assert.ok((await writer) > 0);
     await f.log.flush();
     assert.equal((await f.log.verify(ALICE)).valid, true);
+  },
+});
+
+Deno.test({
+  name:
+    "`AuditLog.append()` splits a burst of worst-case entries (distinct session, capsule, denied) into commits within Deno KV's limits",
+  permissions: "none",
+  async fn() {
+    await using f = await openFixture();
+    const n = 600;
+    const entries = await Promise.all(
+      Array.from({ length: n }, (_, i) =>
+        f.log.append(rec(ALICE, {
+          session: `6f1c9a3e-0000-4000-8000-${
+            String(i).padStart(12, "0")
+          }` as SessionId,
+          capsule: `capsule-${i}` as CapsuleId,
+          decision: "denied",
+          action: { type: "file_read", path: `/ws/${"x".repeat(6_000)}/${i}` },
+        }))),
+    );
+    assert.deepEqual(entries.map((e) => e.seq), [...Array(n).keys()]);
+    const signed = entries.filter((e) => e.signature !== null).length;
+    assert.ok(signed >= 5 && signed < 20, `${signed} commits`);
+    assert.deepEqual(await f.log.verify(ALICE), {
+      valid: true,
+      entriesVerified: n,
+    });
+    const found = await f.log.query({
+      principal: ALICE,
+      capsule: "capsule-77" as CapsuleId,
+    });
+    assert.deepEqual(found.map((e) => e.seq), [77]);
   },
 });
