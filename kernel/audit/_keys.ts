@@ -4,7 +4,8 @@
  * - `["audit", principal, seq]` → the entry (bytes, see `_entry_codec.ts`);
  * - `["audit_head", principal]` → {@linkcode AuditChainHead} plus
  *   `max_timestamp` (the largest entry timestamp of the chain so far);
- * - `["audit_id", principal, id]` → seq;
+ * - `["audit_id", principal, id]` → seq: written only by chains from before
+ *   entry ids carried their seq (`_entry_id.ts`); still read for their ids;
  * - `["audit_idx", principal, "session" | "capsule", value, seq]`, one key
  *   per value and *commit* (group commit): `seq` is the first entry of the
  *   commit with that value; the key holds `null` when it is the only one,
@@ -40,7 +41,7 @@ import type { AuditChainHead, AuditEntry } from "./audit_entry.ts";
 export const ENTRY_NS = "audit";
 /** Namespace of the chain heads. */
 export const HEAD_NS = "audit_head";
-/** Namespace of the id → seq index. */
+/** Namespace of the id → seq index (read for chains of older layouts). */
 export const ID_NS = "audit_id";
 /** Namespace of the secondary indexes. */
 export const INDEX_NS = "audit_idx";

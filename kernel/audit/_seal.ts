@@ -34,8 +34,8 @@ export interface SealContext {
   readonly hasher: Blake3Hasher;
   /** Time source. */
   readonly now: () => number;
-  /** Id source. */
-  readonly newId: () => AuditEntryId;
+  /** Id source: a fresh id for the entry at a seq. */
+  readonly newId: (seq: number) => AuditEntryId;
   /** The store's max value size in bytes. */
   readonly maxValueBytes: number;
 }
@@ -178,9 +178,10 @@ function bodyBase(
   AuditEntryBody,
   "id" | "seq" | "timestamp" | "principal" | "prev_hash" | "key_id"
 > {
+  const seq = head === null ? 0 : head.seq + 1;
   return {
-    id: ctx.newId(),
-    seq: head === null ? 0 : head.seq + 1,
+    id: ctx.newId(seq),
+    seq,
     timestamp: ctx.now(),
     principal: ctx.principal,
     prev_hash: head === null ? GENESIS_HASH : head.hash,

@@ -6,13 +6,14 @@
  */
 import { throwIfAborted } from "../core/abort.ts";
 import { KernelError } from "../core/errors.ts";
-import { newAuditEntryId, type PrincipalId } from "../core/ids.ts";
+import type { PrincipalId } from "../core/ids.ts";
 import type { Clock, Logger, Random } from "../core/ports.ts";
 import { type Blake3Hasher, createBlake3Hasher } from "../crypto/blake3.ts";
 import type { KeyPair } from "../crypto/key_pair.ts";
 import type { Store } from "../store/store.ts";
 import { appendEntries, type AppendResult } from "./_append.ts";
 import { ChainQueue } from "./_chain_queue.ts";
+import { entryIdFor } from "./_entry_id.ts";
 import type { ChainState } from "./_chain_state.ts";
 import { HEAD_NS, headKey, readHead } from "./_keys.ts";
 import {
@@ -36,10 +37,10 @@ import type {
 /**
  * Appends to one chain that may share a commit (and one signature). A
  * commit is also bounded by bytes (`_append.ts`, under Deno KV's 800 KiB per
- * atomic). Mutations: an entry writes at most 7 keys (entry, id, up to three
- * grouped index keys when its session, capsule and decision are all new to
- * the commit, a late-time key, a time mark), so 128 entries, a rotation
- * entry and the head stay under Deno KV's 1,000 per atomic.
+ * atomic). Mutations: an entry writes at most 6 keys (its value, up to
+ * three grouped index keys when its session, capsule and decision are all
+ * new to the commit, a late-time key, a time mark), so 128 entries, a
+ * rotation entry and the head stay under Deno KV's 1,000 per atomic.
  */
 const MAX_GROUP_COMMIT = 128;
 /** How long a lazy append waits for an eager one before it commits alone. */
@@ -328,7 +329,7 @@ export class AuditLog {
         signers: this.#signers,
         hasher,
         now: () => this.#clock.now(),
-        newId: () => newAuditEntryId(this.#random),
+        newId: (seq) => entryIdFor(seq, this.#random),
         maxValueBytes: this.#store.limits.maxValueBytes,
         state: this.#chains.get(principal),
       });

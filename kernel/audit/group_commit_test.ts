@@ -381,3 +381,46 @@ Deno.test({
     assert.deepEqual(found.map((e) => e.seq), [77]);
   },
 });
+
+Deno.test({
+  name:
+    "`AuditLog.get()` finds an entry by an id that carries its seq (no id key written), and still by an old random id through its id key",
+  permissions: "none",
+  async fn() {
+    await using f = await openFixture();
+    await batch(f, 3);
+    const e = (await f.log.get(ALICE, 2))!;
+    assert.equal(Number.parseInt(e.id.slice(0, 8) + e.id.slice(9, 13), 16), 2);
+    assert.deepEqual(await f.log.get(ALICE, e.id), e);
+    const other = `${e.id.slice(0, 24)}${e.id.endsWith("0") ? "1" : "0"}${
+      e.id.slice(25)
+    }`;
+    assert.equal(await f.log.get(ALICE, other), null, "same seq, other id");
+    for await (const k of f.store.list(["audit_id"])) {
+      assert.fail(`an id key was written: ${JSON.stringify(k.key)}`);
+    }
+    // A chain written before ids carried their seq: a random (v4) id and
+    // its id key. Rewrite the last entry that way, re-signed, head moved.
+    const old = "3f2b8c1e-9d4a-4b7e-8c2f-0a1b2c3d4e5f";
+    const last = await f.log.get(ALICE, 2);
+    await resignStored(f, { principal: ALICE, seq: 2 }, f.keyPair, (b) => {
+      b.id = old;
+    });
+    const moved = (await f.log.get(ALICE, 2))!;
+    await f.store.set(["audit_id", ALICE, old], 2);
+    const head = (await f.store.get(headKey(ALICE)))!.value as object;
+    await f.store.set(headKey(ALICE), {
+      ...head,
+      hash: moved.hash,
+      id: old,
+    });
+    assert.notEqual(last?.hash, moved.hash);
+    assert.equal((await f.log.get(ALICE, old))?.seq, 2);
+    const next = await f.log.append(rec(ALICE)); // continues on the moved head
+    assert.equal((await f.log.get(ALICE, next.id))?.seq, 3);
+    assert.deepEqual(await f.log.verify(ALICE), {
+      valid: true,
+      entriesVerified: 4,
+    });
+  },
+});
