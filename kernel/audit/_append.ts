@@ -17,7 +17,7 @@ import type { KeyPair } from "../crypto/key_pair.ts";
 import type { JsonValue, Store, StoreKey, StoreValue } from "../store/store.ts";
 import type { AuditChainHead, AuditEntry, AuditRecord } from "./audit_entry.ts";
 import { type ChainState, chainState } from "./_chain_state.ts";
-import { entryKey, headKey, idKey, indexKeys } from "./_keys.ts";
+import { commitIndexWrites, entryKey, headKey } from "./_keys.ts";
 import {
   type Hashed,
   hashRecord,
@@ -180,11 +180,13 @@ async function planAppend(
   const sealed = await signAll(hashed);
   let max = state.maxTimestamp;
   const writes: [StoreKey, StoreValue][] = [];
+  const indexed: { entry: AuditEntry; maxBefore: number | null }[] = [];
   for (const { entry: e, stored } of sealed) {
-    writes.push([entryKey(p, e.seq), stored], [idKey(p, e.id), e.seq]);
-    for (const k of indexKeys(e, max)) writes.push([k, null]);
+    writes.push([entryKey(p, e.seq), stored]);
+    indexed.push({ entry: e, maxBefore: max });
     max = max === null ? e.timestamp : Math.max(max, e.timestamp);
   }
+  writes.push(...commitIndexWrites(indexed));
   if (head !== null && sealed.length > 0) {
     const stored = { ...head, max_timestamp: max } as unknown as JsonValue;
     writes.push([headKey(p), stored]);

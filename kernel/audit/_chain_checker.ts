@@ -8,6 +8,12 @@
  * prev_hash, key trust, rotation content. The first failing check names the
  * issue.
  *
+ * An unsigned entry (group commit, format 2) passes these checks and waits:
+ * the next signed entry's job covers it, since that signature is over a hash
+ * that links back through it. A `key_rotated` entry must carry its own
+ * signature; {@linkcode ChainChecker.unsealed} names the first entry that no
+ * signature covers at the end of the walk.
+ *
  * @module
  */
 import type { Blake3Hasher } from "../crypto/blake3.ts";
@@ -16,12 +22,18 @@ import { type AuditEntry, GENESIS_HASH } from "./audit_entry.ts";
 import { decodeEntry } from "./_entry_codec.ts";
 import type { AuditIssue, AuditIssueCode } from "./verify_result.ts";
 
-/** One signature to check, with the position it belongs to. */
+/** One signature to check, with the positions it covers. */
 export interface SignatureJob {
-  /** Chain position. */
+  /** Chain position of the first entry it covers (the batch's first). */
   readonly seq: number;
-  /** Entry id. */
+  /** Id of that entry. */
   readonly id: string;
+  /** Entries it covers: the signed one and the unsigned ones before it. */
+  readonly covers: number;
+  /** Chain position of the signed entry. */
+  readonly signedSeq: number;
+  /** Id of the signed entry. */
+  readonly signedId: string;
   /** Key id of the signer. */
   readonly keyId: string;
   /** The signer's public key (trusted at this point of the chain). */
@@ -32,10 +44,15 @@ export interface SignatureJob {
   readonly signature: Uint8Array;
 }
 
-/** What {@linkcode ChainChecker.check} found. */
+/**
+ * What {@linkcode ChainChecker.check} found: an issue, the signature job of a
+ * signed entry, or neither (an unsigned entry, waiting for its batch's
+ * signature).
+ */
 export type CheckOutcome =
   | { readonly issue: AuditIssue; readonly job?: undefined }
-  | { readonly job: SignatureJob; readonly issue?: undefined };
+  | { readonly job: SignatureJob; readonly issue?: undefined }
+  | { readonly job?: undefined; readonly issue?: undefined };
 
 const BASE64_KEY = /^[A-Za-z0-9+/]{43}=$/;
 
@@ -49,6 +66,8 @@ export class ChainChecker {
   #prevHash = GENESIS_HASH;
   #lastId: string | null = null;
   #signer: string | null = null;
+  /** First unsigned entry not yet covered by a signature. */
+  #pending: { seq: number; id: string } | null = null;
 
   /**
    * @param principal The chain's principal.
@@ -84,6 +103,25 @@ export class ChainChecker {
   /** Key id that must sign the next entry (`null` before the first). */
   get signer(): string | null {
     return this.#signer;
+  }
+
+  /**
+   * The issue of a walk that ends on unsigned entries (the end of their batch
+   * was removed), or `undefined` when every entry is covered.
+   *
+   * @returns The first uncovered entry as an issue.
+   */
+  unsealed(): AuditIssue | undefined {
+    const p = this.#pending;
+    if (p === null) return undefined;
+    return bad(
+      p.seq,
+      p.id,
+      "UNSIGNED",
+      `No signature covers entries ${p.seq} to ${
+        this.#expected - 1
+      } (the signed end of their batch is missing)`,
+    ).issue;
   }
 
   /**
@@ -155,16 +193,25 @@ export class ChainChecker {
         `prev_hash is not ${what} (an entry was removed, replaced or reordered)`,
       );
     }
-    const trust = this.#trust(e);
+    const trust = this.#trust(e, signature !== null);
     if ("issue" in trust) return trust;
     this.#expected = exp + 1;
     this.#prevHash = e.hash;
     this.#lastId = e.id;
     this.#signer = trust.next;
+    if (signature === null) {
+      this.#pending ??= { seq: exp, id: e.id };
+      return {};
+    }
+    const first = this.#pending ?? { seq: exp, id: e.id };
+    this.#pending = null;
     return {
       job: {
-        seq: exp,
-        id: e.id,
+        seq: first.seq,
+        id: first.id,
+        covers: exp - first.seq + 1,
+        signedSeq: exp,
+        signedId: e.id,
         keyId: e.key_id,
         publicKey: trust.publicKey,
         digest,
@@ -175,6 +222,7 @@ export class ChainChecker {
 
   #trust(
     e: AuditEntry,
+    signed: boolean,
   ): { issue: AuditIssue } | { publicKey: Uint8Array; next: string } {
     const exp = e.seq;
     const publicKey = this.#pinned.get(e.key_id) ??
@@ -200,6 +248,14 @@ export class ChainChecker {
     }
     const action = e.action as Record<string, unknown> | null;
     if (action?.type !== "key_rotated") return { publicKey, next: e.key_id };
+    if (!signed) {
+      return bad(
+        exp,
+        e.id,
+        "ROTATION_INVALID",
+        "The rotation entry carries no signature of its own (the old key must sign it)",
+      );
+    }
     const newId = action.new_key_id;
     const encoded = action.new_public_key;
     if (typeof encoded !== "string" || !BASE64_KEY.test(encoded)) {

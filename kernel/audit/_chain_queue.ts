@@ -3,6 +3,11 @@
  *
  * Appends to one chain wait in a FIFO queue; while one commit is running,
  * everything that arrives queues up and goes into the next commit together.
+ * A *lazy* value (an outcome record, which nothing waits on) starts no
+ * commit of its own: it rides with the next eager value of its chain (the
+ * next call's decision), or goes at the latest when `linger` resolves or
+ * {@linkcode ChainQueue.flush} is called. Order is kept: a lazy value is
+ * always committed before any value queued after it.
  * This is only a performance aid — chain integrity rests on the head
  * compare-and-set of each commit, which still guards against every other
  * writer of the store.
@@ -27,19 +32,34 @@ interface Waiter<T, R> {
   readonly reject: (err: unknown) => void;
 }
 
+/**
+ * Waits before lazy values go without an eager one: resolves (or rejects)
+ * when they must be committed; aborted when they left earlier.
+ */
+export type LingerFn = (signal: AbortSignal) => Promise<void>;
+
 /** Queues per key, flushed one batch at a time per key. */
 export class ChainQueue<T, R> {
   #flush: FlushFn<T, R>;
   #maxBatch: number;
+  #linger: LingerFn;
   #pending = new Map<string, Waiter<T, R>[]>();
+  /** Keys whose queue is being drained. */
+  #draining = new Set<string>();
+  /** Keys holding only lazy values, with the timer that will drain them. */
+  #lingering = new Map<string, AbortController>();
+  /** Per key, the result of the value queued last (what `flush()` awaits). */
+  #last = new Map<string, Promise<R>>();
 
   /**
    * @param flush Writes one batch.
    * @param maxBatch Values per batch at most.
+   * @param linger How long lazy values may wait for an eager one.
    */
-  constructor(flush: FlushFn<T, R>, maxBatch: number) {
+  constructor(flush: FlushFn<T, R>, maxBatch: number, linger: LingerFn) {
     this.#flush = flush;
     this.#maxBatch = maxBatch;
+    this.#linger = linger;
   }
 
   /**
@@ -48,19 +68,72 @@ export class ChainQueue<T, R> {
    * @param key The chain.
    * @param value What to write.
    * @param signal Cancels while still queued (`ABORTED`).
-   * @returns The result.
+   * @param lazy Start no commit for it (see the module doc).
+   * @returns The result, once the commit holding it is done.
    */
-  push(key: string, value: T, signal: AbortSignal | undefined): Promise<R> {
-    return new Promise<R>((resolve, reject) => {
+  push(
+    key: string,
+    value: T,
+    signal: AbortSignal | undefined,
+    lazy = false,
+  ): Promise<R> {
+    const result = new Promise<R>((resolve, reject) => {
       const waiter = { value, signal, resolve, reject };
-      const list = this.#pending.get(key);
-      if (list !== undefined) {
-        list.push(waiter);
-        return;
+      let list = this.#pending.get(key);
+      if (list === undefined) {
+        list = [];
+        this.#pending.set(key, list);
       }
-      this.#pending.set(key, [waiter]);
-      void this.#drain(key);
+      list.push(waiter);
+      if (this.#draining.has(key)) return;
+      if (!lazy) return this.#start(key);
+      if (this.#lingering.has(key)) return;
+      const timer = new AbortController();
+      this.#lingering.set(key, timer);
+      this.#linger(timer.signal).then(
+        () => this.#lingering.get(key) === timer && this.#start(key),
+        // silent-ok: aborted because the values left with an earlier commit.
+        () => {},
+      );
     });
+    this.#last.set(key, result);
+    const forget = () => {
+      if (this.#last.get(key) === result) this.#last.delete(key);
+    };
+    // silent-ok: only bookkeeping; the caller gets the rejection.
+    result.then(forget, forget);
+    return result;
+  }
+
+  /**
+   * Commits the values queued so far (lazy ones included) now, and waits
+   * until they are settled. Values queued later are not waited for, so a
+   * flush under sustained load still ends.
+   *
+   * @param key Only this chain (default: every chain).
+   * @returns When those values are settled.
+   */
+  async flush(key?: string): Promise<void> {
+    const keys = key === undefined ? [...this.#last.keys()] : [key];
+    const waits: Promise<unknown>[] = [];
+    for (const k of keys) {
+      const last = this.#last.get(k);
+      if (last === undefined) continue;
+      if (this.#lingering.has(k)) this.#start(k);
+      waits.push(last);
+    }
+    await Promise.allSettled(waits);
+  }
+
+  #start(key: string): void {
+    const timer = this.#lingering.get(key);
+    if (timer !== undefined) {
+      this.#lingering.delete(key);
+      timer.abort();
+    }
+    if (this.#draining.has(key)) return;
+    this.#draining.add(key);
+    void this.#drain(key);
   }
 
   async #drain(key: string): Promise<void> {
@@ -84,7 +157,9 @@ export class ChainQueue<T, R> {
       });
       list.unshift(...retry);
     }
+    // In the same step as the loop's end: a push after this starts a drain.
     this.#pending.delete(key);
+    this.#draining.delete(key);
   }
 }
 

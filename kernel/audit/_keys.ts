@@ -4,12 +4,17 @@
  * - `["audit", principal, seq]` → the entry (bytes, see `_entry_codec.ts`);
  * - `["audit_head", principal]` → {@linkcode AuditChainHead} plus
  *   `max_timestamp` (the largest entry timestamp of the chain so far);
- * - `["audit_id", principal, id]` → seq;
- * - `["audit_idx", principal, "session" | "capsule", value, seq]` → `null`,
- *   for every entry that has one;
- * - `["audit_idx", principal, "decision", value, seq]` → `null`, only for the
- *   rare decisions `denied` and `deferred` (a query for `allowed` or `info`,
- *   the bulk of a chain, walks the chain instead);
+ * - `["audit_id", principal, id]` → seq: written only by chains from before
+ *   entry ids carried their seq (`_entry_id.ts`); still read for their ids;
+ * - `["audit_idx", principal, "session" | "capsule", value, seq]`, one key
+ *   per value and *commit* (group commit): `seq` is the first entry of the
+ *   commit with that value; the key holds `null` when it is the only one,
+ *   else the ascending list of every seq of the commit with that value
+ *   (`seq` first). Chains written before group commit have one `null` key
+ *   per entry, which reads the same;
+ * - `["audit_idx", principal, "decision", value, seq]`, the same, only for
+ *   the rare decisions `denied` and `deferred` (a query for `allowed` or
+ *   `info`, the bulk of a chain, walks the chain instead);
  * - `["audit_idx", principal, "time", timestamp, seq]` → `null`, only for a
  *   *late* entry: one whose timestamp is below `max_timestamp` when it is
  *   written (the clock went backwards);
@@ -36,7 +41,7 @@ import type { AuditChainHead, AuditEntry } from "./audit_entry.ts";
 export const ENTRY_NS = "audit";
 /** Namespace of the chain heads. */
 export const HEAD_NS = "audit_head";
-/** Namespace of the id → seq index. */
+/** Namespace of the id → seq index (read for chains of older layouts). */
 export const ID_NS = "audit_id";
 /** Namespace of the secondary indexes. */
 export const INDEX_NS = "audit_idx";
@@ -112,6 +117,62 @@ export function indexKeys(e: AuditEntry, maxBefore: number | null): StoreKey[] {
     keys.push([INDEX_NS, p, MARK_KIND, max, e.seq]);
   }
   return keys;
+}
+
+/**
+ * The index writes of the entries of one commit: the exact-value indexes
+ * (session, capsule, decision) grouped to one key per value (see the module
+ * doc), the time keys per entry.
+ *
+ * @param entries The commit's entries in seq order, each with the chain's
+ * max timestamp before it.
+ * @returns The keys and their values.
+ */
+export function commitIndexWrites(
+  entries: readonly {
+    readonly entry: AuditEntry;
+    readonly maxBefore: number | null;
+  }[],
+): [StoreKey, number[] | null][] {
+  const grouped = new Map<string, [StoreKey, number[]]>();
+  const out: [StoreKey, number[] | null][] = [];
+  for (const { entry, maxBefore } of entries) {
+    for (const key of indexKeys(entry, maxBefore)) {
+      const kind = key[2];
+      if (kind === LATE_KIND || kind === MARK_KIND) {
+        out.push([key, null]);
+        continue;
+      }
+      const id = `${String(kind)}\u0000${String(key[3])}`;
+      const seen = grouped.get(id);
+      if (seen === undefined) grouped.set(id, [key, [entry.seq]]);
+      else seen[1].push(entry.seq);
+    }
+  }
+  for (const [key, seqs] of grouped.values()) {
+    out.push([key, seqs.length === 1 ? null : seqs]);
+  }
+  return out;
+}
+
+/**
+ * The seqs an exact-value index key stands for: its own seq, or the list it
+ * holds (a group commit). A malformed list stands for the key's seq only:
+ * a query re-checks every entry it returns, so an edited index key can hide
+ * entries (as deleting it could) but never return a wrong one.
+ *
+ * @param seq The seq part of the key.
+ * @param value The key's value.
+ * @returns The seqs, ascending.
+ */
+export function indexedSeqs(seq: number, value: unknown): number[] {
+  if (!Array.isArray(value) || value.length === 0) return [seq];
+  let last = -1;
+  for (const s of value) {
+    if (!Number.isSafeInteger(s) || (s as number) <= last) return [seq];
+    last = s as number;
+  }
+  return value[0] === seq ? value as number[] : [seq];
 }
 
 /**

@@ -1,10 +1,12 @@
 /**
  * Private: building, hashing and signing the entries of one append.
  *
- * Hashing is sequential (each entry links to the previous hash); the
- * signatures of a group commit are then made concurrently (WebCrypto signs
- * on a thread pool), so a batch costs about one signature of latency per
- * core instead of one per entry.
+ * Hashing is sequential (each entry links to the previous hash). A group
+ * commit is signed once: the last entry of the batch carries an Ed25519
+ * signature over its hash, which covers every earlier entry of the batch
+ * through the `prev_hash` links; the others are stored unsigned (format 2,
+ * see `_entry_codec.ts`). An entry whose successor in the batch has another
+ * signer (a `key_rotated` entry, signed by the old key) is signed too.
  *
  * @module
  */
@@ -32,8 +34,8 @@ export interface SealContext {
   readonly hasher: Blake3Hasher;
   /** Time source. */
   readonly now: () => number;
-  /** Id source. */
-  readonly newId: () => AuditEntryId;
+  /** Id source: a fresh id for the entry at a seq. */
+  readonly newId: (seq: number) => AuditEntryId;
   /** The store's max value size in bytes. */
   readonly maxValueBytes: number;
 }
@@ -123,22 +125,38 @@ export function hashRotation(
 }
 
 /**
- * Signs hashed entries, concurrently.
+ * Seals the hashed entries of one commit: signs the last one, and any whose
+ * next entry has another signer (a rotation); the rest stay unsigned, covered
+ * by the next signature through their hash links.
  *
- * @param hashed The entries.
- * @returns The signed entries, in order.
+ * @param hashed The entries, in chain order.
+ * @returns The sealed entries, in order.
  */
 export async function signAll(hashed: readonly Hashed[]): Promise<Sealed[]> {
   const signatures = await Promise.all(
-    hashed.map((h) => sign(h.signer, h.digest)),
+    hashed.map((h, i) => {
+      const next = hashed[i + 1];
+      const signs = next === undefined || next.signer !== h.signer ||
+        isRotation(h.body);
+      return signs ? sign(h.signer, h.digest) : null;
+    }),
   );
   return hashed.map((h, i) => {
-    const signature = signatures[i]!;
+    const signature = signatures[i] ?? null;
     return {
-      entry: { ...h.body, hash: h.hash, signature: signature.toBase64() },
+      entry: {
+        ...h.body,
+        hash: h.hash,
+        signature: signature === null ? null : signature.toBase64(),
+      },
       stored: encodeEntry(h.bytes, h.digest, signature),
     };
   });
+}
+
+function isRotation(body: AuditEntryBody): boolean {
+  const action = body.action as Record<string, unknown> | null;
+  return action?.type === "key_rotated";
 }
 
 /**
@@ -160,9 +178,10 @@ function bodyBase(
   AuditEntryBody,
   "id" | "seq" | "timestamp" | "principal" | "prev_hash" | "key_id"
 > {
+  const seq = head === null ? 0 : head.seq + 1;
   return {
-    id: ctx.newId(),
-    seq: head === null ? 0 : head.seq + 1,
+    id: ctx.newId(seq),
+    seq,
     timestamp: ctx.now(),
     principal: ctx.principal,
     prev_hash: head === null ? GENESIS_HASH : head.hash,

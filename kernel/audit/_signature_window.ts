@@ -134,18 +134,22 @@ export class SignatureWindow {
     }
     const bad = ok.indexOf(0);
     if (bad < 0 && ok.length === next.jobs.length) {
-      this.#verified += ok.length;
+      for (const j of next.jobs) this.#verified += j.covers;
       return undefined;
     }
     await this.abandon();
     const at = bad < 0 ? ok.length : bad;
-    this.#verified += at;
+    for (let i = 0; i < at; i++) this.#verified += next.jobs[i]!.covers;
     const job = next.jobs[at]!;
+    const covered = job.covers === 1
+      ? ""
+      : ` (it seals entries ${job.seq} to ${job.signedSeq})`;
     return {
-      seq: job.seq,
-      id: job.id,
+      seq: job.signedSeq,
+      id: job.signedId,
       code: "SIGNATURE_INVALID",
-      reason: `The signature does not verify with key ${job.keyId}`,
+      reason:
+        `The signature of entry ${job.signedSeq} does not verify with key ${job.keyId}${covered}`,
     };
   }
 

@@ -6,6 +6,14 @@
  * `hash` and `signature`; `signature` = Ed25519 (base64) over the 32 raw hash
  * bytes, made with the runtime key named by `key_id`.
  *
+ * Group commit (entry format 2): entries committed together are signed once,
+ * on the last entry of the batch. The others carry `signature: null`; each is
+ * still hash-linked, and the batch's signature over the last hash covers it
+ * through the `prev_hash` links. A chain of format-1 entries is a chain of
+ * batches of one, so old and mixed chains verify alike. A `key_rotated`
+ * entry always carries its own signature (the old key vouches for the new
+ * one), and a chain never ends on an unsigned entry.
+ *
  * @module
  */
 import { canonicalBytes } from "../core/canonical_json.ts";
@@ -89,8 +97,12 @@ export interface AuditEntryBody extends AuditRecord {
 export interface AuditEntry extends AuditEntryBody {
   /** BLAKE3 of the canonical body, 64 lower-case hex characters. */
   readonly hash: string;
-  /** Ed25519 signature of the 32 hash bytes, padded base64 (88 characters). */
-  readonly signature: string;
+  /**
+   * Ed25519 signature of the 32 hash bytes, padded base64 (88 characters);
+   * `null` when a later entry of the same batch (group commit) carries the
+   * signature that covers this one.
+   */
+  readonly signature: string | null;
 }
 
 /** The head of a chain: its last entry and the key that signs the next one. */
@@ -243,8 +255,8 @@ function fieldIssue(e: Record<string, unknown>): string | undefined {
   }
   if (!isString(e.hash, HEX64)) return "'hash' is not 64 hex characters";
   if (!isString(e.key_id, KEY_ID)) return "'key_id' is not 16 hex characters";
-  if (!isString(e.signature, SIGNATURE)) {
-    return "'signature' is not 64 bytes of padded base64";
+  if (e.signature !== null && !isString(e.signature, SIGNATURE)) {
+    return "'signature' is neither 64 bytes of padded base64 nor null";
   }
   return undefined;
 }

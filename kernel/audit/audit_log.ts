@@ -6,13 +6,14 @@
  */
 import { throwIfAborted } from "../core/abort.ts";
 import { KernelError } from "../core/errors.ts";
-import { newAuditEntryId, type PrincipalId } from "../core/ids.ts";
+import type { PrincipalId } from "../core/ids.ts";
 import type { Clock, Logger, Random } from "../core/ports.ts";
 import { type Blake3Hasher, createBlake3Hasher } from "../crypto/blake3.ts";
 import type { KeyPair } from "../crypto/key_pair.ts";
 import type { Store } from "../store/store.ts";
 import { appendEntries, type AppendResult } from "./_append.ts";
 import { ChainQueue } from "./_chain_queue.ts";
+import { entryIdFor } from "./_entry_id.ts";
 import type { ChainState } from "./_chain_state.ts";
 import { HEAD_NS, headKey, readHead } from "./_keys.ts";
 import {
@@ -27,13 +28,23 @@ import { verifyChain } from "./verify_chain.ts";
 import type { AuditVerifyResult } from "./verify_result.ts";
 import type { AuditVerifyPool } from "./verify_pool.ts";
 import type {
+  AuditAppendOptions,
   AuditCallOptions,
   AuditLogDeps,
   AuditVerifyOptions,
 } from "./audit_log_options.ts";
 
-/** Appends to one chain that may share a commit. */
-const MAX_GROUP_COMMIT = 100;
+/**
+ * Appends to one chain that may share a commit (and one signature). A
+ * commit is also bounded by bytes (`_append.ts`, under Deno KV's 800 KiB per
+ * atomic). Mutations: an entry writes at most 6 keys (its value, up to
+ * three grouped index keys when its session, capsule and decision are all
+ * new to the commit, a late-time key, a time mark), so 128 entries, a
+ * rotation entry and the head stay under Deno KV's 1,000 per atomic.
+ */
+const MAX_GROUP_COMMIT = 128;
+/** How long a lazy append waits for an eager one before it commits alone. */
+const DEFAULT_LINGER_MS = 5;
 
 /**
  * The audit log. `append()` adds a signed entry to the principal's chain as
@@ -77,11 +88,7 @@ export class AuditLog {
   #hasher: Promise<Blake3Hasher> | undefined;
   /** Per chain: its head as of this log's last read or commit. */
   #chains = new Map<string, ChainState>();
-  #queue = new ChainQueue<AuditRecord, AuditEntry>(
-    async (principal, records) =>
-      (await this.#write(principal as PrincipalId, records)).results,
-    MAX_GROUP_COMMIT,
-  );
+  #queue: ChainQueue<AuditRecord, AuditEntry>;
 
   /**
    * Opens the log on a store; nothing is read until the first call.
@@ -97,6 +104,13 @@ export class AuditLog {
     this.#trusted = [...(deps.trustedPublicKeys ?? []), deps.keyPair.publicKey];
     this.#logger = deps.logger;
     this.#pool = deps.verifyPool;
+    const linger = deps.lingerMs ?? DEFAULT_LINGER_MS;
+    this.#queue = new ChainQueue<AuditRecord, AuditEntry>(
+      async (principal, records) =>
+        (await this.#write(principal as PrincipalId, records)).results,
+      MAX_GROUP_COMMIT,
+      (signal) => this.#clock.sleep(linger, { signal }),
+    );
   }
 
   /** Key id of the key that signs new entries. */
@@ -116,10 +130,17 @@ export class AuditLog {
 
   /**
    * Appends an entry to `record.principal`'s chain. Call it before the side
-   * effect: when it throws, the action must not happen.
+   * effect: when it throws, the action must not happen. It resolves only
+   * once the commit holding the entry is done (durable).
+   *
+   * Entries that become ready together share one commit and one signature
+   * (group commit). With `lazy: true` (for records nothing waits on, such
+   * as an outcome) the entry starts no commit of its own: it joins the next
+   * append of its chain, or commits alone after `lingerMs` or on
+   * {@linkcode AuditLog.flush}.
    *
    * @param record The entry content.
-   * @param options Cancellation.
+   * @param options Cancellation; `lazy`.
    * @returns The stored entry.
    * @throws {KernelError} `AUDIT_FAILED` when the entry could not be written
    * (closed store, value too large, conflicts, unserialisable field);
@@ -128,7 +149,7 @@ export class AuditLog {
    */
   async append(
     record: AuditRecord,
-    options: AuditCallOptions = {},
+    options: AuditAppendOptions = {},
   ): Promise<AuditEntry> {
     if (!AUDIT_DECISIONS.includes(record.decision)) {
       throw new TypeError(
@@ -138,7 +159,25 @@ export class AuditLog {
       );
     }
     throwIfAborted(options.signal, `an audit append to '${record.principal}'`);
-    return await this.#queue.push(record.principal, record, options.signal);
+    return await this.#queue.push(
+      record.principal,
+      record,
+      options.signal,
+      options.lazy === true,
+    );
+  }
+
+  /**
+   * Commits the appends queued so far now (lazy ones included) and waits
+   * for them. Reads through this log (`head`, `get`, `query`, `verify`,
+   * export) flush their chain first, so they see every append made before
+   * them.
+   *
+   * @param principal Only this chain (default: every chain).
+   * @returns When those appends are settled (written or failed).
+   */
+  async flush(principal?: PrincipalId): Promise<void> {
+    await this.#queue.flush(principal);
   }
 
   /**
@@ -162,6 +201,7 @@ export class AuditLog {
     this.#trusted.push(keyPair.publicKey);
     this.#current = keyPair;
     const out: AuditEntry[] = [];
+    await this.flush();
     for (const principal of await this.principals(options)) {
       throwIfAborted(options.signal, "an audit key rotation");
       const { rotation } = await this.#write(principal, []);
@@ -181,6 +221,7 @@ export class AuditLog {
    *   head is unreadable.
    */
   async head(principal: PrincipalId): Promise<AuditChainHead | null> {
+    await this.flush(principal);
     return readHead(
       principal,
       (await this.#store.get(headKey(principal)))?.value,
@@ -200,6 +241,7 @@ export class AuditLog {
     principal: PrincipalId,
     at: number | string,
   ): Promise<AuditEntry | null> {
+    await this.flush(principal);
     return await readAuditEntry(this.#store, principal, at);
   }
 
@@ -227,8 +269,9 @@ export class AuditLog {
    * @returns The matching entries, in seq order (or reversed).
    * @throws {KernelError} `ABORTED`, `STORE_UNAVAILABLE`, `AUDIT_CHAIN_BROKEN`.
    */
-  query(query: AuditQuery): Promise<AuditEntry[]> {
-    return queryAudit(this.#store, query);
+  async query(query: AuditQuery): Promise<AuditEntry[]> {
+    await this.flush(query.principal);
+    return await queryAudit(this.#store, query);
   }
 
   /**
@@ -244,6 +287,7 @@ export class AuditLog {
     principal: PrincipalId,
     options: AuditVerifyOptions = {},
   ): Promise<AuditVerifyResult> {
+    await this.flush(principal);
     return await verifyChain(this.#store, principal, {
       ...options,
       pinnedKeys: options.pinnedKeys ?? this.trustedPublicKeys(),
@@ -260,11 +304,12 @@ export class AuditLog {
    * @returns One canonical JSON text per entry, without newlines.
    * @throws {KernelError} While iterating: `ABORTED`, `STORE_UNAVAILABLE`.
    */
-  exportJsonl(
+  async *exportJsonl(
     principal: PrincipalId,
     options: AuditCallOptions = {},
   ): AsyncIterable<string> {
-    return exportJsonl(this.#store, principal, options);
+    await this.flush(principal);
+    yield* exportJsonl(this.#store, principal, options);
   }
 
   async #write(
@@ -284,7 +329,7 @@ export class AuditLog {
         signers: this.#signers,
         hasher,
         now: () => this.#clock.now(),
-        newId: () => newAuditEntryId(this.#random),
+        newId: (seq) => entryIdFor(seq, this.#random),
         maxValueBytes: this.#store.limits.maxValueBytes,
         state: this.#chains.get(principal),
       });

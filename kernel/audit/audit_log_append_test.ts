@@ -32,7 +32,7 @@ Deno.test({
     const ok = await verify(
       f.keyPair.publicKey,
       Uint8Array.fromHex(e.hash),
-      Uint8Array.fromBase64(e.signature),
+      Uint8Array.fromBase64(e.signature!),
     );
     assert.ok(ok);
   },

@@ -32,12 +32,29 @@ export interface AuditLogDeps {
   readonly verifyPool?: AuditVerifyPool;
   /** Optional diagnostics. */
   readonly logger?: Logger;
+  /**
+   * Milliseconds a lazy append (`append(r, {lazy: true})`) waits, on the
+   * clock, for an eager append of its chain to share a commit with; default
+   * 5. A `kill -9` within this window loses the lazy entry (an outcome),
+   * never a decision.
+   */
+  readonly lingerMs?: number;
 }
 
 /** Options of calls that only take a signal. */
 export interface AuditCallOptions {
   /** Cancels the call (`ABORTED`). */
   readonly signal?: AbortSignal;
+}
+
+/** Options of `AuditLog.append()`. */
+export interface AuditAppendOptions extends AuditCallOptions {
+  /**
+   * Start no commit for this entry: let it join the next append of its
+   * chain (one commit, one signature), or commit after `lingerMs`. For
+   * records no effect waits on (outcomes); never for a decision.
+   */
+  readonly lazy?: boolean;
 }
 
 /** Options of `AuditLog.verify()`. */

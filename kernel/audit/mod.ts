@@ -16,11 +16,15 @@
  * An entry is `{id, seq, timestamp, principal, session, capsule, call_id,
  * action, decision, proof, outcome, prev_hash, key_id}` plus `hash` (BLAKE3,
  * hex, of the RFC 8785 canonical JSON of those fields) and `signature`
- * (Ed25519, base64, over the 32 hash bytes, by the runtime key).
+ * (Ed25519, base64, over the 32 hash bytes, by the runtime key) — or
+ * `signature: null` inside a group commit: entries committed together are
+ * signed once, on the last one, whose signed hash links back through them.
  *
  * Security model: the chain proves integrity and authorship, not just
- * integrity. Every entry links to its predecessor's hash and is signed; an
- * append is one atomic store commit that compare-and-sets the chain head, so
+ * integrity. Every entry links to its predecessor's hash and is covered by a
+ * signature (its own, or that of the last entry of its commit; a chain may
+ * not end on an unsigned entry: `UNSIGNED`); an append is one atomic store
+ * commit that compare-and-sets the chain head, so
  * concurrent appends (from any writer) can never fork a chain. A log
  * remembers each chain's head and the head key's versionstamp between
  * appends; when another writer moved the head, the commit's check fails and
@@ -68,6 +72,7 @@
  */
 export { AuditLog } from "./audit_log.ts";
 export type {
+  AuditAppendOptions,
   AuditCallOptions,
   AuditLogDeps,
   AuditVerifyOptions,

@@ -15,7 +15,9 @@ import {
   idKey,
   INDEX_NS,
   INDEXED_DECISIONS,
+  indexedSeqs,
 } from "./_keys.ts";
+import { seqOfEntryId } from "./_entry_id.ts";
 import { timeCandidates } from "./_time_range.ts";
 import type { AuditDecision, AuditEntry } from "./audit_entry.ts";
 import { decodeEntry } from "./_entry_codec.ts";
@@ -143,7 +145,9 @@ async function* candidates(
     : undefined;
   if (exact !== undefined) {
     for await (const e of store.list([INDEX_NS, p, ...exact], base)) {
-      yield [e.key[4] as number, undefined];
+      const seqs = indexedSeqs(e.key[4] as number, e.value);
+      if (q.reverse === true) seqs.reverse();
+      for (const seq of seqs) yield [seq, undefined];
     }
     return;
   }
@@ -185,6 +189,14 @@ export async function readAuditEntry(
   let seq = at;
   if (typeof at === "string") {
     if (!UUID.test(at)) return null;
+    const carried = seqOfEntryId(at);
+    if (carried !== undefined) {
+      const stored = await store.get(entryKey(principal, carried));
+      if (stored === null) return null;
+      const entry = toEntry(principal, carried, stored.value);
+      return entry.id === at ? entry : null;
+    }
+    // An id of a chain written before ids carried their seq.
     const found = (await store.get(idKey(principal, at)))?.value;
     if (typeof found !== "number") return null;
     seq = found;

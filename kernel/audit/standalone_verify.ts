@@ -13,6 +13,14 @@
  * the chain's current signer; a strict RFC 8032 Ed25519 signature of the 32
  * hash bytes.
  *
+ * Group commit: an entry may carry `signature: null` when a later entry of
+ * its batch carries the signature; that signature, over a hash that links
+ * back through every unsigned entry before it, covers them all. Such entries
+ * count as verified only once it checks; an export that ends on unsigned
+ * entries fails with `UNSIGNED` at the first of them; a `key_rotated` entry
+ * must carry its own signature. Exports of chains written before group
+ * commit (every entry signed) verify unchanged.
+ *
  * An export alone cannot show that its tail was cut off; pass `expectedHead`
  * (the last seq and hash, e.g. from `AuditLog.head()`) to check that too.
  *
@@ -46,7 +54,8 @@ export type ExportIssueCode =
   | "ROTATION_INVALID"
   | "SIGNATURE_INVALID"
   | "TRUNCATED"
-  | "HEAD_MISMATCH";
+  | "HEAD_MISMATCH"
+  | "UNSIGNED";
 
 /** The first problem found. */
 export interface ExportIssue {
@@ -112,7 +121,13 @@ export function verifyExportLines(
   options: VerifyExportOptions = {},
 ): ExportVerifyResult {
   if (ed.hashes.sha512 === undefined) ed.hashes.sha512 = sha512;
-  const st: State = { seq: 0, prev: "0".repeat(64), trusted: new Map() };
+  const st: State = {
+    seq: 0,
+    prev: "0".repeat(64),
+    trusted: new Map(),
+    verified: 0,
+    pending: null,
+  };
   for (const k of trustedPublicKeysBase64) {
     const key = decodePublicKey(k);
     if (key === undefined) {
@@ -131,14 +146,20 @@ export function verifyExportLines(
       // silent-ok: a line that is not JSON is reported as MALFORMED below.
       e = undefined;
     }
-    const problem = checkEntry(e, st);
+    const problem = checkEntry(e, st, line);
     if (problem === undefined) continue;
     const [code, detail] = problem;
     const found = (e as { id?: unknown } | null)?.id;
     const id = typeof found === "string" ? found.slice(0, 64) : null;
     const reason = detail ? `${WHY[code]}: ${detail}` : WHY[code];
     const firstBad = { line, seq: st.seq, id, code, reason };
-    return { valid: false, entriesVerified: st.seq, firstBad };
+    return { valid: false, entriesVerified: st.verified, firstBad };
+  }
+  if (st.pending !== null) {
+    const { line: at, seq, id } = st.pending;
+    const reason = `${WHY.UNSIGNED}: entries ${seq} to ${st.seq - 1}`;
+    const firstBad = { line: at, seq, id, code: "UNSIGNED", reason } as const;
+    return { valid: false, entriesVerified: st.verified, firstBad };
   }
   return tailResult(st.seq, st.prev, line + 1, options);
 }
@@ -149,6 +170,10 @@ interface State {
   principal?: string;
   signer?: string;
   readonly trusted: Map<string, Uint8Array>;
+  /** Entries covered by a signature that checked. */
+  verified: number;
+  /** The first unsigned entry not yet covered by a signature. */
+  pending: { line: number; seq: number; id: string } | null;
 }
 
 type Problem = readonly [ExportIssueCode, string?];
@@ -166,10 +191,15 @@ const WHY: Record<ExportIssueCode, string> = {
   SIGNATURE_INVALID: "The signature does not verify",
   TRUNCATED: "The export ends before the expected head (tail cut off)",
   HEAD_MISMATCH: "The export's last entry is not the expected head",
+  UNSIGNED: "No signature covers these entries (their batch's end is gone)",
 };
 
 /** Checks one parsed line; on success advances the state. */
-function checkEntry(e: unknown, st: State): Problem | undefined {
+function checkEntry(
+  e: unknown,
+  st: State,
+  line: number,
+): Problem | undefined {
   const shape = shapeIssue(e);
   if (shape !== undefined) return ["MALFORMED", shape];
   const r = e as Record<string, unknown>;
@@ -191,6 +221,9 @@ function checkEntry(e: unknown, st: State): Problem | undefined {
   }
   let next = keyId;
   const action = r.action as Record<string, unknown> | null;
+  if (action?.type === "key_rotated" && r.signature === null) {
+    return ["ROTATION_INVALID", "a rotation entry must carry its signature"];
+  }
   if (action?.type === "key_rotated") {
     const text = action.new_public_key;
     const newKey = typeof text === "string" ? decodePublicKey(text) : undefined;
@@ -199,6 +232,13 @@ function checkEntry(e: unknown, st: State): Problem | undefined {
     }
     next = keyIdOf(newKey);
     st.trusted.set(next, newKey);
+  }
+  if (r.signature === null) {
+    st.pending ??= { line, seq: st.seq, id: r.id as string };
+    st.signer = next;
+    st.prev = r.hash as string;
+    st.seq++;
+    return undefined;
   }
   let ok: boolean;
   try {
@@ -209,10 +249,17 @@ function checkEntry(e: unknown, st: State): Problem | undefined {
     // silent-ok: a malformed point or signature simply does not verify.
     ok = false;
   }
-  if (!ok) return ["SIGNATURE_INVALID", `key ${keyId}`];
+  if (!ok) {
+    const from = st.pending === null
+      ? ""
+      : ` (it seals from seq ${st.pending.seq})`;
+    return ["SIGNATURE_INVALID", `key ${keyId}${from}`];
+  }
+  st.pending = null;
   st.signer = next;
   st.prev = r.hash as string;
   st.seq++;
+  st.verified = st.seq;
   return undefined;
 }
 
@@ -262,7 +309,11 @@ const SHAPE: readonly [string, (v: unknown) => boolean, string][] = [
   ["prev_hash", match(HEX64), "64 hex characters"],
   ["hash", match(HEX64), "64 hex characters"],
   ["key_id", match(KEY_ID), "16 hex characters"],
-  ["signature", match(SIGNATURE), "64 bytes of padded base64"],
+  [
+    "signature",
+    (v) => v === null || match(SIGNATURE)(v),
+    "64 bytes of padded base64 or null",
+  ],
 ];
 
 /** RFC 8785 canonical JSON of a value that came from `JSON.parse`. */

@@ -54,7 +54,9 @@ const PROGRESS_EVERY = 1_000;
 
 /**
  * Verifies a chain: every entry's shape, hash, position, link to the entry
- * before, signing key and signature; then that the head describes the last
+ * before, signing key and signature (one per group commit: the signature of
+ * a batch's last entry covers the unsigned entries before it, and a chain
+ * may not end on an unsigned entry); then that the head describes the last
  * entry (so a deleted tail is caught) and that nothing lies beyond it.
  * Signatures are checked many at a time, but the result always names the
  * first bad entry in chain order.
@@ -142,14 +144,16 @@ async function walk(
       if (outcome.issue !== undefined) {
         return failed(await window.drain() ?? outcome.issue, window);
       }
-      const settling = window.push(outcome.job);
+      const settling = outcome.job === undefined
+        ? undefined
+        : window.push(outcome.job);
       const issue = settling === undefined ? undefined : await settling;
       if (issue !== undefined) return failed(issue, window);
       if (onProgress !== undefined && ++seen % PROGRESS_EVERY === 0) {
         onProgress(seen);
       }
     }
-    const issue = await window.drain();
+    const issue = await window.drain() ?? checker.unsealed();
     if (issue !== undefined) return failed(issue, window);
   } finally {
     // On an early exit (abort, store error) no check may be left dangling.

@@ -26,6 +26,8 @@
  * - `HEAD_MISMATCH`: the head does not describe the last entry, or an entry
  *   exists beyond the head.
  * - `HEAD_MISSING`: entries exist but the chain head is gone.
+ * - `UNSIGNED`: the chain ends on unsigned entries of a group commit: the
+ *   signed last entry of their batch is gone.
  */
 export type AuditIssueCode =
   | "MALFORMED"
@@ -40,7 +42,8 @@ export type AuditIssueCode =
   | "SIGNATURE_INVALID"
   | "TRUNCATED"
   | "HEAD_MISMATCH"
-  | "HEAD_MISSING";
+  | "HEAD_MISSING"
+  | "UNSIGNED";
 
 /** The first place where a chain fails verification. */
 export interface AuditIssue {

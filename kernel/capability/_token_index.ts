@@ -19,10 +19,27 @@
  * token the index lacks is not found and the gate falls back to approval.
  * Tokens are loaded only from their own records and kept only when their
  * claims name the principal, so a token planted in another principal's store
- * index is never proposed to that principal. This is sound because the
- * daemon is the only process that opens the store (an exclusive lock in
- * `kernel/host/open_kv.ts`) and owns one authority; the index is never shared
- * between instances.
+ * index is never proposed to that principal.
+ *
+ * The cached "this principal holds no token" answer: once a principal is
+ * loaded, a principal with no usable candidate is answered from memory with
+ * no store read (the common case of a gated call that no token covers).
+ * This instance's `mint` and `attenuate` add to the cache, `revoke`,
+ * consumption, `clearSession` and `cleanupExpired` remove from it, so its
+ * own mutations take effect at once.
+ *
+ * Several kernels on one store (the daemon's own store has an exclusive lock
+ * in `kernel/host/open_kv.ts`; a shared store such as PostgreSQL has none):
+ * the cache is per instance and never learns another instance's mint, so
+ * its "no token" can be stale. That is safe in one direction only, and it is
+ * the direction that matters: a missing candidate means the gate falls
+ * through to approval (an extra question to a human, or a deferral), never
+ * to an allow. A cached *candidate*, the other way, is never trusted: every
+ * use re-reads its record, the revocation markers of it and its ancestors
+ * and its consumption marker from the store, and single-use consumption is
+ * one atomic commit — so a token another instance revoked or consumed is
+ * refused. No answer of this cache allows what the store refuses (tested in
+ * `no_token_cache_test.ts`). A restart (a fresh authority) reloads.
  *
  * @module
  */

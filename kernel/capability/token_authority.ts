@@ -11,7 +11,10 @@
  * the token's record and the revocation markers of it and every ancestor
  * (and its consumption marker) from the store, in one round trip when the
  * chain is known, and single-use consumption stays one atomic commit. Both
- * caches belong to this instance only.
+ * caches belong to this instance only. A principal with no token is
+ * answered from the index without a store read; with several kernels on one
+ * store that answer may miss another kernel's mint, which can only cause an
+ * extra approval, never an allow (see `_token_index.ts`).
  *
  * @module
  */

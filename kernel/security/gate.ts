@@ -165,12 +165,15 @@ export class Gate {
    * audit chain. The decision entry of a call is always written before its
    * effect; the outcome entry that follows is appended in the background so
    * the call does not wait for a second signature — call this before reading
-   * the chain or shutting down.
+   * the chain or shutting down. Outcome entries are lazy appends: each
+   * joins the commit (and the one signature) of the next decision of its
+   * chain, or commits alone after the audit log's linger time.
    *
    * @returns When the queue is empty.
    */
   async flush(): Promise<void> {
     while (this.#pendingOutcomes.size > 0) {
+      await this.#deps.audit.flush(); // lazy outcomes: commit them now
       await Promise.all([...this.#pendingOutcomes]);
     }
   }
@@ -587,7 +590,7 @@ export class Gate {
         decision: "info",
         proof: decision.proof as unknown as JsonValue,
         outcome,
-      });
+      }, { lazy: true });
     } catch (err) {
       // silent-ok: the decision entry was written before the effect; the outcome record is best effort.
       this.#deps.logger.log("error", "audit outcome append failed", {
