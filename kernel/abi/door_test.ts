@@ -47,7 +47,6 @@ interface Sample {
 
 type DoorFixture = AbiFixture & { hits: string[]; delivered: JsonValue[] };
 
-
 async function overlayHas(f: DoorFixture, p: string): Promise<boolean> {
   return await (await f.vfs()).exists(p);
 }

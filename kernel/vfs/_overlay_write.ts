@@ -99,10 +99,9 @@ export async function writeFileOp(
       // or an upper file without an entry, and `reconcile` drops either —
       // the write had not returned. No upper file existed here before (the
       // path had no file entry), so nothing older is lost.
-      await settleBoth(
-        state.persist(),
-        writeUpper(state, r.parts, content, ctx.signal),
-      );
+      // (The longer I/O, the file, is started first.)
+      const file = writeUpper(state, r.parts, content, ctx.signal);
+      await settleBoth(file, state.persist());
       return;
     }
     await writeUpper(state, r.parts, content, ctx.signal);

@@ -65,7 +65,7 @@ export interface WasmEngine extends Engine {
   readonly workers: number;
   /**
    * Loads one capsule: caps its memory at `limits.memoryBytes` (rounded down
-   * to whole 64 KiB pages), compiles it, and starts its worker.
+   * to whole 64 KiB pages), compiles it, and instantiates it on a pool Worker.
    *
    * @throws {KernelError} `INVALID_INPUT` for bytes that are not a wasm
    *   module; `CAPSULE_MEMORY` when the module needs more memory than the cap
