@@ -200,6 +200,19 @@ test("`Overlay.open()` repairs a crash: an entry without its file is dropped, an
   );
 });
 
+test("`Overlay.open()` repairs a first write cut short over a whiteout: the upper file without its journal line is deleted, the removal stays", async (fx) => {
+  // A first write persists its entry and writes its upper file together; a
+  // crash may leave the file alone. The write never returned: the path must
+  // read as it did before it (removed), not as the lower file.
+  await fx.write("gone.txt", "lower");
+  const o = await fx.reopen();
+  await o.remove("gone.txt");
+  await Deno.writeTextFile(`${fx.overlayDir()}/upper/gone.txt`, "torn");
+  const again = await fx.reopen();
+  assert.equal(await again.exists("gone.txt"), false);
+  assert.deepEqual(again.dirtyPaths(), ["gone.txt"]);
+});
+
 test("`Overlay.open()` refuses a manifest whose key climbs out of the workspace", async (fx) => {
   const o = await fx.reopen();
   await o.writeFile("a.txt", "a");

@@ -8,10 +8,15 @@
  * `_journal.ts`).
  *
  * Ordering rule that keeps a crash consistent: a change to the entries is
- * persisted BEFORE the upper file it describes is written or deleted. On
- * open, `reconcile` drops file entries whose upper file is missing (the write
- * never happened) and deletes upper files that no entry claims (their
- * removal or commit was persisted, the deletion did not happen).
+ * persisted BEFORE the upper file it describes is deleted, and before any
+ * write that replaces an upper file. The one exception is a path's first
+ * write (no upper file existed): its entry's journal line and its new upper
+ * file are written concurrently, and the write returns once both are done.
+ * On open, `reconcile` drops file entries whose upper file is missing (the
+ * write never happened, or never returned) and deletes upper files that no
+ * entry claims (their removal or commit was persisted, the deletion did not
+ * happen — or a first write's journal line never landed, and the write never
+ * returned).
  *
  * @module
  */

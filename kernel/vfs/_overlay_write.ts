@@ -93,7 +93,16 @@ export async function writeFileOp(
       }
       const base = entry?.base ?? await firstBase(state, r, ctx.signal);
       state.setEntry(r.key, { kind: "file", base });
-      await state.persist();
+      // The entry's journal line and the upper file are written together
+      // (one round trip instead of two): the call returns only once both are
+      // done. A crash in between leaves a file entry without its upper file
+      // or an upper file without an entry, and `reconcile` drops either —
+      // the write had not returned. No upper file existed here before (the
+      // path had no file entry), so nothing older is lost.
+      // (The longer I/O, the file, is started first.)
+      const file = writeUpper(state, r.parts, content, ctx.signal);
+      await settleBoth(file, state.persist());
+      return;
     }
     await writeUpper(state, r.parts, content, ctx.signal);
   });
@@ -248,6 +257,13 @@ export async function removeUpper(
     // silent-ok: nothing in the upper layer to delete (a lower-only path).
     if (!KernelError.is(err, "NOT_FOUND")) throw err;
   }
+}
+
+/** Waits for both; rethrows the first failure only after both have settled. */
+async function settleBoth(a: Promise<void>, b: Promise<void>): Promise<void> {
+  const [x, y] = await Promise.allSettled([a, b]);
+  if (x.status === "rejected") throw x.reason;
+  if (y.status === "rejected") throw y.reason;
 }
 
 function rootError(original: string): KernelError {

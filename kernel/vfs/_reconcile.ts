@@ -2,10 +2,12 @@
  * Private: repairing an overlay after a crash, when it is opened.
  *
  * The manifest is authoritative. Because entry changes are persisted before
- * the upper files they describe are written or deleted, a crash leaves only
- * two kinds of leftovers: a file entry without its upper file (the write
- * never happened — the entry is dropped) and an upper file without a file
- * entry (its removal, discard or commit was recorded — the file is deleted).
+ * the upper files they describe are deleted or replaced (a first write
+ * writes both at once, and returns only when both are done), a crash leaves
+ * only two kinds of leftovers: a file entry without its upper file (the write
+ * never happened or never returned — the entry is dropped) and an upper file
+ * without a file entry (its removal, discard or commit was recorded, or a
+ * first write never returned — the file is deleted).
  * Symlinks or special files in the upper layer are never valid and are
  * deleted.
  *

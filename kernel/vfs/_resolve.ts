@@ -84,12 +84,28 @@ export async function resolvePath(
   if (exact !== undefined && exact.kind !== "whiteout") {
     return done(start, { where: "upper", entry: exact }, options);
   }
-  if (start.length > 1 && await plainLowerParent(state, start)) {
-    try {
-      return await walk(state, start.slice(0, -1), start.slice(-1), options);
-    } catch (err) {
-      // silent-ok: the parent turned out not to be a directory; the full walk says so properly.
-      if (!KernelError.is(err, "HOST_IO")) throw err;
+  if (start.length > 1) {
+    // The final component's lstat runs alongside the parent's realPath (two
+    // independent reads: one round trip instead of two); it is used only if
+    // the parent is plain, else the full walk looks again.
+    const key = joinKey(start);
+    const lstat = exact === undefined
+      ? state.fs.lstat(state.lowerPath(key))
+      : undefined;
+    lstat?.catch(() => {}); // silent-ok: awaited (and thrown) by the walk when used
+    if (await plainLowerParent(state, start)) {
+      try {
+        return await walk(
+          state,
+          start.slice(0, -1),
+          start.slice(-1),
+          options,
+          lstat && { key, info: lstat },
+        );
+      } catch (err) {
+        // silent-ok: the parent turned out not to be a directory; the full walk says so properly.
+        if (!KernelError.is(err, "HOST_IO")) throw err;
+      }
     }
   }
   return await walk(state, [], start, options);
@@ -101,7 +117,13 @@ async function walk(
   from: readonly string[],
   start: readonly string[],
   options: ResolveOptions,
+  prefetched?: {
+    readonly key: string;
+    readonly info: Promise<FileInfo | null>;
+  },
 ): Promise<Resolved> {
+  let pending = prefetched;
+
   const { original } = options;
   let rest = [...start];
   let canon: string[] = [...from];
@@ -133,7 +155,10 @@ async function walk(
       exists = false;
       continue;
     }
-    const info = await state.fs.lstat(state.lowerPath(key));
+    const info = pending?.key === key
+      ? await pending.info
+      : await state.fs.lstat(state.lowerPath(key));
+    pending = undefined;
     if (info === null) {
       if (last) return done(canon, none(exists, false), options);
       lowerMissing = true;

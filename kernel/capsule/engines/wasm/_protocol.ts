@@ -1,14 +1,17 @@
 /**
- * Private: the messages between the kernel thread and one plug-in worker
- * (`plugin_worker.ts`). Everything crossing is structured-cloneable; the
- * compiled `WebAssembly.Module` is shared, not recompiled.
+ * Private: the messages between the kernel thread and one pool worker
+ * (`plugin_worker.ts`), which hosts several plug-ins, each under its own
+ * `pid`. Everything crossing is structured-cloneable; the compiled
+ * `WebAssembly.Module` is shared, not recompiled.
  *
  * @module
  */
 
-/** Options the worker needs to instantiate the plug-in. */
+/** Options the worker needs to instantiate one plug-in. */
 export interface WorkerInit {
-  readonly type: "init";
+  readonly type: "add";
+  /** The plug-in's id on this worker. */
+  readonly pid: number;
   /** The compiled, memory-capped module. */
   readonly module: WebAssembly.Module;
   /** Read-only config the guest reads with `config_get`. */
@@ -20,14 +23,17 @@ export interface WorkerInit {
 /** Kernel → worker. */
 export type ToWorker =
   | WorkerInit
+  | { readonly type: "drop"; readonly pid: number }
   | {
     readonly type: "call";
+    readonly pid: number;
     readonly id: number;
     readonly action: string;
     readonly input: Uint8Array;
   }
   | {
     readonly type: "host_reply";
+    readonly pid: number;
     readonly id: number;
     readonly reply: string;
   };
@@ -45,15 +51,26 @@ export type FailureKind =
 
 /** Worker → kernel. */
 export type FromWorker =
-  | { readonly type: "ready" }
-  | { readonly type: "init_failed"; readonly message: string }
+  | { readonly type: "ready"; readonly pid: number }
+  | {
+    readonly type: "init_failed";
+    readonly pid: number;
+    readonly message: string;
+  }
+  /**
+   * The call `id` of plug-in `pid` starts running, or resumes after a host
+   * call: its guest owns the worker's thread until the next message about it.
+   */
+  | { readonly type: "run"; readonly pid: number; readonly id: number }
   | {
     readonly type: "result";
+    readonly pid: number;
     readonly id: number;
     readonly output: Uint8Array | null;
   }
   | {
     readonly type: "failed";
+    readonly pid: number;
     readonly id: number;
     readonly kind: FailureKind;
     readonly message: string;
@@ -64,9 +81,15 @@ export type FromWorker =
     /** The worker re-instantiated the plug-in after a trap. */
     readonly recycled: boolean;
   }
-  | { readonly type: "host"; readonly id: number; readonly request: string }
+  | {
+    readonly type: "host";
+    readonly pid: number;
+    readonly id: number;
+    readonly request: string;
+  }
   | {
     readonly type: "log";
+    readonly pid: number;
     readonly level: "debug" | "info" | "warn" | "error";
     readonly message: string;
   };

@@ -1,13 +1,20 @@
 /**
- * Private: one loaded wasm capsule: a plug-in worker, the queue that serialises calls
- * into it, the deadline of each call, and the mapping of guest failures to
- * kernel error codes.
+ * Private: one loaded wasm capsule: its plug-in on a pool Worker, the queue
+ * that serialises calls into it, the deadline of each call, and the mapping
+ * of guest failures to kernel error codes.
  *
  * The deadline counts the guest's own running time ({@linkcode CallClock}):
- * while the guest is blocked in a host call (the kernel's gate, the bus, a
- * model, a human) the clock counts waiting instead, bounded apart by
- * `limits.waitTimeoutMs`. One timer is re-armed at every switch; when it
- * fires the worker is terminated.
+ * the clock runs only between the Worker's `run` message (the guest starts
+ * or resumes) and the guest's next host call or its end. While the guest is
+ * blocked in a host call (the kernel's gate, the bus, a model, a human), and
+ * while its call waits on the shared Worker behind a neighbour's guest, the
+ * clock counts waiting instead, bounded apart by `limits.waitTimeoutMs`. One
+ * timer is re-armed at every switch. When it fires while the guest runs (or
+ * is queued on the Worker), the Worker is terminated — its other plug-ins
+ * are lost and restart on a fresh Worker — and, with `quarantine`, the
+ * capsule restarts on a Worker of its own. When it fires while the guest is
+ * suspended in a host call (wait timeout, cancellation), only this plug-in
+ * is dropped: the guest cannot run again, the neighbours are not touched.
  *
  * @module
  */
@@ -24,6 +31,7 @@ import type {
 import { CallClock, DEFAULT_WAIT_TIMEOUT_MS } from "../../call_clock.ts";
 import { CallQueue } from "./_call_queue.ts";
 import { type CallOutcome, PluginThread } from "./_plugin_thread.ts";
+import type { WorkerPool } from "./_worker_pool.ts";
 import {
   answerHostCall,
   errorEnvelope,
@@ -43,6 +51,10 @@ export interface WasmCapsuleOptions {
   readonly logger: Logger;
   /** Instantiation deadline in ms (also for restarts). */
   readonly startTimeoutMs: number;
+  /** The engine's Workers. */
+  readonly pool: WorkerPool;
+  /** After its first running-time timeout, the capsule gets a Worker of its own. */
+  readonly quarantine: boolean;
 }
 
 const OK: CapsuleHealth = Object.freeze({ status: "ok" });
@@ -58,6 +70,7 @@ export class WasmCapsule implements Capsule {
   #current: CurrentCall | undefined;
   #health: CapsuleHealth = OK;
   #unloaded = false;
+  #quarantined = false;
 
   private constructor(options: WasmCapsuleOptions) {
     this.id = options.id;
@@ -144,9 +157,16 @@ export class WasmCapsule implements Capsule {
     if (this.#unloaded) return Promise.resolve();
     this.#unloaded = true;
     this.#health = { status: "failed", reason: "unloaded" };
-    this.#current?.abort.abort(new Error("capsule unloaded"));
-    this.#thread?.terminate();
+    const thread = this.#thread;
     this.#thread = undefined;
+    if (thread) {
+      if (this.#current && !thread.suspended) {
+        thread.kill(
+          `the worker was stopped to unload capsule '${this.id}' while it ran; restarting on a fresh worker`,
+        );
+      } else thread.close();
+    }
+    this.#current?.abort.abort(new Error("capsule unloaded"));
     this.#queue.rejectWaiting(
       new KernelError("ABORTED", `Capsule '${this.id}' was unloaded`),
     );
@@ -156,12 +176,20 @@ export class WasmCapsule implements Capsule {
   #spawn(): Promise<PluginThread> {
     const { module, config, limits, host, logger, startTimeoutMs } =
       this.#options;
+    let self: PluginThread | undefined;
     return PluginThread.start({
+      pool: this.#options.pool,
+      dedicated: this.#quarantined,
+      label: `capsule '${this.id}'`,
       module,
       config,
       hostPages: Math.max(1, Math.floor(limits.memoryBytes / 65_536)),
       timeoutMs: startTimeoutMs,
     }, {
+      onRun: () => this.#current?.switchTo("run"),
+      onLost: (reason) => {
+        if (self) this.#recycle(reason, self, "close");
+      },
       onHostCall: async (request) => {
         const call = this.#current;
         if (!call) {
@@ -169,18 +197,19 @@ export class WasmCapsule implements Capsule {
             new KernelError("ABORTED", "Host call outside of an invoke"),
           );
         }
+        // Running again only once the Worker says so (`onRun`): the guest
+        // may resume behind a neighbour's.
         call.switchTo("wait");
-        try {
-          return await answerHostCall(request, host, {
-            signal: call.abort.signal,
-          });
-        } finally {
-          if (this.#current === call) call.switchTo("run");
-        }
+        return await answerHostCall(request, host, {
+          signal: call.abort.signal,
+        });
       },
       onLog: (level, message) =>
         logger.log(level, message, { source: "guest" }),
-    }).catch((err: unknown) => {
+    }).then((thread) => {
+      self = thread;
+      return thread;
+    }, (err: unknown) => {
       const timeout = err instanceof Error && err.name === "TimeoutError";
       throw new KernelError(
         timeout ? "CAPSULE_TIMEOUT" : "CAPSULE_FAILED",
@@ -192,15 +221,29 @@ export class WasmCapsule implements Capsule {
     });
   }
 
-  /** Kills the current worker and starts a fresh one in the background. */
-  #recycle(reason: string): void {
-    this.#thread?.terminate();
+  /**
+   * Ends `from` (if it is still the current plug-in) and starts a fresh one
+   * in the background: `kill` stops its whole Worker (the guest may be
+   * running), `close` drops only this plug-in (idle, suspended, or already
+   * lost with its Worker).
+   */
+  #recycle(reason: string, from: PluginThread, how: "kill" | "close"): void {
+    if (from !== this.#thread) return;
     this.#thread = undefined;
+    if (how === "kill") {
+      from.kill(
+        `the shared wasm worker was stopped because capsule '${this.id}' ${
+          reason === "restarting after a timeout"
+            ? "ran past its deadline"
+            : "had to be stopped while it ran"
+        }; restarting on a fresh worker`,
+      );
+    } else from.close();
     if (this.#unloaded) return;
     this.#health = { status: "degraded", reason };
     this.#restarting = this.#spawn().then(
       (thread) => {
-        if (this.#unloaded) thread.terminate();
+        if (this.#unloaded) thread.close();
         else {
           this.#thread = thread;
           this.#health = OK;
@@ -254,18 +297,33 @@ export class WasmCapsule implements Capsule {
       new CallClock({ timeoutMs, waitTimeoutMs }),
       (why) => fire(why),
     );
+    // Queued on the Worker until it reports `run` (a neighbour may be running).
+    call.switchTo("wait");
     this.#current = call;
     onAbort = () => fire("aborted");
     signal?.addEventListener("abort", onAbort, { once: true });
     try {
       const outcome = await Promise.race([thread.call(action, input), stop]);
       if (typeof outcome === "string") {
-        call.abort.abort(new Error(outcome));
+        // A guest suspended in a host call cannot run again once its plug-in
+        // is dropped (the reply is never sent): its neighbours are spared.
+        // Otherwise it may be running: only stopping the Worker stops it.
+        const how = outcome !== "timeout" && thread.suspended
+          ? "close"
+          : "kill";
+        if (outcome === "timeout" && this.#options.quarantine) {
+          this.#quarantined = true;
+        }
         this.#recycle(
           outcome === "aborted"
             ? "restarting after a cancelled call"
-            : "restarting after a timeout",
+            : outcome === "timeout"
+            ? "restarting after a timeout"
+            : "restarting after a wait timeout",
+          thread,
+          how,
         );
+        call.abort.abort(new Error(outcome));
         throw outcome === "timeout"
           ? new KernelError(
             "CAPSULE_TIMEOUT",
@@ -296,7 +354,7 @@ export class WasmCapsule implements Capsule {
             cause: signal?.reason,
           });
       }
-      return this.#settle(action, outcome);
+      return this.#settle(action, outcome, thread);
     } finally {
       call.end();
       if (onAbort) signal?.removeEventListener("abort", onAbort);
@@ -306,7 +364,11 @@ export class WasmCapsule implements Capsule {
     }
   }
 
-  #settle(action: string, outcome: CallOutcome): JsonValue {
+  #settle(
+    action: string,
+    outcome: CallOutcome,
+    thread: PluginThread,
+  ): JsonValue {
     const where = `Capsule '${this.id}' action '${action}'`;
     if (outcome.ok) return decodeOutput(where, outcome.output);
     if ("crashed" in outcome) {
@@ -316,7 +378,7 @@ export class WasmCapsule implements Capsule {
           `${where} was stopped: capsule unloaded`,
         );
       }
-      this.#recycle("restarting after a crash");
+      this.#recycle("restarting after a crash", thread, "close");
       throw new KernelError(
         "CAPSULE_FAILED",
         `${where} crashed: ${outcome.crashed}`,

@@ -5,16 +5,38 @@
  *
  * ## Design (measured, see `wasm_bench.ts`)
  *
- * Each capsule runs in its own Web Worker (`plugin_worker.ts`, started with
- * `new Worker(new URL(...), { type: "module" })`). Inside it, Extism runs in
+ * Capsules run in a small pool of shared Web Workers (`plugin_worker.ts`,
+ * started with `new Worker(new URL(...), { type: "module" })`): one engine
+ * keeps at most `poolSize` of them (default `min(cores, 2)`), each hosting
+ * many plug-ins; a new plug-in goes to the Worker with the fewest, and a
+ * Worker left with none is terminated. Inside a Worker, Extism runs in
  * *foreground* mode, so the async host function works through JSPI
- * (`WebAssembly.Suspending`). A guest host call travels to the kernel thread
- * as a message, runs through the kernel's `HostCallDispatcher`
- * (kernel/abi → gate) there, and the reply resumes the suspended guest. The
- * kernel thread owns the deadline: when it passes, it `terminate()`s the
- * worker (a guest in `loop {}` dies with its thread), rejects the call with
- * `CAPSULE_TIMEOUT`, aborts the pending host call's signal, and starts a fresh
- * worker in the background (health `degraded` until it is ready).
+ * (`WebAssembly.Suspending`): a guest suspended in a host call lets the
+ * other plug-ins of its Worker run. A guest host call travels to the kernel
+ * thread as a message, runs through the kernel's `HostCallDispatcher`
+ * (kernel/abi → gate) there, and the reply resumes the suspended guest.
+ *
+ * The kernel thread owns the deadline, which counts only the guest's own
+ * running time: the Worker posts `run` whenever a guest starts or resumes,
+ * and the clock runs from there to the guest's next host call or its end.
+ * Time queued on the Worker behind a neighbour's guest, and time in host
+ * calls, counts as waiting (`waitTimeoutMs`). When the running-time deadline
+ * passes, the guest cannot be interrupted inside its Worker, so the kernel
+ * `terminate()`s **that whole Worker** (a guest in `loop {}` dies with its
+ * thread): the call fails with `CAPSULE_TIMEOUT`, its pending host call's
+ * signal is aborted, and **every other plug-in on that Worker is lost too**
+ * — a neighbour's call in flight fails with `CAPSULE_FAILED` ("the shared
+ * wasm worker was stopped because capsule 'x' ran past its deadline"), and
+ * every neighbour is re-instantiated on a fresh Worker in the background
+ * (health `degraded` until it is ready). **A re-instantiated capsule starts
+ * from a fresh instance: its globals and linear memory are reset**, as after
+ * a trap. The capsule that ran past its deadline is *quarantined*
+ * (`quarantine: true`, the default): from then on it runs on a Worker of its
+ * own, so a second runaway costs only itself. A wait timeout or a
+ * cancellation while the guest is suspended in a host call drops only that
+ * plug-in (the guest is never resumed; the neighbours are untouched); a
+ * cancellation while it runs stops the Worker, as a timeout does. A start
+ * function that hangs past `startTimeoutMs` also stops its Worker.
  *
  * Why not rc13's own `runInWorker: true` + `timeoutMs` (which needs
  * `nodeWorkerArgs: { execArgv: [] }` under Deno)? It does support async host
@@ -30,8 +52,11 @@
  * and it cannot tell the engine how much memory a trapped guest held, while a
  * host function that throws closes its worker. Foreground mode alone cannot
  * stop an infinite loop at all (the kernel thread would be stuck in it). The
- * per-call cost here is two `postMessage` hops; the create cost is mostly
- * the worker's cold start (a fresh isolate loading the Extism SDK).
+ * per-call cost here is two `postMessage` hops (plus one `run` message per
+ * start and per resume after a host call, since the Workers are shared:
+ * re-measured with the pool on a busy machine, `noop` ~180 µs, `greet`
+ * ~285 µs); the create cost is mostly a Worker's cold start (a fresh isolate
+ * loading the Extism SDK), paid only by a plug-in that opens a Worker.
  *
  * ## Limits
  *
@@ -53,9 +78,13 @@
  * - Payloads: invoke payloads, guest outputs and host-call requests ≤ 10 MiB.
  * - Logs: guest log lines (Extism `log_*`) go to the logger with
  *   `source: "guest"`, at most 1,000 per call and 64 KiB each.
- * - Cost: one worker per capsule, ~9 MB of RSS each besides guest memory.
- * - `unload()` terminates the worker, aborts the pending host call, and fails
- *   the running and queued calls with `ABORTED`.
+ * - Cost: ≈ 14 MB of RSS per Worker (at most `poolSize` shared ones, plus
+ *   one per quarantined capsule); an extra capsule on a shared Worker costs
+ *   its instance — ≈ 0.1 MB for the `wasm-runtime` test capsule
+ *   (`deno task bench memory`) — plus its guest memory.
+ * - `unload()` drops the plug-in from its Worker (stopping the Worker if its
+ *   guest is running), aborts the pending host call, and fails the running
+ *   and queued calls with `ABORTED`.
  *
  * ## Guest ABI
  *
@@ -76,8 +105,10 @@
  * off (no files, clock or environment); Extism's `http_request` is off (no
  * allowed hosts, and its `fetch` always rejects). Memory is bounded by the
  * module's own maximum, which the guest cannot change, and a module with
- * several memories is refused. A hung or hostile guest costs at most one
- * worker thread for `timeoutMs`, never the kernel thread. Errors returned to
+ * several memories is refused; each plug-in on a shared Worker has its own
+ * instance and memory, capped by its own module. A hung or hostile guest
+ * costs at most one Worker thread for `timeoutMs` (and the restart of the
+ * plug-ins that shared it), never the kernel thread. Errors returned to
  * the guest carry only a code and a path-redacted message. The worker runs
  * with Deno permissions of its own that grant nothing but reading the env
  * vars `EXTISM_ENABLE_WASI_OUTPUT` and `__MINIMATCH_TESTING_PLATFORM__`
@@ -115,7 +146,11 @@
  *
  * @module
  */
-export { createWasmEngine, START_TIMEOUT_FLOOR_MS } from "./wasm_engine.ts";
+export {
+  createWasmEngine,
+  defaultPoolSize,
+  START_TIMEOUT_FLOOR_MS,
+} from "./wasm_engine.ts";
 export type {
   WasmCapsuleHandle,
   WasmEngine,

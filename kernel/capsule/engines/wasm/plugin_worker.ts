@@ -1,14 +1,20 @@
 /**
- * The worker side of the wasm engine: runs one Extism plug-in (foreground mode,
- * JSPI for the async host call) inside a dedicated Web Worker, so that the
- * kernel thread can `terminate()` it at a deadline.
+ * The worker side of the wasm engine: one pool worker hosting several Extism
+ * plug-ins (foreground mode, JSPI for the async host call), each under its
+ * own `pid`, so that the kernel thread can `terminate()` the worker at a
+ * deadline.
  *
- * Started by `plugin_thread.ts` with `new Worker(new URL("./plugin_worker.ts",
+ * Started by `_worker_pool.ts` with `new Worker(new URL("./plugin_worker.ts",
  * import.meta.url), { type: "module" })`; never imported by kernel code. It
- * performs no effects of its own: the guest's only way out is the
+ * performs no effects of its own: a guest's only way out is the
  * `extism:host/user` `astrid_call` import, which is forwarded to the kernel
  * thread as a message and answered there (after the gate). WASI is off, HTTP
  * is off (no allowed hosts and a `fetch` that always rejects).
+ *
+ * Plug-ins on one worker share its thread: while one guest runs, the others'
+ * calls wait in the worker's message queue; a guest suspended in a host call
+ * (JSPI) lets the others run. Before a guest starts or resumes, the worker
+ * posts `run`, so that the kernel charges running time to the right call.
  *
  * @module
  */
@@ -50,54 +56,75 @@ function classify(err: unknown): { kind: FailureKind; message: string } {
   return { kind: "host", message };
 }
 
+/** One plug-in hosted by this worker. */
+interface Slot {
+  readonly init: WorkerInit;
+  plugin: Plugin | undefined;
+  hostMemoryExceeded: boolean;
+  logLines: number;
+  /** The call in flight (calls into one plug-in are serialised by the kernel). */
+  callId: number;
+}
+
 function serve(scope: WorkerScope): void {
-  let init: WorkerInit | undefined;
-  let plugin: Plugin | undefined;
-  let hostMemoryExceeded = false;
-  let logLines = 0;
+  const slots = new Map<number, Slot>();
   let hostSeq = 0;
-  const replies = new Map<number, (reply: string) => void>();
+  const replies = new Map<
+    number,
+    { readonly pid: number; readonly resolve: (reply: string) => void }
+  >();
 
-  const log = (level: "debug" | "info" | "warn" | "error") => (m: string) => {
-    if (/^(?:var )?memory limit exceeded/.test(m)) hostMemoryExceeded = true;
-    logLines++;
-    if (logLines > MAX_LOG_LINES_PER_CALL) {
-      if (logLines === MAX_LOG_LINES_PER_CALL + 1) {
-        scope.postMessage({
-          type: "log",
-          level: "warn",
-          message:
-            `more than ${MAX_LOG_LINES_PER_CALL} log lines in one call; dropping the rest`,
-        });
+  function makeLogger(pid: number, slot: () => Slot | undefined) {
+    const log = (level: "debug" | "info" | "warn" | "error") => (m: string) => {
+      const s = slot();
+      if (!s) return;
+      if (/^(?:var )?memory limit exceeded/.test(m)) {
+        s.hostMemoryExceeded = true;
       }
-      return;
-    }
-    scope.postMessage({
-      type: "log",
-      level,
-      message: m.length > MAX_LOG_CHARS ? m.slice(0, MAX_LOG_CHARS) : m,
-    });
-  };
-  const logger = {
-    trace: log("debug"),
-    debug: log("debug"),
-    info: log("info"),
-    warn: log("warn"),
-    error: log("error"),
-    log: log("info"),
-  } as unknown as NonNullable<ExtismPluginOptions["logger"]>;
-
-  async function astridCall(cp: CallContext, offset: bigint): Promise<bigint> {
-    const request = cp.read(offset)?.text() ?? "";
-    const id = ++hostSeq;
-    const reply = await new Promise<string>((resolve) => {
-      replies.set(id, resolve);
-      scope.postMessage({ type: "host", id, request });
-    });
-    return cp.store(reply);
+      s.logLines++;
+      if (s.logLines > MAX_LOG_LINES_PER_CALL) {
+        if (s.logLines === MAX_LOG_LINES_PER_CALL + 1) {
+          scope.postMessage({
+            type: "log",
+            pid,
+            level: "warn",
+            message:
+              `more than ${MAX_LOG_LINES_PER_CALL} log lines in one call; dropping the rest`,
+          });
+        }
+        return;
+      }
+      scope.postMessage({
+        type: "log",
+        pid,
+        level,
+        message: m.length > MAX_LOG_CHARS ? m.slice(0, MAX_LOG_CHARS) : m,
+      });
+    };
+    return {
+      trace: log("debug"),
+      debug: log("debug"),
+      info: log("info"),
+      warn: log("warn"),
+      error: log("error"),
+      log: log("info"),
+    } as unknown as NonNullable<ExtismPluginOptions["logger"]>;
   }
 
   async function instantiate(options: WorkerInit): Promise<Plugin> {
+    const pid = options.pid;
+    const astridCall = async (
+      cp: CallContext,
+      offset: bigint,
+    ): Promise<bigint> => {
+      const request = cp.read(offset)?.text() ?? "";
+      const id = ++hostSeq;
+      const reply = await new Promise<string>((resolve) => {
+        replies.set(id, { pid, resolve });
+        scope.postMessage({ type: "host", pid, id, request });
+      });
+      return cp.store(reply);
+    };
     return await createPlugin({ wasm: [{ module: options.module }] }, {
       useWasi: false,
       runInWorker: false,
@@ -106,7 +133,7 @@ function serve(scope: WorkerScope): void {
       allowedPaths: {},
       fetch: () => Promise.reject(new TypeError("no network in capsules")),
       memory: { maxPages: options.hostPages, maxVarBytes: 1024 * 1024 },
-      logger,
+      logger: makeLogger(pid, () => slots.get(pid)),
       logLevel: "info",
       functions: { "extism:host/user": { astrid_call: astridCall } },
     });
@@ -119,33 +146,44 @@ function serve(scope: WorkerScope): void {
       : null;
   }
 
-  async function call(id: number, action: string, input: Uint8Array) {
-    if (!plugin || !init) throw new Error("plug-in not initialised");
-    hostMemoryExceeded = false;
-    logLines = 0;
+  async function call(
+    pid: number,
+    id: number,
+    action: string,
+    input: Uint8Array,
+  ) {
+    const slot = slots.get(pid);
+    if (!slot) return; // silent-ok: dropped while the call was on its way
+    const plugin = slot.plugin;
+    if (!plugin) throw new Error("plug-in not initialised");
+    slot.hostMemoryExceeded = false;
+    slot.logLines = 0;
+    slot.callId = id;
+    scope.postMessage({ type: "run", pid, id });
     try {
       const out = await plugin.call(action, input);
       const output = out === null ? null : new Uint8Array(out.bytes());
       scope.postMessage(
-        { type: "result", id, output },
+        { type: "result", pid, id, output },
         output ? [output.buffer] : [],
       );
     } catch (err) {
       const { kind, message } = classify(err);
       const memoryBytes = await guestMemoryBytes(plugin);
       let recycled = false;
-      if (kind === "trap" || kind === "host") {
+      if ((kind === "trap" || kind === "host") && slots.get(pid) === slot) {
         // A trap can leave the guest's allocator half-updated: start afresh.
-        plugin = await instantiate(init);
+        slot.plugin = await instantiate(slot.init);
         recycled = true;
       }
       scope.postMessage({
         type: "failed",
+        pid,
         id,
         kind,
         message,
         memoryBytes,
-        hostMemoryExceeded,
+        hostMemoryExceeded: slot.hostMemoryExceeded,
         recycled,
       });
     }
@@ -154,24 +192,42 @@ function serve(scope: WorkerScope): void {
   scope.onmessage = (event: MessageEvent<ToWorker>) => {
     const msg = event.data;
     if (msg.type === "host_reply") {
-      const resolve = replies.get(msg.id);
+      const waiting = replies.get(msg.id);
       replies.delete(msg.id);
-      resolve?.(msg.reply);
+      const slot = waiting && slots.get(waiting.pid);
+      if (!waiting || !slot) return;
+      scope.postMessage({ type: "run", pid: waiting.pid, id: slot.callId });
+      waiting.resolve(msg.reply);
     } else if (msg.type === "call") {
       // Errors escaping here reach the kernel as a worker "error" event.
-      void call(msg.id, msg.action, msg.input);
-    } else if (msg.type === "init") {
-      init = msg;
+      void call(msg.pid, msg.id, msg.action, msg.input);
+    } else if (msg.type === "drop") {
+      // A guest suspended in a host call is never resumed: its stack is
+      // garbage once its reply resolver is gone.
+      slots.delete(msg.pid);
+      for (const [id, r] of replies) if (r.pid === msg.pid) replies.delete(id);
+    } else if (msg.type === "add") {
+      const slot: Slot = {
+        init: msg,
+        plugin: undefined,
+        hostMemoryExceeded: false,
+        logLines: 0,
+        callId: 0,
+      };
+      slots.set(msg.pid, slot);
       instantiate(msg).then(
         (p) => {
-          plugin = p;
-          scope.postMessage({ type: "ready" });
+          slot.plugin = p;
+          scope.postMessage({ type: "ready", pid: msg.pid });
         },
-        (err: unknown) =>
+        (err: unknown) => {
+          slots.delete(msg.pid);
           scope.postMessage({
             type: "init_failed",
+            pid: msg.pid,
             message: err instanceof Error ? err.message : String(err),
-          }),
+          });
+        },
       );
     }
   };

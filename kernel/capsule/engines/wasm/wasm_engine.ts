@@ -10,6 +10,7 @@ import type { Logger } from "../../../core/ports.ts";
 import type { Capsule, Engine, EngineLoadOptions } from "../../engine.ts";
 import { capMemory, WASM_PAGE_BYTES } from "./cap_memory.ts";
 import { WasmCapsule } from "./_wasm_capsule.ts";
+import { WorkerPool } from "./_worker_pool.ts";
 
 /**
  * The default shortest instantiation deadline in ms. It covers the worker's
@@ -30,6 +31,27 @@ export interface WasmEngineDeps {
    * under load.
    */
   readonly startTimeoutMs?: number;
+  /**
+   * How many shared Workers host this engine's plug-ins (≥ 1). Default
+   * {@linkcode defaultPoolSize}: `min(cores, 2)`.
+   */
+  readonly poolSize?: number;
+  /**
+   * Whether a capsule that has once run past its deadline gets a Worker of
+   * its own from then on (so it cannot take its neighbours down again).
+   * Default `true`.
+   */
+  readonly quarantine?: boolean;
+}
+
+/**
+ * The default number of shared Workers of a wasm engine: `min(cores, 2)`.
+ *
+ * @returns 1 or 2.
+ */
+export function defaultPoolSize(): number {
+  const cores = globalThis.navigator?.hardwareConcurrency ?? 1;
+  return Math.max(1, Math.min(cores, 2));
 }
 
 /** A loaded wasm capsule: the {@linkcode Capsule} interface plus its action list. */
@@ -42,9 +64,11 @@ export interface WasmCapsuleHandle extends Capsule {
 export interface WasmEngine extends Engine {
   /** Always `"wasm"`. */
   readonly name: "wasm";
+  /** Shared Workers alive now (Workers of quarantined capsules not counted). */
+  readonly workers: number;
   /**
    * Loads one capsule: caps its memory at `limits.memoryBytes` (rounded down
-   * to whole 64 KiB pages), compiles it, and starts its worker.
+   * to whole 64 KiB pages), compiles it, and instantiates it on a pool Worker.
    *
    * @throws {KernelError} `INVALID_INPUT` for bytes that are not a wasm
    *   module; `CAPSULE_MEMORY` when the module needs more memory than the cap
@@ -92,8 +116,12 @@ export interface WasmEngine extends Engine {
  * ```
  */
 export function createWasmEngine(deps: WasmEngineDeps): WasmEngine {
+  const pool = new WorkerPool({ size: deps.poolSize ?? defaultPoolSize() });
   return {
     name: "wasm",
+    get workers(): number {
+      return pool.workers;
+    },
     async load(options: EngineLoadOptions): Promise<WasmCapsuleHandle> {
       const { memoryBytes, timeoutMs } = options.limits;
       const waitTimeoutMs = options.limits.waitTimeoutMs ??
@@ -144,6 +172,8 @@ export function createWasmEngine(deps: WasmEngineDeps): WasmEngine {
         logger,
         startTimeoutMs: deps.startTimeoutMs ??
           Math.max(timeoutMs, START_TIMEOUT_FLOOR_MS),
+        pool,
+        quarantine: deps.quarantine ?? true,
       });
       logger.log("debug", "wasm capsule loaded", {
         pages,
