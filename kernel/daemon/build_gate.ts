@@ -29,6 +29,8 @@ export interface SecurityLayers {
   readonly approvals: ApprovalManager;
   /** Registers (or replaces) the manifest grants of a loaded capsule. */
   setGrants(capsule: CapsuleId, grants: CapsuleGrants | undefined): void;
+  /** The grants the gate judges a capsule by (`undefined`: none registered). */
+  grantsFor(capsule: CapsuleId): CapsuleGrants | undefined;
 }
 
 /** What {@linkcode buildSecurity} needs. */
@@ -111,5 +113,6 @@ export function buildSecurity(deps: BuildSecurityDeps): SecurityLayers {
       if (g === undefined) grants.delete(capsule);
       else grants.set(capsule, g);
     },
+    grantsFor: (capsule) => grants.get(capsule),
   };
 }

@@ -20,7 +20,6 @@ import type {
 } from "../abi/ports.ts";
 import { guestFsOf } from "../abi/guest_fs.ts";
 import { busPortOf } from "../abi/bus_port.ts";
-import type { CapsuleGrants } from "../security/manifest_grant.ts";
 import type { EngineLimits } from "../capsule/engine.ts";
 import { DEFAULT_ENGINE_LIMITS } from "../capsule/engine.ts";
 import { createJsEngine } from "../capsule/engines/js/js_engine.ts";
@@ -123,7 +122,7 @@ export async function startRuntime(
   options: RuntimeOptions,
 ): Promise<Runtime> {
   const { fs, clock, random, logger } = kernel.ports;
-  const { gate, audit, approvals, setGrants } = kernel.security;
+  const { gate, audit, approvals, setGrants, grantsFor } = kernel.security;
   const session = options.session ?? newSessionId(random);
   const workspace = await fs.realPath(options.workspace);
   const principalHome = kernel.home.home(kernel.principal).root;
@@ -185,9 +184,6 @@ export async function startRuntime(
     session,
     workspace,
   });
-  // The door decides bus messages, secret storage and approval requests
-  // against the capsule's grants itself (kernel/abi/door.ts).
-  const grantsOf = new Map<CapsuleId, CapsuleGrants>();
   const registry = new CapsuleRegistry({
     fs,
     clock,
@@ -227,11 +223,7 @@ export async function startRuntime(
         ...(options.mcp?.restart ? { restart: options.mcp.restart } : {}),
       }),
     },
-    setGrants: (capsule, g) => {
-      if (g === undefined) grantsOf.delete(capsule);
-      else grantsOf.set(capsule, g);
-      setGrants(capsule, g);
-    },
+    setGrants,
     hostFor: (capsule: CapsuleId, config, signal) => {
       const caller: CallerIdentity = {
         capsule,
@@ -240,7 +232,9 @@ export async function startRuntime(
         workspace,
         principalHome,
       };
-      const grants = grantsOf.get(capsule);
+      // The door decides bus messages, secret storage and approval requests
+      // against the same grants the gate judges (kernel/abi/door.ts).
+      const grants = grantsFor(capsule);
       return createHostDispatcher(hostDeps, caller, {
         config,
         signal,
