@@ -9,6 +9,7 @@
  */
 import type { ChangeSink } from "../capsule/sandbox/import_changes.ts";
 import type { CallState } from "./host_call.ts";
+import type { GrantedFile } from "./door_request.ts";
 
 /**
  * The sink of one `process_spawn` call.
@@ -21,13 +22,7 @@ export function gatedOverlaySink(call: CallState): ChangeSink {
   const file = async <T>(
     rel: string,
     mode: "write" | "delete",
-    effect: Parameters<
-      typeof call.gated<{
-        kind: "file";
-        mode: "write" | "delete";
-        path: Awaited<ReturnType<typeof call.resolvePath>>;
-      }, T>
-    >[1],
+    effect: (file: GrantedFile) => Promise<T>,
   ): Promise<T> => {
     const path = await call.resolvePath(guest(rel), mode);
     return await call.gated({ kind: "file", mode, path }, effect);

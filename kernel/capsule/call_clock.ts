@@ -53,7 +53,8 @@ export const DEFAULT_WAIT_TIMEOUT_MS = 30 * 60_000;
  */
 export class CallClock {
   readonly #now: () => number;
-  readonly #limits: CallClockLimits;
+  /** The two allowances of this call. */
+  readonly limits: CallClockLimits;
   #runUsed = 0;
   #waitUsed = 0;
   #phase: "run" | "wait" = "run";
@@ -66,7 +67,7 @@ export class CallClock {
    * @param now A monotonic millisecond clock (default `performance.now`).
    */
   constructor(limits: CallClockLimits, now: () => number = performance.now) {
-    this.#limits = limits;
+    this.limits = limits;
     this.#now = now === performance.now ? () => performance.now() : now;
     this.#since = this.#now();
   }
@@ -105,8 +106,8 @@ export class CallClock {
   /** Milliseconds left in the current phase's allowance (never negative). */
   msLeft(): number {
     const limit = this.#phase === "run"
-      ? this.#limits.timeoutMs
-      : this.#limits.waitTimeoutMs;
+      ? this.limits.timeoutMs
+      : this.limits.waitTimeoutMs;
     const used = this.#phase === "run" ? this.runMs : this.waitMs;
     return Math.max(0, limit - used);
   }

@@ -89,7 +89,6 @@ export class GuestInstance {
   #invoker: QuickJSHandle | undefined;
   #ns: QuickJSHandle | undefined;
   #clock: CallClock | undefined;
-  #deadlineMs: number;
   #signal: AbortSignal | undefined;
   #stop: StopReason | undefined;
   #broken = false;
@@ -142,7 +141,6 @@ export class GuestInstance {
     this.memory = memory;
     this.capsule = o.capsule;
     this.limits = o.limits;
-    this.#deadlineMs = o.limits.timeoutMs;
     this.sleep = o.sleep;
     this.#logger = o.logger;
     this.rt = rt;
@@ -164,7 +162,7 @@ export class GuestInstance {
 
   /** The running-time deadline of the current call or evaluation. */
   get deadlineMs(): number {
-    return this.#deadlineMs;
+    return this.#clock?.limits.timeoutMs ?? this.limits.timeoutMs;
   }
 
   /** Why the guest was last stopped, if it was. */
@@ -205,7 +203,6 @@ export class GuestInstance {
   ): CallClock {
     this.#stop = undefined;
     this.#signal = signal;
-    this.#deadlineMs = timeoutMs;
     this.#clock = new CallClock({
       timeoutMs,
       waitTimeoutMs: this.limits.waitTimeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS,
