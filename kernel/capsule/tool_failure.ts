@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { KernelError } from "../core/errors.ts";
 
 /** A download a tool could not make. */
 export interface FailedDownload {
@@ -74,27 +75,42 @@ export function failedDownload(stderr: string): FailedDownload | undefined {
 }
 
 /**
- * The sentence a user reads when a kernel tool could not download what it
- * needed: what, why, and the two ways out.
+ * The `TOOL_DOWNLOAD` error of a kernel tool run that failed on a download:
+ * what was being done, what it needed, the network's answer, and the two ways
+ * out — never the tool's raw output or a stack. `undefined` when the failure
+ * is something else (the caller reports it its own way).
  *
- * @param what What the tool was doing (`bundling capsule 'x'`).
- * @param d The failed download.
- * @returns One paragraph without host paths.
+ * @param what What the tool was doing (`Bundling capsule 'x'`).
+ * @param stderr The tool's standard error, colours off.
+ * @param data More structured detail for the error (the URL is added).
+ * @returns The error to throw, or `undefined`.
  *
  * @example
  * ```ts
- * import { downloadHint } from "./tool_failure.ts";
- * const text = downloadHint("bundling capsule 'notes'", {
- *   url: "https://registry.npmjs.org/esbuild", pkg: "esbuild", reason: "dns error",
- * });
- * console.assert(text.includes("deno task setup"));
+ * import { downloadError } from "./tool_failure.ts";
+ * const err = downloadError(
+ *   "Bundling capsule 'notes'",
+ *   "error sending request for url (https://registry.npmjs.org/esbuild): dns error: no such host",
+ * );
+ * console.assert(err?.code === "TOOL_DOWNLOAD");
+ * console.assert(err?.message.includes("deno task setup"));
  * ```
  */
-export function downloadHint(what: string, d: FailedDownload): string {
+export function downloadError(
+  what: string,
+  stderr: string,
+  data: Readonly<Record<string, unknown>> = {},
+): KernelError | undefined {
+  const d = failedDownload(stderr);
+  if (d === undefined) return undefined;
   const item = d.pkg ? `the npm package '${d.pkg}' (${d.url})` : d.url;
-  return `${what} needs ${item}, which is not in Deno's cache and could not be downloaded (${d.reason}). ` +
-    "If this machine is online, check the proxy (HTTPS_PROXY, NO_PROXY) and certificate " +
-    "(DENO_CERT, NODE_EXTRA_CA_CERTS) settings of the process that runs Astrid; " +
-    "otherwise pre-fetch everything once while online with `deno task setup` " +
-    "(same DENO_DIR), then work offline.";
+  return new KernelError(
+    "TOOL_DOWNLOAD",
+    `${what} needs ${item}, which is not in Deno's cache and could not be downloaded (${d.reason}). ` +
+      "If this machine is online, check the proxy (HTTPS_PROXY, NO_PROXY) and certificate " +
+      "(DENO_CERT, NODE_EXTRA_CA_CERTS) settings of the process that runs Astrid; " +
+      "otherwise pre-fetch everything once while online with `deno task setup` " +
+      "(same DENO_DIR), then work offline.",
+    { data: { ...data, url: d.url } },
+  );
 }

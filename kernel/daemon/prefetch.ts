@@ -16,7 +16,7 @@
 import * as path from "node:path";
 import { KernelError } from "../core/errors.ts";
 import { buildJsCapsule } from "../capsule/engines/js/build.ts";
-import { downloadHint, failedDownload } from "../capsule/tool_failure.ts";
+import { downloadError } from "../capsule/tool_failure.ts";
 import { createDenoFs } from "../host/deno_fs.ts";
 import { createDenoSpawner } from "../host/deno_spawner.ts";
 import { denoToolchain } from "../host/deno_toolchain.ts";
@@ -59,10 +59,8 @@ export async function prefetch(
     if (out.success) return;
     const stderr = new TextDecoder().decode(out.stderr).trim();
     const what = `'${path.basename(command)} ${args[0]}'`;
-    const download = failedDownload(stderr);
-    if (download) {
-      throw new KernelError("TOOL_DOWNLOAD", downloadHint(what, download));
-    }
+    const download = downloadError(what, stderr);
+    if (download) throw download;
     throw new KernelError(
       "HOST_IO",
       `${what} exited with code ${out.code}: ${stderr.slice(-2_000)}`,

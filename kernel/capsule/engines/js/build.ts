@@ -8,7 +8,7 @@
 import { throwIfAborted } from "../../../core/abort.ts";
 import { KernelError } from "../../../core/errors.ts";
 import type { FileSystem, Spawner } from "../../../core/ports.ts";
-import { downloadHint, failedDownload } from "../../tool_failure.ts";
+import { downloadError } from "../../tool_failure.ts";
 
 /** What {@linkcode buildJsCapsule} needs from the host. */
 export interface JsBuildDeps {
@@ -116,14 +116,12 @@ export async function buildJsCapsule(
   });
   if (!out.success) {
     const stderr = new TextDecoder().decode(out.stderr).trim();
-    const download = failedDownload(stderr);
-    if (download) {
-      throw new KernelError(
-        "TOOL_DOWNLOAD",
-        downloadHint(`Bundling capsule '${options.entry}'`, download),
-        { data: { entry: options.entry, url: download.url } },
-      );
-    }
+    const download = downloadError(
+      `Bundling capsule '${options.entry}'`,
+      stderr,
+      { entry: options.entry },
+    );
+    if (download) throw download;
     throw new KernelError(
       "CAPSULE_FAILED",
       `Cannot bundle capsule '${options.entry}': deno bundle exited with code ${out.code}: ${

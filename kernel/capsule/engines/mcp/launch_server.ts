@@ -19,7 +19,7 @@
  */
 import * as path from "node:path";
 import { KernelError } from "../../../core/errors.ts";
-import { downloadHint, failedDownload } from "../../tool_failure.ts";
+import { downloadError } from "../../tool_failure.ts";
 import type {
   FileSystem,
   Logger,
@@ -154,17 +154,11 @@ async function cacheEntry(
   });
   if (!out.success) {
     const stderr = new TextDecoder().decode(out.stderr).trim();
-    const download = failedDownload(stderr);
-    if (download) {
-      throw new KernelError(
-        "TOOL_DOWNLOAD",
-        downloadHint(
-          `Starting the MCP server '${path.posix.basename(entry)}'`,
-          download,
-        ),
-        { data: { url: download.url } },
-      );
-    }
+    const download = downloadError(
+      `Starting the MCP server '${path.posix.basename(entry)}'`,
+      stderr,
+    );
+    if (download) throw download;
     const err = stderr.split("\n")
       .filter((l) => l.trim() !== "").slice(-3).join(" ");
     throw new KernelError(
