@@ -24,11 +24,10 @@ import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import * as path from "node:path";
 import type { CapsuleId } from "../kernel/core/ids.ts";
 import { createDenoFs } from "../kernel/host/deno_fs.ts";
-import { createDenoSpawner } from "../kernel/host/deno_spawner.ts";
 import { loadCapsuleDir } from "../kernel/capsule/manifest/load_capsule_dir.ts";
-import { connectMcpClient } from "../kernel/capsule/engines/mcp/client/mcp_client.ts";
 import { VERSION } from "../version.ts";
 import { interleave, type RoundTimes, summarize } from "./_interleave.ts";
+import { startAdapterChild } from "./_mcp_child.ts";
 import {
   EVERYTHING_ENV,
   makeMcpRuntime,
@@ -219,19 +218,8 @@ async function callBench(
 ): Promise<RoundTimes> {
   const echo = { message: "hi" };
   const raw = await startRaw(s, NPM, tmp);
-  const child = createDenoSpawner().spawn(Deno.execPath(), {
-    args: s.args(NPM),
-    env: s.env,
-    cwd: tmp,
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  });
-  const childErr = child.stderr!.pipeTo(new WritableStream());
-  const adapter = await connectMcpClient({
-    stdin: child.stdin!,
-    stdout: child.stdout!,
-  });
+  const child = await startAdapterChild({ args: s.args(NPM), env: s.env }, tmp);
+  const adapter = child.adapter;
   const gate = f.kernel.security.gate;
   const action = {
     type: "mcp_tool_call",
@@ -271,10 +259,7 @@ async function callBench(
     });
   } finally {
     await raw.close();
-    await adapter.close();
-    child.kill("SIGTERM");
-    await child.status;
-    await childErr;
+    await child.close();
   }
 }
 

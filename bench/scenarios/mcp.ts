@@ -25,8 +25,7 @@ import type { Row } from "../_interleave.ts";
 import { interleave, ratioRow } from "../_interleave.ts";
 import { oneCommit } from "../_bound.ts";
 import type { CapsuleId } from "../../kernel/core/ids.ts";
-import { createDenoSpawner } from "../../kernel/host/deno_spawner.ts";
-import { connectMcpClient } from "../../kernel/capsule/engines/mcp/client/mcp_client.ts";
+import { startAdapterChild } from "../_mcp_child.ts";
 import {
   EVERYTHING_ENV,
   makeMcpRuntime,
@@ -83,19 +82,8 @@ export default async function mcp(o: ScenarioOptions): Promise<Row[]> {
       stderr: "ignore",
     }),
   );
-  const child = createDenoSpawner().spawn(Deno.execPath(), {
-    args: cmd.args,
-    env: cmd.env,
-    cwd: o.dir,
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  });
-  const childErr = child.stderr!.pipeTo(new WritableStream());
-  const adapter = await connectMcpClient({
-    stdin: child.stdin!,
-    stdout: child.stdout!,
-  });
+  const child = await startAdapterChild(cmd, o.dir);
+  const adapter = child.adapter;
   const commitStore = await openStore("file", o.dir, "durable");
   const commit = oneCommit(commitStore, "bench:durable");
   const rawCall = () => raw.callTool({ name: "echo", arguments: echo });
@@ -177,10 +165,7 @@ export default async function mcp(o: ScenarioOptions): Promise<Row[]> {
     }
   } finally {
     await raw.close();
-    await adapter.close();
-    child.kill("SIGTERM");
-    await child.status;
-    await childErr;
+    await child.close();
     await commitStore.close();
   }
   return rows;
