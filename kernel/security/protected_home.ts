@@ -25,6 +25,7 @@
  *
  * @module
  */
+import * as path from "node:path";
 import { isPathWithin } from "../core/path_within.ts";
 
 /** Where the kernel's home is. */
@@ -43,9 +44,17 @@ export interface ProtectedHit {
 const PRINCIPAL_DENIED = [".local", ".config"];
 const PRINCIPAL_ALLOWED = [".local/tmp"];
 
-function clean(root: string): string {
-  const kept = root.split("/").filter((s) => s !== "" && s !== ".");
-  return `/${kept.join("/")}`;
+/**
+ * The lexical canonical form of an absolute path: `//`, `.` and `..` resolved
+ * (`..` must be: `#principalArea` reads the path's components, so a detour
+ * like `home/<me>/x/../../../keys` would otherwise look like the caller's own
+ * area), no trailing `/`.
+ */
+function clean(p: string): string {
+  const normal = path.posix.normalize(p);
+  return normal.length > 1 && normal.endsWith("/")
+    ? normal.slice(0, -1)
+    : normal;
 }
 
 /**

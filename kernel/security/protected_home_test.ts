@@ -87,6 +87,23 @@ Deno.test({
       null,
     );
     assert.notEqual(home.checkCommand(`${ROOT}/bin/tool`, []), null);
+    // `..` is resolved lexically before the check: a detour through another
+    // directory still names the home.
+    assert.notEqual(
+      home.checkCommand("cat", [`/ws/../${ROOT.slice(1)}/keys/runtime.key`]),
+      null,
+    );
+    assert.notEqual(
+      home.checkCommand("tar", [`--file=${ROOT}/x/../var/state.kv`]),
+      null,
+    );
+    // …also when the detour starts in the caller's own reachable home area.
+    assert.notEqual(
+      home.checkCommand("cat", [
+        `${ROOT}/home/ada/notes/../../../keys/runtime.key`,
+      ]),
+      null,
+    );
     assert.equal(home.checkCommand("cat", ["keys/runtime.key", "/ws/a"]), null);
   },
 });
