@@ -99,9 +99,9 @@ async function waitOnce(
   waits: Waits,
 ): Promise<Wake> {
   clock.wait();
+  // The timer lives exactly as long as this wait (the call's end can only
+  // come after it returns).
   const timer = new AbortController();
-  const onEnd = () => timer.abort();
-  waits.ended.signal.addEventListener("abort", onEnd, { once: true });
   try {
     return await Promise.race([
       guest.bridge.nextCompletion().then(() => "completion" as const),
@@ -111,7 +111,6 @@ async function waitOnce(
     ]);
   } finally {
     timer.abort();
-    waits.ended.signal.removeEventListener("abort", onEnd);
     clock.run();
   }
 }
