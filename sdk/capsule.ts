@@ -18,6 +18,8 @@
  *
  * @module
  */
+import { compileSpec, handlerMap, isSpec } from "./_spec.ts";
+import type { CapsuleSpec } from "./spec.ts";
 
 /** Marks the default export made by {@linkcode defineCapsule}. */
 export const CAPSULE_KIND = "astrid.capsule/v1" as const;
@@ -63,15 +65,16 @@ export interface CapsuleDefinition<
   readonly handlers: H;
 }
 
-const ACTION_NAME = /^[A-Za-z_][A-Za-z0-9_.:-]{0,127}$/;
-
 /**
- * Declares the actions of a capsule.
+ * Declares a capsule: either a plain map of actions, or a
+ * {@linkcode CapsuleSpec} of tools, interceptors, commands and lifecycle
+ * hooks from which the wire glue (the `tool.describe` / `tool.execute`
+ * actions, `command.<name>` actions) is generated.
  *
- * @param handlers One function per action. Names are 1–128 characters of
- *   letters, digits, `_`, `.`, `:` and `-`, starting with a letter or `_`.
+ * @param definition One function per action, or a {@linkcode CapsuleSpec}.
  * @returns A frozen {@linkcode CapsuleDefinition} to export as default.
- * @throws {TypeError} When a handler is not a function or a name is malformed.
+ * @throws {TypeError} When a handler is not a function, a name is malformed,
+ *   or two parts of a spec generate the same action.
  *
  * @example Define a capsule with two actions
  * ```ts
@@ -90,30 +93,39 @@ const ACTION_NAME = /^[A-Za-z_][A-Za-z0-9_.:-]{0,127}$/;
  * console.assert(reply.text === "Hello, Ada, from hello!");
  * // export default capsule;
  * ```
+ *
+ * @example Define a tool capsule
+ * ```ts
+ * import { defineCapsule } from "./capsule.ts";
+ * const capsule = defineCapsule({
+ *   tools: {
+ *     shout: {
+ *       description: "Upper-cases a text",
+ *       input_schema: { type: "object", properties: { text: { type: "string" } } },
+ *       execute: (args: { text: string }) => args.text.toUpperCase(),
+ *     },
+ *   },
+ * });
+ * const ctx = { capsule: "shouter", action: "tool.execute", config: {} };
+ * const out = await capsule.handlers["tool.execute"]!({
+ *   topic: "tool.v1.execute.shout", source: "router", principal: "default", session: "s",
+ *   payload: { call_id: "c1", name: "shout", arguments: { text: "hi" }, session_id: "s" },
+ * }, ctx) as { type: string; payload: { content: string; is_error: boolean } };
+ * console.assert(out.type === "final" && out.payload.content === "HI");
+ * // export default capsule;
+ * ```
  */
 export function defineCapsule<H extends CapsuleHandlers>(
-  handlers: H,
+  definition: H | CapsuleSpec,
 ): CapsuleDefinition<H> {
-  if (handlers === null || typeof handlers !== "object") {
+  if (definition === null || typeof definition !== "object") {
     throw new TypeError("defineCapsule() expects an object of handlers");
   }
-  const copy: Record<string, CapsuleHandler> = Object.create(null);
-  for (const name of Object.keys(handlers)) {
-    const handler = handlers[name];
-    if (!ACTION_NAME.test(name)) {
-      throw new TypeError(
-        `Cannot define action '${name}': names are 1-128 of [A-Za-z0-9_.:-], starting with a letter or '_'`,
-      );
-    }
-    if (typeof handler !== "function") {
-      throw new TypeError(
-        `Cannot define action '${name}': its handler is a ${typeof handler}, not a function`,
-      );
-    }
-    copy[name] = handler;
-  }
+  const handlers = isSpec(definition)
+    ? compileSpec(definition)
+    : handlerMap(definition as CapsuleHandlers);
   return Object.freeze({
     kind: CAPSULE_KIND,
-    handlers: Object.freeze(copy) as unknown as H,
+    handlers: Object.freeze(handlers) as unknown as H,
   });
 }

@@ -39,3 +39,58 @@ export {
   lifecycleTopic,
 } from "./topics.ts";
 export type { KernelTopics } from "./topics.ts";
+export { parseToolArguments, textOf, toolCallsOf } from "./llm.ts";
+export type {
+  ContentBlock,
+  LlmRequest,
+  LlmResponse,
+  LlmStreamEvent,
+  LlmStreamMessage,
+  Message,
+  Role,
+  StopReason,
+  TextBlock,
+  ToolDefinition,
+  ToolResultBlock,
+  ToolUseBlock,
+  Usage,
+} from "./llm.ts";
+export { isTerminal, TURN_EVENT_TYPES, TURN_EVENTS_VERSION } from "./turn.ts";
+export type {
+  ApprovalAnswer,
+  ApprovalDecisionEvent,
+  ApprovalRequiredEvent,
+  BudgetEvent,
+  ErrorEvent,
+  FinalEvent,
+  RiskLevel,
+  TextDeltaEvent,
+  ToolCallEvent,
+  ToolResultEvent,
+  TurnEvent,
+} from "./turn.ts";
+export {
+  AGENT_TOPICS,
+  isToolName,
+  llmGenerateTopic,
+  llmStreamTopic,
+  toolExecuteTopic,
+} from "./agent.ts";
+export type {
+  AgentTopics,
+  IdentityRequest,
+  SessionMessages,
+  ToolDescribeResult,
+  ToolExecuteRequest,
+  ToolExecuteResult,
+  TurnEventMessage,
+  TurnRequest,
+  TurnResult,
+} from "./agent.ts";
+export type {
+  CapsuleSpec,
+  InterceptEvent,
+  InterceptHandler,
+  InterceptReturn,
+  ToolSpec,
+} from "./spec.ts";
