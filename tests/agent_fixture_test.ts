@@ -1,0 +1,217 @@
+/**
+ * Shared set-up of the tests of the first-party agent capsules
+ * (`capsules/<name>/*_test.ts`, `tests/agent_*_test.ts`): a REAL kernel in a
+ * throwaway home and workspace, the named capsules from `capsules/<name>/`
+ * bundled from their TypeScript sources (once per test process) and
+ * installed with signed records exactly as `astrid capsule install` does, the
+ * session runtime booted, and helpers to talk to the capsules over the bus
+ * the way another capsule or the turn API would.
+ *
+ * @module
+ */
+import * as path from "node:path";
+import type { JsonValue } from "../kernel/store/store.ts";
+import type { CapsuleId } from "../kernel/core/ids.ts";
+import { createDenoFs } from "../kernel/host/deno_fs.ts";
+import { createDenoSpawner } from "../kernel/host/deno_spawner.ts";
+import { createDenoEnv } from "../kernel/host/deno_env.ts";
+import { denoToolchain } from "../kernel/host/deno_toolchain.ts";
+import { buildJsCapsule } from "../kernel/capsule/engines/js/build.ts";
+import { installCapsule } from "../kernel/daemon/install.ts";
+import type { BootReport } from "../kernel/capsule/registry/registry.ts";
+import {
+  type Runtime,
+  type RuntimeOptions,
+  startRuntime,
+} from "../kernel/daemon/runtime.ts";
+import type { ApprovalHandler } from "../kernel/security/approval/handler.ts";
+import type { BusEnvelope } from "../kernel/bus/envelope.ts";
+import { startTestKernel, type TestKernel } from "./test_kernel_test.ts";
+
+const ROOT = path.resolve(import.meta.dirname ?? ".", "..");
+/** `capsules/` of this repository. */
+export const CAPSULES_DIR: string = path.join(ROOT, "capsules");
+
+/** The deadline of a capsule's own running time per call in these tests. */
+export const AGENT_TIMEOUT_MS = 5_000;
+
+const built = new Map<string, Promise<string>>();
+let buildDir: Promise<string> | undefined;
+
+/**
+ * Bundles `capsules/<name>/main.ts` once per test process.
+ *
+ * @param name The capsule's directory name.
+ * @returns The path of the bundle.
+ */
+export function buildCapsule(name: string): Promise<string> {
+  let p = built.get(name);
+  if (p === undefined) {
+    p = (async () => {
+      buildDir ??= Deno.makeTempDir({ prefix: "astrid-capsule-build-" });
+      const out = path.join(await buildDir, `${name}.js`);
+      await buildJsCapsule({
+        spawner: createDenoSpawner(),
+        fs: createDenoFs(),
+        toolchain: denoToolchain(createDenoEnv()),
+      }, { entry: path.join(CAPSULES_DIR, name, "main.ts"), outFile: out });
+      return out;
+    })();
+    built.set(name, p);
+  }
+  return p;
+}
+
+/** Options of {@linkcode startAgentFixture}. */
+export interface AgentFixtureOptions {
+  /** Temp dir prefix. */
+  readonly prefix: string;
+  /** Capsule directory names under `capsules/` to install. */
+  readonly capsules: readonly string[];
+  /** Files to create in the workspace before boot (relative path → text). */
+  readonly files?: Readonly<Record<string, string>>;
+  /** More user-config TOML (the workspace runs in `autonomous` mode). */
+  readonly config?: string;
+  /** Answers approval requests (default: none registered, so they defer). */
+  readonly approvals?: ApprovalHandler;
+  /** Secrets to store before boot: capsule name → secret name → value. */
+  readonly secrets?: Readonly<
+    Record<string, Readonly<Record<string, string>>>
+  >;
+  /** Runtime options passed through (fetch, resolveDns, limits, bubblewrap). */
+  readonly runtime?: Partial<Omit<RuntimeOptions, "workspace">>;
+}
+
+/** A booted kernel with agent capsules installed. */
+export interface AgentFixture extends AsyncDisposable {
+  readonly tk: TestKernel;
+  readonly runtime: Runtime;
+  readonly report: BootReport;
+  /**
+   * Sends a bus request as the kernel (the way the turn API does).
+   *
+   * @param topic The topic.
+   * @param payload The payload.
+   * @param options Deadline and cancellation.
+   * @returns The answer.
+   */
+  request<T = unknown>(
+    topic: string,
+    payload: unknown,
+    options?: { timeoutMs?: number; signal?: AbortSignal },
+  ): Promise<T>;
+  /**
+   * Records every message published on topics matching `pattern`.
+   *
+   * @param pattern A bus topic pattern.
+   * @returns The live list of envelopes seen so far.
+   */
+  watch(pattern: string): BusEnvelope[];
+  /** Reads a workspace file as the session sees it (overlay first). */
+  readSession(relPath: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+/**
+ * Boots a kernel with the named capsules installed and the runtime booted.
+ *
+ * @param options Capsules, workspace files, config, approvals, secrets.
+ * @returns The fixture; `close()` (or `await using`) removes everything.
+ * @throws {Error} When a capsule fails to load (with the boot report).
+ */
+export async function startAgentFixture(
+  options: AgentFixtureOptions,
+): Promise<AgentFixture> {
+  const tk = await startTestKernel({
+    prefix: options.prefix,
+    ...(options.config ? { config: options.config } : {}),
+  });
+  let runtime: Runtime | undefined;
+  try {
+    for (const [rel, text] of Object.entries(options.files ?? {})) {
+      const file = path.join(tk.workspace, rel);
+      await Deno.mkdir(path.dirname(file), { recursive: true });
+      await Deno.writeTextFile(file, text);
+    }
+    for (const name of options.capsules) {
+      const source = path.join(CAPSULES_DIR, name);
+      const bundle = await buildCapsule(name);
+      const toml = await Deno.readTextFile(path.join(source, "Capsule.toml"));
+      const file = /^\s*file\s*=\s*"([^"]+)"/m.exec(toml)?.[1];
+      if (!file) throw new Error(`capsules/${name}: no component file`);
+      await installCapsule(tk.kernel, { source, files: { [file]: bundle } });
+    }
+    if (options.approvals) {
+      tk.kernel.security.approvals.setHandler(options.approvals);
+    }
+    runtime = await startRuntime(tk.kernel, {
+      limits: {
+        timeoutMs: AGENT_TIMEOUT_MS,
+        memoryBytes: 64 * 1024 * 1024,
+      },
+      bubblewrap: null,
+      ...options.runtime,
+      workspace: tk.workspace,
+    });
+    for (const [capsule, values] of Object.entries(options.secrets ?? {})) {
+      for (const [key, value] of Object.entries(values)) {
+        await runtime.secrets.set(capsule as CapsuleId, key, value);
+      }
+    }
+    const report = await runtime.boot();
+    if (report.refused.length > 0) {
+      throw new Error(
+        `capsules failed to load: ${JSON.stringify(report.refused)}`,
+      );
+    }
+    const rt = runtime;
+    const unsubs: (() => void)[] = [];
+    const close = async () => {
+      for (const u of unsubs) u();
+      await rt.close();
+      await tk.kernel.close();
+      await Deno.remove(tk.root, { recursive: true }).catch(() => {});
+    };
+    return {
+      tk,
+      runtime: rt,
+      report,
+      request: async <T>(
+        topic: string,
+        payload: unknown,
+        o: { timeoutMs?: number; signal?: AbortSignal } = {},
+      ) =>
+        await rt.bus.request("kernel", {
+          topic,
+          payload: payload as JsonValue,
+          principal: tk.kernel.principal,
+          session: rt.session,
+        }, {
+          timeoutMs: o.timeoutMs ?? 60_000,
+          ...(o.signal ? { signal: o.signal } : {}),
+        }) as T,
+      watch(pattern) {
+        const seen: BusEnvelope[] = [];
+        unsubs.push(rt.bus.subscribe("kernel", {
+          pattern,
+          handler: (env) => {
+            seen.push(env);
+          },
+        }));
+        return seen;
+      },
+      async readSession(rel) {
+        const vfs = await rt.vfs();
+        const bytes = await vfs.readFile(`cwd://${rel}`);
+        return new TextDecoder().decode(bytes);
+      },
+      close,
+      [Symbol.asyncDispose]: close,
+    };
+  } catch (err) {
+    await runtime?.close().catch(() => {});
+    await tk.kernel.close().catch(() => {});
+    await Deno.remove(tk.root, { recursive: true }).catch(() => {});
+    throw err;
+  }
+}
