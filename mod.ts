@@ -54,6 +54,11 @@ export {
 } from "./kernel/core/ids.ts";
 export { startRuntime } from "./kernel/daemon/runtime.ts";
 export type { Runtime, RuntimeOptions } from "./kernel/daemon/runtime.ts";
+export {
+  AgentSession,
+  type AgentSessionOptions,
+  type Turn,
+} from "./kernel/turn/mod.ts";
 export { installCapsule, recordInstall } from "./kernel/daemon/install.ts";
 export type {
   InstallOptions,

@@ -123,6 +123,10 @@ export const ERROR_CODES: Readonly<Record<ErrorCode, string>> = Object.freeze({
   BUS_TIMEOUT: "A request on the bus got no response before its deadline.",
   /** A capsule published faster than its rate limit. */
   BUS_RATE_LIMITED: "A capsule published faster than its rate limit.",
+  /** A turn was started while another turn of the same session runs. */
+  TURN_BUSY: "Another turn of this session is still running.",
+  /** The orchestrator failed the turn (its message says why). */
+  TURN_FAILED: "The turn failed before the agent could answer.",
   /** An interceptor denied the message. */
   BUS_DENIED: "An interceptor denied the message.",
   /** A path resolves outside its mount (traversal, absolute path or symlink). */
@@ -226,6 +230,8 @@ export type ErrorCode =
   | "BUS_BACKPRESSURE"
   | "BUS_TIMEOUT"
   | "BUS_RATE_LIMITED"
+  | "TURN_BUSY"
+  | "TURN_FAILED"
   | "BUS_DENIED"
   | "VFS_PATH_ESCAPE"
   | "VFS_PATH_INVALID"

@@ -39,22 +39,37 @@ const built = new Map<string, Promise<string>>();
 let buildDir: Promise<string> | undefined;
 
 /**
- * Bundles `capsules/<name>/main.ts` once per test process.
+ * The source directory of a capsule: `capsules/<name>`, or `name` itself
+ * when it is an absolute path (test fixtures).
  *
- * @param name The capsule's directory name.
+ * @param name A directory name under `capsules/`, or an absolute path.
+ * @returns The directory.
+ */
+export function capsuleSource(name: string): string {
+  return path.isAbsolute(name) ? name : path.join(CAPSULES_DIR, name);
+}
+
+/**
+ * Bundles `<source>/main.ts` once per test process.
+ *
+ * @param name The capsule's directory name (or absolute dir).
  * @returns The path of the bundle.
  */
 export function buildCapsule(name: string): Promise<string> {
   let p = built.get(name);
   if (p === undefined) {
+    const n = built.size;
     p = (async () => {
       buildDir ??= Deno.makeTempDir({ prefix: "astrid-capsule-build-" });
-      const out = path.join(await buildDir, `${name}.js`);
+      const out = path.join(
+        await buildDir,
+        `${n}-${path.basename(name)}.js`,
+      );
       await buildJsCapsule({
         spawner: createDenoSpawner(),
         fs: createDenoFs(),
         toolchain: denoToolchain(createDenoEnv()),
-      }, { entry: path.join(CAPSULES_DIR, name, "main.ts"), outFile: out });
+      }, { entry: path.join(capsuleSource(name), "main.ts"), outFile: out });
       return out;
     })();
     built.set(name, p);
@@ -66,7 +81,7 @@ export function buildCapsule(name: string): Promise<string> {
 export interface AgentFixtureOptions {
   /** Temp dir prefix. */
   readonly prefix: string;
-  /** Capsule directory names under `capsules/` to install. */
+  /** Capsule directory names under `capsules/` (or absolute dirs) to install. */
   readonly capsules: readonly string[];
   /** Files to create in the workspace before boot (relative path → text). */
   readonly files?: Readonly<Record<string, string>>;
@@ -134,7 +149,7 @@ export async function startAgentFixture(
       await Deno.writeTextFile(file, text);
     }
     for (const name of options.capsules) {
-      const source = path.join(CAPSULES_DIR, name);
+      const source = capsuleSource(name);
       const bundle = await buildCapsule(name);
       const toml = await Deno.readTextFile(path.join(source, "Capsule.toml"));
       const file = /^\s*file\s*=\s*"([^"]+)"/m.exec(toml)?.[1];

@@ -74,6 +74,14 @@ export const KERNEL_LAYERS: Readonly<Record<string, readonly string[]>> = {
     "abi",
     "host",
   ],
+  // The turn API drives a booted runtime (daemon) and is what frontends use.
+  turn: [
+    "core",
+    "store",
+    "security",
+    "bus",
+    "daemon",
+  ],
 };
 
 const SPECIFIER =

@@ -7,6 +7,7 @@
  */
 import type { QuickJSContext, QuickJSHandle } from "quickjs-emscripten-core";
 import { KernelError } from "../../../core/errors.ts";
+import { isErrorCode } from "../../../../sdk/error_codes.ts";
 import type { EngineLimits } from "../../engine.ts";
 import { DEFAULT_WAIT_TIMEOUT_MS } from "../../call_clock.ts";
 
@@ -38,6 +39,24 @@ export function describeGuestError(
   const message = readString(vm, error, "message");
   if (name === undefined && message === undefined) return "a thrown object";
   return clip(`${name ?? "Error"}: ${message ?? ""}`);
+}
+
+/**
+ * The `code` a guest put on its exception, when it is one of the kernel's
+ * error codes (e.g. a rethrown `HostCallError`, or an orchestrator's
+ * `TURN_FAILED`); anything else is ignored.
+ *
+ * @param vm The context the exception belongs to.
+ * @param error The exception handle (not disposed here).
+ * @returns The code, or `undefined`.
+ */
+export function guestErrorCode(
+  vm: QuickJSContext,
+  error: QuickJSHandle,
+): string | undefined {
+  if (vm.typeof(error) !== "object") return undefined;
+  const code = readString(vm, error, "code");
+  return code !== undefined && isErrorCode(code) ? code : undefined;
 }
 
 function readString(
@@ -80,11 +99,20 @@ const MIB = 1024 * 1024;
 export function stopError(
   guest: FailingGuest,
   kind: FailureKind,
-  options: { what: string; detail?: string; cause?: unknown },
+  options: {
+    what: string;
+    detail?: string;
+    cause?: unknown;
+    guestCode?: string;
+  },
 ): KernelError {
   const what = options.what;
   const who = `Capsule '${guest.capsule}' ${what}`;
-  const data = { capsule: guest.capsule, reason: kind };
+  const data = {
+    capsule: guest.capsule,
+    reason: kind,
+    ...(options.guestCode ? { guest_code: options.guestCode } : {}),
+  };
   const cause = options.cause === undefined ? {} : { cause: options.cause };
   switch (kind) {
     case "timeout":
