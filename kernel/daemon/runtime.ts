@@ -44,6 +44,7 @@ import {
   type CapsuleConsent,
   WorkspaceConsent,
 } from "../capsule/registry/workspace_consent.ts";
+import type { CapsuleConfigValues } from "../capsule/registry/capsule_config.ts";
 import { OverlayManager } from "../vfs/overlay_manager.ts";
 import type { SessionVfs } from "../vfs/session_vfs.ts";
 import { createDenoSpawner } from "../host/deno_spawner.ts";
@@ -76,6 +77,11 @@ export interface RuntimeOptions {
   readonly fetch?: typeof fetch;
   /** Decides on workspace capsules (default: the approval handler, persisted in the store). */
   readonly consent?: CapsuleConsent;
+  /**
+   * The operator's configuration of capsules: capsule name → `[env]` key →
+   * value (over the manifest defaults; undeclared keys and secrets refused).
+   */
+  readonly capsuleConfig?: CapsuleConfigValues;
   /** MCP capsules: who answers elicitation and sampling, restart policy. */
   readonly mcp?: {
     /** Shows an MCP server's question to the human; without it questions are declined. */
@@ -243,6 +249,7 @@ export async function startRuntime(
       });
     },
     kernelVersion: VERSION,
+    ...(options.capsuleConfig ? { capsuleConfig: options.capsuleConfig } : {}),
     context: { principal: kernel.principal, session },
     trust: {
       keyId: kernel.runtimeKey.keyId,

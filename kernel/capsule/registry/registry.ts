@@ -53,6 +53,7 @@ import type {
 import { resolveCapsules } from "../resolver/resolve_capsules.ts";
 import type { ResolveTreeNode } from "../resolver/resolve_types.ts";
 import { staticBundle } from "./static_bundle.ts";
+import { capsuleConfig, type CapsuleConfigValues } from "./capsule_config.ts";
 import { CAPSULES_LOADED_TOPIC, interceptorFor } from "./_wiring.ts";
 
 /** What the registry needs. */
@@ -74,6 +75,8 @@ export interface RegistryDeps {
     config: Readonly<Record<string, string>>,
     signal: AbortSignal,
   ): HostCallDispatcher;
+  /** The operator's configuration of capsules (over their `[env]` defaults). */
+  readonly capsuleConfig?: CapsuleConfigValues;
   /** The running kernel's version (`astrid-version` checks). */
   readonly kernelVersion: string;
   /** Principal and session stamped on kernel publications. */
@@ -215,11 +218,7 @@ export class CapsuleRegistry {
         file: m.component.file,
       })
       : await staticBundle(d.fs, dir);
-    const config = Object.fromEntries(
-      m.env.filter((e) => e.type !== "secret" && e.default !== undefined).map((
-        e,
-      ) => [e.key, e.default!]),
-    );
+    const config = capsuleConfig(m, d.capsuleConfig ?? {});
     const acl = ipcAclFromManifest(m, { engine: m.engine });
     d.setGrants(id, grantsFromManifest(m));
     d.bus.registerCapsule(id, {
