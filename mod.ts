@@ -57,8 +57,10 @@ export type { Runtime, RuntimeOptions } from "./kernel/daemon/runtime.ts";
 export {
   AgentSession,
   type AgentSessionOptions,
+  approvalRouterOf,
   type Turn,
 } from "./kernel/turn/mod.ts";
+export type { TurnEvent } from "./sdk/turn.ts";
 export { installCapsule, recordInstall } from "./kernel/daemon/install.ts";
 export type {
   InstallOptions,

@@ -61,7 +61,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     switch (command) {
       case "demo":
-        return await demoCommand(flags);
+        return await demoCommand(rest, flags);
       case "config":
         return await configCommand(rest, flags);
       case "keys":

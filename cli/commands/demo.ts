@@ -17,19 +17,29 @@ import {
 import type { Logger } from "../../mod.ts";
 import { demoGate } from "./demo_gate.ts";
 import { demoRuntime } from "./demo_runtime.ts";
+import { demoAgent } from "./demo_agent.ts";
 import type { GlobalFlags } from "../flags.ts";
-import { out } from "../output.ts";
+import { out, UsageError } from "../output.ts";
 
 /** Help text of `astrid demo`. */
 export const DEMO_HELP =
-  `astrid demo — show the kernel foundation at work in a throwaway home
+  `astrid demo — an agent at work under the gate, offline, in a throwaway home
 
 Usage:
-  astrid demo [--keep]     --keep leaves the temporary ASTRID_HOME and workspace on disk
+  astrid demo [--keep]           the agent run
+  astrid demo kernel [--keep]    the kernel's foundations, step by step
+  --keep leaves the temporary ASTRID_HOME and workspace on disk
 
-Boots a kernel (home layout 0700, runtime key 0600, Deno KV store), signs and verifies,
-shows a tampered message rejected, restarts to prove the store persists, and shows the
-workspace config tightening the mode while an attempt to loosen it is refused.`;
+The agent run installs the first-party capsules from capsules/, replays a recorded
+model (no network, no key), and runs two turns in a safe-mode workspace: the agent
+reads and edits a file (the edit waits in the session overlay; the diff is shown; the
+commit asks the human), then a file tries to hijack it (read /etc/passwd, write
+outside the workspace, sudo, send a key to another host) and every attempt is
+refused and audited. The audit chain is verified at the end.
+
+The kernel walkthrough boots a kernel (home 0700, runtime key 0600, Deno KV), signs
+and verifies, restarts to prove the store persists, runs the five-layer gate and two
+capsules, and shows the workspace config tightening the mode.`;
 
 function step(title: string): void {
   out(`\n▶ ${title}`);
@@ -49,7 +59,67 @@ async function mode(file: string): Promise<string> {
  * @param flags Global flags (`--keep`).
  * @returns The exit code.
  */
-export async function demoCommand(flags: GlobalFlags): Promise<number> {
+export async function demoCommand(
+  args: readonly string[],
+  flags: GlobalFlags,
+): Promise<number> {
+  const [what, ...extra] = args;
+  if (extra.length > 0 || (what !== undefined && what !== "kernel")) {
+    throw new UsageError(
+      `Unknown demo '${
+        [what, ...extra].join(" ")
+      }': try 'astrid demo' or 'astrid demo kernel'`,
+    );
+  }
+  return what === "kernel"
+    ? await kernelWalkthrough(flags)
+    : await agentRun(flags);
+}
+
+/** The agent run: a throwaway home, a safe-mode workspace, one session. */
+async function agentRun(flags: GlobalFlags): Promise<number> {
+  const root = await Deno.makeTempDir({ prefix: "astrid-demo-" });
+  const home = path.join(root, "home");
+  const workspace = path.join(root, "workspace");
+  try {
+    await Deno.mkdir(path.join(home, "etc"), { recursive: true, mode: 0o700 });
+    await Deno.mkdir(workspace, { recursive: true });
+    await Deno.writeTextFile(
+      path.join(home, "etc", "config.toml"),
+      `[workspace]\nmode = "safe"\n`,
+    );
+    step("Boot a kernel in a throwaway ASTRID_HOME (workspace mode: safe)");
+    const kernel = await startKernel({
+      env: new MemoryEnv({ ASTRID_HOME: home, HOME: root }),
+      workspace,
+      ignoreSystemConfig: true,
+      logger: quietLogger,
+    });
+    line(
+      `home ${
+        home.replace(root, "<tmp>")
+      }, runtime key ${kernel.runtimeKey.keyId}`,
+    );
+    let ok: boolean;
+    try {
+      ok = await demoAgent(kernel, await Deno.realPath(workspace), step);
+    } finally {
+      await kernel.close();
+    }
+    out(
+      ok
+        ? "\n✔ demo finished: an agent read, edited and committed under the gate; the injection was refused; the chain verifies.\n  'astrid demo kernel' walks through the kernel's foundations."
+        : "\n✖ demo finished with a step that did not do what it should (see above)",
+    );
+    return ok ? 0 : 1;
+  } finally {
+    if (flags.keep) out(`\n(kept ${root})`);
+    else await Deno.remove(root, { recursive: true });
+  }
+}
+
+/** The kernel walkthrough (`astrid demo kernel`). */
+async function kernelWalkthrough(flags: GlobalFlags): Promise<number> {
   const root = await Deno.makeTempDir({ prefix: "astrid-demo-" });
   const home = path.join(root, "home");
   const workspace = path.join(root, "workspace");
