@@ -26,6 +26,7 @@ const SCENARIOS = [
   "memory",
   "overlay",
   "store_commit",
+  "turn",
 ] as const;
 
 const here = import.meta.dirname ?? ".";

@@ -87,6 +87,8 @@ export interface AgentFixtureOptions {
   readonly files?: Readonly<Record<string, string>>;
   /** More user-config TOML (the workspace runs in `autonomous` mode). */
   readonly config?: string;
+  /** A Deno KV file store instead of the in-memory one. */
+  readonly fileStore?: boolean;
   /** Answers approval requests (default: none registered, so they defer). */
   readonly approvals?: ApprovalHandler;
   /** Secrets to store before boot: capsule name → secret name → value. */
@@ -140,6 +142,7 @@ export async function startAgentFixture(
   const tk = await startTestKernel({
     prefix: options.prefix,
     ...(options.config ? { config: options.config } : {}),
+    ...(options.fileStore ? { fileStore: true } : {}),
   });
   let runtime: Runtime | undefined;
   try {
