@@ -207,6 +207,35 @@ function lineAt(content: string, index: number): number {
   return countOf(content.slice(0, index), "\n") + 1;
 }
 
+/**
+ * A hint for an old_string that is not in the file: where the same lines
+ * occur with other indentation or spacing, or that the file uses CRLF.
+ */
+export function nearMiss(content: string, oldString: string): string {
+  if (content.includes("\r\n") && !oldString.includes("\r")) {
+    const crlf = oldString.replaceAll("\n", "\r\n");
+    if (crlf !== oldString && content.includes(crlf)) {
+      return ". The file has CRLF line endings: write each line break in old_string as \\r\\n";
+    }
+  }
+  const squash = (l: string) => l.trim().replace(/\s+/g, " ");
+  const want = splitLines(oldString).map(squash);
+  while (want.length > 0 && want[0] === "") want.shift();
+  while (want.length > 0 && want[want.length - 1] === "") want.pop();
+  if (want.length === 0) return "";
+  const lines = splitLines(content).map(squash);
+  for (let i = 0; i + want.length <= lines.length; i++) {
+    let j = 0;
+    while (j < want.length && lines[i + j] === want[j]) j++;
+    if (j === want.length) {
+      return `. Lines ${i + 1}-${
+        i + want.length
+      } hold the same text with different indentation or spacing: copy them exactly`;
+    }
+  }
+  return "";
+}
+
 const editFile: ToolSpec<Args> = {
   description:
     "Replace exact text in a workspace file. old_string must match the file exactly (whitespace and indentation included, without read_file's line-number prefixes) " +
@@ -254,7 +283,8 @@ const editFile: ToolSpec<Args> = {
     if (count === 0) {
       throw new Error(
         `edit_file: old_string was not found in '${path}'. It must match the file exactly, including whitespace and indentation; ` +
-          "read the file with read_file and copy the text without the line-number prefixes",
+          "read the file with read_file and copy the text without the line-number prefixes" +
+          nearMiss(content, oldString),
       );
     }
     if (count > 1 && !all) {

@@ -270,7 +270,11 @@ Deno.test({
   name:
     "fs: edit_file refuses old_string not found, found several times without replace_all, and equal to new_string",
   permissions: PERMS,
-  fn: withFs({ "r.txt": "foo bar foo baz foo\n" }, async (fx) => {
+  fn: withFs({
+    "r.txt": "foo bar foo baz foo\n",
+    "m.ts": "function f(x) {\n    if (x) {\n        return 1;\n    }\n}\n",
+    "crlf.txt": "a\r\nb\r\n",
+  }, async (fx) => {
     assert.match(
       await refused(fx, "edit_file", {
         path: "r.txt",
@@ -278,6 +282,22 @@ Deno.test({
         new_string: "x",
       }),
       /^edit_file: old_string was not found in 'r.txt'\. It must match the file exactly, including whitespace/,
+    );
+    assert.match(
+      await refused(fx, "edit_file", {
+        path: "m.ts",
+        old_string: "if (x) {\n  return 1;\n}",
+        new_string: "if (x) {\n  return 2;\n}",
+      }),
+      /not found in 'm.ts'.*Lines 2-4 hold the same text with different indentation or spacing: copy them exactly$/s,
+    );
+    assert.match(
+      await refused(fx, "edit_file", {
+        path: "crlf.txt",
+        old_string: "a\nb",
+        new_string: "c",
+      }),
+      /not found in 'crlf.txt'.*The file has CRLF line endings: write each line break in old_string as \\r\\n$/s,
     );
     assert.equal(
       await refused(fx, "edit_file", {

@@ -195,6 +195,21 @@ sandboxed(
 );
 
 sandboxed(
+  "shell: bash tells the model which changes were not kept (a symlink is never imported into the overlay)",
+  async (fx) => {
+    const r = await bash(fx, {
+      command: "ln -s /etc/passwd link && echo kept > f.txt",
+    });
+    assert.equal(
+      r.content,
+      "exit code: 0\nstdout: (empty)\nstderr: (empty)\nnot kept (skipped): link (symlink)",
+    );
+    assert.equal(await fx.readSession("f.txt"), "kept\n");
+    await assert.rejects(fx.readSession("link"));
+  },
+);
+
+sandboxed(
   "shell: bash cannot see or touch anything outside the workspace",
   async (fx) => {
     const r = await bash(fx, {
