@@ -7,8 +7,8 @@
  * one of a set (`[!…]`/`[^…]` negated), `{a,b}` either alternative (expanded
  * first, so alternatives may hold `/`; at most 64 expansions), `\x` the
  * character `x`. `**` as a whole segment matches zero or more segments:
- * `**∕*.ts` matches `a.ts` and `x/y/a.ts`, `src/**` matches `src` and
- * everything under it. There is no dot-file rule.
+ * `**` then `/*.ts` matches `a.ts` and `x/y/a.ts`; `src/**` matches `src`
+ * and everything under it. There is no dot-file rule.
  *
  * @module
  */

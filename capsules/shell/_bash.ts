@@ -110,8 +110,8 @@ function refusal(err: HostCallError, timeoutMs: number, ms: number): Error {
 export const bash: ToolSpec<Readonly<Record<string, unknown>>> = {
   description:
     "Run a bash command line in the workspace (bash -c) and get its exit code, stdout and stderr. " +
-    "It runs in a sandbox over this session's copy of the workspace: file changes it makes are kept in the session (not yet in the user's files), " +
-    "there is no access outside the workspace, and commands such as sudo are refused. " +
+    "It runs in a sandbox over this session's copy of the workspace (the working directory): changes to workspace files are kept in the session, not yet in the user's files; " +
+    "the rest of the file system is read-only and blocked commands such as sudo are refused. " +
     `Output over ${MAX_OUTPUT_CHARS} characters is cut in the middle. ` +
     `Times out after timeout_ms (default ${DEFAULT_TIMEOUT_MS}, at most ${MAX_TIMEOUT_MS}). ` +
     "Prefer the file tools to read, search and edit files.",
