@@ -157,6 +157,14 @@ Deno.test({
       await refused(fx, "read_file", { path: "d" }),
       /'d': it is a directory; use list_directory/,
     );
+    await Deno.writeFile(
+      path.join(fx.tk.workspace, "bad.bin"),
+      new Uint8Array([0xff, 0xfe, 0x00]),
+    );
+    assert.match(
+      await refused(fx, "read_file", { path: "bad.bin" }),
+      /cannot read 'bad.bin': it is not UTF-8 text/,
+    );
     assert.match(
       await refused(fx, "read_file", { path: "a.txt", limit: 0 }),
       /argument 'limit' must be an integer from 1/,
@@ -504,4 +512,36 @@ Deno.test({
       true,
     );
   }),
+});
+
+Deno.test({
+  name:
+    "fs: list_directory and glob cap long listings with a note on how to narrow them",
+  permissions: PERMS,
+  fn: withFs(
+    Object.fromEntries(
+      Array.from({ length: 1005 }, (_, i) => [
+        `many/f${String(i).padStart(4, "0")}.txt`,
+        "",
+      ]),
+    ),
+    async (fx) => {
+      const listed = (await ok(fx, "list_directory", { path: "many" }))
+        .split("\n");
+      assert.equal(listed.length, 1001);
+      assert.equal(listed[0], "f0000.txt");
+      assert.equal(
+        listed[1000],
+        "[5 more entries not shown; use glob to narrow down]",
+      );
+      const globbed = (await ok(fx, "glob", { pattern: "many/*.txt" }))
+        .split("\n");
+      assert.equal(globbed.length, 501);
+      assert.equal(globbed[0], "many/f0000.txt");
+      assert.match(
+        globbed[500]!,
+        /^\[more than 500 files match; showing the first 500\. Use a narrower pattern or path\]$/,
+      );
+    },
+  ),
 });
