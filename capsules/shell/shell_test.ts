@@ -289,3 +289,19 @@ Deno.test({
     }
   }, { runtime: { bubblewrap: null } }),
 });
+
+Deno.test({
+  name:
+    "shell: with security.allow_unsandboxed_spawn and no bubblewrap bash runs and says it ran without a sandbox",
+  permissions: PERMS,
+  fn: withShell(async (fx) => {
+    const r = await bash(fx, { command: "echo hi" });
+    assert.equal(
+      r.content,
+      "exit code: 0\nstdout:\nhi\nstderr: (empty)\nnote: ran without a sandbox, directly in the workspace",
+    );
+  }, {
+    runtime: { bubblewrap: null },
+    config: "[security]\nallow_unsandboxed_spawn = true\n",
+  }),
+});
