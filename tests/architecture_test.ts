@@ -76,3 +76,33 @@ Deno.test({
     assert.deepEqual(checkArchitecture(files), []);
   },
 });
+
+Deno.test({
+  name:
+    "architecture: a capsule's own tests may import the test fixtures and node built-ins; its sources may not",
+  permissions: "none",
+  fn() {
+    const spec = '"../../tests/agent_fixture_test.ts"';
+    const files: SourceFile[] = [
+      {
+        path: "capsules/x/x_test.ts",
+        text:
+          `import { a } from ${spec};\nimport assert from "node:assert/strict";\n`,
+      },
+      { path: "capsules/x/util.ts", text: 'import * as p from "node:path";\n' },
+      { path: "capsules/x/main.ts", text: `import { a } from ${spec};\n` },
+      {
+        path: "capsules/x/y_test.ts",
+        text: 'import { b } from "../../kernel/core/ids.ts";\n',
+      },
+    ];
+    assert.deepEqual(
+      checkArchitecture(files).map((v) => `${v.file} ${v.rule}`).sort(),
+      [
+        "capsules/x/main.ts capsules-import-only-sdk",
+        "capsules/x/util.ts capsules-import-only-sdk",
+        "capsules/x/y_test.ts capsules-import-only-sdk",
+      ],
+    );
+  },
+});
