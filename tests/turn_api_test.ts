@@ -167,3 +167,19 @@ Deno.test("waiting on a human far longer than the capsule's deadline does not ti
   const last = await turn.done;
   assert.equal(last.type === "final" && last.text, "decision=deny");
 });
+
+Deno.test("a turn past its whole deadline (waits included) ends with BUS_TIMEOUT and dismisses its approval", async () => {
+  const fx = await startAgentFixture({
+    prefix: "turn-deadline-",
+    capsules: [PROBE],
+  });
+  await using _ = fx;
+  const agent = new AgentSession(fx.tk.kernel, fx.runtime, {
+    turnTimeoutMs: 300,
+  });
+  const turn = agent.turn("approve"); // nobody answers
+  const events = await collect(turn);
+  const last = events.at(-1);
+  assert.equal(last?.type === "error" && last.code, "BUS_TIMEOUT");
+  assert.deepEqual(agent.pendingApprovals(), []);
+});

@@ -46,6 +46,10 @@ import { EventQueue } from "./event_queue.ts";
 
 /** The longest a turn may take, waits included (default 30 min). */
 export const DEFAULT_TURN_TIMEOUT_MS = 30 * 60_000;
+function limitMs(options: AgentSessionOptions): number {
+  return options.turnTimeoutMs ?? DEFAULT_TURN_TIMEOUT_MS;
+}
+
 /** How long a history read or clear may take. */
 const HISTORY_TIMEOUT_MS = 30_000;
 
@@ -175,11 +179,25 @@ export class AgentSession {
     const id = `turn-${++this.#turns}-${crypto.randomUUID().slice(0, 8)}`;
     this.#active = id;
     const controller = new AbortController();
+    const deadline = limitMs(this.#options);
+    // The turn's whole deadline, waits included: the bus request's own
+    // timeout does not cover the interceptor chain, so it is a signal.
+    const timer = setTimeout(
+      () =>
+        controller.abort(
+          new KernelError(
+            "BUS_TIMEOUT",
+            `The turn took longer than ${deadline} ms and was stopped`,
+          ),
+        ),
+      deadline,
+    );
     const signal = options.signal
       ? AbortSignal.any([options.signal, controller.signal])
       : controller.signal;
     const queue = new EventQueue<TurnEvent>();
     const done = this.#run(id, text, queue, signal).finally(() => {
+      clearTimeout(timer);
       this.#active = undefined;
       queue.end();
     });
@@ -285,10 +303,7 @@ export class AgentSession {
       const result = await this.#request(
         AGENT_TOPICS.prompt,
         request as unknown as JsonValue,
-        {
-          timeoutMs: this.#options.turnTimeoutMs ?? DEFAULT_TURN_TIMEOUT_MS,
-          signal,
-        },
+        { timeoutMs: limitMs(this.#options), signal },
       ) as unknown as TurnResult | null;
       // A cancel that raced the answer still cancels: the user said stop.
       signal.throwIfAborted();
@@ -305,11 +320,12 @@ export class AgentSession {
       queue.push(final);
       return final;
     } catch (err) {
+      const reason = signal.reason as unknown;
       const error: ErrorEvent = signal.aborted
         ? {
           type: "error",
-          code: "ABORTED",
-          message: toWireError(signal.reason ?? err).message,
+          code: reason instanceof KernelError ? reason.code : "ABORTED",
+          message: toWireError(reason ?? err).message,
         }
         : { type: "error", ...turnError(err) };
       queue.push(error);
