@@ -112,6 +112,7 @@ export function grantedFor<R extends DoorRequest>(
             principal: caller.principal,
             session: caller.session,
             callId: o.callId,
+            ...(caller.agent ? { agent: caller.agent } : {}),
           }),
       } as Granted<R>;
     case "request":
@@ -123,6 +124,7 @@ export function grantedFor<R extends DoorRequest>(
             callId: o.callId,
             timeoutMs: options.timeoutMs,
             signal,
+            ...(caller.agent ? { agent: caller.agent } : {}),
           }),
       } as Granted<R>;
     case "elicit":
@@ -182,6 +184,7 @@ export function gateContext(o: DoorOptions) {
     capsule: o.caller.capsule,
     workspace: o.caller.workspace,
     callId: o.callId,
+    ...(o.caller.agent ? { agent: o.caller.agent.id } : {}),
   };
 }
 

@@ -22,6 +22,7 @@ export function busPortOf(bus: Bus): BusPort {
         payload,
         principal: ctx.principal,
         session: ctx.session,
+        ...(ctx.agent ? { agent: ctx.agent } : {}),
       });
     },
     request: (source, topic, payload, ctx) =>
@@ -30,6 +31,7 @@ export function busPortOf(bus: Bus): BusPort {
         payload,
         principal: ctx.principal,
         session: ctx.session,
+        ...(ctx.agent ? { agent: ctx.agent } : {}),
       }, {
         timeoutMs: ctx.timeoutMs,
         signal: ctx.signal,

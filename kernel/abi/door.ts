@@ -194,6 +194,7 @@ export async function passDoor<R extends DoorRequest, T>(
     session: o.caller.session,
     capsule: o.caller.capsule,
     call_id: o.callId,
+    ...(o.caller.agent ? { agent: o.caller.agent.id } : {}),
     action: localAction(request, o.caller),
     decision: verdict.ok ? "allowed" : "denied",
     proof: {

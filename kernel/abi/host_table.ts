@@ -147,9 +147,14 @@ export function createHostDispatcher(
     const signal = AbortSignal.any([options.signal, callOptions.signal]);
     throwIfAborted(signal, `host call ${fn}`);
     const callId = uuidV4(options.random);
+    // The agent this call runs for comes from the engine (the bus message
+    // that caused the invoke), never from the guest's payload.
+    const who: CallerIdentity = callOptions.agent
+      ? { ...caller, agent: callOptions.agent }
+      : caller;
     const door: DoorOptions = {
       deps,
-      caller,
+      caller: who,
       callId,
       signal,
       grants: options.grants,
@@ -157,16 +162,17 @@ export function createHostDispatcher(
     };
     const audit: PurePorts["audit"] = async (entry) => {
       await deps.audit.append({
-        principal: caller.principal,
-        session: caller.session,
-        capsule: caller.capsule,
+        principal: who.principal,
+        session: who.session,
+        capsule: who.capsule,
         call_id: callId,
+        ...(who.agent ? { agent: who.agent.id } : {}),
         ...entry,
         outcome: null,
       });
     };
     const state: CallState = {
-      caller,
+      caller: who,
       callId,
       signal,
       pure: {
@@ -174,12 +180,12 @@ export function createHostDispatcher(
         logger: deps.logger,
         config: options.config,
         secretExists: async (name) =>
-          (await deps.secrets.get(caller.capsule, name)) !== null,
+          (await deps.secrets.get(who.capsule, name)) !== null,
         kv,
         audit,
       },
       resolvePath: (guest, mode) =>
-        resolveOrAudit(deps.fs(caller), guest, { mode, caller }, audit),
+        resolveOrAudit(deps.fs(who), guest, { mode, caller: who }, audit),
       gated: (request, effect, extra = {}) =>
         passDoor(request, effect, door, extra),
     };

@@ -9,6 +9,7 @@
  *
  * @module
  */
+import type { AgentLineage } from "../core/agent_lineage.ts";
 import type { CapsuleId, PrincipalId, SessionId } from "../core/ids.ts";
 import type { FetchFn, FileSystem, Logger, Spawner } from "../core/ports.ts";
 import type { SpawnSandbox } from "../capsule/sandbox/spawn_sandbox.ts";
@@ -30,6 +31,8 @@ export interface CallerIdentity {
   readonly workspace: string;
   /** Absolute principal home (`home://`). */
   readonly principalHome: string;
+  /** The agent the current call runs for (kernel-stamped), when any. */
+  readonly agent?: AgentLineage;
 }
 
 /**
@@ -74,7 +77,12 @@ export interface BusPort {
     source: CapsuleId,
     topic: string,
     payload: JsonValue,
-    ctx: { principal: PrincipalId; session: SessionId; callId: string },
+    ctx: {
+      principal: PrincipalId;
+      session: SessionId;
+      callId: string;
+      agent?: AgentLineage;
+    },
   ): Promise<void>;
   request(
     source: CapsuleId,
@@ -86,6 +94,7 @@ export interface BusPort {
       callId: string;
       timeoutMs: number;
       signal: AbortSignal;
+      agent?: AgentLineage;
     },
   ): Promise<JsonValue>;
 }

@@ -84,6 +84,7 @@ export function hashRecord(
     session: record.session,
     capsule: record.capsule,
     call_id: record.call_id,
+    ...(record.agent === undefined ? {} : { agent: record.agent }),
     action: record.action,
     decision: record.decision,
     proof: record.proof,

@@ -69,6 +69,12 @@ export interface AuditRecord {
   readonly capsule: CapsuleId | null;
   /** The tool-call / request correlation id, or `null`. */
   readonly call_id: string | null;
+  /**
+   * The agent the call ran for (`turn-…`, `turn-…/t1` for a sub-agent);
+   * absent when the call ran for no agent (and in entries written before
+   * the field existed, which verify unchanged).
+   */
+  readonly agent?: string;
   /** The action (the gate passes its `Action` object). */
   readonly action: JsonValue;
   /** The decision. */
@@ -126,7 +132,10 @@ const HEX64 = /^[0-9a-f]{64}$/;
 const KEY_ID = /^[0-9a-f]{16}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const SIGNATURE = /^[A-Za-z0-9+/]{86}==$/;
+/** Fields an entry may lack (added after chains existed). */
+const OPTIONAL_FIELDS = new Set(["agent"]);
 const FIELDS = new Set([
+  "agent",
   "action",
   "call_id",
   "capsule",
@@ -167,6 +176,7 @@ export function entryBody(entry: AuditEntryBody): AuditEntryBody {
     session: entry.session,
     capsule: entry.capsule,
     call_id: entry.call_id,
+    ...(entry.agent === undefined ? {} : { agent: entry.agent }),
     action: entry.action,
     decision: entry.decision,
     proof: entry.proof,
@@ -222,11 +232,8 @@ export function parseAuditEntry(value: unknown): ParseAuditEntryResult {
       return fail(`it has an unknown field '${k.slice(0, 40)}'`);
     }
   }
-  // Only known fields, so fewer keys means one is missing.
-  if (keys.length < FIELDS.size) {
-    const missing = [...FIELDS].find((k) => !(k in e));
-    return fail(`it has no '${missing}' field`);
-  }
+  const missing = [...FIELDS].find((k) => !(k in e) && !OPTIONAL_FIELDS.has(k));
+  if (missing !== undefined) return fail(`it has no '${missing}' field`);
   const issue = fieldIssue(e);
   return issue === undefined
     ? { ok: true, value: value as AuditEntry }
@@ -246,6 +253,9 @@ function fieldIssue(e: Record<string, unknown>): string | undefined {
     if (e[k] !== null && typeof e[k] !== "string") {
       return `'${k}' is neither a string nor null`;
     }
+  }
+  if ("agent" in e && (typeof e.agent !== "string" || e.agent === "")) {
+    return "'agent' is present but not a non-empty string";
   }
   if (!AUDIT_DECISIONS.includes(e.decision as AuditDecision)) {
     return "'decision' is not allowed, denied, deferred or info";

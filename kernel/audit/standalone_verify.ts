@@ -285,8 +285,18 @@ function shapeIssue(e: unknown): string | undefined {
     return "not a JSON object";
   }
   const r = e as Record<string, unknown>;
-  if (Object.keys(r).length !== FIELDS.length || !FIELDS.every((f) => f in r)) {
-    return `expected exactly the fields ${FIELDS.join(", ")}`;
+  // `agent` is optional (entries written before it existed lack it).
+  const extra = "agent" in r ? 1 : 0;
+  if (
+    Object.keys(r).length !== FIELDS.length + extra ||
+    !FIELDS.every((f) => f in r)
+  ) {
+    return `expected exactly the fields ${
+      FIELDS.join(", ")
+    } (and optionally agent)`;
+  }
+  if (extra === 1 && !match(/^./s)(r.agent)) {
+    return "'agent' is not a non-empty string";
   }
   const bad = SHAPE.find(([field, ok]) => !ok(r[field]));
   return bad === undefined ? undefined : `'${bad[0]}' is not ${bad[2]}`;

@@ -263,6 +263,7 @@ export class Dispatcher {
       source,
       principal: message.principal,
       session: message.session,
+      ...(message.agent ? { agent: message.agent } : {}),
       correlation_id: correlationId,
       timestamp: stamp.now,
     });

@@ -12,6 +12,7 @@
  */
 import type { CapsuleId, PrincipalId, SessionId } from "../core/ids.ts";
 import type { JsonValue } from "../store/store.ts";
+import type { AgentLineage } from "../core/agent_lineage.ts";
 
 export type { JsonValue };
 
@@ -37,6 +38,8 @@ export interface BusContext {
   readonly principal: PrincipalId;
   /** The session, or `null` for kernel events that belong to no session. */
   readonly session: SessionId | null;
+  /** The agent the publishing call runs for (kernel-stamped), when known. */
+  readonly agent?: AgentLineage;
 }
 
 /** What a publisher hands to {@linkcode Bus.publish} / {@linkcode Bus.request}. */

@@ -8,6 +8,7 @@
  *
  * @module
  */
+import type { AgentLineage } from "../core/agent_lineage.ts";
 import type { CapsuleId } from "../core/ids.ts";
 import type { JsonValue } from "../store/store.ts";
 import { DEFAULT_WAIT_TIMEOUT_MS } from "./call_clock.ts";
@@ -20,8 +21,24 @@ import type {
 export type HostCallDispatcher = (
   fn: string,
   payload: JsonValue,
-  options: { signal: AbortSignal },
+  options: HostCallOptions,
 ) => Promise<JsonValue>;
+
+/** What the engine tells the kernel about one host call besides its payload. */
+export interface HostCallOptions {
+  /** Cancels the call (the invoke was cancelled or the capsule unloads). */
+  readonly signal: AbortSignal;
+  /** The agent the invoke runs for (from the bus message that caused it). */
+  readonly agent?: AgentLineage;
+}
+
+/** Options of {@linkcode Capsule.invoke}. */
+export interface InvokeOptions {
+  /** Cancels the call, and its pending host calls. */
+  readonly signal?: AbortSignal;
+  /** The agent the call runs for; its host calls carry it. */
+  readonly agent?: AgentLineage;
+}
 
 /** Limits an engine enforces on its guest. */
 export interface EngineLimits {
@@ -100,7 +117,7 @@ export interface Capsule {
   invoke(
     action: string,
     payload: JsonValue,
-    options?: { signal?: AbortSignal },
+    options?: InvokeOptions,
   ): Promise<JsonValue>;
   /** Current health. */
   health(): CapsuleHealth;

@@ -17,4 +17,6 @@ export interface GateContext {
   readonly workspace: string;
   /** Correlates the decision with the host call and its audit entries. */
   readonly callId: string;
+  /** The agent the call runs for (`turn-…`, `turn-…/t1`), named in the audit. */
+  readonly agent?: string;
 }

@@ -458,6 +458,7 @@ export class Gate {
         session: ctx.session,
         capsule: ctx.capsule ?? null,
         call_id: ctx.callId,
+        ...(ctx.agent ? { agent: ctx.agent } : {}),
         action: {
           type: "capability_created",
           token_id: token.id,
@@ -543,6 +544,7 @@ export class Gate {
         session: ctx.session,
         capsule: ctx.capsule ?? null,
         call_id: ctx.callId,
+        ...(ctx.agent ? { agent: ctx.agent } : {}),
         action: action as unknown as JsonValue,
         decision,
         proof: proof as unknown as JsonValue,
@@ -582,6 +584,7 @@ export class Gate {
         session: ctx.session,
         capsule: ctx.capsule ?? null,
         call_id: ctx.callId,
+        ...(ctx.agent ? { agent: ctx.agent } : {}),
         action: {
           type: "action_outcome",
           of: action.type,

@@ -48,8 +48,12 @@ export function interceptorFor(
         principal: env.principal,
         session: env.session,
       } as unknown as JsonValue,
-      // The publisher's cancellation ends the capsule call (and its host calls).
-      signal === undefined ? {} : { signal },
+      // The publisher's cancellation ends the capsule call (and its host
+      // calls); the agent the message was published for is the call's.
+      {
+        ...(signal === undefined ? {} : { signal }),
+        ...(env.agent ? { agent: env.agent } : {}),
+      },
     );
     if (out === null) return { type: "continue" };
     const o = out as { type?: unknown; payload?: JsonValue; reason?: unknown };

@@ -19,6 +19,7 @@
  *
  * @module
  */
+import type { AgentLineage } from "../../../core/agent_lineage.ts";
 import type { QuickJSHandle } from "quickjs-emscripten-core";
 import { HOST_LIMITS } from "../../../../sdk/host_abi.ts";
 import { KernelError } from "../../../core/errors.ts";
@@ -32,6 +33,8 @@ export interface InvokeRequest {
   readonly action: string;
   readonly payloadJson: string;
   readonly signal: AbortSignal;
+  /** The agent the call runs for; its host calls carry it. */
+  readonly agent?: AgentLineage;
 }
 
 type Wake = "completion" | "wait_timeout" | "aborted" | "ended";
@@ -52,7 +55,7 @@ export async function runInvoke(
   const { rt, bridge } = guest;
   const what = `action '${req.action}'`;
   const clock = guest.arm(req.signal);
-  bridge.begin(req.signal);
+  bridge.begin(req.signal, req.agent);
   let result: QuickJSHandle | undefined;
   let waits: Waits | undefined;
   try {

@@ -18,6 +18,7 @@
  *
  * @module
  */
+import type { AgentLineage } from "../../../core/agent_lineage.ts";
 import quickjsVariant from "@jitl/quickjs-wasmfile-release-sync";
 import {
   type CustomizeVariantOptions,
@@ -184,6 +185,7 @@ export class GuestInstance {
     action: string,
     payloadJson: string,
     signal: AbortSignal,
+    agent?: AgentLineage,
   ): Promise<JsonValue> {
     if (this.#disposed || this.#broken) {
       throw new KernelError(
@@ -191,7 +193,12 @@ export class GuestInstance {
         `The instance of capsule '${this.capsule}' is no longer usable`,
       );
     }
-    return runInvoke(this, { action, payloadJson, signal });
+    return runInvoke(this, {
+      action,
+      payloadJson,
+      signal,
+      ...(agent ? { agent } : {}),
+    });
   }
 
   /**

@@ -12,6 +12,7 @@
  *
  * @module
  */
+import type { AgentLineage } from "../../../core/agent_lineage.ts";
 import type {
   QuickJSContext,
   QuickJSDeferredPromise,
@@ -42,6 +43,8 @@ type Outcome =
 interface Invocation {
   /** The invoke's signal. */
   readonly signal: AbortSignal;
+  /** The agent the invoke runs for. */
+  readonly agent: AgentLineage | undefined;
   /** Made on the first host call: cancels the calls handed to the dispatcher. */
   controller: AbortController | undefined;
   unlink: (() => void) | undefined;
@@ -80,10 +83,12 @@ export class HostBridge {
    * Starts an invoke: host calls are accepted until {@linkcode end}.
    *
    * @param signal Cancels the invoke; pending host calls are aborted with it.
+   * @param agent The agent the invoke runs for; its host calls carry it.
    */
-  begin(signal: AbortSignal): void {
+  begin(signal: AbortSignal, agent?: AgentLineage): void {
     this.#active = {
       signal,
+      agent,
       controller: undefined,
       unlink: undefined,
       pending: new Set(),
@@ -159,7 +164,12 @@ export class HostBridge {
     active.pending.add(call);
     let result: Promise<JsonValue>;
     try {
-      result = this.#host(fn, payload, { signal: controllerOf(active).signal });
+      const signal = controllerOf(active).signal;
+      result = this.#host(
+        fn,
+        payload,
+        active.agent ? { signal, agent: active.agent } : { signal },
+      );
     } catch (err) {
       result = Promise.reject(err);
     }

@@ -19,11 +19,12 @@
  *
  * @module
  */
+import type { AgentLineage } from "../../../core/agent_lineage.ts";
 import { KernelError } from "../../../core/errors.ts";
 import type { CapsuleId } from "../../../core/ids.ts";
 import type { Logger } from "../../../core/ports.ts";
 import type { JsonValue } from "../../../store/store.ts";
-import type { Capsule, CapsuleHealth } from "../../engine.ts";
+import type { Capsule, CapsuleHealth, InvokeOptions } from "../../engine.ts";
 import { MAX_COMPONENT_INSTANCES } from "../../manifest/manifest_types.ts";
 import type { GuestInstance } from "./_guest_instance.ts";
 import { InstancePool } from "./_instance_pool.ts";
@@ -139,7 +140,7 @@ export class JsCapsule implements Capsule {
   invoke(
     action: string,
     payload: JsonValue,
-    options: { signal?: AbortSignal } = {},
+    options: InvokeOptions = {},
   ): Promise<JsonValue> {
     if (typeof action !== "string") {
       return Promise.reject(new TypeError("The action must be a string"));
@@ -155,7 +156,7 @@ export class JsCapsule implements Capsule {
     const signal = options.signal === undefined
       ? this.#unloaded.signal
       : AbortSignal.any([options.signal, this.#unloaded.signal]);
-    const call = this.#call(action, payloadJson, signal);
+    const call = this.#call(action, payloadJson, signal, options.agent);
     const settled = call.then(noop, noop); // silent-ok: the caller gets `call` itself
     this.#calls.add(settled);
     settled.then(() => this.#calls.delete(settled));
@@ -213,6 +214,7 @@ export class JsCapsule implements Capsule {
     action: string,
     payloadJson: string,
     signal: AbortSignal,
+    agent: AgentLineage | undefined,
   ): Promise<JsonValue> {
     const aborted = () => this.#abortError(action, signal);
     const guest = await this.#pool.acquire(signal, aborted);
@@ -222,7 +224,7 @@ export class JsCapsule implements Capsule {
     }
     let recycled = false;
     try {
-      const value = await guest.call(action, payloadJson, signal);
+      const value = await guest.call(action, payloadJson, signal, agent);
       this.#health = { status: "ok" };
       return value;
     } catch (err) {
