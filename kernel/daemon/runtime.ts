@@ -76,6 +76,14 @@ export interface RuntimeOptions {
   readonly fetch?: typeof fetch;
   /** Decides on workspace capsules (default: the approval handler, persisted in the store). */
   readonly consent?: CapsuleConsent;
+  /**
+   * The operator's configuration per capsule name: `[env]` key → value, over
+   * the manifest's defaults (declared non-secret keys only), e.g.
+   * `{"provider-replay": {replay_file: "…"}}`.
+   */
+  readonly capsuleConfig?: Readonly<
+    Record<string, Readonly<Record<string, string>>>
+  >;
   /** MCP capsules: who answers elicitation and sampling, restart policy. */
   readonly mcp?: {
     /** Shows an MCP server's question to the human; without it questions are declined. */
@@ -224,6 +232,11 @@ export async function startRuntime(
       }),
     },
     setGrants,
+    configFor: (capsule: CapsuleId) =>
+      options.capsuleConfig !== undefined &&
+        Object.hasOwn(options.capsuleConfig, capsule)
+        ? options.capsuleConfig[capsule]
+        : undefined,
     hostFor: (capsule: CapsuleId, config, signal) => {
       const caller: CallerIdentity = {
         capsule,

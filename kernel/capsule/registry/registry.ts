@@ -34,6 +34,7 @@ import { type CapsuleDir, readArtifact } from "../manifest/load_capsule_dir.ts";
 import type { InstallTrust } from "../manifest/install_record.ts";
 import { checkPinnedFiles, runsCodeInPlace } from "../manifest/pinned_files.ts";
 import type { CapsuleConsent } from "./workspace_consent.ts";
+import { capsuleConfig } from "./capsule_config.ts";
 import {
   type BootRoot,
   collectCapsuleDirs,
@@ -74,6 +75,8 @@ export interface RegistryDeps {
     config: Readonly<Record<string, string>>,
     signal: AbortSignal,
   ): HostCallDispatcher;
+  /** The operator's `[env]` values of a capsule (over the manifest's defaults). */
+  configFor?(capsule: CapsuleId): Readonly<Record<string, string>> | undefined;
   /** The running kernel's version (`astrid-version` checks). */
   readonly kernelVersion: string;
   /** Principal and session stamped on kernel publications. */
@@ -215,11 +218,7 @@ export class CapsuleRegistry {
         file: m.component.file,
       })
       : await staticBundle(d.fs, dir);
-    const config = Object.fromEntries(
-      m.env.filter((e) => e.type !== "secret" && e.default !== undefined).map((
-        e,
-      ) => [e.key, e.default!]),
-    );
+    const config = capsuleConfig(m.env, d.configFor?.(id));
     const acl = ipcAclFromManifest(m, { engine: m.engine });
     d.setGrants(id, grantsFromManifest(m));
     d.bus.registerCapsule(id, {
