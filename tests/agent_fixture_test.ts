@@ -27,6 +27,8 @@ import {
 import type { ApprovalHandler } from "../kernel/security/approval/handler.ts";
 import type { BusEnvelope } from "../kernel/bus/envelope.ts";
 import { startTestKernel, type TestKernel } from "./test_kernel_test.ts";
+import { startKernel } from "../kernel/daemon/boot.ts";
+import { MemoryEnv } from "../kernel/testing/memory_env.ts";
 
 const ROOT = path.resolve(import.meta.dirname ?? ".", "..");
 /** `capsules/` of this repository. */
@@ -49,12 +51,15 @@ export function buildCapsule(name: string): Promise<string> {
   if (p === undefined) {
     p = (async () => {
       buildDir ??= Deno.makeTempDir({ prefix: "astrid-capsule-build-" });
-      const out = path.join(await buildDir, `${name}.js`);
+      const out = path.join(
+        await buildDir,
+        `${built.size}-${path.basename(name)}.js`,
+      );
       await buildJsCapsule({
         spawner: createDenoSpawner(),
         fs: createDenoFs(),
         toolchain: denoToolchain(createDenoEnv()),
-      }, { entry: path.join(CAPSULES_DIR, name, "main.ts"), outFile: out });
+      }, { entry: path.join(capsuleDir(name), "main.ts"), outFile: out });
       return out;
     })();
     built.set(name, p);
@@ -62,11 +67,22 @@ export function buildCapsule(name: string): Promise<string> {
   return p;
 }
 
+/**
+ * Where a capsule's sources are: `capsules/<name>`, or the directory itself
+ * when `name` is an absolute path (a test fixture capsule).
+ *
+ * @param name A directory name under `capsules/` or an absolute path.
+ * @returns The capsule's source directory.
+ */
+export function capsuleDir(name: string): string {
+  return path.isAbsolute(name) ? name : path.join(CAPSULES_DIR, name);
+}
+
 /** Options of {@linkcode startAgentFixture}. */
 export interface AgentFixtureOptions {
   /** Temp dir prefix. */
   readonly prefix: string;
-  /** Capsule directory names under `capsules/` to install. */
+  /** Capsule directory names under `capsules/` (or absolute dirs of test fixtures) to install. */
   readonly capsules: readonly string[];
   /** Files to create in the workspace before boot (relative path → text). */
   readonly files?: Readonly<Record<string, string>>;
@@ -78,6 +94,8 @@ export interface AgentFixtureOptions {
   readonly secrets?: Readonly<
     Record<string, Readonly<Record<string, string>>>
   >;
+  /** Keep the store in a file under the home, so that {@linkcode AgentFixture.restart} keeps KV. */
+  readonly fileStore?: boolean;
   /** Runtime options passed through (fetch, resolveDns, limits, bubblewrap). */
   readonly runtime?: Partial<Omit<RuntimeOptions, "workspace">>;
 }
@@ -107,6 +125,14 @@ export interface AgentFixture extends AsyncDisposable {
    * @returns The live list of envelopes seen so far.
    */
   watch(pattern: string): BusEnvelope[];
+  /**
+   * Stops the runtime and the kernel (keeping the home and workspace) and
+   * boots both again on the same home: a restart. This fixture is closed
+   * then; close the returned one.
+   *
+   * @returns The fixture of the restarted kernel.
+   */
+  restart(): Promise<AgentFixture>;
   /** Reads a workspace file as the session sees it (overlay first). */
   readSession(relPath: string): Promise<string>;
   close(): Promise<void>;
@@ -125,8 +151,8 @@ export async function startAgentFixture(
   const tk = await startTestKernel({
     prefix: options.prefix,
     ...(options.config ? { config: options.config } : {}),
+    ...(options.fileStore ? { fileStore: true } : {}),
   });
-  let runtime: Runtime | undefined;
   try {
     for (const [rel, text] of Object.entries(options.files ?? {})) {
       const file = path.join(tk.workspace, rel);
@@ -134,13 +160,27 @@ export async function startAgentFixture(
       await Deno.writeTextFile(file, text);
     }
     for (const name of options.capsules) {
-      const source = path.join(CAPSULES_DIR, name);
+      const source = capsuleDir(name);
       const bundle = await buildCapsule(name);
       const toml = await Deno.readTextFile(path.join(source, "Capsule.toml"));
       const file = /^\s*file\s*=\s*"([^"]+)"/m.exec(toml)?.[1];
-      if (!file) throw new Error(`capsules/${name}: no component file`);
+      if (!file) throw new Error(`${source}: no component file`);
       await installCapsule(tk.kernel, { source, files: { [file]: bundle } });
     }
+  } catch (err) {
+    await tk.kernel.close().catch(() => {});
+    await Deno.remove(tk.root, { recursive: true }).catch(() => {});
+    throw err;
+  }
+  return await openFixture(tk, options);
+}
+
+async function openFixture(
+  tk: TestKernel,
+  options: AgentFixtureOptions,
+): Promise<AgentFixture> {
+  let runtime: Runtime | undefined;
+  try {
     if (options.approvals) {
       tk.kernel.security.approvals.setHandler(options.approvals);
     }
@@ -166,11 +206,19 @@ export async function startAgentFixture(
     }
     const rt = runtime;
     const unsubs: (() => void)[] = [];
-    const close = async () => {
+    let closed = false;
+    const stop = async () => {
+      if (closed) return false;
+      closed = true;
       for (const u of unsubs) u();
       await rt.close();
       await tk.kernel.close();
-      await Deno.remove(tk.root, { recursive: true }).catch(() => {});
+      return true;
+    };
+    const close = async () => {
+      if (await stop()) {
+        await Deno.remove(tk.root, { recursive: true }).catch(() => {});
+      }
     };
     return {
       tk,
@@ -204,6 +252,17 @@ export async function startAgentFixture(
         const vfs = await rt.vfs();
         const bytes = await vfs.readFile(`cwd://${rel}`);
         return new TextDecoder().decode(bytes);
+      },
+      async restart() {
+        await stop();
+        const kernel = await startKernel({
+          env: new MemoryEnv({ ASTRID_HOME: tk.home, HOME: tk.root }),
+          workspace: tk.workspace,
+          ignoreSystemConfig: true,
+          inMemoryStore: options.fileStore !== true,
+          logger: tk.logger,
+        });
+        return await openFixture({ ...tk, kernel }, options);
       },
       close,
       [Symbol.asyncDispose]: close,
