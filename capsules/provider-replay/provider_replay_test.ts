@@ -10,6 +10,9 @@ import {
   startAgentFixture,
 } from "../../tests/agent_fixture_test.ts";
 import type { LlmRequest, LlmResponse, LlmStreamMessage } from "@astrid/sdk";
+import { replayConfigFromEnv } from "../../kernel/daemon/replay_env.ts";
+import { MemoryEnv } from "../../kernel/testing/memory_env.ts";
+import { createDenoFs } from "../../kernel/host/deno_fs.ts";
 
 const TRANSCRIPT = {
   turns: [
@@ -178,5 +181,26 @@ Deno.test("provider-replay: reads replay_file inside its grant, and no file outs
       JSON.stringify(TRANSCRIPT),
     );
     assert.equal((await generate(fx, "s", "r1")).stop_reason, "tool_use");
+  }
+});
+
+Deno.test("provider-replay: ASTRID_REPLAY_FILE anywhere on the host reaches the capsule as its transcript", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "astrid-replay-env-" });
+  try {
+    const file = path.join(dir, "demo.json");
+    await Deno.writeTextFile(file, JSON.stringify(TRANSCRIPT));
+    const capsuleConfig = await replayConfigFromEnv(
+      new MemoryEnv({ ASTRID_REPLAY_FILE: "demo.json" }),
+      createDenoFs(),
+      dir,
+    );
+    await using fx = await startAgentFixture({
+      prefix: "astrid-replay-envfx-",
+      capsules: ["provider-replay"],
+      runtime: { capsuleConfig },
+    });
+    assert.equal((await generate(fx, "s", "r1")).content.length, 3);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });
