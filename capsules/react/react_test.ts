@@ -287,6 +287,9 @@ Deno.test("react: max iterations ends the turn with TURN_MAX_ITERATIONS and a we
     messages(err),
     /TURN_MAX_ITERATIONS: The turn made 2 model calls/,
   );
+  // The guest's code travels as data (the turn API maps it to an error event).
+  const engine = (err as Error).cause as { data?: Record<string, unknown> };
+  assert.equal(engine.data?.guest_code, "TURN_MAX_ITERATIONS");
   const h = await history(fx);
   // user, (assistant tool_use, user tool_result) × 2: every call answered.
   assert.equal(h.length, 5);

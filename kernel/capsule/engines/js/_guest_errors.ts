@@ -40,6 +40,28 @@ export function describeGuestError(
   return clip(`${name ?? "Error"}: ${message ?? ""}`);
 }
 
+const GUEST_CODE = /^[A-Z][A-Z0-9_]{1,63}$/;
+
+/**
+ * The `code` of a guest exception when it is an error code's shape
+ * (`UPPER_SNAKE`, e.g. `TURN_MAX_ITERATIONS` or a `HostCallError`'s code), so
+ * a caller can tell failures apart without parsing the message. It is the
+ * guest's word: reported as `data.guest_code` of a `CAPSULE_FAILED`, never
+ * as the kernel's own code.
+ *
+ * @param vm The context the exception belongs to.
+ * @param error The exception handle (not disposed here).
+ * @returns The code, or `undefined`.
+ */
+export function guestErrorCode(
+  vm: QuickJSContext,
+  error: QuickJSHandle,
+): string | undefined {
+  if (vm.typeof(error) !== "object") return undefined;
+  const code = readString(vm, error, "code");
+  return code !== undefined && GUEST_CODE.test(code) ? code : undefined;
+}
+
 function readString(
   vm: QuickJSContext,
   obj: QuickJSHandle,
@@ -74,17 +96,22 @@ const MIB = 1024 * 1024;
  * @param guest The instance.
  * @param kind How it ended.
  * @param options What was running (`action 'x'`, `module evaluation`), guest
- *   detail and the host-side cause.
+ *   detail, the guest error's code (see {@linkcode guestErrorCode}) and the
+ *   host-side cause.
  * @returns `CAPSULE_TIMEOUT`, `CAPSULE_MEMORY`, `ABORTED` or `CAPSULE_FAILED`.
  */
 export function stopError(
   guest: FailingGuest,
   kind: FailureKind,
-  options: { what: string; detail?: string; cause?: unknown },
+  options: { what: string; detail?: string; cause?: unknown; code?: string },
 ): KernelError {
   const what = options.what;
   const who = `Capsule '${guest.capsule}' ${what}`;
-  const data = { capsule: guest.capsule, reason: kind };
+  const data = {
+    capsule: guest.capsule,
+    reason: kind,
+    ...(kind === "threw" && options.code ? { guest_code: options.code } : {}),
+  };
   const cause = options.cause === undefined ? {} : { cause: options.cause };
   switch (kind) {
     case "timeout":

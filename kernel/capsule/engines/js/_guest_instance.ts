@@ -34,7 +34,11 @@ import type { JsonValue } from "../../../store/store.ts";
 import { CallClock, DEFAULT_WAIT_TIMEOUT_MS } from "../../call_clock.ts";
 import type { EngineLimits, HostCallDispatcher } from "../../engine.ts";
 import { runInvoke } from "./_guest_call.ts";
-import { describeGuestError, stopError } from "./_guest_errors.ts";
+import {
+  describeGuestError,
+  guestErrorCode,
+  stopError,
+} from "./_guest_errors.ts";
 import type { StopReason } from "./_guest_errors.ts";
 import { loadGuestModule } from "./_guest_load.ts";
 import { HostBridge } from "./_host_bridge.ts";
@@ -251,12 +255,18 @@ export class GuestInstance {
   /** Turns a guest exception handle (disposed here) into a `KernelError`. */
   failure(error: QuickJSHandle, what: string): KernelError {
     const stop = this.#stop ?? (this.overCap ? "memory" : undefined);
+    let code: string | undefined;
     const detail = this.guard(what, () => {
       const text = describeGuestError(this.vm, error);
+      code = guestErrorCode(this.vm, error);
       error.dispose();
       return text;
     });
-    return stopError(this, stop ?? "threw", { what, detail });
+    return stopError(this, stop ?? "threw", {
+      what,
+      detail,
+      ...(code === undefined ? {} : { code }),
+    });
   }
 
   /** Frees the instance. Idempotent; a broken instance is only dropped. */
