@@ -305,3 +305,52 @@ Deno.test("react: a transcript that ran out answers with a final text saying so"
   assert.match(second.text, /no more turns/);
   assert.equal(second.iterations, 1);
 });
+
+Deno.test("react: a provider nobody answers fails the turn with PROVIDER_FAILED", async () => {
+  await using fx = await agent("astrid-react-noprovider-", [{ text: "x" }]);
+  const err = await prompt(fx, "Hi", { provider: "nobody" }).then(
+    () => assert.fail("the turn should fail"),
+    (e: unknown) => e,
+  );
+  assert.match(
+    messages(err),
+    /PROVIDER_FAILED: Provider 'nobody' failed: NOT_FOUND/,
+  );
+  const engine = (err as Error).cause as { data?: Record<string, unknown> };
+  assert.equal(engine.data?.guest_code, "PROVIDER_FAILED");
+});
+
+Deno.test("react: a conversation goes on after a kernel restart — the model sees the earlier turn", async () => {
+  const fx = await startAgentFixture({
+    prefix: "astrid-react-restart-",
+    capsules: CAPSULES,
+    fileStore: true,
+    runtime: {
+      capsuleConfig: {
+        "provider-replay": {
+          replay_transcript: JSON.stringify({
+            turns: [{ text: "First answer." }, { text: "Second answer." }],
+          }),
+        },
+      },
+    },
+  });
+  const first = await prompt(fx, "Question one");
+  assert.equal(first.text, "First answer.");
+  await using again = await fx.restart();
+  const result = await prompt(again, "Question two", { turn_id: "t2" });
+  assert.equal(result.text, "Second answer.");
+  // The second model call got the first turn: its input grew.
+  assert.ok(result.usage.input_tokens > first.usage.input_tokens);
+  assert.deepEqual(
+    (await history(again)).map((
+      m,
+    ) => [m.role, (m.content[0] as { text: string }).text]),
+    [
+      ["user", "Question one"],
+      ["assistant", "First answer."],
+      ["user", "Question two"],
+      ["assistant", "Second answer."],
+    ],
+  );
+});
