@@ -34,6 +34,27 @@ const ROOT = path.resolve(import.meta.dirname ?? ".", "..");
 /** `capsules/` of this repository. */
 export const CAPSULES_DIR: string = path.join(ROOT, "capsules");
 
+/**
+ * What an agent capsule test needs: files (home, workspace, bundles), the
+ * environment (toolchain, engine worker) and `run` (the bundler). No `net`.
+ */
+export const AGENT_PERMS: Deno.PermissionOptionsObject = {
+  read: true,
+  write: true,
+  env: true,
+  run: true,
+};
+
+/**
+ * Declares a test of agent capsules with {@linkcode AGENT_PERMS}.
+ *
+ * @param name The behaviour, symbol first.
+ * @param fn The test.
+ */
+export function agentTest(name: string, fn: () => Promise<void>): void {
+  Deno.test({ name, permissions: AGENT_PERMS, fn });
+}
+
 /** The deadline of a capsule's own running time per call in these tests. */
 export const AGENT_TIMEOUT_MS = 5_000;
 

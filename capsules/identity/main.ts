@@ -34,7 +34,8 @@ async function agentsMd(max: number): Promise<string | null> {
     text = await host.fs.read("AGENTS.md");
   } catch (err) {
     if (err instanceof HostCallError && err.code === "ABORTED") throw err;
-    return null; // missing (or not readable): the prompt goes without it
+    // silent-ok: a missing (or unreadable) AGENTS.md is optional; the prompt goes without it
+    return null;
   }
   if (text.trim() === "") return null;
   return text.length > max

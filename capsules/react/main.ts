@@ -5,7 +5,8 @@
  * 1. append the user message to the session (`session.v1.request.append`);
  * 2. get the system prompt (`spark.v1.request.build`) and the tools
  *    (`tool.v1.request.describe` with `{tools: []}`, answered by the router);
- * 3. repeat: read the history, send an `LlmRequest` to
+ * 3. repeat: send an `LlmRequest` with the history (the session's answer to
+ *    the last append, compacted to its budget) to
  *    `llm.v1.request.generate.<provider>`, append the assistant message; when
  *    it calls tools, publish a `tool_call` turn event per call, run them all
  *    through `tool.v1.request.execute` (concurrently: the router serialises
@@ -55,7 +56,6 @@ import {
 
 const TOPICS = {
   append: "session.v1.request.append",
-  history: "session.v1.request.get_messages",
   identity: "spark.v1.request.build",
   describe: "tool.v1.request.describe",
   execute: "tool.v1.request.execute",
@@ -146,8 +146,17 @@ export default defineCapsule({
       const sid = req.session_id;
       const ask = (topic: string, payload: unknown, timeoutMs: number) =>
         host.ipc.request(topic, payload, { timeoutMs });
-      const append = (messages: Message[]) =>
-        ask(TOPICS.append, { session_id: sid, messages }, s.serviceMs);
+      // The session answers an append with the whole (compacted) history:
+      // the next model call's messages, without another round trip.
+      let history: readonly Message[] = [];
+      const append = async (messages: Message[]) => {
+        const h = await ask(
+          TOPICS.append,
+          { session_id: sid, messages },
+          s.serviceMs,
+        ) as Partial<SessionMessages> | null;
+        history = Array.isArray(h?.messages) ? h.messages : [];
+      };
       const emit = async (e: TurnEventMessage["event"]) => {
         try {
           await host.ipc.publish(
@@ -191,17 +200,12 @@ export default defineCapsule({
         output_tokens: 0,
       };
       for (let iteration = 1;; iteration++) {
-        const history = await ask(
-          TOPICS.history,
-          { session_id: sid },
-          s.serviceMs,
-        ) as SessionMessages;
         const request: LlmRequest = {
           request_id: `${req.turn_id}-${iteration}`,
           session_id: sid,
           model: s.model,
           system,
-          messages: history?.messages ?? [],
+          messages: history,
           tools,
         };
         let response: LlmResponse;

@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import {
   type AgentFixture,
+  agentTest,
   startAgentFixture,
 } from "../../tests/agent_fixture_test.ts";
 import type { Message, SessionMessages } from "@astrid/sdk";
@@ -54,7 +55,7 @@ function alternates(messages: readonly Message[]): boolean {
   return messages.every((m, i) => i === 0 || messages[i - 1]!.role !== m.role);
 }
 
-Deno.test("session: append, read, clear — per session id", async () => {
+agentTest("session: append, read, clear — per session id", async () => {
   await using fx = await startAgentFixture({
     prefix: "astrid-session-basic-",
     capsules: ["session"],
@@ -92,61 +93,74 @@ Deno.test("session: append, read, clear — per session id", async () => {
   );
 });
 
-Deno.test("session: a history larger than one KV value survives a kernel restart on the same home", async () => {
-  const fx = await startAgentFixture({
-    prefix: "astrid-session-restart-",
-    capsules: ["session"],
-    fileStore: true,
-  });
-  // ~150 KB of text: stored in several chunks (a KV value holds 64 KiB).
-  const big = "x".repeat(50_000);
-  const written = [user("start"), assistant(big), user(big), assistant(big)];
-  await session(fx, "append", { session_id: "s", messages: written });
-  await using again = await fx.restart();
-  await fx.close(); // no-op: restart() closed it
-  assert.deepEqual(
-    (await session(again, "get_messages", { session_id: "s" })).messages,
-    written,
-  );
-});
+agentTest(
+  "session: a history larger than one KV value survives a kernel restart on the same home",
+  async () => {
+    const fx = await startAgentFixture({
+      prefix: "astrid-session-restart-",
+      capsules: ["session"],
+      fileStore: true,
+    });
+    // ~150 KB of text: stored in several chunks (a KV value holds 64 KiB).
+    const big = "x".repeat(50_000);
+    const written = [user("start"), assistant(big), user(big), assistant(big)];
+    await session(fx, "append", { session_id: "s", messages: written });
+    await using again = await fx.restart();
+    await fx.close(); // no-op: restart() closed it
+    assert.deepEqual(
+      (await session(again, "get_messages", { session_id: "s" })).messages,
+      written,
+    );
+  },
+);
 
-Deno.test("session: appends past max_context_tokens compact the stored history", async () => {
-  await using fx = await startAgentFixture({
-    prefix: "astrid-session-compact-",
-    capsules: ["session"],
-    runtime: { capsuleConfig: { session: { max_context_tokens: "400" } } },
-  });
-  const filler = "y".repeat(300); // ~75 tokens per message
-  await session(fx, "append", {
-    session_id: "s",
-    messages: [user("The task: fix the bug")],
-  });
-  for (let i = 0; i < 6; i++) {
+agentTest(
+  "session: appends past max_context_tokens compact the stored history",
+  async () => {
+    await using fx = await startAgentFixture({
+      prefix: "astrid-session-compact-",
+      capsules: ["session"],
+      runtime: { capsuleConfig: { session: { max_context_tokens: "400" } } },
+    });
+    const filler = "y".repeat(300); // ~75 tokens per message
     await session(fx, "append", {
       session_id: "s",
-      messages: [toolUse(`c${i}`, filler), toolResult(`c${i}`, filler)],
+      messages: [user("The task: fix the bug")],
     });
-  }
-  const kept = (await session(fx, "get_messages", { session_id: "s" }))
-    .messages;
-  assert.ok(kept.length < 13, `compacted: ${kept.length} messages`);
-  assert.ok(estimateTokens(kept) <= 400);
-  assert.equal(
-    (kept[0]?.content[0] as { text: string }).text,
-    "The task: fix the bug",
-  );
-  assert.match(JSON.stringify(kept[0]), /earlier messages were removed/);
-  assert.ok(pairsIntact(kept));
-  assert.ok(alternates(kept));
-  assert.deepEqual(kept.at(-1), toolResult("c5", filler));
-});
+    for (let i = 0; i < 6; i++) {
+      await session(fx, "append", {
+        session_id: "s",
+        messages: [toolUse(`c${i}`, filler), toolResult(`c${i}`, filler)],
+      });
+    }
+    const kept = (await session(fx, "get_messages", { session_id: "s" }))
+      .messages;
+    assert.ok(kept.length < 13, `compacted: ${kept.length} messages`);
+    assert.ok(estimateTokens(kept) <= 400);
+    assert.equal(
+      (kept[0]?.content[0] as { text: string }).text,
+      "The task: fix the bug",
+    );
+    assert.match(JSON.stringify(kept[0]), /earlier messages were removed/);
+    assert.ok(pairsIntact(kept));
+    assert.ok(alternates(kept));
+    assert.deepEqual(kept.at(-1), toolResult("c5", filler));
+  },
+);
 
-Deno.test("compact(): under budget nothing changes", () => {
+Deno.test({
+  name: "compact(): under budget nothing changes",
+  permissions: "none",
+}, () => {
   const h = [user("a"), assistant("b"), user("c")];
   assert.deepEqual(compact(h, 1000), { messages: h, removed: 0 });
 });
 
-Deno.test("compact(): keeps the first user message, drops the oldest others, notes the dropped prompts", () => {
+Deno.test({
+  name:
+    "compact(): keeps the first user message, drops the oldest others, notes the dropped prompts",
+  permissions: "none",
+}, () => {
   const long = "z".repeat(400);
   const h = [
     user("first task"),
@@ -165,7 +179,10 @@ Deno.test("compact(): keeps the first user message, drops the oldest others, not
   assert.match(JSON.stringify(messages), /second prompt/);
 });
 
-Deno.test("compact(): never separates a tool_use from its tool_result", () => {
+Deno.test({
+  name: "compact(): never separates a tool_use from its tool_result",
+  permissions: "none",
+}, () => {
   const big = "w".repeat(800);
   const h = [
     user("task"),
