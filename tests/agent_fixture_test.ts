@@ -70,11 +70,12 @@ let buildDir: Promise<string> | undefined;
 export function buildCapsule(name: string): Promise<string> {
   let p = built.get(name);
   if (p === undefined) {
+    const index = built.size;
     p = (async () => {
       buildDir ??= Deno.makeTempDir({ prefix: "astrid-capsule-build-" });
       const out = path.join(
         await buildDir,
-        `${built.size}-${path.basename(name)}.js`,
+        `${index}-${path.basename(name)}.js`,
       );
       await buildJsCapsule({
         spawner: createDenoSpawner(),
