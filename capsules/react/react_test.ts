@@ -387,3 +387,58 @@ agentTest(
     );
   },
 );
+
+agentTest(
+  "react: a long tool loop runs within the session's budget — the model gets the compacted history, pairs intact",
+  async () => {
+    const read = {
+      tool_calls: [{ name: "read_file", arguments: { path: "big.txt" } }],
+    };
+    await using fx = await startAgentFixture({
+      prefix: "astrid-react-compact-",
+      capsules: CAPSULES,
+      files: { "big.txt": "b".repeat(800) },
+      runtime: {
+        capsuleConfig: {
+          "provider-replay": {
+            replay_transcript: JSON.stringify({
+              turns: [read, read, read, read, read, {
+                text: "Read it five times.",
+              }],
+            }),
+          },
+          session: { max_context_tokens: "600" },
+        },
+      },
+    });
+    const stream = fx.watch("llm.v1.stream.*");
+    const result = await prompt(fx, "Read big.txt five times");
+    assert.equal(result.text, "Read it five times.");
+    assert.equal(result.iterations, 6);
+    const h = await history(fx);
+    assert.match(JSON.stringify(h[0]), /earlier messages were removed/);
+    assert.equal(
+      (h[0]?.content[0] as { text: string }).text,
+      "Read big.txt five times",
+    );
+    h.forEach((m, i) => {
+      for (const b of m.content) {
+        if (b.type !== "tool_result") continue;
+        assert.ok(
+          h[i - 1]?.content.some((u) =>
+            u.type === "tool_use" && u.id === b.tool_use_id
+          ),
+          `tool_result ${b.tool_use_id} follows its tool_use`,
+        );
+      }
+    });
+    // The model calls' input stops growing at the budget (600 tokens of
+    // messages plus the system prompt); uncompacted it would reach ~1400.
+    const inputs = stream.map((e) => e.payload as unknown as LlmStreamMessage)
+      .flatMap((m) =>
+        m.event.type === "usage" ? [m.event.usage.input_tokens] : []
+      );
+    assert.equal(inputs.length, 6);
+    assert.ok(inputs.at(-1)! < inputs[0]! + 600, JSON.stringify(inputs));
+  },
+);
