@@ -12,7 +12,7 @@
  * | `user.v1.prompt` | {@linkcode TurnRequest} → {@linkcode TurnResult} (the orchestrator) |
  * | `agent.v1.turn_event` | published by the orchestrator: {@linkcode TurnEventMessage} |
  * | `session.v1.request.get_messages` | `{session_id}` → {@linkcode SessionMessages} |
- * | `session.v1.request.append` | `{session_id, messages}` → {@linkcode SessionMessages} |
+ * | `session.v1.request.append` | `{session_id, messages}` → {@linkcode SessionMessages} (the whole history after the append, as `get_messages` would answer it: possibly compacted) |
  * | `session.v1.request.clear` | `{session_id}` → {@linkcode SessionMessages} (empty) |
  * | `spark.v1.request.build` | {@linkcode IdentityRequest} → `{prompt}` |
  * | `tool.v1.request.describe` | `{tools: []}` → {@linkcode ToolDescribeResult} (each tool capsule appends, the router answers) |

@@ -166,6 +166,12 @@ export const ERROR_CODES: Readonly<Record<ErrorCode, string>> = Object.freeze({
   /** No process sandbox (bubblewrap with user namespaces) is available, and config does not allow unsandboxed spawns. */
   SANDBOX_UNAVAILABLE:
     "No process sandbox is available here, and config does not allow running processes unsandboxed.",
+  /** A turn reached its most model calls (`max_iterations`) without a final answer. */
+  TURN_MAX_ITERATIONS:
+    "The turn reached its limit of model calls without a final answer.",
+  /** The model provider failed or answered something that is not a model response. */
+  PROVIDER_FAILED:
+    "The model provider failed or answered something that is not a model response.",
 });
 
 /**
@@ -183,6 +189,7 @@ export const ERROR_CODES: Readonly<Record<ErrorCode, string>> = Object.freeze({
  * - `HOME_INVALID`, `HOST_*`: the host adapters.
  * - `TOOL_DOWNLOAD`: a kernel tool run (bundler, `deno cache`) could not download.
  * - `SANDBOX_UNAVAILABLE`: process confinement.
+ * - `TURN_MAX_ITERATIONS`, `PROVIDER_FAILED`: the agent's turn (orchestrator).
  */
 export type ErrorCode =
   | "INVALID_INPUT"
@@ -247,7 +254,9 @@ export type ErrorCode =
   | "HOST_IO"
   | "HOST_PERMISSION_DENIED"
   | "TOOL_DOWNLOAD"
-  | "SANDBOX_UNAVAILABLE";
+  | "SANDBOX_UNAVAILABLE"
+  | "TURN_MAX_ITERATIONS"
+  | "PROVIDER_FAILED";
 
 /**
  * An error as it crosses a boundary: never a stack trace or a host path.

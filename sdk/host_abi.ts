@@ -41,7 +41,7 @@ export interface HostFunctions {
     params: { topic: string; payload: unknown };
     result: { ok: true };
   };
-  /** Sends a request on the bus and waits for the response. */
+  /** Sends a request on the bus and waits for the response (`timeout_ms`: default 30 000, at most 1 800 000). */
   ipc_request: {
     params: { topic: string; payload: unknown; timeout_ms?: number };
     result: { payload: unknown };

@@ -27,10 +27,33 @@ import {
 import type { ApprovalHandler } from "../kernel/security/approval/handler.ts";
 import type { BusEnvelope } from "../kernel/bus/envelope.ts";
 import { startTestKernel, type TestKernel } from "./test_kernel_test.ts";
+import { startKernel } from "../kernel/daemon/boot.ts";
+import { MemoryEnv } from "../kernel/testing/memory_env.ts";
 
 const ROOT = path.resolve(import.meta.dirname ?? ".", "..");
 /** `capsules/` of this repository. */
 export const CAPSULES_DIR: string = path.join(ROOT, "capsules");
+
+/**
+ * What an agent capsule test needs: files (home, workspace, bundles), the
+ * environment (toolchain, engine worker) and `run` (the bundler). No `net`.
+ */
+export const AGENT_PERMS: Deno.PermissionOptionsObject = {
+  read: true,
+  write: true,
+  env: true,
+  run: true,
+};
+
+/**
+ * Declares a test of agent capsules with {@linkcode AGENT_PERMS}.
+ *
+ * @param name The behaviour, symbol first.
+ * @param fn The test.
+ */
+export function agentTest(name: string, fn: () => Promise<void>): void {
+  Deno.test({ name, permissions: AGENT_PERMS, fn });
+}
 
 /** The deadline of a capsule's own running time per call in these tests. */
 export const AGENT_TIMEOUT_MS = 5_000;
@@ -39,37 +62,26 @@ const built = new Map<string, Promise<string>>();
 let buildDir: Promise<string> | undefined;
 
 /**
- * The source directory of a capsule: `capsules/<name>`, or `name` itself
- * when it is an absolute path (test fixtures).
+ * Bundles `capsules/<name>/main.ts` once per test process.
  *
- * @param name A directory name under `capsules/`, or an absolute path.
- * @returns The directory.
- */
-export function capsuleSource(name: string): string {
-  return path.isAbsolute(name) ? name : path.join(CAPSULES_DIR, name);
-}
-
-/**
- * Bundles `<source>/main.ts` once per test process.
- *
- * @param name The capsule's directory name (or absolute dir).
+ * @param name The capsule's directory name.
  * @returns The path of the bundle.
  */
 export function buildCapsule(name: string): Promise<string> {
   let p = built.get(name);
   if (p === undefined) {
-    const n = built.size;
+    const index = built.size;
     p = (async () => {
       buildDir ??= Deno.makeTempDir({ prefix: "astrid-capsule-build-" });
       const out = path.join(
         await buildDir,
-        `${n}-${path.basename(name)}.js`,
+        `${index}-${path.basename(name)}.js`,
       );
       await buildJsCapsule({
         spawner: createDenoSpawner(),
         fs: createDenoFs(),
         toolchain: denoToolchain(createDenoEnv()),
-      }, { entry: path.join(capsuleSource(name), "main.ts"), outFile: out });
+      }, { entry: path.join(capsuleDir(name), "main.ts"), outFile: out });
       return out;
     })();
     built.set(name, p);
@@ -77,24 +89,35 @@ export function buildCapsule(name: string): Promise<string> {
   return p;
 }
 
+/**
+ * Where a capsule's sources are: `capsules/<name>`, or the directory itself
+ * when `name` is an absolute path (a test fixture capsule).
+ *
+ * @param name A directory name under `capsules/` or an absolute path.
+ * @returns The capsule's source directory.
+ */
+export function capsuleDir(name: string): string {
+  return path.isAbsolute(name) ? name : path.join(CAPSULES_DIR, name);
+}
+
 /** Options of {@linkcode startAgentFixture}. */
 export interface AgentFixtureOptions {
   /** Temp dir prefix. */
   readonly prefix: string;
-  /** Capsule directory names under `capsules/` (or absolute dirs) to install. */
+  /** Capsule directory names under `capsules/` (or absolute dirs of test fixtures) to install. */
   readonly capsules: readonly string[];
   /** Files to create in the workspace before boot (relative path → text). */
   readonly files?: Readonly<Record<string, string>>;
   /** More user-config TOML (the workspace runs in `autonomous` mode). */
   readonly config?: string;
-  /** A Deno KV file store instead of the in-memory one. */
-  readonly fileStore?: boolean;
   /** Answers approval requests (default: none registered, so they defer). */
   readonly approvals?: ApprovalHandler;
   /** Secrets to store before boot: capsule name → secret name → value. */
   readonly secrets?: Readonly<
     Record<string, Readonly<Record<string, string>>>
   >;
+  /** Keep the store in a file under the home, so that {@linkcode AgentFixture.restart} keeps KV. */
+  readonly fileStore?: boolean;
   /** Runtime options passed through (fetch, resolveDns, limits, bubblewrap). */
   readonly runtime?: Partial<Omit<RuntimeOptions, "workspace">>;
 }
@@ -124,6 +147,14 @@ export interface AgentFixture extends AsyncDisposable {
    * @returns The live list of envelopes seen so far.
    */
   watch(pattern: string): BusEnvelope[];
+  /**
+   * Stops the runtime and the kernel (keeping the home and workspace) and
+   * boots both again on the same home: a restart. This fixture is closed
+   * then; close the returned one.
+   *
+   * @returns The fixture of the restarted kernel.
+   */
+  restart(): Promise<AgentFixture>;
   /** Reads a workspace file as the session sees it (overlay first). */
   readSession(relPath: string): Promise<string>;
   close(): Promise<void>;
@@ -144,7 +175,6 @@ export async function startAgentFixture(
     ...(options.config ? { config: options.config } : {}),
     ...(options.fileStore ? { fileStore: true } : {}),
   });
-  let runtime: Runtime | undefined;
   try {
     for (const [rel, text] of Object.entries(options.files ?? {})) {
       const file = path.join(tk.workspace, rel);
@@ -152,13 +182,27 @@ export async function startAgentFixture(
       await Deno.writeTextFile(file, text);
     }
     for (const name of options.capsules) {
-      const source = capsuleSource(name);
+      const source = capsuleDir(name);
       const bundle = await buildCapsule(name);
       const toml = await Deno.readTextFile(path.join(source, "Capsule.toml"));
       const file = /^\s*file\s*=\s*"([^"]+)"/m.exec(toml)?.[1];
-      if (!file) throw new Error(`capsules/${name}: no component file`);
+      if (!file) throw new Error(`${source}: no component file`);
       await installCapsule(tk.kernel, { source, files: { [file]: bundle } });
     }
+  } catch (err) {
+    await tk.kernel.close().catch(() => {});
+    await Deno.remove(tk.root, { recursive: true }).catch(() => {});
+    throw err;
+  }
+  return await openFixture(tk, options);
+}
+
+async function openFixture(
+  tk: TestKernel,
+  options: AgentFixtureOptions,
+): Promise<AgentFixture> {
+  let runtime: Runtime | undefined;
+  try {
     if (options.approvals) {
       tk.kernel.security.approvals.setHandler(options.approvals);
     }
@@ -184,11 +228,19 @@ export async function startAgentFixture(
     }
     const rt = runtime;
     const unsubs: (() => void)[] = [];
-    const close = async () => {
+    let closed = false;
+    const stop = async () => {
+      if (closed) return false;
+      closed = true;
       for (const u of unsubs) u();
       await rt.close();
       await tk.kernel.close();
-      await Deno.remove(tk.root, { recursive: true }).catch(() => {});
+      return true;
+    };
+    const close = async () => {
+      if (await stop()) {
+        await Deno.remove(tk.root, { recursive: true }).catch(() => {});
+      }
     };
     return {
       tk,
@@ -222,6 +274,17 @@ export async function startAgentFixture(
         const vfs = await rt.vfs();
         const bytes = await vfs.readFile(`cwd://${rel}`);
         return new TextDecoder().decode(bytes);
+      },
+      async restart() {
+        await stop();
+        const kernel = await startKernel({
+          env: new MemoryEnv({ ASTRID_HOME: tk.home, HOME: tk.root }),
+          workspace: tk.workspace,
+          ignoreSystemConfig: true,
+          inMemoryStore: options.fileStore !== true,
+          logger: tk.logger,
+        });
+        return await openFixture({ ...tk, kernel }, options);
       },
       close,
       [Symbol.asyncDispose]: close,

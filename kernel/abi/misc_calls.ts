@@ -12,6 +12,9 @@ import type { Action } from "../security/action.ts";
 import { Params } from "./_params.ts";
 import type { HostCall } from "./host_call.ts";
 
+/** The longest deadline of one `ipc_request`: 30 minutes. */
+const IPC_REQUEST_MAX_MS = 30 * 60_000;
+
 /** `config_get`: a non-secret `[env]` value of the capsule. */
 export const configGet: HostCall = (payload, call) => {
   const key = new Params("config_get", payload).string("key", HOST_LIMITS.key);
@@ -156,11 +159,15 @@ export const ipcPublish: HostCall = async (payload, call) => {
   return { ok: true };
 };
 
-/** `ipc_request`: request/response over the bus, decided like a publish. */
+/**
+ * `ipc_request`: request/response over the bus, decided like a publish. The
+ * deadline may reach 30 minutes (an orchestrator waits on a model or a tool
+ * that long; the engine bounds a call's total waiting apart).
+ */
 export const ipcRequest: HostCall = async (payload, call) => {
   const p = new Params("ipc_request", payload);
   const topic = p.string("topic", HOST_LIMITS.topic);
-  const timeoutMs = p.optInt("timeout_ms", 60_000) ?? 30_000;
+  const timeoutMs = p.optInt("timeout_ms", IPC_REQUEST_MAX_MS) ?? 30_000;
   const message = p.json("payload");
   const response = await call.gated(
     { kind: "request", topic },

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { KernelError } from "../core/errors.ts";
-import type { PrincipalId } from "../core/ids.ts";
+import type { CapsuleId, PrincipalId } from "../core/ids.ts";
 import type { JsonValue } from "../store/store.ts";
 import { makeAbi } from "./_abi_fixture_test.ts";
 
@@ -125,6 +125,38 @@ Deno.test({
         ["allowed", "capsule_elicit"],
         ["allowed", "capsule_elicit"],
       ]);
+    } finally {
+      await f.dispose();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "host call ipc_request accepts a deadline of up to 30 minutes (a model or tool call) and refuses a longer one with INVALID_INPUT",
+  permissions: P,
+  async fn() {
+    const f = await makeAbi({ withBus: true, grants: { fs: {} } });
+    try {
+      const bus = f.bus!;
+      bus.registerCapsule("fs" as CapsuleId, {
+        publish: ["ask.v1.*"],
+        subscribe: [],
+      });
+      bus.registerCapsule("peer" as CapsuleId, {
+        publish: [],
+        subscribe: ["ask.v1.*"],
+      });
+      bus.subscribe("peer" as CapsuleId, {
+        pattern: "ask.v1.*",
+        handler: () => ({ answered: true }),
+      });
+      const ask = (timeout_ms: number) =>
+        f.call("ipc_request", { topic: "ask.v1.q", payload: {}, timeout_ms });
+      assert.deepEqual(await ask(30 * 60_000), {
+        payload: { answered: true },
+      });
+      await assert.rejects(ask(30 * 60_000 + 1), code("INVALID_INPUT"));
     } finally {
       await f.dispose();
     }

@@ -159,7 +159,8 @@ function checkImport(
     }
     return undefined;
   }
-  if (where === "capsules") {
+  // A capsule's tests run it in a real kernel (they are never bundled).
+  if (where === "capsules" && !isTestish(file)) {
     const own = file.split("/").slice(0, 2).join("/") + "/";
     if (spec === "@astrid/sdk" || spec.startsWith("@astrid/sdk/")) {
       return undefined;

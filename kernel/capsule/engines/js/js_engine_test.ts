@@ -108,6 +108,26 @@ Deno.test({
 
 Deno.test({
   name:
+    "`invoke()` reports a guest error's UPPER_SNAKE `code` as data.guest_code, never as the kernel's code",
+  permissions: READ,
+  async fn() {
+    const c = await loadInline(
+      `export function coded() {
+         const e = new Error("too many rounds"); e.code = "TURN_MAX_ITERATIONS"; throw e;
+       }
+       export function odd() { const e = new Error("x"); e.code = "not a code"; throw e; }`,
+    );
+    const err = await rejection(c.invoke("coded", null));
+    assert.equal(err.code, "CAPSULE_FAILED");
+    assert.equal(err.data?.guest_code, "TURN_MAX_ITERATIONS");
+    const odd = await rejection(c.invoke("odd", null));
+    assert.equal(odd.data?.guest_code, undefined);
+    await c.unload();
+  },
+});
+
+Deno.test({
+  name:
     "`invoke()` turns undefined into null and refuses results JSON cannot carry",
   permissions: READ,
   async fn() {

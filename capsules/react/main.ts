@@ -1,0 +1,300 @@
+/**
+ * `react`: the orchestrator. Answers `user.v1.prompt` (a `TurnRequest`)
+ * with a `TurnResult` after running the ReAct loop of one turn:
+ *
+ * 1. append the user message to the session (`session.v1.request.append`);
+ * 2. get the system prompt (`spark.v1.request.build`) and the tools
+ *    (`tool.v1.request.describe` with `{tools: []}`, answered by the router);
+ * 3. repeat: send an `LlmRequest` with the history (the session's answer to
+ *    the last append, compacted to its budget) to
+ *    `llm.v1.request.generate.<provider>`, append the assistant message; when
+ *    it calls tools, publish a `tool_call` turn event per call, run them all
+ *    through `tool.v1.request.execute` (concurrently: the router serialises
+ *    them unless it runs `instances > 1`), publish the `tool_result` events
+ *    and append one user message with every `tool_result` block (tool errors
+ *    go back to the model; they never fail the turn); else answer.
+ *
+ * Failures: a turn past `max_iterations` model calls throws
+ * `TURN_MAX_ITERATIONS` (after the last calls' results were appended, so the
+ * history stays well-formed); a provider that fails or answers garbage throws
+ * `PROVIDER_FAILED`; a cancellation (`ABORTED`) is never swallowed. The code
+ * travels as the error's `name` and `code` (the engine reports
+ * `CODE: message`).
+ *
+ * Timeouts are per bus request (`[env] model_timeout_ms`, `tool_timeout_ms`,
+ * `service_timeout_ms`); the engine's deadline counts only this capsule's own
+ * running time, so waiting on the bus does not use it up.
+ *
+ * Instances: one turn occupies one instance while it waits for the session,
+ * the provider and the router — all other capsules, so nothing deadlocks with
+ * one instance; two concurrent turns need `instances > 1`.
+ *
+ * @module
+ */
+import {
+  defineCapsule,
+  host,
+  HostCallError,
+  type InterceptEvent,
+  llmGenerateTopic,
+  type LlmRequest,
+  type LlmResponse,
+  type Message,
+  type SessionMessages,
+  textOf,
+  toolCallsOf,
+  type ToolDefinition,
+  type ToolDescribeResult,
+  type ToolExecuteResult,
+  type ToolResultBlock,
+  type ToolUseBlock,
+  type TurnEventMessage,
+  type TurnRequest,
+  type TurnResult,
+  type Usage,
+} from "@astrid/sdk";
+
+const TOPICS = {
+  append: "session.v1.request.append",
+  identity: "spark.v1.request.build",
+  describe: "tool.v1.request.describe",
+  execute: "tool.v1.request.execute",
+  event: "agent.v1.turn_event",
+} as const;
+
+/** An error with a kernel error code, reported as `CODE: message`. */
+class TurnError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.name = code;
+    this.code = code;
+  }
+}
+
+interface Settings {
+  provider: string;
+  model: string;
+  maxIterations: number;
+  modelMs: number;
+  toolMs: number;
+  serviceMs: number;
+}
+
+async function positive(key: string, fallback: number): Promise<number> {
+  const n = Number(await host.config.get(key));
+  return Number.isSafeInteger(n) && n > 0 ? n : fallback;
+}
+
+async function settings(req: TurnRequest): Promise<Settings> {
+  const provider = req.provider || (await host.config.get("provider")) ||
+    "replay";
+  const requested = req.max_iterations;
+  return {
+    provider,
+    model: req.model ?? (await host.config.get("model")) ?? "",
+    maxIterations: typeof requested === "number" &&
+        Number.isSafeInteger(requested) && requested > 0
+      ? requested
+      : await positive("max_iterations", 25),
+    modelMs: await positive("model_timeout_ms", 600_000),
+    toolMs: await positive("tool_timeout_ms", 600_000),
+    serviceMs: await positive("service_timeout_ms", 30_000),
+  };
+}
+
+function checkRequest(payload: unknown): TurnRequest {
+  const r = payload as Partial<TurnRequest> | null;
+  for (const key of ["turn_id", "session_id", "text"] as const) {
+    if (typeof r?.[key] !== "string" || (key !== "text" && r[key] === "")) {
+      throw new TurnError(
+        "INVALID_INPUT",
+        `The prompt has no valid '${key}': expected {turn_id, session_id, text, provider?, model?, max_iterations?}`,
+      );
+    }
+  }
+  return r as TurnRequest;
+}
+
+function isAbort(err: unknown): boolean {
+  return err instanceof HostCallError && err.code === "ABORTED";
+}
+
+function checkResponse(value: unknown, provider: string): LlmResponse {
+  const r = value as Partial<LlmResponse> | null;
+  if (!Array.isArray(r?.content)) {
+    throw new TurnError(
+      "PROVIDER_FAILED",
+      `Provider '${provider}' answered something that is not a model response (no content array)`,
+    );
+  }
+  return r as LlmResponse;
+}
+
+export default defineCapsule({
+  interceptors: {
+    /** `user.v1.prompt`: runs one turn. */
+    async prompt(event: InterceptEvent<TurnRequest>) {
+      const req = checkRequest(event.payload);
+      const s = await settings(req);
+      let generateTopic: string;
+      try {
+        generateTopic = llmGenerateTopic(s.provider);
+      } catch (err) {
+        throw new TurnError("INVALID_INPUT", (err as Error).message);
+      }
+      const sid = req.session_id;
+      const ask = (topic: string, payload: unknown, timeoutMs: number) =>
+        host.ipc.request(topic, payload, { timeoutMs });
+      // The session answers an append with the whole (compacted) history:
+      // the next model call's messages, without another round trip.
+      let history: readonly Message[] = [];
+      const append = async (messages: Message[]) => {
+        const h = await ask(
+          TOPICS.append,
+          { session_id: sid, messages },
+          s.serviceMs,
+        ) as Partial<SessionMessages> | null;
+        history = Array.isArray(h?.messages) ? h.messages : [];
+      };
+      const emit = async (e: TurnEventMessage["event"]) => {
+        try {
+          await host.ipc.publish(
+            TOPICS.event,
+            {
+              session_id: sid,
+              turn_id: req.turn_id,
+              event: e,
+            } satisfies TurnEventMessage,
+          );
+        } catch (err) {
+          // A slow frontend must not fail the turn; a cancellation must.
+          if (isAbort(err)) throw err;
+          await host.log.warn(`turn event not published: ${String(err)}`);
+        }
+      };
+
+      await append([{
+        role: "user",
+        content: [{ type: "text", text: req.text }],
+      }]);
+      const identity = await ask(
+        TOPICS.identity,
+        { session_id: sid },
+        s.serviceMs,
+      ) as { prompt?: unknown } | null;
+      const system = typeof identity?.prompt === "string"
+        ? identity.prompt
+        : "";
+      const described = await ask(
+        TOPICS.describe,
+        { tools: [] },
+        s.serviceMs,
+      ) as Partial<ToolDescribeResult> | null;
+      const tools: readonly ToolDefinition[] = Array.isArray(described?.tools)
+        ? described.tools
+        : [];
+
+      const usage: { input_tokens: number; output_tokens: number } = {
+        input_tokens: 0,
+        output_tokens: 0,
+      };
+      for (let iteration = 1;; iteration++) {
+        const request: LlmRequest = {
+          request_id: `${req.turn_id}-${iteration}`,
+          session_id: sid,
+          model: s.model,
+          system,
+          messages: history,
+          tools,
+        };
+        let response: LlmResponse;
+        try {
+          response = checkResponse(
+            await ask(generateTopic, request, s.modelMs),
+            s.provider,
+          );
+        } catch (err) {
+          if (isAbort(err) || err instanceof TurnError) throw err;
+          const e = err as { code?: unknown; message?: unknown };
+          throw new TurnError(
+            "PROVIDER_FAILED",
+            `Provider '${s.provider}' failed: ${String(e?.code ?? "")}: ${
+              String(e?.message ?? err)
+            }`,
+          );
+        }
+        const u: Partial<Usage> = response.usage ?? {};
+        usage.input_tokens += Number(u.input_tokens) || 0;
+        usage.output_tokens += Number(u.output_tokens) || 0;
+        const calls = toolCallsOf(response);
+        if (response.content.length > 0) {
+          await append([{ role: "assistant", content: response.content }]);
+        }
+        if (calls.length === 0) {
+          return {
+            type: "final",
+            payload: {
+              text: textOf(response),
+              usage,
+              iterations: iteration,
+            } satisfies TurnResult,
+          };
+        }
+        const results = await Promise.all(
+          calls.map((call) => runTool(call)),
+        );
+        await append([{ role: "user", content: results }]);
+        if (iteration >= s.maxIterations) {
+          throw new TurnError(
+            "TURN_MAX_ITERATIONS",
+            `The turn made ${iteration} model calls (max_iterations = ${s.maxIterations}) and the model still calls tools; no final answer`,
+          );
+        }
+      }
+
+      async function runTool(call: ToolUseBlock): Promise<ToolResultBlock> {
+        await emit({
+          type: "tool_call",
+          id: call.id,
+          name: call.name,
+          arguments: call.input,
+        });
+        let content: string;
+        let isError: boolean;
+        try {
+          const r = await ask(TOPICS.execute, {
+            call_id: call.id,
+            name: call.name,
+            arguments: call.input,
+            session_id: sid,
+            turn_id: req.turn_id,
+          }, s.toolMs) as Partial<ToolExecuteResult> | null;
+          content = typeof r?.content === "string"
+            ? r.content
+            : "The tool router answered without a result";
+          isError = typeof r?.content === "string" ? r.is_error === true : true;
+        } catch (err) {
+          if (isAbort(err)) throw err;
+          const e = err as { code?: unknown; message?: unknown };
+          content = `Tool '${call.name}' failed: ${String(e?.code ?? "")}: ${
+            String(e?.message ?? err)
+          }`;
+          isError = true;
+        }
+        await emit({
+          type: "tool_result",
+          id: call.id,
+          is_error: isError,
+          content,
+        });
+        return {
+          type: "tool_result",
+          tool_use_id: call.id,
+          content,
+          is_error: isError,
+        };
+      }
+    },
+  },
+});

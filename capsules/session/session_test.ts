@@ -1,0 +1,206 @@
+/**
+ * The session capsule through the real kernel (append, read, clear, a
+ * restart on the same home, compaction to a budget), and `compact()` itself.
+ */
+import assert from "node:assert/strict";
+import {
+  type AgentFixture,
+  agentTest,
+  startAgentFixture,
+} from "../../tests/agent_fixture_test.ts";
+import type { Message, SessionMessages } from "@astrid/sdk";
+import { compact, estimateTokens } from "./compact.ts";
+
+const user = (text: string): Message => ({
+  role: "user",
+  content: [{ type: "text", text }],
+});
+const assistant = (text: string): Message => ({
+  role: "assistant",
+  content: [{ type: "text", text }],
+});
+const toolUse = (id: string, text = ""): Message => ({
+  role: "assistant",
+  content: [
+    ...(text ? [{ type: "text" as const, text }] : []),
+    { type: "tool_use", id, name: "read_file", input: { path: "a.txt" } },
+  ],
+});
+const toolResult = (id: string, content: string): Message => ({
+  role: "user",
+  content: [{ type: "tool_result", tool_use_id: id, content, is_error: false }],
+});
+
+function session(
+  fx: AgentFixture,
+  what: "get_messages" | "append" | "clear",
+  payload: Record<string, unknown>,
+): Promise<SessionMessages> {
+  return fx.request<SessionMessages>(`session.v1.request.${what}`, payload);
+}
+
+/** Every tool_result answers the tool_use of the message just before it. */
+function pairsIntact(messages: readonly Message[]): boolean {
+  return messages.every((m, i) =>
+    m.content.every((b) =>
+      b.type !== "tool_result" ||
+      (messages[i - 1]?.content.some((u) =>
+        u.type === "tool_use" && u.id === b.tool_use_id
+      ) ?? false)
+    )
+  );
+}
+
+function alternates(messages: readonly Message[]): boolean {
+  return messages.every((m, i) => i === 0 || messages[i - 1]!.role !== m.role);
+}
+
+agentTest("session: append, read, clear — per session id", async () => {
+  await using fx = await startAgentFixture({
+    prefix: "astrid-session-basic-",
+    capsules: ["session"],
+  });
+  assert.deepEqual(await session(fx, "get_messages", { session_id: "a" }), {
+    session_id: "a",
+    messages: [],
+  });
+  const after = await session(fx, "append", {
+    session_id: "a",
+    messages: [user("hi"), assistant("hello")],
+  });
+  assert.deepEqual(after.messages, [user("hi"), assistant("hello")]);
+  await session(fx, "append", { session_id: "a", messages: [user("again")] });
+  await session(fx, "append", { session_id: "b", messages: [user("other")] });
+  assert.deepEqual(
+    (await session(fx, "get_messages", { session_id: "a" })).messages,
+    [user("hi"), assistant("hello"), user("again")],
+  );
+  assert.deepEqual(await session(fx, "clear", { session_id: "a" }), {
+    session_id: "a",
+    messages: [],
+  });
+  assert.deepEqual(
+    (await session(fx, "get_messages", { session_id: "a" })).messages,
+    [],
+  );
+  assert.deepEqual(
+    (await session(fx, "get_messages", { session_id: "b" })).messages,
+    [user("other")],
+  );
+  await assert.rejects(
+    session(fx, "append", { session_id: "a", messages: [{ role: "system" }] }),
+    (err: Error) => /role 'user' or 'assistant'/.test(String(err.cause)),
+  );
+});
+
+agentTest(
+  "session: a history larger than one KV value survives a kernel restart on the same home",
+  async () => {
+    const fx = await startAgentFixture({
+      prefix: "astrid-session-restart-",
+      capsules: ["session"],
+      fileStore: true,
+    });
+    // ~150 KB of text: stored in several chunks (a KV value holds 64 KiB).
+    const big = "x".repeat(50_000);
+    const written = [user("start"), assistant(big), user(big), assistant(big)];
+    await session(fx, "append", { session_id: "s", messages: written });
+    await using again = await fx.restart();
+    await fx.close(); // no-op: restart() closed it
+    assert.deepEqual(
+      (await session(again, "get_messages", { session_id: "s" })).messages,
+      written,
+    );
+  },
+);
+
+agentTest(
+  "session: appends past max_context_tokens compact the stored history",
+  async () => {
+    await using fx = await startAgentFixture({
+      prefix: "astrid-session-compact-",
+      capsules: ["session"],
+      runtime: { capsuleConfig: { session: { max_context_tokens: "400" } } },
+    });
+    const filler = "y".repeat(300); // ~75 tokens per message
+    await session(fx, "append", {
+      session_id: "s",
+      messages: [user("The task: fix the bug")],
+    });
+    for (let i = 0; i < 6; i++) {
+      await session(fx, "append", {
+        session_id: "s",
+        messages: [toolUse(`c${i}`, filler), toolResult(`c${i}`, filler)],
+      });
+    }
+    const kept = (await session(fx, "get_messages", { session_id: "s" }))
+      .messages;
+    assert.ok(kept.length < 13, `compacted: ${kept.length} messages`);
+    assert.ok(estimateTokens(kept) <= 400);
+    assert.equal(
+      (kept[0]?.content[0] as { text: string }).text,
+      "The task: fix the bug",
+    );
+    assert.match(JSON.stringify(kept[0]), /earlier messages were removed/);
+    assert.ok(pairsIntact(kept));
+    assert.ok(alternates(kept));
+    assert.deepEqual(kept.at(-1), toolResult("c5", filler));
+  },
+);
+
+Deno.test({
+  name: "compact(): under budget nothing changes",
+  permissions: "none",
+}, () => {
+  const h = [user("a"), assistant("b"), user("c")];
+  assert.deepEqual(compact(h, 1000), { messages: h, removed: 0 });
+});
+
+Deno.test({
+  name:
+    "compact(): keeps the first user message, drops the oldest others, notes the dropped prompts",
+  permissions: "none",
+}, () => {
+  const long = "z".repeat(400);
+  const h = [
+    user("first task"),
+    assistant(long),
+    user("second prompt"),
+    assistant(long),
+    user("third prompt"),
+    assistant("short"),
+  ];
+  const { messages, removed } = compact(h, 200);
+  assert.ok(removed > 0);
+  assert.deepEqual(messages[0]?.content[0], h[0]!.content[0]);
+  assert.ok(alternates(messages));
+  assert.ok(estimateTokens(messages) <= 200);
+  assert.deepEqual(messages.at(-1), assistant("short"));
+  assert.match(JSON.stringify(messages), /second prompt/);
+});
+
+Deno.test({
+  name: "compact(): never separates a tool_use from its tool_result",
+  permissions: "none",
+}, () => {
+  const big = "w".repeat(800);
+  const h = [
+    user("task"),
+    toolUse("c1"),
+    toolResult("c1", big),
+    toolUse("c2"),
+    toolResult("c2", big),
+    toolUse("c3"),
+    toolResult("c3", "small"),
+  ];
+  for (const budget of [50, 120, 300, 500, 2000]) {
+    const { messages } = compact(h, budget);
+    assert.ok(pairsIntact(messages), `budget ${budget}`);
+    assert.ok(alternates(messages), `budget ${budget}`);
+    assert.equal(messages[0]?.content[0], h[0]!.content[0]);
+    assert.deepEqual(messages.at(-1), h.at(-1));
+  }
+  // Even when the newest exchange alone is over budget it is kept whole.
+  const { messages } = compact(h, 10);
+  assert.deepEqual(messages.slice(-2), h.slice(-2));
+});
