@@ -197,11 +197,11 @@ Deno.test({
 
 Deno.test({
   name:
-    "astrid demo runs offline in a throwaway home and cleans up after itself",
+    "astrid demo kernel walks through the foundations offline in a throwaway home and cleans up after itself",
   permissions: PERMS,
   async fn() {
     await withHome(async (env) => {
-      const r = await astrid(["demo"], env);
+      const r = await astrid(["demo", "kernel"], env);
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, /verify\(tampered\)\s+false/);
       assert.match(
@@ -219,6 +219,45 @@ Deno.test({
         null,
         "the demo never touches the caller's ASTRID_HOME",
       );
+    });
+  },
+});
+
+Deno.test({
+  name:
+    "astrid demo is a real agent run: tools through the gate, the edit in the overlay until a gated commit, the injection refused, the chain valid",
+  permissions: PERMS,
+  async fn() {
+    await withHome(async (env) => {
+      const r = await astrid(["demo"], env);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /→ read_file \{"path":"notes.md"\}/);
+      assert.match(r.stdout, /notes.md on disk: "Teh quick/);
+      assert.match(r.stdout, /\+The quick brown fox/);
+      assert.match(r.stdout, /committed: write notes.md/);
+      assert.match(r.stdout, /notes.md on disk now: "The quick/);
+      assert.equal(
+        (r.stdout.match(/✖ refused\/failed/g) ?? []).length,
+        4,
+        "each injected attempt is refused",
+      );
+      assert.match(r.stdout, /POLICY_BLOCKED/);
+      assert.match(r.stdout, /MANIFEST_DENIED/);
+      assert.match(r.stdout, /\d+ entries, valid ✔/);
+      assert.match(r.stdout, /✔ demo finished/);
+      assert.equal(await Deno.stat(env.ASTRID_HOME!).catch(() => null), null);
+    });
+  },
+});
+
+Deno.test({
+  name: "astrid demo with an unknown part is a usage error",
+  permissions: PERMS,
+  async fn() {
+    await withHome(async (env) => {
+      const r = await astrid(["demo", "nope"], env);
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, /Unknown demo 'nope'/);
     });
   },
 });

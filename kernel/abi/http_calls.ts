@@ -92,6 +92,46 @@ async function readCapped(res: Response, signal: AbortSignal): Promise<string> {
   return new TextDecoder().decode(all);
 }
 
+function decoded(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text; // silent-ok: malformed escapes; the raw text is checked too
+  }
+}
+
+/**
+ * Refuses (and audits) a secret placeholder in a request's URL or body. The
+ * kernel substitutes secrets into header values only, so a placeholder
+ * elsewhere never carries the secret out — but it is what a hijacked model
+ * writes when it tries to smuggle one, so it is refused as an attempt, and
+ * recorded.
+ */
+async function refuseMisplacedSecret(
+  call: Parameters<HostCall>[1],
+  req: { url: string; method: string; body: string | undefined },
+): Promise<void> {
+  const where = SECRET_IN_NAME.test(req.url) ||
+      SECRET_IN_NAME.test(decoded(req.url))
+    ? "URL"
+    : req.body !== undefined && SECRET_IN_NAME.test(req.body)
+    ? "body"
+    : null;
+  if (where === null) return;
+  const reason =
+    `a secret placeholder may appear only in a header value, not in the ${where}`;
+  await call.pure.audit({
+    action: {
+      type: "http_request",
+      url: req.url.slice(0, 2048),
+      method: req.method,
+    },
+    decision: "denied",
+    proof: { type: "policy", reason },
+  });
+  throw new KernelError("POLICY_BLOCKED", `http_request: ${reason}`);
+}
+
 /** `http_request`. */
 export const httpRequest: HostCall = async (payload, call) => {
   const p = new Params("http_request", payload);
@@ -105,6 +145,7 @@ export const httpRequest: HostCall = async (payload, call) => {
     );
   }
   const body = p.optString("body");
+  await refuseMisplacedSecret(call, { url: raw, method, body });
   const host = hostFromUrl(raw);
   let url: URL | null = null;
   try {
