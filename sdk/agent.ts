@@ -83,6 +83,11 @@ export interface TurnRequest {
   readonly model?: string;
   /** Max model calls in the turn; absent = the orchestrator's default. */
   readonly max_iterations?: number;
+  /**
+   * The tools this agent may call (a sub-agent's narrowed set); absent = all.
+   * The orchestrator offers only these; the kernel refuses any other call.
+   */
+  readonly tools?: readonly string[];
 }
 
 /** The orchestrator's answer to a {@linkcode TurnRequest}. */

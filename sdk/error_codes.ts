@@ -123,6 +123,8 @@ export const ERROR_CODES: Readonly<Record<ErrorCode, string>> = Object.freeze({
   BUS_TIMEOUT: "A request on the bus got no response before its deadline.",
   /** A capsule published faster than its rate limit. */
   BUS_RATE_LIMITED: "A capsule published faster than its rate limit.",
+  /** A sub-agent would be deeper than the kernel's limit. */
+  AGENT_DEPTH_EXCEEDED: "A sub-agent would nest deeper than the limit.",
   /** A turn was started while another turn of the same session runs. */
   TURN_BUSY: "Another turn of this session is still running.",
   /** The orchestrator failed the turn (its message says why). */
@@ -237,6 +239,7 @@ export type ErrorCode =
   | "BUS_BACKPRESSURE"
   | "BUS_TIMEOUT"
   | "BUS_RATE_LIMITED"
+  | "AGENT_DEPTH_EXCEEDED"
   | "TURN_BUSY"
   | "TURN_FAILED"
   | "BUS_DENIED"

@@ -139,6 +139,13 @@ export interface Host {
       params: HostParams<"http_request">,
     ): Promise<HostResult<"http_request">>;
   };
+  /** Sub-agents (see `agent_delegate` in the host ABI). */
+  readonly agent: {
+    /** Runs a sub-agent turn and returns its final answer. */
+    delegate(
+      params: HostParams<"agent_delegate">,
+    ): Promise<HostResult<"agent_delegate">>;
+  };
   /** Host processes, subject to the manifest's `host_process` grants. */
   readonly process: {
     /** Runs a command to completion. */
@@ -254,6 +261,10 @@ export const host: Host = Object.freeze({
   http: Object.freeze({
     request: (params: HostParams<"http_request">) =>
       callHost("http_request", params),
+  }),
+  agent: Object.freeze({
+    delegate: (params: HostParams<"agent_delegate">) =>
+      callHost("agent_delegate", params),
   }),
   process: Object.freeze({
     spawn: (params: HostParams<"process_spawn">) =>

@@ -92,6 +92,31 @@ export interface HostFunctions {
     };
   };
   /**
+   * Runs a sub-agent: a turn of the orchestrator in a session of its own,
+   * for the calling agent. Decided like an `ipc_request` on `user.v1.prompt`
+   * (the capsule's `ipc_publish` must cover it). The kernel makes the child
+   * one level deeper (refused past the depth limit, `AGENT_DEPTH_EXCEEDED`),
+   * narrows its tools to those asked for AND held by the parent (a call to
+   * any other tool is refused by the kernel), charges its model use to the
+   * session and stops it past `budget_usd` (`BUDGET_EXCEEDED`); its writes
+   * land in the same session overlay; every audit entry names the child.
+   */
+  agent_delegate: {
+    params: {
+      prompt: string;
+      tools?: string[];
+      max_iterations?: number;
+      budget_usd?: number;
+      timeout_ms?: number;
+    };
+    result: {
+      text: string;
+      usage: { input_tokens: number; output_tokens: number };
+      iterations: number;
+      agent: string;
+    };
+  };
+  /**
    * Asks the human to approve something the capsule is about to do. Needs
    * `[capabilities] approval = true`; rate-limited per capsule
    * (`ABI_RATE_LIMITED`); the request and the answer are audited.
@@ -178,6 +203,7 @@ export const HOST_FUNCTION_NAMES: readonly HostFunctionName[] = Object.freeze(
     "clock_now",
     "identity",
     "elicit",
+    "agent_delegate",
   ] as const,
 );
 

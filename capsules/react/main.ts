@@ -191,9 +191,15 @@ export default defineCapsule({
         { tools: [] },
         s.serviceMs,
       ) as Partial<ToolDescribeResult> | null;
-      const tools: readonly ToolDefinition[] = Array.isArray(described?.tools)
+      const offered: readonly ToolDefinition[] = Array.isArray(described?.tools)
         ? described.tools
         : [];
+      // A sub-agent is offered only the tools its turn names (the kernel
+      // refuses any other call anyway).
+      const allowed = Array.isArray(req.tools) ? new Set(req.tools) : null;
+      const tools = allowed
+        ? offered.filter((t) => allowed.has(t.name))
+        : offered;
 
       const usage: { input_tokens: number; output_tokens: number } = {
         input_tokens: 0,

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { AgentLineage } from "../core/agent_lineage.ts";
 import { KernelError } from "../core/errors.ts";
 import type { JsonValue } from "../store/store.ts";
 import type { Action } from "../security/action.ts";
@@ -117,15 +118,26 @@ export function grantedFor<R extends DoorRequest>(
       } as Granted<R>;
     case "request":
       return {
-        request: (payload: JsonValue, options: { timeoutMs: number }) =>
-          busOf(deps).request(caller.capsule, request.topic, payload, {
+        request: (
+          payload: JsonValue,
+          options: {
+            timeoutMs: number;
+            agent?: AgentLineage;
+            signal?: AbortSignal;
+          },
+        ) => {
+          const agent = options.agent ?? caller.agent;
+          return busOf(deps).request(caller.capsule, request.topic, payload, {
             principal: caller.principal,
             session: caller.session,
             callId: o.callId,
             timeoutMs: options.timeoutMs,
-            signal,
-            ...(caller.agent ? { agent: caller.agent } : {}),
-          }),
+            signal: options.signal
+              ? AbortSignal.any([signal, options.signal])
+              : signal,
+            ...(agent ? { agent } : {}),
+          });
+        },
       } as Granted<R>;
     case "elicit":
       return {

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { AgentLineage } from "../core/agent_lineage.ts";
 import type { ProcessOutput } from "../core/ports.ts";
 import type { SpawnResult } from "../capsule/sandbox/spawn_sandbox.ts";
 import type { JsonValue } from "../store/store.ts";
@@ -107,7 +108,13 @@ export type Granted<R extends DoorRequest> = R extends { kind: "file" }
   : R extends { kind: "request" } ? {
       request(
         payload: JsonValue,
-        options: { timeoutMs: number },
+        options: {
+          timeoutMs: number;
+          /** Kernel-made lineage of a sub-agent (agent_delegate), never a guest's. */
+          agent?: AgentLineage;
+          /** Cancels the request besides the host call's own signal. */
+          signal?: AbortSignal;
+        },
       ): Promise<JsonValue>;
     }
   : R extends { kind: "elicit" } ? {

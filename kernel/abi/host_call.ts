@@ -13,7 +13,7 @@ import type { JsonValue } from "../store/store.ts";
 import type { ResolvedGuestPath } from "../vfs/guest_path.ts";
 import type { DoorRequest, Granted } from "./door.ts";
 import type { CapsuleKv } from "./capsule_kv.ts";
-import type { CallerIdentity } from "./ports.ts";
+import type { CallerIdentity, MeterPort } from "./ports.ts";
 
 /**
  * What a host function may use without a decision: reading the clock,
@@ -47,6 +47,8 @@ export interface CallState {
   readonly signal: AbortSignal;
   /** The calls without an outside effect. */
   readonly pure: PurePorts;
+  /** The kernel's model meter (sub-agent budget slices), when running. */
+  readonly meter: MeterPort | undefined;
   /**
    * Resolves a guest path once, by the one mapper, into the exact host
    * location; pass the result to `gated` (never the string).

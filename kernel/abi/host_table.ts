@@ -14,6 +14,7 @@
  *
  * @module
  */
+import { agentDelegate } from "./agent_calls.ts";
 import { HOST_LIMITS, type HostFunctionName } from "../../sdk/host_abi.ts";
 import { throwIfAborted } from "../core/abort.ts";
 import { KernelError } from "../core/errors.ts";
@@ -84,6 +85,7 @@ export const HOST_TABLE: Readonly<
   fs_unlink: { kind: "effect", fn: fsUnlink },
   ipc_publish: { kind: "effect", fn: ipcPublish },
   ipc_request: { kind: "effect", fn: ipcRequest },
+  agent_delegate: { kind: "effect", fn: agentDelegate },
   http_request: { kind: "effect", fn: httpRequest },
   process_spawn: { kind: "effect", fn: processSpawn },
   approval_request: { kind: "effect", fn: approvalRequest },
@@ -175,6 +177,7 @@ export function createHostDispatcher(
       caller: who,
       callId,
       signal,
+      meter: deps.meter,
       pure: {
         clock: deps.clock,
         logger: deps.logger,

@@ -99,6 +99,29 @@ export interface BusPort {
   ): Promise<JsonValue>;
 }
 
+/**
+ * The kernel's model meter: charges the model use a provider reports for a
+ * history session to the budget, and stops a tracked agent past its slice.
+ */
+export interface MeterPort {
+  /**
+   * Tracks a sub-agent's history session.
+   *
+   * @param historySession The `session_id` its model requests carry.
+   * @param track The agent, its slice (micro-dollars, `null` = none) and
+   *   what to do past it (abort the delegation).
+   * @returns Stops tracking.
+   */
+  track(
+    historySession: string,
+    track: {
+      readonly agent: string;
+      readonly limitMicros: number | null;
+      onExceeded(error: Error): void;
+    },
+  ): () => void;
+}
+
 /** Secret values held by the kernel; capsules never read them. */
 export interface SecretStore {
   get(capsule: CapsuleId, name: string): Promise<string | null>;
@@ -133,6 +156,8 @@ export interface HostDeps {
   /** The guest file system of a caller (session overlay). */
   fs(caller: CallerIdentity): GuestFs;
   readonly bus?: BusPort;
+  /** Charges sub-agents' model use and enforces their budget slices. */
+  readonly meter?: MeterPort;
   readonly elicit?: ElicitHandler;
   /** Resolves a host name to addresses (SSRF check before connecting); absent ⇒ literal-IP checks only. */
   resolveDns?(host: string): Promise<string[]>;

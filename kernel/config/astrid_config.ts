@@ -27,6 +27,10 @@ export interface ModelConfig {
   readonly "max_tokens": number;
   /** Sampling temperature (0–2). */
   readonly "temperature": number;
+  /** What the kernel charges the budget per million prompt tokens a provider reports, in USD. */
+  readonly "input_usd_per_mtok": number;
+  /** What the kernel charges the budget per million completion tokens, in USD. */
+  readonly "output_usd_per_mtok": number;
   /** Base URL override; `""` means the provider's default. Never set by a workspace. */
   readonly "api_url": string;
   /** API key; `""` means none. Secret: redacted by `entries()`. Never set by a workspace. */

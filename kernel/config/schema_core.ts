@@ -58,6 +58,23 @@ export const CORE_SCHEMA: readonly ConfigKeySpec[] = Object.freeze([
     min: 0,
     max: 2,
   }),
+  // A workspace may raise the price (charge more), never lower it.
+  row(
+    "model.input_usd_per_mtok",
+    "number",
+    3,
+    "increase",
+    "USD charged to the budget per million prompt tokens a provider reports",
+    { min: 0, max: 1_000 },
+  ),
+  row(
+    "model.output_usd_per_mtok",
+    "number",
+    15,
+    "increase",
+    "USD charged to the budget per million completion tokens a provider reports",
+    { min: 0, max: 1_000 },
+  ),
   row(
     "model.api_url",
     "string",

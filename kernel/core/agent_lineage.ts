@@ -11,6 +11,9 @@
  * @module
  */
 
+/** How deep sub-agents may nest: a root agent's child is 1, its child 2. */
+export const MAX_AGENT_DEPTH = 2;
+
 /** The agent a call runs for. */
 export interface AgentLineage {
   /** `turn-…` for a root agent; `<parent id>/<child>` for a sub-agent. */

@@ -53,6 +53,19 @@ import { createPinnedFetch } from "../host/pinned_fetch.ts";
 import { VERSION } from "../../version.ts";
 import type { KernelHandle } from "./boot.ts";
 import { KvSecretStore } from "./kv_secrets.ts";
+import { ModelMeter } from "./model_meter.ts";
+import type { BusEnvelope, InterceptResult } from "../bus/envelope.ts";
+
+/** The kernel's check of a tool call against the caller's lineage. */
+function toolAllowed(env: BusEnvelope): InterceptResult {
+  const tools = env.agent?.tools;
+  if (tools === undefined || tools === null) return { type: "continue" };
+  const name = env.topic.slice("tool.v1.execute.".length);
+  return tools.includes(name) ? { type: "continue" } : {
+    type: "deny",
+    reason: `agent '${env.agent!.id}' was not given the tool '${name}'`,
+  };
+}
 
 /** Options of {@linkcode startRuntime}. */
 export interface RuntimeOptions {
@@ -112,6 +125,8 @@ export interface Runtime extends AsyncDisposable {
   boot(): Promise<BootReport>;
   /** The consent store of workspace capsules (e.g. to revoke an approval). */
   readonly consent: WorkspaceConsent;
+  /** Charges the model use providers report; tracks turns and sub-agents. */
+  readonly meter: ModelMeter;
   /** Unloads every capsule and closes the bus. */
   close(): Promise<void>;
 }
@@ -141,6 +156,25 @@ export async function startRuntime(
     workspace,
   }));
   const secrets = new KvSecretStore(kernel.store, kernel.principal);
+  const meter = new ModelMeter({
+    bus,
+    budget: kernel.security.budget,
+    audit,
+    logger,
+    prices: {
+      inputUsdPerMtok: kernel.config.get("model.input_usd_per_mtok"),
+      outputUsdPerMtok: kernel.config.get("model.output_usd_per_mtok"),
+    },
+    ctx: { principal: kernel.principal, session, workspace },
+  });
+  meter.start();
+  // A sub-agent calls only the tools its lineage holds: refused (and
+  // audited as a bus denial) before any tool capsule sees the call.
+  bus.intercept("kernel", {
+    pattern: "tool.v1.execute.*",
+    priority: Number.MIN_SAFE_INTEGER,
+    handler: (env) => toolAllowed(env),
+  });
   const toolchain = denoToolchain(createDenoEnv());
   const spawner = createDenoSpawner();
   // Spawned processes and MCP servers that are not Deno programs run only
@@ -160,6 +194,7 @@ export async function startRuntime(
     secrets,
     fs: () => guestFsOf(vfs),
     bus: busPortOf(bus),
+    meter,
     ...(options.elicit ? { elicit: options.elicit } : {}),
     process: {
       sandbox: {
@@ -281,6 +316,7 @@ export async function startRuntime(
     try {
       await registry.unloadAll();
     } finally {
+      meter.close();
       bus.close();
     }
   }
@@ -291,6 +327,7 @@ export async function startRuntime(
     registry,
     overlays,
     secrets,
+    meter,
     vfs,
     consent,
     async boot() {

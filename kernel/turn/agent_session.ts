@@ -21,6 +21,7 @@
  * @module
  */
 import { KernelError, toWireError } from "../core/errors.ts";
+import type { AgentLineage } from "../core/agent_lineage.ts";
 import type { JsonValue } from "../store/store.ts";
 import type { BusEnvelope } from "../bus/envelope.ts";
 import type { KernelHandle } from "../daemon/boot.ts";
@@ -97,6 +98,7 @@ export class AgentSession {
   readonly #options: AgentSessionOptions;
   readonly #pending = new Map<string, PendingApproval>();
   #active: string | undefined;
+  #abort: ((reason: Error) => void) | undefined;
   #turns = 0;
 
   /**
@@ -195,10 +197,12 @@ export class AgentSession {
     const signal = options.signal
       ? AbortSignal.any([options.signal, controller.signal])
       : controller.signal;
+    this.#abort = (reason) => controller.abort(reason);
     const queue = new EventQueue<TurnEvent>();
     const done = this.#run(id, text, queue, signal).finally(() => {
       clearTimeout(timer);
       this.#active = undefined;
+      this.#abort = undefined;
       queue.end();
     });
     return {
@@ -232,13 +236,18 @@ export class AgentSession {
   #request(
     topic: string,
     payload: JsonValue,
-    options: { timeoutMs?: number; signal?: AbortSignal } = {},
+    options: {
+      timeoutMs?: number;
+      signal?: AbortSignal;
+      agent?: AgentLineage;
+    } = {},
   ): Promise<JsonValue> {
     return this.#runtime.bus.request("kernel", {
       topic,
       payload,
       principal: this.#kernel.principal,
       session: this.#runtime.session,
+      ...(options.agent ? { agent: options.agent } : {}),
     }, {
       timeoutMs: options.timeoutMs ?? HISTORY_TIMEOUT_MS,
       ...(options.signal ? { signal: options.signal } : {}),
@@ -290,6 +299,13 @@ export class AgentSession {
         },
       }));
       stops.push(this.#listenApprovals(queue, signal));
+      // The kernel charges the model use of this turn to the session's
+      // budget and stops the turn when it runs out.
+      stops.push(this.#runtime.meter.track(session, {
+        agent: id,
+        limitMicros: null,
+        onExceeded: (error) => this.#abort?.(error),
+      }));
       const request: TurnRequest = {
         turn_id: id,
         session_id: session,
@@ -303,7 +319,11 @@ export class AgentSession {
       const result = await this.#request(
         AGENT_TOPICS.prompt,
         request as unknown as JsonValue,
-        { timeoutMs: limitMs(this.#options), signal },
+        {
+          timeoutMs: limitMs(this.#options),
+          signal,
+          agent: { id, depth: 0, tools: null },
+        },
       ) as unknown as TurnResult | null;
       // A cancel that raced the answer still cancels: the user said stop.
       signal.throwIfAborted();
