@@ -5,6 +5,7 @@
  * @module
  */
 import { VERSION } from "../mod.ts";
+import { CAPSULE_HELP, capsuleCommand } from "./commands/capsule.ts";
 import { CONFIG_HELP, configCommand } from "./commands/config.ts";
 import { DEMO_HELP, demoCommand } from "./commands/demo.ts";
 import { KEYS_HELP, keysCommand } from "./commands/keys.ts";
@@ -20,6 +21,8 @@ Commands:
   config show|validate|paths
                        the layered configuration and where each value comes from
   keys show|generate   the runtime key that signs tokens and audit entries
+  capsule new|build|install
+                       write your own capsule, build it, install it
   help [command]       help for a command
 
 Global options:
@@ -38,6 +41,7 @@ const COMMAND_HELP: Readonly<Record<string, string>> = {
   config: CONFIG_HELP,
   keys: KEYS_HELP,
   demo: DEMO_HELP,
+  capsule: CAPSULE_HELP,
 };
 
 /**
@@ -66,6 +70,8 @@ export async function main(argv: readonly string[]): Promise<number> {
         return await configCommand(rest, flags);
       case "keys":
         return await keysCommand(rest, flags);
+      case "capsule":
+        return await capsuleCommand(rest, flags);
       default:
         throw new UsageError(`Unknown command '${command}'`);
     }

@@ -8,7 +8,14 @@ import type { ComponentDef } from "./manifest_types.ts";
 import { join, type Reader, RELATIVE_PATH, type Table } from "./_reader.ts";
 import { readComponentCapabilities } from "./_capabilities.ts";
 
-const KEYS = ["id", "file", "entrypoint", "type", "capabilities"] as const;
+const KEYS = [
+  "id",
+  "file",
+  "entrypoint",
+  "source",
+  "type",
+  "capabilities",
+] as const;
 
 const EXTENSIONS: Record<ComponentDef["type"], readonly string[]> = {
   js: [".js", ".mjs"],
@@ -97,6 +104,9 @@ export function readComponent(r: Reader, root: Table): ComponentRead {
     : "file";
   const file = r.required(t, key, field, RELATIVE_PATH);
   const type = file === undefined ? undefined : readType(r, t, key, file);
+  const source = t["source"] === undefined
+    ? undefined
+    : r.required(t, key, "source", RELATIVE_PATH);
   const capsKey = join(key, "capabilities");
   const rawCaps = t["capabilities"];
   const capsTable = rawCaps === undefined
@@ -106,5 +116,8 @@ export function readComponent(r: Reader, root: Table): ComponentRead {
   if (file === undefined || type === undefined) {
     return { component: null, capabilities };
   }
-  return { component: { id, file, type }, capabilities };
+  return {
+    component: { id, file, type, ...(source === undefined ? {} : { source }) },
+    capabilities,
+  };
 }

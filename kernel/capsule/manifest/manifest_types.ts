@@ -71,6 +71,12 @@ export interface ComponentDef {
   readonly file: string;
   /** `js` (`.js`/`.mjs` bundle) or `wasm` (`.wasm` Extism plug-in). */
   readonly type: "js" | "wasm";
+  /**
+   * The source `astrid capsule build` compiles into `file` (relative): a
+   * TypeScript entry for `js` (default `main.ts`), an AssemblyScript entry
+   * for `wasm` (default `index.ts`). Not installed, not read at boot.
+   */
+  readonly source?: string;
 }
 
 /** One `[imports.<namespace>] <name> = "<requirement>"` entry. */
