@@ -78,6 +78,22 @@ export type {
   InstallBuiltOptions,
   InstallBuiltResult,
 } from "./kernel/daemon/capsule_build.ts";
+export {
+  DISTRO_LOCK,
+  installDistro,
+  lockDistro,
+  parseDistro,
+  readDistro,
+  verifyDistro,
+} from "./kernel/daemon/distro.ts";
+export type {
+  Distro,
+  DistroCapsule,
+  DistroInstallOutcome,
+  DistroLock,
+  DistroLockEntry,
+  InstallDistroOptions,
+} from "./kernel/daemon/distro.ts";
 export { startCapsuleTestKernel } from "./kernel/daemon/capsule_test_kernel.ts";
 export type {
   CapsuleTestKernel,

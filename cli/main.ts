@@ -8,6 +8,12 @@ import { VERSION } from "../mod.ts";
 import { CAPSULE_HELP, capsuleCommand } from "./commands/capsule.ts";
 import { CONFIG_HELP, configCommand } from "./commands/config.ts";
 import { DEMO_HELP, demoCommand } from "./commands/demo.ts";
+import {
+  DISTRO_HELP,
+  distroCommand,
+  INIT_HELP,
+  initCommand,
+} from "./commands/distro.ts";
 import { KEYS_HELP, keysCommand } from "./commands/keys.ts";
 import { parseFlags } from "./flags.ts";
 import { out, reportError, UsageError } from "./output.ts";
@@ -23,6 +29,9 @@ Commands:
   keys show|generate   the runtime key that signs tokens and audit entries
   capsule new|build|install
                        write your own capsule, build it, install it
+  init                 install the default distro (capsules/Distro.toml)
+  distro lock|verify|install
+                       pin a distro's capsule sources (Distro.lock) and install it
   help [command]       help for a command
 
 Global options:
@@ -42,6 +51,8 @@ const COMMAND_HELP: Readonly<Record<string, string>> = {
   keys: KEYS_HELP,
   demo: DEMO_HELP,
   capsule: CAPSULE_HELP,
+  distro: DISTRO_HELP,
+  init: INIT_HELP,
 };
 
 /**
@@ -72,6 +83,10 @@ export async function main(argv: readonly string[]): Promise<number> {
         return await keysCommand(rest, flags);
       case "capsule":
         return await capsuleCommand(rest, flags);
+      case "distro":
+        return await distroCommand(rest, flags);
+      case "init":
+        return await initCommand(rest, flags);
       default:
         throw new UsageError(`Unknown command '${command}'`);
     }

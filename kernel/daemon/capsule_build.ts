@@ -61,6 +61,11 @@ export interface BuildCapsuleOptions {
   readonly dir: string;
   /** Called with a line of progress before each long step. */
   readonly onProgress?: (message: string) => void;
+  /**
+   * An explicit `deno.json` for bundling (default: the one Deno finds from
+   * the capsule directory up) — it must resolve `@astrid/sdk`.
+   */
+  readonly config?: string;
   /** Cancels the build. */
   readonly signal?: AbortSignal;
 }
@@ -246,6 +251,7 @@ export async function buildCapsuleDir(
       entry,
       outFile,
       cwd: dir,
+      ...(options.config ? { config: options.config } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
     });
   } else {
@@ -482,6 +488,8 @@ export interface InstallBuiltOptions {
   readonly onProgress?: (message: string) => void;
   /** Who approved (audited); default `operator`. */
   readonly approvedBy?: string;
+  /** An explicit `deno.json` for bundling (see {@linkcode BuildCapsuleOptions.config}). */
+  readonly config?: string;
   readonly signal?: AbortSignal;
 }
 
@@ -527,6 +535,7 @@ export async function installBuiltCapsule(
       await buildCapsuleDir({
         dir,
         onProgress: progress,
+        ...(options.config ? { config: options.config } : {}),
         ...(options.signal ? { signal: options.signal } : {}),
       }, { ...hostDeps(), fs });
       built = true;
