@@ -145,6 +145,12 @@ export async function capsuleFiles(
     const entries = await fs.readDir(rel === "" ? dir : path.join(dir, rel));
     for (const e of entries) {
       const r = rel === "" ? e.name : `${rel}/${e.name}`;
+      if (
+        SKIP_DIRS.has(e.name) || (rel === "" && e.name === "dist") ||
+        (!e.isDirectory && (SKIP_FILE(e.name) || skip.has(r)))
+      ) {
+        continue;
+      }
       if (e.isSymlink) {
         throw new KernelError(
           "CAPSULE_INTEGRITY",
@@ -153,11 +159,8 @@ export async function capsuleFiles(
         );
       }
       if (e.isDirectory) {
-        if (SKIP_DIRS.has(e.name) || (rel === "" && e.name === "dist")) {
-          continue;
-        }
         await walk(r);
-      } else if (e.isFile && !SKIP_FILE(e.name) && !skip.has(r)) {
+      } else if (e.isFile) {
         out.push(r);
         if (out.length > MAX_FILES) {
           throw new KernelError(
