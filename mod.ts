@@ -84,6 +84,7 @@ export {
   lockDistro,
   parseDistro,
   readDistro,
+  readInstalledDistro,
   verifyDistro,
 } from "./kernel/daemon/distro.ts";
 export type {
@@ -93,6 +94,7 @@ export type {
   DistroLock,
   DistroLockEntry,
   InstallDistroOptions,
+  InstalledDistro,
 } from "./kernel/daemon/distro.ts";
 export { startCapsuleTestKernel } from "./kernel/daemon/capsule_test_kernel.ts";
 export type {

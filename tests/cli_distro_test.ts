@@ -164,6 +164,29 @@ Deno.test("distro install: verifies, builds and installs each capsule with a sig
     assert.ok(
       !(await exists(path.join(path.dirname(distro), "greeter/greeter.js"))),
     );
+    // What was installed is recorded in the home (reference §2.10).
+    const record = await Deno.readTextFile(
+      path.join(root, "home/home/default/.config/distro.lock"),
+    );
+    assert.match(record, /id = "fixture"/);
+    assert.match(record, /resolved-at = "\d{4}-/);
+    assert.match(record, /name = "greeter"/);
+    // Same distro, same sources: init does nothing; --force reinstalls.
+    const again = await astrid(["init", "--distro", distro], root);
+    ok(again, "init again");
+    assert.match(again.stdout, /already installed \(2 capsules/);
+    const forced = await astrid(["init", "--force", "--distro", distro], root);
+    ok(forced, "init --force");
+    assert.match(forced.stdout, /2 installed, 1 skipped/);
+    // A changed (and re-locked) capsule makes init install again.
+    await Deno.writeTextFile(
+      path.join(path.dirname(distro), "house-rules/rules.md"),
+      "# House rules\n\nBe briefer.\n",
+    );
+    ok(await astrid(["distro", "lock", "--distro", distro], root), "relock");
+    const changed = await astrid(["init", "--distro", distro], root);
+    ok(changed, "init after a change");
+    assert.match(changed.stdout, /2 installed, 1 skipped/);
   });
 });
 

@@ -678,7 +678,84 @@ export async function installDistro(
   } finally {
     await fs.remove(staging, { recursive: true }).catch(() => {});
   }
+  await writeInstalledLock(kernel, {
+    distro: { id: distro.id, version: distro.version },
+    capsules: capsules.flatMap((c) =>
+      c.status === "ok" && c.entry ? [c.entry] : []
+    ),
+  });
   return { distro, outcomes };
+}
+
+/** What `astrid init` installed last: `$ASTRID_HOME/home/<principal>/.config/distro.lock`. */
+export interface InstalledDistro {
+  readonly id: string;
+  readonly version: string;
+  /** RFC 3339. */
+  readonly resolvedAt: string;
+  /** Capsule name ⇒ the `Distro.lock` hash of its sources when installed. */
+  readonly capsules: Readonly<Record<string, string>>;
+}
+
+async function writeInstalledLock(
+  kernel: KernelHandle,
+  lock: DistroLock,
+): Promise<void> {
+  const { fs, clock } = kernel.ports;
+  const file = kernel.home.home(kernel.principal).distroLock;
+  const body = stringifyToml({
+    "schema-version": 1,
+    distro: {
+      id: lock.distro.id,
+      version: lock.distro.version,
+      "resolved-at": new Date(clock.now()).toISOString(),
+    },
+    capsule: lock.capsules.map((c) => ({
+      name: c.name,
+      version: c.version,
+      source: c.source,
+      hash: c.hash,
+    })),
+  });
+  await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+  const tmp = `${file}.${crypto.randomUUID()}.tmp`;
+  await fs.writeFile(tmp, new TextEncoder().encode(body + "\n"), {
+    mode: 0o600,
+  });
+  await fs.rename(tmp, file);
+}
+
+/**
+ * Reads what the last distro install recorded in the principal's home.
+ *
+ * @param kernel The kernel.
+ * @returns The record, or `null` when there is none (or it is unreadable).
+ */
+export async function readInstalledDistro(
+  kernel: KernelHandle,
+): Promise<InstalledDistro | null> {
+  const { fs } = kernel.ports;
+  const file = kernel.home.home(kernel.principal).distroLock;
+  if ((await fs.stat(file)) === null) return null;
+  try {
+    const raw = parseToml(await fs.readTextFile(file)) as Table;
+    const d = raw["distro"];
+    if (!isTable(d)) return null;
+    const capsules: Record<string, string> = {};
+    for (const c of Array.isArray(raw["capsule"]) ? raw["capsule"] : []) {
+      if (isTable(c) && typeof c["name"] === "string") {
+        capsules[c["name"]] = String(c["hash"] ?? "");
+      }
+    }
+    return {
+      id: String(d["id"] ?? ""),
+      version: String(d["version"] ?? ""),
+      resolvedAt: String(d["resolved-at"] ?? ""),
+      capsules,
+    };
+  } catch {
+    return null;
+  }
 }
 
 async function findConfig(
