@@ -307,3 +307,36 @@ Deno.test("capsules/Distro.toml: the default distro is valid and lists the first
   ]);
   for (const c of distro.capsules) assert.equal(c.source, c.name);
 });
+
+Deno.test("distro install: a capsule that fails to build is reported, the others are installed, the exit code is 1", async () => {
+  await withDistro(async (root, distro) => {
+    const base = path.dirname(distro);
+    await Deno.mkdir(path.join(base, "broken"));
+    await Deno.writeTextFile(
+      path.join(base, "broken/Capsule.toml"),
+      `[package]\nname = "broken"\nversion = "0.1.0"\n\n[[component]]\ntype = "js"\nfile = "broken.js"\n`,
+    );
+    await Deno.writeTextFile(
+      path.join(base, "broken/main.ts"),
+      "export default {{;\n",
+    );
+    await Deno.writeTextFile(
+      distro,
+      `\n[[capsule]]\nname = "broken"\nsource = "broken"\nversion = "0.1.0"\n`,
+      { append: true },
+    );
+    ok(await astrid(["distro", "lock", "--distro", distro], root), "lock");
+    const r = await astrid(["distro", "install", "--distro", distro], root);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stdout, /2 installed, 1 skipped, 1 failed/);
+    assert.match(r.stdout, /broken\s+failed\s+CAPSULE_FAILED: Cannot bundle/);
+    assert.match(r.stderr, /error: \[4\/4\] broken: CAPSULE_FAILED/);
+    assert.ok(
+      await exists(path.join(installedDir(root, "greeter"), "meta.json")),
+    );
+    const record = await Deno.readTextFile(
+      path.join(root, "home/home/default/.config/distro.lock"),
+    );
+    assert.doesNotMatch(record, /broken/);
+  });
+});

@@ -187,17 +187,18 @@ async function install(
   });
   if (flags.json) {
     out(JSON.stringify({ distro: distro.id, outcomes }, null, 2));
-    return 0;
+    return outcomes.some((o) => o.status === "failed") ? 1 : 0;
   }
-  const installed = outcomes.filter((o) => o.status === "installed").length;
+  const count = (s: string) => outcomes.filter((o) => o.status === s).length;
+  const failed = count("failed");
   out(
-    `${distro.name} ${distro.version}: ${installed} installed, ${
-      outcomes.length - installed
-    } skipped`,
+    `${distro.name} ${distro.version}: ${count("installed")} installed, ${
+      count("skipped")
+    } skipped${failed ? `, ${failed} failed` : ""}`,
   );
   out(table([
     ["capsule", "status", "detail"],
     ...outcomes.map((o) => [o.name, o.status, o.detail]),
   ]));
-  return 0;
+  return failed > 0 ? 1 : 0;
 }

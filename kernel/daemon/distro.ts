@@ -33,7 +33,6 @@ import {
   capsuleFiles,
   hashFiles,
   installBuiltCapsule,
-  readCapsuleManifest,
 } from "./capsule_build.ts";
 
 /** The lock's file name, next to `Distro.toml`. */
@@ -330,13 +329,50 @@ function combinedHash(files: Readonly<Record<string, string>>): string {
   return `blake3:${blake3Hex(lines.join(""))}`;
 }
 
+/**
+ * The package name and component file of a `Capsule.toml`, read leniently:
+ * locking pins bytes and must not depend on this kernel understanding every
+ * key (install validates the manifest in full).
+ */
+async function manifestBasics(
+  fs: FileSystem,
+  dir: string,
+): Promise<{ name: string | undefined; artifact: string | undefined }> {
+  const file = path.join(dir, "Capsule.toml");
+  if ((await fs.stat(file)) === null) {
+    throw new KernelError("NOT_FOUND", `No Capsule.toml in '${dir}'`);
+  }
+  let raw: Table;
+  try {
+    raw = parseToml(await fs.readTextFile(file)) as Table;
+  } catch (err) {
+    throw new KernelError(
+      "MANIFEST_INVALID",
+      `Cannot load capsule manifest ${file}: not valid TOML (${
+        err instanceof Error ? err.message : String(err)
+      })`,
+    );
+  }
+  const pkg = isTable(raw["package"]) ? raw["package"] : {};
+  const comp = Array.isArray(raw["component"]) ? raw["component"][0] : null;
+  const artifact = isTable(comp)
+    ? (comp["file"] ?? comp["entrypoint"])
+    : undefined;
+  return {
+    name: typeof pkg["name"] === "string" ? pkg["name"] : undefined,
+    artifact: typeof artifact === "string"
+      ? path.posix.normalize(artifact)
+      : undefined,
+  };
+}
+
 /** The source files of one capsule dir and their hashes (the build artifact and lock left out). */
 async function hashCapsuleSources(
   fs: FileSystem,
   dir: string,
 ): Promise<Record<string, string>> {
-  const { manifest } = await readCapsuleManifest(fs, dir);
-  const exclude = manifest.component ? [manifest.component.file] : [];
+  const { artifact } = await manifestBasics(fs, dir);
+  const exclude = artifact === undefined ? [] : [artifact];
   return await hashFiles(fs, dir, await capsuleFiles(fs, dir, exclude));
 }
 
@@ -518,15 +554,15 @@ async function verifyCapsuleDir(
       );
     }
   }
-  const { manifest } = await readCapsuleManifest(fs, dir);
-  if (manifest.package.name !== entry.name) {
+  const { name, artifact } = await manifestBasics(fs, dir);
+  if (name !== entry.name) {
     throw mismatch(
       entry.name,
       `${label}/Capsule.toml`,
-      `'${label}/Capsule.toml' names the capsule '${manifest.package.name}'`,
+      `'${label}/Capsule.toml' names the capsule '${name ?? "(none)"}'`,
     );
   }
-  const exclude = manifest.component ? [manifest.component.file] : [];
+  const exclude = artifact === undefined ? [] : [artifact];
   const now = await capsuleFiles(fs, dir, exclude);
   const added = now.find((f) => !Object.hasOwn(entry.files, f));
   if (added !== undefined) {
@@ -604,8 +640,8 @@ export interface InstallDistroOptions {
 /** One installed capsule, or why it was skipped. */
 export interface DistroInstallOutcome {
   readonly name: string;
-  readonly status: "installed" | "skipped";
-  /** For `installed`: the version; for `skipped`: why. */
+  readonly status: "installed" | "skipped" | "failed";
+  /** For `installed`: the version; for `skipped`/`failed`: why. */
   readonly detail: string;
 }
 
@@ -614,7 +650,8 @@ export interface DistroInstallOutcome {
  * (nothing is installed when one differs), then per capsule copies the
  * locked files to a staging dir, verifies the copy again, builds it and
  * installs it with a signed record. A capsule whose directory is missing is
- * skipped with a warning (see the module doc for why not refused).
+ * skipped with a warning (see the module doc for why not refused); one that
+ * fails to build or install is reported as `failed` and the others go on.
  *
  * @param kernel The kernel.
  * @param options The distro file, progress.
@@ -657,13 +694,28 @@ export async function installDistro(
       }
       await verifyCapsuleDir(fs, stage, entry, entry.source);
       const want = distro.capsules.find((d) => d.name === c.name)!.version;
-      const result = await installBuiltCapsule(kernel, {
-        dir: stage,
-        approvedBy: `distro:${distro.id}@${distro.version}`,
-        ...(config === undefined ? {} : { config }),
-        onProgress: (m) => progress(`${step}: ${m}`),
-        ...(options.signal ? { signal: options.signal } : {}),
-      });
+      let result;
+      try {
+        result = await installBuiltCapsule(kernel, {
+          dir: stage,
+          approvedBy: `distro:${distro.id}@${distro.version}`,
+          ...(config === undefined ? {} : { config }),
+          onProgress: (m) => progress(`${step}: ${m}`),
+          ...(options.signal ? { signal: options.signal } : {}),
+        });
+      } catch (err) {
+        // One capsule that does not build or install does not stop the
+        // others (reference §2.9); the caller reports it and fails.
+        if (!KernelError.is(err) || err.code === "ABORTED") throw err;
+        const message = err.message.replaceAll(staging + "/", "");
+        progress(`error: ${step}: ${err.code}: ${message}`);
+        outcomes.push({
+          name: c.name,
+          status: "failed",
+          detail: `${err.code}: ${message.split("\n")[0]}`,
+        });
+        continue;
+      }
       if (result.version !== want) {
         progress(
           `warning: ${step}: Distro.toml lists version ${want}, Capsule.toml says ${result.version}`,
@@ -678,10 +730,13 @@ export async function installDistro(
   } finally {
     await fs.remove(staging, { recursive: true }).catch(() => {});
   }
+  const installed = new Set(
+    outcomes.filter((o) => o.status === "installed").map((o) => o.name),
+  );
   await writeInstalledLock(kernel, {
     distro: { id: distro.id, version: distro.version },
     capsules: capsules.flatMap((c) =>
-      c.status === "ok" && c.entry ? [c.entry] : []
+      installed.has(c.name) && c.entry ? [c.entry] : []
     ),
   });
   return { distro, outcomes };
