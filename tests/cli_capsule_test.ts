@@ -216,6 +216,13 @@ Deno.test("capsule new --kind interceptor: the generated guard test passes in a 
     const test = await run(["test", "-A"], { cwd: dir });
     ok(test, "generated test");
     assert.match(test.stdout, /2 passed \| 0 failed/);
+    // The test built a copy: the capsule's own dir is not written.
+    for (const f of ["secret-guard.js", "capsule.lock.json"]) {
+      assert.ok(
+        !(await Deno.stat(path.join(dir, f)).then(() => true, () => false)),
+        f,
+      );
+    }
   });
 });
 

@@ -566,3 +566,49 @@ export async function installBuiltCapsule(
     built,
   };
 }
+
+/**
+ * The nearest `deno.json`/`deno.jsonc` at or above a directory: the config a
+ * build of a copy elsewhere must use to resolve `@astrid/sdk` as the
+ * original would.
+ *
+ * @param fs File system.
+ * @param from The directory to start at.
+ * @returns The config file, or `undefined`.
+ */
+export async function findDenoConfig(
+  fs: Pick<FileSystem, "stat">,
+  from: string,
+): Promise<string | undefined> {
+  let dir = path.resolve(from);
+  for (;;) {
+    for (const name of ["deno.json", "deno.jsonc"]) {
+      const f = path.join(dir, name);
+      if ((await fs.stat(f)) !== null) return f;
+    }
+    const up = path.dirname(dir);
+    if (up === dir) return undefined;
+    dir = up;
+  }
+}
+
+/**
+ * Copies a capsule's files (as {@linkcode capsuleFiles} lists them, minus
+ * `exclude`) into `to`.
+ *
+ * @param fs File system.
+ * @param from The capsule directory.
+ * @param to The target directory (created).
+ * @param files The relative paths to copy.
+ */
+export async function copyCapsuleFiles(
+  fs: FileSystem,
+  from: string,
+  to: string,
+  files: readonly string[],
+): Promise<void> {
+  for (const f of files) {
+    await fs.mkdir(path.dirname(path.join(to, f)), { recursive: true });
+    await fs.writeFile(path.join(to, f), await fs.readFile(path.join(from, f)));
+  }
+}

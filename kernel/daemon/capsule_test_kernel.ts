@@ -1,6 +1,7 @@
 /**
- * A test kernel for capsule authors: builds a capsule directory exactly as
- * `astrid capsule build` does, boots a REAL kernel in a throwaway home and
+ * A test kernel for capsule authors: builds a copy of a capsule directory
+ * exactly as `astrid capsule build` does (the directory itself is not
+ * written), boots a REAL kernel in a throwaway home and
  * workspace, installs the capsule with a signed record, boots the session
  * runtime, and lets the test call the capsule's tools over the bus the way
  * the router does. Exported from the package root as
@@ -20,14 +21,19 @@ import { createStderrLogger } from "../host/stderr_logger.ts";
 import { makeTempDir } from "../host/temp_dir.ts";
 import type { ToolDefinition } from "../../sdk/llm.ts";
 import type { ToolExecuteResult } from "../../sdk/agent.ts";
-import { buildCapsuleDir } from "./capsule_build.ts";
+import {
+  buildCapsuleDir,
+  capsuleFiles,
+  copyCapsuleFiles,
+  findDenoConfig,
+} from "./capsule_build.ts";
 import { installCapsule } from "./install.ts";
 import { type KernelHandle, startKernel } from "./boot.ts";
 import { type Runtime, startRuntime } from "./runtime.ts";
 
 /** Options of {@linkcode startCapsuleTestKernel}. */
 export interface CapsuleTestKernelOptions {
-  /** The capsule directory (holds `Capsule.toml`); built in place first. */
+  /** The capsule directory (holds `Capsule.toml`); a copy of it is built. */
   readonly capsuleDir: string;
   /** More capsule directories to build and install alongside. */
   readonly alsoInstall?: readonly string[];
@@ -126,17 +132,29 @@ export async function startCapsuleTestKernel(
   options: CapsuleTestKernelOptions,
 ): Promise<CapsuleTestKernel> {
   const fs = createDenoFs();
-  const dirs = [options.capsuleDir, ...(options.alsoInstall ?? [])].map((d) =>
-    path.resolve(d)
-  );
-  const built = [];
-  for (const dir of dirs) built.push(await buildCapsuleDir({ dir }));
+  const sources = [options.capsuleDir, ...(options.alsoInstall ?? [])].map((
+    d,
+  ) => path.resolve(d));
   const root = await makeTempDir("astrid-capsule-test-");
   const home = path.join(root, "astrid");
   const workspace = path.join(root, "ws");
   let kernel: KernelHandle | undefined;
   let runtime: Runtime | undefined;
   try {
+    // Build copies, so that tests never write into the capsule's own dir
+    // (parallel test files would race on its artifact); the copy bundles
+    // with the deno.json the original resolves @astrid/sdk with.
+    const dirs: string[] = [];
+    const built = [];
+    for (const [i, src] of sources.entries()) {
+      const dir = path.join(root, "build", String(i));
+      await copyCapsuleFiles(fs, src, dir, await capsuleFiles(fs, src));
+      const config = await findDenoConfig(fs, src);
+      built.push(
+        await buildCapsuleDir({ dir, ...(config ? { config } : {}) }),
+      );
+      dirs.push(dir);
+    }
     await fs.mkdir(path.join(home, "etc"), { recursive: true, mode: 0o700 });
     await fs.chmod(home, 0o700);
     await fs.mkdir(workspace, { recursive: true });

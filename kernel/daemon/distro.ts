@@ -31,6 +31,8 @@ import { VERSION } from "../../version.ts";
 import type { KernelHandle } from "./boot.ts";
 import {
   capsuleFiles,
+  copyCapsuleFiles,
+  findDenoConfig,
   hashFiles,
   installBuiltCapsule,
 } from "./capsule_build.ts";
@@ -668,7 +670,7 @@ export async function installDistro(
   progress(`verifying sources against ${DISTRO_LOCK}`);
   const { distro, capsules } = await verifyDistro(options.distroFile, fs);
   const config = options.config ??
-    await findConfig(fs, path.dirname(path.resolve(options.distroFile)));
+    await findDenoConfig(fs, path.dirname(path.resolve(options.distroFile)));
   const outcomes: DistroInstallOutcome[] = [];
   const staging = await makeTempDir("astrid-distro-");
   try {
@@ -685,13 +687,7 @@ export async function installDistro(
       }
       const entry = c.entry!;
       const stage = path.join(staging, c.name);
-      for (const f of Object.keys(entry.files)) {
-        await fs.mkdir(path.dirname(path.join(stage, f)), { recursive: true });
-        await fs.writeFile(
-          path.join(stage, f),
-          await fs.readFile(path.join(c.dir, f)),
-        );
-      }
+      await copyCapsuleFiles(fs, c.dir, stage, Object.keys(entry.files));
       await verifyCapsuleDir(fs, stage, entry, entry.source);
       const want = distro.capsules.find((d) => d.name === c.name)!.version;
       let result;
@@ -810,21 +806,5 @@ export async function readInstalledDistro(
     };
   } catch {
     return null;
-  }
-}
-
-async function findConfig(
-  fs: FileSystem,
-  from: string,
-): Promise<string | undefined> {
-  let dir = from;
-  for (;;) {
-    for (const name of ["deno.json", "deno.jsonc"]) {
-      const f = path.join(dir, name);
-      if ((await fs.stat(f)) !== null) return f;
-    }
-    const up = path.dirname(dir);
-    if (up === dir) return undefined;
-    dir = up;
   }
 }
