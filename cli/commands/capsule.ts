@@ -146,6 +146,14 @@ async function newCapsule(
   for (const [rel, text] of Object.entries(files)) {
     await Deno.writeTextFile(path.join(dir, rel), text);
   }
+  // The templates' line breaks depend on the name's length: let deno fmt
+  // settle them, so the new capsule passes its own `deno fmt --check`.
+  await new Deno.Command(Deno.execPath(), {
+    args: ["fmt", "--quiet", dir],
+    cwd: dir,
+    stdout: "null",
+    stderr: "null",
+  }).output().catch(() => {});
   if (flags.json) {
     out(JSON.stringify({ dir, kind, files: Object.keys(files) }, null, 2));
     return 0;
