@@ -110,6 +110,9 @@ Deno.test("capsule new: scaffolds a least-privilege tool capsule outside the rep
       pathToFileURL(path.join(ROOT, "sdk/mod.ts")).href,
     );
     assert.match(JSON.stringify(deno["//"]), /jsr:@astrid\/sdk/);
+    // The new capsule is clean by its own tools.
+    ok(await run(["fmt", "--check"], { cwd: dir }), "deno fmt --check");
+    ok(await run(["lint"], { cwd: dir }), "deno lint");
   });
 });
 
