@@ -71,6 +71,43 @@ export type {
   ConsentVerdict,
   WorkspaceConsent,
 } from "./kernel/capsule/registry/workspace_consent.ts";
+export {
+  BUILD_LOCK,
+  buildCapsuleDir,
+  capsuleFiles,
+  installBuiltCapsule,
+  verifyCapsuleBuild,
+} from "./kernel/daemon/capsule_build.ts";
+export type {
+  BuildCapsuleOptions,
+  BuildCapsuleResult,
+  CapsuleBuildLock,
+  InstallBuiltOptions,
+  InstallBuiltResult,
+} from "./kernel/daemon/capsule_build.ts";
+export {
+  DISTRO_LOCK,
+  installDistro,
+  lockDistro,
+  parseDistro,
+  readDistro,
+  readInstalledDistro,
+  verifyDistro,
+} from "./kernel/daemon/distro.ts";
+export type {
+  Distro,
+  DistroCapsule,
+  DistroInstallOutcome,
+  DistroLock,
+  DistroLockEntry,
+  InstallDistroOptions,
+  InstalledDistro,
+} from "./kernel/daemon/distro.ts";
+export { startCapsuleTestKernel } from "./kernel/daemon/capsule_test_kernel.ts";
+export type {
+  CapsuleTestKernel,
+  CapsuleTestKernelOptions,
+} from "./kernel/daemon/capsule_test_kernel.ts";
 export { denoToolchain, TOOL_ENV_NAMES } from "./kernel/host/deno_toolchain.ts";
 export { prefetch } from "./kernel/daemon/prefetch.ts";
 export type { PrefetchStep } from "./kernel/daemon/prefetch.ts";

@@ -20,6 +20,12 @@ export interface GlobalFlags {
   keep: boolean;
   /** The workspace directory. */
   workspace?: string;
+  /** `capsule new`: the parent directory of the new capsule. */
+  dir?: string;
+  /** `capsule new`: what to scaffold (`tool`, `interceptor`). */
+  kind?: string;
+  /** `init`, `distro`: the `Distro.toml` to use. */
+  distro?: string;
 }
 
 /**
@@ -44,6 +50,9 @@ export function parseFlags(
         force: { type: "boolean" },
         keep: { type: "boolean" },
         workspace: { type: "string", short: "w" },
+        dir: { type: "string" },
+        kind: { type: "string" },
+        distro: { type: "string" },
       },
     });
     return {
@@ -55,6 +64,9 @@ export function parseFlags(
         force: values.force ?? false,
         keep: values.keep ?? false,
         ...(values.workspace ? { workspace: values.workspace } : {}),
+        ...(values.dir ? { dir: values.dir } : {}),
+        ...(values.kind ? { kind: values.kind } : {}),
+        ...(values.distro ? { distro: values.distro } : {}),
       },
     };
   } catch (err) {

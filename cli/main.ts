@@ -5,8 +5,15 @@
  * @module
  */
 import { VERSION } from "../mod.ts";
+import { CAPSULE_HELP, capsuleCommand } from "./commands/capsule.ts";
 import { CONFIG_HELP, configCommand } from "./commands/config.ts";
 import { DEMO_HELP, demoCommand } from "./commands/demo.ts";
+import {
+  DISTRO_HELP,
+  distroCommand,
+  INIT_HELP,
+  initCommand,
+} from "./commands/distro.ts";
 import { KEYS_HELP, keysCommand } from "./commands/keys.ts";
 import { parseFlags } from "./flags.ts";
 import { out, reportError, UsageError } from "./output.ts";
@@ -20,6 +27,11 @@ Commands:
   config show|validate|paths
                        the layered configuration and where each value comes from
   keys show|generate   the runtime key that signs tokens and audit entries
+  capsule new|build|install
+                       write your own capsule, build it, install it
+  init                 install the default distro (capsules/Distro.toml)
+  distro lock|verify|install
+                       pin a distro's capsule sources (Distro.lock) and install it
   help [command]       help for a command
 
 Global options:
@@ -38,6 +50,9 @@ const COMMAND_HELP: Readonly<Record<string, string>> = {
   config: CONFIG_HELP,
   keys: KEYS_HELP,
   demo: DEMO_HELP,
+  capsule: CAPSULE_HELP,
+  distro: DISTRO_HELP,
+  init: INIT_HELP,
 };
 
 /**
@@ -66,6 +81,12 @@ export async function main(argv: readonly string[]): Promise<number> {
         return await configCommand(rest, flags);
       case "keys":
         return await keysCommand(rest, flags);
+      case "capsule":
+        return await capsuleCommand(rest, flags);
+      case "distro":
+        return await distroCommand(rest, flags);
+      case "init":
+        return await initCommand(rest, flags);
       default:
         throw new UsageError(`Unknown command '${command}'`);
     }

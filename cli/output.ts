@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { KernelError } from "../mod.ts";
+import { KernelError, type Logger } from "../mod.ts";
 
 /** Exit code for a failure the user can fix (bad config, missing key). */
 export const EXIT_FAILURE = 1;
@@ -78,3 +78,24 @@ export function table(rows: readonly (readonly string[])[]): string {
 export function out(text: string): void {
   console.log(text);
 }
+
+/**
+ * Prints a progress or warning line to stderr (stdout stays the result).
+ *
+ * @param text The text.
+ */
+export function note(text: string): void {
+  console.error(text);
+}
+
+/** A kernel logger for CLI commands: warnings and errors to stderr, nothing else. */
+export const warnLogger: Logger = {
+  log(level, message): void {
+    if (level === "warn" || level === "error") {
+      console.error(`${level}: ${message}`);
+    }
+  },
+  child(): Logger {
+    return warnLogger;
+  },
+};

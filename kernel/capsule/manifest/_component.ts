@@ -15,6 +15,7 @@ const KEYS = [
   "id",
   "file",
   "entrypoint",
+  "source",
   "type",
   "instances",
   "capabilities",
@@ -140,6 +141,9 @@ export function readComponent(r: Reader, root: Table): ComponentRead {
   const file = r.required(t, key, field, RELATIVE_PATH);
   const type = file === undefined ? undefined : readType(r, t, key, file);
   const instances = readInstances(r, t, key, type);
+  const source = t["source"] === undefined
+    ? undefined
+    : r.required(t, key, "source", RELATIVE_PATH);
   const capsKey = join(key, "capabilities");
   const rawCaps = t["capabilities"];
   const capsTable = rawCaps === undefined
@@ -149,5 +153,14 @@ export function readComponent(r: Reader, root: Table): ComponentRead {
   if (file === undefined || type === undefined || instances === undefined) {
     return { component: null, capabilities };
   }
-  return { component: { id, file, type, instances }, capabilities };
+  return {
+    component: {
+      id,
+      file,
+      type,
+      instances,
+      ...(source === undefined ? {} : { source }),
+    },
+    capabilities,
+  };
 }

@@ -78,6 +78,12 @@ export interface ComponentDef {
    * instance has its own module-level state, memory cap and deadline.
    */
   readonly instances: number;
+  /**
+   * The source `astrid capsule build` compiles into `file` (relative): a
+   * TypeScript entry for `js` (default `main.ts`), an AssemblyScript entry
+   * for `wasm` (default `index.ts`). Not installed, not read at boot.
+   */
+  readonly source?: string;
 }
 
 /**

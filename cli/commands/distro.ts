@@ -1,0 +1,204 @@
+/**
+ * `astrid distro lock|verify|install` and `astrid init`.
+ *
+ * @module
+ */
+import * as path from "node:path";
+import {
+  DISTRO_LOCK,
+  installDistro,
+  lockDistro,
+  readInstalledDistro,
+  startKernel,
+  verifyDistro,
+} from "../../mod.ts";
+import { note, out, table, UsageError, warnLogger } from "../output.ts";
+import type { GlobalFlags } from "../flags.ts";
+
+const ROOT = path.resolve(import.meta.dirname ?? ".", "../..");
+/** The default distro of this checkout. */
+export const DEFAULT_DISTRO: string = path.join(
+  ROOT,
+  "capsules",
+  "Distro.toml",
+);
+
+/** Help text of `astrid distro`. */
+export const DISTRO_HELP =
+  `astrid distro — the set of capsules that makes an agent, pinned by a lock
+
+Usage:
+  astrid distro lock    [--distro FILE] [--json]
+      Hash (BLAKE3) every source file of each capsule listed in Distro.toml
+      (Capsule.toml, main.ts, every other file; not tests, not build output)
+      and write ${DISTRO_LOCK} next to it. A capsule whose directory does not
+      exist is left out with a warning. Also: deno task distro:lock
+  astrid distro verify  [--distro FILE] [--json]
+      Check the sources against ${DISTRO_LOCK}; the first file that differs,
+      is missing or was added is named and the command fails.
+  astrid distro install [--distro FILE] [-w DIR] [--json]
+      Verify (nothing is installed when a file differs), then build each
+      capsule from a verified copy and install it with a signed record.
+      Capsules whose directory is missing are skipped with a warning.
+
+  --distro FILE   default: ${
+    path.relative(Deno.cwd(), DEFAULT_DISTRO) || DEFAULT_DISTRO
+  }
+
+Exit codes: 0 ok, 1 failure (error[CODE] on stderr), 2 usage error.`;
+
+/** Help text of `astrid init`. */
+export const INIT_HELP =
+  `astrid init — install the default distro into $ASTRID_HOME
+
+Usage:
+  astrid init [--distro FILE] [-w DIR] [--force] [--json]
+      Creates $ASTRID_HOME and the runtime key when missing, then runs
+      'astrid distro install' on the distro (default: capsules/Distro.toml of
+      this checkout): every capsule's sources are verified against
+      ${DISTRO_LOCK} (a mismatch is refused, naming the file), built and
+      installed with signed install records. What was installed is recorded
+      in $ASTRID_HOME/home/<principal>/.config/distro.lock; when the same
+      distro, version and sources are already installed, init does nothing
+      (--force reinstalls).`;
+
+function distroFile(flags: GlobalFlags): string {
+  return path.resolve(flags.distro ?? DEFAULT_DISTRO);
+}
+
+/**
+ * Runs `astrid distro <sub>`.
+ *
+ * @param args Arguments after `distro`.
+ * @param flags Global flags.
+ * @returns The exit code.
+ */
+export async function distroCommand(
+  args: readonly string[],
+  flags: GlobalFlags,
+): Promise<number> {
+  const [sub, ...extra] = args;
+  if (extra.length > 0) {
+    throw new UsageError(`Unexpected argument '${extra[0]}'`);
+  }
+  const file = distroFile(flags);
+  switch (sub) {
+    case "lock": {
+      const { lock, file: written, missing } = await lockDistro(file);
+      for (const m of missing) {
+        note(`warning: ${m}: its directory does not exist; not locked`);
+      }
+      if (flags.json) {
+        out(JSON.stringify({ file: written, ...lock, missing }, null, 2));
+        return 0;
+      }
+      out(
+        `Wrote ${written}: ${lock.capsules.length} capsules pinned (${
+          lock.capsules.reduce((n, c) => n + Object.keys(c.files).length, 0)
+        } files)${missing.length ? `, ${missing.length} missing` : ""}`,
+      );
+      return 0;
+    }
+    case "verify": {
+      const { distro, capsules } = await verifyDistro(file);
+      for (const c of capsules) {
+        if (c.status === "missing") {
+          note(`warning: ${c.name}: its directory does not exist`);
+        }
+      }
+      if (flags.json) {
+        out(JSON.stringify(
+          {
+            distro: distro.id,
+            version: distro.version,
+            capsules: capsules.map((c) => ({ name: c.name, status: c.status })),
+          },
+          null,
+          2,
+        ));
+        return 0;
+      }
+      const ok = capsules.filter((c) => c.status === "ok").length;
+      out(
+        `${distro.id}@${distro.version}: ${ok} capsules match ${DISTRO_LOCK}${
+          ok < capsules.length ? `, ${capsules.length - ok} missing` : ""
+        }`,
+      );
+      return 0;
+    }
+    case "install":
+      return await install(file, flags);
+    default:
+      throw new UsageError(
+        sub
+          ? `Unknown distro subcommand '${sub}'`
+          : "Missing distro subcommand (lock, verify, install)",
+      );
+  }
+}
+
+/**
+ * Runs `astrid init`.
+ *
+ * @param args Arguments after `init`.
+ * @param flags Global flags.
+ * @returns The exit code.
+ */
+export async function initCommand(
+  args: readonly string[],
+  flags: GlobalFlags,
+): Promise<number> {
+  if (args.length > 0) throw new UsageError(`Unexpected argument '${args[0]}'`);
+  return await install(distroFile(flags), flags, { skipIfCurrent: true });
+}
+
+async function install(
+  file: string,
+  flags: GlobalFlags,
+  options: { skipIfCurrent?: boolean } = {},
+): Promise<number> {
+  await using kernel = await startKernel({
+    logger: warnLogger,
+    ...(flags.workspace ? { workspace: path.resolve(flags.workspace) } : {}),
+  });
+  if (options.skipIfCurrent && !flags.force) {
+    const { distro, capsules } = await verifyDistro(file, kernel.ports.fs);
+    const installed = await readInstalledDistro(kernel);
+    const current = capsules.filter((c) => c.status === "ok");
+    if (
+      installed !== null && installed.id === distro.id &&
+      installed.version === distro.version &&
+      Object.keys(installed.capsules).length === current.length &&
+      current.every((c) => installed.capsules[c.name] === c.entry?.hash)
+    ) {
+      if (flags.json) {
+        out(JSON.stringify({ distro: distro.id, outcomes: [], current: true }));
+      } else {
+        out(
+          `${distro.name} ${distro.version} is already installed (${current.length} capsules, sources unchanged since ${installed.resolvedAt}); --force reinstalls`,
+        );
+      }
+      return 0;
+    }
+  }
+  const { distro, outcomes } = await installDistro(kernel, {
+    distroFile: file,
+    onProgress: (m) => note(`  ${m}`),
+  });
+  if (flags.json) {
+    out(JSON.stringify({ distro: distro.id, outcomes }, null, 2));
+    return outcomes.some((o) => o.status === "failed") ? 1 : 0;
+  }
+  const count = (s: string) => outcomes.filter((o) => o.status === s).length;
+  const failed = count("failed");
+  out(
+    `${distro.name} ${distro.version}: ${count("installed")} installed, ${
+      count("skipped")
+    } skipped${failed ? `, ${failed} failed` : ""}`,
+  );
+  out(table([
+    ["capsule", "status", "detail"],
+    ...outcomes.map((o) => [o.name, o.status, o.detail]),
+  ]));
+  return failed > 0 ? 1 : 0;
+}
