@@ -10,6 +10,7 @@
  * @module
  */
 import * as path from "node:path";
+import { parse as parseToml, stringify as stringifyToml } from "smol-toml";
 import type { JsonValue } from "../kernel/store/store.ts";
 import type { CapsuleId } from "../kernel/core/ids.ts";
 import { createDenoFs } from "../kernel/host/deno_fs.ts";
@@ -39,9 +40,20 @@ const built = new Map<string, Promise<string>>();
 let buildDir: Promise<string> | undefined;
 
 /**
- * Bundles `capsules/<name>/main.ts` once per test process.
+ * The source directory of a capsule: `capsules/<name>/`, or `name` itself
+ * when it is an absolute path (a test fixture capsule).
  *
- * @param name The capsule's directory name.
+ * @param name A directory name under `capsules/`, or an absolute directory.
+ * @returns The absolute source directory.
+ */
+export function capsuleSource(name: string): string {
+  return path.isAbsolute(name) ? name : path.join(CAPSULES_DIR, name);
+}
+
+/**
+ * Bundles `<source>/main.ts` once per test process.
+ *
+ * @param name The capsule's directory name under `capsules/`, or an absolute directory.
  * @returns The path of the bundle.
  */
 export function buildCapsule(name: string): Promise<string> {
@@ -49,12 +61,15 @@ export function buildCapsule(name: string): Promise<string> {
   if (p === undefined) {
     p = (async () => {
       buildDir ??= Deno.makeTempDir({ prefix: "astrid-capsule-build-" });
-      const out = path.join(await buildDir, `${name}.js`);
+      const out = path.join(
+        await buildDir,
+        `${path.basename(name)}-${built.size}.js`,
+      );
       await buildJsCapsule({
         spawner: createDenoSpawner(),
         fs: createDenoFs(),
         toolchain: denoToolchain(createDenoEnv()),
-      }, { entry: path.join(CAPSULES_DIR, name, "main.ts"), outFile: out });
+      }, { entry: path.join(capsuleSource(name), "main.ts"), outFile: out });
       return out;
     })();
     built.set(name, p);
@@ -62,12 +77,40 @@ export function buildCapsule(name: string): Promise<string> {
   return p;
 }
 
+/** A copy of a capsule's `Capsule.toml` with `[env.<KEY>] default`s replaced. */
+async function withEnv(
+  root: string,
+  source: string,
+  env: Readonly<Record<string, string>>,
+): Promise<string> {
+  const manifest = parseToml(
+    await Deno.readTextFile(path.join(source, "Capsule.toml")),
+  ) as { env?: Record<string, Record<string, unknown>> };
+  for (const [key, value] of Object.entries(env)) {
+    const def = manifest.env?.[key];
+    if (def === undefined) throw new Error(`${source}: no [env.${key}]`);
+    def.default = value;
+  }
+  const dir = await Deno.makeTempDir({ dir: root, prefix: "capsule-src-" });
+  await Deno.writeTextFile(
+    path.join(dir, "Capsule.toml"),
+    stringifyToml(manifest),
+  );
+  return dir;
+}
+
 /** Options of {@linkcode startAgentFixture}. */
 export interface AgentFixtureOptions {
   /** Temp dir prefix. */
   readonly prefix: string;
-  /** Capsule directory names under `capsules/` to install. */
+  /** Capsule directory names under `capsules/` (or absolute directories) to install. */
   readonly capsules: readonly string[];
+  /**
+   * Configuration per capsule (keyed by its directory's base name): each
+   * value replaces the `default` of the manifest's `[env.<KEY>]`, which is
+   * what the capsule reads as its config.
+   */
+  readonly env?: Readonly<Record<string, Readonly<Record<string, string>>>>;
   /** Files to create in the workspace before boot (relative path → text). */
   readonly files?: Readonly<Record<string, string>>;
   /** More user-config TOML (the workspace runs in `autonomous` mode). */
@@ -134,11 +177,13 @@ export async function startAgentFixture(
       await Deno.writeTextFile(file, text);
     }
     for (const name of options.capsules) {
-      const source = path.join(CAPSULES_DIR, name);
+      let source = capsuleSource(name);
       const bundle = await buildCapsule(name);
       const toml = await Deno.readTextFile(path.join(source, "Capsule.toml"));
       const file = /^\s*file\s*=\s*"([^"]+)"/m.exec(toml)?.[1];
-      if (!file) throw new Error(`capsules/${name}: no component file`);
+      if (!file) throw new Error(`${source}: no component file`);
+      const env = options.env?.[path.basename(name)];
+      if (env !== undefined) source = await withEnv(tk.root, source, env);
       await installCapsule(tk.kernel, { source, files: { [file]: bundle } });
     }
     if (options.approvals) {
