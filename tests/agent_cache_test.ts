@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import * as path from "node:path";
 import type { LlmResponse } from "../sdk/mod.ts";
 import type { CapsuleId } from "../kernel/core/ids.ts";
+import type { JsonValue } from "../kernel/store/store.ts";
 import {
   type AgentFixture,
   CAPSULES_DIR,
@@ -241,6 +242,24 @@ Deno.test({
     assert.equal(stats.refused, 3);
     assert.equal(stats.entries, 0);
     assert.equal(stats.misses, 0);
+  },
+});
+
+Deno.test({
+  name:
+    "cache: another capsule sending the bypass marker is denied too (only the cache's own calls may carry it)",
+  permissions: PERMS,
+  async fn() {
+    await using fx = await cacheFixture();
+    await assert.rejects(
+      fx.runtime.registry.invoke("fake-provider" as CapsuleId, "relay", {
+        topic: TOPIC,
+        request: { ...llmRequest("evil", "poison"), cache: "bypass" },
+      } as unknown as JsonValue),
+      /reserved to the cache capsule/,
+    );
+    assert.deepEqual(await providerCalls(fx), { fake: 0 });
+    assert.equal((await cacheStats(fx)).refused, 1);
   },
 });
 

@@ -199,7 +199,12 @@ async function lookup(
         `the '${BYPASS_FIELD}' field of an LLM request is reserved to the cache capsule's own calls`,
     };
   }
-  const cfg = readConfig(context.config);
+  let cfg: Config;
+  try {
+    cfg = readConfig(context.config);
+  } catch (err) {
+    return { type: "deny", reason: (err as Error).message };
+  }
   if (cfg.skip.includes(provider)) {
     await bump({ skipped: 1 });
     return null;
@@ -227,11 +232,22 @@ async function lookup(
     counts.expired = 1;
   }
   counts.misses = 1;
-  const answer = await host.ipc.request(
-    event.topic,
-    { ...req, [BYPASS_FIELD]: BYPASS_VALUE },
-    { timeoutMs: cfg.timeoutMs },
-  );
+  let answer: unknown;
+  try {
+    answer = await host.ipc.request(
+      event.topic,
+      { ...req, [BYPASS_FIELD]: BYPASS_VALUE },
+      { timeoutMs: cfg.timeoutMs },
+    );
+  } catch (err) {
+    // Denied with the provider's reason: a thrown error would reach the
+    // requester only as "the interceptor threw".
+    await bump(counts);
+    return {
+      type: "deny",
+      reason: `cache: the provider call failed: ${(err as Error).message}`,
+    };
+  }
   if (isCacheable(answer)) {
     Object.assign(
       counts,

@@ -1,0 +1,88 @@
+/**
+ * The model router: answers `llm.v1.request.generate.auto` by picking a
+ * provider per request (rules on the estimated prompt size and tool use, the
+ * cost table for `cheapest`; see `rules.ts`) and forwarding the request to
+ * `llm.v1.request.generate.<chosen>` with the chosen model. The chosen
+ * provider publishes its own stream on `llm.v1.stream.<chosen>`; the router
+ * relays nothing but the final answer. Each choice is logged and counted
+ * (`stats` action, KV `stats`). The configuration is checked at the first
+ * request: an unknown provider or a malformed value denies that request (and
+ * every later one) with a `model-router config: …` reason; a request no
+ * provider fits is denied too.
+ *
+ * @module
+ */
+import {
+  defineCapsule,
+  host,
+  type InterceptEvent,
+  type InterceptReturn,
+  llmGenerateTopic,
+  type LlmRequest,
+} from "@astrid/sdk";
+import { type Choice, choose, readConfig, type RouterConfig } from "./rules.ts";
+
+interface Stats {
+  requests: number;
+  by_provider: Record<string, number>;
+  last: (Choice & { request_id: string }) | null;
+}
+
+let checked: RouterConfig | undefined;
+
+async function stats(): Promise<Stats> {
+  const s = await host.kv.get("stats") as Stats | null;
+  return s ?? { requests: 0, by_provider: {}, last: null };
+}
+
+async function route(
+  event: InterceptEvent<LlmRequest>,
+  context: { config: Readonly<Record<string, string>> },
+): Promise<InterceptReturn> {
+  const req = event.payload;
+  if (req === null || typeof req !== "object" || Array.isArray(req)) {
+    return {
+      type: "deny",
+      reason: "model-router: the request is not an object",
+    };
+  }
+  let choice: Choice;
+  try {
+    checked ??= readConfig(context.config);
+    choice = choose(checked, req);
+  } catch (err) {
+    // Denied with the reason, so the requester reads what to fix (a thrown
+    // error reaches it only as "the interceptor threw").
+    const reason = (err as Error).message;
+    await host.log.error(reason);
+    return { type: "deny", reason };
+  }
+  await host.log.info(
+    `model-router: ${req.request_id} → ${choice.provider} (${choice.reason}; ~${choice.prompt_tokens} prompt tokens, ~$${
+      choice.estimated_cost.toFixed(6)
+    })`,
+  );
+  const s = await stats();
+  s.requests++;
+  s.by_provider[choice.provider] = (s.by_provider[choice.provider] ?? 0) + 1;
+  s.last = { ...choice, request_id: req.request_id };
+  await host.kv.set("stats", s);
+  const timeoutMs = Math.min(
+    Number(context.config.request_timeout_ms ?? 60_000),
+    60_000,
+  );
+  const answer = await host.ipc.request(
+    llmGenerateTopic(choice.provider),
+    { ...req, model: choice.model },
+    { timeoutMs },
+  );
+  return { type: "final", payload: answer };
+}
+
+export default defineCapsule({
+  interceptors: { route },
+  actions: {
+    /** How many requests went where, and the last choice. */
+    stats: () => stats(),
+  },
+});
