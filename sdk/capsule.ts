@@ -14,7 +14,13 @@
  * - a handler's return value must be JSON (`undefined` becomes `null`);
  * - the guest has no `fetch`, `Deno`, `process`, timers or `console`: all host
  *   access goes through the one global binding named
- *   {@linkcode HOST_BINDING_NAME}, which `./host.ts` wraps.
+ *   {@linkcode HOST_BINDING_NAME}, which `./host.ts` wraps;
+ * - concurrency: with `[[component]] instances = 1` (the default) calls run
+ *   one at a time; with `instances = N` (up to 16) up to N calls run at once,
+ *   each in its own QuickJS instance made on demand. Module-level state
+ *   (variables outside the handlers) is then per instance, and an instance
+ *   is replaced, its state lost, after a memory stop or a crash: keep state
+ *   that must be shared or kept in KV (`host.kv`).
  *
  * @module
  */
@@ -70,6 +76,11 @@ export interface CapsuleDefinition<
  * {@linkcode CapsuleSpec} of tools, interceptors, commands and lifecycle
  * hooks from which the wire glue (the `tool.describe` / `tool.execute`
  * actions, `command.<name>` actions) is generated.
+ *
+ * State: module-level variables live in one QuickJS instance. A capsule whose
+ * `[[component]]` sets `instances` above 1 runs its calls in several
+ * instances at once (each with its own module state), so keep state shared
+ * by calls in KV (`host.kv`), not in module variables.
  *
  * @param definition One function per action, or a {@linkcode CapsuleSpec}.
  * @returns A frozen {@linkcode CapsuleDefinition} to export as default.

@@ -26,7 +26,10 @@ export type ChainOutcome =
   };
 
 /**
- * Calls each interceptor in order with the current payload.
+ * Calls each interceptor in order with the current payload and the
+ * publisher's signal. When the signal fires while an interceptor runs, the
+ * chain ends at once with `ABORTED` (the interceptor got the signal to stop
+ * its own work, e.g. a capsule call).
  *
  * @param chain Interceptors, already sorted.
  * @param options The first payload, how to build an envelope for a payload,
@@ -34,7 +37,7 @@ export type ChainOutcome =
  * @returns `deliver` with the (possibly rewritten) payload, `final`, or `deny`.
  * @throws {KernelError} `CAPSULE_FAILED` when an interceptor throws or
  * returns something that is not a decision (fail closed: the message is not
- * delivered); `ABORTED`.
+ * delivered); `ABORTED` when the signal fires before or during the chain.
  *
  * @example A rewrite, then a final answer
  * ```ts
@@ -72,8 +75,9 @@ export async function runChain(
     throwIfAborted(options.signal, `a publish to '${envelope.topic}'`);
     let result: unknown;
     try {
-      result = await entry.handler(envelope);
+      result = await callInterceptor(entry, envelope, options.signal);
     } catch (cause) {
+      if (options.signal?.aborted) throw aborted(entry, envelope, cause);
       throw failed(entry, envelope.topic, "threw", cause);
     }
     if (!isInterceptResult(result)) {
@@ -100,6 +104,46 @@ export async function runChain(
     }
   }
   return { type: "deliver", payload };
+}
+
+/**
+ * Runs one interceptor (synchronously up to its first await, as before
+ * signals were passed); with a signal, settles early (rejects) when it fires.
+ */
+function callInterceptor(
+  entry: InterceptorEntry,
+  envelope: BusEnvelope,
+  signal: AbortSignal | undefined,
+): Promise<unknown> {
+  let out: unknown;
+  try {
+    out = entry.handler(envelope, signal === undefined ? {} : { signal });
+  } catch (err) {
+    return Promise.reject(err);
+  }
+  if (signal === undefined) return Promise.resolve(out);
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    Promise.resolve(out).then(resolve, reject).finally(() =>
+      signal.removeEventListener("abort", onAbort)
+    );
+  });
+}
+
+function aborted(
+  entry: InterceptorEntry,
+  envelope: BusEnvelope,
+  cause: unknown,
+): KernelError {
+  return new KernelError(
+    "ABORTED",
+    `Cancelled a publish to '${envelope.topic}' in the interceptor of '${entry.owner}'`,
+    {
+      data: { topic: envelope.topic, interceptor: entry.owner },
+      cause,
+    },
+  );
 }
 
 function isInterceptResult(value: unknown): value is InterceptResult {

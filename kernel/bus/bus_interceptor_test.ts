@@ -380,3 +380,65 @@ Deno.test({
     assert.equal(bus.stats().pendingRequests, 0);
   },
 });
+
+Deno.test({
+  name:
+    "`Bus.request()` hands the requester's signal to interceptors; aborting ends the request with ABORTED while an interceptor waits",
+  permissions: "none",
+  async fn() {
+    const { bus } = fixture();
+    bus.subscribe("kernel", { pattern: "q.x", handler: () => "answer" });
+    const seen: (AbortSignal | undefined)[] = [];
+    let entered!: () => void;
+    const inside = new Promise<void>((r) => entered = r);
+    bus.intercept("kernel", {
+      pattern: "q.x",
+      handler: (_e, { signal }) => {
+        seen.push(signal);
+        entered();
+        // Honours the signal, as a capsule call does.
+        return new Promise<InterceptResult>((_resolve, reject) =>
+          signal?.addEventListener("abort", () => reject(signal.reason), {
+            once: true,
+          })
+        );
+      },
+    });
+    const ac = new AbortController();
+    const answer = bus.request("kernel", msg("q.x"), { signal: ac.signal });
+    await inside;
+    ac.abort(new Error("user pressed stop"));
+    await assert.rejects(answer, code("ABORTED"));
+    assert.equal(seen[0], ac.signal);
+    assert.ok(seen[0]?.aborted);
+    assert.equal(bus.stats().pendingRequests, 0);
+  },
+});
+
+Deno.test({
+  name:
+    "`Bus.publish()` ends with ABORTED when the signal fires, even if the waiting interceptor ignores it; without a signal an interceptor gets none",
+  permissions: "none",
+  async fn() {
+    const { bus } = fixture();
+    let release!: (r: InterceptResult) => void;
+    const options: { signal?: AbortSignal }[] = [];
+    bus.intercept("kernel", {
+      pattern: "c.y",
+      handler: (_e, o) => {
+        options.push(o);
+        return new Promise<InterceptResult>((r) => release = r);
+      },
+    });
+    const ac = new AbortController();
+    const published = bus.publish("kernel", msg("c.y"), { signal: ac.signal });
+    ac.abort();
+    await assert.rejects(published, code("ABORTED"));
+    release(CONTINUE);
+    const plain = bus.publish("kernel", msg("c.y"));
+    await Promise.resolve();
+    release(CONTINUE);
+    await plain;
+    assert.deepEqual(options[1], {});
+  },
+});

@@ -83,9 +83,25 @@ export type InterceptResult =
   | { readonly type: "final"; readonly payload: JsonValue }
   | { readonly type: "deny"; readonly reason: string };
 
-/** An interceptor: sees the message before subscribers and decides. */
+/** What an interceptor learns about the publish besides its envelope. */
+export interface InterceptorCallOptions {
+  /**
+   * The publisher's cancellation (`publish` / `request` `signal`), absent
+   * when it gave none. An interceptor that waits (a capsule call, a bus
+   * request of its own) passes it on; the chain stops with `ABORTED` when it
+   * fires whether or not the interceptor honours it.
+   */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * An interceptor: sees the message before subscribers and decides. The
+ * second argument carries the publisher's signal; interceptors that never
+ * wait may ignore it.
+ */
 export type Interceptor = (
   envelope: BusEnvelope,
+  options: InterceptorCallOptions,
 ) => InterceptResult | Promise<InterceptResult>;
 
 /** A denial the bus reports to its sink before the denied caller gets its error. */

@@ -92,6 +92,7 @@ export type {
   BusSource,
   DenialSink,
   Interceptor,
+  InterceptorCallOptions,
   InterceptResult,
   JsonValue,
 } from "./envelope.ts";

@@ -66,6 +66,13 @@ export interface EngineLoadOptions {
   readonly dir?: string;
   /** The validated manifest. */
   readonly manifest?: CapsuleManifest;
+  /**
+   * How many instances may run calls at once (`[[component]] instances`,
+   * 1..16, default 1). Only the `js` engine uses it; the manifest refuses
+   * more than 1 on a `wasm` component, and `mcp` / `static` capsules have no
+   * component, so the other engines ignore it.
+   */
+  readonly instances?: number;
   /** The operator installed the capsule `unconfined` and approved that (signed `meta.json`). */
   readonly unconfined?: boolean;
   /**

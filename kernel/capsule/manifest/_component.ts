@@ -4,11 +4,21 @@
  *
  * @module
  */
-import type { ComponentDef } from "./manifest_types.ts";
+import {
+  type ComponentDef,
+  MAX_COMPONENT_INSTANCES,
+} from "./manifest_types.ts";
 import { join, type Reader, RELATIVE_PATH, type Table } from "./_reader.ts";
 import { readComponentCapabilities } from "./_capabilities.ts";
 
-const KEYS = ["id", "file", "entrypoint", "type", "capabilities"] as const;
+const KEYS = [
+  "id",
+  "file",
+  "entrypoint",
+  "type",
+  "instances",
+  "capabilities",
+] as const;
 
 const EXTENSIONS: Record<ComponentDef["type"], readonly string[]> = {
   js: [".js", ".mjs"],
@@ -71,6 +81,38 @@ function readType(
   return declared;
 }
 
+/**
+ * `instances` (default 1): an integer 1..16, and only on a `js` component
+ * (the `wasm` engine runs one plug-in per capsule).
+ */
+function readInstances(
+  r: Reader,
+  t: Table,
+  key: string,
+  type: ComponentDef["type"] | undefined,
+): number | undefined {
+  const v = t["instances"];
+  if (v === undefined) return 1;
+  const at = join(key, "instances");
+  if (
+    typeof v !== "number" || !Number.isSafeInteger(v) || v < 1 ||
+    v > MAX_COMPONENT_INSTANCES
+  ) {
+    return r.expected(
+      at,
+      `an integer from 1 to ${MAX_COMPONENT_INSTANCES}`,
+      v,
+    );
+  }
+  if (type === "wasm" && v > 1) {
+    return r.fail(
+      at,
+      `a 'wasm' component runs one instance; 'instances = ${v}' needs type 'js'`,
+    );
+  }
+  return v;
+}
+
 /** Reads `[[component]]`. */
 export function readComponent(r: Reader, root: Table): ComponentRead {
   const tables = r.tables(root, "component");
@@ -97,14 +139,15 @@ export function readComponent(r: Reader, root: Table): ComponentRead {
     : "file";
   const file = r.required(t, key, field, RELATIVE_PATH);
   const type = file === undefined ? undefined : readType(r, t, key, file);
+  const instances = readInstances(r, t, key, type);
   const capsKey = join(key, "capabilities");
   const rawCaps = t["capabilities"];
   const capsTable = rawCaps === undefined
     ? {}
     : r.table(rawCaps, capsKey) ?? {};
   const capabilities = readComponentCapabilities(r, capsTable, capsKey);
-  if (file === undefined || type === undefined) {
+  if (file === undefined || type === undefined || instances === undefined) {
     return { component: null, capabilities };
   }
-  return { component: { id, file, type }, capabilities };
+  return { component: { id, file, type, instances }, capabilities };
 }

@@ -71,7 +71,25 @@ export interface ComponentDef {
   readonly file: string;
   /** `js` (`.js`/`.mjs` bundle) or `wasm` (`.wasm` Extism plug-in). */
   readonly type: "js" | "wasm";
+  /**
+   * How many instances of the component may run calls at once (`instances`,
+   * 1..{@linkcode MAX_COMPONENT_INSTANCES}, default 1: calls run one at a
+   * time in arrival order). Only the `js` engine runs more than one; each
+   * instance has its own module-level state, memory cap and deadline.
+   */
+  readonly instances: number;
 }
+
+/**
+ * The most instances one `[[component]]` may ask for (`instances`).
+ *
+ * @example The bound
+ * ```ts
+ * import { MAX_COMPONENT_INSTANCES } from "./manifest_types.ts";
+ * console.assert(MAX_COMPONENT_INSTANCES === 16);
+ * ```
+ */
+export const MAX_COMPONENT_INSTANCES = 16;
 
 /** One `[imports.<namespace>] <name> = "<requirement>"` entry. */
 export interface ImportDef {

@@ -11,6 +11,8 @@
  *   bundle run in QuickJS) or `type = "wasm"` (an Extism `.wasm` plug-in);
  *   when `type` is absent it is inferred from the file extension, and a
  *   declared type must agree with it. At most one component is allowed.
+ *   A `js` component may set `instances = N` (1..16, default 1): how many
+ *   QuickJS instances may run its calls at once.
  *   Without a component, any `[[mcp_server]]` (transport `stdio`) selects the
  *   `mcp` engine; otherwise the capsule is `static` (context files, skills,
  *   commands only). A component together with MCP servers is refused.
@@ -87,6 +89,7 @@ export type {
   TopicDef,
   UplinkDef,
 } from "./manifest_types.ts";
+export { MAX_COMPONENT_INSTANCES } from "./manifest_types.ts";
 export type { ParseManifestOptions } from "./parse_manifest.ts";
 export {
   manifestError,

@@ -103,6 +103,7 @@ Deno.test({
       id: "main",
       file: "dist/main.js",
       type: "js",
+      instances: 1,
     });
     assert.deepEqual(m.capabilities.fs_read, [
       "*",
@@ -418,6 +419,58 @@ Deno.test({
     assert.match(
       issueAt(legacy, "component[0].link").message,
       /single component/,
+    );
+  },
+});
+
+Deno.test({
+  name:
+    "`parseManifest()` reads a js component's `instances` (default 1, up to 16)",
+  permissions: "none",
+  fn() {
+    const js = (...extra: string[]) =>
+      ok(...PKG, "[[component]]", 'file = "p.js"', ...extra).component;
+    assert.equal(js()?.instances, 1);
+    assert.equal(js("instances = 1")?.instances, 1);
+    assert.equal(js("instances = 3")?.instances, 3);
+    assert.equal(js("instances = 16")?.instances, 16);
+    const wasm = ok(
+      ...PKG,
+      "[[component]]",
+      'file = "p.wasm"',
+      "instances = 1",
+    );
+    assert.equal(wasm.component?.instances, 1);
+  },
+});
+
+Deno.test({
+  name:
+    "`parseManifest()` refuses `instances` outside 1..16, not an integer, or above 1 on a wasm component",
+  permissions: "none",
+  fn() {
+    for (const value of ["0", "17", "-1", "2.5", '"3"', "true"]) {
+      const issues = bad(
+        ...PKG,
+        "[[component]]",
+        'file = "p.js"',
+        `instances = ${value}`,
+      );
+      assert.match(
+        issueAt(issues, "component[0].instances").message,
+        /expected an integer from 1 to 16/,
+        value,
+      );
+      const err = manifestError(issues);
+      assert.ok(KernelError.is(err, "MANIFEST_INVALID"));
+      assert.match(err.message, /component\[0\]\.instances/);
+    }
+    assert.match(
+      issueAt(
+        bad(...PKG, "[[component]]", 'file = "p.wasm"', "instances = 2"),
+        "component[0].instances",
+      ).message,
+      /a 'wasm' component runs one instance/,
     );
   },
 });

@@ -4,7 +4,12 @@
  * @module
  */
 import type { JsonValue } from "../../store/store.ts";
-import type { BusEnvelope, InterceptResult } from "../../bus/envelope.ts";
+import type {
+  BusEnvelope,
+  Interceptor,
+  InterceptorCallOptions,
+  InterceptResult,
+} from "../../bus/envelope.ts";
 import type { Capsule } from "../engine.ts";
 import { KERNEL_TOPICS } from "../../../sdk/topics.ts";
 
@@ -12,9 +17,11 @@ import { KERNEL_TOPICS } from "../../../sdk/topics.ts";
 export const CAPSULES_LOADED_TOPIC: string = KERNEL_TOPICS.capsulesLoaded;
 
 /**
- * An interceptor that calls the capsule's `action` with the message. The guest
- * returns `{type: "continue" | "final" | "deny", …}`; `null` means continue
- * unchanged; any other value replaces the payload and continues.
+ * An interceptor that calls the capsule's `action` with the message, under
+ * the publisher's signal (aborting it cancels the call and the host calls it
+ * waits on). The guest returns `{type: "continue" | "final" | "deny", …}`;
+ * `null` means continue unchanged; any other value replaces the payload and
+ * continues.
  *
  * @param capsule Looks up the live instance (restarts replace it).
  * @param action The guest handler.
@@ -23,18 +30,27 @@ export const CAPSULES_LOADED_TOPIC: string = KERNEL_TOPICS.capsulesLoaded;
 export function interceptorFor(
   capsule: () => Capsule | undefined,
   action: string,
-) {
-  return async (env: BusEnvelope): Promise<InterceptResult> => {
+): Interceptor {
+  return async (
+    env: BusEnvelope,
+    options: InterceptorCallOptions = {},
+  ): Promise<InterceptResult> => {
     const c = capsule();
     if (!c) return { type: "continue" };
-    const out = await c.invoke(action, {
-      topic: env.topic,
-      // Who published: an MCP tool called over the bus is audited with it.
-      source: env.source,
-      payload: env.payload,
-      principal: env.principal,
-      session: env.session,
-    } as unknown as JsonValue);
+    const { signal } = options;
+    const out = await c.invoke(
+      action,
+      {
+        topic: env.topic,
+        // Who published: an MCP tool called over the bus is audited with it.
+        source: env.source,
+        payload: env.payload,
+        principal: env.principal,
+        session: env.session,
+      } as unknown as JsonValue,
+      // The publisher's cancellation ends the capsule call (and its host calls).
+      signal === undefined ? {} : { signal },
+    );
     if (out === null) return { type: "continue" };
     const o = out as { type?: unknown; payload?: JsonValue; reason?: unknown };
     if (o && typeof o === "object" && !Array.isArray(o)) {

@@ -257,6 +257,7 @@ export class CapsuleRegistry {
         config,
         dir: dir.dir,
         manifest: m,
+        instances: m.component?.instances ?? 1,
         unconfined: dir.origin !== "workspace" &&
           dir.meta.unconfined !== undefined,
         verify,

@@ -74,6 +74,8 @@ export interface InlineOptions {
   readonly clock?: Pick<Clock, "sleep">;
   readonly logger?: MemoryLogger;
   readonly loadTimeoutMs?: number;
+  /** `[[component]] instances` (default 1). */
+  readonly instances?: number;
 }
 
 /** A js engine over the shared compiled module. */
@@ -118,6 +120,9 @@ export function loadInline(
       memoryBytes: options.memoryBytes ?? SMALL_MEMORY,
     },
     config: options.config ?? {},
+    ...(options.instances === undefined
+      ? {}
+      : { instances: options.instances }),
   });
 }
 

@@ -1,12 +1,21 @@
 /**
- * A loaded `js` capsule: one QuickJS instance, calls serialised in arrival
- * order, health, recycling and unload.
+ * A loaded `js` capsule: a pool of up to `instances` QuickJS instances
+ * (`[[component]] instances`, default 1), health, recycling and unload.
+ *
+ * Each instance runs one call at a time. A call takes a free instance, else
+ * a new one is made while fewer than `instances` exist, else the call waits
+ * its turn (arrival order). With one instance calls are serialised in arrival
+ * order; with more, calls that wait on the host (a bus request, a model)
+ * overlap, so a capsule can re-enter itself through the host (an interceptor
+ * whose request passes its own interceptor again, a nested turn). Every
+ * instance has its own module-level state, memory cap and deadline (the
+ * guest's own running time).
  *
  * Recycling: after a memory stop (wasm memory never shrinks) or a crash of the
- * interpreter, the instance is dropped and a fresh one is made from the same
- * artifact before the failed call returns. Module-level state of the guest is
- * lost then; a timeout or a cancellation keeps the instance (QuickJS stays
- * usable after an interrupt).
+ * interpreter, that instance is dropped and a fresh one is made from the same
+ * artifact before the failed call returns. Its module-level state is lost
+ * then; a timeout or a cancellation keeps the instance (QuickJS stays usable
+ * after an interrupt).
  *
  * @module
  */
@@ -15,13 +24,19 @@ import type { CapsuleId } from "../../../core/ids.ts";
 import type { Logger } from "../../../core/ports.ts";
 import type { JsonValue } from "../../../store/store.ts";
 import type { Capsule, CapsuleHealth } from "../../engine.ts";
+import { MAX_COMPONENT_INSTANCES } from "../../manifest/manifest_types.ts";
 import type { GuestInstance } from "./_guest_instance.ts";
+import { InstancePool } from "./_instance_pool.ts";
 
 /** Counters of one js capsule, for tests, health checks and benchmarks. */
 export interface JsCapsuleStats {
-  /** How many QuickJS instances were made (1 + recycles). */
+  /** How many QuickJS instances were made (the first, growth, recycles). */
   readonly instances: number;
-  /** Bytes of wasm memory of the current instance (0 when none). */
+  /** Instances alive now (running a call or free). */
+  readonly live: number;
+  /** Calls waiting for a free instance. */
+  readonly queued: number;
+  /** Bytes of wasm memory of all instances alive, summed (0 when none). */
   readonly memoryBytes: number;
   /** Calls stopped at the deadline, at the memory cap, or by a crash. */
   readonly stops: number;
@@ -54,13 +69,13 @@ const noop = (): void => {};
 export class JsCapsule implements Capsule {
   /** The capsule's id. */
   readonly id: CapsuleId;
-  readonly #make: () => Promise<GuestInstance>;
+  /** The most instances that run calls at once. */
+  readonly maxInstances: number;
+  readonly #pool: InstancePool<GuestInstance>;
   readonly #logger: Logger;
   readonly #unloaded = new AbortController();
-  #guest: GuestInstance | undefined;
-  #tail: Promise<void> = Promise.resolve();
+  readonly #calls = new Set<Promise<unknown>>();
   #health: CapsuleHealth = { status: "ok" };
-  #instances = 1;
   #stops = 0;
 
   /**
@@ -68,7 +83,9 @@ export class JsCapsule implements Capsule {
    *
    * @param id The capsule's id.
    * @param parts The loaded instance (`first`), a maker of fresh instances
-   *   from the same artifact (`make`, for recycling), and the logger.
+   *   from the same artifact (`make`, for growth and recycling), the logger,
+   *   and `instances`: how many may run calls at once (default 1).
+   * @throws {RangeError} When `instances` is not an integer from 1 to 16.
    */
   constructor(
     id: CapsuleId,
@@ -76,17 +93,40 @@ export class JsCapsule implements Capsule {
       first: GuestInstance;
       make: () => Promise<GuestInstance>;
       logger: Logger;
+      instances?: number;
     },
   ) {
+    const max = parts.instances ?? 1;
+    if (
+      !Number.isSafeInteger(max) || max < 1 || max > MAX_COMPONENT_INSTANCES
+    ) {
+      throw new RangeError(
+        `Cannot load capsule '${id}': instances must be an integer from 1 to ${MAX_COMPONENT_INSTANCES}, got ${max}`,
+      );
+    }
     this.id = id;
-    this.#guest = parts.first;
-    this.#make = parts.make;
+    this.maxInstances = max;
     this.#logger = parts.logger;
+    this.#pool = new InstancePool(parts.first, {
+      max,
+      make: parts.make,
+      dispose: (guest) => guest.dispose(),
+      onMakeFailed: (err, live) => this.#makeFailed(err, live),
+      unavailable: () =>
+        new KernelError(
+          "CAPSULE_FAILED",
+          `Capsule '${this.id}' has no running instance (${
+            this.#health.status === "ok" ? "unknown" : this.#health.reason
+          })`,
+        ),
+    });
   }
 
   /**
-   * Calls action `action` with a JSON payload. Calls run one at a time, in
-   * arrival order; the deadline starts when a call starts running.
+   * Calls action `action` with a JSON payload. A call runs on a free
+   * instance, else on a new one while fewer than `instances` exist, else it
+   * waits its turn (arrival order); the deadline starts when it starts
+   * running.
    *
    * @param action The handler name.
    * @param payload The JSON payload.
@@ -115,23 +155,17 @@ export class JsCapsule implements Capsule {
     const signal = options.signal === undefined
       ? this.#unloaded.signal
       : AbortSignal.any([options.signal, this.#unloaded.signal]);
-    const run = this.#tail.then(() => this.#run(action, payloadJson, signal));
-    this.#tail = run.then(noop, noop); // silent-ok: the caller gets `run` itself
-    // Without a caller signal only unload can cancel, and a queued call sees
-    // that at its turn; a caller's signal must also free a call still queued.
-    if (options.signal === undefined || signal.aborted) return run;
-    return new Promise<JsonValue>((resolve, reject) => {
-      const onAbort = () => reject(this.#abortError(action, signal));
-      signal.addEventListener("abort", onAbort, { once: true });
-      run.then(resolve, reject).finally(() =>
-        signal.removeEventListener("abort", onAbort)
-      );
-    });
+    const call = this.#call(action, payloadJson, signal);
+    const settled = call.then(noop, noop); // silent-ok: the caller gets `call` itself
+    this.#calls.add(settled);
+    settled.then(() => this.#calls.delete(settled));
+    return call;
   }
 
   /**
    * Current health: `ok`; `degraded` after a stopped call until a call
-   * succeeds; `failed` when unloaded or when a fresh instance cannot be made.
+   * succeeds; `failed` when unloaded or when a fresh instance cannot be made
+   * and none is left.
    *
    * @returns The health.
    */
@@ -142,59 +176,58 @@ export class JsCapsule implements Capsule {
   /**
    * Counters of this capsule.
    *
-   * @returns Instances made, current memory, stops.
+   * @returns Instances made and alive, queued calls, the memory of all
+   *   instances alive, stops.
    */
   stats(): JsCapsuleStats {
+    const live = this.#pool.live;
     return {
-      instances: this.#instances,
-      memoryBytes: this.#guest?.memory.buffer.byteLength ?? 0,
+      instances: this.#pool.made,
+      live: live.length,
+      queued: this.#pool.queued,
+      memoryBytes: live.reduce((n, g) => n + g.memory.buffer.byteLength, 0),
       stops: this.#stops,
     };
   }
 
   /**
-   * Stops the capsule: cancels the running call and its pending host calls,
-   * refuses queued and later calls (`CAPSULE_NOT_FOUND`), frees the instance.
-   * Idempotent.
+   * Stops the capsule: cancels the running calls and their pending host
+   * calls, refuses queued and later calls (`CAPSULE_NOT_FOUND`), frees every
+   * instance. Idempotent.
    *
-   * @returns When the instance is freed.
+   * @returns When the instances are freed.
    */
   async unload(): Promise<void> {
     if (this.#unloaded.signal.aborted) return;
-    this.#unloaded.abort(
-      new KernelError("CAPSULE_NOT_FOUND", `Capsule '${this.id}' was unloaded`),
+    const reason = new KernelError(
+      "CAPSULE_NOT_FOUND",
+      `Capsule '${this.id}' was unloaded`,
     );
-    await this.#tail;
-    this.#guest?.dispose();
-    this.#guest = undefined;
+    this.#unloaded.abort(reason);
+    while (this.#calls.size > 0) await Promise.all(this.#calls);
+    this.#pool.close(reason);
     this.#health = { status: "failed", reason: "unloaded" };
   }
 
-  async #run(
+  async #call(
     action: string,
     payloadJson: string,
     signal: AbortSignal,
   ): Promise<JsonValue> {
-    if (signal.aborted) throw this.#abortError(action, signal);
-    const guest = this.#guest;
-    if (guest === undefined) {
-      throw new KernelError(
-        "CAPSULE_FAILED",
-        `Capsule '${this.id}' has no running instance (${
-          this.#health.status === "ok" ? "unknown" : this.#health.reason
-        })`,
-      );
-    }
+    const aborted = () => this.#abortError(action, signal);
+    const guest = await this.#pool.acquire(signal, aborted);
+    let recycled = false;
     try {
+      if (signal.aborted) throw aborted();
       const value = await guest.call(action, payloadJson, signal);
       this.#health = { status: "ok" };
       return value;
     } catch (err) {
-      if (this.#unloaded.signal.aborted && KernelError.is(err, "ABORTED")) {
-        throw this.#abortError(action, signal);
-      }
+      // A cancelled call (by its caller or by unload) ends as cancelled.
+      const cancelled = signal.aborted && KernelError.is(err, "ABORTED");
       if (
-        guest.stop !== undefined && guest.stop !== "aborted" || guest.broken
+        !cancelled &&
+        (guest.stop !== undefined && guest.stop !== "aborted" || guest.broken)
       ) {
         this.#stops++;
         this.#health = {
@@ -207,33 +240,39 @@ export class JsCapsule implements Capsule {
           code: KernelError.is(err) ? err.code : "INTERNAL",
         });
       }
-      if (guest.broken || guest.overCap) await this.#recycle(guest);
-      throw err;
+      // Unload frees every instance anyway: no fresh one then.
+      if (
+        (guest.broken || guest.overCap) && !this.#unloaded.signal.aborted
+      ) {
+        recycled = true;
+        await this.#recycle(guest);
+      }
+      throw cancelled ? aborted() : err;
+    } finally {
+      if (!recycled) this.#pool.release(guest);
     }
   }
 
   async #recycle(old: GuestInstance): Promise<void> {
-    old.dispose();
-    this.#guest = undefined;
-    if (this.#unloaded.signal.aborted) return;
-    try {
-      this.#guest = await this.#make();
-      this.#instances++;
+    const made = this.#pool.made;
+    await this.#pool.recycle(old);
+    if (this.#pool.made > made) {
       this.#logger.log("info", "Recycled a capsule's QuickJS instance", {
         capsule: this.id,
       });
-    } catch (err) {
-      this.#health = {
-        status: "failed",
-        reason: `cannot make a fresh instance: ${
-          String((err as Error).message)
-        }`,
-      };
-      this.#logger.log("error", "Cannot recycle a capsule", {
-        capsule: this.id,
-        error: String(err),
-      });
     }
+  }
+
+  #makeFailed(err: unknown, live: number): void {
+    const reason = `cannot make a fresh instance: ${
+      String((err as Error).message)
+    }`;
+    this.#health = { status: live === 0 ? "failed" : "degraded", reason };
+    this.#logger.log("error", "Cannot make a capsule instance", {
+      capsule: this.id,
+      live,
+      error: String(err),
+    });
   }
 
   #abortError(action: string, signal: AbortSignal): KernelError {

@@ -1,13 +1,15 @@
 /**
  * The `js` engine: runs capsules bundled to one ESM file in QuickJS compiled
- * to WebAssembly, one WebAssembly instance (and memory) per capsule, the
- * compiled module shared by all of them.
+ * to WebAssembly, one WebAssembly instance (and memory) per QuickJS instance
+ * — one per capsule, or up to `[[component]] instances` made as concurrent
+ * calls need them — the compiled module shared by all of them.
  *
  * @module
  */
 import { KernelError } from "../../../core/errors.ts";
 import type { Clock, FileSystem, Logger } from "../../../core/ports.ts";
 import type { Engine, EngineLoadOptions } from "../../engine.ts";
+import { MAX_COMPONENT_INSTANCES } from "../../manifest/manifest_types.ts";
 import { GuestInstance, MIN_MEMORY_BYTES } from "./_guest_instance.ts";
 import { JsCapsule } from "./js_capsule.ts";
 import { compileQuickJsWasm } from "./quickjs_wasm.ts";
@@ -47,7 +49,8 @@ export interface JsEngine extends Engine {
    *   `CAPSULE_FAILED` / `CAPSULE_TIMEOUT` / `CAPSULE_MEMORY` when the module
    *   does not evaluate, `NOT_FOUND` / `HOST_IO` when QuickJS cannot be loaded.
    * @throws {RangeError} When the limits are unusable (memory under 16 MiB,
-   *   a timeout that is not a positive number).
+   *   a timeout that is not a positive number) or `instances` is not an
+   *   integer from 1 to 16.
    */
   load(options: EngineLoadOptions): Promise<JsCapsule>;
 }
@@ -141,13 +144,27 @@ export function createJsEngine(deps: JsEngineDeps): JsEngine {
       logger.log("debug", "Loaded a js capsule", {
         ms: Math.round((performance.now() - started) * 100) / 100,
       });
-      return new JsCapsule(o.capsule, { first, make, logger });
+      return new JsCapsule(o.capsule, {
+        first,
+        make,
+        logger,
+        instances: o.instances ?? 1,
+      });
     },
   };
 }
 
 function checkLimits(o: EngineLoadOptions): void {
   const { timeoutMs, memoryBytes } = o.limits;
+  const instances = o.instances ?? 1;
+  if (
+    !Number.isSafeInteger(instances) || instances < 1 ||
+    instances > MAX_COMPONENT_INSTANCES
+  ) {
+    throw new RangeError(
+      `Cannot load capsule '${o.capsule}': instances must be an integer from 1 to ${MAX_COMPONENT_INSTANCES}, got ${instances}`,
+    );
+  }
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
     throw new RangeError(
       `Cannot load capsule '${o.capsule}': timeoutMs must be a positive number, got ${timeoutMs}`,
