@@ -7,15 +7,10 @@
  * @module
  */
 import assert from "node:assert/strict";
-import * as path from "node:path";
 import type { LlmResponse } from "../sdk/mod.ts";
 import type { CapsuleId } from "../kernel/core/ids.ts";
 import type { JsonValue } from "../kernel/store/store.ts";
-import {
-  type AgentFixture,
-  CAPSULES_DIR,
-  startAgentFixture,
-} from "./agent_fixture_test.ts";
+import { type AgentFixture, startAgentFixture } from "./agent_fixture_test.ts";
 import {
   assembled,
   FAKE_PROVIDER,
@@ -34,22 +29,14 @@ const PERMS = {
 } as const;
 const TOPIC = "llm.v1.request.generate.fake";
 
-/**
- * A miss sends the request again through the cache's own interceptor, which
- * needs a second instance (`[[component]] instances`, the kernel's pool).
- * TODO(pool): these tests run once `capsules/cache/Capsule.toml` sets it.
- */
-const POOL = /^\s*instances\s*=/m.test(
-  await Deno.readTextFile(path.join(CAPSULES_DIR, "cache", "Capsule.toml")),
-);
-
 function cacheFixture(
   env: Record<string, string> = {},
+  provider: Record<string, string> = {},
 ): Promise<AgentFixture> {
   return startAgentFixture({
     prefix: "astrid-cache-",
     capsules: ["cache", FAKE_PROVIDER],
-    env: { cache: env },
+    env: { cache: env, "fake-provider": provider },
   });
 }
 
@@ -69,7 +56,6 @@ Deno.test({
   name:
     "cache: a miss calls the provider once, the same request then replays its stream under the new ids",
   permissions: PERMS,
-  ignore: !POOL,
   async fn() {
     await using fx = await cacheFixture();
     const seen = fx.watch("llm.v1.stream.*");
@@ -111,7 +97,6 @@ Deno.test({
   name:
     "cache: requests differing in text, model, tools or provider fields get their own entries",
   permissions: PERMS,
-  ignore: !POOL,
   async fn() {
     await using fx = await cacheFixture();
     const variants = [
@@ -149,7 +134,6 @@ Deno.test({
 Deno.test({
   name: "cache: scope = session keeps sessions apart",
   permissions: PERMS,
-  ignore: !POOL,
   async fn() {
     await using fx = await cacheFixture({ scope: "session" });
     await ask(fx, llmRequest("r1", "hi", { session_id: "s1" }));
@@ -163,22 +147,23 @@ Deno.test({
 });
 
 Deno.test({
-  name: "cache: an entry expires after ttl_ms and the provider is asked again",
+  name:
+    "cache: an entry expires after ttl_ms and the provider is asked again; a store sweeps other expired entries",
   permissions: PERMS,
-  ignore: !POOL,
   async fn() {
     await using fx = await cacheFixture({ ttl_ms: "400" });
     await ask(fx, llmRequest("r1", "tick"));
     await ask(fx, llmRequest("r2", "tick"));
-    assert.deepEqual(await providerCalls(fx), { fake: 1 });
+    await ask(fx, llmRequest("o1", "other"));
+    assert.deepEqual(await providerCalls(fx), { fake: 2 });
     await new Promise((r) => setTimeout(r, 600));
     const third = await ask(fx, llmRequest("r3", "tick"));
     assert.equal(third.request_id, "r3");
-    assert.deepEqual(await providerCalls(fx), { fake: 2 });
+    assert.deepEqual(await providerCalls(fx), { fake: 3 });
     const stats = await cacheStats(fx);
     assert.equal(stats.hits, 1);
-    assert.equal(stats.misses, 2);
-    assert.equal(stats.expired, 1);
+    assert.equal(stats.misses, 3);
+    assert.equal(stats.expired, 2); // tick on lookup, other by the sweep
     assert.equal(stats.entries, 1);
   },
 });
@@ -186,7 +171,6 @@ Deno.test({
 Deno.test({
   name: "cache: max_entries evicts the oldest entry",
   permissions: PERMS,
-  ignore: !POOL,
   async fn() {
     await using fx = await cacheFixture({ max_entries: "2" });
     await ask(fx, llmRequest("1", "a"));
@@ -206,7 +190,6 @@ Deno.test({
   name:
     "cache: an error answer or one above max_entry_bytes is returned but not stored",
   permissions: PERMS,
-  ignore: !POOL,
   async fn() {
     await using fx = await cacheFixture({ max_entry_bytes: "600" });
     const failed = await ask(fx, llmRequest("r1", "[error]"));
@@ -267,7 +250,6 @@ Deno.test({
   name:
     "cache: after a refused bypass the same request is an ordinary miss answered by the provider",
   permissions: PERMS,
-  ignore: !POOL,
   async fn() {
     await using fx = await cacheFixture();
     await assert.rejects(
@@ -298,5 +280,26 @@ Deno.test({
     assert.equal(stats.skipped, 2);
     assert.equal(stats.misses, 0);
     assert.equal(stats.entries, 0);
+  },
+});
+
+Deno.test({
+  name:
+    "cache: more concurrent misses than its instances do not deadlock (the excess passes through uncached)",
+  permissions: PERMS,
+  async fn() {
+    await using fx = await cacheFixture({ request_timeout_ms: "20000" }, {
+      delay_ms: "150",
+    });
+    const ids = ["a", "b", "c", "d", "e", "f", "g", "h"];
+    const answers = await Promise.all(
+      ids.map((id) => ask(fx, llmRequest(id, `question ${id}`))),
+    );
+    assert.deepEqual(answers.map((a) => a.request_id), ids);
+    assert.deepEqual(await providerCalls(fx), { fake: ids.length });
+    const stats = await cacheStats(fx);
+    assert.equal((stats.misses ?? 0) + (stats.saturated ?? 0), ids.length);
+    assert.ok((stats.saturated ?? 0) > 0, JSON.stringify(stats));
+    assert.equal(stats.entries, stats.stores);
   },
 });

@@ -17,17 +17,17 @@
  *   reaches the provider, which streams live under the caller's ids. The
  *   answer is stored (unless it is an `error` stop, malformed or larger than
  *   `max_entry_bytes`) and returned. This needs `[[component]] instances ≥ 2`:
- *   with one instance the re-entrant call would wait on the busy one.
+ *   with one instance the re-entrant call would wait on the busy one. At
+ *   most `max_concurrent_misses` (default 3, keep it below `instances`)
+ *   misses wait at once; beyond that a miss passes through uncached
+ *   (`saturated`), so the re-entrant calls always find a free instance.
  * - The marker is honoured only when the bus says the request comes from this
  *   capsule (`event.source`, stamped by the kernel); anyone else sending it is
  *   denied, so no requester can skip the cache or get an answer stored under
  *   a key it chose.
  *
- * KV: `entry:<key>` (answer, stored/expiry times), `index` (keys oldest
- * first, for the size cap), `stats` (counters; the `stats` action returns
- * them). Counters and the index are read-modify-write: two instances storing
- * at the same instant may lose an increment or an index slot (the entry then
- * still expires by TTL).
+ * KV layout in `store.ts` (entries, their ages for the size cap and the TTL
+ * sweep, miss slots, per-instance counters summed by the `stats` action).
  *
  * @module
  */
@@ -36,8 +36,8 @@ import {
   host,
   type InterceptEvent,
   type InterceptReturn,
-  type LlmResponse,
 } from "@astrid/sdk";
+import { type Config, readConfig } from "./config.ts";
 import {
   BYPASS_FIELD,
   BYPASS_VALUE,
@@ -45,244 +45,161 @@ import {
   isCacheable,
   streamOf,
 } from "./entry.ts";
+import {
+  bump,
+  clear,
+  drop,
+  load,
+  releaseSlot,
+  type Stats,
+  store,
+  takeSlot,
+  totals,
+} from "./store.ts";
 
 const PREFIX = "llm.v1.request.generate.";
 
-/** Counters kept in KV under `stats`. */
-interface Stats {
-  hits: number;
-  misses: number;
-  stores: number;
-  expired: number;
-  evictions: number;
-  refused: number;
-  skipped: number;
-  too_large: number;
-  uncacheable: number;
-}
+type Request = Record<string, unknown>;
 
-interface Entry {
-  readonly provider: string;
-  readonly stored_at: number;
-  readonly expires_at: number;
-  readonly response: LlmResponse;
-}
-
-interface Config {
-  readonly ttlMs: number;
-  readonly maxEntries: number;
-  readonly maxEntryBytes: number;
-  readonly scope: "global" | "session";
-  readonly skip: readonly string[];
-  readonly timeoutMs: number;
-}
-
-function int(
-  config: Readonly<Record<string, string>>,
-  key: string,
-  def: number,
-) {
-  const raw = config[key];
-  if (raw === undefined || raw === "") return def;
-  const n = Number(raw);
-  if (!Number.isSafeInteger(n) || n < 0) {
-    throw new Error(
-      `cache config: '${key}' must be a non-negative integer, got '${raw}'`,
-    );
+/** The marker check: only this capsule's own re-entrant call may carry it. */
+async function bypass(
+  event: InterceptEvent<Request>,
+  capsule: string,
+): Promise<InterceptReturn | undefined> {
+  const req = event.payload;
+  if (!Object.hasOwn(req, BYPASS_FIELD)) return undefined;
+  if (req[BYPASS_FIELD] === BYPASS_VALUE && event.source === capsule) {
+    const clean = { ...req };
+    delete clean[BYPASS_FIELD];
+    return { type: "continue", payload: clean };
   }
-  return n;
-}
-
-function readConfig(config: Readonly<Record<string, string>>): Config {
-  const scope = config.scope ?? "global";
-  if (scope !== "global" && scope !== "session") {
-    throw new Error(
-      `cache config: 'scope' must be 'global' or 'session', got '${scope}'`,
-    );
-  }
+  await bump({ refused: 1 });
   return {
-    ttlMs: int(config, "ttl_ms", 3_600_000),
-    maxEntries: int(config, "max_entries", 500),
-    maxEntryBytes: int(config, "max_entry_bytes", 1_048_576),
-    scope,
-    skip: (config.skip ?? "auto").split(",").map((s) => s.trim()).filter(
-      Boolean,
-    ),
-    timeoutMs: Math.min(int(config, "request_timeout_ms", 60_000), 60_000),
+    type: "deny",
+    reason:
+      `the '${BYPASS_FIELD}' field of an LLM request is reserved to the cache capsule's own calls`,
   };
 }
 
-const ZERO: Stats = {
-  hits: 0,
-  misses: 0,
-  stores: 0,
-  expired: 0,
-  evictions: 0,
-  refused: 0,
-  skipped: 0,
-  too_large: 0,
-  uncacheable: 0,
-};
-
-async function stats(): Promise<Stats> {
-  return { ...ZERO, ...(await host.kv.get("stats") as Partial<Stats> | null) };
-}
-
-async function bump(counts: Partial<Stats>): Promise<void> {
-  const s = await stats();
-  for (const [k, v] of Object.entries(counts) as [keyof Stats, number][]) {
-    s[k] += v;
-  }
-  await host.kv.set("stats", s);
-}
-
-async function index(): Promise<string[]> {
-  const v = await host.kv.get("index");
-  return Array.isArray(v) ? v.filter((k) => typeof k === "string") : [];
-}
-
-/** Stores an entry, then evicts the oldest ones beyond the cap. */
-async function store(
-  key: string,
-  entry: Entry,
-  cfg: Config,
-): Promise<Partial<Stats>> {
-  if (JSON.stringify(entry).length > cfg.maxEntryBytes) return { too_large: 1 };
-  if (cfg.maxEntries === 0) return { too_large: 1 };
-  await host.kv.set(`entry:${key}`, entry);
-  const keys = (await index()).filter((k) => k !== key);
-  keys.push(key);
-  let evictions = 0;
-  while (keys.length > cfg.maxEntries) {
-    await host.kv.delete(`entry:${keys.shift()}`);
-    evictions++;
-  }
-  await host.kv.set("index", keys);
-  return { stores: 1, evictions };
-}
-
+/** Replays a stored answer's stream under the caller's ids. */
 async function replay(
   provider: string,
-  request: { request_id: string; session_id: string },
-  response: LlmResponse,
+  ids: { request_id: string; session_id: string },
+  events: ReturnType<typeof streamOf>,
 ): Promise<void> {
-  for (const event of streamOf(response)) {
-    await host.ipc.publish(`llm.v1.stream.${provider}`, {
-      request_id: request.request_id,
-      session_id: request.session_id,
-      event,
-    });
+  for (const event of events) {
+    await host.ipc.publish(`llm.v1.stream.${provider}`, { ...ids, event });
   }
 }
 
-async function lookup(
-  event: InterceptEvent<Record<string, unknown>>,
-  context: { capsule: string; config: Readonly<Record<string, string>> },
+function add(into: Partial<Stats>, more: Partial<Stats>): void {
+  for (const [k, v] of Object.entries(more) as [keyof Stats, number][]) {
+    into[k] = (into[k] ?? 0) + v;
+  }
+}
+
+/** A miss: asks the provider through the chain again, stores the answer. */
+async function miss(
+  event: InterceptEvent<Request>,
+  key: string,
+  options: { cfg: Config; now: number; counts: Partial<Stats> },
 ): Promise<InterceptReturn> {
-  const req = event.payload;
-  if (req === null || typeof req !== "object" || Array.isArray(req)) {
+  const { cfg, now, counts } = options;
+  if (!await takeSlot({ cfg, now })) {
+    // Too many misses waiting: pass through to the provider, uncached.
+    await bump({ ...counts, saturated: 1 });
     return null;
-  }
-  const provider = event.topic.slice(PREFIX.length);
-  if (Object.hasOwn(req, BYPASS_FIELD)) {
-    if (
-      req[BYPASS_FIELD] === BYPASS_VALUE && event.source === context.capsule
-    ) {
-      const clean = { ...req };
-      delete clean[BYPASS_FIELD];
-      return { type: "continue", payload: clean };
-    }
-    await bump({ refused: 1 });
-    return {
-      type: "deny",
-      reason:
-        `the '${BYPASS_FIELD}' field of an LLM request is reserved to the cache capsule's own calls`,
-    };
-  }
-  let cfg: Config;
-  try {
-    cfg = readConfig(context.config);
-  } catch (err) {
-    return { type: "deny", reason: (err as Error).message };
-  }
-  if (cfg.skip.includes(provider)) {
-    await bump({ skipped: 1 });
-    return null;
-  }
-  const requestId = String(req.request_id ?? "");
-  const sessionId = String(req.session_id ?? "");
-  const key = cacheKey(provider, req, cfg.scope);
-  const now = await host.clock.now();
-  const found = await host.kv.get(`entry:${key}`) as Entry | null;
-  const counts: Partial<Stats> = {};
-  if (found !== null && found.expires_at > now) {
-    await replay(
-      provider,
-      { request_id: requestId, session_id: sessionId },
-      found.response,
-    );
-    await bump({ hits: 1 });
-    return {
-      type: "final",
-      payload: { ...found.response, request_id: requestId },
-    };
-  }
-  if (found !== null) {
-    await host.kv.delete(`entry:${key}`);
-    counts.expired = 1;
   }
   counts.misses = 1;
   let answer: unknown;
   try {
     answer = await host.ipc.request(
       event.topic,
-      { ...req, [BYPASS_FIELD]: BYPASS_VALUE },
+      { ...event.payload, [BYPASS_FIELD]: BYPASS_VALUE },
       { timeoutMs: cfg.timeoutMs },
     );
   } catch (err) {
+    await bump(counts);
     // Denied with the provider's reason: a thrown error would reach the
     // requester only as "the interceptor threw".
-    await bump(counts);
     return {
       type: "deny",
       reason: `cache: the provider call failed: ${(err as Error).message}`,
     };
+  } finally {
+    await releaseSlot();
   }
   if (isCacheable(answer)) {
-    Object.assign(
+    add(
       counts,
       await store(key, {
-        provider,
+        provider: event.topic.slice(PREFIX.length),
         stored_at: now,
         expires_at: now + cfg.ttlMs,
         response: { ...answer, request_id: "" },
-      }, cfg),
+      }, { cfg, now }),
     );
   } else {
     counts.uncacheable = 1;
   }
   await bump(counts);
-  return { type: "final", payload: answer };
+  return { type: "final", payload: answer as Request };
+}
+
+async function lookup(
+  event: InterceptEvent<Request>,
+  context: { capsule: string; config: Readonly<Record<string, string>> },
+): Promise<InterceptReturn> {
+  const req = event.payload;
+  if (req === null || typeof req !== "object" || Array.isArray(req)) {
+    return null;
+  }
+  const marked = await bypass(event, context.capsule);
+  if (marked !== undefined) return marked;
+  let cfg: Config;
+  try {
+    cfg = readConfig(context.config);
+  } catch (err) {
+    return { type: "deny", reason: (err as Error).message };
+  }
+  const provider = event.topic.slice(PREFIX.length);
+  if (cfg.skip.includes(provider)) {
+    await bump({ skipped: 1 });
+    return null;
+  }
+  const ids = {
+    request_id: String(req.request_id ?? ""),
+    session_id: String(req.session_id ?? ""),
+  };
+  const key = cacheKey(provider, req, cfg.scope);
+  const now = await host.clock.now();
+  const found = await load(key);
+  const counts: Partial<Stats> = {};
+  if (found !== null && found.expires_at > now) {
+    await replay(provider, ids, streamOf(found.response));
+    await bump({ hits: 1 });
+    return {
+      type: "final",
+      payload: { ...found.response, request_id: ids.request_id },
+    };
+  }
+  if (found !== null) {
+    await drop(key, found);
+    counts.expired = 1;
+  }
+  return await miss(event, key, { cfg, now, counts });
 }
 
 export default defineCapsule({
   interceptors: { lookup },
   actions: {
-    /** The counters, the number of entries and the effective config. */
+    /** The counters of all instances, the number of entries and the config. */
     async stats(_payload: unknown, context) {
-      const cfg = readConfig(context.config);
-      return {
-        ...(await stats()),
-        entries: (await index()).length,
-        config: cfg,
-      };
+      return { ...(await totals()), config: readConfig(context.config) };
     },
     /** Drops every entry (the counters stay). */
     async clear() {
-      const keys = await host.kv.listKeys("entry:");
-      for (const k of keys) await host.kv.delete(k);
-      await host.kv.set("index", []);
-      return { cleared: keys.length };
+      return { cleared: await clear() };
     },
   },
 });
