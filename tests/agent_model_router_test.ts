@@ -186,3 +186,45 @@ Deno.test({
     assert.deepEqual(await providerCalls(fx), { cheap: 0, mid: 0, strong: 0 });
   },
 });
+
+Deno.test({
+  name:
+    "model-router with the cache: the chosen provider's answer is cached, an identical auto request is a hit replayed on that provider's stream",
+  permissions: PERMS,
+  async fn() {
+    await using fx = await startAgentFixture({
+      prefix: "astrid-router-cache-",
+      capsules: ["cache", "model-router", FAKE_PROVIDER],
+      env: {
+        "model-router": {
+          providers: JSON.stringify(PROVIDERS),
+          rules: JSON.stringify([{ tools: true, use: "strong" }]),
+          default: "cheapest",
+        },
+        "fake-provider": { providers: "cheap,mid,strong" },
+      },
+    });
+    const seen = fx.watch("llm.v1.stream.*");
+    const first = await ask(fx, llmRequest("r1", "hi", { tools: [TOOL] }));
+    const second = await ask(
+      fx,
+      llmRequest("r2", "hi", { tools: [TOOL], session_id: "s2" }),
+    );
+    assert.deepEqual(second, { ...first, request_id: "r2" });
+    assert.equal(first.model, "strong-1");
+    assert.deepEqual(await providerCalls(fx), { cheap: 0, mid: 0, strong: 1 });
+    assert.equal((await routerStats(fx)).requests, 2);
+    const replayed = streamOf(seen, "r2");
+    assert.ok(replayed.length > 0);
+    assert.ok(replayed.every((m) => m.topic === "llm.v1.stream.strong"));
+    assert.ok(replayed.every((m) => m.session_id === "s2"));
+    const cache = await fx.runtime.registry.invoke(
+      "cache" as CapsuleId,
+      "stats",
+      {},
+    ) as Record<string, number>;
+    assert.equal(cache.hits, 1);
+    assert.equal(cache.misses, 1);
+    assert.equal(cache.skipped, 2); // 'auto' itself is not cached
+  },
+});

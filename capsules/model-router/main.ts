@@ -5,7 +5,7 @@
  * `llm.v1.request.generate.<chosen>` with the chosen model. The chosen
  * provider publishes its own stream on `llm.v1.stream.<chosen>`; the router
  * relays nothing but the final answer. Each choice is logged and counted
- * (`stats` action, KV `stats`). The configuration is checked at the first
+ * (`stats` action; KV `stats:<instance>`, one key per instance). The configuration is checked at the first
  * request: an unknown provider or a malformed value denies that request (and
  * every later one) with a `model-router config: …` reason; a request no
  * provider fits is denied too.
@@ -25,14 +25,46 @@ import { type Choice, choose, readConfig, type RouterConfig } from "./rules.ts";
 interface Stats {
   requests: number;
   by_provider: Record<string, number>;
-  last: (Choice & { request_id: string }) | null;
+  last: (Choice & { request_id: string; at: number }) | null;
 }
 
-let checked: RouterConfig | undefined;
+function empty(): Stats {
+  return { requests: 0, by_provider: {}, last: null };
+}
 
+/** This instance's name in KV keys (module state is per instance). */
+const INSTANCE = Math.random().toString(36).slice(2, 10) +
+  Math.random().toString(36).slice(2, 10);
+
+let checked: RouterConfig | undefined;
+let mine: Stats | undefined;
+
+/** Counts a choice in this instance's own key (instances never share one). */
+async function record(choice: Choice, requestId: string): Promise<void> {
+  mine ??= (await host.kv.get(`stats:${INSTANCE}`) as Stats | null) ??
+    empty();
+  mine.requests++;
+  mine.by_provider[choice.provider] = (mine.by_provider[choice.provider] ?? 0) +
+    1;
+  mine.last = { ...choice, request_id: requestId, at: await host.clock.now() };
+  await host.kv.set(`stats:${INSTANCE}`, mine);
+}
+
+/** Every instance's counts summed; `last` is the latest choice of any. */
 async function stats(): Promise<Stats> {
-  const s = await host.kv.get("stats") as Stats | null;
-  return s ?? { requests: 0, by_provider: {}, last: null };
+  const sum: Stats = empty();
+  for (const key of await host.kv.listKeys("stats:")) {
+    const s = await host.kv.get(key) as Stats | null;
+    if (s === null) continue;
+    sum.requests += s.requests;
+    for (const [p, n] of Object.entries(s.by_provider)) {
+      sum.by_provider[p] = (sum.by_provider[p] ?? 0) + n;
+    }
+    if (s.last !== null && (sum.last === null || s.last.at > sum.last.at)) {
+      sum.last = s.last;
+    }
+  }
+  return sum;
 }
 
 async function route(
@@ -62,11 +94,7 @@ async function route(
       choice.estimated_cost.toFixed(6)
     })`,
   );
-  const s = await stats();
-  s.requests++;
-  s.by_provider[choice.provider] = (s.by_provider[choice.provider] ?? 0) + 1;
-  s.last = { ...choice, request_id: req.request_id };
-  await host.kv.set("stats", s);
+  await record(choice, req.request_id);
   const timeoutMs = Math.min(
     Number(context.config.request_timeout_ms ?? 60_000),
     60_000,

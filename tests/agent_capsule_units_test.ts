@@ -1,0 +1,174 @@
+/**
+ * Unit tests of the pure parts of the `cache` and `model-router` capsules
+ * (their behaviour through a real kernel is in `agent_cache_test.ts` and
+ * `agent_model_router_test.ts`): the cache key, the hash, the rebuilt stream,
+ * the router's config checks, token estimate and choice.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { sha256Hex } from "../capsules/cache/sha256.ts";
+import {
+  cacheKey,
+  canonicalJson,
+  isCacheable,
+  streamOf,
+} from "../capsules/cache/entry.ts";
+import { readConfig as cacheConfig } from "../capsules/cache/config.ts";
+import {
+  choose,
+  estimateTokens,
+  readConfig,
+} from "../capsules/model-router/rules.ts";
+import { llmRequest, TOOL } from "./agent_llm_helpers_test.ts";
+
+Deno.test("cache sha256: matches WebCrypto on ASCII, multi-byte text and block edges", async () => {
+  for (
+    const text of [
+      "",
+      "abc",
+      "héllo 🌍 \u0000",
+      "x".repeat(55),
+      "x".repeat(64),
+      "z".repeat(1000),
+    ]
+  ) {
+    const digest = new Uint8Array(
+      await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)),
+    );
+    const hex = [...digest].map((b) => b.toString(16).padStart(2, "0")).join(
+      "",
+    );
+    assert.equal(sha256Hex(text), hex);
+  }
+});
+
+Deno.test("cache key: ignores request_id, key order and (global scope) session_id; keeps every other field", () => {
+  const a = llmRequest("r1", "hi") as unknown as Record<string, unknown>;
+  const b = { ...a, request_id: "r2", session_id: "s2" };
+  const reordered = Object.fromEntries(Object.entries(a).reverse());
+  assert.equal(cacheKey("p", a, "global"), cacheKey("p", b, "global"));
+  assert.equal(cacheKey("p", a, "global"), cacheKey("p", reordered, "global"));
+  assert.notEqual(cacheKey("p", a, "session"), cacheKey("p", b, "session"));
+  assert.notEqual(cacheKey("p", a, "global"), cacheKey("q", a, "global"));
+  assert.notEqual(
+    cacheKey("p", a, "global"),
+    cacheKey("p", { ...a, top_p: 0.1 }, "global"),
+  );
+  assert.equal(
+    cacheKey("p", a, "global"),
+    cacheKey("p", { ...a, cache: "bypass" }, "global"),
+  );
+  assert.equal(
+    canonicalJson({ b: [1, { d: 1, c: 2 }], a: null }),
+    '{"a":null,"b":[1,{"c":2,"d":1}]}',
+  );
+});
+
+Deno.test("cache entry: only complete non-error answers are stored; the stream is rebuilt in order", () => {
+  const ok = {
+    request_id: "r",
+    model: "m",
+    content: [
+      { type: "text", text: "Reading." },
+      { type: "tool_use", id: "c1", name: "read_file", input: { path: "a" } },
+    ],
+    stop_reason: "tool_use",
+    usage: { input_tokens: 3, output_tokens: 4 },
+  } as const;
+  assert.ok(isCacheable(ok));
+  assert.ok(!isCacheable({ ...ok, stop_reason: "error" }));
+  assert.ok(!isCacheable({ ...ok, content: [{ type: "image" }] }));
+  assert.ok(!isCacheable({ ...ok, usage: undefined }));
+  assert.ok(!isCacheable(null));
+  assert.deepEqual(streamOf(ok).map((e) => e.type), [
+    "text_delta",
+    "tool_call_start",
+    "tool_call_delta",
+    "tool_call_end",
+    "usage",
+    "done",
+  ]);
+});
+
+Deno.test("cache config: defaults, clamps and a clear error", () => {
+  const d = cacheConfig({});
+  assert.equal(d.scope, "global");
+  assert.deepEqual(d.skip, ["auto"]);
+  assert.equal(
+    cacheConfig({ max_entry_bytes: "10000000" }).maxEntryBytes,
+    60_000,
+  );
+  assert.throws(
+    () => cacheConfig({ ttl_ms: "soon" }),
+    /cache config: 'ttl_ms'/,
+  );
+  assert.throws(() => cacheConfig({ scope: "user" }), /cache config: 'scope'/);
+});
+
+const PROVIDERS = JSON.stringify({
+  cheap: {
+    input_per_mtok: 0.1,
+    output_per_mtok: 0.4,
+    context_tokens: 4000,
+    tools: false,
+  },
+  strong: { input_per_mtok: 3, output_per_mtok: 15, model: "big" },
+});
+
+Deno.test("model-router config: unknown providers, keys, names and malformed JSON are refused by name", () => {
+  const bad: [Record<string, string>, RegExp][] = [
+    [
+      { providers: PROVIDERS, rules: '[{"use":"nope"}]' },
+      /rule 1 uses unknown provider "nope"/,
+    ],
+    [
+      { providers: PROVIDERS, default: "gone" },
+      /'default' uses unknown provider "gone"/,
+    ],
+    [
+      { providers: PROVIDERS, rules: '[{"tool":true,"use":"cheap"}]' },
+      /rule 1 has unknown key 'tool'/,
+    ],
+    [{ providers: PROVIDERS, rules: "[{" }, /'rules' is not JSON/],
+    [
+      { providers: '{"auto":{"input_per_mtok":1,"output_per_mtok":1}}' },
+      /'auto' is not usable/,
+    ],
+    [
+      { providers: '{"a.b":{"input_per_mtok":1,"output_per_mtok":1}}' },
+      /'a.b' is not usable/,
+    ],
+    [
+      { providers: '{"x":{"input_per_mtok":-1,"output_per_mtok":1}}' },
+      /input_per_mtok must be a non-negative number/,
+    ],
+    [{ providers: "{}" }, /'providers' is empty/],
+  ];
+  for (const [config, message] of bad) {
+    assert.throws(() => readConfig(config), (err: Error) => {
+      assert.match(err.message, /^model-router config: /);
+      assert.match(err.message, message);
+      return true;
+    });
+  }
+});
+
+Deno.test("model-router choice: tokens estimated from chars/4; cheapest respects context and tools; no fit is an error", () => {
+  const cfg = readConfig({ providers: PROVIDERS, rules: "[]" });
+  const small = llmRequest("r", "x".repeat(400), { system: "" });
+  assert.equal(estimateTokens(small), 100);
+  assert.equal(choose(cfg, small).provider, "cheap");
+  assert.equal(choose(cfg, small).model, "");
+  const big = llmRequest("r", "x".repeat(12_400), { system: "" });
+  assert.equal(choose(cfg, big).provider, "strong");
+  assert.equal(choose(cfg, big).model, "big");
+  assert.equal(choose(cfg, { ...small, tools: [TOOL] }).provider, "strong");
+  const onlyCheap = readConfig({
+    providers: JSON.stringify({ cheap: JSON.parse(PROVIDERS).cheap }),
+  });
+  assert.throws(
+    () => choose(onlyCheap, { ...small, tools: [TOOL] }),
+    /no provider fits a \d+-token prompt with tools/,
+  );
+});
