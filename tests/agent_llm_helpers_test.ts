@@ -118,21 +118,30 @@ export async function providerCalls(
   return Object.fromEntries(Object.entries(s).map(([k, v]) => [k, v.calls]));
 }
 
+/** What the fake provider keeps of the last request it answered. */
+export interface LastRequest {
+  readonly request_id: string;
+  readonly session_id: string;
+  readonly model: string;
+  /** The names of its tools. */
+  readonly tools: readonly string[];
+}
+
 /**
  * The last request the fake provider answered as `provider`.
  *
  * @param fx The fixture.
  * @param provider The provider name.
- * @returns The request, or `null`.
+ * @returns Its ids, model and tool names, or `null`.
  */
 export async function lastRequest(
   fx: AgentFixture,
   provider: string,
-): Promise<LlmRequest | null> {
+): Promise<LastRequest | null> {
   const s = await fx.runtime.registry.invoke(
     "fake-provider" as CapsuleId,
     "stats",
     {},
-  ) as Record<string, { last: LlmRequest | null }>;
+  ) as Record<string, { last: LastRequest | null }>;
   return s[provider]?.last ?? null;
 }
