@@ -40,41 +40,42 @@ const built = new Map<string, Promise<string>>();
 let buildDir: Promise<string> | undefined;
 
 /**
- * The source directory of a capsule: `capsules/<name>/`, or `name` itself
- * when it is an absolute path (a test fixture capsule).
+ * Bundles `capsules/<name>/main.ts` once per test process.
  *
- * @param name A directory name under `capsules/`, or an absolute directory.
- * @returns The absolute source directory.
- */
-export function capsuleSource(name: string): string {
-  return path.isAbsolute(name) ? name : path.join(CAPSULES_DIR, name);
-}
-
-/**
- * Bundles `<source>/main.ts` once per test process.
- *
- * @param name The capsule's directory name under `capsules/`, or an absolute directory.
+ * @param name The capsule's directory name.
  * @returns The path of the bundle.
  */
 export function buildCapsule(name: string): Promise<string> {
   let p = built.get(name);
   if (p === undefined) {
+    const index = built.size;
     p = (async () => {
       buildDir ??= Deno.makeTempDir({ prefix: "astrid-capsule-build-" });
       const out = path.join(
         await buildDir,
-        `${path.basename(name)}-${built.size}.js`,
+        `${index}-${path.basename(name)}.js`,
       );
       await buildJsCapsule({
         spawner: createDenoSpawner(),
         fs: createDenoFs(),
         toolchain: denoToolchain(createDenoEnv()),
-      }, { entry: path.join(capsuleSource(name), "main.ts"), outFile: out });
+      }, { entry: path.join(capsuleDir(name), "main.ts"), outFile: out });
       return out;
     })();
     built.set(name, p);
   }
   return p;
+}
+
+/**
+ * Where a capsule's sources are: `capsules/<name>`, or the directory itself
+ * when `name` is an absolute path (a test fixture capsule).
+ *
+ * @param name A directory name under `capsules/` or an absolute path.
+ * @returns The capsule's source directory.
+ */
+export function capsuleDir(name: string): string {
+  return path.isAbsolute(name) ? name : path.join(CAPSULES_DIR, name);
 }
 
 /** A copy of a capsule's `Capsule.toml` with `[env.<KEY>] default`s replaced. */
@@ -103,7 +104,7 @@ async function withEnv(
 export interface AgentFixtureOptions {
   /** Temp dir prefix. */
   readonly prefix: string;
-  /** Capsule directory names under `capsules/` (or absolute directories) to install. */
+  /** Capsule directory names under `capsules/` (or absolute dirs of test fixtures) to install. */
   readonly capsules: readonly string[];
   /**
    * Configuration per capsule (keyed by its directory's base name): each
@@ -177,14 +178,18 @@ export async function startAgentFixture(
       await Deno.writeTextFile(file, text);
     }
     for (const name of options.capsules) {
-      let source = capsuleSource(name);
+      const source = capsuleDir(name);
       const bundle = await buildCapsule(name);
       const toml = await Deno.readTextFile(path.join(source, "Capsule.toml"));
       const file = /^\s*file\s*=\s*"([^"]+)"/m.exec(toml)?.[1];
       if (!file) throw new Error(`${source}: no component file`);
       const env = options.env?.[path.basename(name)];
-      if (env !== undefined) source = await withEnv(tk.root, source, env);
-      await installCapsule(tk.kernel, { source, files: { [file]: bundle } });
+      await installCapsule(tk.kernel, {
+        source: env === undefined
+          ? source
+          : await withEnv(tk.root, source, env),
+        files: { [file]: bundle },
+      });
     }
     if (options.approvals) {
       tk.kernel.security.approvals.setHandler(options.approvals);

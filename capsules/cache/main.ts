@@ -3,7 +3,7 @@
  * (`llm.v1.request.generate.*`, priority 10).
  *
  * - Key: SHA-256 of the provider and the canonical request without
- *   `request_id` (see `entry.ts`). With `scope = "global"` (the default) the
+ *   `request_id` (see `_entry.ts`). With `scope = "global"` (the default) the
  *   `session_id` is left out too: the messages carry the whole conversation,
  *   so the same request in two sessions of the one principal this kernel
  *   serves asks the model the same thing. `scope = "session"` keeps sessions
@@ -26,7 +26,7 @@
  *   denied, so no requester can skip the cache or get an answer stored under
  *   a key it chose.
  *
- * KV layout in `store.ts` (entries, their ages for the size cap and the TTL
+ * KV layout in `_store.ts` (entries, their ages for the size cap and the TTL
  * sweep, miss slots, per-instance counters summed by the `stats` action).
  *
  * @module
@@ -37,14 +37,14 @@ import {
   type InterceptEvent,
   type InterceptReturn,
 } from "@astrid/sdk";
-import { type Config, readConfig } from "./config.ts";
+import { type Config, readConfig } from "./_config.ts";
 import {
   BYPASS_FIELD,
   BYPASS_VALUE,
   cacheKey,
   isCacheable,
   streamOf,
-} from "./entry.ts";
+} from "./_entry.ts";
 import {
   bump,
   clear,
@@ -55,7 +55,7 @@ import {
   store,
   takeSlot,
   totals,
-} from "./store.ts";
+} from "./_store.ts";
 
 const PREFIX = "llm.v1.request.generate.";
 

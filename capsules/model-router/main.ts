@@ -1,7 +1,7 @@
 /**
  * The model router: answers `llm.v1.request.generate.auto` by picking a
  * provider per request (rules on the estimated prompt size and tool use, the
- * cost table for `cheapest`; see `rules.ts`) and forwarding the request to
+ * cost table for `cheapest`; see `_rules.ts`) and forwarding the request to
  * `llm.v1.request.generate.<chosen>` with the chosen model. The chosen
  * provider publishes its own stream on `llm.v1.stream.<chosen>`; the router
  * relays nothing but the final answer. Each choice is logged and counted
@@ -20,7 +20,12 @@ import {
   llmGenerateTopic,
   type LlmRequest,
 } from "@astrid/sdk";
-import { type Choice, choose, readConfig, type RouterConfig } from "./rules.ts";
+import {
+  type Choice,
+  choose,
+  readConfig,
+  type RouterConfig,
+} from "./_rules.ts";
 
 interface Stats {
   requests: number;

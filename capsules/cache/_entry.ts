@@ -5,7 +5,7 @@
  * @module
  */
 import type { LlmResponse, LlmStreamEvent } from "@astrid/sdk";
-import { sha256Hex } from "./sha256.ts";
+import { sha256Hex } from "./_sha256.ts";
 
 /** The request field only the cache's own re-entrant call may carry. */
 export const BYPASS_FIELD = "cache";

@@ -13,8 +13,8 @@
  * @module
  */
 import { host, type LlmResponse } from "@astrid/sdk";
-import type { Config } from "./config.ts";
-import { utf8 } from "./sha256.ts";
+import type { Config } from "./_config.ts";
+import { utf8 } from "./_sha256.ts";
 
 /** A stored answer. */
 export interface Entry {
