@@ -145,29 +145,43 @@ export class InstancePool<T> {
     this.#idle.length = 0;
   }
 
-  async #grow(signal: AbortSignal, aborted: () => Error): Promise<T> {
+  /**
+   * Makes an instance for this caller. A caller cancelled meanwhile gets
+   * its rejection at once; the instance, once made, joins the pool.
+   */
+  #grow(signal: AbortSignal, aborted: () => Error): Promise<T> {
     this.#making++;
-    let item: T;
-    try {
-      item = await this.#o.make();
-    } catch (err) {
-      this.#making--;
-      this.#makeFailed(err);
-      if (this.#live.size + this.#making === 0) throw this.#o.unavailable();
-      return await this.#wait(signal, aborted);
-    }
-    this.#making--;
-    this.#made++;
-    if (this.#closed) {
-      this.#o.dispose(item);
-      throw aborted();
-    }
-    this.#live.add(item);
-    if (signal.aborted) {
-      this.release(item);
-      throw aborted();
-    }
-    return item;
+    const making = this.#o.make();
+    return new Promise<T>((resolve, reject) => {
+      let gone = false;
+      const onAbort = () => {
+        gone = true;
+        reject(aborted());
+      };
+      signal.addEventListener("abort", onAbort, { once: true });
+      making.then((item) => {
+        signal.removeEventListener("abort", onAbort);
+        this.#making--;
+        this.#made++;
+        if (this.#closed) {
+          this.#o.dispose(item);
+          if (!gone) reject(aborted());
+          return;
+        }
+        this.#live.add(item);
+        if (gone) this.release(item);
+        else resolve(item);
+      }, (err: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        this.#making--;
+        this.#makeFailed(err);
+        if (gone) return;
+        // Served by the instances left, if any.
+        if (this.#live.size + this.#making === 0) {
+          reject(this.#o.unavailable());
+        } else this.#wait(signal, aborted).then(resolve, reject);
+      });
+    });
   }
 
   #wait(signal: AbortSignal, aborted: () => Error): Promise<T> {

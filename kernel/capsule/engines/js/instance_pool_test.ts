@@ -123,3 +123,22 @@ Deno.test({
     await assert.rejects(p.acquire(never, aborted), /aborted/);
   },
 });
+
+Deno.test({
+  name:
+    "InstancePool rejects a caller cancelled while its instance is made; the instance joins the pool",
+  permissions: "none",
+  async fn() {
+    let finish!: (item: Item) => void;
+    const { p } = pool(2, () => new Promise<Item>((r) => finish = r));
+    await p.acquire(never, aborted);
+    const cancel = new AbortController();
+    const growing = p.acquire(cancel.signal, aborted);
+    cancel.abort();
+    await assert.rejects(growing, /aborted/);
+    finish({ n: 1, disposed: false });
+    await Promise.resolve();
+    assert.equal(p.live.length, 2);
+    assert.equal((await p.acquire(never, aborted)).n, 1);
+  },
+});

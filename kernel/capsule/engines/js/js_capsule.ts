@@ -216,9 +216,12 @@ export class JsCapsule implements Capsule {
   ): Promise<JsonValue> {
     const aborted = () => this.#abortError(action, signal);
     const guest = await this.#pool.acquire(signal, aborted);
+    if (signal.aborted) {
+      this.#pool.release(guest);
+      throw aborted();
+    }
     let recycled = false;
     try {
-      if (signal.aborted) throw aborted();
       const value = await guest.call(action, payloadJson, signal);
       this.#health = { status: "ok" };
       return value;

@@ -3,7 +3,9 @@
  * one ESM file ({@linkcode buildJsCapsule}, `deno bundle`) and run in QuickJS
  * compiled to WebAssembly ({@linkcode createJsEngine}). The QuickJS module is
  * compiled once per engine; every capsule gets its own WebAssembly instance and
- * memory.
+ * memory — or, with `[[component]] instances = N` (1..16), up to N of them,
+ * made as concurrent calls need them, each running one call at a time with
+ * its own module state; further calls wait their turn in arrival order.
  *
  * The contract with the guest (see `sdk/capsule.ts`): the default export made
  * by `defineCapsule({ action: handler })`, or named exported functions; a
@@ -21,8 +23,9 @@
  * wall-clock deadline that also covers awaiting host calls (pending calls are
  * then aborted through their signal) and a memory cap checked by the
  * interrupt handler, with a hard wasm memory maximum 1/8 above it. Stops are
- * uncatchable by the guest; a capsule stopped at the cap, or one that crashes
- * the interpreter, gets a fresh instance; other capsules are unaffected.
+ * uncatchable by the guest; an instance stopped at the cap, or one that
+ * crashes the interpreter, is replaced by a fresh one; other instances and
+ * other capsules are unaffected.
  *
  * @example Load a capsule and call it
  * ```ts
