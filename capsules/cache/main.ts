@@ -22,9 +22,10 @@
  *   misses wait at once; beyond that a miss passes through uncached
  *   (`saturated`), so the re-entrant calls always find a free instance.
  * - The marker is honoured only when the bus says the request comes from this
- *   capsule (`event.source`, stamped by the kernel); anyone else sending it is
- *   denied, so no requester can skip the cache or get an answer stored under
- *   a key it chose.
+ *   capsule (`event.source`, stamped by the kernel, never by the guest);
+ *   anyone else sending it, requester or capsule, is denied. Only the outer
+ *   call stores, and only the answer to exactly the request it keyed, so the
+ *   marker can neither route around the cache nor plant an answer.
  *
  * KV layout in `_store.ts` (entries, their ages for the size cap and the TTL
  * sweep, miss slots, per-instance counters summed by the `stats` action).
