@@ -228,3 +228,23 @@ Deno.test({
     assert.equal(cache.skipped, 2); // 'auto' itself is not cached
   },
 });
+
+Deno.test({
+  name:
+    "model-router: a chosen provider nobody answers for fails at once, the reason naming it",
+  permissions: PERMS,
+  async fn() {
+    await using fx = await routerFixture({
+      providers: JSON.stringify({
+        ...PROVIDERS,
+        ghost: { input_per_mtok: 0, output_per_mtok: 0 },
+      }),
+      rules: "[]",
+    });
+    await assert.rejects(
+      ask(fx, llmRequest("r1", "hi")),
+      /model-router: provider 'ghost' failed: .*nothing subscribes/,
+    );
+    assert.deepEqual(await providerCalls(fx), { cheap: 0, mid: 0, strong: 0 });
+  },
+});

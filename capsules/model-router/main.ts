@@ -8,7 +8,8 @@
  * (`stats` action; KV `stats:<instance>`, one key per instance). The configuration is checked at the first
  * request: an unknown provider or a malformed value denies that request (and
  * every later one) with a `model-router config: …` reason; a request no
- * provider fits is denied too.
+ * provider fits is denied too, and so is one whose provider fails (the reason
+ * names it).
  *
  * @module
  */
@@ -104,12 +105,21 @@ async function route(
     Number(context.config.request_timeout_ms ?? 60_000),
     60_000,
   );
-  const answer = await host.ipc.request(
-    llmGenerateTopic(choice.provider),
-    { ...req, model: choice.model },
-    { timeoutMs },
-  );
-  return { type: "final", payload: answer };
+  try {
+    const answer = await host.ipc.request(
+      llmGenerateTopic(choice.provider),
+      { ...req, model: choice.model },
+      { timeoutMs },
+    );
+    return { type: "final", payload: answer };
+  } catch (err) {
+    return {
+      type: "deny",
+      reason: `model-router: provider '${choice.provider}' failed: ${
+        (err as Error).message
+      }`,
+    };
+  }
 }
 
 export default defineCapsule({
