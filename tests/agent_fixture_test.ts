@@ -78,28 +78,6 @@ export function capsuleDir(name: string): string {
   return path.isAbsolute(name) ? name : path.join(CAPSULES_DIR, name);
 }
 
-/** A copy of a capsule's `Capsule.toml` with `[env.<KEY>] default`s replaced. */
-async function withEnv(
-  root: string,
-  source: string,
-  env: Readonly<Record<string, string>>,
-): Promise<string> {
-  const manifest = parseToml(
-    await Deno.readTextFile(path.join(source, "Capsule.toml")),
-  ) as { env?: Record<string, Record<string, unknown>> };
-  for (const [key, value] of Object.entries(env)) {
-    const def = manifest.env?.[key];
-    if (def === undefined) throw new Error(`${source}: no [env.${key}]`);
-    def.default = value;
-  }
-  const dir = await Deno.makeTempDir({ dir: root, prefix: "capsule-src-" });
-  await Deno.writeTextFile(
-    path.join(dir, "Capsule.toml"),
-    stringifyToml(manifest),
-  );
-  return dir;
-}
-
 /** Options of {@linkcode startAgentFixture}. */
 export interface AgentFixtureOptions {
   /** Temp dir prefix. */
@@ -264,4 +242,26 @@ export async function startAgentFixture(
     await Deno.remove(tk.root, { recursive: true }).catch(() => {});
     throw err;
   }
+}
+
+/** A copy of a capsule's `Capsule.toml` with `[env.<KEY>] default`s replaced. */
+async function withEnv(
+  root: string,
+  source: string,
+  env: Readonly<Record<string, string>>,
+): Promise<string> {
+  const manifest = parseToml(
+    await Deno.readTextFile(path.join(source, "Capsule.toml")),
+  ) as { env?: Record<string, Record<string, unknown>> };
+  for (const [key, value] of Object.entries(env)) {
+    const def = manifest.env?.[key];
+    if (def === undefined) throw new Error(`${source}: no [env.${key}]`);
+    def.default = value;
+  }
+  const dir = await Deno.makeTempDir({ dir: root, prefix: "capsule-src-" });
+  await Deno.writeTextFile(
+    path.join(dir, "Capsule.toml"),
+    stringifyToml(manifest),
+  );
+  return dir;
 }
