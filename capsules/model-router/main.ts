@@ -102,7 +102,7 @@ async function route(
   );
   await record(choice, req.request_id);
   const timeoutMs = Math.min(
-    Number(context.config.request_timeout_ms ?? 60_000),
+    Number(context.config.request_timeout_ms) || 60_000,
     60_000,
   );
   try {
