@@ -10,6 +10,7 @@
  * @module
  */
 import * as path from "node:path";
+import { parse as parseToml, stringify as stringifyToml } from "smol-toml";
 import type { JsonValue } from "../kernel/store/store.ts";
 import type { CapsuleId } from "../kernel/core/ids.ts";
 import { createDenoFs } from "../kernel/host/deno_fs.ts";
@@ -106,6 +107,12 @@ export interface AgentFixtureOptions {
   readonly prefix: string;
   /** Capsule directory names under `capsules/` (or absolute dirs of test fixtures) to install. */
   readonly capsules: readonly string[];
+  /**
+   * Configuration per capsule (keyed by its package name), over the
+   * manifest's `[env.<KEY>]` defaults: the operator's capsule config
+   * (`capsuleConfig` of the runtime), merged with `runtime.capsuleConfig`.
+   */
+  readonly env?: Readonly<Record<string, Readonly<Record<string, string>>>>;
   /** Files to create in the workspace before boot (relative path → text). */
   readonly files?: Readonly<Record<string, string>>;
   /** More user-config TOML (the workspace runs in `autonomous` mode). */
@@ -213,6 +220,10 @@ async function openFixture(
       },
       bubblewrap: null,
       ...options.runtime,
+      capsuleConfig: {
+        ...options.env,
+        ...options.runtime?.capsuleConfig,
+      },
       workspace: tk.workspace,
     });
     for (const [capsule, values] of Object.entries(options.secrets ?? {})) {
