@@ -10,7 +10,6 @@
  * @module
  */
 import * as path from "node:path";
-import { parse as parseToml, stringify as stringifyToml } from "smol-toml";
 import type { JsonValue } from "../kernel/store/store.ts";
 import type { CapsuleId } from "../kernel/core/ids.ts";
 import { createDenoFs } from "../kernel/host/deno_fs.ts";
