@@ -10,7 +10,9 @@
  * ```
  *
  * Each request consumes the next turn of its session (the position is kept
- * in KV per `session_id`, so it survives a restart). The turn is streamed on
+ * in KV per `session_id`, so it survives a restart; a sub-agent's requests,
+ * `session_id` `<session>:<agent>`, share their root session's position, so
+ * one transcript scripts a conversation and its sub-agents in order). The turn is streamed on
  * `llm.v1.stream.replay` as the real providers do — `text_delta`s (the text in
  * a few chunks), then `tool_call_start` / `tool_call_delta` / `tool_call_end`
  * per call (ids `call_<n>`, numbered across the session), `usage`, `done` —
@@ -130,8 +132,14 @@ function chunks(text: string, n = 3): string[] {
 
 const estimate = (s: string): number => Math.ceil(s.length / 4);
 
+/**
+ * A sub-agent's history session is `<session>:<agent>`: its model requests
+ * come, in time, between its parent's, so one position per root session
+ * replays a conversation and its sub-agents in the order they asked.
+ */
 function positionKey(sessionId: string): string {
-  return `pos/${encodeURIComponent(sessionId)}`;
+  const root = sessionId.split(":")[0] ?? sessionId;
+  return `pos/${encodeURIComponent(root)}`;
 }
 
 export default defineCapsule({
