@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
-import { parseDistro } from "../mod.ts";
+import { parseDistro, verifyDistro } from "../mod.ts";
 
 const ROOT = path.resolve(import.meta.dirname ?? ".", "..");
 const MAIN = path.join(ROOT, "cli/main.ts");
@@ -304,6 +304,8 @@ Deno.test("capsules/Distro.toml: the default distro is valid and lists the first
     "router",
     "session",
     "shell",
+    "task",
+    "web",
   ]);
   for (const c of distro.capsules) assert.equal(c.source, c.name);
 });
@@ -339,4 +341,15 @@ Deno.test("distro install: a capsule that fails to build is reported, the others
     );
     assert.doesNotMatch(record, /broken/);
   });
+});
+
+Deno.test("capsules/Distro.lock pins every first-party capsule exactly as its sources are (run 'deno task distro:lock' after an edit)", async () => {
+  const { capsules } = await verifyDistro(
+    path.join(ROOT, "capsules/Distro.toml"),
+  );
+  assert.deepEqual(
+    capsules.filter((c) => c.status !== "ok").map((c) => c.name),
+    [],
+    "every capsule of the default distro exists and matches the lock",
+  );
 });
