@@ -60,7 +60,11 @@ export {
   approvalRouterOf,
   type Turn,
 } from "./kernel/turn/mod.ts";
-export type { TurnEvent } from "./sdk/turn.ts";
+export type {
+  ApprovalAnswer,
+  ApprovalRequiredEvent,
+  TurnEvent,
+} from "./sdk/turn.ts";
 export { installCapsule, recordInstall } from "./kernel/daemon/install.ts";
 export type {
   InstallOptions,
@@ -114,3 +118,11 @@ export type { PrefetchStep } from "./kernel/daemon/prefetch.ts";
 export type { DenoToolchain } from "./kernel/host/deno_toolchain.ts";
 export type { CapsuleId, PrincipalId, SessionId } from "./kernel/core/ids.ts";
 export type { JsonValue } from "./kernel/store/store.ts";
+export { createDenoEnv } from "./kernel/host/deno_env.ts";
+export { createDenoFs } from "./kernel/host/deno_fs.ts";
+export {
+  REPLAY_FILE_ENV,
+  replayConfigFromEnv,
+} from "./kernel/daemon/replay_env.ts";
+export { KvSecretStore } from "./kernel/daemon/kv_secrets.ts";
+export { ModelMeter } from "./kernel/daemon/model_meter.ts";

@@ -26,6 +26,8 @@ export interface GlobalFlags {
   kind?: string;
   /** `init`, `distro`: the `Distro.toml` to use. */
   distro?: string;
+  /** `agent`: the session to continue (its history and overlay). */
+  session?: string;
 }
 
 /**
@@ -50,6 +52,7 @@ export function parseFlags(
         force: { type: "boolean" },
         keep: { type: "boolean" },
         workspace: { type: "string", short: "w" },
+        session: { type: "string" },
         dir: { type: "string" },
         kind: { type: "string" },
         distro: { type: "string" },
@@ -67,6 +70,7 @@ export function parseFlags(
         ...(values.dir ? { dir: values.dir } : {}),
         ...(values.kind ? { kind: values.kind } : {}),
         ...(values.distro ? { distro: values.distro } : {}),
+        ...(values.session ? { session: values.session } : {}),
       },
     };
   } catch (err) {

@@ -6,6 +6,8 @@
  */
 import { VERSION } from "../mod.ts";
 import { CAPSULE_HELP, capsuleCommand } from "./commands/capsule.ts";
+import { AGENT_HELP, agentCommand } from "./commands/agent.ts";
+import { SECRET_HELP, secretCommand } from "./commands/secret.ts";
 import { CONFIG_HELP, configCommand } from "./commands/config.ts";
 import { DEMO_HELP, demoCommand } from "./commands/demo.ts";
 import {
@@ -23,7 +25,9 @@ const HELP = `astrid ${VERSION} — an operating system for AI agents, on Deno
 Usage: astrid <command> [options]
 
 Commands:
-  demo                 walk through the kernel foundation in a throwaway home
+  demo [kernel]        an agent at work under the gate, offline, in a throwaway home
+  agent "<prompt>"     one turn of the installed agent, headless (no daemon)
+  secret set|exists    a capsule's secrets (API keys), value from stdin
   config show|validate|paths
                        the layered configuration and where each value comes from
   keys show|generate   the runtime key that signs tokens and audit entries
@@ -50,6 +54,8 @@ const COMMAND_HELP: Readonly<Record<string, string>> = {
   config: CONFIG_HELP,
   keys: KEYS_HELP,
   demo: DEMO_HELP,
+  agent: AGENT_HELP,
+  secret: SECRET_HELP,
   capsule: CAPSULE_HELP,
   distro: DISTRO_HELP,
   init: INIT_HELP,
@@ -77,6 +83,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     switch (command) {
       case "demo":
         return await demoCommand(rest, flags);
+      case "agent":
+        return await agentCommand(rest, flags);
+      case "secret":
+        return await secretCommand(rest, flags);
       case "config":
         return await configCommand(rest, flags);
       case "keys":

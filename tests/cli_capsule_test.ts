@@ -5,52 +5,21 @@
  */
 import assert from "node:assert/strict";
 import * as path from "node:path";
+import { type Run, runDeno } from "./cli_fixture_test.ts";
 import { pathToFileURL } from "node:url";
 import { loadWasmFixtures } from "./wasm_fixtures.ts";
 
 const ROOT = path.resolve(import.meta.dirname ?? ".", "..");
 const MAIN = path.join(ROOT, "cli/main.ts");
 
-const DENO_DIR = JSON.parse(
-  new TextDecoder().decode(
-    (await new Deno.Command(Deno.execPath(), {
-      args: ["info", "--json"],
-      stdout: "piped",
-    }).output()).stdout,
-  ),
-).denoDir as string;
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function run(
+function run(
   args: string[],
   options: { cwd: string; env?: Record<string, string> },
 ): Promise<Run> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args,
+  return runDeno(args, {
     cwd: options.cwd,
-    env: {
-      NO_COLOR: "1",
-      DENO_DIR,
-      DENO_NO_UPDATE_CHECK: "1",
-      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
-      HOME: options.cwd,
-      ...options.env,
-    },
-    clearEnv: true,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return {
-    code: out.code,
-    stdout: dec.decode(out.stdout),
-    stderr: dec.decode(out.stderr),
-  };
+    env: { HOME: options.cwd, ...options.env },
+  });
 }
 
 function astrid(args: string[], cwd: string, home?: string): Promise<Run> {

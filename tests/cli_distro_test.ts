@@ -7,59 +7,18 @@
  */
 import assert from "node:assert/strict";
 import * as path from "node:path";
+import { type Run, runAstrid } from "./cli_fixture_test.ts";
 import { pathToFileURL } from "node:url";
 import { parseDistro, verifyDistro } from "../mod.ts";
 
 const ROOT = path.resolve(import.meta.dirname ?? ".", "..");
-const MAIN = path.join(ROOT, "cli/main.ts");
 const FIXTURE = path.join(ROOT, "tests/fixtures/distro");
 
-const DENO_DIR = JSON.parse(
-  new TextDecoder().decode(
-    (await new Deno.Command(Deno.execPath(), {
-      args: ["info", "--json"],
-      stdout: "piped",
-    }).output()).stdout,
-  ),
-).denoDir as string;
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function astrid(args: string[], root: string): Promise<Run> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      "--allow-run",
-      "--allow-net",
-      MAIN,
-      ...args,
-    ],
+function astrid(args: string[], root: string): Promise<Run> {
+  return runAstrid(args, {
     cwd: root,
-    env: {
-      NO_COLOR: "1",
-      DENO_DIR,
-      DENO_NO_UPDATE_CHECK: "1",
-      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
-      HOME: root,
-      ASTRID_HOME: path.join(root, "home"),
-    },
-    clearEnv: true,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return {
-    code: out.code,
-    stdout: dec.decode(out.stdout),
-    stderr: dec.decode(out.stderr),
-  };
+    env: { HOME: root, ASTRID_HOME: path.join(root, "home") },
+  });
 }
 
 function ok(r: Run, what: string): void {

@@ -3,53 +3,15 @@
  */
 import assert from "node:assert/strict";
 import * as path from "node:path";
+import { type Run, runAstrid } from "./cli_fixture_test.ts";
 
-const MAIN = path.resolve(import.meta.dirname ?? ".", "../cli/main.ts");
 const PERMS = { read: true, write: true, env: true, run: true } as const;
 
-// The child gets a scrubbed environment with its own HOME; point it at the
-// parent's Deno cache so that npm packages resolve offline.
-const DENO_DIR = JSON.parse(
-  new TextDecoder().decode(
-    (await new Deno.Command(Deno.execPath(), {
-      args: ["info", "--json"],
-      stdout: "piped",
-    }).output()).stdout,
-  ),
-).denoDir as string;
-
-async function astrid(
+function astrid(
   args: string[],
   env: Record<string, string>,
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      "--allow-run",
-      "--allow-net",
-      MAIN,
-      ...args,
-    ],
-    env: {
-      NO_COLOR: "1",
-      DENO_DIR,
-      DENO_NO_UPDATE_CHECK: "1",
-      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
-      ...env,
-    },
-    clearEnv: true,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return {
-    code: out.code,
-    stdout: dec.decode(out.stdout),
-    stderr: dec.decode(out.stderr),
-  };
+): Promise<Run> {
+  return runAstrid(args, { env });
 }
 
 async function withHome(

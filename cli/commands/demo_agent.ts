@@ -11,7 +11,7 @@
  * @module
  */
 import * as path from "node:path";
-import type { KernelHandle, Runtime, TurnEvent } from "../../mod.ts";
+import type { KernelHandle, Runtime } from "../../mod.ts";
 import {
   AgentSession,
   approvalRouterOf,
@@ -19,6 +19,7 @@ import {
   startRuntime,
 } from "../../mod.ts";
 import { out } from "../output.ts";
+import { showTurn } from "./turn_view.ts";
 
 const ROOT = path.resolve(import.meta.dirname ?? ".", "../..");
 
@@ -88,80 +89,6 @@ const WORKSPACE_FILES: Readonly<Record<string, string>> = {
   "AGENTS.md":
     "This is the demo workspace of Astrid. Keep answers short; fix only what is asked.\n",
 };
-
-function short(value: unknown, max = 90): string {
-  const text = typeof value === "string" ? value : JSON.stringify(value);
-  const flat = text.replace(/\s+/g, " ").trim();
-  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
-}
-
-/**
- * Renders one turn's events as a newcomer can follow them.
- *
- * @param agent The session.
- * @param prompt What the user says.
- * @param answerFor Picks the demo's answer to each approval request.
- * @param workspace Replaced by `<ws>` in what is printed.
- * @returns The turn's last event.
- */
-async function showTurn(
-  agent: AgentSession,
-  prompt: string,
-  answerFor: (action: string) => "allow_once" | "deny",
-  workspace: string,
-): Promise<TurnEvent> {
-  out(`  you> ${prompt}`);
-  let text = "";
-  const flush = () => {
-    if (text.trim()) out(`  model> ${text.trim()}`);
-    text = "";
-  };
-  let last: TurnEvent = { type: "error", code: "INTERNAL", message: "" };
-  for await (const e of agent.turn(prompt)) {
-    last = e;
-    switch (e.type) {
-      case "text_delta":
-        text += e.text;
-        break;
-      case "tool_call":
-        flush();
-        out(`    → ${e.name} ${short(e.arguments, 80)}`);
-        break;
-      case "tool_result":
-        out(
-          `    ${e.is_error ? "✖ refused/failed" : "← ok"}: ${
-            short(e.content.replaceAll(workspace, "<ws>"))
-          }`,
-        );
-        break;
-      case "approval_required": {
-        const answer = answerFor(e.action);
-        out(
-          `    ? approval needed: ${e.action} ${
-            e.resource.replaceAll(workspace, "<ws>")
-          } (risk ${e.risk}) → the demo answers ${
-            answer === "deny" ? "Deny" : "Allow Once"
-          }`,
-        );
-        agent.answer(e.request_id, answer);
-        break;
-      }
-      case "final":
-        flush();
-        out(
-          `  ✔ final answer (${e.usage.input_tokens} in / ${e.usage.output_tokens} out tokens)`,
-        );
-        break;
-      case "error":
-        flush();
-        out(`  ✖ turn failed: [${e.code}] ${e.message}`);
-        break;
-      default:
-        break;
-    }
-  }
-  return last;
-}
 
 /**
  * Runs the agent part of the demo on a booted kernel.

@@ -1,0 +1,171 @@
+/**
+ * `astrid agent "<prompt>"`: one turn of the installed agent, headless,
+ * without a daemon — the kernel boots in-process on the user's
+ * `ASTRID_HOME`, the installed capsules load (`astrid init` installs the
+ * default distro), the turn runs through the turn API, and its events are
+ * printed (or written as NDJSON with `--json`). Writes wait in the session's
+ * overlay; on a terminal the command offers the gated commit. The daemon,
+ * its socket API and the chat TUI come with [daemon-cli].
+ *
+ * @module
+ */
+import * as path from "node:path";
+import {
+  AgentSession,
+  approvalRouterOf,
+  createDenoEnv,
+  createDenoFs,
+  KernelError,
+  parseSessionId,
+  replayConfigFromEnv,
+  startKernel,
+  startRuntime,
+} from "../../mod.ts";
+import type { ApprovalAnswer, ApprovalRequiredEvent } from "../../mod.ts";
+import type { GlobalFlags } from "../flags.ts";
+import { note, out, UsageError, warnLogger } from "../output.ts";
+import { showTurn } from "./turn_view.ts";
+
+/** Help text of `astrid agent`. */
+export const AGENT_HELP =
+  `astrid agent — one turn of the installed agent, headless (no daemon)
+
+Usage:
+  astrid agent "<prompt>" [-w DIR] [--session ID] [--json]
+
+  -w, --workspace DIR  the workspace the agent works in (default: the current directory)
+      --session ID     continue a session: its history and its overlay
+      --json           one turn event per line (NDJSON), as the turn API emits them
+
+The installed capsules run (install the default distro first: 'astrid init').
+The provider is ASTRID_PROVIDER, else config model.provider, else the
+orchestrator's default (replay). ASTRID_REPLAY_FILE=<transcript.json> scripts the
+replay provider. API keys are capsule secrets:
+  printf %s "$KEY" | astrid secret set provider-anthropic ANTHROPIC_API_KEY
+
+Approvals: on a terminal you are asked; otherwise every request is denied.
+Writes wait in the session overlay; on a terminal you are offered the commit
+(itself gated), else the session id is printed to continue or commit later.
+Exit codes: 0 the turn answered, 1 it failed (error[CODE]), 2 usage error.`;
+
+const ANSWERS: Readonly<Record<string, ApprovalAnswer>> = {
+  y: "allow_once",
+  s: "allow_session",
+  w: "allow_workspace",
+  a: "allow_always",
+  n: "deny",
+};
+
+function ask(e: ApprovalRequiredEvent): ApprovalAnswer {
+  if (!Deno.stdin.isTerminal()) return "deny";
+  const choice = prompt(
+    `      allow? [y]es once / [s]ession / [w]orkspace / [a]lways / [n]o:`,
+  )?.trim().toLowerCase() ?? "n";
+  const answer = ANSWERS[choice.slice(0, 1)] ?? "deny";
+  return e.options.includes(answer) ? answer : "deny";
+}
+
+/**
+ * Runs `astrid agent`.
+ *
+ * @param args The prompt (one argument).
+ * @param flags Global flags.
+ * @returns The exit code.
+ */
+export async function agentCommand(
+  args: readonly string[],
+  flags: GlobalFlags,
+): Promise<number> {
+  if (args.length !== 1 || args[0]!.trim() === "") {
+    throw new UsageError(`Expected one prompt: astrid agent "<prompt>"`);
+  }
+  const workspace = path.resolve(flags.workspace ?? ".");
+  const env = createDenoEnv();
+  const capsuleConfig = await replayConfigFromEnv(
+    env,
+    createDenoFs(),
+    Deno.cwd(),
+  );
+  await using kernel = await startKernel({ logger: warnLogger, workspace });
+  await using runtime = await startRuntime(kernel, {
+    workspace,
+    capsuleConfig,
+    ...(flags.session ? { session: parseSessionId(flags.session) } : {}),
+  });
+  const report = await runtime.boot();
+  for (const r of report.refused) {
+    note(`refused capsule ${r.capsule}: [${r.code}] ${r.reason}`);
+  }
+  if (!report.loaded.some((c) => c === "react")) {
+    throw new KernelError(
+      "NOT_FOUND",
+      "No orchestrator is installed: run 'astrid init' to install the default distro",
+    );
+  }
+  const configured = kernel.config.get("model.provider");
+  const provider = env.get("ASTRID_PROVIDER") ||
+    (configured !== "unknown" ? configured : undefined);
+  const model = kernel.config.get("model.model");
+  const agent = new AgentSession(kernel, runtime, {
+    ...(provider ? { provider } : {}),
+    ...(model !== "unknown" ? { model } : {}),
+  });
+  if (flags.json) {
+    let last = "error";
+    for await (const e of agent.turn(args[0]!)) {
+      out(JSON.stringify(e));
+      if (e.type === "approval_required") agent.answer(e.request_id, "deny");
+      last = e.type;
+    }
+    return last === "final" ? 0 : 1;
+  }
+  note(`session ${runtime.session} in ${workspace}`);
+  const last = await showTurn(agent, args[0]!, ask, workspace);
+  await offerCommit(kernel, runtime);
+  return last.type === "final" ? 0 : 1;
+}
+
+async function offerCommit(
+  kernel: Parameters<typeof startRuntime>[0],
+  runtime: Awaited<ReturnType<typeof startRuntime>>,
+): Promise<void> {
+  const overlay = await runtime.overlays.forSession(
+    kernel.principal,
+    runtime.session,
+    { workspace: runtime.workspace },
+  );
+  const changes = await overlay.diff();
+  if (changes.length === 0) return;
+  out(`\n${changes.length} change(s) wait in the session overlay:`);
+  for (const c of changes) out(`  ${c.change} ${c.path}`);
+  const yes = Deno.stdin.isTerminal() &&
+    prompt("Commit them to the workspace? [y/N]")?.trim().toLowerCase() ===
+      "y";
+  if (!yes) {
+    out(
+      `Not committed. Continue with: astrid agent --session ${runtime.session} "…"`,
+    );
+    return;
+  }
+  const stop = approvalRouterOf(kernel.security.approvals).listen(
+    runtime.session,
+    (req) => {
+      out(`  ? approval needed: ${req.summary}`);
+      const answer = ask({
+        type: "approval_required",
+        request_id: req.id,
+        action: req.action.type,
+        resource: req.summary,
+        risk: req.risk,
+        options: [...req.options],
+      });
+      return Promise.resolve({ decision: answer });
+    },
+  );
+  try {
+    const result = await overlay.commit();
+    out(`committed: ${result.committed.map((c) => c.path).join(", ")}`);
+  } finally {
+    stop();
+  }
+}
