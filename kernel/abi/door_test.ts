@@ -107,6 +107,12 @@ const EFFECTS: Record<string, Sample> = {
     payload: () => ({ topic: "door.v1.ask", payload: { n: 2 } }),
     happened: (f) => Promise.resolve(f.delivered.length > 0),
   },
+  agent_delegate: {
+    grants: {},
+    acl: ["user.v1.prompt"],
+    payload: () => ({ prompt: "a sub-task", tools: ["read_file"] }),
+    happened: (f) => Promise.resolve(f.delivered.length > 0),
+  },
   approval_request: {
     grants: { other: ["approval_request"] },
     payload: () => ({ action: "deploy", resource: "prod" }),
@@ -151,15 +157,17 @@ async function fixture(
     bus.registerCapsule("door" as CapsuleId, { publish: acl, subscribe: [] });
     bus.registerCapsule("peer" as CapsuleId, {
       publish: [],
-      subscribe: ["door.v1.*"],
+      subscribe: ["door.v1.*", "user.v1.prompt"],
     });
-    bus.subscribe("peer" as CapsuleId, {
-      pattern: "door.v1.*",
-      handler: (m) => {
-        f.delivered.push(m.payload);
-        return { answered: true };
-      },
-    });
+    for (const pattern of ["door.v1.*", "user.v1.prompt"]) {
+      bus.subscribe("peer" as CapsuleId, {
+        pattern,
+        handler: (m) => {
+          f.delivered.push(m.payload);
+          return { answered: true };
+        },
+      });
+    }
     await Deno.mkdir(`${f.workspace}/notes`);
     await Deno.writeTextFile(`${f.workspace}/notes/a.md`, "a");
     await run(f, base);
