@@ -126,3 +126,4 @@ export {
 } from "./kernel/daemon/replay_env.ts";
 export { KvSecretStore } from "./kernel/daemon/kv_secrets.ts";
 export { ModelMeter } from "./kernel/daemon/model_meter.ts";
+export type { AuditEntry } from "./kernel/audit/audit_entry.ts";

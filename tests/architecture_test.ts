@@ -79,7 +79,7 @@ Deno.test({
 
 Deno.test({
   name:
-    "architecture: a capsule's own tests may import the test fixtures and node built-ins; its sources may not",
+    "architecture: a capsule's own tests may import the test fixtures, the kernel's mod.ts and node built-ins; its sources may not",
   permissions: "none",
   fn() {
     const spec = '"../../tests/agent_fixture_test.ts"';
@@ -94,6 +94,10 @@ Deno.test({
       {
         path: "capsules/x/y_test.ts",
         text: 'import { b } from "../../kernel/core/ids.ts";\n',
+      },
+      {
+        path: "capsules/x/z_test.ts",
+        text: 'import { AgentSession } from "../../mod.ts";\n',
       },
     ];
     assert.deepEqual(

@@ -11,9 +11,7 @@ import {
   startAgentFixture,
 } from "../../tests/agent_fixture_test.ts";
 import type { LlmRequest, LlmResponse, LlmStreamMessage } from "@astrid/sdk";
-import { replayConfigFromEnv } from "../../kernel/daemon/replay_env.ts";
-import { MemoryEnv } from "../../kernel/testing/memory_env.ts";
-import { createDenoFs } from "../../kernel/host/deno_fs.ts";
+import { createDenoFs, MemoryEnv, replayConfigFromEnv } from "../../mod.ts";
 
 const TRANSCRIPT = {
   turns: [

@@ -10,8 +10,7 @@ import {
   agentTest,
   startAgentFixture,
 } from "../../tests/agent_fixture_test.ts";
-import { AgentSession } from "../../kernel/turn/agent_session.ts";
-import type { AuditEntry } from "../../kernel/audit/audit_entry.ts";
+import { AgentSession, type AuditEntry } from "../../mod.ts";
 import type { ToolResultEvent, TurnEvent } from "@astrid/sdk";
 
 const CAPSULES = [

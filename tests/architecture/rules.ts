@@ -159,18 +159,19 @@ function checkImport(
     }
     return undefined;
   }
-  // A capsule's tests run it in a real kernel (they are never bundled).
-  if (where === "capsules" && !isTestish(file)) {
+  if (where === "capsules") {
     const own = file.split("/").slice(0, 2).join("/") + "/";
     if (spec === "@astrid/sdk" || spec.startsWith("@astrid/sdk/")) {
       return undefined;
     }
     if (relative && target?.startsWith(own)) return undefined;
-    // A capsule's own tests drive it through the real kernel's fixtures,
-    // asserting with node's built-ins like every other test.
+    // A capsule's own tests drive it through the real kernel's fixtures
+    // and its public API (`mod.ts`), asserting with node's built-ins like
+    // every other test; they are never bundled.
     if (
       isTestish(file) &&
-      (spec.startsWith("node:") || target?.startsWith("tests/"))
+      (spec.startsWith("node:") || target?.startsWith("tests/") ||
+        target === "mod.ts")
     ) {
       return undefined;
     }
