@@ -151,12 +151,12 @@ Deno.test({
     "cache: an entry expires after ttl_ms and the provider is asked again; a store sweeps other expired entries",
   permissions: PERMS,
   async fn() {
-    await using fx = await cacheFixture({ ttl_ms: "400" });
+    await using fx = await cacheFixture({ ttl_ms: "3000" });
     await ask(fx, llmRequest("r1", "tick"));
     await ask(fx, llmRequest("r2", "tick"));
     await ask(fx, llmRequest("o1", "other"));
     assert.deepEqual(await providerCalls(fx), { fake: 2 });
-    await new Promise((r) => setTimeout(r, 600));
+    await new Promise((r) => setTimeout(r, 3_500));
     const third = await ask(fx, llmRequest("r3", "tick"));
     assert.equal(third.request_id, "r3");
     assert.deepEqual(await providerCalls(fx), { fake: 3 });
