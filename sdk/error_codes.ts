@@ -150,6 +150,15 @@ export const ERROR_CODES: Readonly<Record<ErrorCode, string>> = Object.freeze({
   ABI_QUOTA_EXCEEDED: "A capsule's KV quota (keys or bytes) would be exceeded.",
   /** A capsule asked the human for approval faster than its rate limit. */
   ABI_RATE_LIMITED: "A capsule made approval requests faster than allowed.",
+  /** A capsule has as many HTTP streams open as it may (`http_stream_open`). */
+  ABI_STREAM_LIMIT:
+    "A capsule tried to open more HTTP streams than it may hold open at once.",
+  /** A streamed HTTP response went past its byte cap (`max_bytes`); the stream was closed. */
+  ABI_STREAM_TOO_LARGE:
+    "A streamed HTTP response exceeded its byte cap and was closed.",
+  /** A streamed HTTP response went past its total time cap (`timeout_ms`); the stream was closed. */
+  ABI_STREAM_TIMEOUT:
+    "A streamed HTTP response exceeded its time cap and was closed.",
   /** ASTRID_HOME (or HOME) is missing, relative, or contains `..`. */
   HOME_INVALID: "ASTRID_HOME is missing, relative, or contains '..'.",
   /** A host operation (fs, spawn, net) failed. */
@@ -162,6 +171,9 @@ export const ERROR_CODES: Readonly<Record<ErrorCode, string>> = Object.freeze({
   /** No process sandbox (bubblewrap with user namespaces) is available, and config does not allow unsandboxed spawns. */
   SANDBOX_UNAVAILABLE:
     "No process sandbox is available here, and config does not allow running processes unsandboxed.",
+  /** A model provider capsule could not answer: the API refused or failed (after its bounded retries), or the stream was cut. */
+  PROVIDER_FAILED:
+    "A model provider failed: the API returned an error (after bounded retries) or its stream was cut.",
 });
 
 /**
@@ -179,6 +191,7 @@ export const ERROR_CODES: Readonly<Record<ErrorCode, string>> = Object.freeze({
  * - `HOME_INVALID`, `HOST_*`: the host adapters.
  * - `TOOL_DOWNLOAD`: a kernel tool run (bundler, `deno cache`) could not download.
  * - `SANDBOX_UNAVAILABLE`: process confinement.
+ * - `PROVIDER_FAILED`: model provider capsules.
  */
 export type ErrorCode =
   | "INVALID_INPUT"
@@ -237,11 +250,15 @@ export type ErrorCode =
   | "ABI_UNKNOWN_FUNCTION"
   | "ABI_QUOTA_EXCEEDED"
   | "ABI_RATE_LIMITED"
+  | "ABI_STREAM_LIMIT"
+  | "ABI_STREAM_TOO_LARGE"
+  | "ABI_STREAM_TIMEOUT"
   | "HOME_INVALID"
   | "HOST_IO"
   | "HOST_PERMISSION_DENIED"
   | "TOOL_DOWNLOAD"
-  | "SANDBOX_UNAVAILABLE";
+  | "SANDBOX_UNAVAILABLE"
+  | "PROVIDER_FAILED";
 
 /**
  * An error as it crosses a boundary: never a stack trace or a host path.

@@ -14,6 +14,7 @@ import type { ResolvedGuestPath } from "../vfs/guest_path.ts";
 import type { DoorRequest, Granted } from "./door.ts";
 import type { CapsuleKv } from "./capsule_kv.ts";
 import type { CallerIdentity } from "./ports.ts";
+import type { InvokeStreams } from "./_http_streams.ts";
 
 /**
  * What a host function may use without a decision: reading the clock,
@@ -47,6 +48,11 @@ export interface CallState {
   readonly signal: AbortSignal;
   /** The calls without an outside effect. */
   readonly pure: PurePorts;
+  /**
+   * The HTTP streams of the invoke making this call (opened through the
+   * door by `http_stream_open`; read and closed without a new decision).
+   */
+  readonly streams: InvokeStreams;
   /**
    * Resolves a guest path once, by the one mapper, into the exact host
    * location; pass the result to `gated` (never the string).
