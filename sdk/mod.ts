@@ -31,7 +31,9 @@ export type {
   CapsuleHandlers,
 } from "./capsule.ts";
 export { callHost, host, HostCallError } from "./host.ts";
-export type { Host } from "./host.ts";
+export type { Host, HttpStream } from "./host.ts";
+export { ndjsonLines, sseEvents } from "./stream.ts";
+export type { SseEvent } from "./stream.ts";
 export {
   approvalResponseTopic,
   elicitResponseTopic,
