@@ -243,6 +243,8 @@ export interface Host {
   readonly clock: {
     /** Milliseconds since the epoch. */
     now(): Promise<number>;
+    /** Waits `ms` (at most 60 000) on the kernel's clock. */
+    sleep(ms: number): Promise<void>;
   };
   /** Who the current call runs for. */
   identity(): Promise<HostResult<"identity">>;
@@ -371,6 +373,7 @@ export const host: Host = Object.freeze({
   }),
   clock: Object.freeze({
     now: async () => (await callHost("clock_now", {})).now_ms,
+    sleep: (ms: number) => callHost("clock_sleep", { ms }).then(done),
   }),
   identity: () => callHost("identity", {}),
   elicit: async (params: HostParams<"elicit">) =>

@@ -150,6 +150,12 @@ export interface HostFunctions {
   };
   /** The current time in ms since the epoch. */
   clock_now: { params: Record<string, never>; result: { now_ms: number } };
+  /**
+   * Waits `ms` (at most 60 000) on the kernel's clock: the guest has no
+   * timers (e.g. a backoff before a retry). Ends with `ABORTED` when the
+   * action call does.
+   */
+  clock_sleep: { params: { ms: number }; result: { ok: true } };
   /** Who the current call runs for. */
   identity: {
     params: Record<string, never>;
@@ -214,6 +220,7 @@ export const HOST_FUNCTION_NAMES: readonly HostFunctionName[] = Object.freeze(
     "secret_exists",
     "log",
     "clock_now",
+    "clock_sleep",
     "identity",
     "elicit",
   ] as const,

@@ -27,6 +27,7 @@ const P = { read: true, write: true, env: true, run: true, net: true } as const;
 /** The reviewed pure list: no effect outside the capsule's own state. */
 const PURE = [
   "clock_now",
+  "clock_sleep",
   "config_get",
   "identity",
   "kv_delete",
@@ -270,6 +271,7 @@ Deno.test({
     await fixture({}, [], async (f) => {
       const payloads: Record<string, JsonValue> = {
         clock_now: {},
+        clock_sleep: { ms: 0 },
         config_get: { key: "X" },
         identity: {},
         kv_set: { key: "k", value: 1 },

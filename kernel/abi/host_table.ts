@@ -45,6 +45,7 @@ import { kvDelete, kvGet, kvListKeys, kvSet } from "./kv_calls.ts";
 import {
   approvalRequest,
   clockNow,
+  clockSleep,
   configGet,
   elicit,
   identity,
@@ -113,6 +114,7 @@ export const HOST_TABLE: Readonly<
   secret_exists: { kind: "pure", fn: secretExists },
   log: { kind: "pure", fn: log },
   clock_now: { kind: "pure", fn: clockNow },
+  clock_sleep: { kind: "pure", fn: clockSleep },
   identity: { kind: "pure", fn: identity },
 });
 
