@@ -61,7 +61,7 @@ export const MAX_SLEEP_MS = 60_000;
 export const clockSleep: HostCall = async (payload, call) => {
   const ms = new Params("clock_sleep", payload).optInt("ms", MAX_SLEEP_MS) ??
     0;
-  await call.pure.clock.sleep(ms, { signal: call.signal });
+  if (ms > 0) await call.pure.clock.sleep(ms, { signal: call.signal });
   return { ok: true };
 };
 
