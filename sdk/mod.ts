@@ -35,6 +35,13 @@ export type { Host, HttpStream } from "./host.ts";
 export { ndjsonLines, sseEvents } from "./stream.ts";
 export type { SseEvent } from "./stream.ts";
 export {
+  apiErrorMessage,
+  LlmStreamBuilder,
+  openProviderStream,
+  ProviderError,
+} from "./provider.ts";
+export type { ProviderStreamOptions } from "./provider.ts";
+export {
   approvalResponseTopic,
   elicitResponseTopic,
   KERNEL_TOPICS,
