@@ -383,8 +383,11 @@ export class LlmStreamBuilder {
    * @returns A {@linkcode ProviderError} (the same one when `err` is one).
    */
   async fail(err: unknown): Promise<ProviderError> {
+    const code = (err as { code?: unknown } | null)?.code;
     const e = err instanceof ProviderError ? err : new ProviderError(
-      err instanceof Error ? err.message : String(err),
+      `${typeof code === "string" ? `${code}: ` : ""}${
+        err instanceof Error ? err.message : String(err)
+      }`,
       { cause: err },
     );
     if (!this.#finished) {
