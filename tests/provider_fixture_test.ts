@@ -52,6 +52,8 @@ export interface ScriptedAnswer {
 export interface ScriptedServer extends AsyncDisposable {
   readonly base: string;
   readonly seen: SeenRequest[];
+  /** Resolves once a response body was cancelled by the client. */
+  readonly cancelled: Promise<void>;
   /** Queues answers, used in order (once used up, the last one repeats). */
   answer(...answers: ScriptedAnswer[]): void;
 }
@@ -65,6 +67,8 @@ export function scriptedServer(): ScriptedServer {
   const seen: SeenRequest[] = [];
   const queue: ScriptedAnswer[] = [];
   let last: ScriptedAnswer | undefined;
+  let onCancel!: () => void;
+  const cancelled = new Promise<void>((r) => onCancel = r);
   const enc = new TextEncoder();
   const server = Deno.serve(
     { hostname: "127.0.0.1", port: 0, onListen() {} },
@@ -94,6 +98,9 @@ export function scriptedServer(): ScriptedServer {
           if (a.abort) c.error(new Error("connection cut"));
           else c.close();
         },
+        cancel() {
+          onCancel();
+        },
       });
       return new Response(stream, {
         status: a.status ?? 200,
@@ -104,6 +111,7 @@ export function scriptedServer(): ScriptedServer {
   return {
     base: `http://127.0.0.1:${server.addr.port}`,
     seen,
+    cancelled,
     answer: (...answers) => queue.push(...answers),
     [Symbol.asyncDispose]: () => server.shutdown(),
   };

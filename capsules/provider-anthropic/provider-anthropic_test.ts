@@ -342,3 +342,33 @@ Deno.test({
     assert.equal(eventsOf(seen).at(-1)?.type, "error");
   },
 });
+
+Deno.test({
+  name:
+    "provider-anthropic stops the model call when the request is cancelled: the API sees its stream cancelled",
+  permissions: PROVIDER_PERMS,
+  async fn() {
+    await using server = scriptedServer();
+    await using fx = await startProviderFixture("provider-anthropic", server, {
+      apiOrigin: ORIGIN,
+      secrets: { ANTHROPIC_API_KEY: KEY },
+    });
+    const seen = fx.watch("llm.v1.stream.*");
+    // The API sends one delta, then holds the connection until cancelled.
+    server.answer({
+      headers: SSE_HEADERS,
+      pieces: [
+        START,
+        ...textBlock(0, "Thinking").slice(0, 2),
+        () => server.cancelled,
+      ],
+    });
+    const cancel = new AbortController();
+    const pending = fx.request(TOPIC, llmRequest(), { signal: cancel.signal });
+    const outcome = pending.then(() => null, (e: unknown) => e);
+    await until(() => seen.length > 0, "the first text_delta")();
+    cancel.abort();
+    await server.cancelled; // the kernel closed the stream: the model call ended
+    assert.ok(await outcome instanceof Error);
+  },
+});

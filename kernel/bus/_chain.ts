@@ -72,7 +72,10 @@ export async function runChain(
     throwIfAborted(options.signal, `a publish to '${envelope.topic}'`);
     let result: unknown;
     try {
-      result = await entry.handler(envelope);
+      result = await entry.handler(
+        envelope,
+        options.signal ? { signal: options.signal } : {},
+      );
     } catch (cause) {
       throw failed(entry, envelope.topic, "threw", cause);
     }

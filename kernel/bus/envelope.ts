@@ -83,9 +83,15 @@ export type InterceptResult =
   | { readonly type: "final"; readonly payload: JsonValue }
   | { readonly type: "deny"; readonly reason: string };
 
-/** An interceptor: sees the message before subscribers and decides. */
+/**
+ * An interceptor: sees the message before subscribers and decides.
+ * `options.signal` (when the publisher gave one: a request's deadline or
+ * cancellation) fires when the publisher stops waiting; an interceptor doing
+ * long work (a capsule's action: a model call) should stop with it.
+ */
 export type Interceptor = (
   envelope: BusEnvelope,
+  options?: { readonly signal?: AbortSignal },
 ) => InterceptResult | Promise<InterceptResult>;
 
 /** A denial the bus reports to its sink before the denied caller gets its error. */

@@ -24,17 +24,26 @@ export function interceptorFor(
   capsule: () => Capsule | undefined,
   action: string,
 ) {
-  return async (env: BusEnvelope): Promise<InterceptResult> => {
+  return async (
+    env: BusEnvelope,
+    options: { readonly signal?: AbortSignal } = {},
+  ): Promise<InterceptResult> => {
     const c = capsule();
     if (!c) return { type: "continue" };
-    const out = await c.invoke(action, {
-      topic: env.topic,
-      // Who published: an MCP tool called over the bus is audited with it.
-      source: env.source,
-      payload: env.payload,
-      principal: env.principal,
-      session: env.session,
-    } as unknown as JsonValue);
+    // The publisher's cancellation (a request's deadline or abort) ends the
+    // action call, and with it what the call holds (its HTTP streams).
+    const out = await c.invoke(
+      action,
+      {
+        topic: env.topic,
+        // Who published: an MCP tool called over the bus is audited with it.
+        source: env.source,
+        payload: env.payload,
+        principal: env.principal,
+        session: env.session,
+      } as unknown as JsonValue,
+      options.signal ? { signal: options.signal } : {},
+    );
     if (out === null) return { type: "continue" };
     const o = out as { type?: unknown; payload?: JsonValue; reason?: unknown };
     if (o && typeof o === "object" && !Array.isArray(o)) {
