@@ -133,12 +133,19 @@ export function startProviderFixture(
     apiOrigin: string;
     secrets?: Record<string, string>;
     config?: string;
+    /** The first N connections fail (as a refused connection does). */
+    connectFailures?: number;
   },
 ): Promise<AgentFixture> {
+  let failures = options.connectFailures ?? 0;
   const route: typeof fetch = (input, init) => {
     const url = input instanceof Request ? input.url : String(input);
     if (!url.startsWith(options.apiOrigin)) {
       return Promise.reject(new TypeError(`unexpected fetch of ${url}`));
+    }
+    if (failures > 0) {
+      failures--;
+      return Promise.reject(new TypeError("error sending request: refused"));
     }
     return fetch(server.base + url.slice(options.apiOrigin.length), init);
   };

@@ -371,3 +371,23 @@ Deno.test({
     );
   },
 });
+
+Deno.test({
+  name: "provider-openai retries a refused connection (HOST_IO), then answers",
+  permissions: PROVIDER_PERMS,
+  async fn() {
+    await using server = scriptedServer();
+    await using fx = await startProviderFixture("provider-openai", server, {
+      apiOrigin: ORIGIN,
+      secrets: { OPENAI_API_KEY: KEY },
+      connectFailures: 1,
+    });
+    server.answer({
+      headers: SSE_HEADERS,
+      pieces: [chunk({ content: "ok" }, "stop"), USAGE, DONE],
+    });
+    const res = await fx.request<LlmResponse>(TOPIC, llmRequest());
+    assert.deepEqual(res.content, [{ type: "text", text: "ok" }]);
+    assert.equal(server.seen.length, 1);
+  },
+});

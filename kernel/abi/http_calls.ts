@@ -173,13 +173,42 @@ export async function gatedHttp<T>(
   return await call.gated(decided, async (granted) => {
     const sent = await substituteSecrets(request.headers, request.host, call);
     const signal = o.signal();
-    const res = await granted.fetch({
-      headers: sent,
-      signal,
-      ...(request.body === undefined ? {} : { body: request.body }),
-    });
+    let res: Response;
+    try {
+      res = await granted.fetch({
+        headers: sent,
+        signal,
+        ...(request.body === undefined ? {} : { body: request.body }),
+      });
+    } catch (err) {
+      throw fetchFailure(err, signal, request.host);
+    }
     return await use(res, signal);
   });
+}
+
+/**
+ * A failed fetch as a kernel error: the abort's own reason (a cap, the end
+ * of the call) or `ABORTED`; a refused or broken connection `HOST_IO`.
+ */
+function fetchFailure(
+  err: unknown,
+  signal: AbortSignal,
+  host: string,
+): KernelError {
+  if (KernelError.is(err)) return err;
+  if (signal.aborted) {
+    return KernelError.is(signal.reason)
+      ? signal.reason
+      : new KernelError("ABORTED", `The request to ${host} was cancelled`, {
+        cause: err,
+      });
+  }
+  return new KernelError(
+    "HOST_IO",
+    `Cannot reach ${host}: ${err instanceof Error ? err.message : String(err)}`,
+    { cause: err },
+  );
 }
 
 /** `http_request`. */

@@ -387,3 +387,29 @@ Deno.test({
     });
   },
 });
+
+Deno.test({
+  name:
+    "host call http_stream_open to a granted host that refuses the connection fails with HOST_IO",
+  permissions: P,
+  async fn() {
+    const closed = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const port = closed.addr.port;
+    closed.close();
+    const f = await makeAbi({
+      policy: { allowPrivateNetworks: true },
+      grants: { fs: { net: [`127.0.0.1:${port}`] } },
+    });
+    const inv = invoke(f);
+    try {
+      await assert.rejects(
+        inv.call("http_stream_open", { url: `http://127.0.0.1:${port}/` }),
+        code("HOST_IO"),
+      );
+    } finally {
+      inv.end();
+      inv.unload();
+      await f.dispose();
+    }
+  },
+});
