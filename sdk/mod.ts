@@ -36,10 +36,10 @@ export { ndjsonLines, sseEvents } from "./stream.ts";
 export type { SseEvent } from "./stream.ts";
 export {
   apiErrorMessage,
-  LlmStreamBuilder,
   openProviderStream,
   ProviderError,
 } from "./provider.ts";
+export { LlmStreamBuilder } from "./llm_stream_builder.ts";
 export type { ProviderStreamOptions } from "./provider.ts";
 export {
   approvalResponseTopic,
