@@ -372,3 +372,22 @@ Deno.test({
     assert.ok(await outcome instanceof Error);
   },
 });
+
+Deno.test({
+  name:
+    "provider-anthropic without its API key set fails with PROVIDER_FAILED naming NOT_FOUND, before any connection",
+  permissions: PROVIDER_PERMS,
+  async fn() {
+    await using server = scriptedServer();
+    await using fx = await startProviderFixture("provider-anthropic", server, {
+      apiOrigin: ORIGIN,
+    });
+    server.answer({ headers: SSE_HEADERS, pieces: [START] });
+    const err = await failure(fx.request(TOPIC, llmRequest()));
+    assert.match(
+      err.message,
+      /PROVIDER_FAILED: anthropic: the request failed \(NOT_FOUND\): Secret 'ANTHROPIC_API_KEY' is not set/,
+    );
+    assert.equal(server.seen.length, 0);
+  },
+});
