@@ -82,6 +82,8 @@ export class OpenStream {
       this.#reading = false;
     }
     if (r.done) {
+      // Cancelled under a pending read (a cap, the call's end): not an end.
+      if (this.#controller.signal.aborted) throw this.#failure(undefined);
       this.#done = true;
       this.#reader = undefined;
       return { chunk: this.#decoder.decode(), done: true };
