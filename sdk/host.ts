@@ -88,6 +88,21 @@ export async function callHost<F extends HostFunctionName>(
  * An open HTTP stream (`host.http.stream()`): status and headers arrived;
  * the body is read piece by piece as it arrives. It belongs to the action
  * call that opened it and is closed when that call returns.
+ *
+ * @example Collect the body of a stream (a stand-in)
+ * ```ts
+ * import type { HttpStream } from "./host.ts";
+ * const stream: HttpStream = {
+ *   status: 200,
+ *   headers: { "content-type": "application/x-ndjson" },
+ *   async *chunks() { yield '{"a":'; yield "1}\n"; },
+ *   close: () => Promise.resolve(),
+ * };
+ * let body = "";
+ * for await (const piece of stream.chunks()) body += piece;
+ * await stream.close();
+ * console.assert(body === '{"a":1}\n');
+ * ```
  */
 export interface HttpStream {
   /** The HTTP status. */

@@ -17,7 +17,7 @@ import type { HostParams } from "./host_abi.ts";
  * the message starts with it (the kernel reports a guest's exception as
  * `CAPSULE_FAILED` with the exception's text).
  *
- * @example
+ * @example Report an API error
  * ```ts
  * import { ProviderError } from "./provider.ts";
  * const err = new ProviderError("openai API returned 401: bad key", { status: 401 });
@@ -50,7 +50,20 @@ export class ProviderError extends Error {
   }
 }
 
-/** Options of {@linkcode openProviderStream}. */
+/**
+ * Options of {@linkcode openProviderStream}.
+ *
+ * @example Four attempts, starting at one second
+ * ```ts
+ * import type { ProviderStreamOptions } from "./provider.ts";
+ * const options: ProviderStreamOptions = {
+ *   provider: "openai",
+ *   attempts: 4,
+ *   baseDelayMs: 1_000,
+ * };
+ * console.assert(options.attempts === 4);
+ * ```
+ */
 export interface ProviderStreamOptions {
   /** The provider name (for messages). */
   readonly provider: string;
@@ -77,7 +90,7 @@ const ERROR_BODY_MAX = 64 * 1024;
  * @param body The error response's body.
  * @returns A one-line message.
  *
- * @example
+ * @example Read the message of Anthropic's and Ollama's error bodies
  * ```ts
  * import { apiErrorMessage } from "./provider.ts";
  * const body = '{"type":"error","error":{"type":"authentication_error","message":"invalid x-api-key"}}';

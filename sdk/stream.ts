@@ -10,7 +10,16 @@
  * @module
  */
 
-/** One Server-Sent Event. */
+/**
+ * One Server-Sent Event.
+ *
+ * @example An Anthropic stream event
+ * ```ts
+ * import type { SseEvent } from "./stream.ts";
+ * const e: SseEvent = { event: "ping", data: '{"type":"ping"}' };
+ * console.assert(JSON.parse(e.data).type === e.event);
+ * ```
+ */
 export interface SseEvent {
   /** The `event:` field; `"message"` when the event has none. */
   readonly event: string;
