@@ -156,6 +156,15 @@ export const ERROR_CODES: Readonly<Record<ErrorCode, string>> = Object.freeze({
   ABI_QUOTA_EXCEEDED: "A capsule's KV quota (keys or bytes) would be exceeded.",
   /** A capsule asked the human for approval faster than its rate limit. */
   ABI_RATE_LIMITED: "A capsule made approval requests faster than allowed.",
+  /** A capsule has as many HTTP streams open as it may (`http_stream_open`). */
+  ABI_STREAM_LIMIT:
+    "A capsule tried to open more HTTP streams than it may hold open at once.",
+  /** A streamed HTTP response went past its byte cap (`max_bytes`); the stream was closed. */
+  ABI_STREAM_TOO_LARGE:
+    "A streamed HTTP response exceeded its byte cap and was closed.",
+  /** A streamed HTTP response went past its total time cap (`timeout_ms`); the stream was closed. */
+  ABI_STREAM_TIMEOUT:
+    "A streamed HTTP response exceeded its time cap and was closed.",
   /** ASTRID_HOME (or HOME) is missing, relative, or contains `..`. */
   HOME_INVALID: "ASTRID_HOME is missing, relative, or contains '..'.",
   /** A host operation (fs, spawn, net) failed. */
@@ -171,9 +180,9 @@ export const ERROR_CODES: Readonly<Record<ErrorCode, string>> = Object.freeze({
   /** A turn reached its most model calls (`max_iterations`) without a final answer. */
   TURN_MAX_ITERATIONS:
     "The turn reached its limit of model calls without a final answer.",
-  /** The model provider failed or answered something that is not a model response. */
+  /** A model provider could not answer: the API refused or failed (after bounded retries), the stream was cut, or the answer is not a model response. */
   PROVIDER_FAILED:
-    "The model provider failed or answered something that is not a model response.",
+    "A model provider failed: the API returned an error (after bounded retries), its stream was cut, or its answer is not a model response.",
 });
 
 /**
@@ -191,7 +200,7 @@ export const ERROR_CODES: Readonly<Record<ErrorCode, string>> = Object.freeze({
  * - `HOME_INVALID`, `HOST_*`: the host adapters.
  * - `TOOL_DOWNLOAD`: a kernel tool run (bundler, `deno cache`) could not download.
  * - `SANDBOX_UNAVAILABLE`: process confinement.
- * - `TURN_MAX_ITERATIONS`, `PROVIDER_FAILED`: the agent's turn (orchestrator).
+ * - `TURN_MAX_ITERATIONS`, `PROVIDER_FAILED`: the agent's turn and the model providers.
  */
 export type ErrorCode =
   | "INVALID_INPUT"
@@ -253,6 +262,9 @@ export type ErrorCode =
   | "ABI_UNKNOWN_FUNCTION"
   | "ABI_QUOTA_EXCEEDED"
   | "ABI_RATE_LIMITED"
+  | "ABI_STREAM_LIMIT"
+  | "ABI_STREAM_TOO_LARGE"
+  | "ABI_STREAM_TIMEOUT"
   | "HOME_INVALID"
   | "HOST_IO"
   | "HOST_PERMISSION_DENIED"

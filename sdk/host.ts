@@ -84,6 +84,81 @@ export async function callHost<F extends HostFunctionName>(
   return JSON.parse(text) as HostResult<F>;
 }
 
+/**
+ * An open HTTP stream (`host.http.stream()`): status and headers arrived;
+ * the body is read piece by piece as it arrives. It belongs to the action
+ * call that opened it and is closed when that call returns.
+ *
+ * @example Collect the body of a stream (a stand-in)
+ * ```ts
+ * import type { HttpStream } from "./host.ts";
+ * const stream: HttpStream = {
+ *   status: 200,
+ *   headers: { "content-type": "application/x-ndjson" },
+ *   async *chunks() { yield '{"a":'; yield "1}\n"; },
+ *   close: () => Promise.resolve(),
+ * };
+ * let body = "";
+ * for await (const piece of stream.chunks()) body += piece;
+ * await stream.close();
+ * console.assert(body === '{"a":1}\n');
+ * ```
+ */
+export interface HttpStream {
+  /** The HTTP status. */
+  readonly status: number;
+  /** The response headers (lower-case names). */
+  readonly headers: Readonly<Record<string, string>>;
+  /**
+   * The body's pieces as UTF-8 text, as they arrive (a piece never ends
+   * inside a character, but may end inside a line: parse with `sseEvents`
+   * or `ndjsonLines`). Ending the loop early closes the stream.
+   *
+   * @throws {HostCallError} `ABI_STREAM_TOO_LARGE`, `ABI_STREAM_TIMEOUT`,
+   *   `HOST_IO` (the connection was cut), `ABORTED`.
+   */
+  chunks(): AsyncIterable<string>;
+  /** Closes the stream (idempotent). */
+  close(): Promise<void>;
+}
+
+/** Opens a stream and wraps its id. */
+async function openStream(
+  params: HostParams<"http_stream_open">,
+): Promise<HttpStream> {
+  const opened = await callHost("http_stream_open", params);
+  const id = { stream_id: opened.stream_id };
+  let closed = false;
+  const close = async (): Promise<void> => {
+    if (closed) return;
+    closed = true;
+    await callHost("http_stream_close", id);
+  };
+  return Object.freeze({
+    status: opened.status,
+    headers: opened.headers,
+    async *chunks(): AsyncGenerator<string> {
+      if (closed) return;
+      try {
+        while (true) {
+          let r: HostResult<"http_stream_read">;
+          try {
+            r = await callHost("http_stream_read", id);
+          } catch (err) {
+            closed = true; // a failed stream is gone on the kernel's side
+            throw err;
+          }
+          if (r.chunk !== "") yield r.chunk;
+          if (r.done) return;
+        }
+      } finally {
+        await close();
+      }
+    },
+    close,
+  });
+}
+
 /** The host ABI as a typed object; see {@linkcode host}. */
 export interface Host {
   /** Files (overlay, `home://`, `/tmp`), subject to the manifest's fs grants. */
@@ -138,6 +213,11 @@ export interface Host {
     request(
       params: HostParams<"http_request">,
     ): Promise<HostResult<"http_request">>;
+    /**
+     * One request whose body is read as it arrives (decided once, like
+     * `request`; capped by `max_bytes` and `timeout_ms`).
+     */
+    stream(params: HostParams<"http_stream_open">): Promise<HttpStream>;
   };
   /** Sub-agents (see `agent_delegate` in the host ABI). */
   readonly agent: {
@@ -185,6 +265,8 @@ export interface Host {
   readonly clock: {
     /** Milliseconds since the epoch. */
     now(): Promise<number>;
+    /** Waits `ms` (at most 60 000) on the kernel's clock. */
+    sleep(ms: number): Promise<void>;
   };
   /** Who the current call runs for. */
   identity(): Promise<HostResult<"identity">>;
@@ -204,6 +286,29 @@ const done = (): void => undefined;
  * g.__astrid_host = (fn: string, _json: string) =>
  *   Promise.resolve(fn === "clock_now" ? '{"now_ms":42}' : "null");
  * console.assert(await host.clock.now() === 42);
+ * delete g.__astrid_host;
+ * ```
+ *
+ * @example Read a streamed response as Server-Sent Events (a stand-in binding)
+ * ```ts
+ * import { host } from "./host.ts";
+ * import { sseEvents } from "./stream.ts";
+ * const pieces = ["data: he", "llo\n\n", ""];
+ * const g = globalThis as Record<string, unknown>;
+ * g.__astrid_host = (fn: string, _json: string) => {
+ *   if (fn === "http_stream_open") {
+ *     return Promise.resolve('{"stream_id":"s1","status":200,"headers":{}}');
+ *   }
+ *   if (fn === "http_stream_read") {
+ *     const chunk = pieces.shift() ?? "";
+ *     return Promise.resolve(JSON.stringify({ chunk, done: pieces.length === 0 }));
+ *   }
+ *   return Promise.resolve('{"ok":true}');
+ * };
+ * const res = await host.http.stream({ url: "https://api.example.com/sse" });
+ * const events = [];
+ * for await (const e of sseEvents(res.chunks())) events.push(e.data);
+ * console.assert(res.status === 200 && events[0] === "hello");
  * delete g.__astrid_host;
  * ```
  *
@@ -261,6 +366,7 @@ export const host: Host = Object.freeze({
   http: Object.freeze({
     request: (params: HostParams<"http_request">) =>
       callHost("http_request", params),
+    stream: openStream,
   }),
   agent: Object.freeze({
     delegate: (params: HostParams<"agent_delegate">) =>
@@ -293,6 +399,7 @@ export const host: Host = Object.freeze({
   }),
   clock: Object.freeze({
     now: async () => (await callHost("clock_now", {})).now_ms,
+    sleep: (ms: number) => callHost("clock_sleep", { ms }).then(done),
   }),
   identity: () => callHost("identity", {}),
   elicit: async (params: HostParams<"elicit">) =>

@@ -64,6 +64,41 @@ export interface HostFunctions {
     };
     result: { status: number; headers: Record<string, string>; body: string };
   };
+  /**
+   * Opens an HTTP request whose response is read as it arrives (SSE,
+   * NDJSON): decided once, exactly as `http_request` (manifest `net`, SSRF
+   * policy, `{{secret:NAME}}` header values). The stream belongs to the
+   * calling invoke and is closed when it ends; caps: `max_bytes` (default
+   * 16 MiB, `ABI_STREAM_TOO_LARGE`), `timeout_ms` in total (default 5
+   * minutes, `ABI_STREAM_TIMEOUT`), 8 open streams per capsule
+   * (`ABI_STREAM_LIMIT`). Redirects are returned, not followed.
+   */
+  http_stream_open: {
+    params: {
+      url: string;
+      method?: string;
+      headers?: Record<string, string>;
+      body?: string;
+      timeout_ms?: number;
+      max_bytes?: number;
+    };
+    result: {
+      stream_id: string;
+      status: number;
+      headers: Record<string, string>;
+    };
+  };
+  /**
+   * The next piece of an open stream's body as UTF-8 (`""` when the bytes so
+   * far end inside a character), waiting for it; `done` at the end. A
+   * failed stream (cap, cut connection) is closed and its id forgotten.
+   */
+  http_stream_read: {
+    params: { stream_id: string };
+    result: { chunk: string; done: boolean };
+  };
+  /** Closes an open stream (`NOT_FOUND` when it is not this invoke's). */
+  http_stream_close: { params: { stream_id: string }; result: { ok: true } };
   /** Runs a process (manifest `host_process`) in a sandbox over the session overlay, with an environment of its own. */
   process_spawn: {
     params: {
@@ -140,6 +175,12 @@ export interface HostFunctions {
   };
   /** The current time in ms since the epoch. */
   clock_now: { params: Record<string, never>; result: { now_ms: number } };
+  /**
+   * Waits `ms` (at most 60 000) on the kernel's clock: the guest has no
+   * timers (e.g. a backoff before a retry). Ends with `ABORTED` when the
+   * action call does.
+   */
+  clock_sleep: { params: { ms: number }; result: { ok: true } };
   /** Who the current call runs for. */
   identity: {
     params: Record<string, never>;
@@ -195,12 +236,16 @@ export const HOST_FUNCTION_NAMES: readonly HostFunctionName[] = Object.freeze(
     "kv_delete",
     "kv_list_keys",
     "http_request",
+    "http_stream_open",
+    "http_stream_read",
+    "http_stream_close",
     "process_spawn",
     "approval_request",
     "config_get",
     "secret_exists",
     "log",
     "clock_now",
+    "clock_sleep",
     "identity",
     "elicit",
     "agent_delegate",

@@ -31,7 +31,16 @@ export type {
   CapsuleHandlers,
 } from "./capsule.ts";
 export { callHost, host, HostCallError } from "./host.ts";
-export type { Host } from "./host.ts";
+export type { Host, HttpStream } from "./host.ts";
+export { ndjsonLines, sseEvents } from "./stream.ts";
+export type { SseEvent } from "./stream.ts";
+export {
+  apiErrorMessage,
+  openProviderStream,
+  ProviderError,
+} from "./provider.ts";
+export { LlmStreamBuilder } from "./llm_stream_builder.ts";
+export type { ProviderStreamOptions } from "./provider.ts";
 export {
   approvalResponseTopic,
   elicitResponseTopic,

@@ -6,7 +6,10 @@
  * - an effect host function has no sample here (so a new one cannot slip by),
  * - a call with an effect — allowed or refused — leaves no decision entry in
  *   the audit chain, or a refused one has its effect anyway,
- * - a pure call writes anything to the chain (it must need no decision).
+ * - a pure call writes anything to the chain (it must need no decision),
+ * - a stream call (read/close of an HTTP stream decided when it opened) is
+ *   not on the reviewed stream list, writes to the chain, or reaches a
+ *   stream its invoke did not open.
  */
 import assert from "node:assert/strict";
 import { HOST_FUNCTION_NAMES } from "../../sdk/host_abi.ts";
@@ -24,6 +27,7 @@ const P = { read: true, write: true, env: true, run: true, net: true } as const;
 /** The reviewed pure list: no effect outside the capsule's own state. */
 const PURE = [
   "clock_now",
+  "clock_sleep",
   "config_get",
   "identity",
   "kv_delete",
@@ -33,6 +37,9 @@ const PURE = [
   "log",
   "secret_exists",
 ];
+
+/** Continue an HTTP stream decided at `http_stream_open`: no new decision. */
+const STREAM = ["http_stream_close", "http_stream_read"];
 
 interface Sample {
   /** What the capsule `door` is granted for the allowed run. */
@@ -86,6 +93,11 @@ const EFFECTS: Record<string, Sample> = {
   http_request: {
     grants: { net: ["127.0.0.1:PORT"] },
     payload: (base) => ({ url: `${base}/door` }),
+    happened: (f) => Promise.resolve(f.hits.length > 0),
+  },
+  http_stream_open: {
+    grants: { net: ["127.0.0.1:PORT"] },
+    payload: (base) => ({ url: `${base}/door-stream` }),
     happened: (f) => Promise.resolve(f.hits.length > 0),
   },
   process_spawn: {
@@ -177,6 +189,22 @@ async function fixture(
   }
 }
 
+/** One call as one invoke of capsule `door`, ended afterwards (streams close). */
+async function callAndEnd(
+  f: AbiFixture,
+  fn: string,
+  payload: JsonValue,
+): Promise<JsonValue> {
+  const invoke = new AbortController();
+  const d = f.dispatcher("door");
+  try {
+    return await d.call(fn, payload, { signal: invoke.signal });
+  } finally {
+    invoke.abort();
+    d.unload();
+  }
+}
+
 /** Decision entries (not outcomes) of capsule `door`, after every pending outcome. */
 async function decisions(f: AbiFixture) {
   await f.gate.flush();
@@ -196,6 +224,9 @@ Deno.test({
     const pure = Object.entries(HOST_TABLE)
       .filter(([, v]) => v.kind === "pure").map(([k]) => k).sort();
     assert.deepEqual(pure, PURE, "the pure list changed: review it here");
+    const stream = Object.entries(HOST_TABLE)
+      .filter(([, v]) => v.kind === "stream").map(([k]) => k).sort();
+    assert.deepEqual(stream, STREAM, "the stream list changed: review it");
     const effects = Object.entries(HOST_TABLE)
       .filter(([, v]) => v.kind === "effect").map(([k]) => k).sort();
     assert.deepEqual(effects, Object.keys(EFFECTS).sort());
@@ -210,7 +241,7 @@ for (const [fn, sample] of Object.entries(EFFECTS)) {
     async fn() {
       // Granted: the effect happens, with its decision in the chain.
       await fixture(sample.grants, sample.acl ?? [], async (f, base) => {
-        await f.call(fn, sample.payload(base), "door");
+        await callAndEnd(f, fn, sample.payload(base));
         const d = await decisions(f);
         assert.ok(
           d.some((e) => e.decision === "allowed"),
@@ -222,7 +253,7 @@ for (const [fn, sample] of Object.entries(EFFECTS)) {
       });
       // Not granted: refused, one denied entry, no effect.
       await fixture({ fs_read: ["cwd://nothing"] }, [], async (f, base) => {
-        const err = await f.call(fn, sample.payload(base), "door").then(
+        const err = await callAndEnd(f, fn, sample.payload(base)).then(
           () => null,
           (e: unknown) => e,
         );
@@ -248,6 +279,7 @@ Deno.test({
     await fixture({}, [], async (f) => {
       const payloads: Record<string, JsonValue> = {
         clock_now: {},
+        clock_sleep: { ms: 0 },
         config_get: { key: "X" },
         identity: {},
         kv_set: { key: "k", value: 1 },
@@ -259,6 +291,57 @@ Deno.test({
       };
       for (const fn of PURE) await f.call(fn, payloads[fn]!, "door");
       assert.deepEqual(await decisions(f), []);
+    });
+  },
+});
+
+Deno.test({
+  name:
+    "door: stream host functions need no decision, write no audit entry, and reach only a stream their own invoke opened",
+  permissions: P,
+  async fn() {
+    await fixture({ net: ["127.0.0.1:PORT"] }, [], async (f, base) => {
+      const port = new URL(base).port;
+      f.grants.set("door", {
+        ...f.grants.get("door")!,
+        net: [`127.0.0.1:${port}`],
+      });
+      const d = f.dispatcher("door");
+      const mine = new AbortController();
+      const other = new AbortController();
+      try {
+        const opened = await d.call("http_stream_open", {
+          url: `${base}/s`,
+        }, { signal: mine.signal }) as { stream_id: string };
+        const before = (await decisions(f)).length;
+        const id = { stream_id: opened.stream_id };
+        // Another invoke of the same capsule cannot read or close it.
+        for (const fn of STREAM) {
+          await assert.rejects(
+            d.call(fn, id, { signal: other.signal }),
+            (e: unknown) => KernelError.is(e, "NOT_FOUND"),
+          );
+        }
+        // Its own invoke reads it to the end and closes it, with no decision.
+        let body = "";
+        while (true) {
+          const r = await d.call("http_stream_read", id, {
+            signal: mine.signal,
+          }) as { chunk: string; done: boolean };
+          body += r.chunk;
+          if (r.done) break;
+        }
+        assert.equal(body, "ok");
+        assert.deepEqual(
+          await d.call("http_stream_close", id, { signal: mine.signal }),
+          { ok: true },
+        );
+        assert.equal((await decisions(f)).length, before);
+      } finally {
+        mine.abort();
+        other.abort();
+        d.unload();
+      }
     });
   },
 });

@@ -14,6 +14,7 @@ import type { ResolvedGuestPath } from "../vfs/guest_path.ts";
 import type { DoorRequest, Granted } from "./door.ts";
 import type { CapsuleKv } from "./capsule_kv.ts";
 import type { CallerIdentity, MeterPort } from "./ports.ts";
+import type { InvokeStreams } from "./_http_streams.ts";
 
 /**
  * What a host function may use without a decision: reading the clock,
@@ -49,6 +50,11 @@ export interface CallState {
   readonly pure: PurePorts;
   /** The kernel's model meter (sub-agent budget slices), when running. */
   readonly meter: MeterPort | undefined;
+  /**
+   * The HTTP streams of the invoke making this call (opened through the
+   * door by `http_stream_open`; read and closed without a new decision).
+   */
+  readonly streams: InvokeStreams;
   /**
    * Resolves a guest path once, by the one mapper, into the exact host
    * location; pass the result to `gated` (never the string).

@@ -36,10 +36,17 @@ import { capsuleKv, kvNamespaceOf } from "./capsule_kv.ts";
 import type { CapsuleGrants } from "../security/manifest_grant.ts";
 import type { ResolvedGuestPath } from "../vfs/guest_path.ts";
 import { httpRequest } from "./http_calls.ts";
+import {
+  httpStreamClose,
+  httpStreamOpen,
+  httpStreamRead,
+} from "./http_stream_calls.ts";
+import { HttpStreams } from "./_http_streams.ts";
 import { kvDelete, kvGet, kvListKeys, kvSet } from "./kv_calls.ts";
 import {
   approvalRequest,
   clockNow,
+  clockSleep,
   configGet,
   elicit,
   identity,
@@ -71,10 +78,15 @@ export interface DispatcherOptions {
 /**
  * The host table: every SDK host function, each classified. `effect` calls
  * reach the outside only through `CallState.gated` (a decision entry before
- * the effect); `pure` calls use only the reviewed {@linkcode PurePorts}.
+ * the effect); `pure` calls use only the reviewed {@linkcode PurePorts};
+ * `stream` calls read or close an HTTP stream the same invoke opened through
+ * the door (`http_stream_open`), within its caps.
  */
 export const HOST_TABLE: Readonly<
-  Record<HostFunctionName, { kind: "effect" | "pure"; fn: HostCall }>
+  Record<
+    HostFunctionName,
+    { kind: "effect" | "pure" | "stream"; fn: HostCall }
+  >
 > = Object.freeze({
   fs_read: { kind: "effect", fn: fsRead },
   fs_write: { kind: "effect", fn: fsWrite },
@@ -87,6 +99,11 @@ export const HOST_TABLE: Readonly<
   ipc_request: { kind: "effect", fn: ipcRequest },
   agent_delegate: { kind: "effect", fn: agentDelegate },
   http_request: { kind: "effect", fn: httpRequest },
+  http_stream_open: { kind: "effect", fn: httpStreamOpen },
+  // Continue a stream decided when it opened: no new decision, only the
+  // calling invoke's own streams (`_http_streams.ts`).
+  http_stream_read: { kind: "stream", fn: httpStreamRead },
+  http_stream_close: { kind: "stream", fn: httpStreamClose },
   process_spawn: { kind: "effect", fn: processSpawn },
   approval_request: { kind: "effect", fn: approvalRequest },
   elicit: { kind: "effect", fn: elicit },
@@ -99,6 +116,7 @@ export const HOST_TABLE: Readonly<
   secret_exists: { kind: "pure", fn: secretExists },
   log: { kind: "pure", fn: log },
   clock_now: { kind: "pure", fn: clockNow },
+  clock_sleep: { kind: "pure", fn: clockSleep },
   identity: { kind: "pure", fn: identity },
 });
 
@@ -126,6 +144,10 @@ export function createHostDispatcher(
     window.used++;
     return true;
   }
+  const streams = new HttpStreams({
+    clock: deps.clock,
+    random: options.random,
+  }, { unload: options.signal });
   const kv = capsuleKv(
     deps.store,
     kvNamespaceOf(caller),
@@ -187,6 +209,7 @@ export function createHostDispatcher(
         kv,
         audit,
       },
+      streams: streams.of(callOptions.signal),
       resolvePath: (guest, mode) =>
         resolveOrAudit(deps.fs(who), guest, { mode, caller: who }, audit),
       gated: (request, effect, extra = {}) =>

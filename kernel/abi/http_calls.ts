@@ -108,11 +108,11 @@ function decoded(text: string): string {
  * recorded.
  */
 async function refuseMisplacedSecret(
-  call: Parameters<HostCall>[1],
-  req: { url: string; method: string; body: string | undefined },
+  call: CallState,
+  req: GuestHttpRequest,
 ): Promise<void> {
-  const where = SECRET_IN_NAME.test(req.url) ||
-      SECRET_IN_NAME.test(decoded(req.url))
+  const url = req.url.href;
+  const where = SECRET_IN_NAME.test(url) || SECRET_IN_NAME.test(decoded(url))
     ? "URL"
     : req.body !== undefined && SECRET_IN_NAME.test(req.body)
     ? "body"
@@ -123,29 +123,48 @@ async function refuseMisplacedSecret(
   await call.pure.audit({
     action: {
       type: "http_request",
-      url: req.url.slice(0, 2048),
+      url: url.slice(0, 2048),
       method: req.method,
     },
     decision: "denied",
     proof: { type: "policy", reason },
   });
-  throw new KernelError("POLICY_BLOCKED", `http_request: ${reason}`);
+  throw new KernelError("POLICY_BLOCKED", `HTTP: ${reason}`);
 }
 
-/** `http_request`. */
-export const httpRequest: HostCall = async (payload, call) => {
-  const p = new Params("http_request", payload);
+/** A validated HTTP request of a guest, not yet decided. */
+export interface GuestHttpRequest {
+  /** The absolute http(s) URL. */
+  readonly url: URL;
+  /** Its host (what `secret_use` is decided for). */
+  readonly host: string;
+  readonly method: (typeof METHODS)[number];
+  /** Header values may hold `{{secret:NAME}}` placeholders. */
+  readonly headers: Record<string, string>;
+  readonly body: string | undefined;
+}
+
+/**
+ * Validates the request fields every HTTP host call shares (`url`,
+ * `method`, `headers`, `body`).
+ *
+ * @param fn The host function (for messages).
+ * @param p Its payload.
+ * @returns The request.
+ * @throws {KernelError} `INVALID_INPUT` on a non-http(s) URL, an unknown
+ *   method or a secret placeholder in a header name.
+ */
+export function readHttpRequest(fn: string, p: Params): GuestHttpRequest {
   const raw = p.string("url", 8192);
   const method = p.oneOf("method", METHODS, "GET");
   const headers = p.optRecord("headers") ?? {};
   if (Object.keys(headers).some((name) => SECRET_IN_NAME.test(name))) {
     throw new KernelError(
       "INVALID_INPUT",
-      "http_request: a secret placeholder may appear only in a header value, not in a header name",
+      `${fn}: a secret placeholder may appear only in a header value, not in a header name`,
     );
   }
   const body = p.optString("body");
-  await refuseMisplacedSecret(call, { url: raw, method, body });
   const host = hostFromUrl(raw);
   let url: URL | null = null;
   try {
@@ -156,26 +175,94 @@ export const httpRequest: HostCall = async (payload, call) => {
   if (host === null || url === null || !/^https?:$/.test(url.protocol)) {
     throw new KernelError(
       "INVALID_INPUT",
-      "http_request expects an absolute http(s) URL",
+      `${fn} expects an absolute http(s) URL`,
     );
   }
-  const request = { kind: "http", url: url.href, method } as const;
-  return await call.gated(request, async (granted) => {
-    const sent = await substituteSecrets(headers, host, call);
-    const signal = AbortSignal.any([
-      call.signal,
-      AbortSignal.timeout(TIMEOUT_MS),
-    ]);
-    const res = await granted.fetch({
-      headers: sent,
-      signal,
-      ...(body === undefined ? {} : { body }),
-    });
-    const text = await readCapped(res, signal);
-    return {
-      status: res.status,
-      headers: Object.fromEntries(res.headers),
-      body: text,
-    };
+  return { url, host, method, headers, body };
+}
+
+/**
+ * The one door of every HTTP host call: decides the request as
+ * `capsule_http_request` (manifest `net`, SSRF policy), substitutes secret
+ * placeholders (each after its own `secret_use` decision), fetches through
+ * the port bound to the decision (`_checked_fetch.ts`: DNS check, pinned
+ * address, redirects not followed), and hands the response to `use` — still
+ * inside the decision, so its outcome is what the audit entry records.
+ *
+ * @param request The validated request.
+ * @param call The call state.
+ * @param o `signal` is called once the request is allowed (so a wait for
+ *   approval does not count against a deadline); the signal it returns
+ *   cancels the fetch and is handed to `use`.
+ * @param use What to do with the response (read it whole, or keep it open).
+ * @returns What `use` returns.
+ * @throws {KernelError} The refusal's code, `NOT_FOUND` for an unset secret,
+ *   or what the fetch or `use` throws.
+ */
+export async function gatedHttp<T>(
+  request: GuestHttpRequest,
+  call: CallState,
+  o: { signal: () => AbortSignal },
+  use: (res: Response, signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  await refuseMisplacedSecret(call, request);
+  const decided = {
+    kind: "http",
+    url: request.url.href,
+    method: request.method,
+  } as const;
+  return await call.gated(decided, async (granted) => {
+    const sent = await substituteSecrets(request.headers, request.host, call);
+    const signal = o.signal();
+    let res: Response;
+    try {
+      res = await granted.fetch({
+        headers: sent,
+        signal,
+        ...(request.body === undefined ? {} : { body: request.body }),
+      });
+    } catch (err) {
+      throw fetchFailure(err, signal, request.host);
+    }
+    return await use(res, signal);
   });
+}
+
+/**
+ * A failed fetch as a kernel error: the abort's own reason (a cap, the end
+ * of the call) or `ABORTED`; a refused or broken connection `HOST_IO`.
+ */
+function fetchFailure(
+  err: unknown,
+  signal: AbortSignal,
+  host: string,
+): KernelError {
+  if (KernelError.is(err)) return err;
+  if (signal.aborted) {
+    return KernelError.is(signal.reason)
+      ? signal.reason
+      : new KernelError("ABORTED", `The request to ${host} was cancelled`, {
+        cause: err,
+      });
+  }
+  return new KernelError(
+    "HOST_IO",
+    `Cannot reach ${host}: ${err instanceof Error ? err.message : String(err)}`,
+    { cause: err },
+  );
+}
+
+/** `http_request`. */
+export const httpRequest: HostCall = async (payload, call) => {
+  const request = readHttpRequest(
+    "http_request",
+    new Params("http_request", payload),
+  );
+  const signal = () =>
+    AbortSignal.any([call.signal, AbortSignal.timeout(TIMEOUT_MS)]);
+  return await gatedHttp(request, call, { signal }, async (res, signal) => ({
+    status: res.status,
+    headers: Object.fromEntries(res.headers),
+    body: await readCapped(res, signal),
+  }));
 };

@@ -53,6 +53,21 @@ export const log: HostCall = (payload, call) => {
 export const clockNow: HostCall = (_payload, call) =>
   Promise.resolve({ now_ms: call.pure.clock.now() });
 
+/** Longest `clock_sleep` (ms). */
+export const MAX_SLEEP_MS = 60_000;
+
+/**
+ * `clock_sleep`: waits on the kernel's clock (the guest has no timers), e.g.
+ * a provider's backoff before a retry. Counts against the invoke's waiting
+ * time, not its running time; ends early (`ABORTED`) when the invoke does.
+ */
+export const clockSleep: HostCall = async (payload, call) => {
+  const ms = new Params("clock_sleep", payload).optInt("ms", MAX_SLEEP_MS) ??
+    0;
+  if (ms > 0) await call.pure.clock.sleep(ms, { signal: call.signal });
+  return { ok: true };
+};
+
 /** `identity`: who the call runs for. */
 export const identity: HostCall = (_payload, call) =>
   Promise.resolve({

@@ -167,11 +167,19 @@ function failed(
   what: string,
   cause: unknown,
 ): KernelError {
+  // A kernel error (e.g. the engine's report of a guest exception, already
+  // sanitized: name and message, no stack) is passed on with its code, so
+  // a requester across the bus learns why (a provider's PROVIDER_FAILED).
+  const why = KernelError.is(cause)
+    ? { code: cause.code, message: cause.message.slice(0, 1000) }
+    : undefined;
   return new KernelError(
     "CAPSULE_FAILED",
-    `Interceptor of '${entry.owner}' on '${topic}' ${what}, so the message was not delivered`,
+    `Interceptor of '${entry.owner}' on '${topic}' ${what}, so the message was not delivered${
+      why ? ` (${why.code}: ${why.message})` : ""
+    }`,
     {
-      data: { topic, interceptor: entry.owner },
+      data: { topic, interceptor: entry.owner, ...(why ? { cause: why } : {}) },
       ...(cause === undefined ? {} : { cause }),
     },
   );

@@ -17,7 +17,12 @@ import type {
   InterceptorDef,
 } from "./manifest/manifest_types.ts";
 
-/** Forwards one guest host call to the kernel (`kernel/abi`). */
+/**
+ * Forwards one guest host call to the kernel (`kernel/abi`). `signal` is the
+ * invoke's: every host call of one invoke gets the same signal, and it fires
+ * when that invoke ends (returns, fails, times out, is cancelled), so the
+ * kernel can tie what a call opens (an HTTP stream) to the invoke.
+ */
 export type HostCallDispatcher = (
   fn: string,
   payload: JsonValue,

@@ -7,8 +7,10 @@
  *
  * Host calls belong to the invoke that is running: outside one (while the
  * module loads) they are refused, and when the invoke ends its pending calls
- * are cancelled through the dispatcher's signal and their guest promises are
- * dropped unsettled.
+ * are cancelled through the dispatcher's signal (which fires at the end of
+ * every invoke that made a host call: what the invoke holds, such as its
+ * HTTP streams, is closed with it) and their guest promises are dropped
+ * unsettled.
  *
  * @module
  */
@@ -213,14 +215,14 @@ export class HostBridge {
     if (active === undefined) return;
     this.#active = undefined;
     active.unlink?.();
-    if (active.pending.size > 0) {
-      active.controller?.abort(
-        new KernelError(
-          "ABORTED",
-          "The action call that made this host call has ended",
-        ),
-      );
-    }
+    // Always fired once the invoke made a host call: it cancels the pending
+    // calls and closes what the invoke still holds (its HTTP streams).
+    active.controller?.abort(
+      new KernelError(
+        "ABORTED",
+        "The action call that made this host call has ended",
+      ),
+    );
     const calls = [...active.pending, ...active.completions.map((c) => c.call)];
     for (const call of calls) {
       if (call.done) continue;
