@@ -3,7 +3,7 @@
  * Messages API's SSE wire format; the capsule is reached only over the bus.
  */
 import assert from "node:assert/strict";
-import type { LlmResponse } from "../../sdk/llm.ts";
+import type { LlmResponse } from "@astrid/sdk";
 import {
   eventsOf,
   llmRequest,

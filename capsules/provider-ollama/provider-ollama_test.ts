@@ -6,7 +6,7 @@
  * sets it.
  */
 import assert from "node:assert/strict";
-import type { LlmResponse } from "../../sdk/llm.ts";
+import type { LlmResponse } from "@astrid/sdk";
 import {
   eventsOf,
   llmRequest,

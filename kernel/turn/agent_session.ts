@@ -426,7 +426,8 @@ export class AgentSession {
  */
 function turnError(err: unknown): { code: string; message: string } {
   let inner: KernelError | undefined;
-  for (let e: unknown = err, depth = 0; e && depth < 8; depth++) {
+  let e: unknown = err;
+  for (let depth = 0; e && depth < 8; depth++) {
     if (e instanceof KernelError) inner = e;
     e = (e as { cause?: unknown }).cause;
   }
