@@ -127,3 +127,7 @@ export {
 export { KvSecretStore } from "./kernel/daemon/kv_secrets.ts";
 export { ModelMeter } from "./kernel/daemon/model_meter.ts";
 export type { AuditEntry } from "./kernel/audit/audit_entry.ts";
+export {
+  CAPSULE_CONFIG_FILE,
+  readCapsuleConfigFile,
+} from "./kernel/daemon/capsule_config_file.ts";

@@ -13,10 +13,12 @@ import * as path from "node:path";
 import {
   AgentSession,
   approvalRouterOf,
+  CAPSULE_CONFIG_FILE,
   createDenoEnv,
   createDenoFs,
   KernelError,
   parseSessionId,
+  readCapsuleConfigFile,
   replayConfigFromEnv,
   startKernel,
   startRuntime,
@@ -40,7 +42,11 @@ Usage:
 The installed capsules run (install the default distro first: 'astrid init').
 The provider is ASTRID_PROVIDER, else config model.provider, else the
 orchestrator's default (replay). ASTRID_REPLAY_FILE=<transcript.json> scripts the
-replay provider. API keys are capsule secrets:
+replay provider. Capsule settings (the keys a capsule declares in [env], e.g. a
+provider's base_url or model) go in $ASTRID_HOME/etc/capsules.toml:
+  [provider-openai]
+  base_url = "http://127.0.0.1:8000"
+API keys are capsule secrets:
   printf %s "$KEY" | astrid secret set provider-anthropic ANTHROPIC_API_KEY
 
 Approvals: on a terminal you are asked; otherwise every request is denied.
@@ -81,12 +87,20 @@ export async function agentCommand(
   }
   const workspace = path.resolve(flags.workspace ?? ".");
   const env = createDenoEnv();
-  const capsuleConfig = await replayConfigFromEnv(
-    env,
-    createDenoFs(),
-    Deno.cwd(),
-  );
+  const fs = createDenoFs();
   await using kernel = await startKernel({ logger: warnLogger, workspace });
+  const fromFile = await readCapsuleConfigFile(
+    fs,
+    path.join(kernel.home.etc, CAPSULE_CONFIG_FILE),
+  );
+  const replay = await replayConfigFromEnv(env, fs, Deno.cwd());
+  const capsuleConfig = {
+    ...fromFile,
+    "provider-replay": {
+      ...fromFile["provider-replay"],
+      ...replay["provider-replay"],
+    },
+  };
   await using runtime = await startRuntime(kernel, {
     workspace,
     capsuleConfig,
