@@ -10,6 +10,8 @@
  *
  * @module
  */
+import { installWithHook, runLifecycleHook } from "./lifecycle_hook.ts";
+import type { ElicitHandler } from "../abi/ports.ts";
 import * as path from "node:path";
 import { KernelError } from "../core/errors.ts";
 import type { FileSystem, Spawner } from "../core/ports.ts";
@@ -493,6 +495,10 @@ export interface InstallBuiltOptions {
   readonly approvedBy?: string;
   /** An explicit `deno.json` for bundling (see {@linkcode BuildCapsuleOptions.config}). */
   readonly config?: string;
+  /** The workspace the lifecycle hook's file calls see (default: the current directory). */
+  readonly workspace?: string;
+  /** Who answers the lifecycle hook's questions. */
+  readonly elicit?: ElicitHandler;
   readonly signal?: AbortSignal;
 }
 
@@ -506,6 +512,8 @@ export interface InstallBuiltResult {
   readonly files: number;
   /** Whether it was built first (there was no `capsule.lock.json`). */
   readonly built: boolean;
+  /** Whether its `install` / `upgrade` hook ran (`absent`: it has none). */
+  readonly hook: "ran" | "absent";
 }
 
 /**
@@ -551,19 +559,41 @@ export async function installBuiltCapsule(
   for (const f of files) {
     if (f !== "Capsule.toml") copy[f] = path.join(dir, f);
   }
-  progress(`installing and signing the install record`);
-  const result = await installCapsule(kernel, {
-    source: dir,
-    files: copy,
-    approvedBy: options.approvedBy ?? "operator",
-    ...(options.signal ? { signal: options.signal } : {}),
-  });
+  const target = path.join(
+    kernel.home.home(kernel.principal).capsules,
+    manifest.package.name,
+  );
+  const result = await installWithHook(
+    kernel,
+    target,
+    async () => {
+      progress(`installing and signing the install record`);
+      const r = await installCapsule(kernel, {
+        source: dir,
+        files: copy,
+        approvedBy: options.approvedBy ?? "operator",
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+      return { dir: r.dir, version: r.manifest.package.version };
+    },
+    (phase, from) => {
+      progress(`running its ${phase} hook, if it has one`);
+      return runLifecycleHook(kernel, {
+        dir: target,
+        phase,
+        ...(from === undefined ? {} : { from }),
+        workspace: options.workspace ?? dir,
+        ...(options.elicit ? { elicit: options.elicit } : {}),
+      });
+    },
+  );
   return {
-    capsule: result.manifest.package.name,
-    version: result.manifest.package.version,
+    capsule: manifest.package.name,
+    version: result.version,
     installedDir: result.dir,
     files: files.length,
     built,
+    hook: result.hook,
   };
 }
 
