@@ -200,7 +200,7 @@ Deno.test({
       assert.match(r.stdout, /notes.md on disk now: "The quick/);
       assert.equal(
         (r.stdout.match(/✖ refused\/failed/g) ?? []).length,
-        4,
+        5,
         "each injected attempt is refused",
       );
       assert.match(r.stdout, /POLICY_BLOCKED/);
