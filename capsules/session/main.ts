@@ -17,10 +17,17 @@
  * generation, then switches the head, then deletes the old one: a crash
  * leaves either history whole, never a mix.
  *
- * Concurrency: with one instance (today) calls are serialised. With
- * `instances > 1`, two appends to the same session could race (the last head
- * written wins); the orchestrator appends sequentially within a turn, and
- * two turns of one session at once are not supported.
+ * Cache: each instance keeps the histories it last read or wrote (a few
+ * sessions, parsed and as JSON text) and uses one only while the session's
+ * head still names the same generation and tag (a random value per write), so
+ * an append costs one KV read plus the writes, not re-reading and re-parsing
+ * the whole history; a head written by another instance (or before the tag
+ * existed) means a full read.
+ *
+ * Concurrency: one instance runs one call at a time. With `instances > 1`,
+ * two appends to the same session could race (the last head written wins);
+ * the orchestrator appends sequentially within a turn, and two turns of one
+ * session at once are not supported.
  *
  * @module
  */
@@ -40,6 +47,39 @@ const DEFAULT_BUDGET = 100_000;
 interface Head {
   readonly gen: number;
   readonly chunks: number;
+  /** Random per write: a cached history is used only while it matches. */
+  readonly tag?: string;
+}
+
+/** A history as this instance last read or wrote it. */
+interface Cached {
+  readonly gen: number;
+  readonly tag: string;
+  readonly messages: readonly Message[];
+  /** `JSON.stringify(messages)`. */
+  readonly text: string;
+}
+
+/** Sessions cached per instance (most recently used last). */
+const CACHED_SESSIONS = 4;
+const cache = new Map<string, Cached>();
+
+function remember(sid: string, entry: Cached): void {
+  cache.delete(sid);
+  cache.set(sid, entry);
+  if (cache.size > CACHED_SESSIONS) {
+    cache.delete(cache.keys().next().value as string);
+  }
+}
+
+const newTag = (): string =>
+  `${Date.now().toString(36)}.${Math.random().toString(36).slice(2)}`;
+
+/** A loaded history: its head, messages and JSON text. */
+interface Loaded {
+  readonly head: Head | null;
+  readonly messages: readonly Message[];
+  readonly text: string;
 }
 
 function sessionIdOf(payload: unknown): string {
@@ -56,39 +96,78 @@ const headKey = (sid: string) => `h/${encodeURIComponent(sid)}`;
 const chunkKey = (sid: string, gen: number, i: number) =>
   `${headKey(sid)}/${gen}/${i}`;
 
-async function load(
-  sid: string,
-): Promise<{ head: Head | null; messages: Message[] }> {
+async function load(sid: string): Promise<Loaded> {
   const head = await host.kv.get(headKey(sid)) as Head | null;
-  if (head === null) return { head, messages: [] };
-  let text = "";
-  for (let i = 0; i < head.chunks; i++) {
-    text += String(await host.kv.get(chunkKey(sid, head.gen, i)) ?? "");
+  if (head === null) {
+    cache.delete(sid);
+    return { head, messages: [], text: "[]" };
   }
-  return { head, messages: JSON.parse(text) as Message[] };
+  const hit = cache.get(sid);
+  if (
+    hit !== undefined && typeof head.tag === "string" &&
+    hit.gen === head.gen && hit.tag === head.tag
+  ) {
+    return { head, messages: hit.messages, text: hit.text };
+  }
+  const parts = await Promise.all(
+    Array.from(
+      { length: head.chunks },
+      (_, i) => host.kv.get(chunkKey(sid, head.gen, i)),
+    ),
+  );
+  const text = parts.map((p) => String(p ?? "")).join("");
+  const messages = JSON.parse(text) as Message[];
+  if (typeof head.tag === "string") {
+    remember(sid, { gen: head.gen, tag: head.tag, messages, text });
+  }
+  return { head, messages, text };
 }
 
+/**
+ * Writes `messages` (whose JSON is `text`) as the next generation: the
+ * chunks, then the head, then the old generation's chunks go.
+ */
 async function save(
   sid: string,
   old: Head | null,
   messages: readonly Message[],
+  text: string,
 ): Promise<void> {
   const gen = (old?.gen ?? 0) + 1;
-  const text = JSON.stringify(messages);
   const count = messages.length === 0 ? 0 : Math.ceil(text.length / CHUNK);
-  for (let i = 0; i < count; i++) {
-    await host.kv.set(
-      chunkKey(sid, gen, i),
-      text.slice(i * CHUNK, (i + 1) * CHUNK),
+  await Promise.all(
+    Array.from({ length: count }, (_, i) =>
+      host.kv.set(
+        chunkKey(sid, gen, i),
+        text.slice(i * CHUNK, (i + 1) * CHUNK),
+      )),
+  );
+  cache.delete(sid);
+  if (count === 0) await host.kv.delete(headKey(sid));
+  else {
+    const tag = newTag();
+    await host.kv.set(headKey(sid), { gen, chunks: count, tag } satisfies Head);
+    remember(sid, { gen, tag, messages, text });
+  }
+  if (old !== null) {
+    await Promise.all(
+      Array.from(
+        { length: old.chunks },
+        (_, i) => host.kv.delete(chunkKey(sid, old.gen, i)),
+      ),
     );
   }
-  if (count === 0) await host.kv.delete(headKey(sid));
-  else await host.kv.set(headKey(sid), { gen, chunks: count } satisfies Head);
-  if (old !== null) {
-    for (let i = 0; i < old.chunks; i++) {
-      await host.kv.delete(chunkKey(sid, old.gen, i));
-    }
-  }
+}
+
+/** The JSON text of `messages` followed by `added`, from the former's text. */
+function joined(
+  messages: readonly Message[],
+  text: string,
+  added: readonly Message[],
+): string {
+  if (added.length === 0) return text;
+  const more = JSON.stringify(added);
+  return messages.length === 0 ? more : `${text.slice(0, -1)},${more.slice(1)}`;
 }
 
 function checkMessages(value: unknown): Message[] {
@@ -132,12 +211,14 @@ export default defineCapsule({
     ) {
       const sid = sessionIdOf(event.payload);
       const added = checkMessages(event.payload.messages);
-      const { head, messages } = await load(sid);
+      const { head, messages, text } = await load(sid);
+      const all = joined(messages, text, added);
       const { messages: kept, removed } = compact(
         [...messages, ...added],
         await budget(),
+        Math.ceil(all.length / 4),
       );
-      await save(sid, head, kept);
+      await save(sid, head, kept, removed === 0 ? all : JSON.stringify(kept));
       if (removed > 0) {
         await host.log.info(
           `session ${sid}: compacted, ${removed} messages removed`,
@@ -149,7 +230,7 @@ export default defineCapsule({
     async clear(event: InterceptEvent<{ session_id: string }>) {
       const sid = sessionIdOf(event.payload);
       const { head } = await load(sid);
-      await save(sid, head, []);
+      await save(sid, head, [], "[]");
       return answer(sid, []);
     },
   },
