@@ -2,17 +2,19 @@
  * `react`: the orchestrator. Answers `user.v1.prompt` (a `TurnRequest`)
  * with a `TurnResult` after running the ReAct loop of one turn:
  *
- * 1. append the user message to the session (`session.v1.request.append`);
- * 2. get the system prompt (`spark.v1.request.build`) and the tools
- *    (`tool.v1.request.describe` with `{tools: []}`, answered by the router);
+ * 1. append the user message to the session (`session.v1.request.append`)
+ *    and, at the same time, get the system prompt (`spark.v1.request.build`)
+ *    and the tools (`tool.v1.request.describe` with `{tools: []}`, answered
+ *    by the router) — three requests in flight together;
  * 3. repeat: send an `LlmRequest` with the history (the session's answer to
  *    the last append, compacted to its budget) to
- *    `llm.v1.request.generate.<provider>`, append the assistant message; when
- *    it calls tools, publish a `tool_call` turn event per call, run them all
- *    through `tool.v1.request.execute` (concurrently: the router serialises
- *    them unless it runs `instances > 1`), publish the `tool_result` events
- *    and append one user message with every `tool_result` block (tool errors
- *    go back to the model; they never fail the turn); else answer.
+ *    `llm.v1.request.generate.<provider>`; when it calls tools, publish a
+ *    `tool_call` turn event per call, run them all through
+ *    `tool.v1.request.execute` (concurrently: the router serialises them
+ *    unless it runs `instances > 1`), publish the `tool_result` events and
+ *    append, in one append, the assistant message and one user message with
+ *    every `tool_result` block (tool errors go back to the model; they never
+ *    fail the turn); else append the assistant message and answer.
  *
  * Failures: a turn past `max_iterations` model calls throws
  * `TURN_MAX_ITERATIONS` (after the last calls' results were appended, so the
@@ -87,19 +89,27 @@ async function positive(key: string, fallback: number): Promise<number> {
 }
 
 async function settings(req: TurnRequest): Promise<Settings> {
-  const provider = req.provider || (await host.config.get("provider")) ||
-    "replay";
   const requested = req.max_iterations;
+  // Read together: one wait for all of them.
+  const [provider, model, maxIterations, modelMs, toolMs, serviceMs] =
+    await Promise.all([
+      req.provider ? req.provider : host.config.get("provider"),
+      req.model ?? host.config.get("model"),
+      typeof requested === "number" && Number.isSafeInteger(requested) &&
+        requested > 0
+        ? requested
+        : positive("max_iterations", 25),
+      positive("model_timeout_ms", 600_000),
+      positive("tool_timeout_ms", 600_000),
+      positive("service_timeout_ms", 30_000),
+    ]);
   return {
-    provider,
-    model: req.model ?? (await host.config.get("model")) ?? "",
-    maxIterations: typeof requested === "number" &&
-        Number.isSafeInteger(requested) && requested > 0
-      ? requested
-      : await positive("max_iterations", 25),
-    modelMs: await positive("model_timeout_ms", 600_000),
-    toolMs: await positive("tool_timeout_ms", 600_000),
-    serviceMs: await positive("service_timeout_ms", 30_000),
+    provider: provider || "replay",
+    model: model ?? "",
+    maxIterations,
+    modelMs,
+    toolMs,
+    serviceMs,
   };
 }
 
@@ -174,23 +184,20 @@ export default defineCapsule({
         }
       };
 
-      await append([{
-        role: "user",
-        content: [{ type: "text", text: req.text }],
-      }]);
-      const identity = await ask(
-        TOPICS.identity,
-        { session_id: sid },
-        s.serviceMs,
-      ) as { prompt?: unknown } | null;
+      // The three do not depend on each other: asked together, one wait.
+      const [, identityAnswer, describeAnswer] = await Promise.all([
+        append([{
+          role: "user",
+          content: [{ type: "text", text: req.text }],
+        }]),
+        ask(TOPICS.identity, { session_id: sid }, s.serviceMs),
+        ask(TOPICS.describe, { tools: [] }, s.serviceMs),
+      ]);
+      const identity = identityAnswer as { prompt?: unknown } | null;
       const system = typeof identity?.prompt === "string"
         ? identity.prompt
         : "";
-      const described = await ask(
-        TOPICS.describe,
-        { tools: [] },
-        s.serviceMs,
-      ) as Partial<ToolDescribeResult> | null;
+      const described = describeAnswer as Partial<ToolDescribeResult> | null;
       const offered: readonly ToolDefinition[] = Array.isArray(described?.tools)
         ? described.tools
         : [];
@@ -234,10 +241,11 @@ export default defineCapsule({
         usage.input_tokens += Number(u.input_tokens) || 0;
         usage.output_tokens += Number(u.output_tokens) || 0;
         const calls = toolCallsOf(response);
-        if (response.content.length > 0) {
-          await append([{ role: "assistant", content: response.content }]);
-        }
+        const said: Message[] = response.content.length > 0
+          ? [{ role: "assistant", content: response.content }]
+          : [];
         if (calls.length === 0) {
+          if (said.length > 0) await append(said);
           return {
             type: "final",
             payload: {
@@ -250,7 +258,10 @@ export default defineCapsule({
         const results = await Promise.all(
           calls.map((call) => runTool(call)),
         );
-        await append([{ role: "user", content: results }]);
+        // The assistant message and its results in one append: one round
+        // trip, and the stored history never holds a call without its
+        // result (not even while the tools run or after a cancellation).
+        await append([...said, { role: "user", content: results }]);
         if (iteration >= s.maxIterations) {
           throw new TurnError(
             "TURN_MAX_ITERATIONS",
