@@ -15,7 +15,10 @@
  * chunks of its JSON text under a generation (`h/<sid>/<gen>/<i>`), and a
  * head key (`h/<sid>`) names the current generation. An append writes a new
  * generation, then switches the head, then deletes the old one: a crash
- * leaves either history whole, never a mix.
+ * leaves either history whole, never a mix. A plain append only extends the
+ * text, so the chunks it leaves unchanged are not rewritten: the head lists
+ * the generation each chunk was written under (`gens`), and only the
+ * changed tail is written and, after the switch, the old tail deleted.
  *
  * Cache: each instance keeps the histories it last read or wrote (a few
  * sessions, parsed and as JSON text) and uses one only while the session's
@@ -49,7 +52,12 @@ interface Head {
   readonly chunks: number;
   /** Random per write: a cached history is used only while it matches. */
   readonly tag?: string;
+  /** The generation chunk `i` is stored under (absent: all under `gen`). */
+  readonly gens?: readonly number[];
 }
+
+/** The generation chunk `i` of `head` is stored under. */
+const genOf = (head: Head, i: number): number => head.gens?.[i] ?? head.gen;
 
 /** A history as this instance last read or wrote it. */
 interface Cached {
@@ -112,7 +120,7 @@ async function load(sid: string): Promise<Loaded> {
   const parts = await Promise.all(
     Array.from(
       { length: head.chunks },
-      (_, i) => host.kv.get(chunkKey(sid, head.gen, i)),
+      (_, i) => host.kv.get(chunkKey(sid, genOf(head, i), i)),
     ),
   );
   const text = parts.map((p) => String(p ?? "")).join("");
@@ -125,35 +133,50 @@ async function load(sid: string): Promise<Loaded> {
 
 /**
  * Writes `messages` (whose JSON is `text`) as the next generation: the
- * chunks, then the head, then the old generation's chunks go.
+ * chunks, then the head, then the old generation's chunks go. The first
+ * `same` characters of `text` are those of the stored history: the old
+ * chunks wholly inside them are kept, not rewritten (nor deleted).
  */
 async function save(
   sid: string,
   old: Head | null,
   messages: readonly Message[],
   text: string,
+  same = 0,
 ): Promise<void> {
   const gen = (old?.gen ?? 0) + 1;
   const count = messages.length === 0 ? 0 : Math.ceil(text.length / CHUNK);
+  const kept = old === null
+    ? 0
+    : Math.min(old.chunks, count, Math.floor(same / CHUNK));
+  const gens = Array.from(
+    { length: count },
+    (_, i) => i < kept ? genOf(old!, i) : gen,
+  );
   await Promise.all(
-    Array.from({ length: count }, (_, i) =>
-      host.kv.set(
+    Array.from({ length: count - kept }, (_, j) => {
+      const i = kept + j;
+      return host.kv.set(
         chunkKey(sid, gen, i),
         text.slice(i * CHUNK, (i + 1) * CHUNK),
-      )),
+      );
+    }),
   );
   cache.delete(sid);
   if (count === 0) await host.kv.delete(headKey(sid));
   else {
     const tag = newTag();
-    await host.kv.set(headKey(sid), { gen, chunks: count, tag } satisfies Head);
+    const head: Head = gens.every((g) => g === gen)
+      ? { gen, chunks: count, tag }
+      : { gen, chunks: count, tag, gens };
+    await host.kv.set(headKey(sid), head);
     remember(sid, { gen, tag, messages, text });
   }
   if (old !== null) {
     await Promise.all(
       Array.from(
-        { length: old.chunks },
-        (_, i) => host.kv.delete(chunkKey(sid, old.gen, i)),
+        { length: old.chunks - kept },
+        (_, j) => host.kv.delete(chunkKey(sid, genOf(old, kept + j), kept + j)),
       ),
     );
   }
@@ -218,7 +241,14 @@ export default defineCapsule({
         await budget(),
         Math.ceil(all.length / 4),
       );
-      await save(sid, head, kept, removed === 0 ? all : JSON.stringify(kept));
+      // A plain append keeps the stored text but its closing bracket.
+      await save(
+        sid,
+        head,
+        kept,
+        removed === 0 ? all : JSON.stringify(kept),
+        removed === 0 && messages.length > 0 ? text.length - 1 : 0,
+      );
       if (removed > 0) {
         await host.log.info(
           `session ${sid}: compacted, ${removed} messages removed`,
