@@ -15,10 +15,14 @@
  * chunks of its JSON text under a generation (`h/<sid>/<gen>/<i>`), and a
  * head key (`h/<sid>`) names the current generation. An append writes a new
  * generation, then switches the head, then deletes the old one: a crash
- * leaves either history whole, never a mix. A plain append only extends the
- * text, so the chunks it leaves unchanged are not rewritten: the head lists
- * the generation each chunk was written under (`gens`), and only the
- * changed tail is written and, after the switch, the old tail deleted.
+ * leaves either history whole, never a mix. Only full chunks get keys; the
+ * text after the last full chunk (`tail`, shorter than a chunk) lives in the
+ * head itself. A plain append only extends the text, so the chunks it
+ * leaves unchanged are kept, not rewritten (the head lists the generation
+ * each chunk was written under, `gens`): it writes the chunks it filled, if
+ * any, then the head — usually one KV write — and deletes nothing. (Heads
+ * written before `tail` existed keep every chunk under a key; they read the
+ * same.)
  *
  * Cache: each instance keeps the histories it last read or wrote (a few
  * sessions, parsed and as JSON text) and uses one only while the session's
@@ -54,6 +58,8 @@ interface Head {
   readonly tag?: string;
   /** The generation chunk `i` is stored under (absent: all under `gen`). */
   readonly gens?: readonly number[];
+  /** The text after the chunks (absent: none). */
+  readonly tail?: string;
 }
 
 /** The generation chunk `i` of `head` is stored under. */
@@ -123,7 +129,8 @@ async function load(sid: string): Promise<Loaded> {
       (_, i) => host.kv.get(chunkKey(sid, genOf(head, i), i)),
     ),
   );
-  const text = parts.map((p) => String(p ?? "")).join("");
+  const text = parts.map((p) => String(p ?? "")).join("") +
+    (typeof head.tail === "string" ? head.tail : "");
   const messages = JSON.parse(text) as Message[];
   if (typeof head.tag === "string") {
     remember(sid, { gen: head.gen, tag: head.tag, messages, text });
@@ -145,7 +152,9 @@ async function save(
   same = 0,
 ): Promise<void> {
   const gen = (old?.gen ?? 0) + 1;
-  const count = messages.length === 0 ? 0 : Math.ceil(text.length / CHUNK);
+  // Full chunks only; the rest goes into the head.
+  const count = messages.length === 0 ? 0 : Math.floor(text.length / CHUNK);
+  const tail = messages.length === 0 ? "" : text.slice(count * CHUNK);
   const kept = old === null
     ? 0
     : Math.min(old.chunks, count, Math.floor(same / CHUNK));
@@ -163,12 +172,12 @@ async function save(
     }),
   );
   cache.delete(sid);
-  if (count === 0) await host.kv.delete(headKey(sid));
+  if (messages.length === 0) await host.kv.delete(headKey(sid));
   else {
     const tag = newTag();
     const head: Head = gens.every((g) => g === gen)
-      ? { gen, chunks: count, tag }
-      : { gen, chunks: count, tag, gens };
+      ? { gen, chunks: count, tag, tail }
+      : { gen, chunks: count, tag, gens, tail };
     await host.kv.set(headKey(sid), head);
     remember(sid, { gen, tag, messages, text });
   }
