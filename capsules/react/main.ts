@@ -255,13 +255,19 @@ export default defineCapsule({
             } satisfies TurnResult,
           };
         }
-        const results = await Promise.all(
-          calls.map((call) => runTool(call)),
-        );
+        const ran = await Promise.all(calls.map((call) => runTool(call)));
         // The assistant message and its results in one append: one round
         // trip, and the stored history never holds a call without its
         // result (not even while the tools run or after a cancellation).
-        await append([...said, { role: "user", content: results }]);
+        // The `tool_result` events go out just before it, unawaited: all
+        // in one audit commit, in order.
+        await Promise.all([
+          append([...said, {
+            role: "user",
+            content: ran.map((r) => r.block),
+          }]),
+          ...ran.map((r) => r.reported),
+        ]);
         if (iteration >= s.maxIterations) {
           throw new TurnError(
             "TURN_MAX_ITERATIONS",
@@ -270,13 +276,22 @@ export default defineCapsule({
         }
       }
 
-      async function runTool(call: ToolUseBlock): Promise<ToolResultBlock> {
-        await emit({
+      /**
+       * Runs one call. The `tool_call` event is published, unawaited, just
+       * before the tool request (one audit commit for both, in order); the
+       * `tool_result` event is returned unawaited (`reported`) to go out
+       * with the append of the results.
+       */
+      async function runTool(
+        call: ToolUseBlock,
+      ): Promise<{ block: ToolResultBlock; reported: Promise<void> }> {
+        const announced = emit({
           type: "tool_call",
           id: call.id,
           name: call.name,
           arguments: call.input,
         });
+        announced.catch(() => {}); // awaited below (no unhandled rejection)
         let content: string;
         let isError: boolean;
         try {
@@ -292,24 +307,32 @@ export default defineCapsule({
             : "The tool router answered without a result";
           isError = typeof r?.content === "string" ? r.is_error === true : true;
         } catch (err) {
-          if (isAbort(err)) throw err;
+          if (isAbort(err)) {
+            await announced.catch(() => {});
+            throw err;
+          }
           const e = err as { code?: unknown; message?: unknown };
           content = `Tool '${call.name}' failed: ${String(e?.code ?? "")}: ${
             String(e?.message ?? err)
           }`;
           isError = true;
         }
-        await emit({
+        await announced;
+        const reported = emit({
           type: "tool_result",
           id: call.id,
           is_error: isError,
           content,
         });
+        reported.catch(() => {}); // awaited by the caller
         return {
-          type: "tool_result",
-          tool_use_id: call.id,
-          content,
-          is_error: isError,
+          block: {
+            type: "tool_result",
+            tool_use_id: call.id,
+            content,
+            is_error: isError,
+          },
+          reported,
         };
       }
     },
