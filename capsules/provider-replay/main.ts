@@ -26,6 +26,7 @@
  * @module
  */
 import {
+  type CapsuleContext,
   defineCapsule,
   host,
   type InterceptEvent,
@@ -111,10 +112,15 @@ function parseCached(text: string): ReplayTurn[] {
   return parsed.turns;
 }
 
-async function loadTranscript(): Promise<ReplayTurn[]> {
-  const inline = await host.config.get("replay_transcript");
+/** The transcript; the settings come from the handler context (no host call). */
+async function loadTranscript(
+  config: CapsuleContext["config"],
+): Promise<ReplayTurn[]> {
+  const get = (key: string) =>
+    Object.hasOwn(config, key) ? config[key] : undefined;
+  const inline = get("replay_transcript");
   if (inline) return parseCached(inline);
-  const file = await host.config.get("replay_file");
+  const file = get("replay_file");
   if (!file) {
     throw new Error(
       "No replay transcript: set replay_transcript or replay_file in the provider-replay config",
@@ -154,7 +160,7 @@ function positionKey(sessionId: string): string {
 export default defineCapsule({
   interceptors: {
     /** `llm.v1.request.generate.replay`: the next turn of the session. */
-    async generate(event: InterceptEvent<LlmRequest>) {
+    async generate(event: InterceptEvent<LlmRequest>, ctx: CapsuleContext) {
       const req = event.payload;
       const requestId = String(req?.request_id ?? "");
       const sessionId = String(req?.session_id ?? "");
@@ -179,7 +185,7 @@ export default defineCapsule({
         published = [];
         await Promise.all(all);
       };
-      const turns = await loadTranscript();
+      const turns = await loadTranscript(ctx.config);
       const key = positionKey(sessionId);
       const stored = await host.kv.get(key) as Position | null;
       const pos: Position = {

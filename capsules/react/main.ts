@@ -34,6 +34,7 @@
  * @module
  */
 import {
+  type CapsuleContext,
   defineCapsule,
   host,
   HostCallError,
@@ -83,33 +84,29 @@ interface Settings {
   serviceMs: number;
 }
 
-async function positive(key: string, fallback: number): Promise<number> {
-  const n = Number(await host.config.get(key));
+/** The configuration (the handler context's copy: no host call). */
+type Config = CapsuleContext["config"];
+
+const setting = (config: Config, key: string): string | undefined =>
+  Object.hasOwn(config, key) ? config[key] : undefined;
+
+function positive(config: Config, key: string, fallback: number): number {
+  const n = Number(setting(config, key));
   return Number.isSafeInteger(n) && n > 0 ? n : fallback;
 }
 
-async function settings(req: TurnRequest): Promise<Settings> {
+function settings(req: TurnRequest, config: Config): Settings {
   const requested = req.max_iterations;
-  // Read together: one wait for all of them.
-  const [provider, model, maxIterations, modelMs, toolMs, serviceMs] =
-    await Promise.all([
-      req.provider ? req.provider : host.config.get("provider"),
-      req.model ?? host.config.get("model"),
-      typeof requested === "number" && Number.isSafeInteger(requested) &&
-        requested > 0
-        ? requested
-        : positive("max_iterations", 25),
-      positive("model_timeout_ms", 600_000),
-      positive("tool_timeout_ms", 600_000),
-      positive("service_timeout_ms", 30_000),
-    ]);
   return {
-    provider: provider || "replay",
-    model: model ?? "",
-    maxIterations,
-    modelMs,
-    toolMs,
-    serviceMs,
+    provider: req.provider || setting(config, "provider") || "replay",
+    model: req.model ?? setting(config, "model") ?? "",
+    maxIterations: typeof requested === "number" &&
+        Number.isSafeInteger(requested) && requested > 0
+      ? requested
+      : positive(config, "max_iterations", 25),
+    modelMs: positive(config, "model_timeout_ms", 600_000),
+    toolMs: positive(config, "tool_timeout_ms", 600_000),
+    serviceMs: positive(config, "service_timeout_ms", 30_000),
   };
 }
 
@@ -144,9 +141,9 @@ function checkResponse(value: unknown, provider: string): LlmResponse {
 export default defineCapsule({
   interceptors: {
     /** `user.v1.prompt`: runs one turn. */
-    async prompt(event: InterceptEvent<TurnRequest>) {
+    async prompt(event: InterceptEvent<TurnRequest>, ctx: CapsuleContext) {
       const req = checkRequest(event.payload);
-      const s = await settings(req);
+      const s = settings(req, ctx.config);
       let generateTopic: string;
       try {
         generateTopic = llmGenerateTopic(s.provider);

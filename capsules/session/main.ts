@@ -39,6 +39,7 @@
  * @module
  */
 import {
+  type CapsuleContext,
   defineCapsule,
   host,
   type InterceptEvent,
@@ -220,8 +221,13 @@ function checkMessages(value: unknown): Message[] {
   return value as Message[];
 }
 
-async function budget(): Promise<number> {
-  const n = Number(await host.config.get("max_context_tokens"));
+/** `[env] max_context_tokens`, from the handler context (no host call). */
+function budget(config: CapsuleContext["config"]): number {
+  const n = Number(
+    Object.hasOwn(config, "max_context_tokens")
+      ? config.max_context_tokens
+      : undefined,
+  );
   return Number.isFinite(n) && n > 0 ? n : DEFAULT_BUDGET;
 }
 
@@ -240,6 +246,7 @@ export default defineCapsule({
     /** `session.v1.request.append`: appends, compacts, answers the history. */
     async append(
       event: InterceptEvent<{ session_id: string; messages: Message[] }>,
+      ctx: CapsuleContext,
     ) {
       const sid = sessionIdOf(event.payload);
       const added = checkMessages(event.payload.messages);
@@ -247,7 +254,7 @@ export default defineCapsule({
       const all = joined(messages, text, added);
       const { messages: kept, removed } = compact(
         [...messages, ...added],
-        await budget(),
+        budget(ctx.config),
         Math.ceil(all.length / 4),
       );
       // A plain append keeps the stored text but its closing bracket.
