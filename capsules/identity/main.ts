@@ -8,6 +8,7 @@
  * @module
  */
 import {
+  type CapsuleContext,
   defineCapsule,
   host,
   HostCallError,
@@ -46,9 +47,12 @@ async function agentsMd(max: number): Promise<string | null> {
 export default defineCapsule({
   interceptors: {
     /** `spark.v1.request.build` → `{prompt}`. */
-    async build(_event: InterceptEvent<IdentityRequest>) {
-      const configured = (await host.config.get("system_prompt"))?.trim();
-      const n = Number(await host.config.get("agents_md_max_chars"));
+    async build(_event: InterceptEvent<IdentityRequest>, ctx: CapsuleContext) {
+      // The settings come from the handler context (no host call).
+      const get = (key: string) =>
+        Object.hasOwn(ctx.config, key) ? ctx.config[key] : undefined;
+      const configured = get("system_prompt")?.trim();
+      const n = Number(get("agents_md_max_chars"));
       const max = Number.isFinite(n) && n > 0 ? n : DEFAULT_AGENTS_MAX;
       const parts = [configured || DEFAULT_PROMPT];
       const agents = await agentsMd(max);

@@ -26,6 +26,7 @@
  * @module
  */
 import {
+  type CapsuleContext,
   defineCapsule,
   host,
   type InterceptEvent,
@@ -102,16 +103,30 @@ function parseTranscript(text: string): ReplayTurn[] {
   });
 }
 
-async function loadTranscript(): Promise<ReplayTurn[]> {
-  const inline = await host.config.get("replay_transcript");
-  if (inline) return parseTranscript(inline);
-  const file = await host.config.get("replay_file");
+/** The last transcript parsed, by its text (the config rarely changes). */
+let parsed: { readonly text: string; readonly turns: ReplayTurn[] } | null =
+  null;
+
+function parseCached(text: string): ReplayTurn[] {
+  if (parsed?.text !== text) parsed = { text, turns: parseTranscript(text) };
+  return parsed.turns;
+}
+
+/** The transcript; the settings come from the handler context (no host call). */
+async function loadTranscript(
+  config: CapsuleContext["config"],
+): Promise<ReplayTurn[]> {
+  const get = (key: string) =>
+    Object.hasOwn(config, key) ? config[key] : undefined;
+  const inline = get("replay_transcript");
+  if (inline) return parseCached(inline);
+  const file = get("replay_file");
   if (!file) {
     throw new Error(
       "No replay transcript: set replay_transcript or replay_file in the provider-replay config",
     );
   }
-  return parseTranscript(await host.fs.read(file));
+  return parseCached(await host.fs.read(file));
 }
 
 /** Splits a text into at most `n` chunks (on spaces when it can). */
@@ -145,17 +160,32 @@ function positionKey(sessionId: string): string {
 export default defineCapsule({
   interceptors: {
     /** `llm.v1.request.generate.replay`: the next turn of the session. */
-    async generate(event: InterceptEvent<LlmRequest>) {
+    async generate(event: InterceptEvent<LlmRequest>, ctx: CapsuleContext) {
       const req = event.payload;
       const requestId = String(req?.request_id ?? "");
       const sessionId = String(req?.session_id ?? "");
-      const emit = (e: LlmStreamEvent) =>
-        host.ipc.publish(STREAM_TOPIC, {
+      // The events are published without waiting for each one: the host
+      // issues the calls in order and the bus delivers them in that order,
+      // each decided and audited before it is delivered (the decisions of
+      // events sent together share one audit commit). They are awaited
+      // before the position advances and before the answer, so a refused
+      // publish still fails the request as it did one event at a time.
+      let published: Promise<void>[] = [];
+      const emit = (e: LlmStreamEvent) => {
+        const p = host.ipc.publish(STREAM_TOPIC, {
           request_id: requestId,
           session_id: sessionId,
           event: e,
         });
-      const turns = await loadTranscript();
+        p.catch(() => {}); // handled by `sent` (no unhandled rejection)
+        published.push(p);
+      };
+      const sent = async () => {
+        const all = published;
+        published = [];
+        await Promise.all(all);
+      };
+      const turns = await loadTranscript(ctx.config);
       const key = positionKey(sessionId);
       const stored = await host.kv.get(key) as Position | null;
       const pos: Position = {
@@ -169,17 +199,17 @@ export default defineCapsule({
       };
       const content: (TextBlock | ToolUseBlock)[] = [];
       for (const piece of chunks(turn.text)) {
-        await emit({ type: "text_delta", text: piece });
+        emit({ type: "text_delta", text: piece });
       }
       if (turn.text !== "") content.push({ type: "text", text: turn.text });
       for (const call of turn.tool_calls) {
         const id = `call_${++pos.calls}`;
         const args = JSON.stringify(call.arguments);
-        await emit({ type: "tool_call_start", id, name: call.name });
+        emit({ type: "tool_call_start", id, name: call.name });
         for (const piece of chunks(args, 2)) {
-          await emit({ type: "tool_call_delta", id, args_delta: piece });
+          emit({ type: "tool_call_delta", id, args_delta: piece });
         }
-        await emit({ type: "tool_call_end", id });
+        emit({ type: "tool_call_end", id });
         content.push({
           type: "tool_use",
           id,
@@ -187,6 +217,7 @@ export default defineCapsule({
           input: call.arguments,
         });
       }
+      await sent();
       if (pos.turn < turns.length) pos.turn++;
       await host.kv.set(key, pos);
       const usage = {
@@ -199,8 +230,9 @@ export default defineCapsule({
       const stopReason: StopReason = turn.tool_calls.length > 0
         ? "tool_use"
         : "end_turn";
-      await emit({ type: "usage", usage });
-      await emit({ type: "done", stop_reason: stopReason });
+      emit({ type: "usage", usage });
+      emit({ type: "done", stop_reason: stopReason });
+      await sent();
       const response: LlmResponse = {
         request_id: requestId,
         model: req?.model || MODEL,

@@ -105,6 +105,28 @@ agentTest(
         "tool_call_end",
       ],
     );
+    // The events arrive in the order they were published, unbroken.
+    const kinds = stream.map((m) => m.event.type);
+    assert.deepEqual(kinds, [
+      ...deltas.map(() => "text_delta"),
+      ...["call_1", "call_2"].flatMap((id) => [
+        "tool_call_start",
+        ...calls.filter((m) =>
+          m.event.type === "tool_call_delta" && m.event.id === id
+        ).map(() => "tool_call_delta"),
+        "tool_call_end",
+      ]),
+      "usage",
+      "done",
+    ]);
+    for (const [id, path] of [["call_1", "a.txt"], ["call_2", "b.txt"]]) {
+      const args = calls.flatMap((m) =>
+        m.event.type === "tool_call_delta" && m.event.id === id
+          ? [m.event.args_delta]
+          : []
+      );
+      assert.equal(args.join(""), JSON.stringify({ path }));
+    }
     assert.deepEqual(stream.at(-2)?.event, {
       type: "usage",
       usage: first.usage,

@@ -2,17 +2,19 @@
  * `react`: the orchestrator. Answers `user.v1.prompt` (a `TurnRequest`)
  * with a `TurnResult` after running the ReAct loop of one turn:
  *
- * 1. append the user message to the session (`session.v1.request.append`);
- * 2. get the system prompt (`spark.v1.request.build`) and the tools
- *    (`tool.v1.request.describe` with `{tools: []}`, answered by the router);
+ * 1. append the user message to the session (`session.v1.request.append`)
+ *    and, at the same time, get the system prompt (`spark.v1.request.build`)
+ *    and the tools (`tool.v1.request.describe` with `{tools: []}`, answered
+ *    by the router) — three requests in flight together;
  * 3. repeat: send an `LlmRequest` with the history (the session's answer to
  *    the last append, compacted to its budget) to
- *    `llm.v1.request.generate.<provider>`, append the assistant message; when
- *    it calls tools, publish a `tool_call` turn event per call, run them all
- *    through `tool.v1.request.execute` (concurrently: the router serialises
- *    them unless it runs `instances > 1`), publish the `tool_result` events
- *    and append one user message with every `tool_result` block (tool errors
- *    go back to the model; they never fail the turn); else answer.
+ *    `llm.v1.request.generate.<provider>`; when it calls tools, publish a
+ *    `tool_call` turn event per call, run them all through
+ *    `tool.v1.request.execute` (concurrently: the router serialises them
+ *    unless it runs `instances > 1`), publish the `tool_result` events and
+ *    append, in one append, the assistant message and one user message with
+ *    every `tool_result` block (tool errors go back to the model; they never
+ *    fail the turn); else append the assistant message and answer.
  *
  * Failures: a turn past `max_iterations` model calls throws
  * `TURN_MAX_ITERATIONS` (after the last calls' results were appended, so the
@@ -32,6 +34,7 @@
  * @module
  */
 import {
+  type CapsuleContext,
   defineCapsule,
   host,
   HostCallError,
@@ -81,25 +84,29 @@ interface Settings {
   serviceMs: number;
 }
 
-async function positive(key: string, fallback: number): Promise<number> {
-  const n = Number(await host.config.get(key));
+/** The configuration (the handler context's copy: no host call). */
+type Config = CapsuleContext["config"];
+
+const setting = (config: Config, key: string): string | undefined =>
+  Object.hasOwn(config, key) ? config[key] : undefined;
+
+function positive(config: Config, key: string, fallback: number): number {
+  const n = Number(setting(config, key));
   return Number.isSafeInteger(n) && n > 0 ? n : fallback;
 }
 
-async function settings(req: TurnRequest): Promise<Settings> {
-  const provider = req.provider || (await host.config.get("provider")) ||
-    "replay";
+function settings(req: TurnRequest, config: Config): Settings {
   const requested = req.max_iterations;
   return {
-    provider,
-    model: req.model ?? (await host.config.get("model")) ?? "",
+    provider: req.provider || setting(config, "provider") || "replay",
+    model: req.model ?? setting(config, "model") ?? "",
     maxIterations: typeof requested === "number" &&
         Number.isSafeInteger(requested) && requested > 0
       ? requested
-      : await positive("max_iterations", 25),
-    modelMs: await positive("model_timeout_ms", 600_000),
-    toolMs: await positive("tool_timeout_ms", 600_000),
-    serviceMs: await positive("service_timeout_ms", 30_000),
+      : positive(config, "max_iterations", 25),
+    modelMs: positive(config, "model_timeout_ms", 600_000),
+    toolMs: positive(config, "tool_timeout_ms", 600_000),
+    serviceMs: positive(config, "service_timeout_ms", 30_000),
   };
 }
 
@@ -134,9 +141,9 @@ function checkResponse(value: unknown, provider: string): LlmResponse {
 export default defineCapsule({
   interceptors: {
     /** `user.v1.prompt`: runs one turn. */
-    async prompt(event: InterceptEvent<TurnRequest>) {
+    async prompt(event: InterceptEvent<TurnRequest>, ctx: CapsuleContext) {
       const req = checkRequest(event.payload);
-      const s = await settings(req);
+      const s = settings(req, ctx.config);
       let generateTopic: string;
       try {
         generateTopic = llmGenerateTopic(s.provider);
@@ -174,23 +181,20 @@ export default defineCapsule({
         }
       };
 
-      await append([{
-        role: "user",
-        content: [{ type: "text", text: req.text }],
-      }]);
-      const identity = await ask(
-        TOPICS.identity,
-        { session_id: sid },
-        s.serviceMs,
-      ) as { prompt?: unknown } | null;
+      // The three do not depend on each other: asked together, one wait.
+      const [, identityAnswer, describeAnswer] = await Promise.all([
+        append([{
+          role: "user",
+          content: [{ type: "text", text: req.text }],
+        }]),
+        ask(TOPICS.identity, { session_id: sid }, s.serviceMs),
+        ask(TOPICS.describe, { tools: [] }, s.serviceMs),
+      ]);
+      const identity = identityAnswer as { prompt?: unknown } | null;
       const system = typeof identity?.prompt === "string"
         ? identity.prompt
         : "";
-      const described = await ask(
-        TOPICS.describe,
-        { tools: [] },
-        s.serviceMs,
-      ) as Partial<ToolDescribeResult> | null;
+      const described = describeAnswer as Partial<ToolDescribeResult> | null;
       const offered: readonly ToolDefinition[] = Array.isArray(described?.tools)
         ? described.tools
         : [];
@@ -234,10 +238,11 @@ export default defineCapsule({
         usage.input_tokens += Number(u.input_tokens) || 0;
         usage.output_tokens += Number(u.output_tokens) || 0;
         const calls = toolCallsOf(response);
-        if (response.content.length > 0) {
-          await append([{ role: "assistant", content: response.content }]);
-        }
+        const said: Message[] = response.content.length > 0
+          ? [{ role: "assistant", content: response.content }]
+          : [];
         if (calls.length === 0) {
+          if (said.length > 0) await append(said);
           return {
             type: "final",
             payload: {
@@ -247,10 +252,19 @@ export default defineCapsule({
             } satisfies TurnResult,
           };
         }
-        const results = await Promise.all(
-          calls.map((call) => runTool(call)),
-        );
-        await append([{ role: "user", content: results }]);
+        const ran = await Promise.all(calls.map((call) => runTool(call)));
+        // The assistant message and its results in one append: one round
+        // trip, and the stored history never holds a call without its
+        // result (not even while the tools run or after a cancellation).
+        // The `tool_result` events go out just before it, unawaited: all
+        // in one audit commit, in order.
+        await Promise.all([
+          append([...said, {
+            role: "user",
+            content: ran.map((r) => r.block),
+          }]),
+          ...ran.map((r) => r.reported),
+        ]);
         if (iteration >= s.maxIterations) {
           throw new TurnError(
             "TURN_MAX_ITERATIONS",
@@ -259,13 +273,22 @@ export default defineCapsule({
         }
       }
 
-      async function runTool(call: ToolUseBlock): Promise<ToolResultBlock> {
-        await emit({
+      /**
+       * Runs one call. The `tool_call` event is published, unawaited, just
+       * before the tool request (one audit commit for both, in order); the
+       * `tool_result` event is returned unawaited (`reported`) to go out
+       * with the append of the results.
+       */
+      async function runTool(
+        call: ToolUseBlock,
+      ): Promise<{ block: ToolResultBlock; reported: Promise<void> }> {
+        const announced = emit({
           type: "tool_call",
           id: call.id,
           name: call.name,
           arguments: call.input,
         });
+        announced.catch(() => {}); // awaited below (no unhandled rejection)
         let content: string;
         let isError: boolean;
         try {
@@ -281,24 +304,32 @@ export default defineCapsule({
             : "The tool router answered without a result";
           isError = typeof r?.content === "string" ? r.is_error === true : true;
         } catch (err) {
-          if (isAbort(err)) throw err;
+          if (isAbort(err)) {
+            await announced.catch(() => {});
+            throw err;
+          }
           const e = err as { code?: unknown; message?: unknown };
           content = `Tool '${call.name}' failed: ${String(e?.code ?? "")}: ${
             String(e?.message ?? err)
           }`;
           isError = true;
         }
-        await emit({
+        await announced;
+        const reported = emit({
           type: "tool_result",
           id: call.id,
           is_error: isError,
           content,
         });
+        reported.catch(() => {}); // awaited by the caller
         return {
-          type: "tool_result",
-          tool_use_id: call.id,
-          content,
-          is_error: isError,
+          block: {
+            type: "tool_result",
+            tool_use_id: call.id,
+            content,
+            is_error: isError,
+          },
+          reported,
         };
       }
     },

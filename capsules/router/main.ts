@@ -19,6 +19,7 @@
  * @module
  */
 import {
+  type CapsuleContext,
   defineCapsule,
   host,
   HostCallError,
@@ -77,7 +78,10 @@ export default defineCapsule({
     },
 
     /** `tool.v1.request.execute`: dispatches to `tool.v1.execute.<name>`. */
-    async execute(event: InterceptEvent<ToolExecuteRequest>) {
+    async execute(
+      event: InterceptEvent<ToolExecuteRequest>,
+      ctx: CapsuleContext,
+    ) {
       const req = event.payload;
       const callId = typeof req?.call_id === "string" ? req.call_id : "";
       const name = req?.name;
@@ -90,7 +94,12 @@ export default defineCapsule({
           true,
         );
       }
-      const n = Number(await host.config.get("tool_timeout_ms"));
+      // From the handler context (no host call on the tool's path).
+      const n = Number(
+        Object.hasOwn(ctx.config, "tool_timeout_ms")
+          ? ctx.config.tool_timeout_ms
+          : undefined,
+      );
       const timeoutMs = Number.isFinite(n) && n > 0 ? n : DEFAULT_TIMEOUT_MS;
       let answer: unknown;
       try {

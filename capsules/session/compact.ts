@@ -53,14 +53,18 @@ export interface Compacted {
  *
  * @param messages The history, oldest first.
  * @param budget The most tokens to keep (estimated).
+ * @param tokens `estimateTokens(messages)` when the caller knows it already.
  * @returns The kept messages (possibly still over budget when even the
  *   newest exchange alone is) and how many were removed.
  */
 export function compact(
   messages: readonly Message[],
   budget: number,
+  tokens?: number,
 ): Compacted {
-  if (messages.length < 3 || estimateTokens(messages) <= budget) {
+  if (
+    messages.length < 3 || (tokens ?? estimateTokens(messages)) <= budget
+  ) {
     return { messages: [...messages], removed: 0 };
   }
   const first = messages[0]!;

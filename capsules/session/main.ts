@@ -15,16 +15,31 @@
  * chunks of its JSON text under a generation (`h/<sid>/<gen>/<i>`), and a
  * head key (`h/<sid>`) names the current generation. An append writes a new
  * generation, then switches the head, then deletes the old one: a crash
- * leaves either history whole, never a mix.
+ * leaves either history whole, never a mix. Only full chunks get keys; the
+ * text after the last full chunk (`tail`, shorter than a chunk) lives in the
+ * head itself. A plain append only extends the text, so the chunks it
+ * leaves unchanged are kept, not rewritten (the head lists the generation
+ * each chunk was written under, `gens`): it writes the chunks it filled, if
+ * any, then the head — usually one KV write — and deletes nothing. (Heads
+ * written before `tail` existed keep every chunk under a key; they read the
+ * same.)
  *
- * Concurrency: with one instance (today) calls are serialised. With
- * `instances > 1`, two appends to the same session could race (the last head
- * written wins); the orchestrator appends sequentially within a turn, and
- * two turns of one session at once are not supported.
+ * Cache: each instance keeps the histories it last read or wrote (a few
+ * sessions, parsed and as JSON text) and uses one only while the session's
+ * head still names the same generation and tag (a random value per write), so
+ * an append costs one KV read plus the writes, not re-reading and re-parsing
+ * the whole history; a head written by another instance (or before the tag
+ * existed) means a full read.
+ *
+ * Concurrency: one instance runs one call at a time. With `instances > 1`,
+ * two appends to the same session could race (the last head written wins);
+ * the orchestrator appends sequentially within a turn, and two turns of one
+ * session at once are not supported.
  *
  * @module
  */
 import {
+  type CapsuleContext,
   defineCapsule,
   host,
   type InterceptEvent,
@@ -40,6 +55,46 @@ const DEFAULT_BUDGET = 100_000;
 interface Head {
   readonly gen: number;
   readonly chunks: number;
+  /** Random per write: a cached history is used only while it matches. */
+  readonly tag?: string;
+  /** The generation chunk `i` is stored under (absent: all under `gen`). */
+  readonly gens?: readonly number[];
+  /** The text after the chunks (absent: none). */
+  readonly tail?: string;
+}
+
+/** The generation chunk `i` of `head` is stored under. */
+const genOf = (head: Head, i: number): number => head.gens?.[i] ?? head.gen;
+
+/** A history as this instance last read or wrote it. */
+interface Cached {
+  readonly gen: number;
+  readonly tag: string;
+  readonly messages: readonly Message[];
+  /** `JSON.stringify(messages)`. */
+  readonly text: string;
+}
+
+/** Sessions cached per instance (most recently used last). */
+const CACHED_SESSIONS = 4;
+const cache = new Map<string, Cached>();
+
+function remember(sid: string, entry: Cached): void {
+  cache.delete(sid);
+  cache.set(sid, entry);
+  if (cache.size > CACHED_SESSIONS) {
+    cache.delete(cache.keys().next().value as string);
+  }
+}
+
+const newTag = (): string =>
+  `${Date.now().toString(36)}.${Math.random().toString(36).slice(2)}`;
+
+/** A loaded history: its head, messages and JSON text. */
+interface Loaded {
+  readonly head: Head | null;
+  readonly messages: readonly Message[];
+  readonly text: string;
 }
 
 function sessionIdOf(payload: unknown): string {
@@ -56,39 +111,96 @@ const headKey = (sid: string) => `h/${encodeURIComponent(sid)}`;
 const chunkKey = (sid: string, gen: number, i: number) =>
   `${headKey(sid)}/${gen}/${i}`;
 
-async function load(
-  sid: string,
-): Promise<{ head: Head | null; messages: Message[] }> {
+async function load(sid: string): Promise<Loaded> {
   const head = await host.kv.get(headKey(sid)) as Head | null;
-  if (head === null) return { head, messages: [] };
-  let text = "";
-  for (let i = 0; i < head.chunks; i++) {
-    text += String(await host.kv.get(chunkKey(sid, head.gen, i)) ?? "");
+  if (head === null) {
+    cache.delete(sid);
+    return { head, messages: [], text: "[]" };
   }
-  return { head, messages: JSON.parse(text) as Message[] };
+  const hit = cache.get(sid);
+  if (
+    hit !== undefined && typeof head.tag === "string" &&
+    hit.gen === head.gen && hit.tag === head.tag
+  ) {
+    return { head, messages: hit.messages, text: hit.text };
+  }
+  const parts = await Promise.all(
+    Array.from(
+      { length: head.chunks },
+      (_, i) => host.kv.get(chunkKey(sid, genOf(head, i), i)),
+    ),
+  );
+  const text = parts.map((p) => String(p ?? "")).join("") +
+    (typeof head.tail === "string" ? head.tail : "");
+  const messages = JSON.parse(text) as Message[];
+  if (typeof head.tag === "string") {
+    remember(sid, { gen: head.gen, tag: head.tag, messages, text });
+  }
+  return { head, messages, text };
 }
 
+/**
+ * Writes `messages` (whose JSON is `text`) as the next generation: the
+ * chunks, then the head, then the old generation's chunks go. The first
+ * `same` characters of `text` are those of the stored history: the old
+ * chunks wholly inside them are kept, not rewritten (nor deleted).
+ */
 async function save(
   sid: string,
   old: Head | null,
   messages: readonly Message[],
+  text: string,
+  same = 0,
 ): Promise<void> {
   const gen = (old?.gen ?? 0) + 1;
-  const text = JSON.stringify(messages);
-  const count = messages.length === 0 ? 0 : Math.ceil(text.length / CHUNK);
-  for (let i = 0; i < count; i++) {
-    await host.kv.set(
-      chunkKey(sid, gen, i),
-      text.slice(i * CHUNK, (i + 1) * CHUNK),
+  // Full chunks only; the rest goes into the head.
+  const count = messages.length === 0 ? 0 : Math.floor(text.length / CHUNK);
+  const tail = messages.length === 0 ? "" : text.slice(count * CHUNK);
+  const kept = old === null
+    ? 0
+    : Math.min(old.chunks, count, Math.floor(same / CHUNK));
+  const gens = Array.from(
+    { length: count },
+    (_, i) => i < kept ? genOf(old!, i) : gen,
+  );
+  await Promise.all(
+    Array.from({ length: count - kept }, (_, j) => {
+      const i = kept + j;
+      return host.kv.set(
+        chunkKey(sid, gen, i),
+        text.slice(i * CHUNK, (i + 1) * CHUNK),
+      );
+    }),
+  );
+  cache.delete(sid);
+  if (messages.length === 0) await host.kv.delete(headKey(sid));
+  else {
+    const tag = newTag();
+    const head: Head = gens.every((g) => g === gen)
+      ? { gen, chunks: count, tag, tail }
+      : { gen, chunks: count, tag, gens, tail };
+    await host.kv.set(headKey(sid), head);
+    remember(sid, { gen, tag, messages, text });
+  }
+  if (old !== null) {
+    await Promise.all(
+      Array.from(
+        { length: old.chunks - kept },
+        (_, j) => host.kv.delete(chunkKey(sid, genOf(old, kept + j), kept + j)),
+      ),
     );
   }
-  if (count === 0) await host.kv.delete(headKey(sid));
-  else await host.kv.set(headKey(sid), { gen, chunks: count } satisfies Head);
-  if (old !== null) {
-    for (let i = 0; i < old.chunks; i++) {
-      await host.kv.delete(chunkKey(sid, old.gen, i));
-    }
-  }
+}
+
+/** The JSON text of `messages` followed by `added`, from the former's text. */
+function joined(
+  messages: readonly Message[],
+  text: string,
+  added: readonly Message[],
+): string {
+  if (added.length === 0) return text;
+  const more = JSON.stringify(added);
+  return messages.length === 0 ? more : `${text.slice(0, -1)},${more.slice(1)}`;
 }
 
 function checkMessages(value: unknown): Message[] {
@@ -109,8 +221,13 @@ function checkMessages(value: unknown): Message[] {
   return value as Message[];
 }
 
-async function budget(): Promise<number> {
-  const n = Number(await host.config.get("max_context_tokens"));
+/** `[env] max_context_tokens`, from the handler context (no host call). */
+function budget(config: CapsuleContext["config"]): number {
+  const n = Number(
+    Object.hasOwn(config, "max_context_tokens")
+      ? config.max_context_tokens
+      : undefined,
+  );
   return Number.isFinite(n) && n > 0 ? n : DEFAULT_BUDGET;
 }
 
@@ -129,15 +246,25 @@ export default defineCapsule({
     /** `session.v1.request.append`: appends, compacts, answers the history. */
     async append(
       event: InterceptEvent<{ session_id: string; messages: Message[] }>,
+      ctx: CapsuleContext,
     ) {
       const sid = sessionIdOf(event.payload);
       const added = checkMessages(event.payload.messages);
-      const { head, messages } = await load(sid);
+      const { head, messages, text } = await load(sid);
+      const all = joined(messages, text, added);
       const { messages: kept, removed } = compact(
         [...messages, ...added],
-        await budget(),
+        budget(ctx.config),
+        Math.ceil(all.length / 4),
       );
-      await save(sid, head, kept);
+      // A plain append keeps the stored text but its closing bracket.
+      await save(
+        sid,
+        head,
+        kept,
+        removed === 0 ? all : JSON.stringify(kept),
+        removed === 0 && messages.length > 0 ? text.length - 1 : 0,
+      );
       if (removed > 0) {
         await host.log.info(
           `session ${sid}: compacted, ${removed} messages removed`,
@@ -149,7 +276,7 @@ export default defineCapsule({
     async clear(event: InterceptEvent<{ session_id: string }>) {
       const sid = sessionIdOf(event.payload);
       const { head } = await load(sid);
-      await save(sid, head, []);
+      await save(sid, head, [], "[]");
       return answer(sid, []);
     },
   },

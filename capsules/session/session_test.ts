@@ -115,6 +115,55 @@ agentTest(
 );
 
 agentTest(
+  "session: appends that grow a history across chunk boundaries keep it whole, across a restart and the cache",
+  async () => {
+    const fx = await startAgentFixture({
+      prefix: "astrid-session-grow-",
+      capsules: ["session"],
+      fileStore: true,
+    });
+    // Each append adds ~7 KB: the text crosses the 16 000-character chunk
+    // size every few appends, so unchanged chunks are kept and the tail
+    // rewritten, over several generations.
+    const written: Message[] = [];
+    const grow = async (f: AgentFixture, n: number) => {
+      for (let i = 0; i < n; i++) {
+        const added = [
+          user(`q${written.length} ${"y".repeat(3_500)}`),
+          assistant(`a${written.length} ${'z"é'.repeat(1_100)}`),
+        ];
+        written.push(...added);
+        const r = await session(f, "append", {
+          session_id: "s",
+          messages: added,
+        });
+        assert.deepEqual(r.messages, written);
+      }
+    };
+    await grow(fx, 7);
+    await using again = await fx.restart();
+    await fx.close(); // no-op: restart() closed it
+    assert.deepEqual(
+      (await session(again, "get_messages", { session_id: "s" })).messages,
+      written,
+    );
+    await grow(again, 6);
+    assert.deepEqual(
+      (await session(again, "get_messages", { session_id: "s" })).messages,
+      written,
+    );
+    assert.deepEqual(
+      (await session(again, "clear", { session_id: "s" })).messages,
+      [],
+    );
+    assert.deepEqual(
+      (await session(again, "get_messages", { session_id: "s" })).messages,
+      [],
+    );
+  },
+);
+
+agentTest(
   "session: appends past max_context_tokens compact the stored history",
   async () => {
     await using fx = await startAgentFixture({

@@ -3,6 +3,9 @@
  *
  * Appends to one chain wait in a FIFO queue; while one commit is running,
  * everything that arrives queues up and goes into the next commit together.
+ * With `gather`, an idle queue starts its commit one microtask after the
+ * first value instead of at once, so values pushed in the same synchronous
+ * step (a burst) go into that first commit together too.
  * A *lazy* value (an outcome record, which nothing waits on) starts no
  * commit of its own: it rides with the next eager value of its chain (the
  * next call's decision), or goes at the latest when `linger` resolves or
@@ -43,6 +46,7 @@ export class ChainQueue<T, R> {
   #flush: FlushFn<T, R>;
   #maxBatch: number;
   #linger: LingerFn;
+  #gather: boolean;
   #pending = new Map<string, Waiter<T, R>[]>();
   /** Keys whose queue is being drained. */
   #draining = new Set<string>();
@@ -55,11 +59,19 @@ export class ChainQueue<T, R> {
    * @param flush Writes one batch.
    * @param maxBatch Values per batch at most.
    * @param linger How long lazy values may wait for an eager one.
+   * @param gather Start an idle queue's commit one microtask late, so a
+   *   synchronous burst shares it (default: at once).
    */
-  constructor(flush: FlushFn<T, R>, maxBatch: number, linger: LingerFn) {
+  constructor(
+    flush: FlushFn<T, R>,
+    maxBatch: number,
+    linger: LingerFn,
+    gather = false,
+  ) {
     this.#flush = flush;
     this.#maxBatch = maxBatch;
     this.#linger = linger;
+    this.#gather = gather;
   }
 
   /**
@@ -138,6 +150,8 @@ export class ChainQueue<T, R> {
 
   async #drain(key: string): Promise<void> {
     const list = this.#pending.get(key)!;
+    // The rest of a synchronous burst joins the first value's commit.
+    if (this.#gather) await Promise.resolve();
     while (list.length > 0) {
       const batch = takeLive(list, this.#maxBatch);
       if (batch.length === 0) continue;

@@ -110,6 +110,7 @@ export class AuditLog {
         (await this.#write(principal as PrincipalId, records)).results,
       MAX_GROUP_COMMIT,
       (signal) => this.#clock.sleep(linger, { signal }),
+      deps.gatherBursts === true,
     );
   }
 

@@ -39,6 +39,15 @@ export interface AuditLogDeps {
    * never a decision.
    */
   readonly lingerMs?: number;
+  /**
+   * Gather bursts: a chain with no commit running starts its next commit
+   * one microtask after the append that finds it idle, not at once, so the
+   * appends made in the same synchronous step (e.g. the decisions of a
+   * capsule's host calls issued together) share that commit and its
+   * signature instead of the first going alone. Every append still
+   * resolves only once its own commit is durable. Default `false`.
+   */
+  readonly gatherBursts?: boolean;
 }
 
 /** Options of calls that only take a signal. */

@@ -78,6 +78,47 @@ Deno.test({
 
 Deno.test({
   name:
+    "`AuditLog.append()` with `gatherBursts` commits a burst on an idle chain as one commit (default: the first goes alone), each append resolving once durable",
+  permissions: "none",
+  async fn() {
+    for (const gatherBursts of [false, true]) {
+      await using f = await openFixture({ gatherBursts });
+      await batch(f, 4);
+      // A burst on an idle chain: with gathering, one commit, one signature.
+      assert.deepEqual(
+        await formats(f, 4),
+        gatherBursts ? [U, U, U, S] : [S, U, U, S],
+      );
+      // Each append resolved with its durable entry, in order.
+      const [a, b] = await Promise.all([
+        f.log.append(rec(ALICE, { call_id: "x" })),
+        f.log.append(rec(ALICE, { call_id: "y" })),
+      ]);
+      assert.deepEqual([a.seq, b.seq], [4, 5]);
+      assert.equal((await f.log.get(ALICE, a.id))?.call_id, "x");
+      assert.deepEqual(await f.log.verify(ALICE), {
+        valid: true,
+        entriesVerified: 6,
+      });
+    }
+    // An append cancelled before the gathered commit starts is not written.
+    await using f = await openFixture({ gatherBursts: true });
+    const ac = new AbortController();
+    const kept = f.log.append(rec(ALICE, { call_id: "kept" }));
+    const dropped = f.log.append(rec(ALICE, { call_id: "dropped" }), {
+      signal: ac.signal,
+    });
+    const refused = assert.rejects(dropped, { code: "ABORTED" });
+    ac.abort();
+    await kept;
+    await refused;
+    const entries = await f.log.query({ principal: ALICE });
+    assert.deepEqual(entries.map((e) => e.call_id), ["kept"]);
+  },
+});
+
+Deno.test({
+  name:
     "`AuditLog.append()` with `lazy` starts no commit: the entry joins the next eager append's commit",
   permissions: "none",
   async fn() {

@@ -121,6 +121,12 @@ export function parseAuditEntryId(raw: unknown): AuditEntryId {
   return check(raw, UUID, "audit entry id", "a lower-case hyphenated UUID");
 }
 
+/** The two hex digits of every byte value. */
+const HEX = Array.from(
+  { length: 256 },
+  (_, x) => x.toString(16).padStart(2, "0"),
+);
+
 /**
  * Makes a random RFC 4122 version-4 UUID from the given randomness.
  *
@@ -131,10 +137,13 @@ export function uuidV4(random: Random): string {
   const b = random.bytes(16);
   b[6] = (b[6]! & 0x0f) | 0x40;
   b[8] = (b[8]! & 0x3f) | 0x80;
-  const h = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${
-    h.slice(16, 20)
-  }-${h.slice(20)}`;
+  // One per host call and bus request: a lookup table, not 16 toString()s.
+  let out = "";
+  for (let i = 0; i < 16; i++) {
+    if (i === 4 || i === 6 || i === 8 || i === 10) out += "-";
+    out += HEX[b[i]!];
+  }
+  return out;
 }
 
 /**

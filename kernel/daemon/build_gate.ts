@@ -63,6 +63,9 @@ export function buildSecurity(deps: BuildSecurityDeps): SecurityLayers {
     random,
     keyPair: runtimeKey,
     logger,
+    // A capsule's host calls issued together (a provider's stream events,
+    // an orchestrator's parallel requests) share one commit and signature.
+    gatherBursts: true,
   });
   const tokens = new TokenAuthority({ store, clock, random, runtimeKey });
   const budget = new BudgetLedger(

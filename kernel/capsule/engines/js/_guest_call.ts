@@ -90,6 +90,18 @@ export async function runInvoke(
 interface Waits {
   readonly ended: AbortController;
   readonly aborted: Promise<Wake>;
+  /**
+   * The waiting bound: one timer per call, not one per wait (arming and
+   * cancelling a timer per host call was a measurable share of a call),
+   * armed in a wait for the allowance left then. Running time does not use
+   * the allowance up, so a timer armed in an earlier wait can only fire
+   * early, never late: then it is re-armed for what is left.
+   */
+  bound: Promise<Wake> | undefined;
+  /** Which wait armed `bound` (waits are counted from 1). */
+  armedIn: number;
+  /** Waits so far. */
+  count: number;
 }
 
 /**
@@ -102,18 +114,25 @@ async function waitOnce(
   waits: Waits,
 ): Promise<Wake> {
   clock.wait();
-  // The timer lives exactly as long as this wait (the call's end can only
-  // come after it returns).
-  const timer = new AbortController();
   try {
-    return await Promise.race([
-      guest.bridge.nextCompletion().then(() => "completion" as const),
-      guest.sleep(clock.msLeft(), timer.signal)
-        .then(() => "wait_timeout" as const, () => "ended" as const),
-      waits.aborted,
-    ]);
+    const completion = guest.bridge.nextCompletion().then(() =>
+      "completion" as const
+    );
+    const wait = ++waits.count;
+    for (;;) {
+      if (waits.bound === undefined) {
+        // The timer ends with the call (`waits.ended`, after the last wait).
+        waits.bound = guest.sleep(clock.msLeft(), waits.ended.signal)
+          .then(() => "wait_timeout" as const, () => "ended" as const);
+        waits.armedIn = wait;
+      }
+      const wake = await Promise.race([completion, waits.bound, waits.aborted]);
+      // A timer armed in this wait is this wait's bound; an older one fired
+      // early (the guest ran since): re-arm it for what is left.
+      if (wake !== "wait_timeout" || waits.armedIn === wait) return wake;
+      waits.bound = undefined;
+    }
   } finally {
-    timer.abort();
     clock.run();
   }
 }
@@ -127,7 +146,7 @@ function makeWaits(signal: AbortSignal): Waits {
       signal: ended.signal,
     });
   });
-  return { ended, aborted };
+  return { ended, aborted, bound: undefined, armedIn: 0, count: 0 };
 }
 
 function start(
