@@ -7,6 +7,7 @@
  * @module
  */
 import * as path from "node:path";
+import { TOOL_ENV_NAMES } from "../kernel/host/deno_toolchain.ts";
 
 const ROOT = path.resolve(import.meta.dirname ?? ".", "..");
 /** `cli/main.ts`. */
@@ -21,6 +22,21 @@ export const DENO_DIR: string = JSON.parse(
     }).output()).stdout,
   ),
 ).denoDir as string;
+
+/**
+ * What a user's shell has besides the test's own `HOME` and `ASTRID_HOME`:
+ * the machine's certificate, proxy and registry settings (the kernel
+ * tooling allow-list), so a child that must download (a generated
+ * capsule's first `deno test` on an empty cache) works behind a corporate
+ * proxy or a private CA, as it would for the user.
+ */
+const MACHINE_ENV: Readonly<Record<string, string>> = Object.fromEntries(
+  TOOL_ENV_NAMES.filter((n) => !["HOME", "PATH", "DENO_DIR"].includes(n))
+    .flatMap((n) => {
+      const v = Deno.env.get(n);
+      return v === undefined ? [] : [[n, v]];
+    }),
+);
 
 /** What a run printed and how it ended. */
 export interface Run {
@@ -45,6 +61,7 @@ export async function runDeno(
     args: [...args],
     ...(options.cwd ? { cwd: options.cwd } : {}),
     env: {
+      ...MACHINE_ENV,
       NO_COLOR: "1",
       DENO_DIR,
       DENO_NO_UPDATE_CHECK: "1",
