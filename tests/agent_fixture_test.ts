@@ -59,29 +59,61 @@ export function agentTest(name: string, fn: () => Promise<void>): void {
 export const AGENT_TIMEOUT_MS = 5_000;
 
 const built = new Map<string, Promise<string>>();
-let buildDir: Promise<string> | undefined;
+
+/** Bundles shared by every test process: content-addressed by their sources. */
+const BUILD_CACHE = path.join(ROOT, ".test-tmp", "capsule-builds");
+
+async function sourcesOf(dir: string, rel = ""): Promise<[string, string][]> {
+  const out: [string, string][] = [];
+  for await (const e of Deno.readDir(path.join(dir, rel))) {
+    const r = path.join(rel, e.name);
+    if (e.isDirectory && e.name !== "node_modules") {
+      out.push(...await sourcesOf(dir, r));
+    } else if (e.isFile && /\.(ts|json|toml)$/.test(e.name)) {
+      out.push([r, await Deno.readTextFile(path.join(dir, r))]);
+    }
+  }
+  return out;
+}
+
+/** The cache key of a bundle: Deno's version, the capsule's and the SDK's sources. */
+async function buildKey(dir: string): Promise<string> {
+  const parts = [
+    ...(await sourcesOf(dir)).map(([f, t]) => `capsule/${f}\0${t}`),
+    ...(await sourcesOf(path.join(ROOT, "sdk"))).map(([f, t]) =>
+      `sdk/${f}\0${t}`
+    ),
+  ].sort();
+  const bytes = new TextEncoder().encode(
+    `${Deno.version.deno}\0${parts.join("\0")}`,
+  );
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  return [...digest].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
 
 /**
- * Bundles `capsules/<name>/main.ts` once per test process.
+ * Bundles `<capsule dir>/main.ts` — once per content across test processes
+ * (`.test-tmp/capsule-builds/<sha256 of the sources>.js`, written atomically),
+ * so parallel test files do not each run the bundler for the same capsule.
  *
- * @param name The capsule's directory name.
+ * @param name The capsule's directory name (or absolute dir).
  * @returns The path of the bundle.
  */
 export function buildCapsule(name: string): Promise<string> {
   let p = built.get(name);
   if (p === undefined) {
-    const index = built.size;
     p = (async () => {
-      buildDir ??= Deno.makeTempDir({ prefix: "astrid-capsule-build-" });
-      const out = path.join(
-        await buildDir,
-        `${index}-${path.basename(name)}.js`,
-      );
+      const dir = capsuleDir(name);
+      const out = path.join(BUILD_CACHE, `${await buildKey(dir)}.js`);
+      if (await Deno.stat(out).then(() => true, () => false)) return out;
+      await Deno.mkdir(BUILD_CACHE, { recursive: true });
+      const tmp = `${out}.${crypto.randomUUID()}.tmp`;
       await buildJsCapsule({
         spawner: createDenoSpawner(),
         fs: createDenoFs(),
         toolchain: denoToolchain(createDenoEnv()),
-      }, { entry: path.join(capsuleDir(name), "main.ts"), outFile: out });
+      }, { entry: path.join(dir, "main.ts"), outFile: tmp });
+      await Deno.rename(tmp, out);
       return out;
     })();
     built.set(name, p);
