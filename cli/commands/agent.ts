@@ -12,7 +12,6 @@
 import * as path from "node:path";
 import {
   AgentSession,
-  approvalRouterOf,
   CAPSULE_CONFIG_FILE,
   createDenoEnv,
   createDenoFs,
@@ -26,7 +25,7 @@ import {
 import type { ApprovalAnswer, ApprovalRequiredEvent } from "../../mod.ts";
 import type { GlobalFlags } from "../flags.ts";
 import { note, out, UsageError, warnLogger } from "../output.ts";
-import { showTurn } from "./turn_view.ts";
+import { commitAnswering, showTurn } from "./turn_view.ts";
 
 /** Help text of `astrid agent`. */
 export const AGENT_HELP =
@@ -62,13 +61,18 @@ const ANSWERS: Readonly<Record<string, ApprovalAnswer>> = {
   n: "deny",
 };
 
-function ask(e: ApprovalRequiredEvent): ApprovalAnswer {
+/** Asks on a terminal; anything else, or an answer not offered, is `deny`. */
+function answerOnTerminal(options: readonly ApprovalAnswer[]): ApprovalAnswer {
   if (!Deno.stdin.isTerminal()) return "deny";
   const choice = prompt(
     `      allow? [y]es once / [s]ession / [w]orkspace / [a]lways / [n]o:`,
   )?.trim().toLowerCase() ?? "n";
   const answer = ANSWERS[choice.slice(0, 1)] ?? "deny";
-  return e.options.includes(answer) ? answer : "deny";
+  return options.includes(answer) ? answer : "deny";
+}
+
+function ask(e: ApprovalRequiredEvent): ApprovalAnswer {
+  return answerOnTerminal(e.options);
 }
 
 /**
@@ -161,25 +165,14 @@ async function offerCommit(
     );
     return;
   }
-  const stop = approvalRouterOf(kernel.security.approvals).listen(
-    runtime.session,
-    (req) => {
-      out(`  ? approval needed: ${req.summary}`);
-      const answer = ask({
-        type: "approval_required",
-        request_id: req.id,
-        action: req.action.type,
-        resource: req.summary,
-        risk: req.risk,
-        options: [...req.options],
-      });
-      return Promise.resolve({ decision: answer });
+  const committed = await commitAnswering(
+    kernel,
+    runtime,
+    overlay,
+    (summary, options) => {
+      out(`  ? approval needed: ${summary}`);
+      return answerOnTerminal(options);
     },
   );
-  try {
-    const result = await overlay.commit();
-    out(`committed: ${result.committed.map((c) => c.path).join(", ")}`);
-  } finally {
-    stop();
-  }
+  out(`committed: ${committed.join(", ")}`);
 }

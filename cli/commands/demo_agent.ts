@@ -12,14 +12,9 @@
  */
 import * as path from "node:path";
 import type { KernelHandle, Runtime } from "../../mod.ts";
-import {
-  AgentSession,
-  approvalRouterOf,
-  installCapsule,
-  startRuntime,
-} from "../../mod.ts";
+import { AgentSession, installCapsule, startRuntime } from "../../mod.ts";
 import { out } from "../output.ts";
-import { showTurn } from "./turn_view.ts";
+import { commitAnswering, showTurn } from "./turn_view.ts";
 
 const ROOT = path.resolve(import.meta.dirname ?? ".", "../..");
 
@@ -166,20 +161,15 @@ export async function demoAgent(
 
   step("Commit: a gated action of its own — safe mode asks the human");
   // The session's approvals go to its frontend: here, the demo itself.
-  const stop = approvalRouterOf(kernel.security.approvals).listen(
-    runtime.session,
-    (req) => {
-      out(`  ? approval needed: ${req.summary} → Allow Once`);
-      return Promise.resolve({ decision: "allow_once" });
+  const committed = await commitAnswering(
+    kernel,
+    runtime,
+    overlay,
+    (summary) => {
+      out(`  ? approval needed: ${summary} → Allow Once`);
+      return "allow_once";
     },
   );
-  let committed: string[] = [];
-  try {
-    const result = await overlay.commit();
-    committed = result.committed.map((c) => `${c.op} ${c.path}`);
-  } finally {
-    stop();
-  }
   out(`  committed: ${committed.join(", ")}`);
   out(
     `  notes.md on disk now: ${

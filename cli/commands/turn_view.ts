@@ -10,8 +10,11 @@ import type {
   AgentSession,
   ApprovalAnswer,
   ApprovalRequiredEvent,
+  KernelHandle,
+  Runtime,
   TurnEvent,
 } from "../../mod.ts";
+import { approvalRouterOf } from "../../mod.ts";
 import { out } from "../output.ts";
 
 function short(value: unknown, max = 90): string {
@@ -89,4 +92,36 @@ export async function showTurn(
     }
   }
   return last;
+}
+
+/**
+ * Commits the session overlay — a gated action of its own — while this
+ * frontend answers the session's approval requests.
+ *
+ * @param kernel The kernel.
+ * @param runtime The session.
+ * @param overlay The session's overlay.
+ * @param answer Picks the answer to each request (may ask a human).
+ * @returns `"<op> <path>"` of every change committed.
+ */
+export async function commitAnswering(
+  kernel: KernelHandle,
+  runtime: Runtime,
+  overlay: Awaited<ReturnType<Runtime["overlays"]["forSession"]>>,
+  answer: (
+    summary: string,
+    options: readonly ApprovalAnswer[],
+  ) => ApprovalAnswer,
+): Promise<string[]> {
+  const stop = approvalRouterOf(kernel.security.approvals).listen(
+    runtime.session,
+    (req) =>
+      Promise.resolve({ decision: answer(req.summary, [...req.options]) }),
+  );
+  try {
+    const result = await overlay.commit();
+    return result.committed.map((c) => `${c.op} ${c.path}`);
+  } finally {
+    stop();
+  }
 }

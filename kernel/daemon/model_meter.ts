@@ -102,16 +102,20 @@ export class ModelMeter implements MeterPort {
   }
 
   /**
-   * The cost of a model call in micro-dollars (rounded up).
+   * The cost of a model call in micro-dollars (rounded up, at most the
+   * largest safe integer the ledger records).
    *
    * @param usage Tokens in and out.
    * @returns Micro-dollars.
    */
   costMicros(usage: { input_tokens: number; output_tokens: number }): number {
     const { inputUsdPerMtok, outputUsdPerMtok } = this.#deps.prices;
-    return Math.ceil(
-      usage.input_tokens * inputUsdPerMtok +
-        usage.output_tokens * outputUsdPerMtok,
+    return Math.min(
+      Math.ceil(
+        usage.input_tokens * inputUsdPerMtok +
+          usage.output_tokens * outputUsdPerMtok,
+      ),
+      Number.MAX_SAFE_INTEGER,
     );
   }
 
@@ -132,7 +136,7 @@ export class ModelMeter implements MeterPort {
       input_tokens: tokens("input_tokens"),
       output_tokens: tokens("output_tokens"),
     };
-    const cost = this.#costCapped(usage);
+    const cost = this.costMicros(usage);
     const ctx: GateContext = {
       ...this.#deps.ctx,
       callId: typeof m.request_id === "string"
@@ -178,11 +182,6 @@ export class ModelMeter implements MeterPort {
       });
       this.#exceeded(t, "the spend could not be recorded (fail closed)");
     }
-  }
-
-  /** One call never costs more than the per-action limit allows to record. */
-  #costCapped(usage: { input_tokens: number; output_tokens: number }): number {
-    return Math.min(this.costMicros(usage), Number.MAX_SAFE_INTEGER);
   }
 
   #exceeded(t: Tracked, why: string): void {
