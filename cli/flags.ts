@@ -26,8 +26,24 @@ export interface GlobalFlags {
   kind?: string;
   /** `init`, `distro`: the `Distro.toml` to use. */
   distro?: string;
-  /** `agent`: the session to continue (its history and overlay). */
+  /** `agent`, `-p`, `workspace`: the session to continue (its history and overlay). */
   session?: string;
+  /** `-p, --print`: run one prompt (the positionals, else stdin) headless through the daemon. */
+  print: boolean;
+  /** `-p`: answer every approval request with Allow Once (policy blocks still apply). */
+  yes: boolean;
+  /** `-p`: print the session id (to stderr) when done. */
+  printSession: boolean;
+  /** `audit verify --file`: an exported chain (JSON lines) to verify offline. */
+  file?: string;
+  /** `audit verify --key`: the public key (base64) the export must verify against. */
+  key?: string;
+  /** `capsule install --unconfined`: run an MCP capsule without bubblewrap. */
+  unconfined: boolean;
+  /** `audit list`, `sessions list`: how many to show. */
+  limit?: string;
+  /** `start --foreground`: run the daemon in this process. */
+  foreground: boolean;
 }
 
 /**
@@ -56,6 +72,14 @@ export function parseFlags(
         dir: { type: "string" },
         kind: { type: "string" },
         distro: { type: "string" },
+        print: { type: "boolean", short: "p" },
+        yes: { type: "boolean", short: "y" },
+        "print-session": { type: "boolean" },
+        file: { type: "string" },
+        key: { type: "string" },
+        unconfined: { type: "boolean" },
+        limit: { type: "string" },
+        foreground: { type: "boolean" },
       },
     });
     return {
@@ -66,11 +90,19 @@ export function parseFlags(
         json: values.json ?? false,
         force: values.force ?? false,
         keep: values.keep ?? false,
+        print: values.print ?? false,
+        yes: values.yes ?? false,
+        printSession: values["print-session"] ?? false,
+        unconfined: values.unconfined ?? false,
+        foreground: values.foreground ?? false,
         ...(values.workspace ? { workspace: values.workspace } : {}),
         ...(values.dir ? { dir: values.dir } : {}),
         ...(values.kind ? { kind: values.kind } : {}),
         ...(values.distro ? { distro: values.distro } : {}),
         ...(values.session ? { session: values.session } : {}),
+        ...(values.file ? { file: values.file } : {}),
+        ...(values.key ? { key: values.key } : {}),
+        ...(values.limit ? { limit: values.limit } : {}),
       },
     };
   } catch (err) {

@@ -183,6 +183,29 @@ export const ERROR_CODES: Readonly<Record<ErrorCode, string>> = Object.freeze({
   /** A model provider could not answer: the API refused or failed (after bounded retries), the stream was cut, or the answer is not a model response. */
   PROVIDER_FAILED:
     "A model provider failed: the API returned an error (after bounded retries), its stream was cut, or its answer is not a model response.",
+  /** The API request carries no bearer token, or the wrong one. */
+  API_UNAUTHORIZED:
+    "The API request carries no bearer token, or the wrong one.",
+  /** The API request is malformed: not JSON, a missing or mistyped field. */
+  API_BAD_REQUEST:
+    "The API request is malformed: not JSON, a missing or mistyped field.",
+  /** The API request body is larger than the daemon accepts. */
+  API_BODY_TOO_LARGE: "The API request body is larger than the daemon accepts.",
+  /** No API route has that path. */
+  API_NOT_FOUND: "No API route has that path.",
+  /** The API route exists but not with that method. */
+  API_METHOD_NOT_ALLOWED: "The API route exists but not with that method.",
+  /** No daemon answers on this home's socket, and none could be started. */
+  DAEMON_UNAVAILABLE:
+    "No daemon answers on this home's socket, and none could be started.",
+  /** A daemon already serves this home. */
+  DAEMON_RUNNING: "A daemon already serves this home.",
+  /** The workspace is outside the roots the daemon may read and write. */
+  WORKSPACE_OUTSIDE_ROOTS:
+    "The workspace is outside the roots the daemon may read and write.",
+  /** The engine cannot run here (e.g. subprocesses on Deno Deploy). */
+  ENGINE_UNAVAILABLE:
+    "The engine cannot run here (e.g. subprocesses on Deno Deploy).",
 });
 
 /**
@@ -201,6 +224,8 @@ export const ERROR_CODES: Readonly<Record<ErrorCode, string>> = Object.freeze({
  * - `TOOL_DOWNLOAD`: a kernel tool run (bundler, `deno cache`) could not download.
  * - `SANDBOX_UNAVAILABLE`: process confinement.
  * - `TURN_MAX_ITERATIONS`, `PROVIDER_FAILED`: the agent's turn and the model providers.
+ * - `API_*`, `DAEMON_*`, `WORKSPACE_OUTSIDE_ROOTS`, `ENGINE_UNAVAILABLE`: the daemon's
+ *   HTTP API, its process, and what its scoped permissions allow.
  */
 export type ErrorCode =
   | "INVALID_INPUT"
@@ -271,7 +296,16 @@ export type ErrorCode =
   | "TOOL_DOWNLOAD"
   | "SANDBOX_UNAVAILABLE"
   | "TURN_MAX_ITERATIONS"
-  | "PROVIDER_FAILED";
+  | "PROVIDER_FAILED"
+  | "API_UNAUTHORIZED"
+  | "API_BAD_REQUEST"
+  | "API_BODY_TOO_LARGE"
+  | "API_NOT_FOUND"
+  | "API_METHOD_NOT_ALLOWED"
+  | "DAEMON_UNAVAILABLE"
+  | "DAEMON_RUNNING"
+  | "WORKSPACE_OUTSIDE_ROOTS"
+  | "ENGINE_UNAVAILABLE";
 
 /**
  * An error as it crosses a boundary: never a stack trace or a host path.

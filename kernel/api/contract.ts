@@ -1,0 +1,262 @@
+/**
+ * The daemon's HTTP API: routes and the JSON shapes they exchange. One
+ * contract, served on the daemon's Unix socket (`run/system.sock`), by the
+ * headless server (`kernel/serve.ts`, TCP with bearer auth), and read by
+ * every client (the CLI, the chat TUI, the web console).
+ *
+ * Conventions:
+ * - Every route lives under {@linkcode API_PREFIX}; bodies are JSON
+ *   (at most {@linkcode MAX_BODY_BYTES}); every request carries
+ *   `Authorization: Bearer <token>`.
+ * - A failure answers a 4xx/5xx status with {@linkcode ApiErrorBody}: a
+ *   stable code and a message (never a host path or a stack).
+ * - Streams are Server-Sent Events: `event:` is the event's `type`, `data:`
+ *   its JSON. A prompt streams the turn events of `sdk/turn.ts`
+ *   (`TURN_EVENTS_VERSION`), preceded by one {@linkcode TurnStartEvent}.
+ *
+ * @module
+ */
+import type { WireError } from "../core/errors.ts";
+import type { ApprovalAnswer, RiskLevel, TurnEvent } from "../../sdk/turn.ts";
+
+/** The version of this API; the prefix of every route. */
+export const API_VERSION = 1 as const;
+
+/** Every route starts with this. */
+export const API_PREFIX = "/v1";
+
+/** The largest request body the API reads (1 MiB). */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+/** The body of every failed request. */
+export interface ApiErrorBody {
+  /** Code and message, as on every other boundary. */
+  readonly error: WireError;
+}
+
+/** The routes: method and path pattern (`:name` is one path segment). */
+export const ROUTES = {
+  status: "GET /v1/status",
+  shutdown: "POST /v1/shutdown",
+  sessionsList: "GET /v1/sessions",
+  sessionsCreate: "POST /v1/sessions",
+  sessionsShow: "GET /v1/sessions/:id",
+  sessionsDelete: "DELETE /v1/sessions/:id",
+  sessionMessages: "GET /v1/sessions/:id/messages",
+  /** Body {@linkcode PromptBody}; answers an SSE stream of turn events. */
+  sessionPrompt: "POST /v1/sessions/:id/prompt",
+  sessionCancel: "POST /v1/sessions/:id/cancel",
+  /** SSE: the session's events (approval requests and answers, turn events of any client). */
+  sessionEvents: "GET /v1/sessions/:id/events",
+  workspaceDiff: "GET /v1/sessions/:id/workspace/diff",
+  /** Body {@linkcode WorkspacePathsBody}. */
+  workspaceCommit: "POST /v1/sessions/:id/workspace/commit",
+  /** Body {@linkcode WorkspacePathsBody}. */
+  workspaceDiscard: "POST /v1/sessions/:id/workspace/discard",
+  /** Query `session=<id>` narrows to one session. */
+  approvalsList: "GET /v1/approvals",
+  /** Body {@linkcode ApprovalAnswerBody}. */
+  approvalsAnswer: "POST /v1/approvals/:id",
+  capsulesList: "GET /v1/capsules",
+  capsulesTree: "GET /v1/capsules/tree",
+  /** Body {@linkcode CapsuleInstallBody}; answers an SSE stream of {@linkcode ProgressEvent}. */
+  capsulesInstall: "POST /v1/capsules/install",
+  /** Answers an SSE stream of {@linkcode ProgressEvent}. */
+  capsulesUpdate: "POST /v1/capsules/:name/update",
+  capsulesRemove: "DELETE /v1/capsules/:name",
+  capsulesReload: "POST /v1/capsules/reload",
+  /** Query: `session`, `capsule`, `action`, `decision`, `limit`. */
+  auditList: "GET /v1/audit",
+  auditShow: "GET /v1/audit/entries/:id",
+  auditVerify: "POST /v1/audit/verify",
+  /** Answers JSON lines (`application/x-ndjson`). */
+  auditExport: "GET /v1/audit/export",
+  auditStats: "GET /v1/audit/stats",
+  keys: "GET /v1/keys",
+  config: "GET /v1/config",
+} as const;
+
+/** The name of a route. */
+export type RouteName = keyof typeof ROUTES;
+
+/**
+ * The path of a route with its parameters filled in (each one URL-encoded).
+ *
+ * @param route The route name.
+ * @param params Values of its `:name` segments.
+ * @returns Method and path.
+ *
+ * @example
+ * ```ts
+ * import { routePath } from "./contract.ts";
+ * const r = routePath("sessionsShow", { id: "a b" });
+ * console.assert(r.path === "/v1/sessions/a%20b" && r.method === "GET");
+ * ```
+ */
+export function routePath(
+  route: RouteName,
+  params: Readonly<Record<string, string>> = {},
+): { method: string; path: string } {
+  const [method, pattern] = ROUTES[route].split(" ") as [string, string];
+  const path = pattern.replace(/:([a-z]+)/g, (_, name: string) => {
+    const v = params[name];
+    if (v === undefined) throw new Error(`route ${route} needs :${name}`);
+    return encodeURIComponent(v);
+  });
+  return { method, path };
+}
+
+/** What `GET /v1/status` answers. */
+export interface StatusInfo {
+  /** The kernel version. */
+  readonly version: string;
+  /** The Deno version the daemon runs on. */
+  readonly deno: string;
+  /** The daemon's process id (`null` on a platform without one). */
+  readonly pid: number | null;
+  /** The principal served. */
+  readonly principal: string;
+  /** Milliseconds since the daemon started. */
+  readonly uptime_ms: number;
+  /** Sessions known (persisted) and live (a runtime is booted). */
+  readonly sessions: { readonly known: number; readonly live: number };
+  /** Each engine and whether it can run here. */
+  readonly engines: readonly EngineStatus[];
+  /** The runtime key id (signs tokens and audit entries). */
+  readonly key_id: string;
+  /** `socket` for the daemon, `serve` for the headless server. */
+  readonly mode: "socket" | "serve";
+  /** Idle timeout of an ephemeral daemon in ms, or `null` when it stays. */
+  readonly idle_timeout_ms: number | null;
+}
+
+/** Whether an engine can run on this host. */
+export interface EngineStatus {
+  /** `js`, `wasm`, `static`, `mcp`. */
+  readonly name: string;
+  /** Whether capsules of this engine load. */
+  readonly available: boolean;
+  /** Why not, when not. */
+  readonly reason?: string;
+}
+
+/** A session as the API shows it (persisted; survives restarts). */
+export interface SessionInfo {
+  /** The session id. */
+  readonly id: string;
+  /** The workspace (absolute path). */
+  readonly workspace: string;
+  /** Creation time, ms since the epoch. */
+  readonly created_at: number;
+  /** Last activity, ms since the epoch. */
+  readonly updated_at: number;
+  /** Turns started in it. */
+  readonly turns: number;
+  /** The first prompt's first line (for lists), or `null`. */
+  readonly title: string | null;
+  /** Whether a turn runs now. */
+  readonly busy: boolean;
+  /** Approval requests of the session waiting for an answer. */
+  readonly pending_approvals: number;
+}
+
+/** Body of `POST /v1/sessions`. */
+export interface CreateSessionBody {
+  /** The workspace (absolute path); must lie inside the daemon's roots. */
+  readonly workspace: string;
+}
+
+/** Body of `POST /v1/sessions/:id/prompt`. */
+export interface PromptBody {
+  /** The user's prompt. */
+  readonly text: string;
+  /** The provider (`llm.v1.request.generate.<provider>`); absent = configured default. */
+  readonly provider?: string;
+  /** The model; absent = the provider's default. */
+  readonly model?: string;
+}
+
+/** The first event of a prompt stream. */
+export interface TurnStartEvent {
+  /** Discriminator. */
+  readonly type: "turn_start";
+  /** The turn id. */
+  readonly turn_id: string;
+  /** The session id. */
+  readonly session: string;
+}
+
+/** One event of a prompt stream. */
+export type PromptStreamEvent = TurnStartEvent | TurnEvent;
+
+/** An approval request as the API lists it. */
+export interface ApprovalInfo {
+  /** Answer it with `POST /v1/approvals/:id`. */
+  readonly request_id: string;
+  /** `pending`: a turn or commit waits now; `deferred`: queued, nobody answered in time. */
+  readonly kind: "pending" | "deferred";
+  /** The session that asked. */
+  readonly session: string;
+  /** The action kind, e.g. `fs_write`. */
+  readonly action: string;
+  /** What it touches. */
+  readonly resource: string;
+  /** How dangerous it is. */
+  readonly risk: RiskLevel;
+  /** A one-line human summary. */
+  readonly summary: string;
+  /** Why it was deferred, for a deferred one. */
+  readonly reason?: string;
+  /** The answers offered. */
+  readonly options: readonly ApprovalAnswer[];
+  /** When it was asked, ms since the epoch. */
+  readonly created_at: number;
+}
+
+/** Body of `POST /v1/approvals/:id`. */
+export interface ApprovalAnswerBody {
+  /** One of the options offered. */
+  readonly decision: ApprovalAnswer;
+  /** Why (kept in the audit log). */
+  readonly reason?: string;
+}
+
+/** Body of `POST /v1/sessions/:id/workspace/commit` and `/discard`. */
+export interface WorkspacePathsBody {
+  /** Workspace-relative paths; absent = every change. */
+  readonly paths?: readonly string[];
+}
+
+/** One change waiting in a session's overlay. */
+export interface WorkspaceChange {
+  /** `added`, `modified`, `deleted`. */
+  readonly change: string;
+  /** Workspace-relative path. */
+  readonly path: string;
+  /** A unified line diff, when the file is text and small. */
+  readonly diff?: string;
+}
+
+/** Body of `POST /v1/capsules/install`. */
+export interface CapsuleInstallBody {
+  /** A directory (absolute path) or `npm:<package>`. */
+  readonly source: string;
+  /** Install an MCP capsule without bubblewrap confinement (the operator's explicit choice). */
+  readonly unconfined?: boolean;
+}
+
+/** A step of a long operation (install, update), streamed as SSE. */
+export interface ProgressEvent {
+  /** `progress` while working; the stream ends with `done` or `error`. */
+  readonly type: "progress" | "done" | "error";
+  /** What is happening / what was done / what failed. */
+  readonly message: string;
+  /** Steps done and total, when known. */
+  readonly step?: number;
+  /** Total steps, when known. */
+  readonly total?: number;
+  /** The error, for `error`. */
+  readonly error?: WireError;
+  /** The result, for `done`. */
+  readonly result?: Readonly<Record<string, unknown>>;
+}
