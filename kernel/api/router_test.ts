@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-const assertEquals = assert.deepEqual;
+
 import { KernelError } from "../core/errors.ts";
 import { MAX_BODY_BYTES } from "./contract.ts";
 import { constantTimeEqual, jsonResponse, Router } from "./router.ts";
@@ -30,34 +30,34 @@ Deno.test("a request without the daemon's token is refused with API_UNAUTHORIZED
   const h = handler();
   for (const token of ["", "secret-tokeN", "secret-token2", "x"]) {
     const res = await h(req("/v1/status", {}, token));
-    assertEquals(res.status, 401);
-    assertEquals((await res.json()).error.code, "API_UNAUTHORIZED");
+    assert.deepEqual(res.status, 401);
+    assert.deepEqual((await res.json()).error.code, "API_UNAUTHORIZED");
   }
   const none = await h(new Request("http://astrid/v1/status"));
-  assertEquals(none.status, 401);
+  assert.deepEqual(none.status, 401);
   await none.body?.cancel();
 });
 
 Deno.test("routes match with decoded parameters; unknown paths and methods get coded 4xx", async () => {
   const h = handler();
-  assertEquals(await (await h(req("/v1/sessions/a%20b"))).json(), {
+  assert.deepEqual(await (await h(req("/v1/sessions/a%20b"))).json(), {
     id: "a b",
   });
   const missing = await h(req("/v1/sessions/missing"));
-  assertEquals(missing.status, 404);
-  assertEquals((await missing.json()).error.code, "NOT_FOUND");
+  assert.deepEqual(missing.status, 404);
+  assert.deepEqual((await missing.json()).error.code, "NOT_FOUND");
   const nope = await h(req("/v1/nope"));
-  assertEquals([nope.status, (await nope.json()).error.code], [
+  assert.deepEqual([nope.status, (await nope.json()).error.code], [
     404,
     "API_NOT_FOUND",
   ]);
   const method = await h(req("/v1/status", { method: "DELETE" }));
-  assertEquals(
+  assert.deepEqual(
     [method.status, (await method.json()).error.code],
     [405, "API_METHOD_NOT_ALLOWED"],
   );
   const bad = await h(req("/v1/sessions/%E0%A4%A"));
-  assertEquals(bad.status, 404);
+  assert.deepEqual(bad.status, 404);
   await bad.body?.cancel();
 });
 
@@ -66,26 +66,26 @@ Deno.test("bodies must be JSON objects within the size limit", async () => {
   const post = (body: BodyInit) =>
     h(req("/v1/sessions", { method: "POST", body }));
   const ok = await post(JSON.stringify({ workspace: "/w" }));
-  assertEquals([ok.status, await ok.json()], [201, { workspace: "/w" }]);
+  assert.deepEqual([ok.status, await ok.json()], [201, { workspace: "/w" }]);
   for (
     const body of ["{", "[1]", "null", '"s"', new Uint8Array([0xff, 0xfe])]
   ) {
     const res = await post(body);
-    assertEquals([res.status, (await res.json()).error.code], [
+    assert.deepEqual([res.status, (await res.json()).error.code], [
       400,
       "API_BAD_REQUEST",
     ]);
   }
   const big = await post("x".repeat(MAX_BODY_BYTES + 1));
-  assertEquals([big.status, (await big.json()).error.code], [
+  assert.deepEqual([big.status, (await big.json()).error.code], [
     413,
     "API_BODY_TOO_LARGE",
   ]);
 });
 
 Deno.test("constantTimeEqual compares whole strings", () => {
-  assertEquals(constantTimeEqual("abc", "abc"), true);
-  assertEquals(constantTimeEqual("abc", "abd"), false);
-  assertEquals(constantTimeEqual("abc", "abcd"), false);
-  assertEquals(constantTimeEqual("", ""), true);
+  assert.deepEqual(constantTimeEqual("abc", "abc"), true);
+  assert.deepEqual(constantTimeEqual("abc", "abd"), false);
+  assert.deepEqual(constantTimeEqual("abc", "abcd"), false);
+  assert.deepEqual(constantTimeEqual("", ""), true);
 });
