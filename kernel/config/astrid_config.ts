@@ -103,6 +103,12 @@ export interface WorkspaceConfig {
   readonly "escape_policy": EscapePolicy;
   /** Path prefixes outside the workspace that are read without asking. */
   readonly "auto_allow_read": readonly string[];
+  /**
+   * Directories (absolute) the daemon may read and write as workspaces,
+   * besides the one it was started for: its scoped Deno permissions cover
+   * only these, `ASTRID_HOME` and Deno's cache.
+   */
+  readonly "roots": readonly string[];
   /** Path prefixes outside the workspace that are written without asking. */
   readonly "auto_allow_write": readonly string[];
   /** Path prefixes that are never touched, whatever the mode. */

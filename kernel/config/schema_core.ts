@@ -311,6 +311,13 @@ export const CORE_SCHEMA: readonly ConfigKeySpec[] = Object.freeze([
     "Read without asking",
   ),
   row(
+    "workspace.roots",
+    "string[]",
+    [],
+    "forbidden",
+    "Directories the daemon may work in",
+  ),
+  row(
     "workspace.auto_allow_write",
     "string[]",
     [],
