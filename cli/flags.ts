@@ -42,6 +42,8 @@ export interface GlobalFlags {
   unconfined: boolean;
   /** `audit list`, `sessions list`: how many to show. */
   limit?: string;
+  /** A headless server to use instead of the local daemon (`http://host:port`; token from `ASTRID_TOKEN`). */
+  url?: string;
   /** `start --foreground`: run the daemon in this process. */
   foreground: boolean;
 }
@@ -80,6 +82,7 @@ export function parseFlags(
         unconfined: { type: "boolean" },
         limit: { type: "string" },
         foreground: { type: "boolean" },
+        url: { type: "string" },
       },
     });
     return {
@@ -103,6 +106,7 @@ export function parseFlags(
         ...(values.file ? { file: values.file } : {}),
         ...(values.key ? { key: values.key } : {}),
         ...(values.limit ? { limit: values.limit } : {}),
+        ...(values.url ? { url: values.url } : {}),
       },
     };
   } catch (err) {
