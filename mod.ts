@@ -98,10 +98,23 @@ export {
   readInstalledDistro,
   verifyDistro,
 } from "./kernel/daemon/distro.ts";
+export {
+  applySettings,
+  distroGroups,
+  openSecretRequests,
+  pickCapsules,
+  resolveSettings,
+  usedVariables,
+} from "./kernel/daemon/distro_setup.ts";
+export type {
+  CapsuleSetting,
+  SecretRequest,
+} from "./kernel/daemon/distro_setup.ts";
 export type {
   Distro,
   DistroCapsule,
   DistroInstallOutcome,
+  DistroStep,
   DistroLock,
   DistroLockEntry,
   InstallDistroOptions,

@@ -44,6 +44,10 @@ export interface GlobalFlags {
   limit?: string;
   /** A headless server to use instead of the local daemon (`http://host:port`; token from `ASTRID_TOKEN`). */
   url?: string;
+  /** `init`: the providers (group `llm`) to install, comma-separated. */
+  providers?: string;
+  /** `init`: distro variable values, `NAME=VALUE` (repeatable). */
+  vars: string[];
   /** `start --foreground`: run the daemon in this process. */
   foreground: boolean;
 }
@@ -83,6 +87,8 @@ export function parseFlags(
         limit: { type: "string" },
         foreground: { type: "boolean" },
         url: { type: "string" },
+        providers: { type: "string" },
+        var: { type: "string", multiple: true },
       },
     });
     return {
@@ -98,6 +104,7 @@ export function parseFlags(
         printSession: values["print-session"] ?? false,
         unconfined: values.unconfined ?? false,
         foreground: values.foreground ?? false,
+        vars: values.var ?? [],
         ...(values.workspace ? { workspace: values.workspace } : {}),
         ...(values.dir ? { dir: values.dir } : {}),
         ...(values.kind ? { kind: values.kind } : {}),
@@ -107,6 +114,7 @@ export function parseFlags(
         ...(values.key ? { key: values.key } : {}),
         ...(values.limit ? { limit: values.limit } : {}),
         ...(values.url ? { url: values.url } : {}),
+        ...(values.providers ? { providers: values.providers } : {}),
       },
     };
   } catch (err) {

@@ -10,12 +10,8 @@ import { AGENT_HELP, agentCommand } from "./commands/agent.ts";
 import { SECRET_HELP, secretCommand } from "./commands/secret.ts";
 import { CONFIG_HELP, configCommand } from "./commands/config.ts";
 import { DEMO_HELP, demoCommand } from "./commands/demo.ts";
-import {
-  DISTRO_HELP,
-  distroCommand,
-  INIT_HELP,
-  initCommand,
-} from "./commands/distro.ts";
+import { DISTRO_HELP, distroCommand } from "./commands/distro.ts";
+import { INIT_HELP, initCommand } from "./commands/init.ts";
 import { KEYS_HELP, keysCommand } from "./commands/keys.ts";
 import { parseFlags } from "./flags.ts";
 import { out, reportError, UsageError } from "./output.ts";

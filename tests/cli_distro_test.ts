@@ -312,3 +312,69 @@ Deno.test("capsules/Distro.lock pins every first-party capsule exactly as its so
     "every capsule of the default distro exists and matches the lock",
   );
 });
+
+Deno.test("init, not interactive: --providers picks of the group, --var fills templates into capsules.toml, an API key comes from its environment variable into the secret store", async () => {
+  await withDistro(async (root, distro) => {
+    ok(await astrid(["distro", "lock", "--distro", distro], root), "lock");
+    const r = await runAstrid([
+      "init",
+      "--distro",
+      distro,
+      "--providers",
+      "house-rules",
+      "--var",
+      "greeting=Ahoy",
+    ], {
+      cwd: root,
+      env: {
+        HOME: root,
+        ASTRID_HOME: path.join(root, "home"),
+        GREETER_TOKEN: "t0ken-value",
+      },
+    });
+    ok(r, "init");
+    assert.match(r.stdout, /2 installed, 1 skipped/);
+    assert.match(r.stdout, /absent\s+skipped\s+not picked/);
+    assert.match(r.stderr, /stored secret GREETER_TOKEN of greeter/);
+    assert.doesNotMatch(r.stdout + r.stderr, /t0ken-value/);
+    const config = await Deno.readTextFile(
+      path.join(root, "home/etc/capsules.toml"),
+    );
+    assert.match(config, /\[greeter\]\s+greeting = "Ahoy"/);
+    assert.doesNotMatch(config, /t0ken/);
+    const mode = (await Deno.stat(path.join(root, "home/etc/capsules.toml")))
+      .mode! & 0o777;
+    assert.equal(mode, 0o600);
+    const exists = await astrid(
+      ["secret", "exists", "greeter", "GREETER_TOKEN"],
+      root,
+    );
+    assert.equal(exists.stdout.trim(), "true");
+    // The picked provider became the default (no layer set one).
+    const user = await Deno.readTextFile(
+      path.join(root, "home/etc/config.toml"),
+    );
+    assert.match(user, /\[model\]\s+provider = "house-rules"/);
+  });
+});
+
+Deno.test("init refuses a pick outside the group and a malformed --var, before installing anything", async () => {
+  await withDistro(async (root, distro) => {
+    ok(await astrid(["distro", "lock", "--distro", distro], root), "lock");
+    const bad = await astrid(
+      ["init", "--distro", distro, "--providers", "greeter"],
+      root,
+    );
+    assert.equal(bad.code, 1);
+    assert.match(
+      bad.stderr,
+      /error\[INVALID_INPUT\].*'greeter' is not in group 'llm'/,
+    );
+    const badVar = await astrid(
+      ["init", "--distro", distro, "--var", "nonsense"],
+      root,
+    );
+    assert.equal(badVar.code, 2);
+    assert.ok(!(await exists(installedDir(root, "greeter"))));
+  });
+});

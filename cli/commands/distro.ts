@@ -8,7 +8,6 @@ import {
   DISTRO_LOCK,
   installDistro,
   lockDistro,
-  readInstalledDistro,
   startKernel,
   verifyDistro,
 } from "../../mod.ts";
@@ -46,21 +45,6 @@ Usage:
   }
 
 Exit codes: 0 ok, 1 failure (error[CODE] on stderr), 2 usage error.`;
-
-/** Help text of `astrid init`. */
-export const INIT_HELP =
-  `astrid init — install the default distro into $ASTRID_HOME
-
-Usage:
-  astrid init [--distro FILE] [-w DIR] [--force] [--json]
-      Creates $ASTRID_HOME and the runtime key when missing, then runs
-      'astrid distro install' on the distro (default: capsules/Distro.toml of
-      this checkout): every capsule's sources are verified against
-      ${DISTRO_LOCK} (a mismatch is refused, naming the file), built and
-      installed with signed install records. What was installed is recorded
-      in $ASTRID_HOME/home/<principal>/.config/distro.lock; when the same
-      distro, version and sources are already installed, init does nothing
-      (--force reinstalls).`;
 
 function distroFile(flags: GlobalFlags): string {
   return path.resolve(flags.distro ?? DEFAULT_DISTRO);
@@ -137,50 +121,14 @@ export async function distroCommand(
   }
 }
 
-/**
- * Runs `astrid init`.
- *
- * @param args Arguments after `init`.
- * @param flags Global flags.
- * @returns The exit code.
- */
-export async function initCommand(
-  args: readonly string[],
-  flags: GlobalFlags,
-): Promise<number> {
-  if (args.length > 0) throw new UsageError(`Unexpected argument '${args[0]}'`);
-  return await install(distroFile(flags), flags, { skipIfCurrent: true });
-}
-
 async function install(
   file: string,
   flags: GlobalFlags,
-  options: { skipIfCurrent?: boolean } = {},
 ): Promise<number> {
   await using kernel = await startKernel({
     logger: warnLogger,
     ...(flags.workspace ? { workspace: path.resolve(flags.workspace) } : {}),
   });
-  if (options.skipIfCurrent && !flags.force) {
-    const { distro, capsules } = await verifyDistro(file, kernel.ports.fs);
-    const installed = await readInstalledDistro(kernel);
-    const current = capsules.filter((c) => c.status === "ok");
-    if (
-      installed !== null && installed.id === distro.id &&
-      installed.version === distro.version &&
-      Object.keys(installed.capsules).length === current.length &&
-      current.every((c) => installed.capsules[c.name] === c.entry?.hash)
-    ) {
-      if (flags.json) {
-        out(JSON.stringify({ distro: distro.id, outcomes: [], current: true }));
-      } else {
-        out(
-          `${distro.name} ${distro.version} is already installed (${current.length} capsules, sources unchanged since ${installed.resolvedAt}); --force reinstalls`,
-        );
-      }
-      return 0;
-    }
-  }
   const { distro, outcomes } = await installDistro(kernel, {
     distroFile: file,
     onProgress: (m) => note(`  ${m}`),

@@ -636,7 +636,23 @@ export interface InstallDistroOptions {
    * default: the nearest `deno.json` above the distro's directory.
    */
   readonly config?: string;
+  /** Install only these capsules (the others are skipped as not picked); default: all. */
+  readonly only?: ReadonlySet<string>;
+  /** Structured progress: capsule `index` (1-based) of `total` starts / is done. */
+  readonly onStep?: (step: DistroStep) => void;
   readonly signal?: AbortSignal;
+}
+
+/** One step of {@linkcode installDistro}, for a progress bar. */
+export interface DistroStep {
+  /** 1-based index of the capsule. */
+  readonly index: number;
+  /** Capsules in the distro. */
+  readonly total: number;
+  /** The capsule. */
+  readonly name: string;
+  /** `start` before it is built, `end` once installed, skipped or failed. */
+  readonly phase: "start" | "end";
 }
 
 /** One installed capsule, or why it was skipped. */
@@ -676,55 +692,71 @@ export async function installDistro(
   try {
     for (const [i, c] of capsules.entries()) {
       const step = `[${i + 1}/${capsules.length}] ${c.name}`;
-      if (c.status === "missing") {
-        progress(`warning: ${step}: skipped, its directory does not exist`);
-        outcomes.push({
-          name: c.name,
-          status: "skipped",
-          detail: "directory missing",
-        });
-        continue;
-      }
-      const entry = c.entry!;
-      const stage = path.join(staging, c.name);
-      await copyCapsuleFiles(fs, c.dir, stage, Object.keys(entry.files));
-      await verifyCapsuleDir(fs, stage, entry, entry.source);
-      const want = distro.capsules.find((d) => d.name === c.name)!.version;
-      let result;
+      const at = { index: i + 1, total: capsules.length, name: c.name };
+      options.onStep?.({ ...at, phase: "start" });
       try {
-        result = await installBuiltCapsule(kernel, {
-          dir: stage,
-          approvedBy: `distro:${distro.id}@${distro.version}`,
-          ...(config === undefined ? {} : { config }),
-          onProgress: (m) => progress(`${step}: ${m}`),
-          ...(options.signal ? { signal: options.signal } : {}),
-        });
-      } catch (err) {
-        // One capsule that does not build or install does not stop the
-        // others (reference §2.9); the caller reports it and fails.
-        if (!KernelError.is(err) || err.code === "ABORTED") throw err;
-        const message = err.message.replaceAll(staging + "/", "");
-        progress(`error: ${step}: ${err.code}: ${message}`);
-        outcomes.push({
-          name: c.name,
-          status: "failed",
-          detail: `${err.code}: ${message.split("\n")[0]}`,
-        });
-        continue;
+        await installOne(c, step);
+      } finally {
+        options.onStep?.({ ...at, phase: "end" });
       }
-      if (result.version !== want) {
-        progress(
-          `warning: ${step}: Distro.toml lists version ${want}, Capsule.toml says ${result.version}`,
-        );
-      }
-      outcomes.push({
-        name: c.name,
-        status: "installed",
-        detail: result.version,
-      });
     }
   } finally {
     await fs.remove(staging, { recursive: true }).catch(() => {});
+  }
+  async function installOne(
+    c: VerifiedCapsule,
+    step: string,
+  ): Promise<void> {
+    if (options.only !== undefined && !options.only.has(c.name)) {
+      outcomes.push({ name: c.name, status: "skipped", detail: "not picked" });
+      return;
+    }
+    if (c.status === "missing") {
+      progress(`warning: ${step}: skipped, its directory does not exist`);
+      outcomes.push({
+        name: c.name,
+        status: "skipped",
+        detail: "directory missing",
+      });
+      return;
+    }
+    const entry = c.entry!;
+    const stage = path.join(staging, c.name);
+    await copyCapsuleFiles(fs, c.dir, stage, Object.keys(entry.files));
+    await verifyCapsuleDir(fs, stage, entry, entry.source);
+    const want = distro.capsules.find((d) => d.name === c.name)!.version;
+    let result;
+    try {
+      result = await installBuiltCapsule(kernel, {
+        dir: stage,
+        approvedBy: `distro:${distro.id}@${distro.version}`,
+        ...(config === undefined ? {} : { config }),
+        onProgress: (m) => progress(`${step}: ${m}`),
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+    } catch (err) {
+      // One capsule that does not build or install does not stop the
+      // others (reference §2.9); the caller reports it and fails.
+      if (!KernelError.is(err) || err.code === "ABORTED") throw err;
+      const message = err.message.replaceAll(staging + "/", "");
+      progress(`error: ${step}: ${err.code}: ${message}`);
+      outcomes.push({
+        name: c.name,
+        status: "failed",
+        detail: `${err.code}: ${message.split("\n")[0]}`,
+      });
+      return;
+    }
+    if (result.version !== want) {
+      progress(
+        `warning: ${step}: Distro.toml lists version ${want}, Capsule.toml says ${result.version}`,
+      );
+    }
+    outcomes.push({
+      name: c.name,
+      status: "installed",
+      detail: result.version,
+    });
   }
   const installed = new Set(
     outcomes.filter((o) => o.status === "installed").map((o) => o.name),
