@@ -114,9 +114,9 @@ export type {
   Distro,
   DistroCapsule,
   DistroInstallOutcome,
-  DistroStep,
   DistroLock,
   DistroLockEntry,
+  DistroStep,
   InstallDistroOptions,
   InstalledDistro,
 } from "./kernel/daemon/distro.ts";
