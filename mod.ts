@@ -58,6 +58,8 @@ export {
   AgentSession,
   type AgentSessionOptions,
   approvalRouterOf,
+  commitOverlayAnswering,
+  type SessionOverlay,
   type Turn,
 } from "./kernel/turn/mod.ts";
 export type {
@@ -125,6 +127,11 @@ export {
   replayConfigFromEnv,
 } from "./kernel/daemon/replay_env.ts";
 export { KvSecretStore } from "./kernel/daemon/kv_secrets.ts";
+export {
+  PROVIDER_ENV,
+  sessionCapsuleConfig,
+  sessionModel,
+} from "./kernel/daemon/session_setup.ts";
 export { ModelMeter } from "./kernel/daemon/model_meter.ts";
 export type { AuditEntry } from "./kernel/audit/audit_entry.ts";
 export {
