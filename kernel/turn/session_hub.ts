@@ -585,10 +585,6 @@ class Hub implements SessionHub {
       }
     } finally {
       for (const id of held) live.approvals.delete(id);
-      for (const q of live.streams) q.end();
-      live.streams.clear();
-      live.turn = undefined;
-      live.turnDone = undefined;
       const record = await this.#records.get(live.id).catch(() => null);
       if (record) {
         await this.#records.put({
@@ -596,7 +592,13 @@ class Hub implements SessionHub {
           updated_at: this.#kernel.ports.clock.now(),
         }).catch(() => {});
       }
+      // The session is free before its readers see the end of the stream:
+      // a client may prompt again as soon as it read `final`.
+      live.turn = undefined;
+      live.turnDone = undefined;
       live.busy = null;
+      for (const q of live.streams) q.end();
+      live.streams.clear();
       if (live.stale) await this.#closeRuntime(live).catch(() => {});
     }
   }
