@@ -462,3 +462,86 @@ apiTest(
     }
   },
 );
+
+apiTest(
+  "a stop defers the approvals still waiting: after a restart they are listed as deferred and answered through the API",
+  async () => {
+    await using fx = await startApi({
+      prefix: "api-stop-defers-",
+      capsules: [PROBE],
+    });
+    const c = fx.client();
+    const s = await newSession(c, fx.tk.workspace);
+    const asked = Promise.withResolvers<string>();
+    const streaming = (async () => {
+      for await (
+        const e of c.stream<PromptStreamEvent>("sessionPrompt", {
+          params: { id: s.id },
+          body: { text: "approve" },
+        })
+      ) if (e.type === "approval_required") asked.resolve(e.request_id);
+    })();
+    await asked.promise;
+    await fx.restart();
+    await streaming;
+    const c2 = fx.client();
+    const list = await c2.call<ApprovalInfo[]>("approvalsList");
+    assert.equal(list.length, 1, JSON.stringify(list));
+    assert.equal(list[0]?.kind, "deferred");
+    assert.equal(list[0]?.session, s.id);
+    await c2.call("approvalsAnswer", {
+      params: { id: list[0]!.request_id },
+      body: { decision: "allow_once" },
+    });
+    assert.deepEqual(await c2.call("approvalsList"), []);
+    const shown = await c2.call<SessionInfo>("sessionsShow", {
+      params: { id: s.id },
+    });
+    assert.equal(shown.busy, false);
+  },
+);
+
+apiTest(
+  "reload closes idle runtimes (the next prompt boots the installed capsules again) and a busy one once its turn ends",
+  async () => {
+    await using fx = await startApi({
+      prefix: "api-reload-",
+      capsules: [PROBE],
+    });
+    const c = fx.client();
+    const idle = await newSession(c, fx.tk.workspace);
+    const busy = await newSession(c, fx.tk.workspace);
+    const run = async (id: string, text: string) => {
+      const events: PromptStreamEvent[] = [];
+      for await (
+        const e of c.stream<PromptStreamEvent>("sessionPrompt", {
+          params: { id },
+          body: { text },
+        })
+      ) events.push(e);
+      return events;
+    };
+    await run(idle.id, "hello");
+    const asked = Promise.withResolvers<string>();
+    const waiting = (async () => {
+      for await (
+        const e of c.stream<PromptStreamEvent>("sessionPrompt", {
+          params: { id: busy.id },
+          body: { text: "approve" },
+        })
+      ) if (e.type === "approval_required") asked.resolve(e.request_id);
+    })();
+    const request = await asked.promise;
+    assert.deepEqual(await fx.hub.counts(), { known: 2, live: 2 });
+    await fx.hub.reload();
+    assert.deepEqual(await fx.hub.counts(), { known: 2, live: 1 });
+    await c.call("approvalsAnswer", {
+      params: { id: request },
+      body: { decision: "deny" },
+    });
+    await waiting;
+    assert.deepEqual(await fx.hub.counts(), { known: 2, live: 0 });
+    assert.equal((await run(idle.id, "hello")).at(-1)?.type, "final");
+    assert.deepEqual(await fx.hub.counts(), { known: 2, live: 1 });
+  },
+);

@@ -80,6 +80,7 @@ interface PendingApproval {
   readonly event: ApprovalRequiredEvent;
   readonly request: ApprovalRequest;
   readonly answer: (decision: ApprovalAnswer, reason?: string) => void;
+  readonly dismiss: () => void;
 }
 
 /**
@@ -139,6 +140,21 @@ export class AgentSession {
    */
   pendingRequest(requestId: string): ApprovalRequest | undefined {
     return this.#pending.get(requestId)?.request;
+  }
+
+  /**
+   * Takes every waiting approval request back unanswered, as when nobody
+   * answers in time: the kernel's approval manager then defers each one
+   * (persisted; `astrid approvals list` shows it and answering it re-runs
+   * the gate) and the turn continues with the deferral. A daemon that stops
+   * calls this so that no pending request is lost.
+   *
+   * @returns How many requests were dismissed.
+   */
+  dismissApprovals(): number {
+    const all = [...this.#pending.values()];
+    for (const p of all) p.dismiss();
+    return all.length;
   }
 
   /**
@@ -394,6 +410,7 @@ export class AgentSession {
         this.#pending.set(request.id, {
           event,
           request,
+          dismiss: dismissed,
           answer: (decision, reason) =>
             finish(reason === undefined ? { decision } : { decision, reason }),
         });

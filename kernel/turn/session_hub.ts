@@ -87,6 +87,8 @@ interface Pending {
   /** Whether it still waits. */
   readonly waiting: () => boolean;
   readonly answer: (response: ApprovalResponse) => void;
+  /** Takes it back unanswered (the manager then defers it). */
+  readonly dismiss: () => void;
 }
 
 interface Live {
@@ -102,6 +104,9 @@ interface Live {
   /** `events()` subscribers. */
   readonly subscribers: Set<EventQueue<PromptStreamEvent>>;
 }
+
+/** How long `close()` waits for dismissed approval requests to be deferred. */
+const DEFER_WAIT_MS = 2_000;
 
 /** The message of `WORKSPACE_OUTSIDE_ROOTS`: how to add a workspace. */
 export const OUTSIDE_ROOTS_HINT =
@@ -392,6 +397,7 @@ class Hub implements SessionHub {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    await this.#deferPending();
     for (const live of this.#lives.values()) {
       live.turn?.cancel();
       await live.turnDone;
@@ -399,6 +405,32 @@ class Hub implements SessionHub {
       await this.#closeRuntime(live);
     }
     this.#lives.clear();
+  }
+
+  /**
+   * Takes every waiting request back unanswered so that the approval
+   * manager defers (persists) it — it survives the stop and is answered
+   * after it — and waits (bounded) until the deferrals are written.
+   */
+  async #deferPending(): Promise<void> {
+    const deferred = this.#kernel.security.approvals.deferred;
+    const principal = this.#kernel.principal;
+    let dismissed = 0;
+    for (const live of this.#lives.values()) {
+      const waiting = [...live.approvals.values()].filter((p) => p.waiting());
+      for (const p of waiting) p.dismiss();
+      dismissed += waiting.length;
+    }
+    if (dismissed === 0) return;
+    const before = (await deferred.list(principal)).length;
+    const clock = this.#kernel.ports.clock;
+    const until = clock.now() + DEFER_WAIT_MS;
+    while (clock.now() < until) {
+      if ((await deferred.list(principal)).length >= before + dismissed) {
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
   }
 
   #open(): void {
@@ -508,6 +540,16 @@ class Hub implements SessionHub {
     if (live.boot) return live.boot;
     const kernel = this.#kernel;
     const boot = (async (): Promise<Booted> => {
+      // The workspace may have been swapped for a symlink since the
+      // session was created: it must still be the same directory, inside
+      // the roots.
+      const now = await this.#checkWorkspace(record.workspace);
+      if (now !== record.workspace) {
+        throw new KernelError(
+          "WORKSPACE_OUTSIDE_ROOTS",
+          `The workspace of session ${record.id} now resolves elsewhere: ${OUTSIDE_ROOTS_HINT}`,
+        );
+      }
       const capsuleConfig = await sessionCapsuleConfig(
         kernel,
         this.#options.env,
@@ -574,9 +616,10 @@ class Hub implements SessionHub {
           const request = agent.pendingRequest(e.request_id);
           held.add(e.request_id);
           live.approvals.set(e.request_id, {
-            info: infoOf(live.id, e, request),
+            info: infoOf(live.id, e, request, this.#kernel.ports.clock.now()),
             waiting: () => agent.pendingRequest(e.request_id) !== undefined,
             answer: (r) => agent.answer(e.request_id, r.decision, r.reason),
+            dismiss: () => agent.dismissApprovals(),
           });
         } else if (e.type === "approval_decision") {
           live.approvals.delete(e.request_id);
@@ -594,12 +637,12 @@ class Hub implements SessionHub {
       }
       // The session is free before its readers see the end of the stream:
       // a client may prompt again as soon as it read `final`.
+      if (live.stale) await this.#closeRuntime(live).catch(() => {});
       live.turn = undefined;
       live.turnDone = undefined;
       live.busy = null;
       for (const q of live.streams) q.end();
       live.streams.clear();
-      if (live.stale) await this.#closeRuntime(live).catch(() => {});
     }
   }
 
@@ -625,9 +668,10 @@ class Hub implements SessionHub {
       };
       const dismissed = () => finish(null);
       live.approvals.set(request.id, {
-        info: infoOf(live.id, event, request),
+        info: infoOf(live.id, event, request, request.created_at),
         waiting: () => true,
         answer: finish,
+        dismiss: dismissed,
       });
       signal.addEventListener("abort", dismissed, { once: true });
       this.#broadcast(live, event);
@@ -673,6 +717,7 @@ function infoOf(
     options: readonly ApprovalAnswer[];
   },
   request: ApprovalRequest | undefined,
+  now: number,
 ): ApprovalInfo {
   return {
     request_id: event.request_id,
@@ -683,7 +728,7 @@ function infoOf(
     risk: event.risk,
     summary: request?.summary ?? `${event.action} ${event.resource}`,
     options: [...event.options],
-    created_at: request?.created_at ?? Date.now(),
+    created_at: request?.created_at ?? now,
   };
 }
 
