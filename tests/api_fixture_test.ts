@@ -37,8 +37,8 @@ export interface ApiFixture extends AsyncDisposable {
   readonly tk: TestKernel;
   readonly kernel: KernelHandle;
   readonly hub: SessionHub;
-  /** A new client of the current hub (each is "another client"). */
-  client(): ApiClient;
+  /** A new client of the current hub (each is "another client"), optionally from a TCP peer. */
+  client(remoteAddress?: string): ApiClient;
   /** Closes hub and kernel and starts both again on the same home. */
   restart(): Promise<void>;
 }
@@ -63,7 +63,7 @@ export async function startApi(options: {
   });
   let kernel = tk.kernel;
   let hub: SessionHub;
-  let handler: (r: Request) => Promise<Response>;
+  let handler: ReturnType<Router["handler"]>;
   const open = async () => {
     hub = await createSessionHub(kernel, {
       roots: [tk.root],
@@ -103,7 +103,16 @@ export async function startApi(options: {
     get hub() {
       return hub;
     },
-    client: () => new ApiClient({ handler: (r) => handler(r) }, "t"),
+    client: (remote) =>
+      new ApiClient({
+        handler: (r) =>
+          handler(
+            r,
+            remote
+              ? { remoteAddr: { transport: "tcp", hostname: remote } }
+              : {},
+          ),
+      }, "t"),
     async restart() {
       await hub.close();
       await kernel.close();

@@ -99,7 +99,7 @@ apiTest(
       capsules: [PROBE],
     });
     const a = fx.client();
-    const b = fx.client();
+    const b = fx.client("10.0.0.7");
     const s = await newSession(a, fx.tk.workspace);
     // The events stream is subscribed once its response arrived.
     const subscribed = await b.raw("sessionEvents", { params: { id: s.id } });
@@ -150,7 +150,11 @@ apiTest(
     const answer = entries.find((e) => e.action["type"] === "approval_answer");
     assert.equal(answer?.action["request_id"], asked.request_id);
     assert.equal(answer?.action["decision"], "allow_once");
-    assert.deepEqual(answer?.proof, { type: "api", via: "socket" });
+    assert.deepEqual(answer?.proof, {
+      type: "api",
+      via: "socket",
+      address: "10.0.0.7",
+    });
     assert.equal(
       await code(b.call("approvalsAnswer", {
         params: { id: asked.request_id },

@@ -100,7 +100,10 @@ function decisionField(body: Record<string, unknown>): ApprovalAnswer {
  */
 export function sessionRoutes(router: Router, deps: ApiDeps): void {
   const hub = deps.hub;
-  const caller = (_ctx: RouteContext): ApiCaller => ({ via: deps.mode });
+  const caller = (ctx: RouteContext): ApiCaller => ({
+    via: deps.mode,
+    ...(ctx.remoteAddress ? { address: ctx.remoteAddress } : {}),
+  });
   const id = (ctx: RouteContext) => ctx.params["id"]!;
 
   router
