@@ -549,3 +549,23 @@ apiTest(
     assert.deepEqual(await fx.hub.counts(), { known: 2, live: 1 });
   },
 );
+
+apiTest(
+  "a prompt in a home without capsules fails with NOT_FOUND saying to run 'astrid init', and the session stays usable",
+  async () => {
+    await using fx = await startApi({ prefix: "api-empty-", capsules: [] });
+    const c = fx.client();
+    const s = await newSession(c, fx.tk.workspace);
+    const err = await c.call("sessionPrompt", {
+      params: { id: s.id },
+      body: { text: "hello" },
+    }).then(() => null, (e: Error & { code?: string }) => e);
+    assert.equal(err?.code, "NOT_FOUND");
+    assert.match(err!.message, /astrid init/);
+    const shown = await c.call<SessionInfo>("sessionsShow", {
+      params: { id: s.id },
+    });
+    assert.equal(shown.busy, false);
+    assert.equal(shown.turns, 0);
+  },
+);

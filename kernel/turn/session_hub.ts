@@ -571,6 +571,12 @@ class Hub implements SessionHub {
             code: r.code,
           });
         }
+        if (report.loaded.length === 0) {
+          throw new KernelError(
+            "NOT_FOUND",
+            "No capsule is installed: run 'astrid init' to install the default distro",
+          );
+        }
       } catch (err) {
         await runtime.close().catch(() => {});
         throw err;
