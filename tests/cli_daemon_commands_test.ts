@@ -379,3 +379,89 @@ apiTest(
     }
   },
 );
+
+apiTest(
+  "Ctrl-C during astrid -p cancels the turn in the daemon: exit 1 with error[ABORTED], the session is free again",
+  async () => {
+    await using fx = await startApi({
+      prefix: "cli-p-interrupt-",
+      capsules: [PROBE],
+    });
+    const ctrlC = new AbortController();
+    const t: Captured = {
+      ...io(fx.tk.workspace),
+      interrupt: ctrlC.signal,
+    };
+    // The probe waits on a human; the interrupt arrives while it waits.
+    t.err = (l) => {
+      t.stderr.push(l);
+      if (l.startsWith("? approval")) ctrlC.abort();
+    };
+    const { positionals, flags } = argv(["-p", "--print-session", "approve"]);
+    const exit = await printCommand(fx.client(), positionals, flags, t);
+    assert.equal(exit, 1);
+    assert.match(t.stderr.join("\n"), /error\[ABORTED\]/);
+    const id = t.stderr.find((l) => l.startsWith("session: "))!.slice(9);
+    const s = await fx.client().call<SessionInfo>("sessionsShow", {
+      params: { id },
+    });
+    assert.equal(s.busy, false);
+  },
+);
+
+apiTest(
+  "astrid workspace commit on a terminal asks, and the human's answer decides",
+  async () => {
+    const root = await Deno.makeTempDir({ prefix: "cli-ask-transcript-" });
+    const transcript = path.join(root, "t.json");
+    await Deno.writeTextFile(
+      transcript,
+      JSON.stringify({
+        turns: [
+          {
+            text: "Writing.",
+            tool_calls: [{
+              name: "write_file",
+              arguments: { path: "b.txt", content: "beta\n" },
+            }],
+          },
+          { text: "Done." },
+        ],
+      }),
+    );
+    try {
+      await using fx = await startApi({
+        prefix: "cli-ask-",
+        capsules: AGENT,
+        env: { ASTRID_PROVIDER: "replay", ASTRID_REPLAY_FILE: transcript },
+      });
+      const c = fx.client();
+      const p = argv(["-p", "Write b"]);
+      assert.equal(
+        await printCommand(c, p.positionals, p.flags, io(fx.tk.workspace)),
+        0,
+      );
+      const questions: string[] = [];
+      const human: Captured = {
+        ...io(fx.tk.workspace),
+        ask: (q) => {
+          questions.push(q);
+          return "y";
+        },
+      };
+      const a = argv(["workspace", "commit"]);
+      assert.equal(
+        await workspaceCommand(c, a.positionals.slice(1), a.flags, human),
+        0,
+      );
+      assert.equal(questions.length, 1);
+      assert.deepEqual(human.stdout, ["committed: write b.txt"]);
+      assert.equal(
+        await Deno.readTextFile(path.join(fx.tk.workspace, "b.txt")),
+        "beta\n",
+      );
+    } finally {
+      await Deno.remove(root, { recursive: true });
+    }
+  },
+);

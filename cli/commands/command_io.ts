@@ -21,6 +21,8 @@ export interface CommandIo {
   readonly cwd: string;
   /** Resolves symlinks of an existing path (the daemon compares real paths). */
   realPath(path: string): Promise<string>;
+  /** Aborted when the user interrupts (Ctrl-C). */
+  readonly interrupt?: AbortSignal;
 }
 
 /**
@@ -29,7 +31,15 @@ export interface CommandIo {
  * @returns The real I/O.
  */
 export function denoIo(): CommandIo {
+  const interrupt = new AbortController();
+  // The first Ctrl-C asks the command to stop its work (e.g. cancel the
+  // turn in the daemon); a second one ends the process.
+  Deno.addSignalListener("SIGINT", () => {
+    if (interrupt.signal.aborted) Deno.exit(130);
+    interrupt.abort();
+  });
   return {
+    interrupt: interrupt.signal,
     out,
     err: note,
     async stdin() {

@@ -33,6 +33,7 @@ Usage:
       --print-session  print "session: <id>" to stderr at the end
   -w, --workspace DIR  the workspace (default: the current directory)
 
+Ctrl-C cancels the turn (a second one quits at once).
 Writes wait in the session overlay: 'astrid workspace diff|commit --session ID'.
 The provider is the daemon's ASTRID_PROVIDER, else config model.provider.
 Exit codes: 0 the turn answered, 1 it failed (error[CODE]: message), 2 usage.`;
@@ -96,6 +97,7 @@ export async function printCommand(
     );
   }
   let session: string | undefined;
+  let cancel: (() => void) | undefined;
   const fail = (code: string, message: string): number => {
     if (flags.json) io.out(JSON.stringify({ type: "error", code, message }));
     io.err(`error[${code}]: ${message}`);
@@ -103,6 +105,13 @@ export async function printCommand(
   };
   try {
     session = (await sessionFor(client, flags, io)).id;
+    const id = session;
+    // Ctrl-C cancels the turn in the daemon (closing the stream alone
+    // would leave it running); the stream then ends with its error.
+    cancel = () => {
+      client.call("sessionCancel", { params: { id } }).catch(() => {});
+    };
+    io.interrupt?.addEventListener("abort", cancel, { once: true });
     let last: PromptStreamEvent | undefined;
     let answer = Promise.resolve();
     for await (
@@ -117,7 +126,8 @@ export async function printCommand(
           io.out(JSON.stringify(e));
         }
       } else show(e, io);
-      if (e.type === "approval_required") {
+      // After Ctrl-C nothing more is answered: the turn is being cancelled.
+      if (e.type === "approval_required" && !io.interrupt?.aborted) {
         const decision = flags.yes && e.options.includes("allow_once")
           ? "allow_once"
           : "deny";
@@ -146,6 +156,7 @@ export async function printCommand(
     const code = KernelError.is(err) ? err.code : "INTERNAL";
     return fail(code, err instanceof Error ? err.message : String(err));
   } finally {
+    if (cancel) io.interrupt?.removeEventListener("abort", cancel);
     if (flags.printSession && session) io.err(`session: ${session}`);
   }
 }
