@@ -31,15 +31,22 @@ export interface CommandIo {
  * @returns The real I/O.
  */
 export function denoIo(): CommandIo {
-  const interrupt = new AbortController();
-  // The first Ctrl-C asks the command to stop its work (e.g. cancel the
-  // turn in the daemon); a second one ends the process.
-  Deno.addSignalListener("SIGINT", () => {
-    if (interrupt.signal.aborted) Deno.exit(130);
-    interrupt.abort();
-  });
+  let interrupt: AbortController | undefined;
   return {
-    interrupt: interrupt.signal,
+    // Installed on first use (a command that never asks keeps the default
+    // Ctrl-C): the first Ctrl-C asks the command to stop its work (e.g.
+    // cancel the turn in the daemon); a second one ends the process.
+    get interrupt() {
+      if (interrupt === undefined) {
+        const controller = new AbortController();
+        interrupt = controller;
+        Deno.addSignalListener("SIGINT", () => {
+          if (controller.signal.aborted) Deno.exit(130);
+          controller.abort();
+        });
+      }
+      return interrupt.signal;
+    },
     out,
     err: note,
     async stdin() {
