@@ -58,6 +58,8 @@ export {
   AgentSession,
   type AgentSessionOptions,
   approvalRouterOf,
+  commitOverlayAnswering,
+  type SessionOverlay,
   type Turn,
 } from "./kernel/turn/mod.ts";
 export type {
@@ -138,9 +140,22 @@ export {
   replayConfigFromEnv,
 } from "./kernel/daemon/replay_env.ts";
 export { KvSecretStore } from "./kernel/daemon/kv_secrets.ts";
+export {
+  PROVIDER_ENV,
+  sessionCapsuleConfig,
+  sessionModel,
+} from "./kernel/daemon/session_setup.ts";
 export { ModelMeter } from "./kernel/daemon/model_meter.ts";
 export type { AuditEntry } from "./kernel/audit/audit_entry.ts";
 export {
   CAPSULE_CONFIG_FILE,
   readCapsuleConfigFile,
 } from "./kernel/daemon/capsule_config_file.ts";
+export { ApiClient } from "./kernel/api/client.ts";
+export type { ApiTransport, CallOptions } from "./kernel/api/client.ts";
+export type {
+  ApprovalInfo,
+  PromptStreamEvent,
+  SessionInfo,
+  WorkspaceChange,
+} from "./kernel/api/contract.ts";

@@ -13,14 +13,29 @@ import { DEMO_HELP, demoCommand } from "./commands/demo.ts";
 import { DISTRO_HELP, distroCommand } from "./commands/distro.ts";
 import { INIT_HELP, initCommand } from "./commands/init.ts";
 import { KEYS_HELP, keysCommand } from "./commands/keys.ts";
-import { parseFlags } from "./flags.ts";
+import { PRINT_HELP, printCommand } from "./commands/print.ts";
+import { SESSIONS_HELP, sessionsCommand } from "./commands/sessions.ts";
+import { APPROVALS_HELP, approvalsCommand } from "./commands/approvals.ts";
+import { WORKSPACE_HELP, workspaceCommand } from "./commands/workspace.ts";
+import { denoIo } from "./commands/command_io.ts";
+import { connectDaemon } from "./daemon_client.ts";
+import { type GlobalFlags, parseFlags } from "./flags.ts";
 import { out, reportError, UsageError } from "./output.ts";
 
 const HELP = `astrid ${VERSION} — an operating system for AI agents, on Deno
 
 Usage: astrid <command> [options]
+       astrid -p "<prompt>" [--yes] [--json] [--session ID] [--print-session]
 
 Commands:
+  -p, --print "<prompt>"
+                       one turn headless through the daemon (see 'astrid -p --help')
+  sessions list|show|delete
+                       the daemon's sessions (they survive restarts)
+  approvals list|resolve
+                       approval requests waiting for you (pending and deferred)
+  workspace diff|commit|discard
+                       a session's writes waiting in its overlay
   demo [kernel]        an agent at work under the gate, offline, in a throwaway home
   agent "<prompt>"     one turn of the installed agent, headless (no daemon)
   secret set|exists    a capsule's secrets (API keys), value from stdin
@@ -55,7 +70,19 @@ const COMMAND_HELP: Readonly<Record<string, string>> = {
   capsule: CAPSULE_HELP,
   distro: DISTRO_HELP,
   init: INIT_HELP,
+  sessions: SESSIONS_HELP,
+  approvals: APPROVALS_HELP,
+  workspace: WORKSPACE_HELP,
 };
+
+/** Runs a daemon client command with a connection to the daemon. */
+async function withDaemon(
+  flags: GlobalFlags,
+  run: (client: Awaited<ReturnType<typeof connectDaemon>>) => Promise<number>,
+): Promise<number> {
+  using client = await connectDaemon(flags);
+  return await run(client);
+}
 
 /**
  * Runs the CLI.
@@ -70,6 +97,16 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (flags.version) {
       out(`astrid ${VERSION} (deno ${Deno.version.deno})`);
       return 0;
+    }
+    if (flags.print) {
+      if (flags.help) {
+        out(PRINT_HELP);
+        return 0;
+      }
+      return await withDaemon(
+        flags,
+        (c) => printCommand(c, positionals, flags, denoIo()),
+      );
     }
     if (command === "help" || flags.help || command === undefined) {
       const topic = command === "help" ? rest[0] : command;
@@ -93,6 +130,21 @@ export async function main(argv: readonly string[]): Promise<number> {
         return await distroCommand(rest, flags);
       case "init":
         return await initCommand(rest, flags);
+      case "sessions":
+        return await withDaemon(
+          flags,
+          (c) => sessionsCommand(c, rest, flags, denoIo()),
+        );
+      case "approvals":
+        return await withDaemon(
+          flags,
+          (c) => approvalsCommand(c, rest, flags, denoIo()),
+        );
+      case "workspace":
+        return await withDaemon(
+          flags,
+          (c) => workspaceCommand(c, rest, flags, denoIo()),
+        );
       default:
         throw new UsageError(`Unknown command '${command}'`);
     }

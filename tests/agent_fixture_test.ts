@@ -27,7 +27,7 @@ import {
 import type { ApprovalHandler } from "../kernel/security/approval/handler.ts";
 import type { BusEnvelope } from "../kernel/bus/envelope.ts";
 import { startTestKernel, type TestKernel } from "./test_kernel_test.ts";
-import { startKernel } from "../kernel/daemon/boot.ts";
+import { type KernelHandle, startKernel } from "../kernel/daemon/boot.ts";
 import { MemoryEnv } from "../kernel/testing/memory_env.ts";
 
 const ROOT = path.resolve(import.meta.dirname ?? ".", "..");
@@ -132,6 +132,27 @@ export function capsuleDir(name: string): string {
   return path.isAbsolute(name) ? name : path.join(CAPSULES_DIR, name);
 }
 
+/**
+ * Bundles the named capsules and installs them with signed records, as
+ * `astrid capsule install` does.
+ *
+ * @param kernel The kernel whose home they go to.
+ * @param names Directory names under `capsules/` or absolute fixture dirs.
+ */
+export async function installAgentCapsules(
+  kernel: KernelHandle,
+  names: readonly string[],
+): Promise<void> {
+  for (const name of names) {
+    const source = capsuleDir(name);
+    const bundle = await buildCapsule(name);
+    const toml = await Deno.readTextFile(path.join(source, "Capsule.toml"));
+    const file = /^\s*file\s*=\s*"([^"]+)"/m.exec(toml)?.[1];
+    if (!file) throw new Error(`${source}: no component file`);
+    await installCapsule(kernel, { source, files: { [file]: bundle } });
+  }
+}
+
 /** Options of {@linkcode startAgentFixture}. */
 export interface AgentFixtureOptions {
   /** Temp dir prefix. */
@@ -219,14 +240,7 @@ export async function startAgentFixture(
       await Deno.mkdir(path.dirname(file), { recursive: true });
       await Deno.writeTextFile(file, text);
     }
-    for (const name of options.capsules) {
-      const source = capsuleDir(name);
-      const bundle = await buildCapsule(name);
-      const toml = await Deno.readTextFile(path.join(source, "Capsule.toml"));
-      const file = /^\s*file\s*=\s*"([^"]+)"/m.exec(toml)?.[1];
-      if (!file) throw new Error(`${source}: no component file`);
-      await installCapsule(tk.kernel, { source, files: { [file]: bundle } });
-    }
+    await installAgentCapsules(tk.kernel, options.capsules);
   } catch (err) {
     await tk.kernel.close().catch(() => {});
     await Deno.remove(tk.root, { recursive: true }).catch(() => {});

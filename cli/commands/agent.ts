@@ -12,13 +12,11 @@
 import * as path from "node:path";
 import {
   AgentSession,
-  CAPSULE_CONFIG_FILE,
   createDenoEnv,
-  createDenoFs,
   KernelError,
   parseSessionId,
-  readCapsuleConfigFile,
-  replayConfigFromEnv,
+  sessionCapsuleConfig,
+  sessionModel,
   startKernel,
   startRuntime,
 } from "../../mod.ts";
@@ -91,20 +89,8 @@ export async function agentCommand(
   }
   const workspace = path.resolve(flags.workspace ?? ".");
   const env = createDenoEnv();
-  const fs = createDenoFs();
   await using kernel = await startKernel({ logger: warnLogger, workspace });
-  const fromFile = await readCapsuleConfigFile(
-    fs,
-    path.join(kernel.home.etc, CAPSULE_CONFIG_FILE),
-  );
-  const replay = await replayConfigFromEnv(env, fs, Deno.cwd());
-  const capsuleConfig = {
-    ...fromFile,
-    "provider-replay": {
-      ...fromFile["provider-replay"],
-      ...replay["provider-replay"],
-    },
-  };
+  const capsuleConfig = await sessionCapsuleConfig(kernel, env, Deno.cwd());
   await using runtime = await startRuntime(kernel, {
     workspace,
     capsuleConfig,
@@ -120,14 +106,7 @@ export async function agentCommand(
       "No orchestrator is installed: run 'astrid init' to install the default distro",
     );
   }
-  const configured = kernel.config.get("model.provider");
-  const provider = env.get("ASTRID_PROVIDER") ||
-    (configured !== "unknown" ? configured : undefined);
-  const model = kernel.config.get("model.model");
-  const agent = new AgentSession(kernel, runtime, {
-    ...(provider ? { provider } : {}),
-    ...(model !== "unknown" ? { model } : {}),
-  });
+  const agent = new AgentSession(kernel, runtime, sessionModel(kernel, env));
   if (flags.json) {
     let last = "error";
     for await (const e of agent.turn(args[0]!)) {

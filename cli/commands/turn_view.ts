@@ -12,9 +12,10 @@ import type {
   ApprovalRequiredEvent,
   KernelHandle,
   Runtime,
+  SessionOverlay,
   TurnEvent,
 } from "../../mod.ts";
-import { approvalRouterOf } from "../../mod.ts";
+import { commitOverlayAnswering } from "../../mod.ts";
 import { out } from "../output.ts";
 
 function short(value: unknown, max = 90): string {
@@ -107,21 +108,17 @@ export async function showTurn(
 export async function commitAnswering(
   kernel: KernelHandle,
   runtime: Runtime,
-  overlay: Awaited<ReturnType<Runtime["overlays"]["forSession"]>>,
+  overlay: SessionOverlay,
   answer: (
     summary: string,
     options: readonly ApprovalAnswer[],
   ) => ApprovalAnswer,
 ): Promise<string[]> {
-  const stop = approvalRouterOf(kernel.security.approvals).listen(
+  return await commitOverlayAnswering(
+    kernel,
     runtime.session,
+    overlay,
     (req) =>
       Promise.resolve({ decision: answer(req.summary, [...req.options]) }),
   );
-  try {
-    const result = await overlay.commit();
-    return result.committed.map((c) => `${c.op} ${c.path}`);
-  } finally {
-    stop();
-  }
 }

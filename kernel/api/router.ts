@@ -21,6 +21,8 @@ export interface RouteContext {
   readonly params: Readonly<Record<string, string>>;
   /** Aborted when the client goes away. */
   readonly signal: AbortSignal;
+  /** The client's address when the server knows it (TCP: its host name or IP). */
+  readonly remoteAddress?: string;
   /** Reads the JSON body (at most `MAX_BODY_BYTES`); `{}` when empty. */
   json(): Promise<Record<string, unknown>>;
 }
@@ -173,6 +175,15 @@ function match(
   return params;
 }
 
+/** What a server tells a handler about the connection (`Deno.ServeHandlerInfo`, structurally). */
+export interface ConnectionInfo {
+  /** The peer: `hostname` for TCP, `transport: "unix"` for a socket. */
+  readonly remoteAddr?: {
+    readonly transport?: string;
+    readonly hostname?: string;
+  };
+}
+
 /** Options of {@linkcode Router.handler}. */
 export interface HandlerOptions {
   /** The bearer token every request must carry; read on each request (it may rotate). */
@@ -227,8 +238,8 @@ export class Router {
    */
   handler(
     options: HandlerOptions,
-  ): (request: Request) => Promise<Response> {
-    return async (request) => {
+  ): (request: Request, info?: ConnectionInfo) => Promise<Response> {
+    return async (request, info) => {
       try {
         const auth = request.headers.get("authorization") ?? "";
         const given = auth.startsWith("Bearer ") ? auth.slice(7) : "";
@@ -248,11 +259,13 @@ export class Router {
             methodMismatch = true;
             continue;
           }
+          const remote = info?.remoteAddr?.hostname;
           return await route.handler({
             request,
             url,
             params,
             signal: request.signal,
+            ...(remote ? { remoteAddress: remote } : {}),
             json: () => readJson(request),
           });
         }

@@ -95,6 +95,12 @@ export interface RuntimeOptions {
    * value (over the manifest defaults; undeclared keys and secrets refused).
    */
   readonly capsuleConfig?: CapsuleConfigValues;
+  /**
+   * The overlay manager to share (a daemon keeps one, so that its workspace
+   * routes and the session's capsules see one overlay instance); default: a
+   * new one ({@linkcode createOverlayManager}).
+   */
+  readonly overlays?: OverlayManager;
   /** MCP capsules: who answers elicitation and sampling, restart policy. */
   readonly mcp?: {
     /** Shows an MCP server's question to the human; without it questions are declined. */
@@ -132,6 +138,21 @@ export interface Runtime extends AsyncDisposable {
 }
 
 /**
+ * The overlay manager of a kernel's sessions (overlays under the principal
+ * homes, commits through the kernel's gate and audit log).
+ *
+ * @param kernel The kernel.
+ * @returns A new manager.
+ */
+export function createOverlayManager(kernel: KernelHandle): OverlayManager {
+  const { fs, logger } = kernel.ports;
+  const { gate, audit } = kernel.security;
+  return new OverlayManager({ fs, gate, audit, logger }, {
+    homes: kernel.home.homes,
+  });
+}
+
+/**
  * Starts the capsule runtime of one session on a booted kernel.
  *
  * @param kernel The kernel (store, gate, home, ports).
@@ -148,9 +169,7 @@ export async function startRuntime(
   const workspace = await fs.realPath(options.workspace);
   const principalHome = kernel.home.home(kernel.principal).root;
   const bus = new Bus({ clock, random, logger, onDenied: auditDenials(audit) });
-  const overlays = new OverlayManager({ fs, gate, audit, logger }, {
-    homes: kernel.home.homes,
-  });
+  const overlays = options.overlays ?? createOverlayManager(kernel);
   let vfsPromise: Promise<SessionVfs> | null = null;
   const vfs = () => (vfsPromise ??= overlays.vfs(kernel.principal, session, {
     workspace,

@@ -26,8 +26,7 @@ import type { JsonValue } from "../store/store.ts";
 import type { BusEnvelope } from "../bus/envelope.ts";
 import type { KernelHandle } from "../daemon/boot.ts";
 import type { Runtime } from "../daemon/runtime.ts";
-import { actionInfo } from "../security/action_info.ts";
-import type { ApprovalOption } from "../security/approval/handler.ts";
+import type { ApprovalRequest } from "../security/approval/handler.ts";
 import { AGENT_TOPICS, type TurnRequest } from "../../sdk/agent.ts";
 import type {
   SessionMessages,
@@ -43,6 +42,7 @@ import type {
   TurnEvent,
 } from "../../sdk/turn.ts";
 import { approvalRouterOf } from "./approval_router.ts";
+import { approvalEventOf } from "./approval_event.ts";
 import { EventQueue } from "./event_queue.ts";
 
 /** The longest a turn may take, waits included (default 30 min). */
@@ -78,7 +78,9 @@ export interface Turn extends AsyncIterable<TurnEvent> {
 
 interface PendingApproval {
   readonly event: ApprovalRequiredEvent;
+  readonly request: ApprovalRequest;
   readonly answer: (decision: ApprovalAnswer, reason?: string) => void;
+  readonly dismiss: () => void;
 }
 
 /**
@@ -127,6 +129,32 @@ export class AgentSession {
   /** Approval requests of this session waiting for an answer. */
   pendingApprovals(): ApprovalRequiredEvent[] {
     return [...this.#pending.values()].map((p) => p.event);
+  }
+
+  /**
+   * The kernel's request behind a pending `approval_required` event (its
+   * summary, context and time).
+   *
+   * @param requestId The `request_id`.
+   * @returns The request, or `undefined` when it no longer waits.
+   */
+  pendingRequest(requestId: string): ApprovalRequest | undefined {
+    return this.#pending.get(requestId)?.request;
+  }
+
+  /**
+   * Takes every waiting approval request back unanswered, as when nobody
+   * answers in time: the kernel's approval manager then defers each one
+   * (persisted; `astrid approvals list` shows it and answering it re-runs
+   * the gate) and the turn continues with the deferral. A daemon that stops
+   * calls this so that no pending request is lost.
+   *
+   * @returns How many requests were dismissed.
+   */
+  dismissApprovals(): number {
+    const all = [...this.#pending.values()];
+    for (const p of all) p.dismiss();
+    return all.length;
   }
 
   /**
@@ -361,15 +389,7 @@ export class AgentSession {
   ): () => void {
     const router = approvalRouterOf(this.#kernel.security.approvals);
     return router.listen(this.#runtime.session, (request, { signal }) => {
-      const info = actionInfo(request.action);
-      const event: ApprovalRequiredEvent = {
-        type: "approval_required",
-        request_id: request.id,
-        action: info.type,
-        resource: info.paths[0] ?? info.hosts[0] ?? info.summary,
-        risk: request.risk,
-        options: [...request.options] as ApprovalOption[],
-      };
+      const event = approvalEventOf(request);
       return new Promise((resolve) => {
         const finish = (
           answer: { decision: ApprovalAnswer; reason?: string } | null,
@@ -389,6 +409,8 @@ export class AgentSession {
         const dismissed = () => finish(null);
         this.#pending.set(request.id, {
           event,
+          request,
+          dismiss: dismissed,
           answer: (decision, reason) =>
             finish(reason === undefined ? { decision } : { decision, reason }),
         });

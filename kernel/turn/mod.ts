@@ -12,3 +12,9 @@ export {
 export { ApprovalRouter, approvalRouterOf } from "./approval_router.ts";
 export type { SessionApprovalListener } from "./approval_router.ts";
 export { EventQueue } from "./event_queue.ts";
+export {
+  type CommitAnsweringOptions,
+  type CommitApprover,
+  commitOverlayAnswering,
+  type SessionOverlay,
+} from "./commit_answering.ts";

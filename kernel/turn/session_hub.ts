@@ -1,0 +1,772 @@
+/**
+ * The daemon's sessions ({@linkcode SessionHub} of `kernel/api/session_hub.ts`):
+ * persisted records (they survive a restart), one lazily booted capsule
+ * runtime per session (kept until `reload()` or `close()`), turns through the
+ * turn API, approval requests held until any API client answers them, and
+ * the workspace overlay (diff, gated commit, discard).
+ *
+ * Security model:
+ * - A workspace must lie inside the daemon's roots after resolving symlinks
+ *   of both the workspace and each root (`WORKSPACE_OUTSIDE_ROOTS`).
+ * - An answer is checked against the options the request offered, and
+ *   audited (who answered, from where) before it takes effect.
+ * - A deferred approval is answered by the gate itself
+ *   (`Gate.resolveDeferred`: taken from the queue atomically and the whole
+ *   gate re-run with the answer), never by trusting the stored item.
+ * - A client that closes a prompt stream only stops reading: the turn runs
+ *   on (its approvals stay answerable); only `cancel()` stops it.
+ *
+ * @module
+ */
+import * as path from "node:path";
+import { KernelError } from "../core/errors.ts";
+import { newSessionId, parseSessionId, type SessionId } from "../core/ids.ts";
+import type { Env } from "../core/ports.ts";
+import { isPathWithin } from "../core/path_within.ts";
+import type { KernelHandle } from "../daemon/boot.ts";
+import {
+  createOverlayManager,
+  type Runtime,
+  startRuntime,
+} from "../daemon/runtime.ts";
+import { sessionCapsuleConfig, sessionModel } from "../daemon/session_setup.ts";
+import { actionInfo } from "../security/action_info.ts";
+import {
+  APPROVAL_OPTIONS,
+  type ApprovalRequest,
+  type ApprovalResponse,
+  parseApprovalResponse,
+} from "../security/approval/handler.ts";
+import type { ApiCaller, SessionHub } from "../api/session_hub.ts";
+import type {
+  ApprovalAnswerBody,
+  ApprovalInfo,
+  CreateSessionBody,
+  PromptBody,
+  PromptStreamEvent,
+  SessionInfo,
+  TurnStartEvent,
+  WorkspaceChange,
+} from "../api/contract.ts";
+import type { Message } from "../../sdk/llm.ts";
+import type { ApprovalAnswer } from "../../sdk/turn.ts";
+import { AgentSession, type Turn } from "./agent_session.ts";
+import { approvalEventOf } from "./approval_event.ts";
+import { commitOverlayAnswering } from "./commit_answering.ts";
+import { EventQueue } from "./event_queue.ts";
+import {
+  type SessionRecord,
+  SessionRecords,
+  titleOf,
+} from "./session_records.ts";
+
+/** Options of {@linkcode createSessionHub}. */
+export interface SessionHubOptions {
+  /**
+   * Absolute directories a workspace must lie in (config `workspace.roots`
+   * plus the roots the daemon was started with, merged by the caller).
+   */
+  readonly roots: readonly string[];
+  /** The daemon's environment (`ASTRID_PROVIDER`, `ASTRID_REPLAY_FILE`). */
+  readonly env: Env;
+  /** Where a relative `ASTRID_REPLAY_FILE` starts (default `/`). */
+  readonly cwd?: string;
+  /** `false` on a host without subprocesses (no bubblewrap lookup). */
+  readonly mcpAvailable?: boolean;
+  /** The longest a turn may take, waits included. */
+  readonly turnTimeoutMs?: number;
+}
+
+interface Booted {
+  readonly runtime: Runtime;
+  readonly agent: AgentSession;
+}
+
+interface Pending {
+  readonly info: ApprovalInfo;
+  /** Whether it still waits. */
+  readonly waiting: () => boolean;
+  readonly answer: (response: ApprovalResponse) => void;
+  /** Takes it back unanswered (the manager then defers it). */
+  readonly dismiss: () => void;
+}
+
+interface Live {
+  readonly id: SessionId;
+  boot: Promise<Booted> | undefined;
+  busy: "turn" | "workspace" | "delete" | null;
+  turn: Turn | undefined;
+  turnDone: Promise<void> | undefined;
+  stale: boolean;
+  readonly approvals: Map<string, Pending>;
+  /** Prompt streams of the running turn. */
+  readonly streams: Set<EventQueue<PromptStreamEvent>>;
+  /** `events()` subscribers. */
+  readonly subscribers: Set<EventQueue<PromptStreamEvent>>;
+}
+
+/** How long `close()` waits for dismissed approval requests to be deferred. */
+const DEFER_WAIT_MS = 2_000;
+
+/** The message of `WORKSPACE_OUTSIDE_ROOTS`: how to add a workspace. */
+export const OUTSIDE_ROOTS_HINT =
+  "add it to [workspace] roots in $ASTRID_HOME/etc/config.toml and restart the daemon ('astrid stop'), or run astrid from inside it";
+
+/**
+ * Creates the daemon's session hub on a booted kernel.
+ *
+ * @param kernel The kernel (store, gate, audit, home).
+ * @param options Roots, environment, engine availability, turn deadline.
+ * @returns The hub; `close()` it before closing the kernel.
+ */
+export function createSessionHub(
+  kernel: KernelHandle,
+  options: SessionHubOptions,
+): Promise<SessionHub> {
+  return Promise.resolve(new Hub(kernel, options));
+}
+
+class Hub implements SessionHub {
+  readonly #kernel: KernelHandle;
+  readonly #options: SessionHubOptions;
+  readonly #records: SessionRecords;
+  readonly #overlays;
+  readonly #lives = new Map<string, Live>();
+  #closed = false;
+
+  constructor(kernel: KernelHandle, options: SessionHubOptions) {
+    this.#kernel = kernel;
+    this.#options = options;
+    this.#records = new SessionRecords(kernel.store, kernel.principal);
+    this.#overlays = createOverlayManager(kernel);
+  }
+
+  async list(): Promise<SessionInfo[]> {
+    return (await this.#records.list()).map((r) => this.#info(r));
+  }
+
+  async create(body: CreateSessionBody): Promise<SessionInfo> {
+    this.#open();
+    const workspace = await this.#checkWorkspace(body.workspace);
+    const now = this.#kernel.ports.clock.now();
+    const record: SessionRecord = {
+      id: newSessionId(this.#kernel.ports.random),
+      workspace,
+      created_at: now,
+      updated_at: now,
+      turns: 0,
+      title: null,
+    };
+    await this.#records.put(record);
+    return this.#info(record);
+  }
+
+  async get(id: string): Promise<SessionInfo> {
+    return this.#info(await this.#record(id));
+  }
+
+  async delete(id: string): Promise<void> {
+    const record = await this.#record(id);
+    const live = this.#live(record.id);
+    this.#claim(live, "delete");
+    try {
+      try {
+        const { agent } = await this.#booted(live, record);
+        await agent.clearHistory();
+      } catch (err) {
+        // silent-ok: no session capsule (or it fails to boot) holds no history to clear.
+        this.#kernel.ports.logger.log("warn", "session history not cleared", {
+          session: record.id,
+          code: err instanceof KernelError ? err.code : "INTERNAL",
+        });
+      }
+      await this.#closeRuntime(live);
+      const p = this.#kernel.principal;
+      await this.#kernel.ports.fs.remove(
+        this.#overlays.overlayDir(p, record.id),
+        { recursive: true },
+      ).catch((err) => {
+        if (!KernelError.is(err, "NOT_FOUND")) throw err;
+      });
+      this.#overlays.release(p, record.id);
+      await this.#records.delete(record.id);
+      for (const q of live.subscribers) q.end();
+      this.#lives.delete(record.id);
+    } finally {
+      live.busy = null;
+    }
+  }
+
+  async messages(id: string): Promise<Message[]> {
+    const record = await this.#record(id);
+    const { agent } = await this.#booted(this.#live(record.id), record);
+    return await agent.history();
+  }
+
+  async prompt(
+    id: string,
+    body: PromptBody,
+    signal: AbortSignal,
+  ): Promise<AsyncIterable<PromptStreamEvent>> {
+    this.#open();
+    if (typeof body.text !== "string" || body.text.trim() === "") {
+      throw new KernelError("INVALID_INPUT", "Cannot start a turn: no text");
+    }
+    const record = await this.#record(id);
+    const live = this.#live(record.id);
+    this.#claim(live, "turn");
+    let agent: AgentSession;
+    let turn: Turn;
+    try {
+      const booted = await this.#booted(live, record);
+      agent = body.provider || body.model
+        ? new AgentSession(this.#kernel, booted.runtime, {
+          ...this.#agentOptions(),
+          ...(body.provider ? { provider: body.provider } : {}),
+          ...(body.model ? { model: body.model } : {}),
+        })
+        : booted.agent;
+      const now = this.#kernel.ports.clock.now();
+      await this.#records.put({
+        ...record,
+        turns: record.turns + 1,
+        updated_at: now,
+        title: record.title ?? titleOf(body.text),
+      });
+      turn = agent.turn(body.text);
+    } catch (err) {
+      live.busy = null;
+      throw err;
+    }
+    live.turn = turn;
+    const stream = new EventQueue<PromptStreamEvent>();
+    live.streams.add(stream);
+    const start: TurnStartEvent = {
+      type: "turn_start",
+      turn_id: turn.id,
+      session: record.id,
+    };
+    this.#broadcast(live, start);
+    live.turnDone = this.#pump(live, agent, turn);
+    return drain(stream, live.streams, signal);
+  }
+
+  async cancel(id: string): Promise<void> {
+    const record = await this.#record(id);
+    this.#lives.get(record.id)?.turn?.cancel();
+  }
+
+  events(id: string, signal: AbortSignal): AsyncIterable<PromptStreamEvent> {
+    const live = this.#live(parseSessionId(id));
+    const queue = new EventQueue<PromptStreamEvent>();
+    live.subscribers.add(queue);
+    return drain(queue, live.subscribers, signal);
+  }
+
+  async approvals(session?: string): Promise<ApprovalInfo[]> {
+    const out: ApprovalInfo[] = [];
+    for (const live of this.#lives.values()) {
+      if (session !== undefined && live.id !== session) continue;
+      for (const p of live.approvals.values()) {
+        if (p.waiting()) out.push(p.info);
+      }
+    }
+    const deferred = await this.#kernel.security.approvals.deferred.list(
+      this.#kernel.principal,
+    );
+    for (const item of deferred) {
+      if (session !== undefined && item.ctx.session !== session) continue;
+      const info = actionInfo(item.action);
+      out.push({
+        request_id: item.id,
+        kind: "deferred",
+        session: item.ctx.session,
+        action: info.type,
+        resource: info.paths[0] ?? info.hosts[0] ?? info.summary,
+        risk: item.risk,
+        summary: item.summary,
+        reason: item.reason,
+        options: [...APPROVAL_OPTIONS],
+        created_at: item.queued_at,
+      });
+    }
+    return out.sort((a, b) => a.created_at - b.created_at);
+  }
+
+  async answer(
+    requestId: string,
+    body: ApprovalAnswerBody,
+    caller: ApiCaller,
+  ): Promise<void> {
+    for (const live of this.#lives.values()) {
+      const pending = live.approvals.get(requestId);
+      if (pending === undefined || !pending.waiting()) continue;
+      const response = checkAnswer(body, pending.info.options);
+      await this.#audit(pending.info, response, caller);
+      pending.answer(response);
+      return;
+    }
+    const item = requestId.startsWith("resolution:")
+      ? await this.#kernel.security.approvals.deferred.get(requestId, {
+        principal: this.#kernel.principal,
+      })
+      : null;
+    if (item === null) {
+      throw new KernelError(
+        "NOT_FOUND",
+        `No approval request '${
+          String(requestId).slice(0, 80)
+        }' is waiting (it may have been answered, dismissed or expired)`,
+      );
+    }
+    const response = checkAnswer(body, APPROVAL_OPTIONS);
+    const info = actionInfo(item.action);
+    await this.#audit(
+      {
+        request_id: item.id,
+        kind: "deferred",
+        session: item.ctx.session,
+        action: info.type,
+      },
+      response,
+      caller,
+    );
+    const decision = await this.#kernel.security.gate.resolveDeferred(
+      this.#kernel.principal,
+      item.id,
+      { response },
+    );
+    // The deferred call itself is over: its reservation is given back; an
+    // allowance or token the answer created stays.
+    if (decision.allowed) await decision.budget.refund();
+  }
+
+  async diff(id: string): Promise<WorkspaceChange[]> {
+    const record = await this.#record(id);
+    const overlay = await this.#overlay(record);
+    return (await overlay.diff()).map((c) => ({
+      change: c.change,
+      path: c.path,
+      ...(c.diff === null ? {} : { diff: c.diff }),
+    }));
+  }
+
+  async commit(id: string, paths?: readonly string[]): Promise<string[]> {
+    const record = await this.#record(id);
+    const live = this.#live(record.id);
+    this.#claim(live, "workspace");
+    try {
+      const overlay = await this.#overlay(record);
+      return await commitOverlayAnswering(
+        this.#kernel,
+        record.id,
+        overlay,
+        (request, signal) => this.#hold(live, request, signal),
+        paths ? { paths } : {},
+      );
+    } finally {
+      live.busy = null;
+    }
+  }
+
+  async discard(id: string, paths?: readonly string[]): Promise<string[]> {
+    const record = await this.#record(id);
+    const live = this.#live(record.id);
+    this.#claim(live, "workspace");
+    try {
+      const overlay = await this.#overlay(record);
+      return await overlay.discard(paths ? { paths } : {});
+    } finally {
+      live.busy = null;
+    }
+  }
+
+  async reload(): Promise<void> {
+    for (const live of this.#lives.values()) {
+      if (live.busy === null) await this.#closeRuntime(live);
+      else live.stale = true;
+    }
+  }
+
+  async counts(): Promise<{ known: number; live: number }> {
+    const known = (await this.#records.list()).length;
+    const live = [...this.#lives.values()].filter((l) => l.boot).length;
+    return { known, live };
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#deferPending();
+    for (const live of this.#lives.values()) {
+      live.turn?.cancel();
+      await live.turnDone;
+      for (const q of live.subscribers) q.end();
+      await this.#closeRuntime(live);
+    }
+    this.#lives.clear();
+  }
+
+  /**
+   * Takes every waiting request back unanswered so that the approval
+   * manager defers (persists) it — it survives the stop and is answered
+   * after it — and waits (bounded) until the deferrals are written.
+   */
+  async #deferPending(): Promise<void> {
+    const deferred = this.#kernel.security.approvals.deferred;
+    const principal = this.#kernel.principal;
+    let dismissed = 0;
+    for (const live of this.#lives.values()) {
+      const waiting = [...live.approvals.values()].filter((p) => p.waiting());
+      for (const p of waiting) p.dismiss();
+      dismissed += waiting.length;
+    }
+    if (dismissed === 0) return;
+    const before = (await deferred.list(principal)).length;
+    const clock = this.#kernel.ports.clock;
+    const until = clock.now() + DEFER_WAIT_MS;
+    while (clock.now() < until) {
+      if ((await deferred.list(principal)).length >= before + dismissed) {
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  #open(): void {
+    if (this.#closed) {
+      throw new KernelError("DAEMON_UNAVAILABLE", "The daemon is stopping");
+    }
+  }
+
+  #info(r: SessionRecord): SessionInfo {
+    const live = this.#lives.get(r.id);
+    const pending = live
+      ? [...live.approvals.values()].filter((p) => p.waiting()).length
+      : 0;
+    return {
+      id: r.id,
+      workspace: r.workspace,
+      created_at: r.created_at,
+      updated_at: r.updated_at,
+      turns: r.turns,
+      title: r.title,
+      busy: live?.busy === "turn" || live?.busy === "workspace",
+      pending_approvals: pending,
+    };
+  }
+
+  async #record(id: string): Promise<SessionRecord> {
+    const r = typeof id === "string" ? await this.#records.get(id) : null;
+    if (r === null) {
+      throw new KernelError(
+        "NOT_FOUND",
+        `No session '${
+          String(id).slice(0, 80)
+        }' (list them: astrid sessions list)`,
+      );
+    }
+    return r;
+  }
+
+  #live(id: SessionId): Live {
+    let live = this.#lives.get(id);
+    if (live === undefined) {
+      live = {
+        id,
+        boot: undefined,
+        busy: null,
+        turn: undefined,
+        turnDone: undefined,
+        stale: false,
+        approvals: new Map(),
+        streams: new Set(),
+        subscribers: new Set(),
+      };
+      this.#lives.set(id, live);
+    }
+    return live;
+  }
+
+  #claim(live: Live, what: NonNullable<Live["busy"]>): void {
+    if (live.busy !== null) {
+      throw new KernelError(
+        "TURN_BUSY",
+        live.busy === "turn"
+          ? `Session ${live.id} is running a turn (cancel it or wait)`
+          : `Session ${live.id} is busy (${live.busy}); try again when it is done`,
+      );
+    }
+    live.busy = what;
+  }
+
+  async #checkWorkspace(raw: unknown): Promise<string> {
+    if (typeof raw !== "string" || !path.isAbsolute(raw)) {
+      throw new KernelError(
+        "INVALID_INPUT",
+        "The workspace must be an absolute path",
+      );
+    }
+    const fs = this.#kernel.ports.fs;
+    const info = await fs.stat(raw);
+    if (info === null || !info.isDirectory) {
+      throw new KernelError(
+        "INVALID_INPUT",
+        `The workspace ${raw} is not a directory`,
+      );
+    }
+    const workspace = await fs.realPath(raw);
+    for (const root of this.#options.roots) {
+      if (!path.isAbsolute(root)) continue;
+      const real = await fs.realPath(root).catch(() => null);
+      if (real !== null && isPathWithin(real, workspace)) return workspace;
+    }
+    throw new KernelError(
+      "WORKSPACE_OUTSIDE_ROOTS",
+      `The workspace ${raw} is outside the directories this daemon may work in: ${OUTSIDE_ROOTS_HINT}`,
+    );
+  }
+
+  #agentOptions() {
+    return {
+      ...sessionModel(this.#kernel, this.#options.env),
+      ...(this.#options.turnTimeoutMs
+        ? { turnTimeoutMs: this.#options.turnTimeoutMs }
+        : {}),
+    };
+  }
+
+  #booted(live: Live, record: SessionRecord): Promise<Booted> {
+    if (live.boot) return live.boot;
+    const kernel = this.#kernel;
+    const boot = (async (): Promise<Booted> => {
+      // The workspace may have been swapped for a symlink since the
+      // session was created: it must still be the same directory, inside
+      // the roots.
+      const now = await this.#checkWorkspace(record.workspace);
+      if (now !== record.workspace) {
+        throw new KernelError(
+          "WORKSPACE_OUTSIDE_ROOTS",
+          `The workspace of session ${record.id} now resolves elsewhere: ${OUTSIDE_ROOTS_HINT}`,
+        );
+      }
+      const capsuleConfig = await sessionCapsuleConfig(
+        kernel,
+        this.#options.env,
+        this.#options.cwd ?? "/",
+      );
+      const runtime = await startRuntime(kernel, {
+        workspace: record.workspace,
+        session: record.id,
+        capsuleConfig,
+        overlays: this.#overlays,
+        ...(this.#options.mcpAvailable === false ? { bubblewrap: null } : {}),
+      });
+      try {
+        const report = await runtime.boot();
+        for (const r of report.refused) {
+          kernel.ports.logger.log("warn", "capsule refused", {
+            session: record.id,
+            capsule: r.capsule,
+            code: r.code,
+          });
+        }
+        if (report.loaded.length === 0) {
+          throw new KernelError(
+            "NOT_FOUND",
+            "No capsule is installed: run 'astrid init' to install the default distro",
+          );
+        }
+      } catch (err) {
+        await runtime.close().catch(() => {});
+        throw err;
+      }
+      return {
+        runtime,
+        agent: new AgentSession(kernel, runtime, this.#agentOptions()),
+      };
+    })();
+    live.boot = boot;
+    boot.catch(() => {
+      if (live.boot === boot) live.boot = undefined;
+    });
+    return boot;
+  }
+
+  async #closeRuntime(live: Live): Promise<void> {
+    const boot = live.boot;
+    live.boot = undefined;
+    live.stale = false;
+    const booted = await boot?.catch(() => null);
+    await booted?.runtime.close();
+  }
+
+  async #overlay(record: SessionRecord) {
+    return await this.#overlays.forSession(
+      this.#kernel.principal,
+      record.id,
+      { workspace: record.workspace },
+    );
+  }
+
+  #broadcast(live: Live, event: PromptStreamEvent): void {
+    for (const q of live.streams) q.push(event);
+    for (const q of live.subscribers) q.push(event);
+  }
+
+  async #pump(live: Live, agent: AgentSession, turn: Turn): Promise<void> {
+    const held = new Set<string>();
+    try {
+      for await (const e of turn) {
+        if (e.type === "approval_required") {
+          const request = agent.pendingRequest(e.request_id);
+          held.add(e.request_id);
+          live.approvals.set(e.request_id, {
+            info: infoOf(live.id, e, request, this.#kernel.ports.clock.now()),
+            waiting: () => agent.pendingRequest(e.request_id) !== undefined,
+            answer: (r) => agent.answer(e.request_id, r.decision, r.reason),
+            dismiss: () => agent.dismissApprovals(),
+          });
+        } else if (e.type === "approval_decision") {
+          live.approvals.delete(e.request_id);
+        }
+        this.#broadcast(live, e);
+      }
+    } finally {
+      for (const id of held) live.approvals.delete(id);
+      const record = await this.#records.get(live.id).catch(() => null);
+      if (record) {
+        await this.#records.put({
+          ...record,
+          updated_at: this.#kernel.ports.clock.now(),
+        }).catch(() => {});
+      }
+      // The session is free before its readers see the end of the stream:
+      // a client may prompt again as soon as it read `final`.
+      if (live.stale) await this.#closeRuntime(live).catch(() => {});
+      live.turn = undefined;
+      live.turnDone = undefined;
+      live.busy = null;
+      for (const q of live.streams) q.end();
+      live.streams.clear();
+    }
+  }
+
+  /** Holds a commit's approval request until a client answers it. */
+  #hold(
+    live: Live,
+    request: ApprovalRequest,
+    signal: AbortSignal,
+  ): Promise<ApprovalResponse | null> {
+    const event = approvalEventOf(request);
+    return new Promise((resolve) => {
+      const finish = (response: ApprovalResponse | null) => {
+        if (!live.approvals.delete(request.id)) return;
+        signal.removeEventListener("abort", dismissed);
+        if (response) {
+          this.#broadcast(live, {
+            type: "approval_decision",
+            request_id: request.id,
+            decision: response.decision,
+          });
+        }
+        resolve(response);
+      };
+      const dismissed = () => finish(null);
+      live.approvals.set(request.id, {
+        info: infoOf(live.id, event, request, request.created_at),
+        waiting: () => true,
+        answer: finish,
+        dismiss: dismissed,
+      });
+      signal.addEventListener("abort", dismissed, { once: true });
+      this.#broadcast(live, event);
+    });
+  }
+
+  async #audit(
+    info: Pick<ApprovalInfo, "request_id" | "kind" | "session" | "action">,
+    response: ApprovalResponse,
+    caller: ApiCaller,
+  ): Promise<void> {
+    await this.#kernel.security.audit.append({
+      principal: this.#kernel.principal,
+      session: info.session as SessionId,
+      capsule: null,
+      call_id: info.request_id,
+      action: {
+        type: "approval_answer",
+        request_id: info.request_id,
+        kind: info.kind,
+        action: info.action,
+        decision: response.decision,
+        ...(response.reason ? { reason: response.reason } : {}),
+      },
+      decision: "info",
+      proof: {
+        type: "api",
+        via: caller.via,
+        ...(caller.address ? { address: caller.address } : {}),
+      },
+      outcome: null,
+    });
+  }
+}
+
+function infoOf(
+  session: SessionId,
+  event: {
+    request_id: string;
+    action: string;
+    resource: string;
+    risk: ApprovalInfo["risk"];
+    options: readonly ApprovalAnswer[];
+  },
+  request: ApprovalRequest | undefined,
+  now: number,
+): ApprovalInfo {
+  return {
+    request_id: event.request_id,
+    kind: "pending",
+    session,
+    action: event.action,
+    resource: event.resource,
+    risk: event.risk,
+    summary: request?.summary ?? `${event.action} ${event.resource}`,
+    options: [...event.options],
+    created_at: request?.created_at ?? now,
+  };
+}
+
+function checkAnswer(
+  body: ApprovalAnswerBody,
+  offered: readonly ApprovalAnswer[],
+): ApprovalResponse {
+  const response = parseApprovalResponse(body, offered);
+  if (response === null) {
+    throw new KernelError(
+      "INVALID_INPUT",
+      `Cannot answer '${String(body?.decision).slice(0, 40)}': offered are ${
+        offered.join(", ")
+      }`,
+    );
+  }
+  return response;
+}
+
+/** Reads a subscriber's queue until it ends or the reader goes away. */
+async function* drain(
+  queue: EventQueue<PromptStreamEvent>,
+  owner: Set<EventQueue<PromptStreamEvent>>,
+  signal: AbortSignal,
+): AsyncGenerator<PromptStreamEvent> {
+  const stop = () => queue.end();
+  if (signal.aborted) stop();
+  signal.addEventListener("abort", stop, { once: true });
+  try {
+    for await (const e of queue) yield e;
+  } finally {
+    signal.removeEventListener("abort", stop);
+    owner.delete(queue);
+  }
+}
