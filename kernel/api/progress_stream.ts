@@ -51,11 +51,13 @@ export async function* progressStream(
     queue.push(e);
     wake?.();
   };
-  const task = run((message) => {
+  const progress = (message: string): void => {
     if (!finished) {
       push({ type: "progress", message: clip(message), step: ++step });
     }
-  }, abort.signal).then(
+  };
+  // A run that throws synchronously fails like one that rejects.
+  const task = Promise.resolve().then(() => run(progress, abort.signal)).then(
     (result) => push({ type: "done", message: clip(done(result)), result }),
     (err) => {
       // The wire error's code and redacted message only: `data` of a
