@@ -1,7 +1,7 @@
 /**
  * The principal's installed capsules as management sees them: what is
  * installed (each record checked exactly as boot checks it: signed by the
- * runtime key, files matching their pins), the dependency tree the resolver
+ * runtime key, every pinned file matching its hash), the dependency tree the resolver
  * computes from them, and removal.
  *
  * Security model: the inventory admits a capsule through the same
@@ -18,8 +18,10 @@ import type { CapsuleId } from "../core/ids.ts";
 import { parseCapsuleId } from "../core/ids.ts";
 import {
   collectCapsuleDirs,
+  describe,
   type Refusal,
 } from "../capsule/registry/collect_dirs.ts";
+import { checkPinnedFiles } from "../capsule/manifest/pinned_files.ts";
 import type { InstalledCapsuleDir } from "../capsule/manifest/load_capsule_dir.ts";
 import { resolveCapsules } from "../capsule/resolver/resolve_capsules.ts";
 import type { ResolveResult } from "../capsule/resolver/resolve_types.ts";
@@ -63,8 +65,25 @@ export async function installedCapsules(
       publicKey: kernel.runtimeKey.publicKey,
     },
   }, [capsulesRoot(kernel)]);
-  // An installed root admits through `loadCapsuleDir`: full signed records.
-  return { installed: dirs as InstalledCapsuleDir[], refused };
+  // Every pinned file is checked too, as a load does before the code runs.
+  const installed: InstalledCapsuleDir[] = [];
+  for (const dir of dirs) {
+    try {
+      await checkPinnedFiles(kernel.ports.fs, dir.dir, {
+        manifest: dir.manifest,
+        artifacts: dir.meta.artifacts,
+      });
+      // An installed root admits through `loadCapsuleDir`: a full signed record.
+      installed.push(dir as InstalledCapsuleDir);
+    } catch (err) {
+      refused.push({
+        capsule: dir.manifest.package.name,
+        ...describe(err),
+        dir: dir.dir,
+      });
+    }
+  }
+  return { installed, refused };
 }
 
 /**
