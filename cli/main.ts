@@ -17,6 +17,8 @@ import {
   initCommand,
 } from "./commands/distro.ts";
 import { KEYS_HELP, keysCommand } from "./commands/keys.ts";
+import { AUDIT_HELP, auditCommand, auditHelp } from "./commands/audit.ts";
+import { connectDaemon } from "./daemon_client.ts";
 import { parseFlags } from "./flags.ts";
 import { out, reportError, UsageError } from "./output.ts";
 
@@ -31,8 +33,10 @@ Commands:
   config show|validate|paths
                        the layered configuration and where each value comes from
   keys show|generate   the runtime key that signs tokens and audit entries
-  capsule new|build|install
-                       write your own capsule, build it, install it
+  capsule new|build|install|list|tree|update|remove
+                       write your own capsule, build it, install it; manage the installed ones
+  audit list|show|verify|export|stats
+                       the signed audit chain; 'verify --file F --key K' checks an export offline
   init                 install the default distro (capsules/Distro.toml)
   distro lock|verify|install
                        pin a distro's capsule sources (Distro.lock) and install it
@@ -59,6 +63,14 @@ const COMMAND_HELP: Readonly<Record<string, string>> = {
   capsule: CAPSULE_HELP,
   distro: DISTRO_HELP,
   init: INIT_HELP,
+  audit: AUDIT_HELP,
+};
+
+/** Commands whose subcommands have their own help (`astrid audit list --help`). */
+const SUBCOMMAND_HELP: Readonly<
+  Record<string, (sub: string | undefined) => string>
+> = {
+  audit: auditHelp,
 };
 
 /**
@@ -77,7 +89,15 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     if (command === "help" || flags.help || command === undefined) {
       const topic = command === "help" ? rest[0] : command;
-      out(topic && COMMAND_HELP[topic] ? COMMAND_HELP[topic] : HELP);
+      const sub = command === "help" ? rest[1] : rest[0];
+      const subHelp = topic ? SUBCOMMAND_HELP[topic] : undefined;
+      out(
+        subHelp
+          ? subHelp(sub)
+          : topic && COMMAND_HELP[topic]
+          ? COMMAND_HELP[topic]
+          : HELP,
+      );
       return command === undefined && !flags.help ? 2 : 0;
     }
     switch (command) {
@@ -92,7 +112,9 @@ export async function main(argv: readonly string[]): Promise<number> {
       case "keys":
         return await keysCommand(rest, flags);
       case "capsule":
-        return await capsuleCommand(rest, flags);
+        return await capsuleCommand(rest, flags, () => connectDaemon(flags));
+      case "audit":
+        return await auditCommand(rest, flags, () => connectDaemon(flags));
       case "distro":
         return await distroCommand(rest, flags);
       case "init":
