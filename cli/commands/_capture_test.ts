@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-console -- replaces the console to capture what a CLI command prints
 /**
  * Captures what a CLI command prints (stdout lines through `console.log`,
  * stderr lines through `console.error`) while it runs in process. No tests
