@@ -7,6 +7,7 @@
  * @module
  */
 import { kernelPaths } from "../../mod.ts";
+import type { KernelPaths } from "../../mod.ts";
 import { ApiClient } from "../../kernel/api/client.ts";
 import { note } from "../output.ts";
 
@@ -24,12 +25,15 @@ export interface DaemonControl {
  * shut down (`POST /v1/shutdown`); the next command that needs a daemon
  * starts one with the recomputed permissions.
  *
+ * @param home The home's layout (default: `ASTRID_HOME`'s).
  * @returns The control.
  */
-export function socketDaemonControl(): DaemonControl {
+export function socketDaemonControl(
+  layout?: KernelPaths["home"],
+): DaemonControl {
   return {
     async running() {
-      const { home } = kernelPaths();
+      const home = layout ?? kernelPaths().home;
       let token: string;
       try {
         await Deno.lstat(home.systemReady);
