@@ -127,6 +127,8 @@ export {
 export { KvSecretStore } from "./kernel/daemon/kv_secrets.ts";
 export { ModelMeter } from "./kernel/daemon/model_meter.ts";
 export type { AuditEntry } from "./kernel/audit/audit_entry.ts";
+export { verifyExportLines } from "./kernel/audit/standalone_verify.ts";
+export { renderTree } from "./kernel/capsule/resolver/render_tree.ts";
 export {
   CAPSULE_CONFIG_FILE,
   readCapsuleConfigFile,

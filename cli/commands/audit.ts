@@ -5,10 +5,9 @@
  *
  * @module
  */
-import { KernelError } from "../../mod.ts";
+import { KernelError, verifyExportLines } from "../../mod.ts";
+import type { AuditEntry } from "../../mod.ts";
 import type { ApiClient } from "../../kernel/api/client.ts";
-import type { AuditEntry } from "../../kernel/audit/audit_entry.ts";
-import { verifyExportLines } from "../../kernel/audit/standalone_verify.ts";
 import type {
   AuditListBody,
   AuditStatsBody,

@@ -14,12 +14,12 @@ import {
   installBuiltCapsule,
   KernelError,
   parseCapsuleId,
+  renderTree,
   startKernel,
 } from "../../mod.ts";
 import { note, out, UsageError, warnLogger } from "../output.ts";
 import type { GlobalFlags } from "../flags.ts";
 import { type CapsuleKind, capsuleTemplate } from "./capsule_templates.ts";
-import { renderTree } from "../../kernel/capsule/resolver/render_tree.ts";
 import type { ProgressEvent } from "../../kernel/api/contract.ts";
 import type {
   CapsuleListBody,

@@ -1,19 +1,26 @@
+/**
+ * `astrid capsule list|tree|update|remove` in process against the real admin
+ * API of a real kernel, and {@linkcode afterCapsuleChange} against a real
+ * Unix socket.
+ *
+ * @module
+ */
 import assert from "node:assert/strict";
 import * as path from "node:path";
-import { KernelError } from "../../kernel/core/errors.ts";
-import { startApiFixture } from "../../kernel/api/_api_fixture_test.ts";
-import type { ApiClient } from "../../kernel/api/client.ts";
-import type { ProgressEvent } from "../../kernel/api/contract.ts";
-import { jsonResponse, Router } from "../../kernel/api/router.ts";
-import { astridHomePaths } from "../../kernel/host/astrid_home.ts";
-import { parseFlags } from "../flags.ts";
-import { capsuleCommand } from "./capsule.ts";
+import { KernelError } from "../kernel/core/errors.ts";
+import { startApiFixture } from "../kernel/api/_api_fixture_test.ts";
+import type { ApiClient } from "../kernel/api/client.ts";
+import type { ProgressEvent } from "../kernel/api/contract.ts";
+import { jsonResponse, Router } from "../kernel/api/router.ts";
+import { astridHomePaths } from "../kernel/host/astrid_home.ts";
+import { parseFlags } from "../cli/flags.ts";
+import { capsuleCommand } from "../cli/commands/capsule.ts";
 import {
   afterCapsuleChange,
   type DaemonControl,
   socketDaemonControl,
-} from "./capsule_change.ts";
-import { capture } from "./_capture_test.ts";
+} from "../cli/commands/capsule_change.ts";
+import { capture } from "./cli_capture_test.ts";
 
 async function staticCapsule(
   parent: string,

@@ -1,14 +1,22 @@
+/**
+ * `astrid audit` in process against the real admin API of a real kernel
+ * (an in-process ApiClient stands in for the daemon's socket): verify exit
+ * codes on an intact and a tampered chain, export → offline verify, list,
+ * show, stats, usage errors.
+ *
+ * @module
+ */
 import assert from "node:assert/strict";
 import * as path from "node:path";
-import type { CapsuleId, PrincipalId } from "../../kernel/core/ids.ts";
-import type { AuditEntry } from "../../kernel/audit/audit_entry.ts";
-import { editStored, type Fixture } from "../../kernel/audit/_fixture_test.ts";
-import { startApiFixture } from "../../kernel/api/_api_fixture_test.ts";
-import type { KernelHandle } from "../../kernel/daemon/boot.ts";
-import { parseFlags } from "../flags.ts";
-import { UsageError } from "../output.ts";
-import { auditCommand } from "./audit.ts";
-import { capture } from "./_capture_test.ts";
+import type { CapsuleId, PrincipalId } from "../kernel/core/ids.ts";
+import type { AuditEntry } from "../kernel/audit/audit_entry.ts";
+import { editStored, type Fixture } from "../kernel/audit/_fixture_test.ts";
+import { startApiFixture } from "../kernel/api/_api_fixture_test.ts";
+import type { KernelHandle } from "../kernel/daemon/boot.ts";
+import { parseFlags } from "../cli/flags.ts";
+import { UsageError } from "../cli/output.ts";
+import { auditCommand } from "../cli/commands/audit.ts";
+import { capture } from "./cli_capture_test.ts";
 
 async function appendSome(kernel: KernelHandle): Promise<AuditEntry[]> {
   const out: AuditEntry[] = [];
@@ -31,7 +39,7 @@ async function appendSome(kernel: KernelHandle): Promise<AuditEntry[]> {
 
 function run(
   argv: string[],
-  connect: () => Promise<import("../../kernel/api/client.ts").ApiClient>,
+  connect: () => Promise<import("../kernel/api/client.ts").ApiClient>,
 ) {
   const { positionals, flags } = parseFlags(argv);
   return capture(() => auditCommand(positionals.slice(1), flags, connect));
