@@ -157,7 +157,7 @@ Deno.test("a real capsule installs through the API with progress, lists with its
   );
 });
 
-Deno.test("removing the only exporter of an interface another capsule imports is refused unless forced; both removals are audited", async () => {
+Deno.test("removing the only exporter of an interface another capsule imports is refused unless forced, and audited; an update trusts only a signed record's source", async () => {
   await using f = await startApiFixture({ prefix: "api-capsules-deps-" });
   const src = path.join(f.tk.root, "src");
   const lib = await staticCapsule(
@@ -178,6 +178,24 @@ Deno.test("removing the only exporter of an interface another capsule imports is
   }
   const tree = await f.client.call<CapsuleTreeBody>("capsulesTree");
   assert.deepEqual(tree.order, ["lib-a", "user-b"]);
+
+  // A record whose source was rewritten is no longer signed: no update from it.
+  const meta = path.join(
+    f.tk.kernel.home.home(f.tk.kernel.principal).capsules,
+    "user-b",
+    "meta.json",
+  );
+  const record = JSON.parse(await Deno.readTextFile(meta));
+  await Deno.writeTextFile(
+    meta,
+    JSON.stringify({ ...record, source: path.join(src, "lib-a") }),
+  );
+  const forged = await rejectsWith(
+    f.client.call("capsulesUpdate", { params: { name: "user-b" } }),
+    "CAPSULE_INTEGRITY",
+  );
+  assert.ok(!(forged as Error).message.includes(f.tk.root));
+  await Deno.writeTextFile(meta, JSON.stringify(record));
   assert.equal(tree.tree[1]?.imports[0]?.providers[0]?.capsule, "lib-a");
 
   const refused = await rejectsWith(

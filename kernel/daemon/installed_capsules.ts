@@ -26,6 +26,7 @@ import type { InstalledCapsuleDir } from "../capsule/manifest/load_capsule_dir.t
 import { resolveCapsules } from "../capsule/resolver/resolve_capsules.ts";
 import type { ResolveResult } from "../capsule/resolver/resolve_types.ts";
 import { META_FILE, parseMeta } from "../capsule/manifest/capsule_meta.ts";
+import { verifyInstallRecord } from "../capsule/manifest/install_record.ts";
 import { VERSION } from "../../version.ts";
 import type { KernelHandle } from "./boot.ts";
 
@@ -124,13 +125,15 @@ export async function installedDir(
 }
 
 /**
- * Where an installed capsule was installed from (its signed record's `source`).
+ * Where an installed capsule was installed from: the `source` of its install
+ * record, trusted only when the record is signed by the runtime key (its
+ * files may have changed since: an update is how they are restored).
  *
  * @param kernel The kernel.
  * @param name The capsule name.
  * @returns The recorded source, or `null` when the record names none.
  * @throws {KernelError} `CAPSULE_NOT_FOUND`, `INVALID_ID`, `CAPSULE_INTEGRITY`
- *   (unreadable record).
+ *   (unreadable record, or not signed by this runtime's key).
  */
 export async function recordedSource(
   kernel: KernelHandle,
@@ -145,7 +148,12 @@ export async function recordedSource(
       { cause },
     );
   });
-  return parseMeta(text, file).source ?? null;
+  const meta = parseMeta(text, file);
+  verifyInstallRecord(meta, {
+    keyId: kernel.runtimeKey.keyId,
+    publicKey: kernel.runtimeKey.publicKey,
+  }, file);
+  return meta.source ?? null;
 }
 
 /** Options of {@linkcode removeCapsule}. */
