@@ -251,3 +251,17 @@ Deno.test("an install source whose Capsule.toml is a symlink is refused; a broke
     [],
   );
 });
+
+Deno.test("concurrent installs of the same capsule both finish and leave one intact install", async () => {
+  await using f = await startApiFixture({ prefix: "api-capsules-race-" });
+  const src = await staticCapsule(path.join(f.tk.root, "src"), "twice", "");
+  const [a, b] = await Promise.all([
+    collect(f.client, "capsulesInstall", { body: { source: src } }),
+    collect(f.client, "capsulesInstall", { body: { source: src } }),
+  ]);
+  assert.equal(a.at(-1)?.type, "done", JSON.stringify(a));
+  assert.equal(b.at(-1)?.type, "done", JSON.stringify(b));
+  const list = await f.client.call<CapsuleListBody>("capsulesList");
+  assert.deepEqual(list.capsules.map((c) => c.name), ["twice"]);
+  assert.deepEqual(list.refused, []);
+});

@@ -56,8 +56,14 @@ function refusedInfo(r: Refusal): RefusedCapsuleInfo {
  */
 class Mutex {
   #tail: Promise<unknown> = Promise.resolve();
+  #held = 0;
+  /** Whether a mutation runs or waits now. */
+  get busy(): boolean {
+    return this.#held > 0;
+  }
   run<T>(fn: () => Promise<T>): Promise<T> {
-    const next = this.#tail.then(fn, fn);
+    this.#held++;
+    const next = this.#tail.then(fn, fn).finally(() => this.#held--);
     this.#tail = next.catch(() => {});
     return next;
   }
@@ -140,7 +146,7 @@ function installStream(
   return sseResponse(
     progressStream(
       async (progress, signal) => {
-        progress("waiting for other capsule changes to finish");
+        if (mutex.busy) progress("waiting for other capsule changes to finish");
         const r = await mutex.run(() =>
           installBuiltCapsule(kernel, {
             dir,
