@@ -117,6 +117,7 @@ Deno.test("a real capsule installs through the API with progress, lists with its
   assert.equal(updated.at(-1)?.type, "done", JSON.stringify(updated));
   assert.equal(updated.at(-1)?.result?.["built"], false, "the lock is reused");
   const after = await f.client.call<CapsuleListBody>("capsulesList");
+  assert.equal(after.capsules[0]?.installed_at, info!.installed_at);
   assert.ok(after.capsules[0]!.updated_at >= info!.updated_at);
 
   // Tamper with the installed bundle: boot would refuse it, so does the list.
