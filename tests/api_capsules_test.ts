@@ -266,3 +266,22 @@ Deno.test("concurrent installs of the same capsule both finish and leave one int
   assert.deepEqual(list.capsules.map((c) => c.name), ["twice"]);
   assert.deepEqual(list.refused, []);
 });
+
+Deno.test("an install with unconfined: true records and audits the operator's approval, and the list shows it", async () => {
+  await using f = await startApiFixture({ prefix: "api-capsules-unconf-" });
+  const src = await staticCapsule(path.join(f.tk.root, "src"), "loose", "");
+  const events = await collect(f.client, "capsulesInstall", {
+    body: { source: src, unconfined: true },
+  });
+  assert.equal(events.at(-1)?.type, "done", JSON.stringify(events));
+  const list = await f.client.call<CapsuleListBody>("capsulesList");
+  assert.equal(list.capsules[0]?.unconfined, true);
+  const audited = await f.client.call<AuditListBody>("auditList", {
+    query: { action: "capsule_unconfined_install" },
+  });
+  assert.equal(audited.entries.length, 1);
+  assert.deepEqual(audited.entries[0]?.proof, {
+    type: "operator",
+    approved_by: "operator via api (socket)",
+  });
+});

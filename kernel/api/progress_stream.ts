@@ -1,12 +1,13 @@
 /**
  * {@linkcode progressStream}: runs a long operation that reports progress
  * through a callback, as an async iterable of {@linkcode ProgressEvent}s for
- * an SSE response — `progress` lines while it works, then one `done` (with
- * its result) or one `error` (coded, host paths redacted, no data).
+ * an SSE response — `progress` lines while it works (host paths redacted),
+ * then one `done` (with its result) or one `error` (coded, host paths
+ * redacted, no data).
  *
  * @module
  */
-import { toWireError } from "../core/errors.ts";
+import { redactPaths, toWireError } from "../core/errors.ts";
 import type { ProgressEvent } from "./contract.ts";
 
 /** The longest message an event carries. */
@@ -53,7 +54,11 @@ export async function* progressStream(
   };
   const progress = (message: string): void => {
     if (!finished) {
-      push({ type: "progress", message: clip(message), step: ++step });
+      push({
+        type: "progress",
+        message: clip(redactPaths(message)),
+        step: ++step,
+      });
     }
   };
   // A run that throws synchronously fails like one that rejects.

@@ -2,18 +2,18 @@ import assert from "node:assert/strict";
 import { KernelError } from "../core/errors.ts";
 import { progressStream } from "./progress_stream.ts";
 
-Deno.test("progressStream(): progress lines in order, then one done with the result", async () => {
+Deno.test("progressStream(): progress lines in order (host paths redacted), then one done with the result", async () => {
   const events = [];
   for await (
     const e of progressStream(async (p) => {
-      p("one");
+      p("one /home/someone/x");
       await Promise.resolve();
       p("two");
       return { n: 2 };
     }, (r) => `did ${r["n"]}`)
   ) events.push(e);
   assert.deepEqual(events, [
-    { type: "progress", message: "one", step: 1 },
+    { type: "progress", message: "one <path>", step: 1 },
     { type: "progress", message: "two", step: 2 },
     { type: "done", message: "did 2", result: { n: 2 } },
   ]);
