@@ -6,6 +6,7 @@
  */
 import { VERSION } from "../mod.ts";
 import { CAPSULE_HELP, capsuleCommand } from "./commands/capsule.ts";
+import { AUDIT_HELP, auditCommand, auditHelp } from "./commands/audit.ts";
 import { AGENT_HELP, agentCommand } from "./commands/agent.ts";
 import { SECRET_HELP, secretCommand } from "./commands/secret.ts";
 import { CONFIG_HELP, configCommand } from "./commands/config.ts";
@@ -17,8 +18,6 @@ import {
   initCommand,
 } from "./commands/distro.ts";
 import { KEYS_HELP, keysCommand } from "./commands/keys.ts";
-import { AUDIT_HELP, auditCommand, auditHelp } from "./commands/audit.ts";
-import { connectDaemon } from "./daemon_client.ts";
 import { parseFlags } from "./flags.ts";
 import { out, reportError, UsageError } from "./output.ts";
 
@@ -54,6 +53,13 @@ Environment:
 
 Exit codes: 0 ok, 1 failure (error[CODE] on stderr), 2 usage error.`;
 
+/** Commands whose subcommands have their own help (`astrid audit list --help`). */
+const SUBCOMMAND_HELP: Readonly<
+  Record<string, (sub: string | undefined) => string>
+> = {
+  audit: auditHelp,
+};
+
 const COMMAND_HELP: Readonly<Record<string, string>> = {
   config: CONFIG_HELP,
   keys: KEYS_HELP,
@@ -61,16 +67,9 @@ const COMMAND_HELP: Readonly<Record<string, string>> = {
   agent: AGENT_HELP,
   secret: SECRET_HELP,
   capsule: CAPSULE_HELP,
+  audit: AUDIT_HELP,
   distro: DISTRO_HELP,
   init: INIT_HELP,
-  audit: AUDIT_HELP,
-};
-
-/** Commands whose subcommands have their own help (`astrid audit list --help`). */
-const SUBCOMMAND_HELP: Readonly<
-  Record<string, (sub: string | undefined) => string>
-> = {
-  audit: auditHelp,
 };
 
 /**
@@ -112,9 +111,9 @@ export async function main(argv: readonly string[]): Promise<number> {
       case "keys":
         return await keysCommand(rest, flags);
       case "capsule":
-        return await capsuleCommand(rest, flags, () => connectDaemon(flags));
+        return await capsuleCommand(rest, flags);
       case "audit":
-        return await auditCommand(rest, flags, () => connectDaemon(flags));
+        return await auditCommand(rest, flags);
       case "distro":
         return await distroCommand(rest, flags);
       case "init":

@@ -14,9 +14,10 @@ import type {
   AuditVerifyBody,
 } from "../../kernel/api/contract_admin.ts";
 import { EXIT_FAILURE, note, out, table, UsageError } from "../output.ts";
+import { connectDaemon } from "../daemon_client.ts";
 import type { GlobalFlags } from "../flags.ts";
 
-/** Connects to the daemon (main.ts: `() => connectDaemon(flags)`). */
+/** Connects to the daemon (default: `() => connectDaemon(flags)`). */
 export type Connect = () => Promise<ApiClient>;
 
 const SUB_HELP: Readonly<Record<string, string>> = {
@@ -267,13 +268,14 @@ async function stats(connect: Connect, flags: GlobalFlags): Promise<number> {
  *
  * @param args Arguments after `audit`.
  * @param flags Global flags.
- * @param connect Connects to the daemon (not called by `verify --file`).
+ * @param connect Connects to the daemon (default `connectDaemon(flags)`;
+ *   never called by `verify --file`).
  * @returns The exit code: 0 ok, 1 when a chain or an export does not verify.
  */
 export async function auditCommand(
   args: readonly string[],
   flags: GlobalFlags,
-  connect: Connect,
+  connect: Connect = () => connectDaemon(flags),
 ): Promise<number> {
   const [sub, ...rest] = args;
   if (sub !== "list" && sub !== "show" && rest.length > 0) {
