@@ -147,6 +147,8 @@ export {
 } from "./kernel/daemon/session_setup.ts";
 export { ModelMeter } from "./kernel/daemon/model_meter.ts";
 export type { AuditEntry } from "./kernel/audit/audit_entry.ts";
+export { verifyExportLines } from "./kernel/audit/standalone_verify.ts";
+export { renderTree } from "./kernel/capsule/resolver/render_tree.ts";
 export {
   CAPSULE_CONFIG_FILE,
   readCapsuleConfigFile,

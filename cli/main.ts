@@ -6,6 +6,7 @@
  */
 import { VERSION } from "../mod.ts";
 import { CAPSULE_HELP, capsuleCommand } from "./commands/capsule.ts";
+import { AUDIT_HELP, auditCommand, auditHelp } from "./commands/audit.ts";
 import { AGENT_HELP, agentCommand } from "./commands/agent.ts";
 import { SECRET_HELP, secretCommand } from "./commands/secret.ts";
 import { CONFIG_HELP, configCommand } from "./commands/config.ts";
@@ -42,8 +43,10 @@ Commands:
   config show|validate|paths
                        the layered configuration and where each value comes from
   keys show|generate   the runtime key that signs tokens and audit entries
-  capsule new|build|install
-                       write your own capsule, build it, install it
+  capsule new|build|install|list|tree|update|remove
+                       write your own capsule, build it, install it; manage the installed ones
+  audit list|show|verify|export|stats
+                       the signed audit chain; 'verify --file F --key K' checks an export offline
   init                 install the default distro (capsules/Distro.toml)
   distro lock|verify|install
                        pin a distro's capsule sources (Distro.lock) and install it
@@ -61,6 +64,13 @@ Environment:
 
 Exit codes: 0 ok, 1 failure (error[CODE] on stderr), 2 usage error.`;
 
+/** Commands whose subcommands have their own help (`astrid audit list --help`). */
+const SUBCOMMAND_HELP: Readonly<
+  Record<string, (sub: string | undefined) => string>
+> = {
+  audit: auditHelp,
+};
+
 const COMMAND_HELP: Readonly<Record<string, string>> = {
   config: CONFIG_HELP,
   keys: KEYS_HELP,
@@ -68,6 +78,7 @@ const COMMAND_HELP: Readonly<Record<string, string>> = {
   agent: AGENT_HELP,
   secret: SECRET_HELP,
   capsule: CAPSULE_HELP,
+  audit: AUDIT_HELP,
   distro: DISTRO_HELP,
   init: INIT_HELP,
   sessions: SESSIONS_HELP,
@@ -110,7 +121,15 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     if (command === "help" || flags.help || command === undefined) {
       const topic = command === "help" ? rest[0] : command;
-      out(topic && COMMAND_HELP[topic] ? COMMAND_HELP[topic] : HELP);
+      const sub = command === "help" ? rest[1] : rest[0];
+      const subHelp = topic ? SUBCOMMAND_HELP[topic] : undefined;
+      out(
+        subHelp
+          ? subHelp(sub)
+          : topic && COMMAND_HELP[topic]
+          ? COMMAND_HELP[topic]
+          : HELP,
+      );
       return command === undefined && !flags.help ? 2 : 0;
     }
     switch (command) {
@@ -126,6 +145,8 @@ export async function main(argv: readonly string[]): Promise<number> {
         return await keysCommand(rest, flags);
       case "capsule":
         return await capsuleCommand(rest, flags);
+      case "audit":
+        return await auditCommand(rest, flags);
       case "distro":
         return await distroCommand(rest, flags);
       case "init":

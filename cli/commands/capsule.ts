@@ -1,5 +1,8 @@
 /**
- * `astrid capsule new|build|install` — writing your own capsule.
+ * `astrid capsule new|build|install` — writing your own capsule (local);
+ * `astrid capsule list|tree|update|remove` — the installed capsules, through
+ * the daemon. After a change a running daemon restarts
+ * ({@linkcode afterCapsuleChange}).
  *
  * @module
  */
@@ -11,11 +14,26 @@ import {
   installBuiltCapsule,
   KernelError,
   parseCapsuleId,
+  renderTree,
   startKernel,
 } from "../../mod.ts";
 import { note, out, UsageError, warnLogger } from "../output.ts";
 import type { GlobalFlags } from "../flags.ts";
 import { type CapsuleKind, capsuleTemplate } from "./capsule_templates.ts";
+import type { ProgressEvent } from "../../kernel/api/contract.ts";
+import type {
+  CapsuleListBody,
+  CapsuleRemoveBody,
+  CapsuleTreeBody,
+  RefusedCapsuleInfo,
+} from "../../kernel/api/contract_admin.ts";
+import { connectDaemon } from "../daemon_client.ts";
+import type { Connect } from "./audit.ts";
+import {
+  afterCapsuleChange,
+  type DaemonControl,
+  socketDaemonControl,
+} from "./capsule_change.ts";
 
 /** Help text of `astrid capsule`. */
 export const CAPSULE_HELP = `astrid capsule — write, build and install capsules
@@ -46,6 +64,27 @@ Usage:
       install it into $ASTRID_HOME with an install record signed by the
       runtime key (the approval is audited). Capsules without a component
       (MCP servers, static context) install their files as they are.
+      A running daemon restarts afterwards (its permissions follow the
+      installed capsules).
+
+  astrid capsule list [--json]
+      The installed capsules: version, engine, source, what each may do in
+      words; capsules that would not load (tampered, foreign record) and why.
+
+  astrid capsule tree [--json]
+      The dependency tree: each capsule's exports and imports, who satisfies
+      each import, the load order, and what cannot be resolved.
+
+  astrid capsule update <name> [--unconfined]
+      Reinstall <name> from the source its install record names (checked
+      against its build lock, re-pinned, re-signed, audited), with progress.
+
+  astrid capsule remove <name> [--force]
+      Remove <name> (audited). Refused when another installed capsule needs
+      an interface only <name> provides, unless --force. Its configuration
+      and stored state stay.
+
+  list, tree, update and remove go through the daemon (started when none runs).
 
 Exit codes: 0 ok, 1 failure (error[CODE] on stderr), 2 usage error.`;
 
@@ -57,30 +96,157 @@ const NAME = /^[a-z][a-z0-9-]{0,63}$/;
  *
  * @param args Arguments after `capsule`.
  * @param flags Global flags.
+ * @param connect Connects to the daemon (list, tree, update, remove).
+ * @param daemon Finds a running daemon to restart after a change.
  * @returns The exit code.
  */
 export async function capsuleCommand(
   args: readonly string[],
   flags: GlobalFlags,
+  connect: Connect = () => connectDaemon(flags),
+  daemon: DaemonControl = socketDaemonControl(),
 ): Promise<number> {
   const [sub, target, ...extra] = args;
   if (extra.length > 0) {
     throw new UsageError(`Unexpected argument '${extra[0]}'`);
   }
+  const noTarget = () => {
+    if (target !== undefined) {
+      throw new UsageError(`Unexpected argument '${target}'`);
+    }
+  };
   switch (sub) {
     case "new":
       return await newCapsule(target, flags);
     case "build":
       return await build(target, flags);
-    case "install":
-      return await install(target, flags);
+    case "install": {
+      const code = await install(target, flags);
+      await afterCapsuleChange(daemon);
+      return code;
+    }
+    case "list":
+      noTarget();
+      return await list(connect, flags);
+    case "tree":
+      noTarget();
+      return await tree(connect, flags);
+    case "update": {
+      const code = await update(connect, target, flags);
+      await afterCapsuleChange(daemon);
+      return code;
+    }
+    case "remove": {
+      const code = await remove(connect, target, flags);
+      await afterCapsuleChange(daemon);
+      return code;
+    }
     default:
       throw new UsageError(
         sub
           ? `Unknown capsule subcommand '${sub}'`
-          : "Missing capsule subcommand (new, build, install)",
+          : "Missing capsule subcommand (new, build, install, list, tree, update, remove)",
       );
   }
+}
+
+function printRefused(refused: readonly RefusedCapsuleInfo[]): void {
+  if (refused.length === 0) return;
+  out(`\nWould not load (${refused.length}):`);
+  for (const r of refused) out(`  ${r.name}: error[${r.code}] ${r.reason}`);
+}
+
+async function list(connect: Connect, flags: GlobalFlags): Promise<number> {
+  const client = await connect();
+  const body = await client.call<CapsuleListBody>("capsulesList");
+  if (flags.json) {
+    out(JSON.stringify(body, null, 2));
+    return 0;
+  }
+  out(`Installed capsules (${body.capsules.length})`);
+  for (const c of body.capsules) {
+    out(
+      `  ${c.name} ${c.version} [${c.engine}]${
+        c.unconfined ? " UNCONFINED" : ""
+      }${c.description ? ` — ${c.description}` : ""}`,
+    );
+    out(`    source:    ${c.source ?? "(not recorded)"}`);
+    out(`    installed: ${new Date(c.installed_at).toISOString()}`);
+    out(`    may:       ${c.grants.join("\n               ")}`);
+  }
+  printRefused(body.refused);
+  return 0;
+}
+
+async function tree(connect: Connect, flags: GlobalFlags): Promise<number> {
+  const client = await connect();
+  const body = await client.call<CapsuleTreeBody>("capsulesTree");
+  if (flags.json) {
+    out(JSON.stringify(body, null, 2));
+    return 0;
+  }
+  out(renderTree(body.tree));
+  out(`\nLoad order: ${body.order.join(" -> ") || "(none)"}`);
+  if (body.unresolved.length > 0) {
+    out(`\nUnresolved (${body.unresolved.length}):`);
+    for (const r of body.unresolved) {
+      out(`  ${r.capsule}: ${r.code}: ${r.reason}`);
+    }
+  }
+  printRefused(body.refused);
+  return 0;
+}
+
+async function update(
+  connect: Connect,
+  target: string | undefined,
+  flags: GlobalFlags,
+): Promise<number> {
+  const name = need(target, "capsule name: astrid capsule update <name>");
+  const client = await connect();
+  const events = client.stream<ProgressEvent>("capsulesUpdate", {
+    params: { name },
+    ...(flags.unconfined ? { query: { unconfined: "true" } } : {}),
+  });
+  for await (const e of events) {
+    if (e.type === "progress") note(`  ${e.message}`);
+    else if (e.type === "done") {
+      out(flags.json ? JSON.stringify(e.result ?? {}, null, 2) : e.message);
+      return 0;
+    } else {
+      throw new KernelError(e.error?.code ?? "INTERNAL", e.message);
+    }
+  }
+  throw new KernelError(
+    "DAEMON_UNAVAILABLE",
+    `The daemon ended the update of '${name}' without a result`,
+  );
+}
+
+async function remove(
+  connect: Connect,
+  target: string | undefined,
+  flags: GlobalFlags,
+): Promise<number> {
+  const name = need(target, "capsule name: astrid capsule remove <name>");
+  const client = await connect();
+  const body = await client.call<CapsuleRemoveBody>("capsulesRemove", {
+    params: { name },
+    ...(flags.force ? { query: { force: "true" } } : {}),
+  });
+  if (flags.json) {
+    out(JSON.stringify(body, null, 2));
+    return 0;
+  }
+  out(`Removed ${body.removed} (audited); its configuration and state stay`);
+  if (body.dependents.length > 0) {
+    note(
+      `warning: ${
+        body.dependents.join(", ")
+      } now miss an interface only ${body.removed} provided and will not load`,
+    );
+  }
+  return 0;
 }
 
 function need(target: string | undefined, what: string): string {

@@ -493,6 +493,11 @@ export interface InstallBuiltOptions {
   readonly onProgress?: (message: string) => void;
   /** Who approved (audited); default `operator`. */
   readonly approvedBy?: string;
+  /**
+   * The operator approved running this capsule's non-Deno MCP servers
+   * without bubblewrap (audited; see `InstallOptions.unconfined`).
+   */
+  readonly unconfined?: boolean;
   /** An explicit `deno.json` for bundling (see {@linkcode BuildCapsuleOptions.config}). */
   readonly config?: string;
   /** The workspace the lifecycle hook's file calls see (default: the current directory). */
@@ -572,6 +577,9 @@ export async function installBuiltCapsule(
         source: dir,
         files: copy,
         approvedBy: options.approvedBy ?? "operator",
+        ...(options.unconfined === true
+          ? { unconfined: { approvedBy: options.approvedBy ?? "operator" } }
+          : {}),
         ...(options.signal ? { signal: options.signal } : {}),
       });
       return { dir: r.dir, version: r.manifest.package.version };

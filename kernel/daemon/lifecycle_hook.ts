@@ -16,6 +16,7 @@ import { KernelError } from "../core/errors.ts";
 import type { CapsuleId } from "../core/ids.ts";
 import type { ElicitHandler } from "../abi/ports.ts";
 import { loadCapsuleDir } from "../capsule/manifest/load_capsule_dir.ts";
+import { META_FILE } from "../capsule/manifest/capsule_meta.ts";
 import { VERSION } from "../../version.ts";
 import type { KernelHandle } from "./boot.ts";
 import { startRuntime } from "./runtime.ts";
@@ -103,6 +104,17 @@ export async function installWithHook<T extends { version: string }>(
   if (previous !== undefined) {
     await fs.remove(backup, { recursive: true }).catch(() => {});
     await fs.rename(target, backup);
+    // The previous record stays in place for the new one to keep its
+    // `installed_at` (the record is re-signed; it is never trusted for more).
+    const record = await fs.readFile(path.join(backup, META_FILE)).catch(
+      () => null,
+    );
+    if (record !== null) {
+      await fs.mkdir(target, { recursive: true, mode: 0o700 });
+      await fs.writeFile(path.join(target, META_FILE), record, {
+        mode: 0o600,
+      });
+    }
   }
   try {
     const result = await install();

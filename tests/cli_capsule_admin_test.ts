@@ -1,0 +1,169 @@
+/**
+ * `astrid capsule list|tree|update|remove` in process against the real admin
+ * API of a real kernel, and {@linkcode afterCapsuleChange} against a real
+ * Unix socket.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import * as path from "node:path";
+import { KernelError } from "../kernel/core/errors.ts";
+import { startApiFixture } from "../kernel/api/_api_fixture_test.ts";
+import type { ApiClient } from "../kernel/api/client.ts";
+import type { ProgressEvent } from "../kernel/api/contract.ts";
+import { jsonResponse, Router } from "../kernel/api/router.ts";
+import { astridHomePaths } from "../kernel/host/astrid_home.ts";
+import { parseFlags } from "../cli/flags.ts";
+import { capsuleCommand } from "../cli/commands/capsule.ts";
+import {
+  afterCapsuleChange,
+  type DaemonControl,
+  socketDaemonControl,
+} from "../cli/commands/capsule_change.ts";
+import { capture } from "./cli_capture_test.ts";
+
+async function staticCapsule(
+  parent: string,
+  name: string,
+  extra: string,
+): Promise<string> {
+  const dir = path.join(parent, name);
+  await Deno.mkdir(dir, { recursive: true });
+  await Deno.writeTextFile(
+    path.join(dir, "Capsule.toml"),
+    `[package]\nname = "${name}"\nversion = "0.1.0"\ndescription = "${name} for tests"\n${extra}`,
+  );
+  return dir;
+}
+
+async function install(client: ApiClient, source: string): Promise<void> {
+  let last: ProgressEvent | undefined;
+  for await (
+    const e of client.stream<ProgressEvent>("capsulesInstall", {
+      body: { source },
+    })
+  ) last = e;
+  assert.equal(last?.type, "done", last?.message);
+}
+
+/** A daemon control that records restarts of the fixture's (in-process) daemon. */
+function recordingControl(client: ApiClient): DaemonControl & {
+  restarts: number;
+} {
+  return {
+    restarts: 0,
+    running: () => Promise.resolve(client),
+    restart() {
+      this.restarts++;
+      return Promise.resolve();
+    },
+  };
+}
+
+function run(argv: string[], client: ApiClient, control: DaemonControl) {
+  const { positionals, flags } = parseFlags(argv);
+  return capture(() =>
+    capsuleCommand(
+      positionals.slice(1),
+      flags,
+      () => Promise.resolve(client),
+      control,
+    )
+  );
+}
+
+Deno.test("astrid capsule list, tree, update and remove work through the daemon; update and remove restart a running daemon", async () => {
+  await using f = await startApiFixture({ prefix: "cli-capsule-admin-" });
+  const src = path.join(f.tk.root, "src");
+  await install(
+    f.client,
+    await staticCapsule(src, "lib-a", `[exports.astrid]\nthing = "1.0.0"\n`),
+  );
+  await install(
+    f.client,
+    await staticCapsule(
+      src,
+      "user-b",
+      `[imports.astrid]\nthing = "^1.0"\n[capabilities]\nnet = ["api.example.com"]\n`,
+    ),
+  );
+  const control = recordingControl(f.client);
+
+  const listed = await run(["capsule", "list"], f.client, control);
+  assert.equal(listed.result, 0, listed.stderr);
+  assert.match(listed.stdout, /Installed capsules \(2\)/);
+  assert.match(listed.stdout, /user-b 0\.1\.0 \[static\] — user-b for tests/);
+  assert.match(listed.stdout, /may:\s+connect to: api\.example\.com/);
+  assert.ok(listed.stdout.includes(`source:    ${path.join(src, "lib-a")}`));
+
+  const tree = await run(["capsule", "tree"], f.client, control);
+  assert.match(tree.stdout, /astrid\/thing \^1\.0 -> lib-a \(1\.0\.0\)/);
+  assert.match(tree.stdout, /Load order: lib-a -> user-b/);
+
+  const updated = await run(["capsule", "update", "user-b"], f.client, control);
+  assert.equal(updated.result, 0, updated.stderr);
+  assert.match(updated.stdout, /Installed user-b@0\.1\.0/);
+  assert.match(updated.stderr, /installing and signing the install record/);
+  assert.equal(control.restarts, 1);
+
+  await assert.rejects(
+    () => run(["capsule", "remove", "lib-a"], f.client, control),
+    (err: unknown) => KernelError.is(err, "CAPSULE_RESOLVE"),
+  );
+  const forced = await run(
+    ["capsule", "remove", "lib-a", "--force"],
+    f.client,
+    control,
+  );
+  assert.equal(forced.result, 0);
+  assert.match(forced.stderr, /user-b now miss an interface only lib-a/);
+  assert.equal(control.restarts, 2);
+
+  await assert.rejects(
+    () => run(["capsule", "update", "lib-a"], f.client, control),
+    (err: unknown) => KernelError.is(err, "CAPSULE_NOT_FOUND"),
+  );
+});
+
+Deno.test("afterCapsuleChange: nothing to do without a daemon; a daemon answering on the home's socket is asked to shut down", async () => {
+  const root = await Deno.realPath(
+    await Deno.makeTempDir({ prefix: "cli-capsule-change-" }),
+  );
+  try {
+    const home = astridHomePaths(path.join(root, "astrid"));
+    assert.equal(await afterCapsuleChange(socketDaemonControl(home)), "none");
+
+    await Deno.mkdir(home.run, { recursive: true, mode: 0o700 });
+    let shutdowns = 0;
+    const router = new Router()
+      .on("status", () => jsonResponse({ ok: true }))
+      .on("shutdown", () => {
+        shutdowns++;
+        return jsonResponse({ stopping: true });
+      });
+    const server = Deno.serve({
+      path: home.systemSock,
+      onListen: () => {},
+    }, router.handler({ token: () => "tok" }));
+    try {
+      await Deno.writeTextFile(home.systemToken, "tok\n");
+      // Ready sentinel missing: not a serving daemon.
+      assert.equal(await afterCapsuleChange(socketDaemonControl(home)), "none");
+      await Deno.writeTextFile(home.systemReady, "");
+      const { result, stderr } = await capture(() =>
+        afterCapsuleChange(socketDaemonControl(home))
+      );
+      assert.equal(result, "restarted");
+      assert.equal(shutdowns, 1);
+      assert.match(stderr, /restarts to recompute its permissions/);
+      // A stale token: the daemon refuses, nothing is restarted.
+      await Deno.writeTextFile(home.systemToken, "old\n");
+      assert.equal(await afterCapsuleChange(socketDaemonControl(home)), "none");
+      assert.equal(shutdowns, 1);
+    } finally {
+      await server.shutdown();
+    }
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
