@@ -1,22 +1,235 @@
 /**
- * The CLI's way to the daemon: connect to the home's socket, starting an
- * ephemeral daemon when none runs.
+ * The CLI's way to the daemon: a headless server when `--url`/`ASTRID_URL`
+ * names one, else the home's socket, starting an ephemeral daemon when none
+ * answers.
  *
  * @module
  */
-import { KernelError } from "../mod.ts";
-import type { ApiClient } from "../kernel/api/client.ts";
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
+import {
+  ApiClient,
+  daemonEnv,
+  daemonFlags,
+  KernelError,
+  kernelPaths,
+  parseReady,
+  runFiles,
+} from "../mod.ts";
+import type { ReadyInfo, RunFiles } from "../mod.ts";
 import type { GlobalFlags } from "./flags.ts";
 
+/** How long the CLI waits for a daemon it started to serve. */
+export const DAEMON_START_TIMEOUT_MS = 10_000;
+
+/** The daemon's entry point: a path when local, else its URL. */
+export function daemonEntry(): string {
+  const url = new URL("../kernel/main.ts", import.meta.url);
+  return url.protocol === "file:" ? fileURLToPath(url) : url.href;
+}
+
+/** The home's runtime files and the daemon log. */
+export function homeFiles(): { files: RunFiles; root: string; log: string } {
+  const { home } = kernelPaths();
+  return {
+    files: runFiles(home),
+    root: home.root,
+    log: path.join(home.log, "daemon.log"),
+  };
+}
+
+function remoteClient(flags: GlobalFlags): ApiClient | null {
+  const url = flags.url ?? Deno.env.get("ASTRID_URL");
+  if (url === undefined || url === "") return null;
+  const token = Deno.env.get("ASTRID_TOKEN");
+  if (token === undefined || token === "") {
+    throw new KernelError(
+      "API_UNAUTHORIZED",
+      "Set ASTRID_TOKEN to the server's token to use --url/ASTRID_URL",
+    );
+  }
+  return new ApiClient({ baseUrl: url }, token);
+}
+
+async function readText(file: string): Promise<string | null> {
+  try {
+    return await Deno.readTextFile(file);
+  } catch {
+    return null;
+  }
+}
+
 /**
- * Connects to the daemon of `ASTRID_HOME`, auto-starting one.
+ * Connects to the home's daemon when one serves (its token works and it
+ * answers `status`); never starts one.
+ *
+ * @param files The home's runtime files.
+ * @returns A client, or `null` when no daemon answers.
+ * @throws {KernelError} Any error but `DAEMON_UNAVAILABLE` from the status call.
+ */
+export async function connectRunning(
+  files: RunFiles,
+): Promise<ApiClient | null> {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const token = (await readText(files.token))?.trim();
+    if (!token) return null;
+    const client = new ApiClient({ socket: files.socket }, token);
+    try {
+      await client.call("status");
+      return client;
+    } catch (err) {
+      client.close();
+      if (KernelError.is(err) && err.code === "DAEMON_UNAVAILABLE") return null;
+      // A daemon restarting between our read of the token and the call.
+      if (
+        KernelError.is(err) && err.code === "API_UNAUTHORIZED" && attempt === 0
+      ) {
+        continue;
+      }
+      throw err;
+    }
+  }
+  return null;
+}
+
+/**
+ * The ready sentinel of the home's daemon, or `null`.
+ *
+ * @param files The home's runtime files.
+ * @returns The sentinel's content.
+ */
+export async function readReady(files: RunFiles): Promise<ReadyInfo | null> {
+  const text = await readText(files.ready);
+  return text === null ? null : parseReady(text);
+}
+
+/**
+ * The last lines of the daemon log, for error messages.
+ *
+ * @param log The log file.
+ * @param lines How many.
+ * @returns The lines (empty when there is no log).
+ */
+export async function logTail(log: string, lines = 5): Promise<string[]> {
+  const text = await readText(log);
+  if (text === null) return [];
+  return text.trimEnd().split("\n").slice(-lines);
+}
+
+/** Options of {@linkcode spawnDaemon}. */
+export interface SpawnOptions {
+  /** The workspace root the daemon serves. */
+  readonly workspace: string;
+  /** Exit when idle (auto-start). */
+  readonly ephemeral: boolean;
+  /** `true`: stdio inherited and waited for (`astrid start --foreground`). */
+  readonly attached?: boolean;
+}
+
+/**
+ * Starts a daemon process for the home with the flags of `daemonFlags`
+ * and only the named environment of `daemonEnv`.
+ *
+ * @param options Workspace, ephemeral, attached.
+ * @returns The child process.
+ */
+export async function spawnDaemon(
+  options: SpawnOptions,
+): Promise<Deno.ChildProcess> {
+  const { root, log } = homeFiles();
+  const env = daemonEnv(Deno.env.toObject());
+  const { args } = await daemonFlags({
+    homeRoot: root,
+    roots: [options.workspace],
+    env,
+  });
+  const argv = [
+    "run",
+    ...args,
+    daemonEntry(),
+    ...(options.ephemeral ? ["--ephemeral"] : []),
+    "--root",
+    options.workspace,
+    ...(options.attached ? [] : ["--log", log]),
+  ];
+  const child = new Deno.Command(Deno.execPath(), {
+    args: argv,
+    env,
+    clearEnv: true,
+    cwd: "/",
+    stdin: "null",
+    stdout: options.attached ? "inherit" : "null",
+    stderr: options.attached ? "inherit" : "null",
+    ...(options.attached ? {} : { detached: true }),
+  }).spawn();
+  if (!options.attached) child.unref();
+  return child;
+}
+
+/**
+ * Waits until the home's daemon serves (a daemon started by us or by a
+ * concurrent CLI), at most {@linkcode DAEMON_START_TIMEOUT_MS}.
+ *
+ * @param child The daemon we started.
+ * @returns A client.
+ * @throws {KernelError} `DAEMON_UNAVAILABLE` with the log's last lines.
+ */
+export async function waitForDaemon(
+  child: Deno.ChildProcess,
+): Promise<ApiClient> {
+  const { files, log } = homeFiles();
+  let exited: Deno.CommandStatus | undefined;
+  child.status.then((s) => (exited = s), () => {});
+  const deadline = Date.now() + DAEMON_START_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (await readReady(files)) {
+      const client = await connectRunning(files);
+      if (client) return client;
+    }
+    if (exited && exited.code !== 0) {
+      const tail = await logTail(log);
+      // Another CLI's daemon won the race: wait for it to become ready.
+      if (!tail.some((l) => l.includes("DAEMON_RUNNING"))) break;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const tail = await logTail(log);
+  throw new KernelError(
+    "DAEMON_UNAVAILABLE",
+    `The daemon did not start${
+      exited ? ` (exit code ${exited.code})` : " in time"
+    }; see ${log}${tail.length ? `:\n  ${tail.join("\n  ")}` : ""}`,
+  );
+}
+
+/**
+ * Connects to the daemon of `ASTRID_HOME`, auto-starting an ephemeral one
+ * (serving the workspace) when none answers; or, with `--url`/`ASTRID_URL`,
+ * to that headless server with `ASTRID_TOKEN` (never auto-started).
+ *
+ * @param flags Global flags (`--url`, `--workspace`).
+ * @returns A client with the daemon's token.
+ * @throws {KernelError} `DAEMON_UNAVAILABLE` when no daemon can be started.
+ */
+export async function connectDaemon(flags: GlobalFlags): Promise<ApiClient> {
+  const remote = remoteClient(flags);
+  if (remote) return remote;
+  const { files } = homeFiles();
+  const running = await connectRunning(files);
+  if (running) return running;
+  const workspace = path.resolve(flags.workspace ?? Deno.cwd());
+  const child = await spawnDaemon({ workspace, ephemeral: true });
+  return await waitForDaemon(child);
+}
+
+/**
+ * Connects to a running daemon (or the `--url` server) without starting one.
  *
  * @param flags Global flags.
- * @returns A client with the daemon's token.
+ * @returns A client, or `null` when none runs.
  */
-export function connectDaemon(flags: GlobalFlags): Promise<ApiClient> {
-  void flags;
-  return Promise.reject(
-    new KernelError("DAEMON_UNAVAILABLE", "connectDaemon is being built"),
-  );
+export async function findDaemon(
+  flags: GlobalFlags,
+): Promise<ApiClient | null> {
+  return remoteClient(flags) ?? await connectRunning(homeFiles().files);
 }

@@ -17,6 +17,14 @@ import {
   initCommand,
 } from "./commands/distro.ts";
 import { KEYS_HELP, keysCommand } from "./commands/keys.ts";
+import {
+  START_HELP,
+  startCommand,
+  STATUS_HELP,
+  statusCommand,
+  STOP_HELP,
+  stopCommand,
+} from "./commands/daemon.ts";
 import { parseFlags } from "./flags.ts";
 import { out, reportError, UsageError } from "./output.ts";
 
@@ -36,6 +44,9 @@ Commands:
   init                 install the default distro (capsules/Distro.toml)
   distro lock|verify|install
                        pin a distro's capsule sources (Distro.lock) and install it
+  start [--foreground] start the daemon of $ASTRID_HOME (stays until 'stop')
+  status               whether the daemon runs, its sessions and engines
+  stop                 stop the daemon gracefully
   help [command]       help for a command
 
 Global options:
@@ -59,6 +70,9 @@ const COMMAND_HELP: Readonly<Record<string, string>> = {
   capsule: CAPSULE_HELP,
   distro: DISTRO_HELP,
   init: INIT_HELP,
+  start: START_HELP,
+  status: STATUS_HELP,
+  stop: STOP_HELP,
 };
 
 /**
@@ -97,6 +111,12 @@ export async function main(argv: readonly string[]): Promise<number> {
         return await distroCommand(rest, flags);
       case "init":
         return await initCommand(rest, flags);
+      case "start":
+        return await startCommand(rest, flags);
+      case "status":
+        return await statusCommand(rest, flags);
+      case "stop":
+        return await stopCommand(rest, flags);
       default:
         throw new UsageError(`Unknown command '${command}'`);
     }
