@@ -28,9 +28,19 @@ export function daemonEntry(): string {
   return url.protocol === "file:" ? fileURLToPath(url) : url.href;
 }
 
-/** The home's runtime files and the daemon log. */
-export function homeFiles(): { files: RunFiles; root: string; log: string } {
-  const { home } = kernelPaths();
+/** The environment the client works from (the process's, or a test's). */
+export type ClientEnv = Readonly<Record<string, string>>;
+
+/**
+ * The home's runtime files and the daemon log.
+ *
+ * @param env The environment (`ASTRID_HOME`, `HOME`).
+ * @returns The paths.
+ */
+export function homeFiles(
+  env: ClientEnv = Deno.env.toObject(),
+): { files: RunFiles; root: string; log: string } {
+  const { home } = kernelPaths({ env: { get: (name) => env[name] } });
   return {
     files: runFiles(home),
     root: home.root,
@@ -38,10 +48,10 @@ export function homeFiles(): { files: RunFiles; root: string; log: string } {
   };
 }
 
-function remoteClient(flags: GlobalFlags): ApiClient | null {
-  const url = flags.url ?? Deno.env.get("ASTRID_URL");
+function remoteClient(flags: GlobalFlags, env: ClientEnv): ApiClient | null {
+  const url = flags.url ?? env["ASTRID_URL"];
   if (url === undefined || url === "") return null;
-  const token = Deno.env.get("ASTRID_TOKEN");
+  const token = env["ASTRID_TOKEN"];
   if (token === undefined || token === "") {
     throw new KernelError(
       "API_UNAUTHORIZED",
@@ -124,6 +134,8 @@ export interface SpawnOptions {
   readonly ephemeral: boolean;
   /** `true`: stdio inherited and waited for (`astrid start --foreground`). */
   readonly attached?: boolean;
+  /** The caller's environment (default: the process's); the daemon gets only its named part. */
+  readonly env?: ClientEnv;
 }
 
 /**
@@ -136,8 +148,9 @@ export interface SpawnOptions {
 export async function spawnDaemon(
   options: SpawnOptions,
 ): Promise<Deno.ChildProcess> {
-  const { root, log } = homeFiles();
-  const env = daemonEnv(Deno.env.toObject());
+  const from = options.env ?? Deno.env.toObject();
+  const { root, log } = homeFiles(from);
+  const env = daemonEnv(from);
   const { args } = await daemonFlags({
     homeRoot: root,
     roots: [options.workspace],
@@ -171,13 +184,15 @@ export async function spawnDaemon(
  * concurrent CLI), at most {@linkcode DAEMON_START_TIMEOUT_MS}.
  *
  * @param child The daemon we started.
+ * @param env The caller's environment (default: the process's).
  * @returns A client.
  * @throws {KernelError} `DAEMON_UNAVAILABLE` with the log's last lines.
  */
 export async function waitForDaemon(
   child: Deno.ChildProcess,
+  env: ClientEnv = Deno.env.toObject(),
 ): Promise<ApiClient> {
-  const { files, log } = homeFiles();
+  const { files, log } = homeFiles(env);
   let exited: Deno.CommandStatus | undefined;
   child.status.then((s) => (exited = s), () => {});
   const deadline = Date.now() + DAEMON_START_TIMEOUT_MS;
@@ -211,25 +226,42 @@ export async function waitForDaemon(
  * @returns A client with the daemon's token.
  * @throws {KernelError} `DAEMON_UNAVAILABLE` when no daemon can be started.
  */
-export async function connectDaemon(flags: GlobalFlags): Promise<ApiClient> {
-  const remote = remoteClient(flags);
+export function connectDaemon(flags: GlobalFlags): Promise<ApiClient> {
+  return connectDaemonWith(flags, Deno.env.toObject());
+}
+
+/**
+ * {@linkcode connectDaemon} from a given environment (tests use a temp home
+ * without touching the process's environment).
+ *
+ * @param flags Global flags.
+ * @param env The environment (`ASTRID_HOME`, `ASTRID_URL`, `ASTRID_TOKEN`, ...).
+ * @returns A client.
+ */
+export async function connectDaemonWith(
+  flags: GlobalFlags,
+  env: ClientEnv,
+): Promise<ApiClient> {
+  const remote = remoteClient(flags, env);
   if (remote) return remote;
-  const { files } = homeFiles();
+  const { files } = homeFiles(env);
   const running = await connectRunning(files);
   if (running) return running;
   const workspace = path.resolve(flags.workspace ?? Deno.cwd());
-  const child = await spawnDaemon({ workspace, ephemeral: true });
-  return await waitForDaemon(child);
+  const child = await spawnDaemon({ workspace, ephemeral: true, env });
+  return await waitForDaemon(child, env);
 }
 
 /**
  * Connects to a running daemon (or the `--url` server) without starting one.
  *
  * @param flags Global flags.
+ * @param env The environment (default: the process's).
  * @returns A client, or `null` when none runs.
  */
 export async function findDaemon(
   flags: GlobalFlags,
+  env: ClientEnv = Deno.env.toObject(),
 ): Promise<ApiClient | null> {
-  return remoteClient(flags) ?? await connectRunning(homeFiles().files);
+  return remoteClient(flags, env) ?? await connectRunning(homeFiles(env).files);
 }
