@@ -1,0 +1,101 @@
+/**
+ * The daemon's life: graceful stop on signals and through the API, recovery
+ * from the files of a killed daemon, the idle exit of an ephemeral daemon.
+ */
+import assert from "node:assert/strict";
+import type { StatusInfo } from "../mod.ts";
+import { connectDaemonWith } from "../cli/daemon_client.ts";
+import { parseFlags } from "../cli/flags.ts";
+import {
+  clientOf,
+  exists,
+  readyPid,
+  spawnDaemonProcess,
+  tempHome,
+  waitUntil,
+} from "./daemon_fixture_test.ts";
+import type { TempHome } from "./daemon_fixture_test.ts";
+
+async function assertNoRunFiles(h: TempHome): Promise<void> {
+  for (
+    const f of [h.files.socket, h.files.token, h.files.ready, h.files.lock]
+  ) {
+    assert.equal(await exists(f), false, `${f} removed`);
+  }
+}
+
+for (const signal of ["SIGTERM", "SIGINT"] as const) {
+  Deno.test(`${signal} stops the daemon cleanly: exit 0, its files removed, and the home boots again`, async () => {
+    await using h = await tempHome();
+    const daemon = await spawnDaemonProcess(h);
+    const end = await daemon.stop(signal);
+    assert.equal(end.code, 0, end.stderr);
+    assert.match(end.stderr, new RegExp(`daemon stopped.*reason=${signal}`));
+    await assertNoRunFiles(h);
+    // The next daemon boots on the same home (the store was closed cleanly).
+    const next = await spawnDaemonProcess(h);
+    using client = await clientOf(h);
+    assert.equal((await client.call<StatusInfo>("status")).pid, next.pid);
+  });
+}
+
+Deno.test("POST /v1/shutdown answers, then the daemon stops cleanly", async () => {
+  await using h = await tempHome();
+  const daemon = await spawnDaemonProcess(h);
+  {
+    using client = await clientOf(h);
+    assert.deepEqual(await client.call("shutdown"), { stopping: true });
+  }
+  const end = await daemon.exit;
+  assert.equal(end.code, 0, end.stderr);
+  assert.match(end.stderr, /reason=api/);
+  await assertNoRunFiles(h);
+});
+
+Deno.test("after kill -9 the stale socket and files are recovered: connectDaemon starts a new daemon", async () => {
+  await using h = await tempHome();
+  const old = await spawnDaemonProcess(h);
+  const oldToken = await Deno.readTextFile(h.files.token);
+  const end = await old.stop("SIGKILL");
+  assert.equal(end.signal, "SIGKILL");
+  // The dead daemon's files are all still there.
+  for (const f of [h.files.socket, h.files.token, h.files.ready]) {
+    assert.ok(await exists(f), `${f} left behind`);
+  }
+  const { flags } = parseFlags(["-w", h.workspace]);
+  using client = await connectDaemonWith(flags, h.env);
+  const status = await client.call<StatusInfo>("status");
+  assert.notEqual(status.pid, old.pid);
+  assert.equal(await readyPid(h.files), status.pid);
+  assert.notEqual(await Deno.readTextFile(h.files.token), oldToken);
+  assert.match(await Deno.readTextFile(h.log), /daemon that died/);
+});
+
+Deno.test("an ephemeral daemon exits by itself after timeouts.idle_secs without requests", async () => {
+  await using h = await tempHome("[timeouts]\nidle_secs = 1\n");
+  const daemon = await spawnDaemonProcess(h, { ephemeral: true });
+  {
+    using client = await clientOf(h);
+    assert.equal(
+      (await client.call<StatusInfo>("status")).idle_timeout_ms,
+      1000,
+    );
+  }
+  const end = await daemon.exit;
+  assert.equal(end.code, 0, end.stderr);
+  assert.match(end.stderr, /reason=idle/);
+  await assertNoRunFiles(h);
+});
+
+Deno.test("a daemon started without --ephemeral does not exit when idle", async () => {
+  await using h = await tempHome("[timeouts]\nidle_secs = 1\n");
+  const daemon = await spawnDaemonProcess(h);
+  using client = await clientOf(h);
+  assert.equal((await client.call<StatusInfo>("status")).idle_timeout_ms, null);
+  let exited = false;
+  daemon.exit.then(() => (exited = true));
+  // Longer than the idle timeout of an ephemeral one.
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.equal(exited, false);
+  await waitUntil(() => exists(h.files.ready), "still ready");
+});
