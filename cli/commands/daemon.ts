@@ -119,21 +119,30 @@ export async function startCommand(
   }
   const workspace = path.resolve(flags.workspace ?? Deno.cwd());
   if (flags.foreground) {
-    // Ctrl-C reaches the daemon too (same process group); this process
-    // waits for it to finish its graceful stop instead of dying first.
-    const ignore = (): void => {};
-    Deno.addSignalListener("SIGINT", ignore);
-    Deno.addSignalListener("SIGTERM", ignore);
+    const child = await spawnDaemon({
+      workspace,
+      ephemeral: false,
+      attached: true,
+    });
+    // Ctrl-C reaches the daemon itself (same process group); a signal sent
+    // to this process only is passed on. Either way this process waits for
+    // the daemon's graceful stop instead of dying first.
+    const forward = (signal: "SIGINT" | "SIGTERM") => () => {
+      try {
+        child.kill(signal);
+      } catch {
+        // silent-ok: already gone
+      }
+    };
+    const onInt = forward("SIGINT");
+    const onTerm = forward("SIGTERM");
+    Deno.addSignalListener("SIGINT", onInt);
+    Deno.addSignalListener("SIGTERM", onTerm);
     try {
-      const child = await spawnDaemon({
-        workspace,
-        ephemeral: false,
-        attached: true,
-      });
       return (await child.status).code;
     } finally {
-      Deno.removeSignalListener("SIGINT", ignore);
-      Deno.removeSignalListener("SIGTERM", ignore);
+      Deno.removeSignalListener("SIGINT", onInt);
+      Deno.removeSignalListener("SIGTERM", onTerm);
     }
   }
   const child = await spawnDaemon({ workspace, ephemeral: false });
