@@ -19,6 +19,9 @@ import {
 import type { ReadyInfo, RunFiles } from "../mod.ts";
 import type { GlobalFlags } from "./flags.ts";
 
+/** How long a running daemon may take to answer `status`. */
+export const STATUS_TIMEOUT_MS = 5_000;
+
 /** How long the CLI waits for a daemon it started to serve. */
 export const DAEMON_START_TIMEOUT_MS = 10_000;
 
@@ -85,11 +88,21 @@ export async function connectRunning(
     if (!token) return null;
     const client = new ApiClient({ socket: files.socket }, token);
     try {
-      await client.call("status");
+      await client.call("status", {
+        signal: AbortSignal.timeout(STATUS_TIMEOUT_MS),
+      });
       return client;
     } catch (err) {
       client.close();
       if (KernelError.is(err) && err.code === "DAEMON_UNAVAILABLE") return null;
+      if (KernelError.is(err) && err.code === "ABORTED") {
+        throw new KernelError(
+          "DAEMON_UNAVAILABLE",
+          `The daemon of this home accepts connections but does not answer within ${
+            STATUS_TIMEOUT_MS / 1000
+          }s (its pid is in ${files.ready})`,
+        );
+      }
       // A daemon restarting between our read of the token and the call.
       if (
         KernelError.is(err) && err.code === "API_UNAUTHORIZED" && attempt === 0

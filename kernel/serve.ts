@@ -5,11 +5,14 @@
  *
  * ```sh
  * ASTRID_HOME=/srv/astrid ASTRID_SERVE_TOKEN=$(openssl rand -base64 32) \
- *   deno serve --port 8787 --allow-read --allow-write --allow-env --allow-net \
- *   kernel/serve.ts
+ *   deno serve --host 127.0.0.1 --port 8787 \
+ *   --allow-read --allow-write --allow-env --allow-net kernel/serve.ts
  * ```
  *
- * Requires `ASTRID_HOME` (its state) and `ASTRID_SERVE_TOKEN` (≥ 32
+ * `deno serve` listens on every interface unless `--host` says otherwise;
+ * put TLS (a reverse proxy) in front of anything not on loopback. Requires
+ * `ASTRID_HOME` (its state, a file system: Deno Deploy without one is not
+ * supported yet) and `ASTRID_SERVE_TOKEN` (≥ 32
  * characters; clients send `Authorization: Bearer <token>`, e.g. the CLI
  * with `--url` and `ASTRID_TOKEN`). Without `--allow-run` the MCP engine is
  * reported unavailable and sessions run without it. SIGINT/SIGTERM close

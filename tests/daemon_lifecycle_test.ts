@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import type { StatusInfo } from "../mod.ts";
-import { connectDaemonWith } from "../cli/daemon_client.ts";
+import { connectDaemonWith, findDaemon } from "../cli/daemon_client.ts";
 import { parseFlags } from "../cli/flags.ts";
 import {
   clientOf,
@@ -63,6 +63,8 @@ Deno.test("after kill -9 the stale socket and files are recovered: connectDaemon
     assert.ok(await exists(f), `${f} left behind`);
   }
   const { flags } = parseFlags(["-w", h.workspace]);
+  // Nobody answers on the stale socket: not running (and not started).
+  assert.equal(await findDaemon(flags, h.env), null);
   using client = await connectDaemonWith(flags, h.env);
   const status = await client.call<StatusInfo>("status");
   assert.notEqual(status.pid, old.pid);

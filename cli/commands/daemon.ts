@@ -176,10 +176,11 @@ export async function stopCommand(
     await client.call("shutdown");
   }
   const deadline = Date.now() + 10_000;
+  const gone = (p: string) => Deno.lstat(p).then(() => false, () => true);
   while (Date.now() < deadline) {
-    try {
-      await Deno.lstat(files.socket);
-    } catch {
+    // The socket goes last but for the lock; once both are gone a new
+    // daemon can start at once.
+    if (await gone(files.socket) && await gone(files.lock)) {
       out("daemon: stopped");
       return 0;
     }
