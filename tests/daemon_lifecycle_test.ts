@@ -3,6 +3,7 @@
  * from the files of a killed daemon, the idle exit of an ephemeral daemon.
  */
 import assert from "node:assert/strict";
+import { KernelError } from "../mod.ts";
 import type { StatusInfo } from "../mod.ts";
 import { connectDaemonWith, findDaemon } from "../cli/daemon_client.ts";
 import { parseFlags } from "../cli/flags.ts";
@@ -100,4 +101,21 @@ Deno.test("a daemon started without --ephemeral does not exit when idle", async 
   await new Promise((r) => setTimeout(r, 1500));
   assert.equal(exited, false);
   await waitUntil(() => exists(h.files.ready), "still ready");
+});
+
+Deno.test("a daemon that cannot boot (invalid config) exits 1 with the code, leaves no files, and auto-start reports DAEMON_UNAVAILABLE with the log's hint", async () => {
+  await using h = await tempHome("[timeouts]\nidle_secs = 0\n");
+  const direct = await spawnDaemonProcess(h, { wait: false });
+  const end = await direct.exit;
+  assert.equal(end.code, 1);
+  assert.match(end.stderr, /error\[CONFIG_INVALID\]/);
+  await assertNoRunFiles(h);
+  const { flags } = parseFlags(["-w", h.workspace]);
+  await assert.rejects(
+    connectDaemonWith(flags, h.env),
+    (e) =>
+      KernelError.is(e) && e.code === "DAEMON_UNAVAILABLE" &&
+      /daemon\.log/.test(e.message) && /CONFIG_INVALID/.test(e.message),
+  );
+  await assertNoRunFiles(h);
 });
