@@ -112,3 +112,22 @@ Deno.test("a second daemon on the same home exits with DAEMON_RUNNING and the fi
   using client = await clientOf(h);
   assert.equal((await client.call<StatusInfo>("status")).pid, first.pid);
 });
+
+Deno.test("two CLIs auto-starting at once end up on one daemon (the loser of the lock race waits for the winner)", async () => {
+  await using h = await tempHome();
+  const { flags } = parseFlags(["-w", h.workspace]);
+  const [a, b, c] = await Promise.all([
+    connectDaemonWith(flags, h.env),
+    connectDaemonWith(flags, h.env),
+    connectDaemonWith(flags, h.env),
+  ]);
+  try {
+    const pids = await Promise.all(
+      [a, b, c].map(async (x) => (await x!.call<StatusInfo>("status")).pid),
+    );
+    assert.equal(new Set(pids).size, 1);
+    assert.equal(pids[0], await readyPid(h.files));
+  } finally {
+    for (const x of [a, b, c]) x?.close();
+  }
+});
