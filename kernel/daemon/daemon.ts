@@ -78,7 +78,16 @@ export async function startDaemon(
   await ensureLayout(fs, home, { principal: DEFAULT_PRINCIPAL });
   const files = runFiles(home);
   const lock = await acquireDaemonLock(files.lock);
-  const undo: Array<() => Promise<unknown>> = [() => lock.release()];
+  // Undone last-first: the lock goes only after the files are removed, so
+  // a failed start never deletes the files of a daemon that started since.
+  const undo: Array<() => Promise<unknown>> = [
+    () => lock.release(),
+    async () => {
+      await removeQuietly(files.ready);
+      await removeQuietly(files.token);
+      await removeQuietly(files.socket);
+    },
+  ];
   const rollback = async (): Promise<void> => {
     for (const step of undo.reverse()) await step().catch(() => {});
   };
@@ -115,7 +124,12 @@ export async function startDaemon(
       ? kernel.config.values.timeouts.idle_secs * 1000
       : null;
     const activity = new Activity(() => clock.now());
-    let stop: (reason: string) => Promise<void> = () => Promise.resolve();
+    // A shutdown asked for before the lifecycle exists runs once it does.
+    let early: string | undefined;
+    let stop: (reason: string) => Promise<void> = (reason) => {
+      early ??= reason;
+      return Promise.resolve();
+    };
     const router = createApi({
       kernel,
       hub,
@@ -161,6 +175,7 @@ export async function startDaemon(
       idle?.stop();
       disposeSignals();
     });
+    if (early !== undefined) void stop(early);
     logger.log("info", "daemon serving", {
       ephemeral,
       roots: roots.length,
@@ -174,9 +189,6 @@ export async function startDaemon(
     };
   } catch (err) {
     await rollback();
-    await removeQuietly(files.ready);
-    await removeQuietly(files.token);
-    await removeQuietly(files.socket);
     throw err;
   }
 }
