@@ -23,6 +23,7 @@ import type { Logger } from "./core/ports.ts";
 import { createStderrLogger } from "./host/mod.ts";
 import type { LogWriter } from "./host/mod.ts";
 import { startDaemon } from "./daemon/daemon.ts";
+import { readKernelConfig } from "./daemon/boot.ts";
 
 /** The parsed command line of the daemon. */
 export interface DaemonArgs {
@@ -58,19 +59,13 @@ export function parseDaemonArgs(argv: readonly string[]): DaemonArgs {
   };
 }
 
-function fileLogger(file: LogWriter): Logger {
-  const level = Deno.env.get("ASTRID_LOG_LEVEL");
-  try {
-    return createStderrLogger({
-      writer: file,
-      ...(level === "debug" || level === "info" || level === "warn" ||
-          level === "error"
-        ? { level }
-        : {}),
-    });
-  } catch {
-    return createStderrLogger({ writer: file });
-  }
+/** A logger on the log file at the configured level (`logging.level`). */
+async function fileLogger(file: LogWriter): Promise<Logger> {
+  const config = await readKernelConfig().catch(() => undefined);
+  return createStderrLogger({
+    writer: file,
+    level: config?.values.logging.level ?? "info",
+  });
 }
 
 /**
@@ -102,7 +97,7 @@ export async function daemonMain(argv: readonly string[]): Promise<number> {
     const daemon = await startDaemon({
       roots: args.roots,
       ephemeral: args.ephemeral,
-      ...(logFile ? { logger: fileLogger(logFile) } : {}),
+      ...(logFile ? { logger: await fileLogger(logFile) } : {}),
     });
     await daemon.finished;
     return 0;
