@@ -5,6 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { ApiClient, KernelError } from "../mod.ts";
+import { connectDaemonWith, findDaemon } from "../cli/daemon_client.ts";
+import { parseFlags } from "../cli/flags.ts";
 import type { StatusInfo } from "../mod.ts";
 import {
   DENO_JSON,
@@ -50,7 +52,7 @@ function serve(
   }).spawn();
 }
 
-Deno.test("deno serve kernel/serve.ts: status with the token answers (mcp unavailable without --allow-run); without or with a wrong token 401", async () => {
+Deno.test("deno serve kernel/serve.ts: status with the token answers (mcp unavailable without --allow-run), also through the CLI client's --url/ASTRID_URL; without or with a wrong token 401", async () => {
   await using h = await tempHome();
   const port = freePort();
   const child = serve(h, port, { ASTRID_SERVE_TOKEN: TOKEN }, [
@@ -94,6 +96,23 @@ Deno.test("deno serve kernel/serve.ts: status with the token answers (mcp unavai
       (e) => KernelError.is(e) && e.code === "API_METHOD_NOT_ALLOWED",
     );
     assert.equal((await good.call<StatusInfo>("status")).mode, "serve");
+    // The CLI's client: --url or ASTRID_URL with ASTRID_TOKEN, never auto-started.
+    const { flags } = parseFlags(["--url", baseUrl]);
+    using viaFlag = await connectDaemonWith(flags, {
+      ...h.env,
+      ASTRID_TOKEN: TOKEN,
+    });
+    assert.equal((await viaFlag.call<StatusInfo>("status")).mode, "serve");
+    using viaEnv = await findDaemon(parseFlags([]).flags, {
+      ...h.env,
+      ASTRID_URL: baseUrl,
+      ASTRID_TOKEN: TOKEN,
+    });
+    assert.equal((await viaEnv!.call<StatusInfo>("status")).mode, "serve");
+    await assert.rejects(
+      connectDaemonWith(flags, h.env),
+      (e) => KernelError.is(e) && e.code === "API_UNAUTHORIZED",
+    );
   } finally {
     child.kill("SIGTERM");
     await output;

@@ -7,6 +7,9 @@ import { KernelError } from "../core/errors.ts";
 import { hostError } from "./_host_error.ts";
 import type { Logger } from "../core/ports.ts";
 
+/** The longest Unix socket path (`sun_path` is 108 bytes on Linux, with its NUL). */
+export const MAX_SOCKET_PATH_BYTES = 107;
+
 /** A running socket server. */
 export interface SocketServer {
   /** The socket path. */
@@ -24,14 +27,22 @@ export interface SocketServer {
  *
  * @param options Socket path, handler and logger.
  * @returns The server, listening.
- * @throws {KernelError} `HOST_IO` when the socket cannot be created or
- *   its mode cannot be set to 0600.
+ * @throws {KernelError} `HOME_INVALID` when the path is too long for a
+ *   socket; `HOST_IO` when the socket cannot be created or its mode cannot
+ *   be set to 0600.
  */
 export async function serveUnixSocket(options: {
   readonly path: string;
   readonly handler: (request: Request) => Promise<Response>;
   readonly logger: Logger;
 }): Promise<SocketServer> {
+  const bytes = new TextEncoder().encode(options.path).length;
+  if (bytes > MAX_SOCKET_PATH_BYTES) {
+    throw new KernelError(
+      "HOME_INVALID",
+      `The daemon socket path is ${bytes} bytes long; Unix sockets allow ${MAX_SOCKET_PATH_BYTES}. Choose a shorter ASTRID_HOME`,
+    );
+  }
   let server: Deno.HttpServer<Deno.UnixAddr>;
   try {
     server = Deno.serve({
@@ -69,20 +80,4 @@ export async function serveUnixSocket(options: {
     shutdown: () => server.shutdown(),
     finished: server.finished,
   };
-}
-
-/**
- * Whether a process accepts connections on a Unix socket.
- *
- * @param path The socket path.
- * @returns `true` when a connection was accepted.
- */
-export async function socketAnswers(path: string): Promise<boolean> {
-  try {
-    const conn = await Deno.connect({ transport: "unix", path });
-    conn.close();
-    return true;
-  } catch {
-    return false;
-  }
 }
