@@ -193,21 +193,29 @@ export async function spawnDaemon(
 }
 
 /**
- * Waits until the home's daemon serves (a daemon started by us or by a
- * concurrent CLI), at most {@linkcode DAEMON_START_TIMEOUT_MS}.
+ * Starts a daemon and waits until the home's daemon serves — ours, or one a
+ * concurrent CLI started first — at most {@linkcode DAEMON_START_TIMEOUT_MS}.
+ * When ours lost the race to a daemon that was just stopping (its lock is
+ * gone and nothing serves), it is started again.
  *
- * @param child The daemon we started.
+ * @param options What to start (workspace, ephemeral).
  * @param env The caller's environment (default: the process's).
  * @returns A client.
  * @throws {KernelError} `DAEMON_UNAVAILABLE` with the log's last lines.
  */
-export async function waitForDaemon(
-  child: Deno.ChildProcess,
+export async function startAndWait(
+  options: Omit<SpawnOptions, "attached" | "env">,
   env: ClientEnv = Deno.env.toObject(),
 ): Promise<ApiClient> {
   const { files, log } = homeFiles(env);
   let exited: Deno.CommandStatus | undefined;
-  child.status.then((s) => (exited = s), () => {});
+  const spawn = async () => {
+    exited = undefined;
+    const child = await spawnDaemon({ ...options, env });
+    child.status.then((s) => (exited = s), () => {});
+  };
+  await spawn();
+  let respawns = 0;
   const deadline = Date.now() + DAEMON_START_TIMEOUT_MS;
   while (Date.now() < deadline) {
     if (await readReady(files)) {
@@ -216,8 +224,17 @@ export async function waitForDaemon(
     }
     if (exited && exited.code !== 0) {
       const tail = await logTail(log);
-      // Another CLI's daemon won the race: wait for it to become ready.
       if (!tail.some((l) => l.includes("DAEMON_RUNNING"))) break;
+      // Another daemon held the lock. Still starting: wait for it. Gone
+      // (an idle daemon that was stopping): start ours again.
+      const lockGone = await Deno.lstat(files.lock).then(
+        () => false,
+        () => true,
+      );
+      if (lockGone && respawns < 3) {
+        respawns++;
+        await spawn();
+      }
     }
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -261,8 +278,7 @@ export async function connectDaemonWith(
   const running = await connectRunning(files);
   if (running) return running;
   const workspace = path.resolve(flags.workspace ?? Deno.cwd());
-  const child = await spawnDaemon({ workspace, ephemeral: true, env });
-  return await waitForDaemon(child, env);
+  return await startAndWait({ workspace, ephemeral: true }, env);
 }
 
 /**

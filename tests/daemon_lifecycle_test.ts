@@ -16,6 +16,7 @@ import {
   waitUntil,
 } from "./daemon_fixture_test.ts";
 import type { TempHome } from "./daemon_fixture_test.ts";
+import { acquireDaemonLock } from "../kernel/host/daemon_lock.ts";
 
 async function assertNoRunFiles(h: TempHome): Promise<void> {
   for (
@@ -118,4 +119,24 @@ Deno.test("a daemon that cannot boot (invalid config) exits 1 with the code, lea
       /daemon\.log/.test(e.message) && /CONFIG_INVALID/.test(e.message),
   );
   await assertNoRunFiles(h);
+});
+
+Deno.test("auto-start that loses the lock to a daemon which then goes away (an idle exit) starts again and connects", async () => {
+  await using h = await tempHome();
+  await Deno.mkdir(`${h.home}/run`, { recursive: true, mode: 0o700 });
+  // This test process plays the daemon that is just stopping.
+  const lock = await acquireDaemonLock(h.files.lock);
+  const { flags } = parseFlags(["-w", h.workspace]);
+  const connecting = connectDaemonWith(flags, h.env);
+  await waitUntil(
+    async () =>
+      (await Deno.readTextFile(h.log).catch(() => "")).includes(
+        "DAEMON_RUNNING",
+      ),
+    "the first daemon to be refused",
+  );
+  await lock.release();
+  using client = await connecting;
+  const status = await client.call<StatusInfo>("status");
+  assert.equal(status.pid, await readyPid(h.files));
 });

@@ -11,7 +11,7 @@ import {
   findDaemon,
   homeFiles,
   spawnDaemon,
-  waitForDaemon,
+  startAndWait,
 } from "../daemon_client.ts";
 
 /** Help text of `astrid start`. */
@@ -145,8 +145,7 @@ export async function startCommand(
       Deno.removeSignalListener("SIGTERM", onTerm);
     }
   }
-  const child = await spawnDaemon({ workspace, ephemeral: false });
-  using client = await waitForDaemon(child);
+  using client = await startAndWait({ workspace, ephemeral: false });
   const s = await client.call<StatusInfo>("status");
   out(
     `daemon: started (pid ${s.pid ?? "?"}), socket ${homeFiles().files.socket}`,
