@@ -51,9 +51,39 @@ export function homeFiles(
   };
 }
 
+const LOOPBACK = new Set(["localhost", "127.0.0.1", "[::1]"]);
+
+/**
+ * Checks a headless server's URL: `https:`, or `http:` on loopback only (a
+ * bearer token must not cross a network in clear).
+ *
+ * @param url The URL.
+ * @returns The URL.
+ * @throws {KernelError} `INVALID_INPUT`.
+ */
+export function checkServerUrl(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new KernelError("INVALID_INPUT", `'${url}' is not a URL`);
+  }
+  if (
+    parsed.protocol !== "https:" &&
+    !(parsed.protocol === "http:" && LOOPBACK.has(parsed.hostname))
+  ) {
+    throw new KernelError(
+      "INVALID_INPUT",
+      `Use https:// for a server that is not on this machine (the token would travel in clear): ${parsed.origin}`,
+    );
+  }
+  return url;
+}
+
 function remoteClient(flags: GlobalFlags, env: ClientEnv): ApiClient | null {
-  const url = flags.url ?? env["ASTRID_URL"];
-  if (url === undefined || url === "") return null;
+  const given = flags.url ?? env["ASTRID_URL"];
+  if (given === undefined || given === "") return null;
+  const url = checkServerUrl(given);
   const token = env["ASTRID_TOKEN"];
   if (token === undefined || token === "") {
     throw new KernelError(
