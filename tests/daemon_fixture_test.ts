@@ -70,6 +70,9 @@ export async function tempHome(config?: string): Promise<TempHome> {
     },
     async [Symbol.asyncDispose]() {
       await killHomeDaemon(files);
+      // Daemons still booting (losers of an auto-start race) would take the
+      // home over once its daemon is gone: end every process of this home.
+      await killProcessesMentioning(dir);
       await Deno.remove(dir, { recursive: true }).catch(() => {});
     },
   };
@@ -160,6 +163,35 @@ export async function killHomeDaemon(files: RunFiles): Promise<void> {
   await waitUntil(() => !alive(pid), `pid ${pid} to die`, 5000).catch(
     () => {},
   );
+}
+
+/**
+ * SIGKILLs every process whose command line mentions `needle` (a temp
+ * dir of this test), and waits for them to be gone. Linux (`/proc`).
+ *
+ * @param needle A unique path.
+ */
+export async function killProcessesMentioning(needle: string): Promise<void> {
+  const pids: number[] = [];
+  for await (const e of Deno.readDir("/proc")) {
+    const pid = Number(e.name);
+    if (!Number.isInteger(pid) || pid === Deno.pid) continue;
+    try {
+      const cmd = await Deno.readTextFile(`/proc/${pid}/cmdline`);
+      if (cmd.includes(needle)) pids.push(pid);
+    } catch {
+      // silent-ok: gone, or not ours to read
+    }
+  }
+  for (const pid of pids) {
+    try {
+      Deno.kill(pid, "SIGKILL");
+    } catch {
+      // silent-ok: already gone
+    }
+  }
+  await waitUntil(() => pids.every((p) => !alive(p)), "processes to die", 5000)
+    .catch(() => {});
 }
 
 /**
