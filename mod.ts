@@ -153,11 +153,39 @@ export {
   CAPSULE_CONFIG_FILE,
   readCapsuleConfigFile,
 } from "./kernel/daemon/capsule_config_file.ts";
+// The daemon, its API and its client (issue 14).
 export { ApiClient } from "./kernel/api/client.ts";
 export type { ApiTransport, CallOptions } from "./kernel/api/client.ts";
+export { API_PREFIX, MAX_BODY_BYTES, ROUTES } from "./kernel/api/contract.ts";
+export type {
+  EngineStatus,
+  RouteName,
+  StatusInfo,
+} from "./kernel/api/contract.ts";
+export { startDaemon } from "./kernel/server/daemon.ts";
+export type { Daemon, DaemonOptions } from "./kernel/server/daemon.ts";
+export { daemonFlags } from "./kernel/daemon/deno_flags.ts";
+export { daemonEnv } from "./kernel/daemon/daemon_env.ts";
+export { parseReady, runFiles } from "./kernel/daemon/run_files.ts";
+export type { ReadyInfo, RunFiles } from "./kernel/daemon/run_files.ts";
 export type {
   ApprovalInfo,
+  ProgressEvent,
   PromptStreamEvent,
   SessionInfo,
   WorkspaceChange,
 } from "./kernel/api/contract.ts";
+export type {
+  AuditListBody,
+  AuditStatsBody,
+  AuditVerifyBody,
+  CapsuleInfo,
+  CapsuleListBody,
+  CapsuleRemoveBody,
+  CapsuleTreeBody,
+  ChainVerifyReport,
+  ConfigBody,
+  KeysBody,
+  PublicKeyInfo,
+  RefusedCapsuleInfo,
+} from "./kernel/api/contract_admin.ts";

@@ -21,6 +21,14 @@ import { WORKSPACE_HELP, workspaceCommand } from "./commands/workspace.ts";
 import { denoIo } from "./commands/command_io.ts";
 import { connectDaemon } from "./daemon_client.ts";
 import { type GlobalFlags, parseFlags } from "./flags.ts";
+import {
+  START_HELP,
+  startCommand,
+  STATUS_HELP,
+  statusCommand,
+  STOP_HELP,
+  stopCommand,
+} from "./commands/daemon.ts";
 import { out, reportError, UsageError } from "./output.ts";
 
 const HELP = `astrid ${VERSION} — an operating system for AI agents, on Deno
@@ -50,6 +58,9 @@ Commands:
   init                 install the default distro (capsules/Distro.toml)
   distro lock|verify|install
                        pin a distro's capsule sources (Distro.lock) and install it
+  start [--foreground] start the daemon of $ASTRID_HOME (stays until 'stop')
+  status               whether the daemon runs, its sessions and engines
+  stop                 stop the daemon gracefully
   help [command]       help for a command
 
 Global options:
@@ -84,6 +95,9 @@ const COMMAND_HELP: Readonly<Record<string, string>> = {
   sessions: SESSIONS_HELP,
   approvals: APPROVALS_HELP,
   workspace: WORKSPACE_HELP,
+  start: START_HELP,
+  status: STATUS_HELP,
+  stop: STOP_HELP,
 };
 
 /** Runs a daemon client command with a connection to the daemon. */
@@ -166,6 +180,12 @@ export async function main(argv: readonly string[]): Promise<number> {
           flags,
           (c) => workspaceCommand(c, rest, flags, denoIo()),
         );
+      case "start":
+        return await startCommand(rest, flags);
+      case "status":
+        return await statusCommand(rest, flags);
+      case "stop":
+        return await stopCommand(rest, flags);
       default:
         throw new UsageError(`Unknown command '${command}'`);
     }

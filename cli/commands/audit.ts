@@ -7,12 +7,12 @@
  */
 import { KernelError, verifyExportLines } from "../../mod.ts";
 import type { AuditEntry } from "../../mod.ts";
-import type { ApiClient } from "../../kernel/api/client.ts";
+import type { ApiClient } from "../../mod.ts";
 import type {
   AuditListBody,
   AuditStatsBody,
   AuditVerifyBody,
-} from "../../kernel/api/contract_admin.ts";
+} from "../../mod.ts";
 import { EXIT_FAILURE, note, out, table, UsageError } from "../output.ts";
 import { connectDaemon } from "../daemon_client.ts";
 import type { GlobalFlags } from "../flags.ts";

@@ -20,13 +20,13 @@ import {
 import { note, out, UsageError, warnLogger } from "../output.ts";
 import type { GlobalFlags } from "../flags.ts";
 import { type CapsuleKind, capsuleTemplate } from "./capsule_templates.ts";
-import type { ProgressEvent } from "../../kernel/api/contract.ts";
+import type { ProgressEvent } from "../../mod.ts";
 import type {
   CapsuleListBody,
   CapsuleRemoveBody,
   CapsuleTreeBody,
   RefusedCapsuleInfo,
-} from "../../kernel/api/contract_admin.ts";
+} from "../../mod.ts";
 import { connectDaemon } from "../daemon_client.ts";
 import type { Connect } from "./audit.ts";
 import {

@@ -8,7 +8,7 @@
  */
 import { kernelPaths } from "../../mod.ts";
 import type { KernelPaths } from "../../mod.ts";
-import { ApiClient } from "../../kernel/api/client.ts";
+import { ApiClient } from "../../mod.ts";
 import { note } from "../output.ts";
 
 /** How {@linkcode afterCapsuleChange} reaches the daemon. */

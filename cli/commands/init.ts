@@ -25,8 +25,8 @@ import type { GlobalFlags } from "../flags.ts";
 import { note, out, table, UsageError, warnLogger } from "../output.ts";
 import { ProgressBar, readHidden } from "../terminal.ts";
 import { DEFAULT_DISTRO } from "./distro.ts";
-import { KvSecretStore } from "../../kernel/daemon/kv_secrets.ts";
-import type { CapsuleId } from "../../kernel/core/ids.ts";
+import { KvSecretStore } from "../../mod.ts";
+import type { CapsuleId } from "../../mod.ts";
 
 /** Help text of `astrid init`. */
 export const INIT_HELP =

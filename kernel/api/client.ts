@@ -10,6 +10,14 @@ import { KernelError } from "../core/errors.ts";
 import { isErrorCode } from "../../sdk/error_codes.ts";
 import { sseEvents } from "../../sdk/stream.ts";
 import { type RouteName, routePath } from "./contract.ts";
+import type { Logger, UnixHttpClient } from "../core/ports.ts";
+import { createDenoNet } from "../host/deno_net.ts";
+
+/** The client serves nothing, so the Net port's handler-error logger stays silent. */
+const NO_LOGGER: Logger = {
+  log() {},
+  child: () => NO_LOGGER,
+};
 
 /** Where an {@linkcode ApiClient} sends its requests. */
 export type ApiTransport =
@@ -36,7 +44,7 @@ export interface CallOptions {
 export class ApiClient {
   readonly #transport: ApiTransport;
   readonly #token: string;
-  #httpClient: Deno.HttpClient | undefined;
+  #httpClient: UnixHttpClient | undefined;
 
   /**
    * @param transport Socket, base URL or in-process handler.
@@ -85,13 +93,9 @@ export class ApiClient {
           new Request(`${base}${path}${qs}`, init),
         );
       } else if ("socket" in this.#transport) {
-        this.#httpClient ??= Deno.createHttpClient({
-          proxy: { transport: "unix", path: this.#transport.socket },
-        });
-        response = await fetch(`${base}${path}${qs}`, {
-          ...init,
-          client: this.#httpClient,
-        });
+        this.#httpClient ??= createDenoNet({ logger: NO_LOGGER })
+          .unixHttpClient(this.#transport.socket);
+        response = await this.#httpClient.fetch(`${base}${path}${qs}`, init);
       } else {
         response = await fetch(`${base}${path}${qs}`, init);
       }

@@ -1,7 +1,7 @@
 /**
  * The port between the API routes and the daemon's sessions: what the
  * session, prompt, approval and workspace routes need. Implemented by
- * `kernel/daemon/session_hub.ts`.
+ * `kernel/turn/session_hub.ts`.
  *
  * @module
  */

@@ -1,0 +1,134 @@
+/**
+ * The headless server under a real `deno serve`: bearer auth with the
+ * operator's token, the MCP engine reported unavailable where subprocesses
+ * are not permitted, and a refused start without a strong token.
+ */
+import assert from "node:assert/strict";
+import { ApiClient, KernelError } from "../mod.ts";
+import { connectDaemonWith, findDaemon } from "../cli/daemon_client.ts";
+import { parseFlags } from "../cli/flags.ts";
+import type { StatusInfo } from "../mod.ts";
+import {
+  DENO_JSON,
+  SERVE_MAIN,
+  tempHome,
+  waitUntil,
+} from "./daemon_fixture_test.ts";
+import type { TempHome } from "./daemon_fixture_test.ts";
+
+const TOKEN = "serve-test-token-0123456789abcdefghijklmnop";
+
+function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
+function serve(
+  h: TempHome,
+  port: number,
+  env: Record<string, string>,
+  perms: readonly string[],
+): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
+    args: [
+      "serve",
+      "--config",
+      DENO_JSON,
+      "--host",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      ...perms,
+      SERVE_MAIN,
+    ],
+    env: { ...h.env, ...env },
+    clearEnv: true,
+    cwd: h.dir,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+}
+
+Deno.test("deno serve kernel/serve.ts: status with the token answers (mcp unavailable without --allow-run), also through the CLI client's --url/ASTRID_URL; without or with a wrong token 401", async () => {
+  await using h = await tempHome();
+  const port = freePort();
+  const child = serve(h, port, { ASTRID_SERVE_TOKEN: TOKEN }, [
+    "--allow-read",
+    "--allow-write",
+    "--allow-env",
+    `--allow-net=127.0.0.1:${port}`,
+  ]);
+  const output = child.output();
+  try {
+    const baseUrl = `http://127.0.0.1:${port}`;
+    using good = new ApiClient({ baseUrl }, TOKEN);
+    let status: StatusInfo | undefined;
+    await waitUntil(async () => {
+      try {
+        status = await good.call<StatusInfo>("status");
+        return true;
+      } catch {
+        return false;
+      }
+    }, "the headless server to answer");
+    assert.equal(status!.mode, "serve");
+    assert.equal(status!.idle_timeout_ms, null);
+    const mcp = status!.engines.find((e) => e.name === "mcp");
+    assert.equal(mcp?.available, false);
+    assert.match(mcp?.reason ?? "", /subprocess/);
+    assert.ok(status!.engines.find((e) => e.name === "wasm")?.available);
+    for (const bad of ["", "x", TOKEN.slice(1), `${TOKEN}x`]) {
+      using client = new ApiClient({ baseUrl }, bad);
+      await assert.rejects(
+        client.call("status"),
+        (e) => KernelError.is(e) && e.code === "API_UNAUTHORIZED",
+      );
+    }
+    const none = await fetch(`${baseUrl}/v1/status`);
+    assert.equal(none.status, 401);
+    assert.equal((await none.json()).error.code, "API_UNAUTHORIZED");
+    // A headless server is not stopped through the API.
+    await assert.rejects(
+      good.call("shutdown"),
+      (e) => KernelError.is(e) && e.code === "API_METHOD_NOT_ALLOWED",
+    );
+    assert.equal((await good.call<StatusInfo>("status")).mode, "serve");
+    // The CLI's client: --url or ASTRID_URL with ASTRID_TOKEN, never auto-started.
+    const { flags } = parseFlags(["--url", baseUrl]);
+    using viaFlag = await connectDaemonWith(flags, {
+      ...h.env,
+      ASTRID_TOKEN: TOKEN,
+    });
+    assert.equal((await viaFlag.call<StatusInfo>("status")).mode, "serve");
+    using viaEnv = await findDaemon(parseFlags([]).flags, {
+      ...h.env,
+      ASTRID_URL: baseUrl,
+      ASTRID_TOKEN: TOKEN,
+    });
+    assert.equal((await viaEnv!.call<StatusInfo>("status")).mode, "serve");
+    await assert.rejects(
+      connectDaemonWith(flags, h.env),
+      (e) => KernelError.is(e) && e.code === "API_UNAUTHORIZED",
+    );
+  } finally {
+    child.kill("SIGTERM");
+    await output;
+  }
+});
+
+Deno.test("deno serve kernel/serve.ts refuses to start without ASTRID_SERVE_TOKEN or with one shorter than 32 characters", async () => {
+  await using h = await tempHome();
+  for (
+    const env of [{}, { ASTRID_SERVE_TOKEN: "short-token-of-31-characters-xx" }]
+  ) {
+    const out = await serve(h, freePort(), env, ["-A"]).output();
+    assert.notEqual(out.code, 0);
+    assert.match(
+      new TextDecoder().decode(out.stderr),
+      /error\[CONFIG_INVALID\]: .*ASTRID_SERVE_TOKEN/,
+    );
+  }
+});
