@@ -376,7 +376,7 @@ export async function daemonFlags(
     for (const ns of servers) {
       net.add(
         ns.includes(":") ? `[${ns}]:53` : `${ns}:53`,
-        "a DNS server: Deno.resolveDns (the SSRF check of capsule HTTP) asks it",
+        "a DNS server: the runtime's resolveDns (the SSRF check of capsule HTTP) asks it",
         "/etc/resolv.conf",
       );
     }
