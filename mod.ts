@@ -131,3 +131,10 @@ export {
   CAPSULE_CONFIG_FILE,
   readCapsuleConfigFile,
 } from "./kernel/daemon/capsule_config_file.ts";
+export { daemonFlags, usableBubblewrap } from "./kernel/daemon/deno_flags.ts";
+export type {
+  DaemonFlags,
+  DaemonFlagsInput,
+  FlagEntry,
+  SkippedCapsule,
+} from "./kernel/daemon/deno_flags.ts";

@@ -17,6 +17,7 @@ import {
   initCommand,
 } from "./commands/distro.ts";
 import { KEYS_HELP, keysCommand } from "./commands/keys.ts";
+import { DOCTOR_HELP, doctorCommand } from "./commands/doctor.ts";
 import { parseFlags } from "./flags.ts";
 import { out, reportError, UsageError } from "./output.ts";
 
@@ -36,6 +37,8 @@ Commands:
   init                 install the default distro (capsules/Distro.toml)
   distro lock|verify|install
                        pin a distro's capsule sources (Distro.lock) and install it
+  doctor               check Deno, the home, keys, bubblewrap, daemon, store,
+                       audit chains and the daemon's Deno flags
   help [command]       help for a command
 
 Global options:
@@ -59,6 +62,7 @@ const COMMAND_HELP: Readonly<Record<string, string>> = {
   capsule: CAPSULE_HELP,
   distro: DISTRO_HELP,
   init: INIT_HELP,
+  doctor: DOCTOR_HELP,
 };
 
 /**
@@ -97,6 +101,8 @@ export async function main(argv: readonly string[]): Promise<number> {
         return await distroCommand(rest, flags);
       case "init":
         return await initCommand(rest, flags);
+      case "doctor":
+        return await doctorCommand(rest, flags);
       default:
         throw new UsageError(`Unknown command '${command}'`);
     }

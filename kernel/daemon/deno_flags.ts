@@ -159,6 +159,15 @@ async function readNameservers(fs: FileSystem): Promise<string[]> {
 }
 
 /**
+ * The `bwrap` that works on this host (see `findBubblewrap`), or `null`.
+ *
+ * @returns Its path, or `null` when none runs a sandbox here.
+ */
+export async function usableBubblewrap(): Promise<string | null> {
+  return await findBubblewrap(createDenoSpawner());
+}
+
+/**
  * Computes the daemon's Deno flags.
  *
  * @param input Home, extra roots, environment (and test seams).
@@ -216,7 +225,7 @@ export async function daemonFlags(
   if (!input.ignoreSystemConfig) {
     read.add(SYSTEM_CONFIG_PATH, "the system config layer", "the config");
   }
-  const toolchain = denoToolchain(env);
+  const toolchain = denoToolchain({ get: (n) => env.vars[n] });
   if (toolchain.denoDir !== undefined) {
     read.add(
       path.join(toolchain.denoDir, "npm"),
@@ -257,7 +266,9 @@ export async function daemonFlags(
     );
   }
   for (const name of env.names) {
-    if (!ENV_NAME.test(name) || name.startsWith("ASTRID_")) continue;
+    if (!ENV_NAME.test(name) || name.startsWith("ASTRID_") || envs.has(name)) {
+      continue;
+    }
     envs.add(name, "referenced by the config (${VAR})", "the config");
   }
 
@@ -269,7 +280,7 @@ export async function daemonFlags(
   );
   const bwrap = input.bubblewrap !== undefined
     ? input.bubblewrap
-    : await findBubblewrap(createDenoSpawner());
+    : await usableBubblewrap();
   if (bwrap !== null) {
     run.add(
       bwrap,
