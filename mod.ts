@@ -138,3 +138,5 @@ export type {
   FlagEntry,
   SkippedCapsule,
 } from "./kernel/daemon/deno_flags.ts";
+export { cliFlags } from "./kernel/daemon/cli_flags.ts";
+export type { CliFlags } from "./kernel/daemon/cli_flags.ts";

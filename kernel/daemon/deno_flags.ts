@@ -100,6 +100,13 @@ export interface DaemonFlags {
   readonly env: readonly FlagEntry[];
   readonly run: readonly FlagEntry[];
   readonly sys: readonly FlagEntry[];
+  /**
+   * This checkout's `deno.json` (unstable `kv`/`worker-options`, npm
+   * imports, lock), or `null` when the kernel does not run from local files.
+   * Not in `args`: pass `--config <it>` when the daemon starts outside the
+   * checkout (a globally installed CLI); Deno reads it before permissions apply.
+   */
+  readonly config: string | null;
   /** The workspace roots in force (config and input). */
   readonly roots: readonly string[];
   /** Installed capsules left out (unverified record, unsafe value). */
@@ -107,6 +114,8 @@ export interface DaemonFlags {
   /** What the flags do not cover and why. */
   readonly notes: readonly string[];
 }
+
+const DENO_JSON = new URL("../../deno.json", import.meta.url);
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -418,6 +427,9 @@ export async function daemonFlags(
     env: e,
     run: x,
     sys: [],
+    config: DENO_JSON.protocol === "file:"
+      ? path.resolve(decodeURIComponent(DENO_JSON.pathname))
+      : null,
     roots,
     skipped,
     notes,

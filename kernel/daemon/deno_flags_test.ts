@@ -114,6 +114,7 @@ Deno.test({
       );
     }
     assert.deepEqual(f.sys, []);
+    assert.ok(f.config?.endsWith("/deno.json"));
     for (const e of [...f.read, ...f.write, ...f.env, ...f.run]) {
       assert.ok(e.reason.length > 0, `${e.value} has a reason`);
     }
