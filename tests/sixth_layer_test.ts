@@ -131,7 +131,7 @@ Deno.test({
         await pinCapsule(
           kernel,
           dir,
-          `[package]\nname = "fetcher"\nversion = "1.0.0"\n\n[capabilities]\nnet = ["127.0.0.1:${granted.addr.port}"]\n`,
+          `[package]\nname = "fetcher"\nversion = "1.0.0"\n\n[capabilities]\nnet = ["127.0.0.1:${granted.addr.port}", "api.example.com"]\n`,
         );
       }
       const flags = await daemonFlags({
@@ -164,6 +164,7 @@ Deno.test({
             ungranted: `http://127.0.0.1:${ungranted.addr.port}/`,
             external: "https://example.com/",
           },
+          dns: ["api.example.com"],
         })],
       );
       assert.deepEqual(json, {
@@ -179,6 +180,10 @@ Deno.test({
         "fetch:granted": "ok",
         "fetch:ungranted": "NotCapable",
         "fetch:external": "NotCapable",
+        // A named grant lets the kernel ask the DNS servers of resolv.conf.
+        "dns:api.example.com": flags.net!.some((e) => e.value.endsWith(":53"))
+          ? "asked"
+          : "NotCapable",
         "env:UNLISTED_SECRET": "NotCapable",
         "run:sh": "NotCapable",
         "ffi": "NotCapable",
