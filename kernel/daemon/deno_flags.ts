@@ -33,15 +33,11 @@ import * as path from "node:path";
 import { KernelError } from "../core/errors.ts";
 import { DEFAULT_PRINCIPAL, type PrincipalId } from "../core/ids.ts";
 import type { Env, FileSystem, Logger } from "../core/ports.ts";
-import { collectCapsuleDirs } from "../capsule/registry/collect_dirs.ts";
-import type { CapsuleDir } from "../capsule/manifest/load_capsule_dir.ts";
 import { findBubblewrap } from "../capsule/sandbox/find_bwrap.ts";
-import { UNSHARE_PATH } from "../capsule/sandbox/sandbox_env.ts";
 import {
   astridHomePaths,
   createDenoFs,
   createDenoSpawner,
-  createStderrLogger,
   denoToolchain,
   TOOL_ENV_NAMES,
 } from "../host/mod.ts";
@@ -50,14 +46,14 @@ import {
   PLUGIN_WORKER_URL,
   WORKER_PERMISSIONS,
 } from "../capsule/engines/wasm/_worker_pool.ts";
-import { VERSION } from "../../version.ts";
-import {
-  readKernelConfig,
-  readRuntimeKey,
-  SYSTEM_CONFIG_PATH,
-} from "./boot.ts";
+import { readKernelConfig, SYSTEM_CONFIG_PATH } from "./boot.ts";
 import { allowFlag, type FlagEntry, FlagList } from "./deno_flag_list.ts";
 import { netValues, parseNetGrant } from "./net_flag_entries.ts";
+import {
+  capsuleFlagGrants,
+  installedCapsules,
+  type SkippedCapsule,
+} from "./capsule_flag_grants.ts";
 
 export type { FlagEntry } from "./deno_flag_list.ts";
 
@@ -83,11 +79,7 @@ export interface DaemonFlagsInput {
   readonly logger?: Logger;
 }
 
-/** An installed capsule whose grants do not count (it would not load either). */
-export interface SkippedCapsule {
-  readonly capsule: string;
-  readonly reason: string;
-}
+export type { SkippedCapsule } from "./capsule_flag_grants.ts";
 
 /** The daemon's Deno flags and why each value is there. */
 export interface DaemonFlags {
@@ -303,65 +295,25 @@ export async function daemonFlags(
   }
 
   // Installed capsules.
-  const capsules = await installedCapsules(input, home, principal, skipped);
+  const capsules = await installedCapsules({
+    homeRoot: home.root,
+    env: input.env,
+    principal,
+    ...(input.logger ? { logger: input.logger } : {}),
+  });
+  skipped.push(...capsules.skipped);
   const resolve = input.resolve ?? resolveHostAddresses;
-  let anyNet = false;
-  let named = false;
-  const unsandboxed = bwrap === null &&
-    config.get("security.allow_unsandboxed_spawn");
-  for (const c of capsules) {
-    const name = c.manifest.package.name;
-    try {
-      const local = { net: new FlagList(), run: new FlagList() };
-      for (const entry of c.manifest.capabilities.net) {
-        const why = `capsule '${name}' grants net '${entry}'`;
-        const grant = parseNetGrant(entry);
-        if (grant.kind === "any") {
-          anyNet = true;
-          notes.push(`${why}: the daemon may reach every host`);
-          continue;
-        }
-        named ||= grant.kind === "name";
-        for (const v of await netValues(grant, why, resolve, true)) {
-          local.net.add(v.value, v.reason, `capsule '${name}'`);
-        }
-      }
-      if (c.manifest.capabilities.host_process.length > 0) {
-        local.run.add(
-          UNSHARE_PATH,
-          `capsule '${name}' may spawn processes: the overlay line (unshare -Urm)`,
-          `capsule '${name}'`,
-        );
-        if (unsandboxed) {
-          for (const line of c.manifest.capabilities.host_process) {
-            const cmd = line.split(/\s+/)[0]!;
-            local.run.add(
-              cmd,
-              `capsule '${name}' grants host_process '${line}' and security.allow_unsandboxed_spawn runs it without bubblewrap`,
-              `capsule '${name}'`,
-            );
-          }
-        }
-      }
-      for (const server of c.manifest.mcp_servers) {
-        const isDeno = server.command === "deno" ||
-          path.posix.basename(server.command) === "deno";
-        if (isDeno || c.meta.unconfined === undefined) continue;
-        local.run.add(
-          server.command,
-          `capsule '${name}' runs MCP server '${server.id}' unconfined (approved at install)`,
-          `capsule '${name}'`,
-        );
-      }
-      for (const e of local.net.entries()) net.add(e.value, e.reason, name);
-      for (const e of local.run.entries()) run.add(e.value, e.reason, name);
-    } catch (err) {
-      if (!(err instanceof KernelError) || err.code !== "CONFIG_INVALID") {
-        throw err;
-      }
-      skipped.push({ capsule: name, reason: err.message });
-    }
-  }
+  const grants = await capsuleFlagGrants(capsules.dirs, {
+    resolve,
+    unsandboxed: bwrap === null &&
+      config.get("security.allow_unsandboxed_spawn"),
+  });
+  for (const e of grants.net) net.add(e.value, e.reason, "a capsule");
+  for (const e of grants.run) run.add(e.value, e.reason, "a capsule");
+  skipped.push(...grants.skipped);
+  notes.push(...grants.notes);
+  const anyNet = grants.anyNet;
+  let named = grants.named;
 
   // Provider host.
   const apiUrl = config.get("model.api_url");
@@ -434,32 +386,4 @@ export async function daemonFlags(
     skipped,
     notes,
   };
-}
-
-async function installedCapsules(
-  input: DaemonFlagsInput,
-  home: ReturnType<typeof astridHomePaths>,
-  principal: PrincipalId,
-  skipped: SkippedCapsule[],
-): Promise<CapsuleDir[]> {
-  const env = {
-    get: (n: string) => ({ ...input.env, ASTRID_HOME: home.root })[n],
-  };
-  let key;
-  try {
-    key = await readRuntimeKey({ env, principal });
-  } catch (err) {
-    if (err instanceof KernelError && err.code === "KEY_NOT_FOUND") return [];
-    throw err;
-  }
-  const { dirs, refused } = await collectCapsuleDirs({
-    fs: createDenoFs(),
-    logger: input.logger ?? createStderrLogger({ level: "error" }),
-    kernelVersion: VERSION,
-    trust: { keyId: key.keyId, publicKey: key.publicKey },
-  }, [home.home(principal).capsules]);
-  for (const r of refused) {
-    skipped.push({ capsule: r.capsule, reason: `${r.code}: ${r.reason}` });
-  }
-  return dirs;
 }
