@@ -16,6 +16,7 @@ import { MemoryLogger } from "../kernel/testing/memory_logger.ts";
 import { buildCapsule } from "./agent_fixture_test.ts";
 import { pinCapsule } from "./test_kernel_test.ts";
 import { loadWasmFixtures } from "./wasm_fixtures.ts";
+import { npmServer, SERVERS } from "./mcp_fixture_test.ts";
 
 const ROOT = path.resolve(import.meta.dirname ?? ".", "..");
 const FIXTURES = path.join(ROOT, "tests", "fixtures", "sixth_layer");
@@ -228,6 +229,31 @@ Deno.test({
         dir,
         `[package]\nname = "wasm-probe"\nversion = "1.0.0"\n\n[[component]]\nfile = "capsule.wasm"\ntype = "wasm"\n`,
       );
+      const mcpDir = path.join(
+        kernel.home.home(kernel.principal).capsules,
+        "mcp-probe",
+      );
+      await Deno.mkdir(mcpDir, { recursive: true });
+      const memory = npmServer("memory", SERVERS.memory);
+      await Deno.mkdir(path.join(l.ws, "mem"));
+      await pinCapsule(
+        kernel,
+        mcpDir,
+        [
+          "[package]",
+          'name = "mcp-probe"',
+          'version = "1.0.0"',
+          "[capabilities]",
+          'fs_read = ["cwd://mem"]',
+          'fs_write = ["cwd://mem"]',
+          memory.host,
+          "[env.MEMORY_FILE_PATH]",
+          'type = "string"',
+          `default = ${JSON.stringify(path.join(l.ws, "mem", "memory.jsonl"))}`,
+          "",
+          memory.server,
+        ].join("\n"),
+      );
     }
     const flags = await daemonFlags({
       homeRoot: l.home,
@@ -242,12 +268,16 @@ Deno.test({
       [l.ws],
     );
     assert.deepEqual(json.refused, [], stderr);
-    assert.deepEqual(json.loaded, ["agent-tools", "wasm-probe"]);
+    assert.deepEqual(json.loaded, ["agent-tools", "mcp-probe", "wasm-probe"]);
     assert.deepEqual(json.result, {
       call_id: "probe-1",
       content: "hi from the root",
       is_error: false,
     });
     assert.deepEqual(json.wasm, { pong: 1 });
+    assert.ok(
+      JSON.stringify(json.mcp).includes("entities"),
+      JSON.stringify(json.mcp),
+    );
   },
 });

@@ -46,6 +46,7 @@ import {
   PLUGIN_WORKER_URL,
   WORKER_PERMISSIONS,
 } from "../capsule/engines/wasm/_worker_pool.ts";
+import { socketSlotPaths } from "../core/socket_slots.ts";
 import { readKernelConfig, SYSTEM_CONFIG_PATH } from "./boot.ts";
 import { allowFlag, type FlagEntry, FlagList } from "./deno_flag_list.ts";
 import { netValues, parseNetGrant } from "./net_flag_entries.ts";
@@ -350,6 +351,23 @@ export async function daemonFlags(
         ns.includes(":") ? `[${ns}]:53` : `${ns}:53`,
         "a DNS server: the runtime's resolveDns (the SSRF check of capsule HTTP) asks it",
         "/etc/resolv.conf",
+      );
+    }
+  }
+  // The kernel's own Unix sockets: Deno allows them by exact path only.
+  net.add(
+    `unix:${home.systemSock}`,
+    "the daemon API socket (run/system.sock)",
+    "the kernel",
+  );
+  for (const kind of ["fetch", "mcp"] as const) {
+    for (const p of socketSlotPaths(home.run, kind)) {
+      net.add(
+        `unix:${p}`,
+        kind === "fetch"
+          ? "a slot of the one-shot proxy of a pinned capsule HTTP request (Deno allows Unix sockets by exact path)"
+          : "a slot of the permission broker of a Deno MCP server (Deno allows Unix sockets by exact path)",
+        "the kernel",
       );
     }
   }

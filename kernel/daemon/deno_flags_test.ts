@@ -91,7 +91,7 @@ function flag(args: readonly string[], name: string): string[] | undefined {
 
 Deno.test({
   name:
-    "daemonFlags: with no roots and no capsules the daemon may read and write only its home, read the npm cache and the wasm worker, and reach no host",
+    "daemonFlags: with no roots and no capsules the daemon may read and write only its home, read the npm cache and the wasm worker, and reach no host (only its own Unix sockets)",
   permissions: PERMS,
   async fn() {
     await using h = await makeHome();
@@ -102,7 +102,12 @@ Deno.test({
     assert.ok(read.includes(`${h.root}/deno/npm`));
     assert.ok(read.some((r) => r.endsWith("/wasm/plugin_worker.ts")));
     assert.equal(read.length, 3);
-    assert.equal(flag(f.args, "net"), undefined);
+    // Only the kernel's own Unix sockets, by exact path, in run/.
+    const net = flag(f.args, "net")!;
+    assert.ok(net.includes(`unix:${h.home}/run/system.sock`));
+    assert.ok(net.includes(`unix:${h.home}/run/f-0.sock`));
+    assert.ok(net.includes(`unix:${h.home}/run/mcp-127.sock`));
+    for (const v of net) assert.ok(v.startsWith(`unix:${h.home}/run/`), v);
     assert.deepEqual(flag(f.args, "run"), [Deno.execPath()]);
     assert.ok(flag(f.args, "env")!.includes("ASTRID_*"));
     assert.ok(f.args.includes("--no-prompt"));
@@ -187,7 +192,7 @@ Deno.test({
     await h.install("weather", ['net = ["api.example.com"]']);
     await h.install("local", ['net = ["127.0.0.1:8080", "[::1]:9000"]']);
     const f = await h.flags();
-    const net = flag(f.args, "net")!;
+    const net = flag(f.args, "net")!.filter((v) => !v.startsWith("unix:"));
     assert.deepEqual(
       new Set(net),
       new Set([
