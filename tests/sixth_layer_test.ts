@@ -109,7 +109,7 @@ async function runUnder(
 
 Deno.test({
   name:
-    "sixth layer: under the computed flags a process cannot read ~/.ssh or another project, fetch an ungranted host, read an unlisted variable, run a shell or load FFI — but reads and writes its home and root and reaches the granted host",
+    "sixth layer: under the computed flags a process cannot read ~/.ssh or another project, fetch an ungranted host, read an unlisted variable, run a shell or load FFI — but reads and writes its home and root and reaches the granted host, also through the kernel's pinned fetch",
   permissions: PERMS,
   async fn() {
     await using l = await layout();
@@ -166,6 +166,18 @@ Deno.test({
             external: "https://example.com/",
           },
           dns: ["api.example.com"],
+          pinned: {
+            granted: {
+              socketDir: path.join(l.home, "run"),
+              url: `http://api.example.com:${granted.addr.port}/`,
+              address: "127.0.0.1",
+            },
+            ungranted: {
+              socketDir: path.join(l.home, "run"),
+              url: `http://api.example.com:${ungranted.addr.port}/`,
+              address: "127.0.0.1",
+            },
+          },
         })],
       );
       assert.deepEqual(json, {
@@ -185,6 +197,11 @@ Deno.test({
         "dns:api.example.com": flags.net!.some((e) => e.value.endsWith(":53"))
           ? "asked"
           : "NotCapable",
+        "pinned:granted": "ok",
+        // The proxy's connection is refused (NotCapable): the fetch fails.
+        "pinned:ungranted": json["pinned:ungranted"] === "ok"
+          ? "must fail"
+          : json["pinned:ungranted"],
         "env:UNLISTED_SECRET": "NotCapable",
         "run:sh": "NotCapable",
         "ffi": "NotCapable",

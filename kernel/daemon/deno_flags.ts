@@ -9,8 +9,9 @@
  *   system config file.
  * - net: the union of the INSTALLED capsules' `net` grants (names, their
  *   subdomains and current addresses — see `net_flag_entries.ts`), the
- *   provider host of `model.api_url`, and the DNS servers `Deno.resolveDns`
- *   asks. Workspace capsules are admitted per session by the operator and are
+ *   provider host of `model.api_url`, the DNS servers `Deno.resolveDns`
+ *   asks, and the kernel's Unix sockets by exact path (`run/system.sock` and
+ *   the fixed slots of `core/socket_slots.ts`: Deno has no directory form). Workspace capsules are admitted per session by the operator and are
  *   not in the flags: their net grants fail with `NotCapable` until the host
  *   is also granted by an installed capsule or the config.
  * - env: a named list (`HOME`, `ASTRID_*`, the tooling list of
