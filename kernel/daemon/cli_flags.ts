@@ -51,7 +51,7 @@ export function cliFlags(denoPath: string): CliFlags {
   run.add(
     denoPath,
     "the running deno: starts the daemon and bundles capsules (deno bundle)",
-    "Deno.execPath()",
+    "the running deno",
   );
   run.add("deno", "deno by name, as found on PATH", "the CLI");
   for (const b of BWRAP_CANDIDATES) {
