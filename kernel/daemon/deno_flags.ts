@@ -147,9 +147,17 @@ function checkRoot(root: string, source: string): string {
   return path.resolve(root);
 }
 
-async function spellings(fs: FileSystem, p: string): Promise<string[]> {
+/**
+ * The path and, when it differs, its real path (a symlinked root) — the real
+ * one checked like the root itself, so a symlink to `/` grants nothing.
+ */
+async function spellings(
+  fs: FileSystem,
+  p: string,
+  source: string,
+): Promise<string[]> {
   const real = await fs.realPath(p).catch(() => p);
-  return real === p ? [p] : [p, real];
+  return real === p ? [p] : [p, checkRoot(real, `${source} (its real path)`)];
 }
 
 async function readNameservers(fs: FileSystem): Promise<string[]> {
@@ -206,7 +214,7 @@ export async function daemonFlags(
   const skipped: SkippedCapsule[] = [];
 
   // Files.
-  for (const p of await spellings(fs, home.root)) {
+  for (const p of await spellings(fs, home.root, "ASTRID_HOME")) {
     const why =
       "ASTRID_HOME: state store, keys, capsules, audit, the Unix sockets of run/";
     read.add(p, why, "ASTRID_HOME");
@@ -219,10 +227,18 @@ export async function daemonFlags(
     ...input.roots.map((r) => checkRoot(r, "the daemon's roots")),
   ];
   for (const root of roots) {
-    for (const p of await spellings(fs, root)) {
+    for (const p of await spellings(fs, root, "workspace.roots")) {
       const why = "a workspace root (the session's files and overlay commits)";
       read.add(p, why, "workspace.roots");
       write.add(p, why, "workspace.roots");
+    }
+  }
+  const user = input.env["HOME"];
+  for (const root of roots) {
+    if (user !== undefined && (user + "/").startsWith(root + "/")) {
+      notes.push(
+        `the root ${root} holds your home directory ${user}: the daemon may read and write all of it (~/.ssh, other projects); prefer the project directories`,
+      );
     }
   }
   if (!input.ignoreSystemConfig) {

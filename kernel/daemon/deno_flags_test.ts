@@ -299,3 +299,39 @@ Deno.test({
     assert.ok(env.includes("HOME") && env.includes("DENO_DIR"));
   },
 });
+
+Deno.test({
+  name:
+    "daemonFlags: a root that is a symlink to '/' is refused; a root holding the user's home is noted",
+  permissions: PERMS,
+  async fn() {
+    await using h = await makeHome();
+    const link = path.join(h.root, "everything");
+    await Deno.symlink("/", link);
+    await assert.rejects(
+      h.flags({ roots: [link] }),
+      (e) =>
+        e instanceof KernelError && e.code === "CONFIG_INVALID" &&
+        /real path/.test(e.message),
+    );
+    const f = await h.flags({ roots: [h.root] });
+    assert.ok(f.notes.some((n) => n.includes("holds your home directory")));
+  },
+});
+
+Deno.test({
+  name:
+    "daemonFlags: a provider URL whose host has a comma is refused with CONFIG_INVALID, never split",
+  permissions: PERMS,
+  async fn() {
+    await using h = await makeHome(
+      `[model]\napi_url = "https://a,b.example/v1"\n`,
+    );
+    await assert.rejects(
+      h.flags(),
+      (e) =>
+        e instanceof KernelError && e.code === "CONFIG_INVALID" &&
+        /model\.api_url/.test(e.message),
+    );
+  },
+});
