@@ -39,10 +39,23 @@ function flagLines(
 ): string[] {
   if (entries === null) return [`  --allow-${name} (every host)`];
   if (entries.length === 0) return [`  --allow-${name}: none`];
-  return [
-    `  --allow-${name}`,
-    ...entries.map((e) => `    ${e.value}\n      ${e.reason}`),
-  ];
+  const lines = [`  --allow-${name}`];
+  // Runs of entries with one reason (the socket slots) on one line.
+  for (let i = 0; i < entries.length;) {
+    let j = i;
+    while (
+      j + 1 < entries.length && entries[j + 1]!.reason === entries[i]!.reason
+    ) j++;
+    const first = entries[i]!;
+    lines.push(
+      j - i >= 2
+        ? `    ${first.value} … ${entries[j]!.value} (${j - i + 1} entries)`
+        : entries.slice(i, j + 1).map((e) => `    ${e.value}`).join("\n"),
+      `      ${first.reason}`,
+    );
+    i = j + 1;
+  }
+  return lines;
 }
 
 /**
@@ -64,9 +77,8 @@ export function renderDoctor(r: DoctorReport): string {
     const f = r.flags;
     lines.push(
       "",
-      "The daemon's Deno flags (deno run … kernel/main.ts):",
-      `  ${f.args.join(" ")}`,
-      "",
+      "The daemon's Deno flags (the exact argv: astrid doctor --json, flags.args):",
+      `  ${f.args.filter((a) => !a.startsWith("--allow-")).join(" ")}`,
       ...flagLines("read", f.read),
       ...flagLines("write", f.write),
       ...flagLines("net", f.net),
