@@ -165,7 +165,8 @@ async function readNameservers(fs: FileSystem): Promise<string[]> {
   if (bytes === null) return [];
   return new TextDecoder().decode(bytes).split("\n").flatMap((line) => {
     const m = /^\s*nameserver\s+(\S+)/.exec(line);
-    return m ? [m[1]!] : [];
+    // An address only (a zone id such as `%eth0` is not a Deno host).
+    return m && /^(?:[\d.]+|[0-9a-f:.]+)$/i.test(m[1]!) ? [m[1]!] : [];
   });
 }
 
