@@ -164,7 +164,6 @@ export type {
 } from "./kernel/api/contract.ts";
 export { startDaemon } from "./kernel/server/daemon.ts";
 export type { Daemon, DaemonOptions } from "./kernel/server/daemon.ts";
-export { daemonFlags } from "./kernel/daemon/deno_flags.ts";
 export { daemonEnv } from "./kernel/daemon/daemon_env.ts";
 export { parseReady, runFiles } from "./kernel/daemon/run_files.ts";
 export type { ReadyInfo, RunFiles } from "./kernel/daemon/run_files.ts";
@@ -189,3 +188,12 @@ export type {
   PublicKeyInfo,
   RefusedCapsuleInfo,
 } from "./kernel/api/contract_admin.ts";
+export { daemonFlags, usableBubblewrap } from "./kernel/daemon/deno_flags.ts";
+export type {
+  DaemonFlags,
+  DaemonFlagsInput,
+  FlagEntry,
+  SkippedCapsule,
+} from "./kernel/daemon/deno_flags.ts";
+export { cliFlags } from "./kernel/daemon/cli_flags.ts";
+export type { CliFlags } from "./kernel/daemon/cli_flags.ts";

@@ -194,13 +194,16 @@ export async function spawnDaemon(
   const from = options.env ?? Deno.env.toObject();
   const { root, log } = homeFiles(from);
   const env = daemonEnv(from);
-  const { args } = await daemonFlags({
+  const { args, config } = await daemonFlags({
     homeRoot: root,
     roots: [options.workspace],
     env,
   });
   const argv = [
     "run",
+    // Deno reads the config (import map, unstable features) before any
+    // permission applies; the daemon starts in "/", so it is named here.
+    ...(config === null ? [] : ["--config", config]),
     ...args,
     daemonEntry(),
     ...(options.ephemeral ? ["--ephemeral"] : []),

@@ -29,6 +29,7 @@ import {
   STOP_HELP,
   stopCommand,
 } from "./commands/daemon.ts";
+import { DOCTOR_HELP, doctorCommand } from "./commands/doctor.ts";
 import { out, reportError, UsageError } from "./output.ts";
 
 const HELP = `astrid ${VERSION} — an operating system for AI agents, on Deno
@@ -61,6 +62,8 @@ Commands:
   start [--foreground] start the daemon of $ASTRID_HOME (stays until 'stop')
   status               whether the daemon runs, its sessions and engines
   stop                 stop the daemon gracefully
+  doctor               check Deno, the home, keys, bubblewrap, daemon, store,
+                       audit chains and the daemon's Deno flags
   help [command]       help for a command
 
 Global options:
@@ -98,6 +101,7 @@ const COMMAND_HELP: Readonly<Record<string, string>> = {
   start: START_HELP,
   status: STATUS_HELP,
   stop: STOP_HELP,
+  doctor: DOCTOR_HELP,
 };
 
 /** Runs a daemon client command with a connection to the daemon. */
@@ -186,6 +190,8 @@ export async function main(argv: readonly string[]): Promise<number> {
         return await statusCommand(rest, flags);
       case "stop":
         return await stopCommand(rest, flags);
+      case "doctor":
+        return await doctorCommand(rest, flags);
       default:
         throw new UsageError(`Unknown command '${command}'`);
     }

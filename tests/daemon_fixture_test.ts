@@ -231,16 +231,19 @@ export interface DaemonProcess {
  */
 export async function spawnDaemonProcess(
   h: TempHome,
-  options: { ephemeral?: boolean; wait?: boolean } = {},
+  options: { ephemeral?: boolean; wait?: boolean; flags?: string[] } = {},
 ): Promise<DaemonProcess> {
-  const { args } = await daemonFlags({
-    homeRoot: h.home,
-    roots: [h.workspace],
-    env: h.env,
-  });
+  const { args, config } = options.flags
+    ? { args: options.flags, config: null }
+    : await daemonFlags({
+      homeRoot: h.home,
+      roots: [h.workspace],
+      env: h.env,
+    });
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
+      ...(config === null ? [] : ["--config", config]),
       ...args,
       KERNEL_MAIN,
       "--root",

@@ -104,20 +104,29 @@ Deno.test("a daemon started without --ephemeral does not exit when idle", async 
   await waitUntil(() => exists(h.files.ready), "still ready");
 });
 
-Deno.test("a daemon that cannot boot (invalid config) exits 1 with the code, leaves no files, and auto-start reports DAEMON_UNAVAILABLE with the log's hint", async () => {
+Deno.test("an invalid config: auto-start refuses before starting anything (the flags come from the config), and a daemon started anyway exits 1 with the code and leaves no files", async () => {
   await using h = await tempHome("[timeouts]\nidle_secs = 0\n");
-  const direct = await spawnDaemonProcess(h, { wait: false });
-  const end = await direct.exit;
-  assert.equal(end.code, 1);
-  assert.match(end.stderr, /error\[CONFIG_INVALID\]/);
-  await assertNoRunFiles(h);
   const { flags } = parseFlags(["-w", h.workspace]);
   await assert.rejects(
     connectDaemonWith(flags, h.env),
     (e) =>
-      KernelError.is(e) && e.code === "DAEMON_UNAVAILABLE" &&
-      /daemon\.log/.test(e.message) && /CONFIG_INVALID/.test(e.message),
+      KernelError.is(e) && e.code === "CONFIG_INVALID" &&
+      /idle_secs/.test(e.message),
   );
+  await assertNoRunFiles(h);
+  const direct = await spawnDaemonProcess(h, {
+    wait: false,
+    flags: [
+      "--allow-read",
+      "--allow-write",
+      "--allow-env",
+      "--allow-net",
+      "--allow-run",
+    ],
+  });
+  const end = await direct.exit;
+  assert.equal(end.code, 1);
+  assert.match(end.stderr, /error\[CONFIG_INVALID\]/);
   await assertNoRunFiles(h);
 });
 

@@ -16,6 +16,7 @@ import type {
   UnixServer,
 } from "../core/ports.ts";
 import { hostError } from "./_host_error.ts";
+import { listenUnixReclaiming } from "./_unix_listen.ts";
 
 /** Dependencies of {@linkcode createDenoNet}. */
 export interface DenoNetDeps {
@@ -94,12 +95,20 @@ async function listenUnix(
 ): Promise<UnixListener> {
   const what = `listen on '${path}'`;
   throwIfAborted(options.signal, what);
-  let listener: Deno.UnixListener;
+  let found: Deno.UnixListener | null;
   try {
-    listener = Deno.listen({ transport: "unix", path });
+    found = await listenUnixReclaiming(path);
   } catch (err) {
     throw hostError(err, what);
   }
+  if (found === null) {
+    throw new KernelError(
+      "HOST_IO",
+      `Cannot ${what} as another process listens there`,
+      { data: { inUse: true } },
+    );
+  }
+  const listener = found;
   let closed: Promise<void> | null = null;
   const close = (): Promise<void> =>
     closed ??= (async () => {

@@ -11,11 +11,16 @@
  * one-shot proxy in-process: it accepts the request for `url` only (any
  * other target is answered 502), connects to `address`, starts TLS for
  * `https:`, rewrites the request line to origin form, and pipes the bytes.
- * The socket lives in a private directory (`ASTRID_HOME/run`), is removed
- * when the response ends, and the proxy serves nothing else.
+ * The socket lives in a private directory (`ASTRID_HOME/run`) under a fixed
+ * slot name (`f-<n>.sock`, `core/socket_slots.ts`: the daemon's Deno flags
+ * allow exactly those paths), is removed when the response ends, and the
+ * proxy serves nothing else.
  *
  * @module
  */
+import { claimSocketSlot } from "../core/socket_slots.ts";
+import { listenUnixReclaiming } from "./_unix_listen.ts";
+
 /** Options of {@linkcode createPinnedFetch}. */
 export interface PinnedFetchOptions {
   /** A private directory for the per-call proxy sockets (e.g. `ASTRID_HOME/run`). */
@@ -59,17 +64,25 @@ export function createPinnedFetch(options: PinnedFetchOptions): PinnedFetch {
     if (url.protocol !== "http:" && url.protocol !== "https:") {
       throw new TypeError(`Cannot pin a ${url.protocol} URL`);
     }
-    // Short: a Unix socket path has at most 107 bytes.
-    const id = Array.from(
-      crypto.getRandomValues(new Uint8Array(8)),
-      (b) => b.toString(16).padStart(2, "0"),
-    ).join("");
-    const path = `${options.socketDir}/f-${id}.sock`;
-    const listener = Deno.listen({ transport: "unix", path });
-    const client = Deno.createHttpClient({
-      proxy: { transport: "unix", path },
-      http2: false,
-    });
+    // A fixed slot name: the daemon's Deno flags allow exactly those paths.
+    const slot = await claimSocketSlot(
+      options.socketDir,
+      "fetch",
+      listenUnixReclaiming,
+    );
+    const { path, value: listener } = slot;
+    let client: Deno.HttpClient;
+    try {
+      client = Deno.createHttpClient({
+        proxy: { transport: "unix", path },
+        http2: false,
+      });
+    } catch (err) {
+      listener.close();
+      await Deno.remove(path).catch(() => {/* silent-ok: already gone */});
+      slot.release();
+      throw err;
+    }
     const conns = new Set<Deno.Conn>();
     let closed = false;
     const cleanup = async () => {
@@ -89,6 +102,7 @@ export function createPinnedFetch(options: PinnedFetchOptions): PinnedFetch {
       }
       client.close();
       await Deno.remove(path).catch(() => {/* silent-ok: already gone */});
+      slot.release();
     };
     const serving = (async () => {
       for await (const conn of listener) {

@@ -16,12 +16,12 @@ import type { Spawner } from "../../core/ports.ts";
 import { bwrapArgs } from "./bwrap_args.ts";
 import { SANDBOX_PATH } from "./sandbox_env.ts";
 
-/** Where Debian, Fedora, Arch and source installs put `bwrap`. */
-const DEFAULT_CANDIDATES = [
+/** Where Debian, Fedora, Arch and source installs put `bwrap` (probed in this order). */
+export const BWRAP_CANDIDATES: readonly string[] = Object.freeze([
   "/usr/bin/bwrap",
   "/usr/local/bin/bwrap",
   "/bin/bwrap",
-] as const;
+]);
 
 /** The probe: `true` in the same sandbox a spawned process gets. */
 const PROBE_ARGS: readonly string[] = bwrapArgs({
@@ -61,7 +61,7 @@ export interface FindBubblewrapOptions {
  */
 export async function findBubblewrap(
   spawner: Spawner,
-  candidates: readonly string[] = DEFAULT_CANDIDATES,
+  candidates: readonly string[] = BWRAP_CANDIDATES,
   options: FindBubblewrapOptions = {},
 ): Promise<string | null> {
   for (const candidate of candidates) {

@@ -19,6 +19,7 @@
  */
 import * as path from "node:path";
 import { KernelError } from "../../../core/errors.ts";
+import { claimSocketSlot } from "../../../core/socket_slots.ts";
 import { downloadError } from "../../tool_failure.ts";
 import type {
   FileSystem,
@@ -214,19 +215,31 @@ async function launchDeno(
     });
   }
   let broker: Awaited<ReturnType<typeof startPermissionBroker>> | null = null;
+  let slot: { release(): void } | null = null;
   let args = first.args;
   let env = first.env;
   if (spec.mode === "broker") {
-    const id = [...deps.random.bytes(6)].map((b) =>
-      b.toString(16).padStart(2, "0")
-    ).join("");
-    broker = await startPermissionBroker({
-      socketPath: path.posix.join(spec.socketDir, `mcp-${id}.sock`),
-      decide: spec.decide,
-      net: deps.net,
-      logger,
-      signal,
-    });
+    // A fixed slot name: the daemon's Deno flags allow exactly those paths.
+    const claimed = await claimSocketSlot(
+      spec.socketDir,
+      "mcp",
+      async (socketPath) => {
+        try {
+          return await startPermissionBroker({
+            socketPath,
+            decide: spec.decide,
+            net: deps.net,
+            logger,
+            signal,
+          });
+        } catch (err) {
+          if (KernelError.is(err) && err.data?.["inUse"] === true) return null;
+          throw err;
+        }
+      },
+    );
+    slot = claimed;
+    broker = claimed.value;
     const withBroker = denoLaunchArgs(spec.command, spec.grants, {
       ...base,
       mode: "broker",
@@ -237,7 +250,11 @@ async function launchDeno(
     env = withBroker.env;
   }
   const cleanup = async (): Promise<void> => {
-    await broker?.close();
+    try {
+      await broker?.close();
+    } finally {
+      slot?.release();
+    }
   };
   try {
     const child = deps.spawner.spawn(first.command, {

@@ -18,6 +18,16 @@
 import type { FromWorker, ToWorker } from "./_protocol.ts";
 
 /**
+ * The module every wasm engine Worker runs. Starting it needs read access to
+ * this file when the kernel runs from local files (the daemon's flags grant
+ * exactly this file: `kernel/daemon/deno_flags.ts`).
+ */
+export const PLUGIN_WORKER_URL: URL = new URL(
+  "./plugin_worker.ts",
+  import.meta.url,
+);
+
+/**
  * The Workers' own Deno permissions: nothing but the two environment
  * variables the Extism SDK reads when it loads. Modules arrive as compiled
  * `WebAssembly.Module`s in messages, so a Worker needs no file access; a
@@ -65,7 +75,7 @@ export class PoolWorker {
     this.dedicated = dedicated;
     this.#onEmpty = onEmpty;
     this.#worker = new Worker(
-      new URL("./plugin_worker.ts", import.meta.url),
+      PLUGIN_WORKER_URL,
       {
         type: "module",
         name: dedicated ? "astrid wasm (dedicated)" : "astrid wasm pool",
