@@ -90,7 +90,7 @@ Deno.test({
       /capsule 'web' grants net/,
     );
     const text = await runAstrid(["doctor"], { env: h.env });
-    assert.match(text.stdout, /  --allow-write\n/);
+    assert.match(text.stdout, / {2}--allow-write\n/);
     assert.match(text.stdout, /ASTRID_HOME: state store/);
   },
 });
