@@ -9,14 +9,14 @@ import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import {
   ApiClient,
+  astridHomePaths,
   daemonEnv,
-  daemonFlags,
   KernelError,
-  kernelPaths,
   parseReady,
+  resolveAstridHome,
   runFiles,
-} from "../mod.ts";
-import type { ReadyInfo, RunFiles } from "../mod.ts";
+} from "../kernel/api/client_kit.ts";
+import type { ReadyInfo, RunFiles } from "../kernel/api/client_kit.ts";
 import type { GlobalFlags } from "./flags.ts";
 
 /** How long a running daemon may take to answer `status`. */
@@ -43,7 +43,7 @@ export type ClientEnv = Readonly<Record<string, string>>;
 export function homeFiles(
   env: ClientEnv = Deno.env.toObject(),
 ): { files: RunFiles; root: string; log: string } {
-  const { home } = kernelPaths({ env: { get: (name) => env[name] } });
+  const home = astridHomePaths(resolveAstridHome({ get: (name) => env[name] }));
   return {
     files: runFiles(home),
     root: home.root,
@@ -193,7 +193,9 @@ export async function spawnDaemon(
 ): Promise<Deno.ChildProcess> {
   const from = options.env ?? Deno.env.toObject();
   const { root, log } = homeFiles(from);
-  const env = daemonEnv(from);
+  const env = daemonEnv(from, Deno.cwd());
+  // The flag computation reads config and manifests: loaded only to start a daemon.
+  const { daemonFlags } = await import("../mod.ts");
   const { args, config } = await daemonFlags({
     homeRoot: root,
     roots: [options.workspace],

@@ -2,35 +2,18 @@
  * `astrid` — the command-line client. `deno task astrid <args>` behaves exactly
  * like the installed `astrid <args>`.
  *
+ * Each command's module is loaded only when it runs: the daemon's clients
+ * (`-p`, `status`, `sessions`, …) load the lean client kit, not the kernel,
+ * so they start in tens of milliseconds.
+ *
  * @module
  */
-import { VERSION } from "../mod.ts";
-import { CAPSULE_HELP, capsuleCommand } from "./commands/capsule.ts";
-import { AUDIT_HELP, auditCommand, auditHelp } from "./commands/audit.ts";
-import { AGENT_HELP, agentCommand } from "./commands/agent.ts";
-import { SECRET_HELP, secretCommand } from "./commands/secret.ts";
-import { CONFIG_HELP, configCommand } from "./commands/config.ts";
-import { DEMO_HELP, demoCommand } from "./commands/demo.ts";
-import { DISTRO_HELP, distroCommand } from "./commands/distro.ts";
-import { INIT_HELP, initCommand } from "./commands/init.ts";
-import { KEYS_HELP, keysCommand } from "./commands/keys.ts";
-import { PRINT_HELP, printCommand } from "./commands/print.ts";
-import { SESSIONS_HELP, sessionsCommand } from "./commands/sessions.ts";
-import { APPROVALS_HELP, approvalsCommand } from "./commands/approvals.ts";
-import { WORKSPACE_HELP, workspaceCommand } from "./commands/workspace.ts";
+import { VERSION } from "../version.ts";
 import { denoIo } from "./commands/command_io.ts";
 import { connectDaemon } from "./daemon_client.ts";
 import { type GlobalFlags, parseFlags } from "./flags.ts";
-import {
-  START_HELP,
-  startCommand,
-  STATUS_HELP,
-  statusCommand,
-  STOP_HELP,
-  stopCommand,
-} from "./commands/daemon.ts";
-import { DOCTOR_HELP, doctorCommand } from "./commands/doctor.ts";
 import { out, reportError, UsageError } from "./output.ts";
+import type { ApiClient } from "../kernel/api/client_kit.ts";
 
 const HELP = `astrid ${VERSION} — an operating system for AI agents, on Deno
 
@@ -78,39 +61,122 @@ Environment:
 
 Exit codes: 0 ok, 1 failure (error[CODE] on stderr), 2 usage error.`;
 
-/** Commands whose subcommands have their own help (`astrid audit list --help`). */
-const SUBCOMMAND_HELP: Readonly<
-  Record<string, (sub: string | undefined) => string>
-> = {
-  audit: auditHelp,
-};
-
-const COMMAND_HELP: Readonly<Record<string, string>> = {
-  config: CONFIG_HELP,
-  keys: KEYS_HELP,
-  demo: DEMO_HELP,
-  agent: AGENT_HELP,
-  secret: SECRET_HELP,
-  capsule: CAPSULE_HELP,
-  audit: AUDIT_HELP,
-  distro: DISTRO_HELP,
-  init: INIT_HELP,
-  sessions: SESSIONS_HELP,
-  approvals: APPROVALS_HELP,
-  workspace: WORKSPACE_HELP,
-  start: START_HELP,
-  status: STATUS_HELP,
-  stop: STOP_HELP,
-  doctor: DOCTOR_HELP,
-};
+/** A command: how it runs and its help (per subcommand when it has some). */
+interface Command {
+  readonly run: (
+    args: readonly string[],
+    flags: GlobalFlags,
+  ) => Promise<number>;
+  readonly help: (sub: string | undefined) => string;
+}
 
 /** Runs a daemon client command with a connection to the daemon. */
 async function withDaemon(
   flags: GlobalFlags,
-  run: (client: Awaited<ReturnType<typeof connectDaemon>>) => Promise<number>,
+  run: (client: ApiClient) => Promise<number>,
 ): Promise<number> {
   using client = await connectDaemon(flags);
   return await run(client);
+}
+
+type ClientCommand = (
+  client: ApiClient,
+  args: readonly string[],
+  flags: GlobalFlags,
+  io: ReturnType<typeof denoIo>,
+) => Promise<number>;
+
+/** A command that talks to the daemon. */
+function client(run: ClientCommand, help: string): Command {
+  return {
+    run: (args, flags) =>
+      withDaemon(flags, (c) => run(c, args, flags, denoIo())),
+    help: () => help,
+  };
+}
+
+/** A command that runs on its own. */
+function local(
+  run: (args: readonly string[], flags: GlobalFlags) => Promise<number>,
+  help: string,
+): Command {
+  return { run, help: () => help };
+}
+
+const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
+  demo: async () => {
+    const m = await import("./commands/demo.ts");
+    return local(m.demoCommand, m.DEMO_HELP);
+  },
+  agent: async () => {
+    const m = await import("./commands/agent.ts");
+    return local(m.agentCommand, m.AGENT_HELP);
+  },
+  secret: async () => {
+    const m = await import("./commands/secret.ts");
+    return local(m.secretCommand, m.SECRET_HELP);
+  },
+  config: async () => {
+    const m = await import("./commands/config.ts");
+    return local(m.configCommand, m.CONFIG_HELP);
+  },
+  keys: async () => {
+    const m = await import("./commands/keys.ts");
+    return local(m.keysCommand, m.KEYS_HELP);
+  },
+  capsule: async () => {
+    const m = await import("./commands/capsule.ts");
+    return local(m.capsuleCommand, m.CAPSULE_HELP);
+  },
+  audit: async () => {
+    const m = await import("./commands/audit.ts");
+    return { run: m.auditCommand, help: m.auditHelp };
+  },
+  distro: async () => {
+    const m = await import("./commands/distro.ts");
+    return local(m.distroCommand, m.DISTRO_HELP);
+  },
+  init: async () => {
+    const m = await import("./commands/init.ts");
+    return local(m.initCommand, m.INIT_HELP);
+  },
+  sessions: async () => {
+    const m = await import("./commands/sessions.ts");
+    return client(m.sessionsCommand, m.SESSIONS_HELP);
+  },
+  approvals: async () => {
+    const m = await import("./commands/approvals.ts");
+    return client(m.approvalsCommand, m.APPROVALS_HELP);
+  },
+  workspace: async () => {
+    const m = await import("./commands/workspace.ts");
+    return client(m.workspaceCommand, m.WORKSPACE_HELP);
+  },
+  start: async () => {
+    const m = await import("./commands/daemon.ts");
+    return local(m.startCommand, m.START_HELP);
+  },
+  status: async () => {
+    const m = await import("./commands/daemon.ts");
+    return local(m.statusCommand, m.STATUS_HELP);
+  },
+  stop: async () => {
+    const m = await import("./commands/daemon.ts");
+    return local(m.stopCommand, m.STOP_HELP);
+  },
+  doctor: async () => {
+    const m = await import("./commands/doctor.ts");
+    return local(m.doctorCommand, m.DOCTOR_HELP);
+  },
+};
+
+/** `-p`: one turn through the daemon. */
+async function printCommand(): Promise<Command> {
+  const m = await import("./commands/print.ts");
+  return client(
+    (c, _args, flags, io) => m.printCommand(c, _args, flags, io),
+    m.PRINT_HELP,
+  );
 }
 
 /**
@@ -128,73 +194,25 @@ export async function main(argv: readonly string[]): Promise<number> {
       return 0;
     }
     if (flags.print) {
+      const print = await printCommand();
       if (flags.help) {
-        out(PRINT_HELP);
+        out(print.help(undefined));
         return 0;
       }
-      return await withDaemon(
-        flags,
-        (c) => printCommand(c, positionals, flags, denoIo()),
-      );
+      return await print.run(positionals, flags);
     }
     if (command === "help" || flags.help || command === undefined) {
       const topic = command === "help" ? rest[0] : command;
       const sub = command === "help" ? rest[1] : rest[0];
-      const subHelp = topic ? SUBCOMMAND_HELP[topic] : undefined;
-      out(
-        subHelp
-          ? subHelp(sub)
-          : topic && COMMAND_HELP[topic]
-          ? COMMAND_HELP[topic]
-          : HELP,
-      );
+      const load = topic === undefined ? undefined : COMMANDS[topic];
+      out(load ? (await load()).help(sub) : HELP);
       return command === undefined && !flags.help ? 2 : 0;
     }
-    switch (command) {
-      case "demo":
-        return await demoCommand(rest, flags);
-      case "agent":
-        return await agentCommand(rest, flags);
-      case "secret":
-        return await secretCommand(rest, flags);
-      case "config":
-        return await configCommand(rest, flags);
-      case "keys":
-        return await keysCommand(rest, flags);
-      case "capsule":
-        return await capsuleCommand(rest, flags);
-      case "audit":
-        return await auditCommand(rest, flags);
-      case "distro":
-        return await distroCommand(rest, flags);
-      case "init":
-        return await initCommand(rest, flags);
-      case "sessions":
-        return await withDaemon(
-          flags,
-          (c) => sessionsCommand(c, rest, flags, denoIo()),
-        );
-      case "approvals":
-        return await withDaemon(
-          flags,
-          (c) => approvalsCommand(c, rest, flags, denoIo()),
-        );
-      case "workspace":
-        return await withDaemon(
-          flags,
-          (c) => workspaceCommand(c, rest, flags, denoIo()),
-        );
-      case "start":
-        return await startCommand(rest, flags);
-      case "status":
-        return await statusCommand(rest, flags);
-      case "stop":
-        return await stopCommand(rest, flags);
-      case "doctor":
-        return await doctorCommand(rest, flags);
-      default:
-        throw new UsageError(`Unknown command '${command}'`);
+    const load = COMMANDS[command];
+    if (load === undefined) {
+      throw new UsageError(`Unknown command '${command}'`);
     }
+    return await (await load()).run(rest, flags);
   } catch (err) {
     return reportError(err);
   }

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { KernelError, type Logger } from "../mod.ts";
+import { KernelError, type Logger } from "../kernel/api/client_kit.ts";
 
 /** Exit code for a failure the user can fix (bad config, missing key). */
 export const EXIT_FAILURE = 1;

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { ApiClient, ApprovalInfo } from "../../mod.ts";
+import type { ApiClient, ApprovalInfo } from "../../kernel/api/client_kit.ts";
 import type { GlobalFlags } from "../flags.ts";
 import { table, UsageError } from "../output.ts";
 import type { CommandIo } from "./command_io.ts";

@@ -4,7 +4,7 @@
  * @module
  */
 import * as path from "node:path";
-import type { StatusInfo } from "../../mod.ts";
+import type { StatusInfo } from "../../kernel/api/client_kit.ts";
 import type { GlobalFlags } from "../flags.ts";
 import { out, UsageError } from "../output.ts";
 import {

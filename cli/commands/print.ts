@@ -8,8 +8,12 @@
  * @module
  */
 import * as path from "node:path";
-import { KernelError } from "../../mod.ts";
-import type { ApiClient, PromptStreamEvent, SessionInfo } from "../../mod.ts";
+import { KernelError } from "../../kernel/api/client_kit.ts";
+import type {
+  ApiClient,
+  PromptStreamEvent,
+  SessionInfo,
+} from "../../kernel/api/client_kit.ts";
 import type { GlobalFlags } from "../flags.ts";
 import { UsageError } from "../output.ts";
 import type { CommandIo } from "./command_io.ts";
@@ -35,7 +39,9 @@ Usage:
 
 Ctrl-C cancels the turn (a second one quits at once).
 Writes wait in the session overlay: 'astrid workspace diff|commit --session ID'.
-The provider is the daemon's ASTRID_PROVIDER, else config model.provider.
+The provider is ASTRID_PROVIDER of this command, else the daemon's, else
+config model.provider. ASTRID_REPLAY_FILE is read by the daemon when it starts
+(an auto-started daemon inherits it; 'astrid stop' to change it).
 Exit codes: 0 the turn answered, 1 it failed (error[CODE]: message), 2 usage.`;
 
 /** The event types `--json` prints (the scripting contract). */
@@ -114,10 +120,12 @@ export async function printCommand(
     io.interrupt?.addEventListener("abort", cancel, { once: true });
     let last: PromptStreamEvent | undefined;
     let answer = Promise.resolve();
+    const provider = Deno.env.get("ASTRID_PROVIDER");
     for await (
       const e of client.stream<PromptStreamEvent>("sessionPrompt", {
         params: { id: session },
-        body: { text },
+        // This run's provider (ASTRID_PROVIDER of the caller) over the daemon's.
+        body: { text, ...(provider ? { provider } : {}) },
       })
     ) {
       last = e;

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { ApiClient, SessionInfo } from "../../mod.ts";
+import type { ApiClient, SessionInfo } from "../../kernel/api/client_kit.ts";
 import type { GlobalFlags } from "../flags.ts";
 import { table, UsageError } from "../output.ts";
 import type { CommandIo } from "./command_io.ts";

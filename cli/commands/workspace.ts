@@ -9,13 +9,13 @@
  * @module
  */
 import * as path from "node:path";
-import { KernelError } from "../../mod.ts";
+import { KernelError } from "../../kernel/api/client_kit.ts";
 import type {
   ApiClient,
   ApprovalInfo,
   SessionInfo,
   WorkspaceChange,
-} from "../../mod.ts";
+} from "../../kernel/api/client_kit.ts";
 import type { GlobalFlags } from "../flags.ts";
 import { UsageError } from "../output.ts";
 import type { CommandIo } from "./command_io.ts";

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import * as path from "node:path";
 import { TOOL_ENV_NAMES } from "../host/deno_toolchain.ts";
 
 /** Harmless output settings passed through as well. */
@@ -21,6 +22,7 @@ const CLIENT_ONLY = new Set([
  * Picks the daemon's environment out of the caller's.
  *
  * @param from The caller's environment.
+ * @param cwd The caller's directory: a relative `ASTRID_REPLAY_FILE` is made absolute against it.
  * @returns The variables to pass (nothing else).
  *
  * @example
@@ -33,8 +35,14 @@ const CLIENT_ONLY = new Set([
  */
 export function daemonEnv(
   from: Readonly<Record<string, string>>,
+  cwd?: string,
 ): Record<string, string> {
   const out: Record<string, string> = {};
+  // The daemon runs in "/": a relative transcript path means the caller's directory.
+  const replay = from["ASTRID_REPLAY_FILE"];
+  if (replay && cwd !== undefined && !path.isAbsolute(replay)) {
+    from = { ...from, ASTRID_REPLAY_FILE: path.resolve(cwd, replay) };
+  }
   for (const [k, v] of Object.entries(from)) {
     if (v === "") continue;
     if (

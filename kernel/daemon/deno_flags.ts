@@ -253,6 +253,20 @@ export async function daemonFlags(
       "DENO_DIR",
     );
   }
+  const replay = env.vars["ASTRID_REPLAY_FILE"];
+  if (replay !== undefined && replay !== "") {
+    if (!path.isAbsolute(replay)) {
+      throw new KernelError(
+        "CONFIG_INVALID",
+        "ASTRID_REPLAY_FILE must be an absolute path for the daemon (the CLI resolves it against its directory)",
+      );
+    }
+    read.add(
+      replay,
+      "the replay provider's transcript (ASTRID_REPLAY_FILE), read only",
+      "ASTRID_REPLAY_FILE",
+    );
+  }
   if (PLUGIN_WORKER_URL.protocol === "file:") {
     read.add(
       path.resolve(decodeURIComponent(PLUGIN_WORKER_URL.pathname)),

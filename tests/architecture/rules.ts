@@ -248,7 +248,8 @@ function checkImport(
   }
   if (
     where === "cli" && targetTop === "kernel" &&
-    !target.startsWith("kernel/daemon/client")
+    !target.startsWith("kernel/daemon/client") &&
+    !target.startsWith("kernel/api/client_kit")
   ) {
     return {
       rule: "cli-never-imports-kernel-internals",

@@ -1,0 +1,18 @@
+/**
+ * What a client of the daemon needs, and nothing more: the CLI's daemon
+ * commands load this instead of the whole kernel (`mod.ts` pulls in the
+ * engines, QuickJS, the MCP SDK…), so `astrid -p` and `astrid status` start
+ * in tens of milliseconds.
+ *
+ * @module
+ */
+export { KernelError } from "../core/errors.ts";
+export type { ErrorCode } from "../core/errors.ts";
+export type { Logger } from "../core/ports.ts";
+export { ApiClient } from "./client.ts";
+export type { ApiTransport, CallOptions } from "./client.ts";
+export type * from "./contract.ts";
+export { daemonEnv } from "../daemon/daemon_env.ts";
+export { parseReady, runFiles } from "../daemon/run_files.ts";
+export type { ReadyInfo, RunFiles } from "../daemon/run_files.ts";
+export { astridHomePaths, resolveAstridHome } from "../host/astrid_home.ts";
