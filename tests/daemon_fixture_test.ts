@@ -137,13 +137,37 @@ export async function readyPid(files: RunFiles): Promise<number | null> {
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    Deno.statSync(`/proc/${pid}`);
-    return true;
-  } catch {
-    return false;
-  }
+/**
+ * Whether a process runs (not a zombie). Asks `ps`: reading `/proc` needs
+ * `--allow-all` in Deno, which the test task does not grant.
+ *
+ * @param pid The process.
+ * @returns `true` while it runs.
+ */
+export async function alive(pid: number): Promise<boolean> {
+  const out = await new Deno.Command("ps", {
+    args: ["-o", "stat=", "-p", String(pid)],
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  const state = new TextDecoder().decode(out.stdout).trim();
+  return out.success && state !== "" && !state.startsWith("Z");
+}
+
+/**
+ * The command line of a process (arguments joined by spaces), or `null`.
+ *
+ * @param pid The process.
+ * @returns Its arguments.
+ */
+export async function commandLine(pid: number): Promise<string | null> {
+  const out = await new Deno.Command("ps", {
+    args: ["-ww", "-o", "args=", "-p", String(pid)],
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  const text = new TextDecoder().decode(out.stdout).trim();
+  return out.success && text !== "" ? text : null;
 }
 
 /**
@@ -154,34 +178,35 @@ function alive(pid: number): boolean {
  */
 export async function killHomeDaemon(files: RunFiles): Promise<void> {
   const pid = await readyPid(files);
-  if (pid === null || !alive(pid)) return;
+  if (pid === null || !(await alive(pid))) return;
   try {
     Deno.kill(pid, "SIGKILL");
   } catch {
     return;
   }
-  await waitUntil(() => !alive(pid), `pid ${pid} to die`, 5000).catch(
-    () => {},
-  );
+  await waitUntil(async () => !(await alive(pid)), `pid ${pid} to die`, 5000)
+    .catch(
+      () => {},
+    );
 }
 
 /**
  * SIGKILLs every process whose command line mentions `needle` (a temp
- * dir of this test), and waits for them to be gone. Linux (`/proc`).
+ * dir of this test), and waits for them to be gone (`ps`).
  *
  * @param needle A unique path.
  */
 export async function killProcessesMentioning(needle: string): Promise<void> {
+  const out = await new Deno.Command("ps", {
+    args: ["-ww", "-eo", "pid=,args="],
+    stdout: "piped",
+    stderr: "null",
+  }).output();
   const pids: number[] = [];
-  for await (const e of Deno.readDir("/proc")) {
-    const pid = Number(e.name);
-    if (!Number.isInteger(pid) || pid === Deno.pid) continue;
-    try {
-      const cmd = await Deno.readTextFile(`/proc/${pid}/cmdline`);
-      if (cmd.includes(needle)) pids.push(pid);
-    } catch {
-      // silent-ok: gone, or not ours to read
-    }
+  for (const line of new TextDecoder().decode(out.stdout).split("\n")) {
+    const m = /^\s*(\d+)\s+(.*)$/.exec(line);
+    if (!m || Number(m[1]) === Deno.pid) continue;
+    if (m[2]!.includes(needle)) pids.push(Number(m[1]));
   }
   for (const pid of pids) {
     try {
@@ -190,8 +215,11 @@ export async function killProcessesMentioning(needle: string): Promise<void> {
       // silent-ok: already gone
     }
   }
-  await waitUntil(() => pids.every((p) => !alive(p)), "processes to die", 5000)
-    .catch(() => {});
+  await waitUntil(
+    async () => (await Promise.all(pids.map(alive))).every((a) => !a),
+    "processes to die",
+    5000,
+  ).catch(() => {});
 }
 
 /**
