@@ -117,7 +117,14 @@ export async function startDaemon(
       ),
     ];
     const mcpAvailable = await subprocessesPermitted(MCP_COMMANDS);
-    const hub = await createSessionHub(kernel, { roots, env, mcpAvailable });
+    // The workspace the daemon was started for gets a session booted ahead.
+    const spare = options.roots?.[0];
+    const hub = await createSessionHub(kernel, {
+      roots,
+      env,
+      mcpAvailable,
+      ...(spare === undefined ? {} : { spare: path.resolve(spare) }),
+    });
     undo.push(() => hub.close());
     const token = newBearerToken(kernel.ports.random);
     await writePrivateFile(files.token, token);

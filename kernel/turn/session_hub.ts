@@ -75,6 +75,12 @@ export interface SessionHubOptions {
   readonly mcpAvailable?: boolean;
   /** The longest a turn may take, waits included. */
   readonly turnTimeoutMs?: number;
+  /**
+   * Keep one session's runtime booted ahead for this workspace (and then
+   * for the workspace of the last session created), so that a new
+   * session's first turn does not wait for its capsules to boot.
+   */
+  readonly spare?: string;
 }
 
 interface Booted {
@@ -105,6 +111,12 @@ interface Live {
   readonly subscribers: Set<EventQueue<PromptStreamEvent>>;
 }
 
+/** How long a new spare waits for the prompt of the session that took the last one. */
+const SPARE_DELAY_MS = 100;
+
+/** How often a spare waiting for the turns to end looks again. */
+const SPARE_IDLE_POLL_MS = 25;
+
 /** How long `close()` waits for dismissed approval requests to be deferred. */
 const DEFER_WAIT_MS = 2_000;
 
@@ -123,7 +135,15 @@ export function createSessionHub(
   kernel: KernelHandle,
   options: SessionHubOptions,
 ): Promise<SessionHub> {
-  return Promise.resolve(new Hub(kernel, options));
+  const hub = new Hub(kernel, options);
+  if (options.spare !== undefined) hub.prepareSpare(options.spare);
+  return Promise.resolve(hub);
+}
+
+/** A runtime booted ahead for the next session of a workspace. */
+interface Spare {
+  readonly workspace: string;
+  readonly live: Live;
 }
 
 class Hub implements SessionHub {
@@ -132,6 +152,7 @@ class Hub implements SessionHub {
   readonly #records: SessionRecords;
   readonly #overlays;
   readonly #lives = new Map<string, Live>();
+  #spare: Spare | undefined;
   #closed = false;
 
   constructor(kernel: KernelHandle, options: SessionHubOptions) {
@@ -149,8 +170,13 @@ class Hub implements SessionHub {
     this.#open();
     const workspace = await this.#checkWorkspace(body.workspace);
     const now = this.#kernel.ports.clock.now();
+    // The spare booted ahead for this workspace becomes the new session.
+    const spare = this.#spare?.workspace === workspace
+      ? this.#spare
+      : undefined;
+    this.#spare = undefined;
     const record: SessionRecord = {
-      id: newSessionId(this.#kernel.ports.random),
+      id: spare?.live.id ?? newSessionId(this.#kernel.ports.random),
       workspace,
       created_at: now,
       updated_at: now,
@@ -158,7 +184,45 @@ class Hub implements SessionHub {
       title: null,
     };
     await this.#records.put(record);
+    this.prepareSpare(workspace);
     return this.#info(record);
+  }
+
+  /**
+   * Boots a runtime ahead for the next session of `workspace` (replacing an
+   * earlier spare). It is an ordinary live session without a record until
+   * `create` adopts it; a failure is silent here and surfaces on the first
+   * use of the session that adopts it.
+   *
+   * @param workspace The workspace (absolute).
+   */
+  prepareSpare(workspace: string): void {
+    if (this.#closed) return;
+    const old = this.#spare;
+    this.#spare = undefined;
+    if (old !== undefined) {
+      this.#lives.delete(old.live.id);
+      void this.#closeRuntime(old.live).catch(() => {});
+    }
+    void (async () => {
+      // Boot it while no turn runs: a spare must not slow the turn of the
+      // session that just took the last one (whose prompt comes next).
+      if (old !== undefined || this.#lives.size > 0) {
+        await this.#kernel.ports.clock.sleep(SPARE_DELAY_MS);
+      }
+      while (
+        !this.#closed &&
+        [...this.#lives.values()].some((l) => l.busy !== null)
+      ) {
+        await this.#kernel.ports.clock.sleep(SPARE_IDLE_POLL_MS);
+      }
+      const real = await this.#checkWorkspace(workspace);
+      if (this.#closed || this.#spare !== undefined) return;
+      const id = newSessionId(this.#kernel.ports.random);
+      const live = this.#live(id);
+      this.#spare = { workspace: real, live };
+      await this.#booted(live, { id, workspace: real });
+    })().catch(() => {/* silent-ok: surfaces when the session is used */});
   }
 
   async get(id: string): Promise<SessionInfo> {
@@ -382,6 +446,12 @@ class Hub implements SessionHub {
   }
 
   async reload(): Promise<void> {
+    const spare = this.#spare;
+    this.#spare = undefined;
+    if (spare !== undefined) {
+      this.#lives.delete(spare.live.id);
+      await this.#closeRuntime(spare.live);
+    }
     for (const live of this.#lives.values()) {
       if (live.busy === null) await this.#closeRuntime(live);
       else live.stale = true;
@@ -390,13 +460,16 @@ class Hub implements SessionHub {
 
   async counts(): Promise<{ known: number; live: number }> {
     const known = (await this.#records.list()).length;
-    const live = [...this.#lives.values()].filter((l) => l.boot).length;
+    const live =
+      [...this.#lives.values()].filter((l) => l.boot && l !== this.#spare?.live)
+        .length;
     return { known, live };
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#spare = undefined;
     await this.#deferPending();
     for (const live of this.#lives.values()) {
       live.turn?.cancel();
@@ -536,7 +609,10 @@ class Hub implements SessionHub {
     };
   }
 
-  #booted(live: Live, record: SessionRecord): Promise<Booted> {
+  #booted(
+    live: Live,
+    record: Pick<SessionRecord, "id" | "workspace">,
+  ): Promise<Booted> {
     if (live.boot) return live.boot;
     const kernel = this.#kernel;
     const boot = (async (): Promise<Booted> => {
