@@ -7,6 +7,7 @@
 import { VERSION } from "../mod.ts";
 import { CAPSULE_HELP, capsuleCommand } from "./commands/capsule.ts";
 import { AGENT_HELP, agentCommand } from "./commands/agent.ts";
+import { CHAT_HELP, chatCommand } from "./commands/chat.ts";
 import { SECRET_HELP, secretCommand } from "./commands/secret.ts";
 import { CONFIG_HELP, configCommand } from "./commands/config.ts";
 import { DEMO_HELP, demoCommand } from "./commands/demo.ts";
@@ -26,6 +27,7 @@ Usage: astrid <command> [options]
 
 Commands:
   demo [kernel]        an agent at work under the gate, offline, in a throwaway home
+  chat                 talk with the agent in the terminal (the chat TUI)
   agent "<prompt>"     one turn of the installed agent, headless (no daemon)
   secret set|exists    a capsule's secrets (API keys), value from stdin
   config show|validate|paths
@@ -55,6 +57,7 @@ const COMMAND_HELP: Readonly<Record<string, string>> = {
   keys: KEYS_HELP,
   demo: DEMO_HELP,
   agent: AGENT_HELP,
+  chat: CHAT_HELP,
   secret: SECRET_HELP,
   capsule: CAPSULE_HELP,
   distro: DISTRO_HELP,
@@ -83,6 +86,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     switch (command) {
       case "demo":
         return await demoCommand(rest, flags);
+      case "chat":
+        return await chatCommand(rest, flags);
       case "agent":
         return await agentCommand(rest, flags);
       case "secret":

@@ -1,0 +1,828 @@
+/**
+ * The chat TUI's core: a client of the daemon API (an {@linkcode ApiClient})
+ * on a {@linkcode ChatTerminal}. It sends prompts and shows their event
+ * streams as they arrive, asks approvals with the five answers, shows the
+ * budget, runs the `/` commands, and cancels a turn on Ctrl-C (a second
+ * Ctrl-C, or one when idle, quits).
+ *
+ * @module
+ */
+import { KernelError } from "../../mod.ts";
+import type { Message } from "../../sdk/llm.ts";
+import type { ApprovalAnswer } from "../../sdk/turn.ts";
+import type { ApiClient } from "../../kernel/api/client.ts";
+import type {
+  ApprovalInfo,
+  PromptStreamEvent,
+  SessionInfo,
+  WorkspaceChange,
+} from "../../kernel/api/contract.ts";
+import { decodeKeys, type Key } from "./keys.ts";
+import { LineEditor } from "./line_editor.ts";
+import {
+  complete,
+  helpLines,
+  paletteMatches,
+  parseCommand,
+} from "./palette.ts";
+import {
+  ANSWER_KEYS,
+  type ChatView,
+  type Frame,
+  layout,
+  toAnsi,
+} from "./renderer.ts";
+import type { ChatTerminal } from "./terminal.ts";
+import { ANSWER_LABELS, Transcript } from "./transcript.ts";
+import { sanitize } from "./text.ts";
+
+/** Two Ctrl-C within this many ms quit even while a turn still runs. */
+export const DOUBLE_CTRL_C_MS = 2000;
+/** After a cancel, the stream is dropped locally when it has not ended within this many ms. */
+const CANCEL_GRACE_MS = 3000;
+/** How often `/commit` looks for approval requests of its own. */
+const COMMIT_POLL_MS = 400;
+
+/** The session a chat works in. */
+export interface ChatSession {
+  /** The session id. */
+  readonly id: string;
+  /** Its workspace. */
+  readonly workspace: string;
+  /** Earlier messages (a continued session). */
+  readonly history: readonly Message[];
+}
+
+/** Options of {@linkcode runChat}. */
+export interface ChatOptions {
+  /** Colors (bold and inverse stay without). */
+  readonly color?: boolean;
+  /** The clock (ms), for the double Ctrl-C. */
+  readonly now?: () => number;
+  /** The user's home directory, shown as `~` in the header. */
+  readonly home?: string;
+  /** Called after each paint with the frame (snapshots, tests). */
+  readonly onFrame?: (frame: Frame) => void;
+}
+
+/**
+ * The items of a list answer, whether the daemon sends a bare array or an
+ * object holding it under `key`.
+ */
+function listOf<T>(body: unknown, key: string): T[] {
+  if (Array.isArray(body)) return body as T[];
+  const inner = (body as Record<string, unknown> | null)?.[key];
+  return Array.isArray(inner) ? inner as T[] : [];
+}
+
+function errorText(err: unknown): string {
+  if (KernelError.is(err)) return `[${err.code}] ${err.message}`;
+  return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * Creates a session in a workspace, or continues one (with its history).
+ *
+ * @param client The API client.
+ * @param target The workspace (absolute) or the session to continue.
+ * @returns The session.
+ */
+export async function openSession(
+  client: ApiClient,
+  target: { readonly workspace: string; readonly session?: string },
+): Promise<ChatSession> {
+  if (target.session === undefined) {
+    const info = await client.call<SessionInfo>("sessionsCreate", {
+      body: { workspace: target.workspace },
+    });
+    return { id: info.id, workspace: info.workspace, history: [] };
+  }
+  const info = await client.call<SessionInfo>("sessionsShow", {
+    params: { id: target.session },
+  });
+  let history: Message[] = [];
+  try {
+    history = listOf<Message>(
+      await client.call("sessionMessages", { params: { id: info.id } }),
+      "messages",
+    );
+  } catch {
+    // silent-ok: a session without readable history still chats
+  }
+  return { id: info.id, workspace: info.workspace, history };
+}
+
+interface PendingApproval {
+  readonly request_id: string;
+  readonly action: string;
+  readonly resource: string;
+  readonly risk: string;
+  readonly options: readonly ApprovalAnswer[];
+  /** `turn`: asked by the running turn's stream; `list`: from `/approvals` or a commit. */
+  readonly source: "turn" | "list";
+  selected: number;
+}
+
+interface Running {
+  readonly kind: "turn" | "command";
+  readonly abort: AbortController;
+  cancelAt?: number;
+  cancelTimer?: ReturnType<typeof setTimeout>;
+}
+
+/**
+ * Runs the chat until the user quits or the input ends.
+ *
+ * @param client The API client.
+ * @param terminal The terminal.
+ * @param session The session to start in.
+ * @param options Colors, clock, frame hook.
+ * @returns The exit code (0).
+ */
+export async function runChat(
+  client: ApiClient,
+  terminal: ChatTerminal,
+  session: ChatSession,
+  options: ChatOptions = {},
+): Promise<number> {
+  const app = new ChatApp(client, terminal, session, options);
+  return await app.run();
+}
+
+class ChatApp {
+  readonly #client: ApiClient;
+  readonly #term: ChatTerminal;
+  readonly #options: ChatOptions;
+  readonly #now: () => number;
+  #session: ChatSession;
+  readonly #transcript = new Transcript();
+  readonly #editor = new LineEditor();
+  #scroll = 0;
+  #status = "idle";
+  #budget: { spent_usd: number; limit_usd: number | null } | undefined;
+  #tokens = { input: 0, output: 0 };
+  readonly #approvals: PendingApproval[] = [];
+  readonly #answered = new Set<string>();
+  #running: Running | undefined;
+  #lastIdleCtrlC = 0;
+  #paintTimer: ReturnType<typeof setTimeout> | undefined;
+  #quit!: () => void;
+  readonly #quitted: Promise<void>;
+  #done = false;
+
+  constructor(
+    client: ApiClient,
+    term: ChatTerminal,
+    session: ChatSession,
+    options: ChatOptions,
+  ) {
+    this.#client = client;
+    this.#term = term;
+    this.#session = session;
+    this.#options = options;
+    this.#now = options.now ?? Date.now;
+    this.#quitted = new Promise((resolve) => (this.#quit = resolve));
+  }
+
+  async run(): Promise<number> {
+    this.#showHistory(this.#session.history);
+    this.#transcript.add(
+      "notice",
+      "Type a prompt and press Enter · /help lists the commands · Ctrl-C cancels, twice quits",
+    );
+    const stopResize = this.#term.onResize(() => this.#paint());
+    this.#paint();
+    const reading = this.#readInput();
+    try {
+      await Promise.race([this.#quitted, reading]);
+    } finally {
+      this.#done = true;
+      stopResize();
+      if (this.#paintTimer !== undefined) clearTimeout(this.#paintTimer);
+      await this.#stopRunning();
+    }
+    return 0;
+  }
+
+  // --- input ------------------------------------------------------------
+
+  async #readInput(): Promise<void> {
+    for await (const chunk of this.#term.input()) {
+      for (const key of decodeKeys(chunk)) {
+        if (this.#done) return;
+        this.#onKey(key);
+      }
+      if (this.#done) return;
+      this.#schedulePaint();
+    }
+  }
+
+  #onKey(key: Key): void {
+    if (key.kind === "ctrl" && key.letter === "c") return this.#onCtrlC();
+    if (key.kind === "ctrl" && key.letter === "l") {
+      this.#term.write("\x1b[2J");
+      return this.#paint();
+    }
+    if (key.kind === "ctrl" && key.letter === "d") {
+      if (this.#editor.text === "" && this.#approvals.length === 0) {
+        this.#quit();
+      }
+      return;
+    }
+    const approval = this.#approvals[0];
+    if (approval) return this.#onApprovalKey(approval, key);
+    if (
+      key.kind === "key" && (key.name === "pageup" || key.name === "pagedown")
+    ) {
+      const page = Math.max(1, Math.floor(this.#term.size().rows / 2));
+      this.#scroll = Math.max(
+        0,
+        this.#scroll + (key.name === "pageup" ? page : -page),
+      );
+      return;
+    }
+    if (key.kind === "key" && key.name === "tab") {
+      this.#editor.set(complete(this.#editor.text));
+      return;
+    }
+    const result = this.#editor.handle(key);
+    if (result.kind === "submit") {
+      this.#scroll = 0;
+      this.#onLine(result.line);
+    }
+  }
+
+  #onCtrlC(): void {
+    const t = this.#now();
+    const running = this.#running;
+    if (running) {
+      if (
+        running.cancelAt !== undefined &&
+        t - running.cancelAt < DOUBLE_CTRL_C_MS
+      ) {
+        return this.#quit();
+      }
+      running.cancelAt = t;
+      this.#cancel(running);
+      return;
+    }
+    if (this.#approvals.length > 0) {
+      this.#approvals.length = 0;
+      this.#transcript.add(
+        "notice",
+        "approvals left unanswered (/approvals lists them)",
+      );
+    } else if (this.#editor.text !== "") {
+      this.#editor.clear();
+    } else {
+      return this.#quit();
+    }
+    if (t - this.#lastIdleCtrlC < DOUBLE_CTRL_C_MS) return this.#quit();
+    this.#lastIdleCtrlC = t;
+  }
+
+  #onApprovalKey(approval: PendingApproval, key: Key): void {
+    const n = approval.options.length;
+    if (key.kind === "text") {
+      const letter = key.text.toLowerCase();
+      const pick = approval.options.find((o) => ANSWER_KEYS[o]?.key === letter);
+      if (pick) void this.#answer(approval, pick);
+      return;
+    }
+    if (key.kind !== "key") return;
+    switch (key.name) {
+      case "escape":
+        if (approval.options.includes("deny")) {
+          void this.#answer(approval, "deny");
+        }
+        return;
+      case "tab":
+      case "right":
+      case "down":
+        approval.selected = (approval.selected + 1) % n;
+        return;
+      case "shift-tab":
+      case "left":
+      case "up":
+        approval.selected = (approval.selected + n - 1) % n;
+        return;
+      case "enter": {
+        const pick = approval.options[approval.selected];
+        if (pick) void this.#answer(approval, pick);
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  #onLine(line: string): void {
+    if (line.trim() === "") return;
+    const command = parseCommand(line);
+    if (command === null) {
+      const text = line.trim().startsWith("//") ? line.trim().slice(1) : line;
+      if (this.#running) {
+        this.#transcript.add(
+          "notice",
+          "a turn is running — wait for it, or Ctrl-C to cancel it",
+        );
+        return;
+      }
+      void this.#turn(text);
+      return;
+    }
+    void this.#command(command.name, command.known, command.args);
+  }
+
+  // --- turns ------------------------------------------------------------
+
+  async #turn(text: string): Promise<void> {
+    const running: Running = { kind: "turn", abort: new AbortController() };
+    this.#running = running;
+    this.#status = "thinking…";
+    this.#transcript.add("user", text);
+    this.#schedulePaint();
+    let ended = false;
+    try {
+      const stream = this.#client.stream<PromptStreamEvent>("sessionPrompt", {
+        params: { id: this.#session.id },
+        body: { text },
+        signal: running.abort.signal,
+      });
+      for await (const e of stream) {
+        this.#onEvent(e);
+        this.#schedulePaint();
+        if (e.type === "final" || e.type === "error") {
+          ended = true;
+          break;
+        }
+      }
+      if (!ended) {
+        this.#transcript.add("error", "✖ the daemon ended the stream early");
+      }
+    } catch (err) {
+      if (running.abort.signal.aborted) {
+        this.#transcript.add("error", "✖ turn cancelled");
+      } else {
+        this.#transcript.add("error", `✖ ${errorText(err)}`);
+      }
+    } finally {
+      clearTimeout(running.cancelTimer);
+      if (this.#running === running) this.#running = undefined;
+      this.#dropApprovals("turn");
+      this.#status = "idle";
+      this.#schedulePaint();
+    }
+  }
+
+  #onEvent(e: PromptStreamEvent): void {
+    if (
+      e.type === "approval_decision" && this.#answered.has(e.request_id)
+    ) {
+      this.#answered.delete(e.request_id);
+      this.#removeApproval(e.request_id);
+      return;
+    }
+    this.#transcript.apply(e);
+    switch (e.type) {
+      case "text_delta":
+        this.#status = "writing…";
+        break;
+      case "tool_call":
+        this.#status = `running ${sanitize(String(e.name)).slice(0, 40)}…`;
+        break;
+      case "tool_result":
+        this.#status = "thinking…";
+        break;
+      case "approval_required":
+        this.#enqueue({
+          request_id: e.request_id,
+          action: e.action,
+          resource: e.resource,
+          risk: e.risk,
+          options: e.options,
+          source: "turn",
+        });
+        break;
+      case "approval_decision":
+        this.#removeApproval(e.request_id);
+        break;
+      case "budget":
+        if (typeof e.spent_usd === "number") {
+          this.#budget = {
+            spent_usd: e.spent_usd,
+            limit_usd: typeof e.limit_usd === "number" ? e.limit_usd : null,
+          };
+        }
+        break;
+      case "final":
+        this.#tokens = {
+          input: this.#tokens.input + Number(e.usage?.input_tokens ?? 0),
+          output: this.#tokens.output + Number(e.usage?.output_tokens ?? 0),
+        };
+        break;
+      default:
+        break;
+    }
+  }
+
+  #cancel(running: Running): void {
+    this.#status = "cancelling… (Ctrl-C again to quit)";
+    this.#dropApprovals("turn");
+    if (running.kind === "command") {
+      running.abort.abort();
+      return;
+    }
+    void this.#client.raw("sessionCancel", { params: { id: this.#session.id } })
+      .then((r) => r.body?.cancel())
+      .catch((err) =>
+        this.#transcript.add("error", `✖ cancel: ${errorText(err)}`)
+      );
+    // the turn's end clears it
+    running.cancelTimer ??= setTimeout(() => {
+      if (this.#running === running) running.abort.abort();
+    }, CANCEL_GRACE_MS);
+  }
+
+  async #stopRunning(): Promise<void> {
+    const running = this.#running;
+    if (!running) return;
+    if (running.kind === "turn") {
+      try {
+        const r = await this.#client.raw("sessionCancel", {
+          params: { id: this.#session.id },
+          signal: AbortSignal.timeout(1000),
+        });
+        await r.body?.cancel();
+      } catch {
+        // silent-ok: quitting; the daemon ends the turn when the stream goes away
+      }
+    }
+    running.abort.abort();
+  }
+
+  // --- approvals --------------------------------------------------------
+
+  #enqueue(a: Omit<PendingApproval, "selected">): void {
+    if (this.#approvals.some((p) => p.request_id === a.request_id)) return;
+    const options = a.options.filter((o) => o in ANSWER_KEYS);
+    if (options.length === 0) return;
+    this.#approvals.push({ ...a, options, selected: 0 });
+    if (this.#running?.kind === "turn") {
+      this.#status = "waiting for your approval";
+    }
+  }
+
+  #removeApproval(id: string): void {
+    const i = this.#approvals.findIndex((p) => p.request_id === id);
+    if (i >= 0) this.#approvals.splice(i, 1);
+  }
+
+  #dropApprovals(source: "turn" | "list"): void {
+    for (let i = this.#approvals.length - 1; i >= 0; i--) {
+      if (this.#approvals[i]!.source === source) this.#approvals.splice(i, 1);
+    }
+  }
+
+  async #answer(a: PendingApproval, decision: ApprovalAnswer): Promise<void> {
+    this.#removeApproval(a.request_id);
+    if (a.source === "turn") this.#answered.add(a.request_id);
+    this.#transcript.add(
+      "approval",
+      `  you answered: ${ANSWER_LABELS[decision]}`,
+    );
+    if (this.#running?.kind === "turn") this.#status = "thinking…";
+    this.#schedulePaint();
+    try {
+      const r = await this.#client.raw("approvalsAnswer", {
+        params: { id: a.request_id },
+        body: { decision },
+      });
+      await r.body?.cancel();
+    } catch (err) {
+      this.#answered.delete(a.request_id);
+      this.#transcript.add(
+        "error",
+        `✖ answering ${a.request_id}: ${errorText(err)}`,
+      );
+    }
+    this.#schedulePaint();
+  }
+
+  // --- commands ---------------------------------------------------------
+
+  async #command(
+    name: string,
+    known: boolean,
+    args: readonly string[],
+  ): Promise<void> {
+    if (!known) {
+      this.#transcript.add(
+        "error",
+        `unknown command /${name} — /help lists the commands`,
+      );
+      return;
+    }
+    switch (name) {
+      case "help":
+        this.#transcript.add("notice", helpLines().join("\n"));
+        return;
+      case "clear":
+        this.#transcript.clear();
+        this.#scroll = 0;
+        return;
+      case "quit":
+        return this.#quit();
+      case "approvals":
+        return await this.#background(
+          "loading approvals…",
+          () => this.#listApprovals(),
+        );
+    }
+    if (this.#running) {
+      this.#transcript.add(
+        "notice",
+        `/${name} waits until the running turn ends (Ctrl-C cancels it)`,
+      );
+      return;
+    }
+    switch (name) {
+      case "new":
+        return await this.#exclusive("creating a session…", async () => {
+          const s = await openSession(this.#client, {
+            workspace: this.#session.workspace,
+          });
+          this.#switchTo(s);
+        });
+      case "sessions":
+        return await this.#exclusive(
+          "loading sessions…",
+          () => this.#sessions(args[0]),
+        );
+      case "diff":
+        return await this.#exclusive("loading the diff…", () => this.#diff());
+      case "commit":
+        return await this.#exclusive(
+          "committing…",
+          (signal) => this.#commit(args, signal),
+        );
+    }
+  }
+
+  /** Runs a command while nothing else runs; Ctrl-C aborts its request. */
+  async #exclusive(
+    status: string,
+    work: (signal: AbortSignal) => Promise<void>,
+  ): Promise<void> {
+    const running: Running = { kind: "command", abort: new AbortController() };
+    this.#running = running;
+    this.#status = status;
+    this.#schedulePaint();
+    try {
+      await work(running.abort.signal);
+    } catch (err) {
+      this.#transcript.add(
+        "error",
+        running.abort.signal.aborted ? "✖ cancelled" : `✖ ${errorText(err)}`,
+      );
+    } finally {
+      if (this.#running === running) this.#running = undefined;
+      this.#dropApprovals("list");
+      this.#status = "idle";
+      this.#schedulePaint();
+    }
+  }
+
+  /** Runs a read-only command beside whatever runs. */
+  async #background(status: string, work: () => Promise<void>): Promise<void> {
+    const before = this.#status;
+    if (!this.#running) this.#status = status;
+    this.#schedulePaint();
+    try {
+      await work();
+    } catch (err) {
+      this.#transcript.add("error", `✖ ${errorText(err)}`);
+    } finally {
+      if (!this.#running) this.#status = before === status ? "idle" : before;
+      this.#schedulePaint();
+    }
+  }
+
+  #switchTo(s: ChatSession): void {
+    this.#session = s;
+    this.#transcript.clear();
+    this.#approvals.length = 0;
+    this.#budget = undefined;
+    this.#tokens = { input: 0, output: 0 };
+    this.#showHistory(s.history);
+    this.#transcript.add("notice", `session ${s.id} in ${s.workspace}`);
+  }
+
+  async #sessions(pick: string | undefined): Promise<void> {
+    const sessions = listOf<SessionInfo>(
+      await this.#client.call("sessionsList"),
+      "sessions",
+    );
+    if (pick !== undefined) {
+      const matches = sessions.filter((s) => s.id.startsWith(pick));
+      if (matches.length !== 1) {
+        this.#transcript.add(
+          "error",
+          matches.length === 0
+            ? `no session starts with '${pick}'`
+            : `'${pick}' matches ${matches.length} sessions; type more of the id`,
+        );
+        return;
+      }
+      this.#switchTo(
+        await openSession(this.#client, {
+          workspace: this.#session.workspace,
+          session: matches[0]!.id,
+        }),
+      );
+      return;
+    }
+    if (sessions.length === 0) {
+      this.#transcript.add("notice", "no sessions");
+      return;
+    }
+    this.#transcript.add(
+      "notice",
+      [
+        "Sessions (/sessions <id> continues one):",
+        ...sessions.slice(0, 50).map((s) =>
+          `${
+            s.id === this.#session.id ? "*" : " "
+          } ${s.id}  ${s.turns} turns  ${s.busy ? "busy  " : ""}${
+            s.pending_approvals ? `${s.pending_approvals} approvals  ` : ""
+          }${s.title ?? "(no prompt yet)"}  ${s.workspace}`
+        ),
+      ].join("\n"),
+    );
+  }
+
+  async #diff(): Promise<void> {
+    const changes = listOf<WorkspaceChange>(
+      await this.#client.call("workspaceDiff", {
+        params: { id: this.#session.id },
+      }),
+      "changes",
+    );
+    if (changes.length === 0) {
+      this.#transcript.add("notice", "no changes waiting in the overlay");
+      return;
+    }
+    this.#transcript.add(
+      "notice",
+      `${changes.length} change(s) waiting (/commit writes them):`,
+    );
+    for (const c of changes) {
+      this.#transcript.add("tool", `${c.change} ${c.path}`);
+      if (c.diff) {
+        const lines = c.diff.split("\n");
+        this.#transcript.add(
+          "notice",
+          lines.slice(0, 200).join("\n") +
+            (lines.length > 200 ? `\n… ${lines.length - 200} more lines` : ""),
+        );
+      }
+    }
+  }
+
+  async #commit(paths: readonly string[], signal: AbortSignal): Promise<void> {
+    // a commit is gated: its approval requests are found by polling the list
+    let polling = true;
+    const poll = (async () => {
+      while (polling && !signal.aborted) {
+        await new Promise((r) => setTimeout(r, COMMIT_POLL_MS));
+        if (!polling) break;
+        try {
+          await this.#listApprovals(true);
+        } catch {
+          // silent-ok: the commit's own answer reports what failed
+        }
+      }
+    })();
+    try {
+      const result = await this.#client.call<unknown>("workspaceCommit", {
+        params: { id: this.#session.id },
+        body: paths.length > 0 ? { paths } : {},
+        signal,
+      });
+      const committed = listOf<string>(result, "committed");
+      this.#transcript.add(
+        "ok",
+        committed.length === 0
+          ? "nothing committed"
+          : `committed:\n${committed.map((p) => `  ${p}`).join("\n")}`,
+      );
+    } finally {
+      polling = false;
+      await poll;
+    }
+  }
+
+  async #listApprovals(quiet = false): Promise<void> {
+    const list = listOf<ApprovalInfo>(
+      await this.#client.call("approvalsList", {
+        query: { session: this.#session.id },
+      }),
+      "approvals",
+    );
+    if (!quiet) {
+      this.#transcript.add(
+        "notice",
+        list.length === 0 ? "no approvals waiting" : [
+          `${list.length} approval(s) waiting:`,
+          ...list.map((a) =>
+            `  ${a.kind} ${a.request_id}: ${
+              a.summary || `${a.action} ${a.resource}`
+            }${a.reason ? ` (${a.reason})` : ""}`
+          ),
+        ].join("\n"),
+      );
+    }
+    for (const a of list) {
+      if (this.#answered.has(a.request_id)) continue;
+      this.#enqueue({
+        request_id: a.request_id,
+        action: a.action,
+        resource: a.resource,
+        risk: a.risk,
+        options: a.options,
+        source: "list",
+      });
+    }
+    this.#schedulePaint();
+  }
+
+  #showHistory(history: readonly Message[]): void {
+    for (const m of history) {
+      for (const b of m.content ?? []) {
+        if (b.type === "text" && b.text.trim() !== "") {
+          this.#transcript.add(
+            m.role === "user" ? "user" : "assistant",
+            b.text,
+          );
+        } else if (b.type === "tool_use") {
+          this.#transcript.apply({
+            type: "tool_call",
+            id: b.id,
+            name: b.name,
+            arguments: b.input,
+          });
+        }
+      }
+    }
+  }
+
+  // --- painting ---------------------------------------------------------
+
+  #view(): ChatView {
+    const approval = this.#approvals[0];
+    const home = this.#options.home;
+    const ws = home && this.#session.workspace.startsWith(home)
+      ? `~${this.#session.workspace.slice(home.length)}`
+      : this.#session.workspace;
+    return {
+      header: `astrid chat · session ${this.#session.id.slice(0, 8)} · ${ws}`,
+      entries: this.#transcript.entries,
+      scroll: this.#scroll,
+      status: this.#status,
+      ...(this.#budget ? { budget: this.#budget } : {}),
+      ...(this.#tokens.input + this.#tokens.output > 0
+        ? { tokens: this.#tokens }
+        : {}),
+      ...(approval
+        ? {
+          approval: {
+            action: approval.action,
+            resource: approval.resource,
+            risk: approval.risk,
+            options: approval.options,
+            selected: approval.selected,
+            queued: this.#approvals.length - 1,
+          },
+        }
+        : {}),
+      palette: approval ? [] : paletteMatches(this.#editor.text),
+      input: this.#editor.view(Math.max(1, this.#term.size().columns - 3)),
+    };
+  }
+
+  #schedulePaint(): void {
+    if (this.#done || this.#paintTimer !== undefined) return;
+    this.#paintTimer = setTimeout(() => {
+      this.#paintTimer = undefined;
+      this.#paint();
+    }, 8);
+  }
+
+  #paint(): void {
+    if (this.#done) return;
+    const { columns, rows } = this.#term.size();
+    const frame = layout(this.#view(), columns, rows);
+    this.#term.write(toAnsi(frame, this.#options.color ?? true));
+    this.#options.onFrame?.(frame);
+  }
+}
