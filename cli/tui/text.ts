@@ -25,8 +25,11 @@
 export function sanitize(text: string, keepNewlines = false): string {
   const noSeq = text
     // CSI, OSC, DCS/PM/APC/SOS strings and two-byte ESC sequences.
-    .replace(/\x1b\[[0-?]*[ -/]*[@-~]?/g, "")
-    .replace(/\x1b[\]PX^_][^\x07\x1b]*(\x07|\x1b\\)?/g, "")
+    .replace(/(\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?/g, "")
+    .replace(
+      /(\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c]*(\x07|\x1b\\|\x9c)?/g,
+      "",
+    )
     .replace(/\x1b[ -~]?/g, "")
     .replace(/\r\n/g, "\n")
     .replace(/\t/g, "  ");
