@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-control-regex -- the tests look for escape sequences
 import assert from "node:assert/strict";
 import { type ChatView, layout, plainRows, toAnsi } from "./renderer.ts";
 import { CHAT_COMMANDS, paletteMatches } from "./palette.ts";

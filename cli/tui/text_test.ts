@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-control-regex -- the tests look for escape sequences
 import assert from "node:assert/strict";
 import { displayWidth, padTo, sanitize, truncate, wrap } from "./text.ts";
 
