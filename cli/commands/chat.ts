@@ -73,7 +73,7 @@ export async function chatCommand(
       terminal.restore();
     }
     out(
-      `session ${session.id} — continue with: astrid chat --session ${session.id}`,
+      `continue with: astrid chat --session ${session.id}`,
     );
     return 0;
   } finally {

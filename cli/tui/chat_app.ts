@@ -188,7 +188,7 @@ class ChatApp {
     this.#showHistory(this.#session.history);
     this.#transcript.add(
       "notice",
-      "Type a prompt and press Enter · /help lists the commands · Ctrl-C cancels, twice quits",
+      "Enter sends · /help lists the commands · Ctrl-C cancels a turn, twice quits",
     );
     const stopResize = this.#term.onResize(() => this.#paint());
     this.#paint();
