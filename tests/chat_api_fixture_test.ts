@@ -9,7 +9,10 @@
  *   `approval_required` that waits until `POST /v1/approvals/:id` answers it,
  *   then `approval_decision`, `tool_result`, more text and `final`;
  * - the prompt `slow` streams some text and waits until
- *   `POST /v1/sessions/:id/cancel`, then ends with the `ABORTED` error.
+ *   `POST /v1/sessions/:id/cancel`, then ends with the `ABORTED` error;
+ * - a commit asks an approval (listed by `GET /v1/approvals`) and commits
+ *   when it is allowed;
+ * - `defer()` adds a deferred approval request.
  *
  * Served in-process (`handler`) or on loopback TCP (`serve()`).
  *
@@ -52,6 +55,8 @@ export interface ScriptedApi {
   readonly prompts: string[];
   /** Every session created: its workspace. */
   readonly created: string[];
+  /** Adds a deferred approval request of a session (answered through the API like any other). */
+  defer(session: string, action: string, resource: string): string;
   /** Serves it on 127.0.0.1 (a free port); returns the base URL. */
   serve(): string;
   /** Stops the server and ends every waiting turn. */
@@ -244,6 +249,35 @@ export function scriptedApi(token = "chat-test-token"): ScriptedApi {
       return jsonResponse(changes);
     });
 
+  router.on("workspaceCommit", async (ctx) => {
+    const session = ctx.params["id"]!;
+    known(session);
+    const body = await ctx.json();
+    const paths = Array.isArray(body["paths"])
+      ? body["paths"].map(String)
+      : ["notes.txt"];
+    const request_id = `apr-${++approvals}`;
+    const info: ApprovalInfo = {
+      request_id,
+      kind: "pending",
+      session,
+      action: "workspace_commit",
+      resource: paths.join(", "),
+      risk: "high",
+      summary: `commit ${paths.join(", ")}`,
+      options: ANSWERS,
+      created_at: Date.now(),
+    };
+    const decision = await waitFor<ApprovalAnswer>(ctx.signal, (resolve) => {
+      pending.set(request_id, { info, resolve });
+    });
+    pending.delete(request_id);
+    if (decision === undefined || decision === "deny") {
+      throw new KernelError("APPROVAL_DENIED", "The commit was denied");
+    }
+    return jsonResponse({ committed: paths.map((p) => `write ${p}`) });
+  });
+
   const handler = router.handler({ token: () => token });
   let server: Deno.HttpServer<Deno.NetAddr> | undefined;
   return {
@@ -253,6 +287,25 @@ export function scriptedApi(token = "chat-test-token"): ScriptedApi {
     cancels,
     prompts,
     created,
+    defer(session, action, resource) {
+      const request_id = `deferred-${++approvals}`;
+      pending.set(request_id, {
+        info: {
+          request_id,
+          kind: "deferred",
+          session,
+          action,
+          resource,
+          risk: "low",
+          summary: `${action} ${resource}`,
+          reason: "nobody answered in time",
+          options: ANSWERS,
+          created_at: Date.now(),
+        },
+        resolve: () => pending.delete(request_id),
+      });
+      return request_id;
+    },
     serve() {
       server = Deno.serve(
         { hostname: "127.0.0.1", port: 0, onListen: () => {} },

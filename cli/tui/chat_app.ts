@@ -542,7 +542,7 @@ class ChatApp {
     if (this.#running) {
       this.#transcript.add(
         "notice",
-        `/${name} waits until the running turn ends (Ctrl-C cancels it)`,
+        `/${name} waits until the running ${this.#running.kind} ends (Ctrl-C cancels it)`,
       );
       return;
     }
@@ -691,11 +691,19 @@ class ChatApp {
 
   async #commit(paths: readonly string[], signal: AbortSignal): Promise<void> {
     // a commit is gated: its approval requests are found by polling the list
-    let polling = true;
+    const stop = new AbortController();
+    const sleep = (ms: number) =>
+      new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, ms);
+        stop.signal.addEventListener("abort", () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
     const poll = (async () => {
-      while (polling && !signal.aborted) {
-        await new Promise((r) => setTimeout(r, COMMIT_POLL_MS));
-        if (!polling) break;
+      while (!stop.signal.aborted && !signal.aborted) {
+        await sleep(COMMIT_POLL_MS);
+        if (stop.signal.aborted) break;
         try {
           await this.#listApprovals(true);
         } catch {
@@ -717,7 +725,7 @@ class ChatApp {
           : `committed:\n${committed.map((p) => `  ${p}`).join("\n")}`,
       );
     } finally {
-      polling = false;
+      stop.abort();
       await poll;
     }
   }

@@ -183,3 +183,67 @@ Deno.test("chat: /new starts another session in the same workspace; /sessions li
     await t.close();
   }
 });
+
+Deno.test("chat: /commit answers the commit's own approval request (found by polling the list) and shows what was committed", async () => {
+  const t = await start();
+  try {
+    t.term.type("/commit notes.txt\r");
+    const asking = await t.term.waitFor(/\[y\] Allow once/);
+    assert.match(asking, /workspace_commit · risk high/);
+    assert.match(asking, /committing…/);
+    t.term.type("y");
+    await t.term.waitFor(/committed:\n\s+write notes\.txt/);
+    assert.deepEqual(t.api.answers.map((a) => a.decision), ["allow_once"]);
+    t.term.type("/commit\r");
+    await t.term.waitFor(/\[n\] Deny/);
+    t.term.type("n");
+    await t.term.waitFor(/APPROVAL_DENIED/);
+  } finally {
+    await t.close();
+  }
+});
+
+Deno.test("chat: /approvals lists deferred requests and asks them; the answer is posted", async () => {
+  const t = await start();
+  try {
+    const id = t.api.defer(t.session.id, "net_connect", "api.example.com:443");
+    t.term.type("/approvals\r");
+    const asking = await t.term.waitFor(/\[a\] Always/);
+    assert.match(asking, /1 approval\(s\) waiting/);
+    assert.match(
+      asking,
+      /deferred deferred-1: net_connect api\.example\.com:443 \(nobody answered in\s+time\)/,
+    );
+    t.term.type("a");
+    await t.term.waitFor(/you answered: Allow always/);
+    assert.deepEqual(t.api.answers, [{
+      request_id: id,
+      decision: "allow_always",
+    }]);
+  } finally {
+    await t.close();
+  }
+});
+
+Deno.test("chat: escape sequences in the daemon's text never reach the terminal", async () => {
+  const api = scriptedApi();
+  const client = new ApiClient({ handler: api.handler }, api.token);
+  const session = await openSession(client, { workspace: "/w" });
+  const written: string[] = [];
+  const term = new ScriptedTerminal();
+  term.write = (text) => void written.push(text);
+  const done = runChat(client, term, session, {
+    color: false,
+    onFrame: (f) => term.frames.push(f),
+  });
+  api.defer(session.id, "x\x1b]0;owned\x07", "\x1b[2J/etc/passwd");
+  term.type("/approvals\r");
+  await term.waitFor(/etc\/passwd/);
+  term.end();
+  await done;
+  await api.close();
+  client.close();
+  const all = written.join("");
+  assert.ok(!all.includes("\x1b]0;owned"));
+  assert.ok(!all.includes("\x1b[2J/etc"));
+});
