@@ -19,12 +19,7 @@ import type {
 } from "../../kernel/api/contract.ts";
 import { decodeKeys, type Key } from "./keys.ts";
 import { LineEditor } from "./line_editor.ts";
-import {
-  complete,
-  helpLines,
-  paletteMatches,
-  parseCommand,
-} from "./palette.ts";
+import { complete, helpLines, parseCommand } from "./palette.ts";
 import {
   ANSWER_KEYS,
   type ChatView,
@@ -33,8 +28,8 @@ import {
   toAnsi,
 } from "./renderer.ts";
 import type { ChatTerminal } from "./terminal.ts";
-import { ANSWER_LABELS, Transcript } from "./transcript.ts";
-import { sanitize } from "./text.ts";
+import { ANSWER_LABELS } from "./transcript.ts";
+import { ChatState, type PendingApproval } from "./chat_state.ts";
 
 /** Two Ctrl-C within this many ms quit even while a turn still runs. */
 export const DOUBLE_CTRL_C_MS = 2000;
@@ -112,17 +107,6 @@ export async function openSession(
   return { id: info.id, workspace: info.workspace, history };
 }
 
-interface PendingApproval {
-  readonly request_id: string;
-  readonly action: string;
-  readonly resource: string;
-  readonly risk: string;
-  readonly options: readonly ApprovalAnswer[];
-  /** `turn`: asked by the running turn's stream; `list`: from `/approvals` or a commit. */
-  readonly source: "turn" | "list";
-  selected: number;
-}
-
 interface Running {
   readonly kind: "turn" | "command";
   readonly abort: AbortController;
@@ -155,14 +139,8 @@ class ChatApp {
   readonly #options: ChatOptions;
   readonly #now: () => number;
   #session: ChatSession;
-  readonly #transcript = new Transcript();
+  readonly #s = new ChatState();
   readonly #editor = new LineEditor();
-  #scroll = 0;
-  #status = "idle";
-  #budget: { spent_usd: number; limit_usd: number | null } | undefined;
-  #tokens = { input: 0, output: 0 };
-  readonly #approvals: PendingApproval[] = [];
-  readonly #answered = new Set<string>();
   #running: Running | undefined;
   #lastIdleCtrlC = 0;
   #paintTimer: ReturnType<typeof setTimeout> | undefined;
@@ -185,8 +163,8 @@ class ChatApp {
   }
 
   async run(): Promise<number> {
-    this.#showHistory(this.#session.history);
-    this.#transcript.add(
+    this.#s.showHistory(this.#session.history);
+    this.#s.transcript.add(
       "notice",
       "Enter sends · /help lists the commands · Ctrl-C cancels a turn, twice quits",
     );
@@ -224,20 +202,20 @@ class ChatApp {
       return this.#paint();
     }
     if (key.kind === "ctrl" && key.letter === "d") {
-      if (this.#editor.text === "" && this.#approvals.length === 0) {
+      if (this.#editor.text === "" && this.#s.approvals.length === 0) {
         this.#quit();
       }
       return;
     }
-    const approval = this.#approvals[0];
+    const approval = this.#s.approvals[0];
     if (approval) return this.#onApprovalKey(approval, key);
     if (
       key.kind === "key" && (key.name === "pageup" || key.name === "pagedown")
     ) {
       const page = Math.max(1, Math.floor(this.#term.size().rows / 2));
-      this.#scroll = Math.max(
+      this.#s.scroll = Math.max(
         0,
-        this.#scroll + (key.name === "pageup" ? page : -page),
+        this.#s.scroll + (key.name === "pageup" ? page : -page),
       );
       return;
     }
@@ -247,7 +225,7 @@ class ChatApp {
     }
     const result = this.#editor.handle(key);
     if (result.kind === "submit") {
-      this.#scroll = 0;
+      this.#s.scroll = 0;
       this.#onLine(result.line);
     }
   }
@@ -266,9 +244,9 @@ class ChatApp {
       this.#cancel(running);
       return;
     }
-    if (this.#approvals.length > 0) {
-      this.#approvals.length = 0;
-      this.#transcript.add(
+    if (this.#s.approvals.length > 0) {
+      this.#s.approvals.length = 0;
+      this.#s.transcript.add(
         "notice",
         "approvals left unanswered (/approvals lists them)",
       );
@@ -322,7 +300,7 @@ class ChatApp {
     if (command === null) {
       const text = line.trim().startsWith("//") ? line.trim().slice(1) : line;
       if (this.#running) {
-        this.#transcript.add(
+        this.#s.transcript.add(
           "notice",
           "a turn is running — wait for it, or Ctrl-C to cancel it",
         );
@@ -339,8 +317,8 @@ class ChatApp {
   async #turn(text: string): Promise<void> {
     const running: Running = { kind: "turn", abort: new AbortController() };
     this.#running = running;
-    this.#status = "thinking…";
-    this.#transcript.add("user", text);
+    this.#s.status = "thinking…";
+    this.#s.transcript.add("user", text);
     this.#schedulePaint();
     let ended = false;
     try {
@@ -350,7 +328,7 @@ class ChatApp {
         signal: running.abort.signal,
       });
       for await (const e of stream) {
-        this.#onEvent(e);
+        this.#s.apply(e, this.#running?.kind === "turn");
         this.#schedulePaint();
         if (e.type === "final" || e.type === "error") {
           ended = true;
@@ -358,77 +336,26 @@ class ChatApp {
         }
       }
       if (!ended) {
-        this.#transcript.add("error", "✖ the daemon ended the stream early");
+        this.#s.transcript.add("error", "✖ the daemon ended the stream early");
       }
     } catch (err) {
       if (running.abort.signal.aborted) {
-        this.#transcript.add("error", "✖ turn cancelled");
+        this.#s.transcript.add("error", "✖ turn cancelled");
       } else {
-        this.#transcript.add("error", `✖ ${errorText(err)}`);
+        this.#s.transcript.add("error", `✖ ${errorText(err)}`);
       }
     } finally {
       clearTimeout(running.cancelTimer);
       if (this.#running === running) this.#running = undefined;
-      this.#dropApprovals("turn");
-      this.#status = "idle";
+      this.#s.dropApprovals("turn");
+      this.#s.status = "idle";
       this.#schedulePaint();
     }
   }
 
-  #onEvent(e: PromptStreamEvent): void {
-    if (
-      e.type === "approval_decision" && this.#answered.has(e.request_id)
-    ) {
-      this.#answered.delete(e.request_id);
-      this.#removeApproval(e.request_id);
-      return;
-    }
-    this.#transcript.apply(e);
-    switch (e.type) {
-      case "text_delta":
-        this.#status = "writing…";
-        break;
-      case "tool_call":
-        this.#status = `running ${sanitize(String(e.name)).slice(0, 40)}…`;
-        break;
-      case "tool_result":
-        this.#status = "thinking…";
-        break;
-      case "approval_required":
-        this.#enqueue({
-          request_id: e.request_id,
-          action: e.action,
-          resource: e.resource,
-          risk: e.risk,
-          options: e.options,
-          source: "turn",
-        });
-        break;
-      case "approval_decision":
-        this.#removeApproval(e.request_id);
-        break;
-      case "budget":
-        if (typeof e.spent_usd === "number") {
-          this.#budget = {
-            spent_usd: e.spent_usd,
-            limit_usd: typeof e.limit_usd === "number" ? e.limit_usd : null,
-          };
-        }
-        break;
-      case "final":
-        this.#tokens = {
-          input: this.#tokens.input + Number(e.usage?.input_tokens ?? 0),
-          output: this.#tokens.output + Number(e.usage?.output_tokens ?? 0),
-        };
-        break;
-      default:
-        break;
-    }
-  }
-
   #cancel(running: Running): void {
-    this.#status = "cancelling… (Ctrl-C again to quit)";
-    this.#dropApprovals("turn");
+    this.#s.status = "cancelling… (Ctrl-C again to quit)";
+    this.#s.dropApprovals("turn");
     if (running.kind === "command") {
       running.abort.abort();
       return;
@@ -436,7 +363,7 @@ class ChatApp {
     void this.#client.raw("sessionCancel", { params: { id: this.#session.id } })
       .then((r) => r.body?.cancel())
       .catch((err) =>
-        this.#transcript.add("error", `✖ cancel: ${errorText(err)}`)
+        this.#s.transcript.add("error", `✖ cancel: ${errorText(err)}`)
       );
     // the turn's end clears it
     running.cancelTimer ??= setTimeout(() => {
@@ -463,35 +390,14 @@ class ChatApp {
 
   // --- approvals --------------------------------------------------------
 
-  #enqueue(a: Omit<PendingApproval, "selected">): void {
-    if (this.#approvals.some((p) => p.request_id === a.request_id)) return;
-    const options = a.options.filter((o) => o in ANSWER_KEYS);
-    if (options.length === 0) return;
-    this.#approvals.push({ ...a, options, selected: 0 });
-    if (this.#running?.kind === "turn") {
-      this.#status = "waiting for your approval";
-    }
-  }
-
-  #removeApproval(id: string): void {
-    const i = this.#approvals.findIndex((p) => p.request_id === id);
-    if (i >= 0) this.#approvals.splice(i, 1);
-  }
-
-  #dropApprovals(source: "turn" | "list"): void {
-    for (let i = this.#approvals.length - 1; i >= 0; i--) {
-      if (this.#approvals[i]!.source === source) this.#approvals.splice(i, 1);
-    }
-  }
-
   async #answer(a: PendingApproval, decision: ApprovalAnswer): Promise<void> {
-    this.#removeApproval(a.request_id);
-    if (a.source === "turn") this.#answered.add(a.request_id);
-    this.#transcript.add(
+    this.#s.removeApproval(a.request_id);
+    if (a.source === "turn") this.#s.answered.add(a.request_id);
+    this.#s.transcript.add(
       "approval",
       `  you answered: ${ANSWER_LABELS[decision]}`,
     );
-    if (this.#running?.kind === "turn") this.#status = "thinking…";
+    if (this.#running?.kind === "turn") this.#s.status = "thinking…";
     this.#schedulePaint();
     try {
       const r = await this.#client.raw("approvalsAnswer", {
@@ -500,8 +406,8 @@ class ChatApp {
       });
       await r.body?.cancel();
     } catch (err) {
-      this.#answered.delete(a.request_id);
-      this.#transcript.add(
+      this.#s.answered.delete(a.request_id);
+      this.#s.transcript.add(
         "error",
         `✖ answering ${a.request_id}: ${errorText(err)}`,
       );
@@ -517,7 +423,7 @@ class ChatApp {
     args: readonly string[],
   ): Promise<void> {
     if (!known) {
-      this.#transcript.add(
+      this.#s.transcript.add(
         "error",
         `unknown command /${name} — /help lists the commands`,
       );
@@ -525,11 +431,11 @@ class ChatApp {
     }
     switch (name) {
       case "help":
-        this.#transcript.add("notice", helpLines().join("\n"));
+        this.#s.transcript.add("notice", helpLines().join("\n"));
         return;
       case "clear":
-        this.#transcript.clear();
-        this.#scroll = 0;
+        this.#s.transcript.clear();
+        this.#s.scroll = 0;
         return;
       case "quit":
         return this.#quit();
@@ -540,7 +446,7 @@ class ChatApp {
         );
     }
     if (this.#running) {
-      this.#transcript.add(
+      this.#s.transcript.add(
         "notice",
         `/${name} waits until the running ${this.#running.kind} ends (Ctrl-C cancels it)`,
       );
@@ -576,46 +482,46 @@ class ChatApp {
   ): Promise<void> {
     const running: Running = { kind: "command", abort: new AbortController() };
     this.#running = running;
-    this.#status = status;
+    this.#s.status = status;
     this.#schedulePaint();
     try {
       await work(running.abort.signal);
     } catch (err) {
-      this.#transcript.add(
+      this.#s.transcript.add(
         "error",
         running.abort.signal.aborted ? "✖ cancelled" : `✖ ${errorText(err)}`,
       );
     } finally {
       if (this.#running === running) this.#running = undefined;
-      this.#dropApprovals("list");
-      this.#status = "idle";
+      this.#s.dropApprovals("list");
+      this.#s.status = "idle";
       this.#schedulePaint();
     }
   }
 
   /** Runs a read-only command beside whatever runs. */
   async #background(status: string, work: () => Promise<void>): Promise<void> {
-    const before = this.#status;
-    if (!this.#running) this.#status = status;
+    const before = this.#s.status;
+    if (!this.#running) this.#s.status = status;
     this.#schedulePaint();
     try {
       await work();
     } catch (err) {
-      this.#transcript.add("error", `✖ ${errorText(err)}`);
+      this.#s.transcript.add("error", `✖ ${errorText(err)}`);
     } finally {
-      if (!this.#running) this.#status = before === status ? "idle" : before;
+      if (!this.#running) this.#s.status = before === status ? "idle" : before;
       this.#schedulePaint();
     }
   }
 
   #switchTo(s: ChatSession): void {
     this.#session = s;
-    this.#transcript.clear();
-    this.#approvals.length = 0;
-    this.#budget = undefined;
-    this.#tokens = { input: 0, output: 0 };
-    this.#showHistory(s.history);
-    this.#transcript.add("notice", `session ${s.id} in ${s.workspace}`);
+    this.#s.transcript.clear();
+    this.#s.approvals.length = 0;
+    this.#s.budget = undefined;
+    this.#s.tokens = { input: 0, output: 0 };
+    this.#s.showHistory(s.history);
+    this.#s.transcript.add("notice", `session ${s.id} in ${s.workspace}`);
   }
 
   async #sessions(pick: string | undefined): Promise<void> {
@@ -626,7 +532,7 @@ class ChatApp {
     if (pick !== undefined) {
       const matches = sessions.filter((s) => s.id.startsWith(pick));
       if (matches.length !== 1) {
-        this.#transcript.add(
+        this.#s.transcript.add(
           "error",
           matches.length === 0
             ? `no session starts with '${pick}'`
@@ -643,10 +549,10 @@ class ChatApp {
       return;
     }
     if (sessions.length === 0) {
-      this.#transcript.add("notice", "no sessions");
+      this.#s.transcript.add("notice", "no sessions");
       return;
     }
-    this.#transcript.add(
+    this.#s.transcript.add(
       "notice",
       [
         "Sessions (/sessions <id> continues one):",
@@ -669,18 +575,18 @@ class ChatApp {
       "changes",
     );
     if (changes.length === 0) {
-      this.#transcript.add("notice", "no changes waiting in the overlay");
+      this.#s.transcript.add("notice", "no changes waiting in the overlay");
       return;
     }
-    this.#transcript.add(
+    this.#s.transcript.add(
       "notice",
       `${changes.length} change(s) waiting (/commit writes them):`,
     );
     for (const c of changes) {
-      this.#transcript.add("tool", `${c.change} ${c.path}`);
+      this.#s.transcript.add("tool", `${c.change} ${c.path}`);
       if (c.diff) {
         const lines = c.diff.split("\n");
-        this.#transcript.add(
+        this.#s.transcript.add(
           "notice",
           lines.slice(0, 200).join("\n") +
             (lines.length > 200 ? `\n… ${lines.length - 200} more lines` : ""),
@@ -718,7 +624,7 @@ class ChatApp {
         signal,
       });
       const committed = listOf<string>(result, "committed");
-      this.#transcript.add(
+      this.#s.transcript.add(
         "ok",
         committed.length === 0
           ? "nothing committed"
@@ -738,7 +644,7 @@ class ChatApp {
       "approvals",
     );
     if (!quiet) {
-      this.#transcript.add(
+      this.#s.transcript.add(
         "notice",
         list.length === 0 ? "no approvals waiting" : [
           `${list.length} approval(s) waiting:`,
@@ -751,8 +657,8 @@ class ChatApp {
       );
     }
     for (const a of list) {
-      if (this.#answered.has(a.request_id)) continue;
-      this.#enqueue({
+      if (this.#s.answered.has(a.request_id)) continue;
+      this.#s.enqueue({
         request_id: a.request_id,
         action: a.action,
         resource: a.resource,
@@ -764,58 +670,18 @@ class ChatApp {
     this.#schedulePaint();
   }
 
-  #showHistory(history: readonly Message[]): void {
-    for (const m of history) {
-      for (const b of m.content ?? []) {
-        if (b.type === "text" && b.text.trim() !== "") {
-          this.#transcript.add(
-            m.role === "user" ? "user" : "assistant",
-            b.text,
-          );
-        } else if (b.type === "tool_use") {
-          this.#transcript.apply({
-            type: "tool_call",
-            id: b.id,
-            name: b.name,
-            arguments: b.input,
-          });
-        }
-      }
-    }
-  }
-
   // --- painting ---------------------------------------------------------
 
   #view(): ChatView {
-    const approval = this.#approvals[0];
     const home = this.#options.home;
     const ws = home && this.#session.workspace.startsWith(home)
       ? `~${this.#session.workspace.slice(home.length)}`
       : this.#session.workspace;
-    return {
-      header: `astrid chat · session ${this.#session.id.slice(0, 8)} · ${ws}`,
-      entries: this.#transcript.entries,
-      scroll: this.#scroll,
-      status: this.#status,
-      ...(this.#budget ? { budget: this.#budget } : {}),
-      ...(this.#tokens.input + this.#tokens.output > 0
-        ? { tokens: this.#tokens }
-        : {}),
-      ...(approval
-        ? {
-          approval: {
-            action: approval.action,
-            resource: approval.resource,
-            risk: approval.risk,
-            options: approval.options,
-            selected: approval.selected,
-            queued: this.#approvals.length - 1,
-          },
-        }
-        : {}),
-      palette: approval ? [] : paletteMatches(this.#editor.text),
-      input: this.#editor.view(Math.max(1, this.#term.size().columns - 3)),
-    };
+    return this.#s.view(
+      `astrid chat · session ${this.#session.id.slice(0, 8)} · ${ws}`,
+      this.#editor.text,
+      this.#editor.view(Math.max(1, this.#term.size().columns - 3)),
+    );
   }
 
   #schedulePaint(): void {
