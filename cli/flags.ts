@@ -46,6 +46,8 @@ export interface GlobalFlags {
   url?: string;
   /** `start --foreground`: run the daemon in this process. */
   foreground: boolean;
+  /** `chat --snapshot-tui`: print one rendered frame for turn events (JSON lines from `--file` or stdin). */
+  snapshotTui: boolean;
 }
 
 /**
@@ -83,6 +85,7 @@ export function parseFlags(
         limit: { type: "string" },
         foreground: { type: "boolean" },
         url: { type: "string" },
+        "snapshot-tui": { type: "boolean" },
       },
     });
     return {
@@ -98,6 +101,7 @@ export function parseFlags(
         printSession: values["print-session"] ?? false,
         unconfined: values.unconfined ?? false,
         foreground: values.foreground ?? false,
+        snapshotTui: values["snapshot-tui"] ?? false,
         ...(values.workspace ? { workspace: values.workspace } : {}),
         ...(values.dir ? { dir: values.dir } : {}),
         ...(values.kind ? { kind: values.kind } : {}),

@@ -158,3 +158,46 @@ Deno.test("astrid chat without a terminal: a usage error that points to astrid -
     await Deno.remove(home, { recursive: true });
   }
 });
+
+Deno.test("astrid chat --snapshot-tui: prints the 80x24 screen after the turn events of stdin", async () => {
+  const home = await Deno.makeTempDir({ prefix: "astrid-chat-home-" });
+  try {
+    const events = [
+      { type: "turn_start", turn_id: "t", session: "s" },
+      { type: "text_delta", text: "Reading the file." },
+      {
+        type: "tool_call",
+        id: "c",
+        name: "read_file",
+        arguments: { path: "a" },
+      },
+      { type: "tool_result", id: "c", is_error: false, content: "contents" },
+      { type: "budget", spent_usd: 0.25, limit_usd: null },
+      {
+        type: "final",
+        text: "x",
+        usage: { input_tokens: 5, output_tokens: 6 },
+      },
+    ];
+    const run = await runAstrid(["chat", "--snapshot-tui", "read a"], {
+      env: { HOME: home, ASTRID_HOME: path.join(home, ".astrid") },
+      stdin: events.map((e) => JSON.stringify(e)).join("\n"),
+    });
+    assert.equal(run.code, 0, run.stderr);
+    const rows = run.stdout.trimEnd().split("\n");
+    assert.equal(rows.length, 24);
+    assert.equal(rows[1], "› read a");
+    assert.match(run.stdout, /Reading the file\./);
+    assert.match(run.stdout, /← read_file: contents/);
+    assert.match(run.stdout, /✔ done \(5 in \/ 6 out tokens\)/);
+    assert.match(rows[22]!, /idle .*5↑ 6↓ tok · budget \$0\.2500/);
+    const bad = await runAstrid(["chat", "--snapshot-tui"], {
+      env: { HOME: home, ASTRID_HOME: path.join(home, ".astrid") },
+      stdin: "not json\n",
+    });
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /error\[INVALID_INPUT\]: line 1 is not JSON/);
+  } finally {
+    await Deno.remove(home, { recursive: true });
+  }
+});

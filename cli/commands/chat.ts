@@ -12,6 +12,7 @@ import { connectDaemon } from "../daemon_client.ts";
 import type { GlobalFlags } from "../flags.ts";
 import { out, UsageError } from "../output.ts";
 import { openSession, runChat } from "../tui/chat_app.ts";
+import { parseEventLines, snapshotTui } from "../tui/snapshot.ts";
 import { isInteractive, processTerminal } from "../tui/terminal.ts";
 
 /** Help text of `astrid chat`. */
@@ -19,10 +20,13 @@ export const CHAT_HELP = `astrid chat — talk with the agent in the terminal
 
 Usage:
   astrid chat [-w DIR] [--session ID] [--url URL]
+  astrid chat --snapshot-tui [--file EVENTS.jsonl] ["<prompt>"]
 
   -w, --workspace DIR  the workspace of a new session (default: the current directory)
       --session ID     continue a session (its history and overlay)
       --url URL        a headless server instead of the local daemon (token: ASTRID_TOKEN)
+      --snapshot-tui   print the 80x24 screen after the turn events (JSON lines, as
+                       'astrid -p --json' prints them) of --file or stdin, and exit
 
 In the chat:
   Enter sends the prompt; ↑/↓ walk the history; PgUp/PgDn scroll.
@@ -43,6 +47,14 @@ export async function chatCommand(
   args: readonly string[],
   flags: GlobalFlags,
 ): Promise<number> {
+  if (flags.snapshotTui) {
+    const text = flags.file !== undefined
+      ? await Deno.readTextFile(flags.file)
+      : await new Response(Deno.stdin.readable).text();
+    const prompt = args.join(" ");
+    out(snapshotTui(parseEventLines(text), prompt ? { prompt } : {}));
+    return 0;
+  }
   if (args.length > 0) {
     throw new UsageError(
       `'astrid chat' takes no arguments (got '${
