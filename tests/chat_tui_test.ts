@@ -61,7 +61,7 @@ async function startChat() {
 
 Deno.test({
   name:
-    "astrid chat (tmux 80x24): text streams onto the screen; the approval prompt appears; 'y' posts allow_once and the turn continues; /help lists the commands",
+    "astrid chat (tmux 80x24): text streams onto the screen; the approval prompt appears; 'y' posts allow_once and the turn continues; /help lists the commands; the screen follows a resize",
   ignore: !HAS_TMUX,
   async fn() {
     const t = await startChat();
@@ -110,6 +110,17 @@ Deno.test({
           "/quit",
         ]
       ) assert.ok(help.includes(c), `${c} in\n${help}`);
+
+      await t.tmux.resize(60, 16);
+      // the header, 13 rows, the status line and the input: 16 rows
+      const small = await t.tmux.waitForText(
+        /^ astrid chat · session[^\n]*\n(?:[^\n]*\n){13} idle[^\n]*\n› *\n?$/,
+      );
+      const rows = small.replace(/\n$/, "").split("\n");
+      assert.equal(rows.length, 16);
+      assert.match(rows[0]!, /^ astrid chat · session/);
+      assert.match(rows[14]!, /^ idle/);
+      for (const r of rows) assert.ok([...r].length <= 60, r);
 
       await t.tmux.type("/quit");
       await t.tmux.keys("Enter");

@@ -123,6 +123,24 @@ export class TmuxSession {
     await this.#tmux("send-keys", "-t", "t", "-l", text);
   }
 
+  /**
+   * Resizes the window (the program gets `SIGWINCH`).
+   *
+   * @param columns New width.
+   * @param rows New height.
+   */
+  async resize(columns: number, rows: number): Promise<void> {
+    await this.#tmux(
+      "resize-window",
+      "-t",
+      "t",
+      "-x",
+      String(columns),
+      "-y",
+      String(rows),
+    );
+  }
+
   /** The visible screen, one line per row. */
   async screen(): Promise<string> {
     return await this.#tmux("capture-pane", "-p", "-t", "t");
