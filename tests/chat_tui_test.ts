@@ -9,6 +9,7 @@ import * as path from "node:path";
 import { scriptedApi } from "./chat_api_fixture_test.ts";
 import { CLI_MAIN, DENO_DIR, runAstrid } from "./cli_fixture_test.ts";
 import { HAS_TMUX, TmuxSession } from "./tmux_fixture_test.ts";
+import { APPROVAL_GUARD_MS } from "../cli/tui/chat_app.ts";
 
 const ROOT = path.resolve(import.meta.dirname ?? ".", "..");
 
@@ -82,6 +83,8 @@ Deno.test({
       for (const line of asking.split("\n")) assert.ok([...line].length <= 80);
       assert.deepEqual(t.api.answers, []);
 
+      // a person reads the prompt first; keys within APPROVAL_GUARD_MS of it appearing are type-ahead
+      await new Promise((r) => setTimeout(r, APPROVAL_GUARD_MS + 50));
       await t.tmux.type("y");
       const done = await t.tmux.waitForText("✔ done (12 in / 34 out tokens)");
       assert.deepEqual(t.api.answers, [{

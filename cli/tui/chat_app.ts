@@ -33,6 +33,8 @@ import { ChatState, type PendingApproval } from "./chat_state.ts";
 
 /** Two Ctrl-C within this many ms quit even while a turn still runs. */
 export const DOUBLE_CTRL_C_MS = 2000;
+/** Answer keys within this many ms of an approval prompt appearing are type-ahead, not answers (faster than a person reacts). */
+export const APPROVAL_GUARD_MS = 300;
 /** After a cancel, the stream is dropped locally when it has not ended within this many ms. */
 const CANCEL_GRACE_MS = 3000;
 /** How often `/commit` looks for approval requests of its own. */
@@ -54,6 +56,12 @@ export interface ChatOptions {
   readonly color?: boolean;
   /** The clock (ms), for the double Ctrl-C. */
   readonly now?: () => number;
+  /**
+   * For this many ms after an approval prompt appears, its answer keys are
+   * ignored: keys typed ahead (the user was writing) must not answer it
+   * (default {@linkcode APPROVAL_GUARD_MS}).
+   */
+  readonly approvalGuardMs?: number;
   /** The user's home directory, shown as `~` in the header. */
   readonly home?: string;
   /** Called after each paint with the frame (snapshots, tests). */
@@ -109,6 +117,8 @@ export async function openSession(
 
 interface Running {
   readonly kind: "turn" | "command";
+  /** The status while it runs. */
+  readonly label: string;
   readonly abort: AbortController;
   cancelAt?: number;
   cancelTimer?: ReturnType<typeof setTimeout>;
@@ -139,7 +149,7 @@ class ChatApp {
   readonly #options: ChatOptions;
   readonly #now: () => number;
   #session: ChatSession;
-  readonly #s = new ChatState();
+  readonly #s: ChatState;
   readonly #editor = new LineEditor();
   #running: Running | undefined;
   #lastIdleCtrlC = 0;
@@ -159,6 +169,7 @@ class ChatApp {
     this.#session = session;
     this.#options = options;
     this.#now = options.now ?? Date.now;
+    this.#s = new ChatState(this.#now);
     this.#quitted = new Promise((resolve) => (this.#quit = resolve));
   }
 
@@ -261,6 +272,14 @@ class ChatApp {
 
   #onApprovalKey(approval: PendingApproval, key: Key): void {
     const n = approval.options.length;
+    const answering = key.kind === "text" ||
+      (key.kind === "key" && (key.name === "enter" || key.name === "escape"));
+    const guard = this.#options.approvalGuardMs ?? APPROVAL_GUARD_MS;
+    if (answering && this.#now() - (approval.shownAt ?? 0) < guard) {
+      this.#s.status =
+        "key ignored: it came as the approval appeared — read it, then answer";
+      return;
+    }
     if (key.kind === "text") {
       const letter = key.text.toLowerCase();
       const pick = approval.options.find((o) => ANSWER_KEYS[o]?.key === letter);
@@ -315,9 +334,13 @@ class ChatApp {
   // --- turns ------------------------------------------------------------
 
   async #turn(text: string): Promise<void> {
-    const running: Running = { kind: "turn", abort: new AbortController() };
+    const running: Running = {
+      kind: "turn",
+      label: "thinking…",
+      abort: new AbortController(),
+    };
     this.#running = running;
-    this.#s.status = "thinking…";
+    this.#s.status = running.label;
     this.#s.transcript.add("user", text);
     this.#schedulePaint();
     let ended = false;
@@ -397,7 +420,7 @@ class ChatApp {
       "approval",
       `  you answered: ${ANSWER_LABELS[decision]}`,
     );
-    if (this.#running?.kind === "turn") this.#s.status = "thinking…";
+    this.#s.status = this.#running?.label ?? "idle";
     this.#schedulePaint();
     try {
       const r = await this.#client.raw("approvalsAnswer", {
@@ -480,7 +503,11 @@ class ChatApp {
     status: string,
     work: (signal: AbortSignal) => Promise<void>,
   ): Promise<void> {
-    const running: Running = { kind: "command", abort: new AbortController() };
+    const running: Running = {
+      kind: "command",
+      label: status,
+      abort: new AbortController(),
+    };
     this.#running = running;
     this.#s.status = status;
     this.#schedulePaint();

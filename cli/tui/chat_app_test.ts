@@ -53,13 +53,15 @@ class ScriptedTerminal implements ChatTerminal {
   }
 }
 
-async function start() {
+async function start(options: { guardMs?: number; now?: () => number } = {}) {
   const api = scriptedApi();
   const client = new ApiClient({ handler: api.handler }, api.token);
   const session = await openSession(client, { workspace: "/work/proj" });
   const term = new ScriptedTerminal();
   const done = runChat(client, term, session, {
     color: false,
+    approvalGuardMs: options.guardMs ?? 0,
+    ...(options.now ? { now: options.now } : {}),
     onFrame: (f) => term.frames.push(f),
   });
   await term.waitFor(/astrid chat · session/);
@@ -246,4 +248,26 @@ Deno.test("chat: escape sequences in the daemon's text never reach the terminal"
   const all = written.join("");
   assert.ok(!all.includes("\x1b]0;owned"));
   assert.ok(!all.includes("\x1b[2J/etc"));
+});
+
+Deno.test("chat: keys typed as an approval prompt appears do not answer it; once it has been seen they do", async () => {
+  let clock = 1_000_000;
+  const t = await start({ guardMs: 300, now: () => clock });
+  try {
+    t.term.type("write\r");
+    await t.term.waitFor(/\[a\] Always/);
+    clock += 50;
+    t.term.type("a");
+    await t.term.waitFor(/key ignored/);
+    t.term.type("\r");
+    await new Promise((r) => setTimeout(r, 30));
+    assert.equal(t.api.answers.length, 0);
+    assert.match(t.term.screen(), /\[a\] Always/);
+    clock += 300;
+    t.term.type("y");
+    await t.term.waitFor(/All done\./);
+    assert.deepEqual(t.api.answers.map((a) => a.decision), ["allow_once"]);
+  } finally {
+    await t.close();
+  }
 });

@@ -30,10 +30,19 @@ export interface PendingApproval {
   readonly source: "turn" | "list";
   /** The answer Enter picks. */
   selected: number;
+  /** When it became the one shown (ms), for the type-ahead guard. */
+  shownAt?: number;
 }
 
 /** The chat's screen state. */
 export class ChatState {
+  readonly #now: () => number;
+
+  /** @param now The clock (ms). */
+  constructor(now: () => number = Date.now) {
+    this.#now = now;
+  }
+
   /** The conversation as shown. */
   readonly transcript: Transcript = new Transcript();
   /** Rows scrolled up. */
@@ -112,11 +121,15 @@ export class ChatState {
    * @param a The request.
    * @param turnRunning Whether a turn waits for it (sets the status).
    */
-  enqueue(a: Omit<PendingApproval, "selected">, turnRunning = false): void {
+  enqueue(
+    a: Omit<PendingApproval, "selected" | "shownAt">,
+    turnRunning = false,
+  ): void {
     if (this.approvals.some((p) => p.request_id === a.request_id)) return;
     const options = a.options.filter((o) => o in ANSWER_KEYS);
     if (options.length === 0) return;
     this.approvals.push({ ...a, options, selected: 0 });
+    this.#showHead();
     if (turnRunning) {
       this.status = "waiting for your approval";
     }
@@ -130,6 +143,7 @@ export class ChatState {
   removeApproval(id: string): void {
     const i = this.approvals.findIndex((p) => p.request_id === id);
     if (i >= 0) this.approvals.splice(i, 1);
+    this.#showHead();
   }
 
   /**
@@ -141,6 +155,7 @@ export class ChatState {
     for (let i = this.approvals.length - 1; i >= 0; i--) {
       if (this.approvals[i]!.source === source) this.approvals.splice(i, 1);
     }
+    this.#showHead();
   }
 
   /**
@@ -166,6 +181,11 @@ export class ChatState {
         }
       }
     }
+  }
+
+  #showHead(): void {
+    const head = this.approvals[0];
+    if (head && head.shownAt === undefined) head.shownAt = this.#now();
   }
 
   /**
