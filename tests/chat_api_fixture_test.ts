@@ -12,7 +12,8 @@
  *   `POST /v1/sessions/:id/cancel`, then ends with the `ABORTED` error;
  * - a commit asks an approval (listed by `GET /v1/approvals`) and commits
  *   when it is allowed;
- * - `defer()` adds a deferred approval request.
+ * - `defer()` adds a deferred approval request;
+ * - a session's messages are its finished scripted turns.
  *
  * Served in-process (`handler`) or on loopback TCP (`serve()`).
  *
@@ -32,6 +33,7 @@ import {
 } from "../kernel/api/router.ts";
 import { KernelError } from "../kernel/core/errors.ts";
 import type { ApprovalAnswer } from "../sdk/turn.ts";
+import type { Message } from "../sdk/llm.ts";
 
 const ANSWERS: readonly ApprovalAnswer[] = [
   "allow_once",
@@ -80,6 +82,7 @@ export function scriptedApi(token = "chat-test-token"): ScriptedApi {
   const prompts: string[] = [];
   const created: string[] = [];
   const sessions = new Map<string, SessionInfo>();
+  const history = new Map<string, Message[]>();
   const pending = new Map<string, Waiter>();
   const cancelWaiters = new Map<string, () => void>();
   const closers = new Set<() => void>();
@@ -149,6 +152,19 @@ export function scriptedApi(token = "chat-test-token"): ScriptedApi {
       content: denied ? "denied by the user" : "wrote notes.txt (2 bytes)",
     };
     yield { type: "text_delta", text: denied ? "I may not." : "All done." };
+    history.set(session, [
+      ...history.get(session) ?? [],
+      { role: "user", content: [{ type: "text", text: prompts.at(-1)! }] },
+      {
+        role: "assistant",
+        content: [{ type: "text", text: "Hello from the scripted turn." }, {
+          type: "tool_use",
+          id: "call-1",
+          name: "write_file",
+          input: { path: "notes.txt" },
+        }],
+      },
+    ]);
     yield {
       type: "final",
       text: "Hello from the scripted turn.All done.",
@@ -197,8 +213,9 @@ export function scriptedApi(token = "chat-test-token"): ScriptedApi {
     .on("sessionsList", () => jsonResponse([...sessions.values()]))
     .on("sessionsShow", (ctx) => jsonResponse(known(ctx.params["id"]!)))
     .on("sessionMessages", (ctx) => {
-      known(ctx.params["id"]!);
-      return jsonResponse([]);
+      const id = ctx.params["id"]!;
+      known(id);
+      return jsonResponse({ messages: history.get(id) ?? [] });
     })
     .on("sessionPrompt", async (ctx) => {
       const id = ctx.params["id"]!;

@@ -8,15 +8,8 @@
  * @module
  */
 import { KernelError } from "../../mod.ts";
-import type { Message } from "../../sdk/llm.ts";
 import type { ApprovalAnswer } from "../../sdk/turn.ts";
 import type { ApiClient } from "../../kernel/api/client.ts";
-import type {
-  ApprovalInfo,
-  PromptStreamEvent,
-  SessionInfo,
-  WorkspaceChange,
-} from "../../kernel/api/contract.ts";
 import { decodeKeys, type Key } from "./keys.ts";
 import { LineEditor } from "./line_editor.ts";
 import { complete, helpLines, parseCommand } from "./palette.ts";
@@ -28,6 +21,8 @@ import {
   toAnsi,
 } from "./renderer.ts";
 import type { ChatTerminal } from "./terminal.ts";
+import { ChatApi, type ChatSession } from "./chat_api.ts";
+export type { ChatSession } from "./chat_api.ts";
 import { ANSWER_LABELS } from "./transcript.ts";
 import { ChatState, type PendingApproval } from "./chat_state.ts";
 
@@ -39,16 +34,6 @@ export const APPROVAL_GUARD_MS = 300;
 const CANCEL_GRACE_MS = 3000;
 /** How often `/commit` looks for approval requests of its own. */
 const COMMIT_POLL_MS = 400;
-
-/** The session a chat works in. */
-export interface ChatSession {
-  /** The session id. */
-  readonly id: string;
-  /** Its workspace. */
-  readonly workspace: string;
-  /** Earlier messages (a continued session). */
-  readonly history: readonly Message[];
-}
 
 /** Options of {@linkcode runChat}. */
 export interface ChatOptions {
@@ -68,51 +53,9 @@ export interface ChatOptions {
   readonly onFrame?: (frame: Frame) => void;
 }
 
-/**
- * The items of a list answer, whether the daemon sends a bare array or an
- * object holding it under `key`.
- */
-function listOf<T>(body: unknown, key: string): T[] {
-  if (Array.isArray(body)) return body as T[];
-  const inner = (body as Record<string, unknown> | null)?.[key];
-  return Array.isArray(inner) ? inner as T[] : [];
-}
-
 function errorText(err: unknown): string {
   if (KernelError.is(err)) return `[${err.code}] ${err.message}`;
   return err instanceof Error ? err.message : String(err);
-}
-
-/**
- * Creates a session in a workspace, or continues one (with its history).
- *
- * @param client The API client.
- * @param target The workspace (absolute) or the session to continue.
- * @returns The session.
- */
-export async function openSession(
-  client: ApiClient,
-  target: { readonly workspace: string; readonly session?: string },
-): Promise<ChatSession> {
-  if (target.session === undefined) {
-    const info = await client.call<SessionInfo>("sessionsCreate", {
-      body: { workspace: target.workspace },
-    });
-    return { id: info.id, workspace: info.workspace, history: [] };
-  }
-  const info = await client.call<SessionInfo>("sessionsShow", {
-    params: { id: target.session },
-  });
-  let history: Message[] = [];
-  try {
-    history = listOf<Message>(
-      await client.call("sessionMessages", { params: { id: info.id } }),
-      "messages",
-    );
-  } catch {
-    // silent-ok: a session without readable history still chats
-  }
-  return { id: info.id, workspace: info.workspace, history };
 }
 
 interface Running {
@@ -122,6 +65,20 @@ interface Running {
   readonly abort: AbortController;
   cancelAt?: number;
   cancelTimer?: ReturnType<typeof setTimeout>;
+}
+
+/**
+ * Creates a session in a workspace, or continues one (with its history).
+ *
+ * @param client The API client.
+ * @param target The workspace (absolute) or the session to continue.
+ * @returns The session.
+ */
+export function openSession(
+  client: ApiClient,
+  target: { readonly workspace: string; readonly session?: string },
+): Promise<ChatSession> {
+  return new ChatApi(client).open(target);
 }
 
 /**
@@ -144,7 +101,7 @@ export async function runChat(
 }
 
 class ChatApp {
-  readonly #client: ApiClient;
+  readonly #api: ChatApi;
   readonly #term: ChatTerminal;
   readonly #options: ChatOptions;
   readonly #now: () => number;
@@ -164,7 +121,7 @@ class ChatApp {
     session: ChatSession,
     options: ChatOptions,
   ) {
-    this.#client = client;
+    this.#api = new ChatApi(client);
     this.#term = term;
     this.#session = session;
     this.#options = options;
@@ -345,11 +302,11 @@ class ChatApp {
     this.#schedulePaint();
     let ended = false;
     try {
-      const stream = this.#client.stream<PromptStreamEvent>("sessionPrompt", {
-        params: { id: this.#session.id },
-        body: { text },
-        signal: running.abort.signal,
-      });
+      const stream = this.#api.prompt(
+        this.#session.id,
+        text,
+        running.abort.signal,
+      );
       for await (const e of stream) {
         this.#s.apply(e, this.#running?.kind === "turn");
         this.#schedulePaint();
@@ -383,8 +340,7 @@ class ChatApp {
       running.abort.abort();
       return;
     }
-    void this.#client.raw("sessionCancel", { params: { id: this.#session.id } })
-      .then((r) => r.body?.cancel())
+    void this.#api.cancel(this.#session.id)
       .catch((err) =>
         this.#s.transcript.add("error", `✖ cancel: ${errorText(err)}`)
       );
@@ -399,11 +355,7 @@ class ChatApp {
     if (!running) return;
     if (running.kind === "turn") {
       try {
-        const r = await this.#client.raw("sessionCancel", {
-          params: { id: this.#session.id },
-          signal: AbortSignal.timeout(1000),
-        });
-        await r.body?.cancel();
+        await this.#api.cancel(this.#session.id, AbortSignal.timeout(1000));
       } catch {
         // silent-ok: quitting; the daemon ends the turn when the stream goes away
       }
@@ -423,11 +375,7 @@ class ChatApp {
     this.#s.status = this.#running?.label ?? "idle";
     this.#schedulePaint();
     try {
-      const r = await this.#client.raw("approvalsAnswer", {
-        params: { id: a.request_id },
-        body: { decision },
-      });
-      await r.body?.cancel();
+      await this.#api.answer(a.request_id, decision);
     } catch (err) {
       this.#s.answered.delete(a.request_id);
       this.#s.transcript.add(
@@ -478,7 +426,7 @@ class ChatApp {
     switch (name) {
       case "new":
         return await this.#exclusive("creating a session…", async () => {
-          const s = await openSession(this.#client, {
+          const s = await this.#api.open({
             workspace: this.#session.workspace,
           });
           this.#switchTo(s);
@@ -552,10 +500,7 @@ class ChatApp {
   }
 
   async #sessions(pick: string | undefined): Promise<void> {
-    const sessions = listOf<SessionInfo>(
-      await this.#client.call("sessionsList"),
-      "sessions",
-    );
+    const sessions = await this.#api.sessions();
     if (pick !== undefined) {
       const matches = sessions.filter((s) => s.id.startsWith(pick));
       if (matches.length !== 1) {
@@ -568,7 +513,7 @@ class ChatApp {
         return;
       }
       this.#switchTo(
-        await openSession(this.#client, {
+        await this.#api.open({
           workspace: this.#session.workspace,
           session: matches[0]!.id,
         }),
@@ -595,12 +540,7 @@ class ChatApp {
   }
 
   async #diff(): Promise<void> {
-    const changes = listOf<WorkspaceChange>(
-      await this.#client.call("workspaceDiff", {
-        params: { id: this.#session.id },
-      }),
-      "changes",
-    );
+    const changes = await this.#api.diff(this.#session.id);
     if (changes.length === 0) {
       this.#s.transcript.add("notice", "no changes waiting in the overlay");
       return;
@@ -645,12 +585,11 @@ class ChatApp {
       }
     })();
     try {
-      const result = await this.#client.call<unknown>("workspaceCommit", {
-        params: { id: this.#session.id },
-        body: paths.length > 0 ? { paths } : {},
+      const committed = await this.#api.commit(
+        this.#session.id,
+        paths,
         signal,
-      });
-      const committed = listOf<string>(result, "committed");
+      );
       this.#s.transcript.add(
         "ok",
         committed.length === 0
@@ -664,12 +603,7 @@ class ChatApp {
   }
 
   async #listApprovals(quiet = false): Promise<void> {
-    const list = listOf<ApprovalInfo>(
-      await this.#client.call("approvalsList", {
-        query: { session: this.#session.id },
-      }),
-      "approvals",
-    );
+    const list = await this.#api.approvals(this.#session.id);
     if (!quiet) {
       this.#s.transcript.add(
         "notice",

@@ -271,3 +271,28 @@ Deno.test("chat: keys typed as an approval prompt appears do not answer it; once
     await t.close();
   }
 });
+
+Deno.test("chat: a continued session shows its history", async () => {
+  const first = await start();
+  first.term.type("write\r");
+  await first.term.waitFor(/\[y\] Allow once/);
+  first.term.type("y");
+  await first.term.waitFor(/All done\./);
+  const client = new ApiClient({ handler: first.api.handler }, first.api.token);
+  const session = await openSession(client, {
+    workspace: "/ignored",
+    session: first.session.id,
+  });
+  const term = new ScriptedTerminal();
+  const done = runChat(client, term, session, {
+    color: false,
+    onFrame: (f) => term.frames.push(f),
+  });
+  const screen = await term.waitFor(/Hello from the scripted turn\./);
+  assert.match(screen, /› write/);
+  assert.match(screen, /→ write_file/);
+  term.end();
+  await done;
+  client.close();
+  await first.close();
+});
