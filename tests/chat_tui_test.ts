@@ -62,7 +62,7 @@ async function startChat() {
 
 Deno.test({
   name:
-    "astrid chat (tmux 80x24): text streams onto the screen; the approval prompt appears; 'y' posts allow_once and the turn continues; /help lists the commands; the screen follows a resize",
+    "astrid chat (tmux 80x24): text streams onto the screen; the approval prompt appears; 'y' posts allow_once and the turn continues; /help lists the commands; the screen follows a resize; a paste sends nothing by itself",
   ignore: !HAS_TMUX,
   async fn() {
     const t = await startChat();
@@ -124,6 +124,13 @@ Deno.test({
       assert.match(rows[0]!, /^ astrid chat · session/);
       assert.match(rows[14]!, /^ idle/);
       for (const r of rows) assert.ok([...r].length <= 60, r);
+
+      // a multi-line paste is one line of input: it sends nothing by itself
+      await t.tmux.paste("first line\nsecond line\n");
+      await t.tmux.waitForText(/^› first line second line *$/m);
+      assert.equal(t.api.prompts.length, 1);
+      await t.tmux.keys("C-u");
+      await t.tmux.waitForText(/^› *$/m);
 
       await t.tmux.type("/quit");
       await t.tmux.keys("Enter");

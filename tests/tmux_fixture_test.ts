@@ -141,6 +141,16 @@ export class TmuxSession {
     );
   }
 
+  /**
+   * Pastes text the way a terminal does (bracketed, when the program asked for it).
+   *
+   * @param text The text.
+   */
+  async paste(text: string): Promise<void> {
+    await this.#tmux("set-buffer", "-b", "p", "--", text);
+    await this.#tmux("paste-buffer", "-p", "-d", "-b", "p", "-t", "t");
+  }
+
   /** The visible screen, one line per row. */
   async screen(): Promise<string> {
     return await this.#tmux("capture-pane", "-p", "-t", "t");

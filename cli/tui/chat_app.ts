@@ -10,7 +10,7 @@
 import { KernelError } from "../../mod.ts";
 import type { ApprovalAnswer } from "../../sdk/turn.ts";
 import type { ApiClient } from "../../kernel/api/client.ts";
-import { decodeKeys, type Key } from "./keys.ts";
+import { type Key, KeyDecoder } from "./keys.ts";
 import { LineEditor } from "./line_editor.ts";
 import { complete, helpLines, parseCommand } from "./palette.ts";
 import {
@@ -153,8 +153,9 @@ class ChatApp {
   // --- input ------------------------------------------------------------
 
   async #readInput(): Promise<void> {
+    const decoder = new KeyDecoder();
     for await (const chunk of this.#term.input()) {
-      for (const key of decodeKeys(chunk)) {
+      for (const key of decoder.push(chunk)) {
         if (this.#done) return;
         this.#onKey(key);
       }

@@ -1,10 +1,13 @@
 /**
  * Decodes what a terminal in raw mode sends into keys: printable text,
  * Enter, Backspace, the cursor keys (CSI and SS3 forms), Home/End, Delete,
- * Page Up/Down, Tab, Esc and the Ctrl letters.
+ * Page Up/Down, Tab, Esc and the Ctrl letters; and bracketed pastes (a paste
+ * is one text key, its line breaks made spaces, so pasting never presses
+ * Enter or answers a prompt).
  *
  * @module
  */
+import { sanitize } from "./text.ts";
 
 /** A named key. */
 export type KeyName =
@@ -28,8 +31,8 @@ export type KeyName =
 
 /** One key press. */
 export type Key =
-  /** Printable text (one or more characters, e.g. a paste). */
-  | { readonly kind: "text"; readonly text: string }
+  /** Printable text (one or more characters); `paste` when it was pasted. */
+  | { readonly kind: "text"; readonly text: string; readonly paste?: boolean }
   /** A named key. */
   | { readonly kind: "key"; readonly name: KeyName }
   /** Ctrl + a letter (`c`, `d`, `u`, …). */
@@ -133,4 +136,71 @@ export function decodeKeys(chunk: string): Key[] {
   }
   flush();
   return keys;
+}
+
+const PASTE_START = "\x1b[200~";
+const PASTE_END = "\x1b[201~";
+
+/** Turns terminal input into keys across reads, with bracketed paste. */
+export class KeyDecoder {
+  #pasting = false;
+  #paste = "";
+  #pending = "";
+
+  /**
+   * Decodes the next chunk of input.
+   *
+   * @param chunk What one read returned.
+   * @returns The keys it completes.
+   *
+   * @example
+   * ```ts
+   * import { KeyDecoder } from "./keys.ts";
+   * const d = new KeyDecoder();
+   * console.assert(d.push("a\x1b[200~x\ry").length === 1);
+   * const keys = d.push("z\x1b[201~");
+   * console.assert(keys[0]?.kind === "text" && keys[0].text === "x yz");
+   * ```
+   */
+  push(chunk: string): Key[] {
+    let input = this.#pending + chunk;
+    this.#pending = "";
+    const keys: Key[] = [];
+    while (input !== "") {
+      if (!this.#pasting) {
+        const at = input.indexOf(PASTE_START);
+        if (at < 0) {
+          keys.push(...decodeKeys(input));
+          break;
+        }
+        keys.push(...decodeKeys(input.slice(0, at)));
+        input = input.slice(at + PASTE_START.length);
+        this.#pasting = true;
+        this.#paste = "";
+        continue;
+      }
+      const end = input.indexOf(PASTE_END);
+      if (end < 0) {
+        // keep a possible start of the end marker for the next read
+        let keep = 0;
+        for (let n = Math.min(PASTE_END.length - 1, input.length); n > 0; n--) {
+          if (PASTE_END.startsWith(input.slice(-n))) {
+            keep = n;
+            break;
+          }
+        }
+        this.#paste += input.slice(0, input.length - keep);
+        this.#pending = input.slice(input.length - keep);
+        break;
+      }
+      this.#paste += input.slice(0, end);
+      input = input.slice(end + PASTE_END.length);
+      this.#pasting = false;
+      // one line: breaks become spaces, no control characters survive
+      const text = sanitize(this.#paste);
+      this.#paste = "";
+      if (text !== "") keys.push({ kind: "text", text, paste: true });
+    }
+    return keys;
+  }
 }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { decodeKeys } from "./keys.ts";
+import { decodeKeys, KeyDecoder } from "./keys.ts";
 
 Deno.test("decodeKeys: text, Enter, Backspace, Tab and Ctrl letters", () => {
   assert.deepEqual(decodeKeys("hi\r\x7f\t\x03\x04"), [
@@ -42,4 +42,18 @@ Deno.test("decodeKeys: an unknown escape sequence is one unknown key, never text
     { kind: "text", text: "x" },
   ]);
   assert.deepEqual(decodeKeys("a\x85b"), [{ kind: "text", text: "ab" }]);
+});
+
+Deno.test("KeyDecoder: a bracketed paste is one text key without line breaks or controls, even split across reads", () => {
+  const d = new KeyDecoder();
+  assert.deepEqual(d.push("a\x1b[200~line one\r\nline"), [{
+    kind: "text",
+    text: "a",
+  }]);
+  assert.deepEqual(d.push(" two\x1b[2J\x03\x1b[20"), []);
+  assert.deepEqual(d.push("1~\r"), [
+    { kind: "text", text: "line one line two ", paste: true },
+    { kind: "key", name: "enter" },
+  ]);
+  assert.deepEqual(d.push("\x1b[D"), [{ kind: "key", name: "left" }]);
 });

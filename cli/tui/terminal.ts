@@ -38,8 +38,8 @@ export function processTerminal(): ChatTerminal & { restore(): void } {
     while (at < bytes.length) at += Deno.stdout.writeSync(bytes.subarray(at));
   };
   Deno.stdin.setRaw(true);
-  // the alternate screen, cleared
-  write("\x1b[?1049h\x1b[2J\x1b[H");
+  // the alternate screen, cleared; bracketed paste on
+  write("\x1b[?1049h\x1b[2J\x1b[H\x1b[?2004h");
   let restored = false;
   const listeners = new Set<() => void>();
   const onWinch = () => listeners.forEach((l) => l());
@@ -77,7 +77,7 @@ export function processTerminal(): ChatTerminal & { restore(): void } {
       if (restored) return;
       restored = true;
       if (winch) Deno.removeSignalListener("SIGWINCH", onWinch);
-      write("\x1b[0m\x1b[?25h\x1b[?1049l");
+      write("\x1b[?2004l\x1b[0m\x1b[?25h\x1b[?1049l");
       try {
         Deno.stdin.setRaw(false);
       } catch {
