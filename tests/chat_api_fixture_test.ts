@@ -10,6 +10,8 @@
  *   then `approval_decision`, `tool_result`, more text and `final`;
  * - the prompt `slow` streams some text and waits until
  *   `POST /v1/sessions/:id/cancel`, then ends with the `ABORTED` error;
+ * - the prompt `stubborn` streams some text and never ends (it ignores
+ *   cancels) until the client goes away;
  * - a commit asks an approval (listed by `GET /v1/approvals`) and commits
  *   when it is allowed;
  * - `defer()` adds a deferred approval request;
@@ -186,6 +188,15 @@ export function scriptedApi(token = "chat-test-token"): ScriptedApi {
     yield { type: "error", code: "ABORTED", message: "The turn was cancelled" };
   }
 
+  async function* stubbornTurn(
+    session: string,
+    signal: AbortSignal,
+  ): AsyncGenerator<PromptStreamEvent> {
+    yield { type: "turn_start", turn_id: `turn-${prompts.length}`, session };
+    yield { type: "text_delta", text: "Ignoring cancels" };
+    await waitFor<never>(signal, () => {});
+  }
+
   const known = (id: string): SessionInfo => {
     const s = sessions.get(id);
     if (!s) throw new KernelError("NOT_FOUND", `No session ${id}`);
@@ -224,6 +235,8 @@ export function scriptedApi(token = "chat-test-token"): ScriptedApi {
       prompts.push(text);
       const stream = text === "slow"
         ? slowTurn(id, ctx.signal)
+        : text === "stubborn"
+        ? stubbornTurn(id, ctx.signal)
         : approvalTurn(id, ctx.signal);
       return sseResponse(stream);
     })

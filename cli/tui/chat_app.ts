@@ -31,7 +31,7 @@ export const DOUBLE_CTRL_C_MS = 2000;
 /** Answer keys within this many ms of an approval prompt appearing are type-ahead, not answers (faster than a person reacts). */
 export const APPROVAL_GUARD_MS = 300;
 /** After a cancel, the stream is dropped locally when it has not ended within this many ms. */
-const CANCEL_GRACE_MS = 3000;
+export const CANCEL_GRACE_MS = 3000;
 /** How often `/commit` looks for approval requests of its own. */
 const COMMIT_POLL_MS = 400;
 
@@ -47,6 +47,8 @@ export interface ChatOptions {
    * (default {@linkcode APPROVAL_GUARD_MS}).
    */
   readonly approvalGuardMs?: number;
+  /** After Ctrl-C, how long the daemon may take to end the turn before the chat drops the stream (default {@linkcode CANCEL_GRACE_MS}). */
+  readonly cancelGraceMs?: number;
   /** The user's home directory, shown as `~` in the header. */
   readonly home?: string;
   /** Called after each paint with the frame (snapshots, tests). */
@@ -317,7 +319,12 @@ class ChatApp {
         }
       }
       if (!ended) {
-        this.#s.transcript.add("error", "✖ the daemon ended the stream early");
+        this.#s.transcript.add(
+          "error",
+          running.abort.signal.aborted
+            ? "✖ turn cancelled"
+            : "✖ the daemon ended the stream early",
+        );
       }
     } catch (err) {
       if (running.abort.signal.aborted) {
@@ -348,7 +355,7 @@ class ChatApp {
     // the turn's end clears it
     running.cancelTimer ??= setTimeout(() => {
       if (this.#running === running) running.abort.abort();
-    }, CANCEL_GRACE_MS);
+    }, this.#options.cancelGraceMs ?? CANCEL_GRACE_MS);
   }
 
   async #stopRunning(): Promise<void> {

@@ -53,7 +53,9 @@ class ScriptedTerminal implements ChatTerminal {
   }
 }
 
-async function start(options: { guardMs?: number; now?: () => number } = {}) {
+async function start(
+  options: { guardMs?: number; now?: () => number; graceMs?: number } = {},
+) {
   const api = scriptedApi();
   const client = new ApiClient({ handler: api.handler }, api.token);
   const session = await openSession(client, { workspace: "/work/proj" });
@@ -61,6 +63,7 @@ async function start(options: { guardMs?: number; now?: () => number } = {}) {
   const done = runChat(client, term, session, {
     color: false,
     approvalGuardMs: options.guardMs ?? 0,
+    ...(options.graceMs ? { cancelGraceMs: options.graceMs } : {}),
     ...(options.now ? { now: options.now } : {}),
     onFrame: (f) => term.frames.push(f),
   });
@@ -295,4 +298,31 @@ Deno.test("chat: a continued session shows its history", async () => {
   await done;
   client.close();
   await first.close();
+});
+
+Deno.test("chat: two quick Ctrl-C quit while the turn still runs (the daemon ignores the cancel); the stream is dropped", async () => {
+  const t = await start();
+  t.term.type("stubborn\r");
+  await t.term.waitFor(/Ignoring cancels/);
+  t.term.type("\x03");
+  await t.term.waitFor(/cancelling… \(Ctrl-C again to quit\)/);
+  t.term.type("\x03");
+  assert.equal(await t.done, 0);
+  assert.deepEqual(t.api.cancels, [t.session.id, t.session.id]);
+  await t.api.close();
+});
+
+Deno.test("chat: when the daemon does not end a cancelled turn, the chat drops its stream after the grace period", async () => {
+  const t = await start({ graceMs: 50 });
+  try {
+    t.term.type("stubborn\r");
+    await t.term.waitFor(/Ignoring cancels/);
+    t.term.type("\x03");
+    await t.term.waitFor(/turn cancelled/);
+    await t.term.waitFor(/ idle/);
+    t.term.type("next\r");
+    await t.term.waitFor(/\[y\] Allow once/);
+  } finally {
+    await t.close();
+  }
 });

@@ -41,6 +41,20 @@ export function processTerminal(): ChatTerminal & { restore(): void } {
   // the alternate screen, cleared; bracketed paste on
   write("\x1b[?1049h\x1b[2J\x1b[H\x1b[?2004h");
   let restored = false;
+  function restore(): void {
+    if (restored) return;
+    restored = true;
+    if (winch) Deno.removeSignalListener("SIGWINCH", onWinch);
+    for (const [signal, listener] of exits) {
+      Deno.removeSignalListener(signal, listener);
+    }
+    write("\x1b[?2004l\x1b[0m\x1b[?25h\x1b[?1049l");
+    try {
+      Deno.stdin.setRaw(false);
+    } catch {
+      // silent-ok: stdin already closed
+    }
+  }
   const listeners = new Set<() => void>();
   const onWinch = () => listeners.forEach((l) => l());
   let winch = false;
@@ -49,6 +63,20 @@ export function processTerminal(): ChatTerminal & { restore(): void } {
     winch = true;
   } catch {
     // silent-ok: no SIGWINCH on this platform; the size is read on each paint
+  }
+  // killed or hung up: give the terminal back before going
+  const exits: [Deno.Signal, () => void][] = [];
+  for (const [signal, code] of [["SIGTERM", 143], ["SIGHUP", 129]] as const) {
+    const listener = () => {
+      restore();
+      Deno.exit(code);
+    };
+    try {
+      Deno.addSignalListener(signal, listener);
+      exits.push([signal, listener]);
+    } catch {
+      // silent-ok: not on this platform
+    }
   }
   return {
     size() {
@@ -73,16 +101,6 @@ export function processTerminal(): ChatTerminal & { restore(): void } {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
-    restore() {
-      if (restored) return;
-      restored = true;
-      if (winch) Deno.removeSignalListener("SIGWINCH", onWinch);
-      write("\x1b[?2004l\x1b[0m\x1b[?25h\x1b[?1049l");
-      try {
-        Deno.stdin.setRaw(false);
-      } catch {
-        // silent-ok: stdin already closed
-      }
-    },
+    restore,
   };
 }
