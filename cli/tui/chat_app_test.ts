@@ -175,7 +175,7 @@ Deno.test("chat: /help lists the commands; / opens the palette; /diff shows the 
   await t.api.close();
 });
 
-Deno.test("chat: /new starts another session in the same workspace; /sessions lists both", async () => {
+Deno.test("chat: /new starts another session in the same workspace; /sessions lists both and /sessions <id prefix> switches back", async () => {
   const t = await start();
   try {
     t.term.type("/new\r");
@@ -184,6 +184,16 @@ Deno.test("chat: /new starts another session in the same workspace; /sessions li
     t.term.type("/sessions\r");
     const list = await t.term.waitFor(/Sessions/);
     assert.ok(list.includes(t.session.id.slice(0, 20)));
+    assert.doesNotMatch(
+      list,
+      new RegExp(`session ${t.session.id.slice(0, 8)}`),
+    );
+    t.term.type(`/sessions ${t.session.id.slice(0, 13)}\r`);
+    await t.term.waitFor(
+      new RegExp(`astrid chat · session ${t.session.id.slice(0, 8)}`),
+    );
+    t.term.type("/sessions zzz\r");
+    await t.term.waitFor(/no session starts with 'zzz'/);
   } finally {
     await t.close();
   }
