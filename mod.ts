@@ -131,3 +131,11 @@ export {
   CAPSULE_CONFIG_FILE,
   readCapsuleConfigFile,
 } from "./kernel/daemon/capsule_config_file.ts";
+export { ApiClient } from "./kernel/api/client.ts";
+export type { ApiTransport, CallOptions } from "./kernel/api/client.ts";
+export type {
+  ApprovalInfo,
+  PromptStreamEvent,
+  SessionInfo,
+  WorkspaceChange,
+} from "./kernel/api/contract.ts";

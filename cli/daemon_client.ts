@@ -5,8 +5,7 @@
  *
  * @module
  */
-import { KernelError } from "../mod.ts";
-import { ApiClient } from "../kernel/api/client.ts";
+import { ApiClient, KernelError } from "../mod.ts";
 import type { GlobalFlags } from "./flags.ts";
 import { UsageError } from "./output.ts";
 

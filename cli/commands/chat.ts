@@ -36,6 +36,18 @@ In the chat:
 
 Needs a terminal. For scripts and pipes use 'astrid -p "<prompt>"'.`;
 
+async function realWorkspace(dir: string): Promise<string> {
+  try {
+    const real = await Deno.realPath(path.resolve(dir));
+    if (!(await Deno.stat(real)).isDirectory) {
+      throw new Error("not a directory");
+    }
+    return real;
+  } catch {
+    throw new UsageError(`The workspace '${dir}' is not a directory`);
+  }
+}
+
 /**
  * Runs `astrid chat`.
  *
@@ -67,7 +79,8 @@ export async function chatCommand(
       `'astrid chat' needs a terminal on stdin and stdout; for scripts and pipes use astrid -p "<prompt>" (--yes allows approvals, --json prints events)`,
     );
   }
-  const workspace = path.resolve(flags.workspace ?? Deno.cwd());
+  // the daemon compares real paths against its workspace roots
+  const workspace = await realWorkspace(flags.workspace ?? Deno.cwd());
   const client = await connectDaemon(flags);
   try {
     const session = await openSession(client, {

@@ -6,13 +6,13 @@
  *
  * @module
  */
-import type { ApiClient } from "../../kernel/api/client.ts";
+import type { ApiClient } from "../../mod.ts";
 import type {
   ApprovalInfo,
   PromptStreamEvent,
   SessionInfo,
   WorkspaceChange,
-} from "../../kernel/api/contract.ts";
+} from "../../mod.ts";
 import type { Message } from "../../sdk/llm.ts";
 import type { ApprovalAnswer } from "../../sdk/turn.ts";
 

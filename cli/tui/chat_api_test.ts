@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ApiClient } from "../../kernel/api/client.ts";
+import { ApiClient } from "../../mod.ts";
 import { scriptedApi } from "../../tests/chat_api_fixture_test.ts";
 import { ChatApi, listOf } from "./chat_api.ts";
 

@@ -9,7 +9,7 @@
  */
 import { KernelError } from "../../mod.ts";
 import type { ApprovalAnswer } from "../../sdk/turn.ts";
-import type { ApiClient } from "../../kernel/api/client.ts";
+import type { ApiClient } from "../../mod.ts";
 import { type Key, KeyDecoder } from "./keys.ts";
 import { LineEditor } from "./line_editor.ts";
 import { complete, helpLines, parseCommand } from "./palette.ts";

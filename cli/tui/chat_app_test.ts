@@ -3,7 +3,7 @@
  * process) on a scripted terminal: keys in, frames out.
  */
 import assert from "node:assert/strict";
-import { ApiClient } from "../../kernel/api/client.ts";
+import { ApiClient } from "../../mod.ts";
 import { scriptedApi } from "../../tests/chat_api_fixture_test.ts";
 import { openSession, runChat } from "./chat_app.ts";
 import { type Frame, plainRows } from "./renderer.ts";

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { PromptStreamEvent } from "../../kernel/api/contract.ts";
+import type { PromptStreamEvent } from "../../mod.ts";
 import type { Message } from "../../sdk/llm.ts";
 import type { ApprovalAnswer } from "../../sdk/turn.ts";
 import { paletteMatches } from "./palette.ts";

@@ -6,7 +6,7 @@
  * @module
  */
 import { KernelError } from "../../mod.ts";
-import type { PromptStreamEvent } from "../../kernel/api/contract.ts";
+import type { PromptStreamEvent } from "../../mod.ts";
 import { TURN_EVENT_TYPES } from "../../sdk/turn.ts";
 import { ChatState } from "./chat_state.ts";
 import { layout, plainRows } from "./renderer.ts";
