@@ -14,6 +14,8 @@ export interface GlobalFlags {
   version: boolean;
   /** Machine-readable output. */
   json: boolean;
+  /** `chat --snapshot-tui`: print one rendered frame for turn events (JSON lines from `--file` or stdin). */
+  snapshotTui: boolean;
   /** Replace / overwrite where a command supports it. */
   force: boolean;
   /** Keep the throwaway home of `demo` for inspection. */
@@ -46,8 +48,6 @@ export interface GlobalFlags {
   url?: string;
   /** `start --foreground`: run the daemon in this process. */
   foreground: boolean;
-  /** `chat --snapshot-tui`: print one rendered frame for turn events (JSON lines from `--file` or stdin). */
-  snapshotTui: boolean;
 }
 
 /**
@@ -69,6 +69,7 @@ export function parseFlags(
         help: { type: "boolean", short: "h" },
         version: { type: "boolean", short: "V" },
         json: { type: "boolean" },
+        "snapshot-tui": { type: "boolean" },
         force: { type: "boolean" },
         keep: { type: "boolean" },
         workspace: { type: "string", short: "w" },
@@ -85,7 +86,6 @@ export function parseFlags(
         limit: { type: "string" },
         foreground: { type: "boolean" },
         url: { type: "string" },
-        "snapshot-tui": { type: "boolean" },
       },
     });
     return {
@@ -94,6 +94,7 @@ export function parseFlags(
         help: values.help ?? false,
         version: values.version ?? false,
         json: values.json ?? false,
+        snapshotTui: values["snapshot-tui"] ?? false,
         force: values.force ?? false,
         keep: values.keep ?? false,
         print: values.print ?? false,
@@ -101,7 +102,6 @@ export function parseFlags(
         printSession: values["print-session"] ?? false,
         unconfined: values.unconfined ?? false,
         foreground: values.foreground ?? false,
-        snapshotTui: values["snapshot-tui"] ?? false,
         ...(values.workspace ? { workspace: values.workspace } : {}),
         ...(values.dir ? { dir: values.dir } : {}),
         ...(values.kind ? { kind: values.kind } : {}),
