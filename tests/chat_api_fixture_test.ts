@@ -226,26 +226,28 @@ export function scriptedApi(token = "chat-test-token"): ScriptedApi {
     .on("sessionMessages", (ctx) => {
       const id = ctx.params["id"]!;
       known(id);
-      return jsonResponse({ messages: history.get(id) ?? [] });
+      return jsonResponse(history.get(id) ?? []);
     })
     .on("sessionPrompt", async (ctx) => {
       const id = ctx.params["id"]!;
       known(id);
       const text = stringField(await ctx.json(), "text");
       prompts.push(text);
+      // as the daemon: closing the stream only detaches this reader
+      const detach = new AbortController();
       const stream = text === "slow"
-        ? slowTurn(id, ctx.signal)
+        ? slowTurn(id, detach.signal)
         : text === "stubborn"
-        ? stubbornTurn(id, ctx.signal)
-        : approvalTurn(id, ctx.signal);
-      return sseResponse(stream);
+        ? stubbornTurn(id, detach.signal)
+        : approvalTurn(id, detach.signal);
+      return sseResponse(stream, () => detach.abort());
     })
     .on("sessionCancel", (ctx) => {
       const id = ctx.params["id"]!;
       known(id);
       cancels.push(id);
       cancelWaiters.get(id)?.();
-      return jsonResponse({ cancelled: true });
+      return jsonResponse({ cancelled: id });
     })
     .on("approvalsList", (ctx) => {
       const session = ctx.url.searchParams.get("session");
@@ -267,7 +269,7 @@ export function scriptedApi(token = "chat-test-token"): ScriptedApi {
       }
       answers.push({ request_id: id, decision });
       waiter.resolve(decision as ApprovalAnswer);
-      return jsonResponse({ ok: true });
+      return jsonResponse({ answered: id });
     })
     .on("workspaceDiff", (ctx) => {
       known(ctx.params["id"]!);

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { ApiClient } from "../../mod.ts";
+import { type ApiClient, KernelError } from "../../mod.ts";
 import type {
   ApprovalInfo,
   PromptStreamEvent,
@@ -38,6 +38,42 @@ export function listOf<T>(body: unknown, key: string): T[] {
   if (Array.isArray(body)) return body as T[];
   const inner = (body as Record<string, unknown> | null)?.[key];
   return Array.isArray(inner) ? inner as T[] : [];
+}
+
+/**
+ * The items of a stream until a signal aborts — at once, even while the
+ * stream waits for its next item (a transport that does not end a body
+ * when its request is aborted cannot hold the chat).
+ *
+ * @param source The stream.
+ * @param signal Ends it.
+ * @returns The items.
+ * @throws {KernelError} `ABORTED` when the signal aborts.
+ */
+export async function* untilAborted<T>(
+  source: AsyncIterable<T>,
+  signal: AbortSignal,
+): AsyncGenerator<T> {
+  const it = source[Symbol.asyncIterator]();
+  let onAbort = () => {};
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () =>
+      reject(new KernelError("ABORTED", "The stream was dropped"));
+    if (signal.aborted) onAbort();
+    else signal.addEventListener("abort", onAbort, { once: true });
+  });
+  aborted.catch(() => {}); // silent-ok: the race below reports it
+  try {
+    while (true) {
+      const next = await Promise.race([it.next(), aborted]);
+      if (next.done) return;
+      yield next.value;
+    }
+  } finally {
+    signal.removeEventListener("abort", onAbort);
+    // not awaited: a stream stuck in its next item would hold us
+    void Promise.resolve(it.return?.()).catch(() => {});
+  }
 }
 
 /** The chat's side of the daemon API. */
@@ -94,11 +130,14 @@ export class ChatApi {
     text: string,
     signal: AbortSignal,
   ): AsyncGenerator<PromptStreamEvent> {
-    return this.#client.stream<PromptStreamEvent>("sessionPrompt", {
-      params: { id: session },
-      body: { text },
+    return untilAborted(
+      this.#client.stream<PromptStreamEvent>("sessionPrompt", {
+        params: { id: session },
+        body: { text },
+        signal,
+      }),
       signal,
-    });
+    );
   }
 
   /**

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { ApiClient } from "../../mod.ts";
 import { scriptedApi } from "../../tests/chat_api_fixture_test.ts";
-import { ChatApi, listOf } from "./chat_api.ts";
+import { ChatApi, listOf, untilAborted } from "./chat_api.ts";
 
 Deno.test("listOf: a bare array or an object holding it; anything else is empty", () => {
   assert.deepEqual(listOf([1, 2], "x"), [1, 2]);
@@ -40,4 +40,26 @@ Deno.test("ChatApi: creates a session, and continues it with its history after a
     await api.close();
     client.close();
   }
+});
+
+Deno.test("untilAborted: an abort ends the stream at once, even while it waits for its next item", async () => {
+  let release = () => {};
+  async function* stuck() {
+    yield 1;
+    await new Promise<void>((r) => (release = r));
+    yield 2;
+  }
+  const abort = new AbortController();
+  const seen: number[] = [];
+  await assert.rejects(
+    (async () => {
+      for await (const n of untilAborted(stuck(), abort.signal)) {
+        seen.push(n);
+        abort.abort();
+      }
+    })(),
+    (err: Error & { code?: string }) => err.code === "ABORTED",
+  );
+  assert.deepEqual(seen, [1]);
+  release();
 });
