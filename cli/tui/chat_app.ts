@@ -241,6 +241,7 @@ class ChatApp {
       return;
     }
     if (key.kind === "text") {
+      if (key.paste) return; // a paste never answers
       const letter = key.text.toLowerCase();
       const pick = approval.options.find((o) => ANSWER_KEYS[o]?.key === letter);
       if (pick) void this.#answer(approval, pick);

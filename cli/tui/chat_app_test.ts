@@ -263,7 +263,7 @@ Deno.test("chat: escape sequences in the daemon's text never reach the terminal"
   assert.ok(!all.includes("\x1b[2J/etc"));
 });
 
-Deno.test("chat: keys typed as an approval prompt appears do not answer it; once it has been seen they do", async () => {
+Deno.test("chat: keys typed as an approval prompt appears, or pasted, do not answer it; a key pressed once it has been seen does", async () => {
   let clock = 1_000_000;
   const t = await start({ guardMs: 300, now: () => clock });
   try {
@@ -277,6 +277,9 @@ Deno.test("chat: keys typed as an approval prompt appears do not answer it; once
     assert.equal(t.api.answers.length, 0);
     assert.match(t.term.screen(), /\[a\] Always/);
     clock += 300;
+    t.term.type("\x1b[200~y\x1b[201~");
+    await new Promise((r) => setTimeout(r, 30));
+    assert.equal(t.api.answers.length, 0, "a pasted y does not answer");
     t.term.type("y");
     await t.term.waitFor(/All done\./);
     assert.deepEqual(t.api.answers.map((a) => a.decision), ["allow_once"]);
