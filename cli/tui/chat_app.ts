@@ -666,6 +666,7 @@ class ChatApp {
     if (this.#done) return;
     const { columns, rows } = this.#term.size();
     const frame = layout(this.#view(), columns, rows);
+    this.#s.scroll = frame.scroll;
     this.#term.write(toAnsi(frame, this.#options.color ?? true));
     this.#options.onFrame?.(frame);
   }

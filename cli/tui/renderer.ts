@@ -84,6 +84,8 @@ export interface Frame {
   readonly cursor: { readonly row: number; readonly column: number };
   /** Width. */
   readonly columns: number;
+  /** The scroll shown (the view's, clamped to the transcript). */
+  readonly scroll: number;
 }
 
 /** The keys and short labels of the approval answers. */
@@ -114,37 +116,46 @@ function seg(text: string, style: Style = "plain"): Segment {
   return { text, style };
 }
 
+function entryRows(e: Entry, columns: number): Row[] {
+  const prefix = e.style === "user"
+    ? PROMPT
+    : e.style === "assistant"
+    ? ""
+    : "  ";
+  const rows: Row[] = wrap(e.text, columns - prefix.length).map((line, i) => [
+    seg(
+      `${i === 0 ? prefix : " ".repeat(prefix.length)}${line}`,
+      ENTRY_STYLE[e.style],
+    ),
+  ]);
+  if (e.style === "user" || e.style === "notice") rows.push([]);
+  return rows;
+}
+
 /**
- * The transcript's rows for a width, oldest first.
+ * The transcript's last rows for a width, oldest first: only the newest
+ * entries are wrapped, as many as it takes to give `needed` rows (a long
+ * conversation costs a paint no more than a short one).
  *
  * @param entries The entries.
  * @param columns The width.
- * @returns The wrapped rows.
+ * @param needed How many rows are wanted (default: all).
+ * @returns The rows, and whether they are all the transcript has.
  */
 export function transcriptRows(
   entries: readonly Entry[],
   columns: number,
-): Row[] {
-  const rows: Row[] = [];
-  for (const e of entries) {
-    const prefix = e.style === "user"
-      ? PROMPT
-      : e.style === "assistant"
-      ? ""
-      : "  ";
-    const text = e.style === "user" ? e.text : e.text;
-    const lines = wrap(text, columns - prefix.length);
-    lines.forEach((line, i) =>
-      rows.push([
-        seg(
-          `${i === 0 ? prefix : " ".repeat(prefix.length)}${line}`,
-          ENTRY_STYLE[e.style],
-        ),
-      ])
-    );
-    if (e.style === "user" || e.style === "notice") rows.push([]);
+  needed = Infinity,
+): { rows: Row[]; complete: boolean } {
+  const chunks: Row[][] = [];
+  let count = 0;
+  let i = entries.length - 1;
+  for (; i >= 0 && count < needed; i--) {
+    const rows = entryRows(entries[i]!, columns);
+    chunks.push(rows);
+    count += rows.length;
   }
-  return rows;
+  return { rows: chunks.reverse().flat(), complete: i < 0 };
 }
 
 function money(usd: number): string {
@@ -231,9 +242,13 @@ export function layout(view: ChatView, columns: number, rows: number): Frame {
     : [seg(PROMPT, "bold"), seg(view.input.text)];
   bottom.push(input);
   const room = Math.max(0, height - 1 - bottom.length);
-  const all = transcriptRows(view.entries, width);
-  const maxScroll = Math.max(0, all.length - room);
-  const scroll = Math.min(view.scroll, maxScroll);
+  const { rows: all, complete } = transcriptRows(
+    view.entries,
+    width,
+    room + Math.max(0, view.scroll),
+  );
+  const maxScroll = complete ? Math.max(0, all.length - room) : view.scroll;
+  const scroll = Math.max(0, Math.min(view.scroll, maxScroll));
   const end = all.length - scroll;
   const visible = all.slice(Math.max(0, end - room), end);
   while (visible.length < room) visible.push([]);
@@ -253,6 +268,7 @@ export function layout(view: ChatView, columns: number, rows: number): Frame {
   return {
     rows: screen,
     columns: width,
+    scroll,
     cursor: {
       row: cursorRow,
       column: view.approval ? 0 : PROMPT.length + view.input.cursorColumn,

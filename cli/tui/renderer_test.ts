@@ -1,6 +1,12 @@
 // deno-lint-ignore-file no-control-regex -- the tests look for escape sequences
 import assert from "node:assert/strict";
-import { type ChatView, layout, plainRows, toAnsi } from "./renderer.ts";
+import {
+  type ChatView,
+  layout,
+  plainRows,
+  toAnsi,
+  transcriptRows,
+} from "./renderer.ts";
 import { CHAT_COMMANDS, paletteMatches } from "./palette.ts";
 import { Transcript } from "./transcript.ts";
 import { displayWidth } from "./text.ts";
@@ -137,4 +143,26 @@ Deno.test("toAnsi: positions every row, clears it, and puts the cursor on the in
   assert.ok(ansi.endsWith("\x1b[24;5H\x1b[?25h"));
   assert.doesNotMatch(ansi, /\x1b\[3\dm/, "no colors without color");
   assert.match(toAnsi(frame, true), /\x1b\[7m/);
+});
+
+Deno.test("transcriptRows: wraps only the newest entries it needs, and says whether it has them all", () => {
+  const t = new Transcript();
+  for (let i = 0; i < 10_000; i++) t.add("assistant", `entry ${i}`);
+  const tail = transcriptRows(t.entries, 80, 3);
+  assert.equal(tail.complete, false);
+  assert.deepEqual(tail.rows.map((r) => r[0]?.text), [
+    "entry 9997",
+    "entry 9998",
+    "entry 9999",
+  ]);
+  const all = transcriptRows(t.entries.slice(0, 3), 80);
+  assert.equal(all.complete, true);
+  assert.equal(all.rows.length, 3);
+  const frame = layout(view({ entries: t.entries, scroll: 5 }), 80, 24);
+  assert.equal(frame.scroll, 5);
+  assert.equal(plainRows(frame)[21], "entry 9994");
+  assert.equal(
+    layout(view({ entries: t.entries.slice(0, 3), scroll: 50 }), 80, 24).scroll,
+    0,
+  );
 });

@@ -28,6 +28,9 @@ export interface Entry {
   text: string;
 }
 
+/** The longest text one entry keeps (a runaway stream cannot slow every paint). */
+export const MAX_ENTRY_CHARS = 200_000;
+
 /** Human labels of the approval answers. */
 export const ANSWER_LABELS: Readonly<Record<ApprovalAnswer, string>> = {
   allow_once: "Allow once",
@@ -69,7 +72,13 @@ export class Transcript {
    */
   add(style: EntryStyle, text: string): void {
     this.#streaming = undefined;
-    this.#entries.push({ style, text: sanitize(text, true) });
+    const clean = sanitize(text, true);
+    this.#entries.push({
+      style,
+      text: clean.length > MAX_ENTRY_CHARS
+        ? `${clean.slice(0, MAX_ENTRY_CHARS)}\n… (cut)`
+        : clean,
+    });
     if (this.#entries.length > this.#max) this.#entries.shift();
   }
 
@@ -97,7 +106,13 @@ export class Transcript {
           this.add("assistant", "");
           this.#streaming = this.#entries.at(-1);
         }
-        this.#streaming!.text += text;
+        const entry = this.#streaming!;
+        if (entry.text.length < MAX_ENTRY_CHARS) {
+          entry.text += text;
+          if (entry.text.length >= MAX_ENTRY_CHARS) {
+            entry.text = `${entry.text.slice(0, MAX_ENTRY_CHARS)}\n… (cut)`;
+          }
+        }
         this.#streamed = true;
         break;
       }

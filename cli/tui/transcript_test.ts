@@ -1,6 +1,6 @@
 // deno-lint-ignore-file no-control-regex -- the tests look for escape sequences
 import assert from "node:assert/strict";
-import { Transcript } from "./transcript.ts";
+import { MAX_ENTRY_CHARS, Transcript } from "./transcript.ts";
 
 Deno.test("Transcript: streamed text joins one entry until a tool call; results, approvals and the end follow", () => {
   const t = new Transcript();
@@ -90,4 +90,14 @@ Deno.test("Transcript: keeps at most its limit of entries, and clear() empties i
   assert.deepEqual(t.entries.map((e) => e.text), ["n2", "n3", "n4"]);
   t.clear();
   assert.equal(t.entries.length, 0);
+});
+
+Deno.test("Transcript: an entry keeps at most MAX_ENTRY_CHARS, streamed or added", () => {
+  const t = new Transcript();
+  const chunk = "x".repeat(50_000);
+  for (let i = 0; i < 10; i++) t.apply({ type: "text_delta", text: chunk });
+  assert.ok(t.entries[0]!.text.length <= MAX_ENTRY_CHARS + 20);
+  assert.match(t.entries[0]!.text, /… \(cut\)$/);
+  t.add("notice", "y".repeat(MAX_ENTRY_CHARS * 2));
+  assert.ok(t.entries[1]!.text.length <= MAX_ENTRY_CHARS + 20);
 });
