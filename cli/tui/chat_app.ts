@@ -22,6 +22,13 @@ import {
 } from "./renderer.ts";
 import type { ChatTerminal } from "./terminal.ts";
 import { ChatApi, type ChatSession } from "./chat_api.ts";
+import {
+  type CommandContext,
+  commitCommand,
+  diffCommand,
+  listApprovals,
+  sessionsCommand,
+} from "./chat_commands.ts";
 export type { ChatSession } from "./chat_api.ts";
 import { ANSWER_LABELS } from "./transcript.ts";
 import { ChatState, type PendingApproval } from "./chat_state.ts";
@@ -32,8 +39,6 @@ export const DOUBLE_CTRL_C_MS = 2000;
 export const APPROVAL_GUARD_MS = 300;
 /** After a cancel, the stream is dropped locally when it has not ended within this many ms. */
 export const CANCEL_GRACE_MS = 3000;
-/** How often `/commit` looks for approval requests of its own. */
-const COMMIT_POLL_MS = 400;
 
 /** Options of {@linkcode runChat}. */
 export interface ChatOptions {
@@ -422,7 +427,7 @@ class ChatApp {
       case "approvals":
         return await this.#background(
           "loading approvals…",
-          () => this.#listApprovals(),
+          () => listApprovals(this.#ctx),
         );
     }
     if (this.#running) {
@@ -443,14 +448,17 @@ class ChatApp {
       case "sessions":
         return await this.#exclusive(
           "loading sessions…",
-          () => this.#sessions(args[0]),
+          () => sessionsCommand(this.#ctx, args[0]),
         );
       case "diff":
-        return await this.#exclusive("loading the diff…", () => this.#diff());
+        return await this.#exclusive(
+          "loading the diff…",
+          () => diffCommand(this.#ctx),
+        );
       case "commit":
         return await this.#exclusive(
           "committing…",
-          (signal) => this.#commit(args, signal),
+          (signal) => commitCommand(this.#ctx, args, signal),
         );
     }
   }
@@ -498,6 +506,16 @@ class ChatApp {
     }
   }
 
+  get #ctx(): CommandContext {
+    return {
+      api: this.#api,
+      session: () => this.#session,
+      state: this.#s,
+      switchTo: (s) => this.#switchTo(s),
+      repaint: () => this.#schedulePaint(),
+    };
+  }
+
   #switchTo(s: ChatSession): void {
     this.#session = s;
     this.#s.transcript.clear();
@@ -506,138 +524,6 @@ class ChatApp {
     this.#s.tokens = { input: 0, output: 0 };
     this.#s.showHistory(s.history);
     this.#s.transcript.add("notice", `session ${s.id} in ${s.workspace}`);
-  }
-
-  async #sessions(pick: string | undefined): Promise<void> {
-    const sessions = await this.#api.sessions();
-    if (pick !== undefined) {
-      const matches = sessions.filter((s) => s.id.startsWith(pick));
-      if (matches.length !== 1) {
-        this.#s.transcript.add(
-          "error",
-          matches.length === 0
-            ? `no session starts with '${pick}'`
-            : `'${pick}' matches ${matches.length} sessions; type more of the id`,
-        );
-        return;
-      }
-      this.#switchTo(
-        await this.#api.open({
-          workspace: this.#session.workspace,
-          session: matches[0]!.id,
-        }),
-      );
-      return;
-    }
-    if (sessions.length === 0) {
-      this.#s.transcript.add("notice", "no sessions");
-      return;
-    }
-    this.#s.transcript.add(
-      "notice",
-      [
-        "Sessions (/sessions <id> continues one):",
-        ...sessions.slice(0, 50).map((s) =>
-          `${
-            s.id === this.#session.id ? "*" : " "
-          } ${s.id}  ${s.turns} turns  ${s.busy ? "busy  " : ""}${
-            s.pending_approvals ? `${s.pending_approvals} approvals  ` : ""
-          }${s.title ?? "(no prompt yet)"}  ${s.workspace}`
-        ),
-      ].join("\n"),
-    );
-  }
-
-  async #diff(): Promise<void> {
-    const changes = await this.#api.diff(this.#session.id);
-    if (changes.length === 0) {
-      this.#s.transcript.add("notice", "no changes waiting in the overlay");
-      return;
-    }
-    this.#s.transcript.add(
-      "notice",
-      `${changes.length} change(s) waiting (/commit writes them):`,
-    );
-    for (const c of changes) {
-      this.#s.transcript.add("tool", `${c.change} ${c.path}`);
-      if (c.diff) {
-        const lines = c.diff.split("\n");
-        this.#s.transcript.add(
-          "notice",
-          lines.slice(0, 200).join("\n") +
-            (lines.length > 200 ? `\n… ${lines.length - 200} more lines` : ""),
-        );
-      }
-    }
-  }
-
-  async #commit(paths: readonly string[], signal: AbortSignal): Promise<void> {
-    // a commit is gated: its approval requests are found by polling the list
-    const stop = new AbortController();
-    const sleep = (ms: number) =>
-      new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, ms);
-        stop.signal.addEventListener("abort", () => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-    const poll = (async () => {
-      while (!stop.signal.aborted && !signal.aborted) {
-        await sleep(COMMIT_POLL_MS);
-        if (stop.signal.aborted) break;
-        try {
-          await this.#listApprovals(true);
-        } catch {
-          // silent-ok: the commit's own answer reports what failed
-        }
-      }
-    })();
-    try {
-      const committed = await this.#api.commit(
-        this.#session.id,
-        paths,
-        signal,
-      );
-      this.#s.transcript.add(
-        "ok",
-        committed.length === 0
-          ? "nothing committed"
-          : `committed:\n${committed.map((p) => `  ${p}`).join("\n")}`,
-      );
-    } finally {
-      stop.abort();
-      await poll;
-    }
-  }
-
-  async #listApprovals(quiet = false): Promise<void> {
-    const list = await this.#api.approvals(this.#session.id);
-    if (!quiet) {
-      this.#s.transcript.add(
-        "notice",
-        list.length === 0 ? "no approvals waiting" : [
-          `${list.length} approval(s) waiting:`,
-          ...list.map((a) =>
-            `  ${a.kind} ${a.request_id}: ${
-              a.summary || `${a.action} ${a.resource}`
-            }${a.reason ? ` (${a.reason})` : ""}`
-          ),
-        ].join("\n"),
-      );
-    }
-    for (const a of list) {
-      if (this.#s.answered.has(a.request_id)) continue;
-      this.#s.enqueue({
-        request_id: a.request_id,
-        action: a.action,
-        resource: a.resource,
-        risk: a.risk,
-        options: a.options,
-        source: "list",
-      });
-    }
-    this.#schedulePaint();
   }
 
   // --- painting ---------------------------------------------------------
