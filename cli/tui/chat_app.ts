@@ -241,8 +241,7 @@ class ChatApp {
       (key.kind === "key" && (key.name === "enter" || key.name === "escape"));
     const guard = this.#options.approvalGuardMs ?? APPROVAL_GUARD_MS;
     if (answering && this.#now() - (approval.shownAt ?? 0) < guard) {
-      this.#s.status =
-        "key ignored: it came as the approval appeared — read it, then answer";
+      this.#s.status = "key ignored: typed as the prompt appeared";
       return;
     }
     if (key.kind === "text") {
