@@ -14,6 +14,8 @@ export interface GlobalFlags {
   version: boolean;
   /** Machine-readable output. */
   json: boolean;
+  /** `chat --snapshot-tui`: print one rendered frame for turn events (JSON lines from `--file` or stdin). */
+  snapshotTui: boolean;
   /** Replace / overwrite where a command supports it. */
   force: boolean;
   /** Keep the throwaway home of `demo` for inspection. */
@@ -71,6 +73,7 @@ export function parseFlags(
         help: { type: "boolean", short: "h" },
         version: { type: "boolean", short: "V" },
         json: { type: "boolean" },
+        "snapshot-tui": { type: "boolean" },
         force: { type: "boolean" },
         keep: { type: "boolean" },
         workspace: { type: "string", short: "w" },
@@ -97,6 +100,7 @@ export function parseFlags(
         help: values.help ?? false,
         version: values.version ?? false,
         json: values.json ?? false,
+        snapshotTui: values["snapshot-tui"] ?? false,
         force: values.force ?? false,
         keep: values.keep ?? false,
         print: values.print ?? false,

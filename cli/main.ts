@@ -29,6 +29,7 @@ Commands:
                        approval requests waiting for you (pending and deferred)
   workspace diff|commit|discard
                        a session's writes waiting in its overlay
+  chat                 talk with the agent in the terminal (the chat TUI)
   demo [kernel]        an agent at work under the gate, offline, in a throwaway home
   agent "<prompt>"     one turn of the installed agent, headless (no daemon)
   secret set|exists    a capsule's secrets (API keys), value from stdin
@@ -104,6 +105,10 @@ function local(
 }
 
 const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
+  chat: async () => {
+    const m = await import("./commands/chat.ts");
+    return local(m.chatCommand, m.CHAT_HELP);
+  },
   demo: async () => {
     const m = await import("./commands/demo.ts");
     return local(m.demoCommand, m.DEMO_HELP);
