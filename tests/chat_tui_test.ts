@@ -10,6 +10,8 @@ import { scriptedApi } from "./chat_api_fixture_test.ts";
 import { CLI_MAIN, DENO_DIR, runAstrid } from "./cli_fixture_test.ts";
 import { HAS_TMUX, TmuxSession } from "./tmux_fixture_test.ts";
 import { APPROVAL_GUARD_MS } from "../cli/tui/chat_app.ts";
+import { installCapsules, tempHome } from "./daemon_fixture_test.ts";
+import { PROBE } from "./api_fixture_test.ts";
 
 const ROOT = path.resolve(import.meta.dirname ?? ".", "..");
 
@@ -221,4 +223,42 @@ Deno.test("astrid chat --snapshot-tui: prints the 80x24 screen after the turn ev
   } finally {
     await Deno.remove(home, { recursive: true });
   }
+});
+
+Deno.test({
+  name:
+    "astrid chat (tmux) against a real auto-started daemon: the turn's approval prompt appears, 'y' answers it through the socket and the turn ends with the decision",
+  ignore: !HAS_TMUX,
+  async fn() {
+    await using h = await tempHome();
+    await installCapsules(h, [PROBE]);
+    const tmux = await TmuxSession.start([
+      Deno.execPath(),
+      "run",
+      "--allow-read",
+      "--allow-write",
+      "--allow-env",
+      "--allow-run",
+      "--allow-net",
+      CLI_MAIN,
+      "chat",
+      "-w",
+      h.workspace,
+    ], { columns: 80, rows: 24, cwd: ROOT, env: h.env });
+    try {
+      await tmux.waitForText("astrid chat · session", 30_000);
+      await tmux.type("approve");
+      await tmux.keys("Enter");
+      const asking = await tmux.waitForText("[y] Allow once");
+      assert.match(asking, /deploy/);
+      await new Promise((r) => setTimeout(r, APPROVAL_GUARD_MS + 50));
+      await tmux.type("y");
+      await tmux.waitForText("decision=allow_once");
+      await tmux.type("/quit");
+      await tmux.keys("Enter");
+      assert.equal(await tmux.waitForExit(), 0);
+    } finally {
+      await tmux.kill();
+    }
+  },
 });

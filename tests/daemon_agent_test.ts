@@ -17,34 +17,17 @@ import type {
   AuditListBody,
   AuditVerifyBody,
 } from "../kernel/api/contract_admin.ts";
-import { startKernel } from "../kernel/daemon/boot.ts";
-import { MemoryEnv } from "../kernel/testing/memory_env.ts";
-import { MemoryLogger } from "../kernel/testing/memory_logger.ts";
-import { installAgentCapsules } from "./agent_fixture_test.ts";
 import { AGENT, answerFirst, PROBE } from "./api_fixture_test.ts";
 import { runAstrid } from "./cli_fixture_test.ts";
 import {
   clientOf,
   commandLine,
+  installCapsules as install,
   spawnDaemonProcess,
   type TempHome,
   tempHome,
   waitUntil,
 } from "./daemon_fixture_test.ts";
-
-/** Installs capsules into the home (signed records), as `astrid init` would. */
-async function install(h: TempHome, capsules: readonly string[]) {
-  const kernel = await startKernel({
-    env: new MemoryEnv(h.env),
-    ignoreSystemConfig: true,
-    logger: new MemoryLogger(),
-  });
-  try {
-    await installAgentCapsules(kernel, capsules);
-  } finally {
-    await kernel.close();
-  }
-}
 
 Deno.test("astrid -p --json through an auto-started daemon under scoped flags: a replayed turn reads a file with a tool and prints the turn events", async () => {
   await using h = await tempHome();

@@ -7,6 +7,10 @@
  * @module
  */
 import * as path from "node:path";
+import { startKernel } from "../kernel/daemon/boot.ts";
+import { MemoryEnv } from "../kernel/testing/memory_env.ts";
+import { MemoryLogger } from "../kernel/testing/memory_logger.ts";
+import { installAgentCapsules } from "./agent_fixture_test.ts";
 import { ApiClient, daemonFlags, runFiles } from "../mod.ts";
 import type { RunFiles } from "../mod.ts";
 import { astridHomePaths } from "../kernel/host/astrid_home.ts";
@@ -317,4 +321,27 @@ export async function spawnDaemonProcess(
     }, "the daemon to be ready");
   }
   return proc;
+}
+
+/**
+ * Installs capsules into the home with signed records, as `astrid init`
+ * would (names under `capsules/` or absolute fixture directories).
+ *
+ * @param h The home.
+ * @param capsules The capsules.
+ */
+export async function installCapsules(
+  h: TempHome,
+  capsules: readonly string[],
+): Promise<void> {
+  const kernel = await startKernel({
+    env: new MemoryEnv(h.env),
+    ignoreSystemConfig: true,
+    logger: new MemoryLogger(),
+  });
+  try {
+    await installAgentCapsules(kernel, capsules);
+  } finally {
+    await kernel.close();
+  }
 }
