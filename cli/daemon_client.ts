@@ -329,3 +329,60 @@ export async function findDaemon(
 ): Promise<ApiClient | null> {
   return remoteClient(flags, env) ?? await connectRunning(homeFiles(env).files);
 }
+
+/**
+ * Waits until the home's daemon is gone (socket and lock removed).
+ *
+ * @param files The home's runtime files.
+ * @param timeoutMs The limit.
+ * @returns `true` when it is gone in time.
+ */
+export async function waitGone(
+  files: RunFiles,
+  timeoutMs = 10_000,
+): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  const gone = (p: string) => Deno.lstat(p).then(() => false, () => true);
+  while (Date.now() < deadline) {
+    // The socket goes last but for the lock; once both are gone a new
+    // daemon can start at once.
+    if (await gone(files.socket) && await gone(files.lock)) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return false;
+}
+
+/**
+ * Restarts the home's daemon so that it starts with freshly computed Deno
+ * flags (after a capsule was installed, updated or removed): it is stopped
+ * gracefully; an ephemeral one is left stopped (the next command starts it
+ * with the new flags), a persistent one (`astrid start`) is started again
+ * with the roots it had.
+ *
+ * @param env The caller's environment (default: the process's).
+ * @returns What happened.
+ * @throws {KernelError} `DAEMON_UNAVAILABLE` when it does not stop or start.
+ */
+export async function restartDaemon(
+  env: ClientEnv = Deno.env.toObject(),
+): Promise<"none" | "stopped" | "restarted"> {
+  const { files } = homeFiles(env);
+  const ready = await readReady(files);
+  const client = await connectRunning(files);
+  if (client === null) return "none";
+  try {
+    await client.call("shutdown");
+  } finally {
+    client.close();
+  }
+  if (!(await waitGone(files))) {
+    throw new KernelError(
+      "DAEMON_UNAVAILABLE",
+      `The daemon was asked to stop but still holds ${files.socket} after 10s`,
+    );
+  }
+  if (ready === null || ready.ephemeral) return "stopped";
+  const workspace = ready.roots[0] ?? Deno.cwd();
+  (await startAndWait({ workspace, ephemeral: false }, env)).close();
+  return "restarted";
+}

@@ -11,8 +11,6 @@ import { KernelError } from "../kernel/core/errors.ts";
 import { startApiFixture } from "../kernel/api/_api_fixture_test.ts";
 import type { ApiClient } from "../kernel/api/client.ts";
 import type { ProgressEvent } from "../kernel/api/contract.ts";
-import { jsonResponse, Router } from "../kernel/api/router.ts";
-import { astridHomePaths } from "../kernel/host/astrid_home.ts";
 import { parseFlags } from "../cli/flags.ts";
 import { capsuleCommand } from "../cli/commands/capsule.ts";
 import {
@@ -21,6 +19,12 @@ import {
   socketDaemonControl,
 } from "../cli/commands/capsule_change.ts";
 import { capture } from "./cli_capture_test.ts";
+import {
+  exists,
+  killHomeDaemon,
+  spawnDaemonProcess,
+  tempHome,
+} from "./daemon_fixture_test.ts";
 
 async function staticCapsule(
   parent: string,
@@ -47,15 +51,14 @@ async function install(client: ApiClient, source: string): Promise<void> {
 }
 
 /** A daemon control that records restarts of the fixture's (in-process) daemon. */
-function recordingControl(client: ApiClient): DaemonControl & {
+function recordingControl(_client: ApiClient): DaemonControl & {
   restarts: number;
 } {
   return {
     restarts: 0,
-    running: () => Promise.resolve(client),
     restart() {
       this.restarts++;
-      return Promise.resolve();
+      return Promise.resolve("restarted" as const);
     },
   };
 }
@@ -125,45 +128,21 @@ Deno.test("astrid capsule list, tree, update and remove work through the daemon;
   );
 });
 
-Deno.test("afterCapsuleChange: nothing to do without a daemon; a daemon answering on the home's socket is asked to shut down", async () => {
-  const root = await Deno.realPath(
-    await Deno.makeTempDir({ prefix: "cli-capsule-change-" }),
-  );
-  try {
-    const home = astridHomePaths(path.join(root, "astrid"));
-    assert.equal(await afterCapsuleChange(socketDaemonControl(home)), "none");
-
-    await Deno.mkdir(home.run, { recursive: true, mode: 0o700 });
-    let shutdowns = 0;
-    const router = new Router()
-      .on("status", () => jsonResponse({ ok: true }))
-      .on("shutdown", () => {
-        shutdowns++;
-        return jsonResponse({ stopping: true });
-      });
-    const server = Deno.serve({
-      path: home.systemSock,
-      onListen: () => {},
-    }, router.handler({ token: () => "tok" }));
-    try {
-      await Deno.writeTextFile(home.systemToken, "tok\n");
-      // Ready sentinel missing: not a serving daemon.
-      assert.equal(await afterCapsuleChange(socketDaemonControl(home)), "none");
-      await Deno.writeTextFile(home.systemReady, "");
-      const { result, stderr } = await capture(() =>
-        afterCapsuleChange(socketDaemonControl(home))
-      );
-      assert.equal(result, "restarted");
-      assert.equal(shutdowns, 1);
-      assert.match(stderr, /restarts to recompute its permissions/);
-      // A stale token: the daemon refuses, nothing is restarted.
-      await Deno.writeTextFile(home.systemToken, "old\n");
-      assert.equal(await afterCapsuleChange(socketDaemonControl(home)), "none");
-      assert.equal(shutdowns, 1);
-    } finally {
-      await server.shutdown();
-    }
-  } finally {
-    await Deno.remove(root, { recursive: true });
-  }
+Deno.test("afterCapsuleChange: nothing without a daemon; a persistent daemon is restarted (new process, same roots), an ephemeral one stopped", async () => {
+  await using h = await tempHome();
+  const control = socketDaemonControl(h.env);
+  assert.equal(await afterCapsuleChange(control), "none");
+  const first = await spawnDaemonProcess(h);
+  const { result, stderr } = await capture(() => afterCapsuleChange(control));
+  assert.equal(result, "restarted");
+  assert.match(stderr, /restarted with permissions/);
+  await first.exit;
+  const ready = JSON.parse(await Deno.readTextFile(h.files.ready));
+  assert.notEqual(ready.pid, first.pid);
+  assert.equal(ready.ephemeral, false);
+  assert.deepEqual(ready.roots, [h.workspace]);
+  await killHomeDaemon(h.files);
+  await spawnDaemonProcess(h, { ephemeral: true });
+  assert.equal(await afterCapsuleChange(control), "stopped");
+  assert.equal(await exists(h.files.socket), false);
 });

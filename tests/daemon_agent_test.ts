@@ -24,7 +24,6 @@ import {
   commandLine,
   installCapsules as install,
   spawnDaemonProcess,
-  type TempHome,
   tempHome,
   waitUntil,
 } from "./daemon_fixture_test.ts";

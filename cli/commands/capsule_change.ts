@@ -6,76 +6,46 @@
  *
  * @module
  */
-import { kernelPaths } from "../../mod.ts";
-import type { KernelPaths } from "../../mod.ts";
-import { ApiClient } from "../../mod.ts";
+import { restartDaemon } from "../daemon_client.ts";
 import { note } from "../output.ts";
 
-/** How {@linkcode afterCapsuleChange} reaches the daemon. */
+/** How {@linkcode afterCapsuleChange} restarts the daemon. */
 export interface DaemonControl {
-  /** A client of the daemon serving this home, or `null` when none runs (never starts one). */
-  running(): Promise<ApiClient | null>;
-  /** Makes the daemon restart (or stop, so that the next command starts it afresh). */
-  restart(client: ApiClient): Promise<void>;
+  /** Restarts the home's daemon when one runs (see `restartDaemon`). */
+  restart(): Promise<"none" | "stopped" | "restarted">;
 }
 
 /**
- * The daemon of `ASTRID_HOME`, found through its files: `run/system.ready`
- * and the token, and a status answer on the socket. Restarting asks it to
- * shut down (`POST /v1/shutdown`); the next command that needs a daemon
- * starts one with the recomputed permissions.
+ * The daemon of `ASTRID_HOME` (or of the given environment's home).
  *
- * @param home The home's layout (default: `ASTRID_HOME`'s).
+ * @param env The environment naming the home (default: the process's).
  * @returns The control.
  */
 export function socketDaemonControl(
-  layout?: KernelPaths["home"],
+  env?: Readonly<Record<string, string>>,
 ): DaemonControl {
-  return {
-    async running() {
-      const home = layout ?? kernelPaths().home;
-      let token: string;
-      try {
-        await Deno.lstat(home.systemReady);
-        token = (await Deno.readTextFile(home.systemToken)).trim();
-      } catch {
-        return null;
-      }
-      const client = new ApiClient({ socket: home.systemSock }, token);
-      try {
-        await client.call("status");
-        return client;
-      } catch {
-        client.close();
-        return null;
-      }
-    },
-    async restart(client) {
-      await client.call("shutdown");
-    },
-  };
+  return { restart: () => restartDaemon(env) };
 }
 
 /**
- * Tells a running daemon that the installed capsules changed: it restarts so
- * that its scoped permissions are recomputed. Nothing happens when no daemon
- * runs. A daemon that cannot be told is reported, never an error (the change
- * itself is done).
+ * Restarts a running daemon after a capsule change; without one, nothing.
  *
- * @param control How to find and restart the daemon (default: its socket).
- * @returns `none` (no daemon), `restarted`, or `failed`.
+ * @param control How to reach it (default: the home's socket).
+ * @returns `none` (no daemon), `restarted`/`stopped` (see `restartDaemon`), or `failed` (a warning was printed).
  */
 export async function afterCapsuleChange(
   control: DaemonControl = socketDaemonControl(),
-): Promise<"none" | "restarted" | "failed"> {
-  const client = await control.running();
-  if (client === null) return "none";
+): Promise<"none" | "stopped" | "restarted" | "failed"> {
   try {
-    await control.restart(client);
-    note(
-      "  the running daemon restarts to recompute its permissions for the changed capsules",
-    );
-    return "restarted";
+    const what = await control.restart();
+    if (what === "restarted") {
+      note("  the daemon restarted with permissions for the changed capsules");
+    } else if (what === "stopped") {
+      note(
+        "  the daemon stopped; the next command starts it with permissions for the changed capsules",
+      );
+    }
+    return what;
   } catch (err) {
     note(
       `warning: could not restart the running daemon (${
@@ -83,7 +53,5 @@ export async function afterCapsuleChange(
       }); run 'astrid stop' so the next command starts it with the changed capsules`,
     );
     return "failed";
-  } finally {
-    client.close();
   }
 }

@@ -12,6 +12,7 @@ import {
   homeFiles,
   spawnDaemon,
   startAndWait,
+  waitGone,
 } from "../daemon_client.ts";
 
 /** Help text of `astrid start`. */
@@ -174,16 +175,9 @@ export async function stopCommand(
     }
     await client.call("shutdown");
   }
-  const deadline = Date.now() + 10_000;
-  const gone = (p: string) => Deno.lstat(p).then(() => false, () => true);
-  while (Date.now() < deadline) {
-    // The socket goes last but for the lock; once both are gone a new
-    // daemon can start at once.
-    if (await gone(files.socket) && await gone(files.lock)) {
-      out("daemon: stopped");
-      return 0;
-    }
-    await new Promise((r) => setTimeout(r, 50));
+  if (await waitGone(files)) {
+    out("daemon: stopped");
+    return 0;
   }
   out("daemon: asked to stop, but its socket is still there after 10s");
   return 1;

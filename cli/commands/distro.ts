@@ -13,6 +13,7 @@ import {
 } from "../../mod.ts";
 import { note, out, table, UsageError, warnLogger } from "../output.ts";
 import type { GlobalFlags } from "../flags.ts";
+import { afterCapsuleChange } from "./capsule_change.ts";
 
 const ROOT = path.resolve(import.meta.dirname ?? ".", "../..");
 /** The default distro of this checkout. */
@@ -133,6 +134,7 @@ async function install(
     distroFile: file,
     onProgress: (m) => note(`  ${m}`),
   });
+  await afterCapsuleChange();
   if (flags.json) {
     out(JSON.stringify({ distro: distro.id, outcomes }, null, 2));
     return outcomes.some((o) => o.status === "failed") ? 1 : 0;

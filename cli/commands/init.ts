@@ -24,6 +24,7 @@ import type { Distro, KernelHandle } from "../../mod.ts";
 import type { GlobalFlags } from "../flags.ts";
 import { note, out, table, UsageError, warnLogger } from "../output.ts";
 import { ProgressBar, readHidden } from "../terminal.ts";
+import { afterCapsuleChange } from "./capsule_change.ts";
 import { DEFAULT_DISTRO } from "./distro.ts";
 import { KvSecretStore } from "../../mod.ts";
 import type { CapsuleId } from "../../mod.ts";
@@ -263,6 +264,8 @@ export async function initCommand(
     },
   });
   bar.done();
+  // The daemon's permissions follow the installed capsules.
+  await afterCapsuleChange();
   const ok = outcomes.filter((o) => o.status === "installed").map((o) =>
     o.name
   );

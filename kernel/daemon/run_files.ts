@@ -29,6 +29,8 @@ export interface ReadyInfo {
   readonly started_at: number;
   /** Whether it exits when idle. */
   readonly ephemeral: boolean;
+  /** The workspace roots it was started with (`--root`), to start it again alike. */
+  readonly roots: readonly string[];
 }
 
 /**
@@ -84,6 +86,9 @@ export function parseReady(text: string): ReadyInfo | null {
       pid: v.pid,
       started_at: v.started_at,
       ephemeral: v.ephemeral === true,
+      roots: Array.isArray(v.roots)
+        ? v.roots.filter((r: unknown): r is string => typeof r === "string")
+        : [],
     };
   } catch {
     return null;

@@ -160,6 +160,7 @@ export async function startDaemon(
       pid: processFacts().pid,
       started_at: startedAt,
       ephemeral,
+      roots: (options.roots ?? []).map((r) => path.resolve(r)),
     };
     await writePrivateFile(files.ready, JSON.stringify(ready));
     undo.length = 0;
