@@ -27,6 +27,7 @@ const SCENARIOS = [
   "overlay",
   "store_commit",
   "turn",
+  "daemon",
 ] as const;
 
 const here = import.meta.dirname ?? ".";

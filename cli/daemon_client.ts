@@ -25,6 +25,9 @@ export const STATUS_TIMEOUT_MS = 5_000;
 /** How long the CLI waits for a daemon it started to serve. */
 export const DAEMON_START_TIMEOUT_MS = 10_000;
 
+/** How often a starting CLI looks for the daemon's ready sentinel. */
+const READY_POLL_MS = 10;
+
 /** The daemon's entry point: a path when local, else its URL. */
 export function daemonEntry(): string {
   const url = new URL("../kernel/main.ts", import.meta.url);
@@ -271,7 +274,7 @@ export async function startAndWait(
         await spawn();
       }
     }
-    await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, READY_POLL_MS));
   }
   const tail = await logTail(log);
   throw new KernelError(
