@@ -19,6 +19,7 @@ import {
   socketDaemonControl,
 } from "../cli/commands/capsule_change.ts";
 import { capture } from "./cli_capture_test.ts";
+import { runAstrid } from "./cli_fixture_test.ts";
 import {
   exists,
   killHomeDaemon,
@@ -145,4 +146,41 @@ Deno.test("afterCapsuleChange: nothing without a daemon; a persistent daemon is 
   await spawnDaemonProcess(h, { ephemeral: true });
   assert.equal(await afterCapsuleChange(control), "stopped");
   assert.equal(await exists(h.files.socket), false);
+});
+
+Deno.test("astrid capsule install --unconfined records the operator's approval in the signed record (and the audit); an npm: source is refused with a way out", async () => {
+  await using h = await tempHome();
+  const dir = path.join(h.dir, "srv");
+  await Deno.mkdir(dir);
+  await Deno.writeTextFile(
+    path.join(dir, "Capsule.toml"),
+    [
+      "[package]",
+      'name = "native-srv"',
+      'version = "1.0.0"',
+      "[capabilities]",
+      'host_process = ["/usr/bin/true"]',
+      "[[mcp_server]]",
+      'id = "srv"',
+      'command = "/usr/bin/true"',
+      "",
+    ].join("\n"),
+  );
+  const r = await runAstrid(["capsule", "install", dir, "--unconfined"], {
+    env: h.env,
+  });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /WITHOUT bubblewrap/);
+  const meta = JSON.parse(
+    await Deno.readTextFile(
+      path.join(h.home, "home/default/.local/capsules/native-srv/meta.json"),
+    ),
+  );
+  assert.equal(meta.unconfined?.audit_entry !== undefined, true);
+  assert.ok(meta.signature);
+  const npm = await runAstrid(["capsule", "install", "npm:some-server"], {
+    env: h.env,
+  });
+  assert.equal(npm.code, 1);
+  assert.match(npm.stderr, /error\[INVALID_INPUT\].*not supported yet/);
 });

@@ -58,14 +58,16 @@ Usage:
       toolchain comes from npm via the capsule's package.json). Writes
       ${BUILD_LOCK}: BLAKE3 of Capsule.toml, every source file and the artifact.
 
-  astrid capsule install <dir> [-w DIR] [--json]
+  astrid capsule install <dir> [--unconfined] [-w DIR] [--json]
       Check <dir> against ${BUILD_LOCK} (a file changed since the build is
       named and refused; without a lock the capsule is built first), then
       install it into $ASTRID_HOME with an install record signed by the
       runtime key (the approval is audited). Capsules without a component
       (MCP servers, static context) install their files as they are.
       A running daemon restarts afterwards (its permissions follow the
-      installed capsules).
+      installed capsules). --unconfined: the operator's approval to run the
+      capsule's non-Deno MCP servers without bubblewrap (recorded in the
+      signed install record and audited). npm: sources are not supported yet.
 
   astrid capsule list [--json]
       The installed capsules: version, engine, source, what each may do in
@@ -366,16 +368,29 @@ async function install(
   target: string | undefined,
   flags: GlobalFlags,
 ): Promise<number> {
-  const dir = path.resolve(
-    need(target, "directory: astrid capsule install <dir>"),
-  );
+  const source = need(target, "directory: astrid capsule install <dir>");
+  if (source.startsWith("npm:")) {
+    throw new KernelError(
+      "INVALID_INPUT",
+      `Installing a capsule from npm ('${source}') is not supported yet: download the package, then 'astrid capsule install <its directory>'`,
+    );
+  }
+  const dir = path.resolve(source);
   await using kernel = await startKernel({
     logger: warnLogger,
     ...(flags.workspace ? { workspace: path.resolve(flags.workspace) } : {}),
   });
+  if (flags.unconfined) {
+    note(
+      "warning: --unconfined: this capsule's non-Deno MCP servers will run WITHOUT bubblewrap, as you (audited)",
+    );
+  }
   const result = await installBuiltCapsule(kernel, {
     dir,
     onProgress: (m) => note(`  ${m}`),
+    ...(flags.unconfined
+      ? { unconfined: true, approvedBy: "operator (--unconfined)" }
+      : {}),
   });
   if (flags.json) {
     out(JSON.stringify(result, null, 2));
