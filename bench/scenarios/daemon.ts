@@ -30,22 +30,11 @@ import {
 } from "../../tests/daemon_fixture_test.ts";
 import { waitGone } from "../../cli/daemon_client.ts";
 import type { ScenarioOptions } from "./_scenario.ts";
+import { transcript } from "./turn.ts";
 
 const PROMPT = "What does a.txt say?";
 /** The pause before a warm run (a user reading the previous answer). */
 const IDLE_MS = 1000;
-
-function transcript(turns: number): string {
-  const t = [];
-  for (let i = 0; i < turns; i++) {
-    t.push({
-      text: "Reading a.txt.",
-      tool_calls: [{ name: "read_file", arguments: { path: "a.txt" } }],
-    });
-    t.push({ text: "It says hello." });
-  }
-  return JSON.stringify({ turns: t });
-}
 
 /** @see the module doc. */
 export default async function daemon(o: ScenarioOptions): Promise<Row[]> {

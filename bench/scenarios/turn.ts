@@ -31,7 +31,8 @@ const CAPSULES = [
   "fs",
 ];
 
-function transcript(turns: number): string {
+/** A replay transcript of `turns` turns, each reading a.txt with one tool call. */
+export function transcript(turns: number): string {
   const t = [];
   for (let i = 0; i < turns; i++) {
     t.push({

@@ -12,6 +12,7 @@ import {
   verifyDistro,
 } from "../../mod.ts";
 import { note, out, table, UsageError, warnLogger } from "../output.ts";
+import type { Distro, DistroInstallOutcome } from "../../mod.ts";
 import type { GlobalFlags } from "../flags.ts";
 import { afterCapsuleChange } from "./capsule_change.ts";
 
@@ -139,6 +140,21 @@ async function install(
     out(JSON.stringify({ distro: distro.id, outcomes }, null, 2));
     return outcomes.some((o) => o.status === "failed") ? 1 : 0;
   }
+  reportOutcomes(distro, outcomes);
+  const failed = outcomes.filter((o) => o.status === "failed").length;
+  return failed > 0 ? 1 : 0;
+}
+
+/**
+ * Prints what a distro install did: a summary line and one row per capsule.
+ *
+ * @param distro The distro.
+ * @param outcomes Each capsule's outcome.
+ */
+export function reportOutcomes(
+  distro: Pick<Distro, "name" | "version">,
+  outcomes: readonly DistroInstallOutcome[],
+): void {
   const count = (s: string) => outcomes.filter((o) => o.status === s).length;
   const failed = count("failed");
   out(
@@ -150,5 +166,4 @@ async function install(
     ["capsule", "status", "detail"],
     ...outcomes.map((o) => [o.name, o.status, o.detail]),
   ]));
-  return failed > 0 ? 1 : 0;
 }

@@ -22,10 +22,10 @@ import {
 } from "../../mod.ts";
 import type { Distro, KernelHandle } from "../../mod.ts";
 import type { GlobalFlags } from "../flags.ts";
-import { note, out, table, UsageError, warnLogger } from "../output.ts";
+import { note, out, UsageError, warnLogger } from "../output.ts";
 import { ProgressBar, readHidden } from "../terminal.ts";
 import { afterCapsuleChange } from "./capsule_change.ts";
-import { DEFAULT_DISTRO } from "./distro.ts";
+import { DEFAULT_DISTRO, reportOutcomes } from "./distro.ts";
 import { KvSecretStore } from "../../mod.ts";
 import type { CapsuleId } from "../../mod.ts";
 
@@ -290,16 +290,7 @@ export async function initCommand(
     out(JSON.stringify({ distro: distro.id, outcomes, provider }, null, 2));
     return failed > 0 ? 1 : 0;
   }
-  const count = (s: string) => outcomes.filter((o) => o.status === s).length;
-  out(
-    `${distro.name} ${distro.version}: ${count("installed")} installed, ${
-      count("skipped")
-    } skipped${failed ? `, ${failed} failed` : ""}`,
-  );
-  out(table([
-    ["capsule", "status", "detail"],
-    ...outcomes.map((o) => [o.name, o.status, o.detail]),
-  ]));
+  reportOutcomes(distro, outcomes);
   if (provider) {
     out(`default provider: ${provider} (${kernel.home.configToml})`);
   }
