@@ -18,6 +18,9 @@ import type {
 import { hostError } from "./_host_error.ts";
 import { listenUnixReclaiming } from "./_unix_listen.ts";
 
+/** The longest Unix socket path (`sun_path` is 108 bytes on Linux, with its NUL). */
+export const MAX_SOCKET_PATH_BYTES = 107;
+
 /** Dependencies of {@linkcode createDenoNet}. */
 export interface DenoNetDeps {
   /** Receives errors thrown by request handlers (they answer 500). */
@@ -174,6 +177,13 @@ async function serveUnix(
 ): Promise<UnixServer> {
   const what = `serve HTTP on '${path}'`;
   throwIfAborted(options.signal, what);
+  const bytes = new TextEncoder().encode(path).length;
+  if (bytes > MAX_SOCKET_PATH_BYTES) {
+    throw new KernelError(
+      "HOME_INVALID",
+      `The socket path is ${bytes} bytes long; Unix sockets allow ${MAX_SOCKET_PATH_BYTES}. Choose a shorter ASTRID_HOME`,
+    );
+  }
   const listening = Promise.withResolvers<void>();
   let server: Deno.HttpServer<Deno.UnixAddr>;
   try {
@@ -190,11 +200,24 @@ async function serveUnix(
     throw hostError(err, what);
   }
   await listening.promise;
+  const mode = options.mode ?? 0o600;
   try {
-    await Deno.chmod(path, options.mode ?? 0o600);
+    await Deno.chmod(path, mode);
+    // Checked, not assumed: a socket anyone could connect to is refused.
+    const st = await Deno.lstat(path);
+    if (
+      st.isSocket !== true || (st.mode !== null && (st.mode & 0o777) !== mode)
+    ) {
+      throw new KernelError(
+        "HOST_IO",
+        `The socket '${path}' did not get mode ${mode.toString(8)}`,
+      );
+    }
   } catch (err) {
     await server.shutdown();
-    throw hostError(err, `restrict the socket '${path}'`);
+    throw KernelError.is(err)
+      ? err
+      : hostError(err, `restrict the socket '${path}'`);
   }
   return {
     path,

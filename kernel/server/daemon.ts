@@ -20,7 +20,8 @@ import {
 } from "../host/mod.ts";
 import { acquireDaemonLock } from "../host/daemon_lock.ts";
 import { removeQuietly, writePrivateFile } from "../host/secret_file.ts";
-import { serveUnixSocket, type SocketServer } from "../host/unix_server.ts";
+import { createDenoNet } from "../host/deno_net.ts";
+import type { UnixServer } from "../core/ports.ts";
 import { processFacts, subprocessesPermitted } from "../host/process_info.ts";
 import { createApi } from "../api/api.ts";
 import { type KernelHandle, kernelPaths, startKernel } from "../daemon/boot.ts";
@@ -150,11 +151,10 @@ export async function startDaemon(
       engines: engineStatuses(mcpAvailable),
       shutdown: () => void stop("api"),
     });
-    const server = await serveUnixSocket({
-      path: files.socket,
-      handler: activity.wrap(router.handler({ token: () => token })),
-      logger,
-    });
+    const server = await createDenoNet({ logger }).serveUnix(
+      files.socket,
+      activity.wrap(router.handler({ token: () => token })),
+    );
     undo.push(() => server.shutdown());
     const ready: ReadyInfo = {
       pid: processFacts().pid,
@@ -208,7 +208,7 @@ export async function startDaemon(
 function lifecycle(parts: {
   kernel: KernelHandle;
   hub: SessionHub;
-  server: SocketServer;
+  server: UnixServer;
   files: RunFiles;
   logger: Logger;
   release: () => Promise<void>;

@@ -2,17 +2,14 @@ import assert from "node:assert/strict";
 import * as path from "node:path";
 import { KernelError } from "../core/errors.ts";
 import { MemoryLogger } from "../testing/memory_logger.ts";
-import { serveUnixSocket } from "./unix_server.ts";
+import { createDenoNet } from "./deno_net.ts";
 
-Deno.test("serveUnixSocket serves on a socket of mode 0600 and stops accepting on shutdown", async () => {
+Deno.test("serveUnix serves on a socket of mode 0600 and stops accepting on shutdown", async () => {
   const dir = await Deno.makeTempDir();
   try {
     const sock = path.join(dir, "s.sock");
-    const server = await serveUnixSocket({
-      path: sock,
-      handler: () => Promise.resolve(new Response("hi")),
-      logger: new MemoryLogger(),
-    });
+    const server = await createDenoNet({ logger: new MemoryLogger() })
+      .serveUnix(sock, () => Promise.resolve(new Response("hi")));
     const st = await Deno.lstat(sock);
     assert.ok(st.isSocket);
     assert.equal(st.mode! & 0o777, 0o600);
@@ -30,13 +27,12 @@ Deno.test("serveUnixSocket serves on a socket of mode 0600 and stops accepting o
   }
 });
 
-Deno.test("serveUnixSocket refuses a path too long for a Unix socket with HOME_INVALID", async () => {
+Deno.test("serveUnix refuses a path too long for a Unix socket with HOME_INVALID", async () => {
   await assert.rejects(
-    serveUnixSocket({
-      path: `/tmp/${"x".repeat(120)}/run/system.sock`,
-      handler: () => Promise.resolve(new Response()),
-      logger: new MemoryLogger(),
-    }),
+    createDenoNet({ logger: new MemoryLogger() }).serveUnix(
+      `/tmp/${"x".repeat(120)}/run/system.sock`,
+      () => Promise.resolve(new Response()),
+    ),
     (e) => KernelError.is(e) && e.code === "HOME_INVALID",
   );
 });
