@@ -77,6 +77,9 @@ export function cliFlags(denoPath: string): CliFlags {
     args: [
       "--no-prompt",
       "--deny-import",
+      // Command modules load when their command runs: a client command
+      // starts without loading the kernel (`cli/main.ts`).
+      "--unstable-lazy-dynamic-imports",
       "--allow-read",
       "--allow-write",
       "--allow-net",
