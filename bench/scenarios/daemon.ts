@@ -3,8 +3,8 @@
  * replay provider — cold (no daemon: the CLI starts one under its scoped
  * flags) and warm (a daemon runs) — and a status round trip over the socket.
  *
- * Each `astrid -p` is a real CLI process (`deno run cli/main.ts -p … --yes
- * --json`) in a home with the agent capsules installed; its wall time is
+ * Each `astrid -p` is a real CLI process with the installed CLI's flags
+ * (`deno run <cliFlags> cli/main.ts -p … --yes --json`) in a home with the agent capsules installed; its wall time is
  * what a user waits; a warm run comes 1 s after the previous one ended (a
  * user reading the answer), so the daemon is idle and has booted the next
  * session's runtime ahead. The baseline of the warm overhead, measured in the same
@@ -22,7 +22,8 @@ import { AgentSession } from "../../kernel/turn/agent_session.ts";
 import { ApiClient } from "../../kernel/api/client.ts";
 import { startAgentFixture } from "../../tests/agent_fixture_test.ts";
 import { AGENT } from "../../tests/api_fixture_test.ts";
-import { runAstrid } from "../../tests/cli_fixture_test.ts";
+import { CLI_MAIN, runDeno } from "../../tests/cli_fixture_test.ts";
+import { cliFlags } from "../../kernel/daemon/cli_flags.ts";
 import {
   installCapsules,
   killHomeDaemon,
@@ -49,9 +50,13 @@ export default async function daemon(o: ScenarioOptions): Promise<Row[]> {
     ASTRID_PROVIDER: "replay",
     ASTRID_REPLAY_FILE: file,
   };
+  // The CLI as installed (`deno task install`): its own flags.
+  const flags = cliFlags(Deno.execPath()).args;
+  const astrid = (args: string[], options: Parameters<typeof runDeno>[1]) =>
+    runDeno(["run", ...flags, CLI_MAIN, ...args], options);
   const print = async () => {
     const t0 = performance.now();
-    const r = await runAstrid(["-p", PROMPT, "--yes", "--json"], {
+    const r = await astrid(["-p", PROMPT, "--yes", "--json"], {
       cwd: h.workspace,
       env,
     });
@@ -118,7 +123,7 @@ export default async function daemon(o: ScenarioOptions): Promise<Row[]> {
     for (let i = 0; i < 20; i++) await c.call("status");
     status.push((performance.now() - t0) / 20);
     const t1 = performance.now();
-    const s = await runAstrid(["status"], { env });
+    const s = await astrid(["status"], { env });
     if (s.code !== 0) throw new Error(`astrid status: ${s.stderr}`);
     statusCli.push(performance.now() - t1);
   }
