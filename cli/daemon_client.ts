@@ -198,7 +198,7 @@ export async function spawnDaemon(
   const { root, log } = homeFiles(from);
   const env = daemonEnv(from, Deno.cwd());
   // The flag computation reads config and manifests: loaded only to start a daemon.
-  const { daemonFlags } = await import("../mod.ts");
+  const { daemonFlags } = await import("../kernel/daemon/client_flags.ts");
   const { args, config } = await daemonFlags({
     homeRoot: root,
     roots: [options.workspace],

@@ -6,54 +6,40 @@
  *
  * @module
  */
-import * as path from "node:path";
 import type { PrincipalId } from "../core/ids.ts";
 import { DEFAULT_PRINCIPAL } from "../core/ids.ts";
-import type { Clock, Env, FileSystem, Logger, Random } from "../core/ports.ts";
+import type { Clock, FileSystem, Logger, Random } from "../core/ports.ts";
 
-import { loadConfig } from "../config/load_config.ts";
 import type { EffectiveConfig } from "../config/effective_config.ts";
-import {
-  loadKeyFile,
-  loadOrCreateKeyFile,
-  saveKeyFile,
-} from "../crypto/key_file.ts";
+import { loadOrCreateKeyFile, saveKeyFile } from "../crypto/key_file.ts";
 import type { KeyPair } from "../crypto/key_pair.ts";
 import { generateKeyPair } from "../crypto/key_pair.ts";
 import { publicKeyToBase64 } from "../crypto/key_id.ts";
 import { KvStore } from "../store/kv_store.ts";
 import type { Store } from "../store/store.ts";
 import {
-  astridHomePaths,
-  createDenoEnv,
-  createDenoFs,
   createStderrLogger,
-  cryptoRandom,
   ensureLayout,
   MEMORY_KV,
   openKv,
-  resolveAstridHome,
 } from "../host/mod.ts";
-import type { AstridHome } from "../host/mod.ts";
 import { systemClock } from "../host/mod.ts";
 import { buildSecurity, type SecurityLayers } from "./build_gate.ts";
+import {
+  type HomeOptions,
+  type KernelPaths,
+  kernelPaths,
+  ports,
+  readKernelConfig,
+} from "./home_config.ts";
 
-/** Where the system-wide config layer lives. */
-export const SYSTEM_CONFIG_PATH = "/etc/astrid/config.toml";
-
-/** Options shared by the boot functions. */
-export interface HomeOptions {
-  /** Environment variables; default: the process environment. */
-  env?: Env;
-  /** The workspace (project) directory; default: none (no workspace layer). */
-  workspace?: string;
-  /** The principal; default `default`. */
-  principal?: PrincipalId;
-  /** Skip the system config file (tests, throwaway homes). */
-  ignoreSystemConfig?: boolean;
-  /** Cancels the boot. */
-  signal?: AbortSignal;
-}
+export {
+  kernelPaths,
+  readKernelConfig,
+  readRuntimeKey,
+  SYSTEM_CONFIG_PATH,
+} from "./home_config.ts";
+export type { HomeOptions, KernelPaths } from "./home_config.ts";
 
 /** Options of {@linkcode startKernel}. */
 export interface StartKernelOptions extends HomeOptions {
@@ -61,18 +47,6 @@ export interface StartKernelOptions extends HomeOptions {
   inMemoryStore?: boolean;
   /** Logger; default: JSON lines on stderr at the configured level. */
   logger?: Logger;
-}
-
-/** The files and layers a kernel would use, without opening the store. */
-export interface KernelPaths {
-  /** The resolved `ASTRID_HOME` layout. */
-  readonly home: AstridHome;
-  /** The config files of each layer, in order (missing files are skipped). */
-  readonly configFiles: {
-    readonly system?: string;
-    readonly user: string;
-    readonly workspace?: string;
-  };
 }
 
 /** A running kernel (foundation part). */
@@ -98,86 +72,6 @@ export interface KernelHandle extends KernelPaths, AsyncDisposable {
   };
   /** Stops the kernel and closes the store. */
   close(): Promise<void>;
-}
-
-interface Ports {
-  fs: FileSystem;
-  env: Env;
-  random: Random;
-}
-
-function ports(options: HomeOptions): Ports {
-  return {
-    fs: createDenoFs(),
-    env: options.env ?? createDenoEnv(),
-    random: cryptoRandom(),
-  };
-}
-
-/**
- * Resolves `ASTRID_HOME` and the config files of every layer without touching disk.
- *
- * @param options Environment and workspace.
- * @returns The paths.
- * @throws {KernelError} `HOME_INVALID` when ASTRID_HOME/HOME is unusable.
- */
-export function kernelPaths(options: HomeOptions = {}): KernelPaths {
-  const env = options.env ?? createDenoEnv();
-  const home = astridHomePaths(resolveAstridHome(env));
-  return {
-    home,
-    configFiles: {
-      ...(options.ignoreSystemConfig ? {} : { system: SYSTEM_CONFIG_PATH }),
-      user: home.configToml,
-      ...(options.workspace
-        ? {
-          workspace: path.join(
-            path.resolve(options.workspace),
-            ".astrid",
-            "config.toml",
-          ),
-        }
-        : {}),
-    },
-  };
-}
-
-/**
- * Loads the effective configuration of every layer, with provenance.
- *
- * @param options Environment and workspace.
- * @returns The effective configuration.
- * @throws {KernelError} `CONFIG_PARSE`, `CONFIG_INVALID`, `CONFIG_WIDENING`, `HOME_INVALID`.
- */
-export async function readKernelConfig(
-  options: HomeOptions = {},
-): Promise<EffectiveConfig> {
-  const p = ports(options);
-  const { configFiles } = kernelPaths({ ...options, env: p.env });
-  return await loadConfig({ fs: p.fs, env: p.env }, {
-    ...(configFiles.system ? { systemPath: configFiles.system } : {}),
-    userPath: configFiles.user,
-    ...(configFiles.workspace ? { workspacePath: configFiles.workspace } : {}),
-    ...(options.signal ? { signal: options.signal } : {}),
-  });
-}
-
-/**
- * Reads the runtime key without creating it.
- *
- * @param options Environment.
- * @returns The key pair.
- * @throws {KernelError} `KEY_NOT_FOUND`, `KEY_PERMISSIONS_TOO_OPEN`, `KEY_INVALID`.
- */
-export async function readRuntimeKey(
-  options: HomeOptions = {},
-): Promise<KeyPair> {
-  const p = ports(options);
-  const { home } = kernelPaths({ ...options, env: p.env });
-  return await loadKeyFile(home.runtimeKey, {
-    fs: p.fs,
-    ...(options.signal ? { signal: options.signal } : {}),
-  });
 }
 
 /**

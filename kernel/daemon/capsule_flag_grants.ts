@@ -20,7 +20,7 @@ import {
   createStderrLogger,
 } from "../host/mod.ts";
 import { VERSION } from "../../version.ts";
-import { readRuntimeKey } from "./boot.ts";
+import { readRuntimeKey } from "./home_config.ts";
 import { type FlagEntry, FlagList } from "./deno_flag_list.ts";
 import { netValues, parseNetGrant } from "./net_flag_entries.ts";
 

@@ -48,7 +48,7 @@ import {
   WORKER_PERMISSIONS,
 } from "../capsule/engines/wasm/_worker_pool.ts";
 import { socketSlotPaths } from "../core/socket_slots.ts";
-import { readKernelConfig, SYSTEM_CONFIG_PATH } from "./boot.ts";
+import { readKernelConfig, SYSTEM_CONFIG_PATH } from "./home_config.ts";
 import { allowFlag, type FlagEntry, FlagList } from "./deno_flag_list.ts";
 import { netValues, parseNetGrant } from "./net_flag_entries.ts";
 import {
