@@ -5,8 +5,7 @@
  *
  * @module
  */
-import * as path from "node:path";
-import { fileURLToPath } from "node:url";
+import { join, resolve } from "../kernel/api/client_kit.ts";
 import {
   ApiClient,
   astridHomePaths,
@@ -31,7 +30,7 @@ const READY_POLL_MS = 10;
 /** The daemon's entry point: a path when local, else its URL. */
 export function daemonEntry(): string {
   const url = new URL("../kernel/main.ts", import.meta.url);
-  return url.protocol === "file:" ? fileURLToPath(url) : url.href;
+  return url.protocol === "file:" ? decodeURIComponent(url.pathname) : url.href;
 }
 
 /** The environment the client works from (the process's, or a test's). */
@@ -50,7 +49,7 @@ export function homeFiles(
   return {
     files: runFiles(home),
     root: home.root,
-    log: path.join(home.log, "daemon.log"),
+    log: join(home.log, "daemon.log"),
   };
 }
 
@@ -315,7 +314,7 @@ export async function connectDaemonWith(
   const { files } = homeFiles(env);
   const running = await connectRunning(files);
   if (running) return running;
-  const workspace = path.resolve(flags.workspace ?? Deno.cwd());
+  const workspace = resolve(Deno.cwd(), flags.workspace ?? ".");
   return await startAndWait({ workspace, ephemeral: true }, env);
 }
 

@@ -1,9 +1,9 @@
 /**
- * Global flag parsing for the CLI (node:util parseArgs, strict).
+ * Global flag parsing for the CLI (strict; `cli/argv.ts`).
  *
  * @module
  */
-import { parseArgs } from "node:util";
+import { parseArgv } from "./argv.ts";
 import { UsageError } from "./output.ts";
 
 /** Flags every command understands. */
@@ -65,60 +65,58 @@ export function parseFlags(
   argv: readonly string[],
 ): { positionals: string[]; flags: GlobalFlags } {
   try {
-    const { values, positionals } = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      strict: true,
-      options: {
-        help: { type: "boolean", short: "h" },
-        version: { type: "boolean", short: "V" },
-        json: { type: "boolean" },
-        "snapshot-tui": { type: "boolean" },
-        force: { type: "boolean" },
-        keep: { type: "boolean" },
-        workspace: { type: "string", short: "w" },
-        session: { type: "string" },
-        dir: { type: "string" },
-        kind: { type: "string" },
-        distro: { type: "string" },
-        print: { type: "boolean", short: "p" },
-        yes: { type: "boolean", short: "y" },
-        "print-session": { type: "boolean" },
-        file: { type: "string" },
-        key: { type: "string" },
-        unconfined: { type: "boolean" },
-        limit: { type: "string" },
-        foreground: { type: "boolean" },
-        url: { type: "string" },
-        providers: { type: "string" },
-        var: { type: "string", multiple: true },
-      },
+    const { values: raw, positionals } = parseArgv(argv, {
+      help: { type: "boolean", short: "h" },
+      version: { type: "boolean", short: "V" },
+      json: { type: "boolean" },
+      "snapshot-tui": { type: "boolean" },
+      force: { type: "boolean" },
+      keep: { type: "boolean" },
+      workspace: { type: "string", short: "w" },
+      session: { type: "string" },
+      dir: { type: "string" },
+      kind: { type: "string" },
+      distro: { type: "string" },
+      print: { type: "boolean", short: "p" },
+      yes: { type: "boolean", short: "y" },
+      "print-session": { type: "boolean" },
+      file: { type: "string" },
+      key: { type: "string" },
+      unconfined: { type: "boolean" },
+      limit: { type: "string" },
+      foreground: { type: "boolean" },
+      url: { type: "string" },
+      providers: { type: "string" },
+      var: { type: "string", multiple: true },
     });
+    const bool = (k: string) => raw[k] === true;
+    const str = (k: string) =>
+      typeof raw[k] === "string" ? raw[k] as string : undefined;
     return {
       positionals,
       flags: {
-        help: values.help ?? false,
-        version: values.version ?? false,
-        json: values.json ?? false,
-        snapshotTui: values["snapshot-tui"] ?? false,
-        force: values.force ?? false,
-        keep: values.keep ?? false,
-        print: values.print ?? false,
-        yes: values.yes ?? false,
-        printSession: values["print-session"] ?? false,
-        unconfined: values.unconfined ?? false,
-        foreground: values.foreground ?? false,
-        vars: values.var ?? [],
-        ...(values.workspace ? { workspace: values.workspace } : {}),
-        ...(values.dir ? { dir: values.dir } : {}),
-        ...(values.kind ? { kind: values.kind } : {}),
-        ...(values.distro ? { distro: values.distro } : {}),
-        ...(values.session ? { session: values.session } : {}),
-        ...(values.file ? { file: values.file } : {}),
-        ...(values.key ? { key: values.key } : {}),
-        ...(values.limit ? { limit: values.limit } : {}),
-        ...(values.url ? { url: values.url } : {}),
-        ...(values.providers ? { providers: values.providers } : {}),
+        help: bool("help"),
+        version: bool("version"),
+        json: bool("json"),
+        snapshotTui: bool("snapshot-tui"),
+        force: bool("force"),
+        keep: bool("keep"),
+        print: bool("print"),
+        yes: bool("yes"),
+        printSession: bool("print-session"),
+        unconfined: bool("unconfined"),
+        foreground: bool("foreground"),
+        vars: Array.isArray(raw["var"]) ? raw["var"] : [],
+        ...(str("workspace") ? { workspace: str("workspace")! } : {}),
+        ...(str("dir") ? { dir: str("dir")! } : {}),
+        ...(str("kind") ? { kind: str("kind")! } : {}),
+        ...(str("distro") ? { distro: str("distro")! } : {}),
+        ...(str("session") ? { session: str("session")! } : {}),
+        ...(str("file") ? { file: str("file")! } : {}),
+        ...(str("key") ? { key: str("key")! } : {}),
+        ...(str("limit") ? { limit: str("limit")! } : {}),
+        ...(str("url") ? { url: str("url")! } : {}),
+        ...(str("providers") ? { providers: str("providers")! } : {}),
       },
     };
   } catch (err) {

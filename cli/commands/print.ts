@@ -7,8 +7,7 @@
  *
  * @module
  */
-import * as path from "node:path";
-import { KernelError } from "../../kernel/api/client_kit.ts";
+import { KernelError, resolve } from "../../kernel/api/client_kit.ts";
 import type {
   ApiClient,
   PromptStreamEvent,
@@ -74,7 +73,7 @@ async function sessionFor(
       params: { id: flags.session },
     });
   }
-  const workspace = path.resolve(io.cwd, flags.workspace ?? ".");
+  const workspace = resolve(io.cwd, flags.workspace ?? ".");
   return await client.call<SessionInfo>("sessionsCreate", {
     body: { workspace },
   });

@@ -16,3 +16,4 @@ export { daemonEnv } from "../daemon/daemon_env.ts";
 export { parseReady, runFiles } from "../daemon/run_files.ts";
 export type { ReadyInfo, RunFiles } from "../daemon/run_files.ts";
 export { astridHomePaths, resolveAstridHome } from "../host/astrid_home.ts";
+export { isAbsolute, join, resolve } from "../core/posix_path.ts";

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import * as path from "node:path";
+import { isAbsolute, resolve } from "../core/posix_path.ts";
 import { TOOL_ENV_NAMES } from "../host/deno_toolchain.ts";
 
 /** Harmless output settings passed through as well. */
@@ -40,8 +40,8 @@ export function daemonEnv(
   const out: Record<string, string> = {};
   // The daemon runs in "/": a relative transcript path means the caller's directory.
   const replay = from["ASTRID_REPLAY_FILE"];
-  if (replay && cwd !== undefined && !path.isAbsolute(replay)) {
-    from = { ...from, ASTRID_REPLAY_FILE: path.resolve(cwd, replay) };
+  if (replay && cwd !== undefined && !isAbsolute(replay)) {
+    from = { ...from, ASTRID_REPLAY_FILE: resolve(cwd, replay) };
   }
   for (const [k, v] of Object.entries(from)) {
     if (v === "") continue;

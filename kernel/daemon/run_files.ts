@@ -5,7 +5,7 @@
  *
  * @module
  */
-import * as path from "node:path";
+import { join } from "../core/posix_path.ts";
 import type { Random } from "../core/ports.ts";
 import type { AstridHome } from "../host/mod.ts";
 
@@ -44,7 +44,7 @@ export function runFiles(home: AstridHome): RunFiles {
     socket: home.systemSock,
     token: home.systemToken,
     ready: home.systemReady,
-    lock: path.join(home.run, "system.lock"),
+    lock: join(home.run, "system.lock"),
   };
 }
 

@@ -14,7 +14,7 @@
  *
  * @module
  */
-import * as path from "node:path";
+import { join } from "../core/posix_path.ts";
 import type { Env } from "../core/ports.ts";
 import { createDenoEnv } from "./deno_env.ts";
 
@@ -81,9 +81,9 @@ export function denoToolchain(env: Env = createDenoEnv()): DenoToolchain {
   const home = toolEnv.HOME;
   const denoDir = toolEnv.DENO_DIR ??
     (toolEnv.XDG_CACHE_HOME
-      ? path.join(toolEnv.XDG_CACHE_HOME, "deno")
+      ? join(toolEnv.XDG_CACHE_HOME, "deno")
       : home
-      ? path.join(home, ".cache", "deno")
+      ? join(home, ".cache", "deno")
       : undefined);
   return { denoPath: Deno.execPath(), denoDir, toolEnv };
 }
