@@ -20,7 +20,11 @@ const SAMPLES = [
 
 Deno.test("posix_path agrees with node:path's posix functions", () => {
   for (const p of SAMPLES) {
-    assert.equal(normalize(p), path.posix.normalize(p).replace(/(.)\/$/, "$1"), p);
+    assert.equal(
+      normalize(p),
+      path.posix.normalize(p).replace(/(.)\/$/, "$1"),
+      p,
+    );
     assert.equal(isAbsolute(p), path.posix.isAbsolute(p), p);
     assert.equal(resolve("/w/x", p), path.posix.resolve("/w/x", p), p);
     for (const q of SAMPLES) {
