@@ -103,6 +103,25 @@ export async function capsuleFlagGrants(
 ): Promise<CapsuleFlagGrants> {
   const net = new FlagList();
   const run = new FlagList();
+  // Every granted name is looked up at once (each lookup can take tens of
+  // milliseconds on a real network); the loop below reads the answers.
+  const answers = new Map<string, Promise<readonly string[]>>();
+  const resolve = (host: string) => {
+    let answer = answers.get(host);
+    if (answer === undefined) {
+      answer = o.resolve(host);
+      answers.set(host, answer);
+    }
+    return answer;
+  };
+  for (const c of capsules) {
+    for (const entry of c.manifest.capabilities.net) {
+      const grant = parseNetGrant(entry);
+      if (grant.kind === "name") {
+        resolve(grant.host).catch(() => {/* silent-ok: read in the loop */});
+      }
+    }
+  }
   const out = {
     anyNet: false,
     named: false,
@@ -124,7 +143,7 @@ export async function capsuleFlagGrants(
           continue;
         }
         named ||= grant.kind === "name";
-        for (const v of await netValues(grant, why, o.resolve, true)) {
+        for (const v of await netValues(grant, why, resolve, true)) {
           local.net.add(v.value, v.reason, source);
         }
       }

@@ -201,6 +201,11 @@ export async function daemonFlags(
   const home = astridHomePaths(input.homeRoot);
   const env = new RecordingEnv({ ...input.env, ASTRID_HOME: home.root });
   const principal = input.principal ?? DEFAULT_PRINCIPAL;
+  // Probing bubblewrap spawns it: meanwhile the config and manifests are read.
+  const bwrapProbe = input.bubblewrap !== undefined
+    ? Promise.resolve(input.bubblewrap)
+    : usableBubblewrap();
+  bwrapProbe.catch(() => {/* silent-ok: awaited below */});
   const config = await readKernelConfig({
     env,
     principal,
@@ -312,9 +317,7 @@ export async function daemonFlags(
     "deno: capsule builds (deno bundle), MCP servers (deno run/cache/info) — each child gets its own flags",
     "the kernel",
   );
-  const bwrap = input.bubblewrap !== undefined
-    ? input.bubblewrap
-    : await usableBubblewrap();
+  const bwrap = await bwrapProbe;
   if (bwrap !== null) {
     run.add(
       bwrap,

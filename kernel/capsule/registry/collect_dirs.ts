@@ -60,19 +60,31 @@ export async function collectCapsuleDirs(
     const { dir: rootDir, kind } = typeof root === "string"
       ? { dir: root, kind: "installed" as const }
       : root;
-    for (const dir of await discoverCapsuleDirs(d.fs, [rootDir])) {
-      try {
-        const found = kind === "installed"
-          ? await loadCapsuleDir(d.fs, dir, {
-            kernelVersion: d.kernelVersion,
-            trust: d.trust,
-          })
-          : await consented(d, dir, dirs);
-        if (found !== null) dirs.push(found);
-      } catch (err) {
+    const found = await discoverCapsuleDirs(d.fs, [rootDir]);
+    // Installed capsules are checked all at once (reading and hashing their
+    // files); workspace ones one by one, as each may ask the human.
+    const loaded = kind === "installed"
+      ? await Promise.all(
+        found.map((dir) =>
+          settle(() =>
+            loadCapsuleDir(d.fs, dir, {
+              kernelVersion: d.kernelVersion,
+              trust: d.trust,
+            })
+          )
+        ),
+      )
+      : [];
+    for (const [i, dir] of found.entries()) {
+      const result = kind === "installed"
+        ? loaded[i]!
+        : await settle(() => consented(d, dir, dirs));
+      if (result.ok) {
+        if (result.value !== null) dirs.push(result.value);
+      } else {
         refused.push({
           capsule: dir.split("/").pop() ?? dir,
-          ...describe(err),
+          ...describe(result.error),
           dir,
         });
       }
@@ -130,4 +142,14 @@ export function describe(err: unknown): { code: string; reason: string } {
   return KernelError.is(err)
     ? { code: err.code, reason: err.message }
     : { code: "INTERNAL", reason: String(err) };
+}
+
+type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
+
+async function settle<T>(fn: () => Promise<T>): Promise<Settled<T>> {
+  try {
+    return { ok: true, value: await fn() };
+  } catch (error) {
+    return { ok: false, error };
+  }
 }
