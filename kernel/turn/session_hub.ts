@@ -134,7 +134,7 @@ export const OUTSIDE_ROOTS_HINT =
 export function createSessionHub(
   kernel: KernelHandle,
   options: SessionHubOptions,
-): Promise<SessionHub> {
+): Promise<SessionHub & Pick<Hub, "spareReady">> {
   const hub = new Hub(kernel, options);
   if (options.spare !== undefined) hub.prepareSpare(options.spare);
   return Promise.resolve(hub);
@@ -174,7 +174,7 @@ class Hub implements SessionHub {
     const spare = this.#spare?.workspace === workspace
       ? this.#spare
       : undefined;
-    this.#spare = undefined;
+    if (spare !== undefined) this.#spare = undefined;
     const record: SessionRecord = {
       id: spare?.live.id ?? newSessionId(this.#kernel.ports.random),
       workspace,
@@ -186,6 +186,21 @@ class Hub implements SessionHub {
     await this.#records.put(record);
     this.prepareSpare(workspace);
     return this.#info(record);
+  }
+
+  /**
+   * The session booted ahead, waiting for the next `create` of its
+   * workspace, once its runtime is up.
+   *
+   * @returns Its id and workspace, or `undefined` when none is ready.
+   */
+  async spareReady(): Promise<{ id: string; workspace: string } | undefined> {
+    const spare = this.#spare;
+    if (spare === undefined || spare.live.boot === undefined) return undefined;
+    const booted = await spare.live.boot.then(() => true, () => false);
+    return booted && this.#spare === spare
+      ? { id: spare.live.id, workspace: spare.workspace }
+      : undefined;
   }
 
   /**
