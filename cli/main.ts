@@ -40,7 +40,8 @@ Commands:
                        write your own capsule, build it, install it; manage the installed ones
   audit list|show|verify|export|stats
                        the signed audit chain; 'verify --file F --key K' checks an export offline
-  init                 install the default distro (capsules/Distro.toml)
+  init                 install the default distro: pick providers, answer its
+                       questions, enter API keys (capsules/Distro.toml)
   distro lock|verify|install
                        pin a distro's capsule sources (Distro.lock) and install it
   start [--foreground] start the daemon of $ASTRID_HOME (stays until 'stop')
@@ -55,9 +56,14 @@ Global options:
   -V, --version        print the version
       --json           machine-readable output
   -w, --workspace DIR  the workspace (project) directory
+      --url URL        a headless server instead of the local daemon (token: ASTRID_TOKEN)
 
 Environment:
   ASTRID_HOME          state directory (absolute; default ~/.astrid)
+  ASTRID_PROVIDER      the provider of a run (e.g. anthropic, openai, ollama, replay)
+  ASTRID_REPLAY_FILE   the replay provider's transcript (read by the daemon)
+  ASTRID_URL, ASTRID_TOKEN
+                       a headless server and its bearer token (as --url)
   ASTRID_*             config overrides, e.g. ASTRID_WORKSPACE_MODE=safe
 
 Exit codes: 0 ok, 1 failure (error[CODE] on stderr), 2 usage error.`;
