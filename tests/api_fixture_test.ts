@@ -22,6 +22,23 @@ export const PROBE = path.resolve(
   import.meta.dirname ?? ".",
   "fixtures/capsules/turn-probe",
 );
+/** A replayed turn that writes b.txt and c.txt, then answers. */
+export const WRITE_B_AND_C = {
+  turns: [
+    {
+      text: "Writing.",
+      tool_calls: [
+        { name: "write_file", arguments: { path: "b.txt", content: "beta\n" } },
+        {
+          name: "write_file",
+          arguments: { path: "c.txt", content: "gamma\n" },
+        },
+      ],
+    },
+    { text: "Done." },
+  ],
+};
+
 /** The real agent capsules a replayed turn needs. */
 export const AGENT = [
   "provider-replay",
@@ -55,19 +72,28 @@ export async function startApi(options: {
   capsules: readonly string[];
   config?: string;
   env?: Record<string, string>;
+  /** A replay transcript (`{ turns: [...] }`): written beside the home, the replay provider in use. */
+  replay?: unknown;
 }): Promise<ApiFixture> {
   const tk = await startTestKernel({
     prefix: options.prefix,
     fileStore: true,
     ...(options.config ? { config: options.config } : {}),
   });
+  const env = { ...options.env };
+  if (options.replay !== undefined) {
+    const file = path.join(tk.root, "replay.json");
+    await Deno.writeTextFile(file, JSON.stringify(options.replay));
+    env["ASTRID_PROVIDER"] = "replay";
+    env["ASTRID_REPLAY_FILE"] = file;
+  }
   let kernel = tk.kernel;
   let hub: SessionHub;
   let handler: ReturnType<Router["handler"]>;
   const open = async () => {
     hub = await createSessionHub(kernel, {
       roots: [tk.root],
-      env: new MemoryEnv(options.env ?? {}),
+      env: new MemoryEnv(env),
       mcpAvailable: false,
     });
     const router = new Router();

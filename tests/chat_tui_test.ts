@@ -7,7 +7,12 @@
 import assert from "node:assert/strict";
 import * as path from "node:path";
 import { scriptedApi } from "./chat_api_fixture_test.ts";
-import { CLI_MAIN, DENO_DIR, runAstrid } from "./cli_fixture_test.ts";
+import {
+  CLI_MAIN,
+  CLI_PERMS,
+  DENO_DIR,
+  runAstrid,
+} from "./cli_fixture_test.ts";
 import { HAS_TMUX, TmuxSession } from "./tmux_fixture_test.ts";
 import { APPROVAL_GUARD_MS } from "../cli/tui/chat_app.ts";
 import { installCapsules, tempHome } from "./daemon_fixture_test.ts";
@@ -25,11 +30,7 @@ async function startChat() {
   const tmux = await TmuxSession.start([
     Deno.execPath(),
     "run",
-    "--allow-read",
-    "--allow-write",
-    "--allow-env",
-    "--allow-run",
-    "--allow-net",
+    ...CLI_PERMS,
     CLI_MAIN,
     "chat",
     "--url",
@@ -235,11 +236,7 @@ Deno.test({
     const tmux = await TmuxSession.start([
       Deno.execPath(),
       "run",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      "--allow-run",
-      "--allow-net",
+      ...CLI_PERMS,
       CLI_MAIN,
       "chat",
       "-w",

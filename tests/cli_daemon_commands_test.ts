@@ -20,6 +20,7 @@ import {
   newSession,
   PROBE,
   startApi,
+  WRITE_B_AND_C,
 } from "./api_fixture_test.ts";
 
 interface Captured extends CommandIo {
@@ -301,82 +302,55 @@ apiTest(
 apiTest(
   "astrid workspace diff, discard and commit act on the newest session of the workspace; a headless commit is denied, --yes commits",
   async () => {
-    const root = await Deno.makeTempDir({ prefix: "cli-ws-transcript-" });
-    const transcript = path.join(root, "t.json");
-    await Deno.writeTextFile(
-      transcript,
-      JSON.stringify({
-        turns: [
-          {
-            text: "Writing.",
-            tool_calls: [
-              {
-                name: "write_file",
-                arguments: { path: "b.txt", content: "beta\n" },
-              },
-              {
-                name: "write_file",
-                arguments: { path: "c.txt", content: "gamma\n" },
-              },
-            ],
-          },
-          { text: "Done." },
-        ],
-      }),
+    await using fx = await startApi({
+      prefix: "cli-workspace-",
+      capsules: AGENT,
+      replay: WRITE_B_AND_C,
+    });
+    const c = fx.client();
+    const p = argv(["-p", "Write b and c"]);
+    assert.equal(
+      await printCommand(c, p.positionals, p.flags, io(fx.tk.workspace)),
+      0,
     );
-    try {
-      await using fx = await startApi({
-        prefix: "cli-workspace-",
-        capsules: AGENT,
-        env: { ASTRID_PROVIDER: "replay", ASTRID_REPLAY_FILE: transcript },
-      });
-      const c = fx.client();
-      const p = argv(["-p", "Write b and c"]);
-      assert.equal(
-        await printCommand(c, p.positionals, p.flags, io(fx.tk.workspace)),
-        0,
-      );
-      const ws = (args: string[]) => {
-        const a = argv(["workspace", ...args]);
-        return [a.positionals.slice(1), a.flags] as const;
-      };
-      const diff = io(fx.tk.workspace);
-      assert.equal(await workspaceCommand(c, ...ws(["diff"]), diff), 0);
-      assert.match(diff.stdout.join("\n"), /added b\.txt[\s\S]*\+beta/);
-      assert.match(diff.stdout.join("\n"), /added c\.txt/);
-      const discard = io(fx.tk.workspace);
-      assert.equal(
-        await workspaceCommand(c, ...ws(["discard", "c.txt"]), discard),
-        0,
-      );
-      assert.deepEqual(discard.stdout, ["discarded: c.txt"]);
-      const headless = io(fx.tk.workspace);
-      assert.notEqual(
-        await code(workspaceCommand(c, ...ws(["commit"]), headless)),
-        "resolved",
-        "no terminal and no --yes: the commit is denied",
-      );
-      assert.equal(
-        await Deno.stat(path.join(fx.tk.workspace, "b.txt")).catch(() => null),
-        null,
-      );
-      const yes = io(fx.tk.workspace);
-      assert.equal(
-        await workspaceCommand(c, ...ws(["commit", "--yes"]), yes),
-        0,
-      );
-      assert.deepEqual(yes.stdout, ["committed: write b.txt"]);
-      assert.equal(
-        await Deno.readTextFile(path.join(fx.tk.workspace, "b.txt")),
-        "beta\n",
-      );
-      assert.equal(
-        await Deno.stat(path.join(fx.tk.workspace, "c.txt")).catch(() => null),
-        null,
-      );
-    } finally {
-      await Deno.remove(root, { recursive: true });
-    }
+    const ws = (args: string[]) => {
+      const a = argv(["workspace", ...args]);
+      return [a.positionals.slice(1), a.flags] as const;
+    };
+    const diff = io(fx.tk.workspace);
+    assert.equal(await workspaceCommand(c, ...ws(["diff"]), diff), 0);
+    assert.match(diff.stdout.join("\n"), /added b\.txt[\s\S]*\+beta/);
+    assert.match(diff.stdout.join("\n"), /added c\.txt/);
+    const discard = io(fx.tk.workspace);
+    assert.equal(
+      await workspaceCommand(c, ...ws(["discard", "c.txt"]), discard),
+      0,
+    );
+    assert.deepEqual(discard.stdout, ["discarded: c.txt"]);
+    const headless = io(fx.tk.workspace);
+    assert.notEqual(
+      await code(workspaceCommand(c, ...ws(["commit"]), headless)),
+      "resolved",
+      "no terminal and no --yes: the commit is denied",
+    );
+    assert.equal(
+      await Deno.stat(path.join(fx.tk.workspace, "b.txt")).catch(() => null),
+      null,
+    );
+    const yes = io(fx.tk.workspace);
+    assert.equal(
+      await workspaceCommand(c, ...ws(["commit", "--yes"]), yes),
+      0,
+    );
+    assert.deepEqual(yes.stdout, ["committed: write b.txt"]);
+    assert.equal(
+      await Deno.readTextFile(path.join(fx.tk.workspace, "b.txt")),
+      "beta\n",
+    );
+    assert.equal(
+      await Deno.stat(path.join(fx.tk.workspace, "c.txt")).catch(() => null),
+      null,
+    );
   },
 );
 
@@ -412,11 +386,10 @@ apiTest(
 apiTest(
   "astrid workspace commit on a terminal asks, and the human's answer decides",
   async () => {
-    const root = await Deno.makeTempDir({ prefix: "cli-ask-transcript-" });
-    const transcript = path.join(root, "t.json");
-    await Deno.writeTextFile(
-      transcript,
-      JSON.stringify({
+    await using fx = await startApi({
+      prefix: "cli-ask-",
+      capsules: AGENT,
+      replay: {
         turns: [
           {
             text: "Writing.",
@@ -427,41 +400,32 @@ apiTest(
           },
           { text: "Done." },
         ],
-      }),
+      },
+    });
+    const c = fx.client();
+    const p = argv(["-p", "Write b"]);
+    assert.equal(
+      await printCommand(c, p.positionals, p.flags, io(fx.tk.workspace)),
+      0,
     );
-    try {
-      await using fx = await startApi({
-        prefix: "cli-ask-",
-        capsules: AGENT,
-        env: { ASTRID_PROVIDER: "replay", ASTRID_REPLAY_FILE: transcript },
-      });
-      const c = fx.client();
-      const p = argv(["-p", "Write b"]);
-      assert.equal(
-        await printCommand(c, p.positionals, p.flags, io(fx.tk.workspace)),
-        0,
-      );
-      const questions: string[] = [];
-      const human: Captured = {
-        ...io(fx.tk.workspace),
-        ask: (q) => {
-          questions.push(q);
-          return "y";
-        },
-      };
-      const a = argv(["workspace", "commit"]);
-      assert.equal(
-        await workspaceCommand(c, a.positionals.slice(1), a.flags, human),
-        0,
-      );
-      assert.equal(questions.length, 1);
-      assert.deepEqual(human.stdout, ["committed: write b.txt"]);
-      assert.equal(
-        await Deno.readTextFile(path.join(fx.tk.workspace, "b.txt")),
-        "beta\n",
-      );
-    } finally {
-      await Deno.remove(root, { recursive: true });
-    }
+    const questions: string[] = [];
+    const human: Captured = {
+      ...io(fx.tk.workspace),
+      ask: (q) => {
+        questions.push(q);
+        return "y";
+      },
+    };
+    const a = argv(["workspace", "commit"]);
+    assert.equal(
+      await workspaceCommand(c, a.positionals.slice(1), a.flags, human),
+      0,
+    );
+    assert.equal(questions.length, 1);
+    assert.deepEqual(human.stdout, ["committed: write b.txt"]);
+    assert.equal(
+      await Deno.readTextFile(path.join(fx.tk.workspace, "b.txt")),
+      "beta\n",
+    );
   },
 );

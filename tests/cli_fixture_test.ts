@@ -87,6 +87,15 @@ export async function runDeno(
   };
 }
 
+/** The permissions `deno task astrid` grants the CLI. */
+export const CLI_PERMS: readonly string[] = [
+  "--allow-read",
+  "--allow-write",
+  "--allow-env",
+  "--allow-run",
+  "--allow-net",
+];
+
 /**
  * Runs `astrid <args>` (with the permissions `deno task astrid` grants).
  *
@@ -98,14 +107,5 @@ export function runAstrid(
   args: readonly string[],
   options: { cwd?: string; env?: Record<string, string>; stdin?: string } = {},
 ): Promise<Run> {
-  return runDeno([
-    "run",
-    "--allow-read",
-    "--allow-write",
-    "--allow-env",
-    "--allow-run",
-    "--allow-net",
-    CLI_MAIN,
-    ...args,
-  ], options);
+  return runDeno(["run", ...CLI_PERMS, CLI_MAIN, ...args], options);
 }

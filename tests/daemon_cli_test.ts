@@ -3,7 +3,7 @@
  * subprocesses on a throwaway home).
  */
 import assert from "node:assert/strict";
-import { CLI_MAIN, runAstrid } from "./cli_fixture_test.ts";
+import { CLI_MAIN, CLI_PERMS, runAstrid } from "./cli_fixture_test.ts";
 import {
   exists,
   readyPid,
@@ -55,11 +55,7 @@ Deno.test("astrid start --foreground runs the daemon attached and stops it grace
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      "--allow-run",
-      "--allow-net",
+      ...CLI_PERMS,
       CLI_MAIN,
       "start",
       "--foreground",

@@ -12,6 +12,7 @@ import {
   MCP_PERMS,
   toolText,
 } from "./mcp_fixture_test.ts";
+import { alive } from "./daemon_fixture_test.ts";
 
 type Obj = { [k: string]: JsonValue };
 
@@ -159,16 +160,6 @@ Deno.test({
     }
   },
 });
-
-async function alive(pid: number): Promise<boolean> {
-  const out = await new Deno.Command("ps", {
-    args: ["-o", "stat=", "-p", String(pid)],
-    stdout: "piped",
-    stderr: "null",
-  }).output();
-  const state = new TextDecoder().decode(out.stdout).trim();
-  return out.success && state !== "" && !state.startsWith("Z");
-}
 
 Deno.test({
   name:

@@ -23,6 +23,7 @@ import {
   newSession,
   PROBE,
   startApi,
+  WRITE_B_AND_C,
 } from "./api_fixture_test.ts";
 
 apiTest(
@@ -374,96 +375,69 @@ apiTest(
 apiTest(
   "a restart keeps sessions, their history and overlay: after it messages, diff, discard and a commit answered by a client work",
   async () => {
-    const root = await Deno.makeTempDir({ prefix: "api-transcript-" });
-    const transcript = path.join(root, "t.json");
-    await Deno.writeTextFile(
-      transcript,
-      JSON.stringify({
-        turns: [
-          {
-            text: "Writing.",
-            tool_calls: [
-              {
-                name: "write_file",
-                arguments: { path: "b.txt", content: "beta\n" },
-              },
-              {
-                name: "write_file",
-                arguments: { path: "c.txt", content: "gamma\n" },
-              },
-            ],
-          },
-          { text: "Done." },
-        ],
-      }),
+    await using fx = await startApi({
+      prefix: "api-restart-",
+      capsules: AGENT,
+      replay: WRITE_B_AND_C,
+    });
+    let c = fx.client();
+    const s = await newSession(c, fx.tk.workspace);
+    const events: PromptStreamEvent[] = [];
+    for await (
+      const e of c.stream<PromptStreamEvent>("sessionPrompt", {
+        params: { id: s.id },
+        body: { text: "Write b and c" },
+      })
+    ) events.push(e);
+    assert.equal(events.at(-1)?.type, "final", JSON.stringify(events.at(-1)));
+    await fx.restart();
+    c = fx.client();
+    const list = await c.call<SessionInfo[]>("sessionsList");
+    assert.deepEqual(list.map((x) => [x.id, x.turns, x.title]), [[
+      s.id,
+      1,
+      "Write b and c",
+    ]]);
+    const messages = await c.call<Message[]>("sessionMessages", {
+      params: { id: s.id },
+    });
+    assert.ok(messages.length >= 2, JSON.stringify(messages));
+    assert.equal(messages[0]?.role, "user");
+    const diff = await c.call<WorkspaceChange[]>("workspaceDiff", {
+      params: { id: s.id },
+    });
+    assert.deepEqual(diff.map((d) => `${d.change} ${d.path}`).sort(), [
+      "added b.txt",
+      "added c.txt",
+    ]);
+    assert.match(diff.find((d) => d.path === "b.txt")?.diff ?? "", /\+beta/);
+    const discarded = await c.call<{ discarded: string[] }>(
+      "workspaceDiscard",
+      {
+        params: { id: s.id },
+        body: { paths: ["c.txt"] },
+      },
     );
-    try {
-      await using fx = await startApi({
-        prefix: "api-restart-",
-        capsules: AGENT,
-        env: { ASTRID_PROVIDER: "replay", ASTRID_REPLAY_FILE: transcript },
-      });
-      let c = fx.client();
-      const s = await newSession(c, fx.tk.workspace);
-      const events: PromptStreamEvent[] = [];
-      for await (
-        const e of c.stream<PromptStreamEvent>("sessionPrompt", {
-          params: { id: s.id },
-          body: { text: "Write b and c" },
-        })
-      ) events.push(e);
-      assert.equal(events.at(-1)?.type, "final", JSON.stringify(events.at(-1)));
-      await fx.restart();
-      c = fx.client();
-      const list = await c.call<SessionInfo[]>("sessionsList");
-      assert.deepEqual(list.map((x) => [x.id, x.turns, x.title]), [[
-        s.id,
-        1,
-        "Write b and c",
-      ]]);
-      const messages = await c.call<Message[]>("sessionMessages", {
-        params: { id: s.id },
-      });
-      assert.ok(messages.length >= 2, JSON.stringify(messages));
-      assert.equal(messages[0]?.role, "user");
-      const diff = await c.call<WorkspaceChange[]>("workspaceDiff", {
-        params: { id: s.id },
-      });
-      assert.deepEqual(diff.map((d) => `${d.change} ${d.path}`).sort(), [
-        "added b.txt",
-        "added c.txt",
-      ]);
-      assert.match(diff.find((d) => d.path === "b.txt")?.diff ?? "", /\+beta/);
-      const discarded = await c.call<{ discarded: string[] }>(
-        "workspaceDiscard",
-        {
-          params: { id: s.id },
-          body: { paths: ["c.txt"] },
-        },
-      );
-      assert.deepEqual(discarded.discarded, ["c.txt"]);
-      const committing = c.call<{ committed: string[] }>("workspaceCommit", {
-        params: { id: s.id },
-        body: {},
-      });
-      const asked = await answerFirst(fx.client(), s.id, "allow_once");
-      assert.equal(asked.action, "overlay_commit");
-      assert.deepEqual((await committing).committed, ["write b.txt"]);
-      assert.equal(
-        await Deno.readTextFile(path.join(fx.tk.workspace, "b.txt")),
-        "beta\n",
-      );
-      assert.equal(
-        await Deno.stat(path.join(fx.tk.workspace, "c.txt")).catch(() => null),
-        null,
-      );
-      assert.deepEqual(
-        await c.call("workspaceDiff", { params: { id: s.id } }),
-        [],
-      );
-    } finally {
-      await Deno.remove(root, { recursive: true });
-    }
+    assert.deepEqual(discarded.discarded, ["c.txt"]);
+    const committing = c.call<{ committed: string[] }>("workspaceCommit", {
+      params: { id: s.id },
+      body: {},
+    });
+    const asked = await answerFirst(fx.client(), s.id, "allow_once");
+    assert.equal(asked.action, "overlay_commit");
+    assert.deepEqual((await committing).committed, ["write b.txt"]);
+    assert.equal(
+      await Deno.readTextFile(path.join(fx.tk.workspace, "b.txt")),
+      "beta\n",
+    );
+    assert.equal(
+      await Deno.stat(path.join(fx.tk.workspace, "c.txt")).catch(() => null),
+      null,
+    );
+    assert.deepEqual(
+      await c.call("workspaceDiff", { params: { id: s.id } }),
+      [],
+    );
   },
 );
 

@@ -20,16 +20,10 @@ import { interleave, ratioRow, summarize } from "../_interleave.ts";
 import { AgentSession } from "../../kernel/turn/agent_session.ts";
 import { startRuntime } from "../../kernel/daemon/runtime.ts";
 import { startAgentFixture } from "../../tests/agent_fixture_test.ts";
+import { AGENT } from "../../tests/api_fixture_test.ts";
 import { type ScenarioOptions, STORE_KINDS } from "./_scenario.ts";
 
-const CAPSULES = [
-  "provider-replay",
-  "react",
-  "session",
-  "identity",
-  "router",
-  "fs",
-];
+const CAPSULES = AGENT;
 
 /** A replay transcript of `turns` turns, each reading a.txt with one tool call. */
 export function transcript(turns: number): string {
