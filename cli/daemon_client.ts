@@ -355,6 +355,34 @@ export async function waitGone(
 }
 
 /**
+ * Stops the home's daemon gracefully (`POST /v1/shutdown`) and waits until
+ * it is gone (socket and lock removed).
+ *
+ * @param env The caller's environment (default: the process's).
+ * @returns `none` when no daemon answered, else `stopped`.
+ * @throws {KernelError} `DAEMON_UNAVAILABLE` when it is still there after 10 s.
+ */
+export async function stopDaemon(
+  env: ClientEnv = Deno.env.toObject(),
+): Promise<"none" | "stopped"> {
+  const { files } = homeFiles(env);
+  const client = await connectRunning(files);
+  if (client === null) return "none";
+  try {
+    await client.call("shutdown");
+  } finally {
+    client.close();
+  }
+  if (!(await waitGone(files))) {
+    throw new KernelError(
+      "DAEMON_UNAVAILABLE",
+      `The daemon was asked to stop, but its socket ${files.socket} is still there after 10s`,
+    );
+  }
+  return "stopped";
+}
+
+/**
  * Restarts the home's daemon so that it starts with freshly computed Deno
  * flags (after a capsule was installed, updated or removed): it is stopped
  * gracefully; an ephemeral one is left stopped (the next command starts it
@@ -370,19 +398,7 @@ export async function restartDaemon(
 ): Promise<"none" | "stopped" | "restarted"> {
   const { files } = homeFiles(env);
   const ready = await readReady(files);
-  const client = await connectRunning(files);
-  if (client === null) return "none";
-  try {
-    await client.call("shutdown");
-  } finally {
-    client.close();
-  }
-  if (!(await waitGone(files))) {
-    throw new KernelError(
-      "DAEMON_UNAVAILABLE",
-      `The daemon was asked to stop but still holds ${files.socket} after 10s`,
-    );
-  }
+  if ((await stopDaemon(env)) === "none") return "none";
   if (ready === null || ready.ephemeral) return "stopped";
   const workspace = ready.roots[0] ?? Deno.cwd();
   (await startAndWait({ workspace, ephemeral: false }, env)).close();

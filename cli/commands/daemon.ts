@@ -3,8 +3,7 @@
  *
  * @module
  */
-import * as path from "node:path";
-import type { StatusInfo } from "../../kernel/api/client_kit.ts";
+import { resolve, type StatusInfo } from "../../kernel/api/client_kit.ts";
 import type { GlobalFlags } from "../flags.ts";
 import { out, UsageError } from "../output.ts";
 import {
@@ -12,7 +11,7 @@ import {
   homeFiles,
   spawnDaemon,
   startAndWait,
-  waitGone,
+  stopDaemon,
 } from "../daemon_client.ts";
 
 /** Help text of `astrid start`. */
@@ -118,7 +117,7 @@ export async function startCommand(
       return 0;
     }
   }
-  const workspace = path.resolve(flags.workspace ?? Deno.cwd());
+  const workspace = resolve(Deno.cwd(), flags.workspace ?? ".");
   if (flags.foreground) {
     const child = await spawnDaemon({
       workspace,
@@ -158,27 +157,16 @@ export async function startCommand(
  * Runs `astrid stop`.
  *
  * @param args Arguments after `stop` (none).
- * @param flags Global flags.
+ * @param _flags Global flags (none apply).
  * @returns The exit code.
  */
 export async function stopCommand(
   args: readonly string[],
-  flags: GlobalFlags,
+  _flags: GlobalFlags,
 ): Promise<number> {
   if (args.length > 0) throw new UsageError("astrid stop takes no arguments");
-  const { files } = homeFiles();
-  {
-    using client = await findDaemon({ ...flags, url: "" });
-    if (client === null) {
-      out("daemon: not running");
-      return 0;
-    }
-    await client.call("shutdown");
-  }
-  if (await waitGone(files)) {
-    out("daemon: stopped");
-    return 0;
-  }
-  out("daemon: asked to stop, but its socket is still there after 10s");
-  return 1;
+  out(
+    (await stopDaemon()) === "none" ? "daemon: not running" : "daemon: stopped",
+  );
+  return 0;
 }
