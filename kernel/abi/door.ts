@@ -189,7 +189,7 @@ export async function passDoor<R extends DoorRequest, T>(
     });
   }
   const verdict = localVerdict(request, o);
-  await o.deps.audit.append({
+  const recorded = o.deps.audit.append({
     principal: o.caller.principal,
     session: o.caller.session,
     capsule: o.caller.capsule,
@@ -204,7 +204,18 @@ export async function passDoor<R extends DoorRequest, T>(
       ...(verdict.ok ? {} : { reason: verdict.reason }),
     },
     outcome: null,
-  });
+  }, { lazy: verdict.ok && isBusMessage(request) });
+  if (verdict.ok && isBusMessage(request)) {
+    // Recorded in order, not waited for (see isBusMessage): it rides with
+    // the chain's next eager commit, and a failed commit fails that eager
+    // decision too, so no effect outside the kernel runs after it unrecorded.
+    recorded.catch((err) =>
+      o.deps.logger.log("error", "Cannot record an allowed bus message", {
+        capsule: o.caller.capsule,
+        error: String(err),
+      })
+    );
+  } else await recorded;
   if (!verdict.ok) {
     throw new KernelError(
       verdict.code,
@@ -212,6 +223,19 @@ export async function passDoor<R extends DoorRequest, T>(
     );
   }
   return await effect(grantedFor(request, o));
+}
+
+/**
+ * Whether `request` is a bus message (publish or request). An allowed bus
+ * message is delivered inside the kernel only: whatever reaches outside the
+ * process (a file, the network, a process, a human) is a later effect with a
+ * gate decision of its own, which waits for its commit — and the queue
+ * commits in order, so that commit carries this record first. A crash before
+ * that commit loses the record and nothing that happened outside because of
+ * it. So the publisher does not wait for the record's own commit.
+ */
+function isBusMessage(request: DoorRequest): boolean {
+  return request.kind === "publish" || request.kind === "request";
 }
 
 function snapshot<R extends DoorRequest>(request: R): R {

@@ -403,3 +403,60 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "door: an allowed bus message is recorded, in order, ahead of the next gated effect's decision",
+  permissions: P,
+  async fn() {
+    await fixture({ fs_read: ["cwd://"] }, ["door.v1.*"], async (f) => {
+      const d = f.dispatcher("door");
+      const invoke = new AbortController();
+      try {
+        const opts = { signal: invoke.signal };
+        await d.call("ipc_publish", {
+          topic: "door.v1.one",
+          payload: { n: 1 },
+        }, opts);
+        await d.call("ipc_request", {
+          topic: "door.v1.two",
+          payload: { n: 2 },
+        }, opts);
+        // The gated read waits for its own commit; the two bus records,
+        // queued before it, are committed before (or with) it.
+        await d.call("fs_read", { path: "notes/a.md" }, opts);
+        const chain = (await f.audit.query({
+          principal: "default" as PrincipalId,
+        })).filter((e) => e.capsule === "door" && e.decision !== "info");
+        assert.deepEqual(
+          chain.map((e) => (e.action as { type: string }).type),
+          ["bus_publish", "bus_request", "capsule_file_access"],
+        );
+        assert.ok(
+          chain[0]!.seq < chain[1]!.seq && chain[1]!.seq < chain[2]!.seq,
+        );
+        assert.equal(f.delivered.length, 2);
+      } finally {
+        invoke.abort();
+        d.unload();
+      }
+    });
+  },
+});
+
+Deno.test({
+  name:
+    "door: a refused bus message waits for its denied entry before the refusal reaches the capsule",
+  permissions: P,
+  async fn() {
+    await fixture({}, [], async (f) => {
+      const err = await callAndEnd(f, "ipc_publish", {
+        topic: "door.v1.one",
+        payload: {},
+      }).then(() => null, (e: unknown) => e);
+      assert.ok(KernelError.is(err));
+      assert.deepEqual((await decisions(f)).map((e) => e.decision), ["denied"]);
+      assert.equal(f.delivered.length, 0);
+    });
+  },
+});
