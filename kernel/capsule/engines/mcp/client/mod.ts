@@ -45,6 +45,7 @@ export type {
   McpClientSession,
   McpElicitRequest,
   McpElicitResult,
+  McpHttpEndpoint,
   McpListOptions,
   McpLogEntry,
   McpProgress,
