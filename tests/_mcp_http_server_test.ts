@@ -104,7 +104,10 @@ export function startModernServer(o: { ttlMs?: number } = {}): HttpMcpServer {
 /** A v1 SDK server over its web-standard Streamable HTTP transport (2025-11-25). */
 export async function startLegacyServer(): Promise<HttpMcpServer> {
   const calls: string[] = [];
-  const server = new LegacyMcpServer({ name: "legacy-remote", version: "1.0.0" });
+  const server = new LegacyMcpServer({
+    name: "legacy-remote",
+    version: "1.0.0",
+  });
   server.registerTool(
     "echo",
     { description: "Echoes", inputSchema: { text: z.string() } },

@@ -23,7 +23,8 @@ import { dropUndefined } from "./_package.ts";
 import { hasControl, join, type Reader, type Table } from "./_reader.ts";
 
 /** `{{secret:NAME}}`, the placeholder syntax of the http host call. */
-export const SECRET_PLACEHOLDER = /\{\{secret:([A-Za-z_][A-Za-z0-9_]{0,63})\}\}/g;
+export const SECRET_PLACEHOLDER =
+  /\{\{secret:([A-Za-z_][A-Za-z0-9_]{0,63})\}\}/g;
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$/;
 const CREDENTIAL_HEADERS = ["authorization", "proxy-authorization", "cookie"];
 const RESERVED_HEADERS = [

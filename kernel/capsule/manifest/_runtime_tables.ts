@@ -104,7 +104,9 @@ export function readMcpServers(
     }];
   });
   noDuplicates(r, rows.map((x) => ({ key: x.key, value: x.id })), "id");
-  const local: McpServerDef[] = rows.flatMap(({ id, ok, command, args, rest }) =>
+  const local: McpServerDef[] = rows.flatMap((
+    { id, ok, command, args, rest },
+  ) =>
     id === undefined || command === undefined || !ok
       ? []
       : [{ id, type: "stdio" as const, command, args, ...rest }]
