@@ -46,7 +46,11 @@ export function clientCapabilities(
 ): ClientCapabilities {
   const caps: ClientCapabilities = {};
   if (handlers.roots) caps.roots = { listChanged: true };
-  if (handlers.elicit) caps.elicitation = { form: {}, url: {} };
+  if (handlers.elicit) {
+    // applyDefaults: the SDK fills omitted fields of an accepted form from
+    // the schema's defaults (SEP-1034).
+    caps.elicitation = { form: { applyDefaults: true }, url: {} };
+  }
   if (handlers.sample) caps.sampling = {};
   return caps;
 }

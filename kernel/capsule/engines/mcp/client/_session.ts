@@ -21,6 +21,11 @@ import type {
 import { throwIfAborted } from "../../../../core/abort.ts";
 import { requestError } from "./_request_errors.ts";
 import {
+  declaresHeaders,
+  excludeInvalidHeaderTools,
+  type ToolDefinition,
+} from "./_sep2243.ts";
+import {
   type ItemParser,
   MAX_ITEMS,
   objectArray,
@@ -134,6 +139,8 @@ export class Session implements McpClientSession {
   readonly #warn: (message: string) => void;
   readonly #hasRoots: boolean;
   readonly #lists = new Map<string, { until: number; items: unknown[] }>();
+  /** Tools declaring `x-mcp-header` (SEP-2243), as last listed. */
+  readonly #headerTools = new Map<string, ToolDefinition>();
 
   /**
    * @param client The connected SDK client.
@@ -167,6 +174,7 @@ export class Session implements McpClientSession {
     params: Record<string, unknown> | undefined,
     what: string,
     o: McpCallOptions = {},
+    send?: (options: RequestOptions) => Promise<unknown>,
   ): Promise<RawResult> {
     const { signal } = o;
     throwIfAborted(signal, `MCP ${what}`);
@@ -188,6 +196,7 @@ export class Session implements McpClientSession {
       };
     }
     try {
+      if (send !== undefined) return await send(options) as RawResult;
       const request = params === undefined ? { method } : { method, params };
       return await this.#client.request(request, ANY_RESULT, options);
     } catch (err) {
@@ -248,7 +257,17 @@ export class Session implements McpClientSession {
     try {
       for (let page = 0; page < MAX_PAGES; page++) {
         const params = cursor === undefined ? undefined : { cursor };
-        const result = await this.#request(method, params, method, o);
+        let result = await this.#request(method, params, method, o);
+        if (method === "tools/list") {
+          if (page === 0) this.#headerTools.clear();
+          result = excludeInvalidHeaderTools(this.#client, result);
+          const tools = Array.isArray(result.tools) ? result.tools : [];
+          for (const raw of tools as { name?: unknown }[]) {
+            if (declaresHeaders(raw) && typeof raw.name === "string") {
+              this.#headerTools.set(raw.name, raw as ToolDefinition);
+            }
+          }
+        }
         const ttl = result.ttlMs;
         if (page === 0 && typeof ttl === "number" && Number.isFinite(ttl)) {
           onTtl(ttl);
@@ -293,12 +312,15 @@ export class Session implements McpClientSession {
       throw new TypeError("callTool() needs a tool name");
     }
     const what = `tools/call '${name}'`;
-    const result = await this.#request(
-      "tools/call",
-      { name, arguments: args },
-      what,
-      o,
-    );
+    const params = { name, arguments: args };
+    // A tool with x-mcp-header declarations goes through the SDK's
+    // callTool(), which mirrors them into Mcp-Param-* headers (SEP-2243).
+    const toolDefinition = this.#headerTools.get(name);
+    const send = toolDefinition === undefined
+      ? undefined
+      : (options: RequestOptions) =>
+        this.#client.callTool(params, { ...options, toolDefinition });
+    const result = await this.#request("tools/call", params, what, o, send);
     return parseToolResult(result, what, this.#warn);
   }
 
