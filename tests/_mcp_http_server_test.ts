@@ -35,10 +35,11 @@ async function rpcOf(req: Request): Promise<string> {
 
 function serve(
   handle: (req: Request) => Promise<Response>,
+  listenPort = 0,
 ): { url: string; seen: HttpMcpServer["seen"]; stop(): Promise<void> } {
   const seen: HttpMcpServer["seen"] = [];
   const server = Deno.serve(
-    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+    { hostname: "127.0.0.1", port: listenPort, onListen: () => {} },
     async (req) => {
       seen.push({
         method: req.method,
@@ -60,9 +61,11 @@ function serve(
  * A v2 SDK server (2026-07-28, stateless legacy fallback) with tools `echo`
  * and `secret_op`.
  *
- * @param o `ttlMs` put on `tools/list`.
+ * @param o `ttlMs` put on `tools/list`; a fixed `port` (default: any).
  */
-export function startModernServer(o: { ttlMs?: number } = {}): HttpMcpServer {
+export function startModernServer(
+  o: { ttlMs?: number; port?: number } = {},
+): HttpMcpServer {
   const calls: string[] = [];
   const handler = createMcpHandler(() => {
     const server = new McpServer(
@@ -89,7 +92,7 @@ export function startModernServer(o: { ttlMs?: number } = {}): HttpMcpServer {
     );
     return server;
   });
-  const s = serve((req) => handler.fetch(req));
+  const s = serve((req) => handler.fetch(req), o.port);
   return {
     url: s.url,
     seen: s.seen,

@@ -247,3 +247,44 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "mcp engine, remote server: when the server goes away the connection counts as lost and is re-established with the restart policy's backoff",
+  permissions: MCP_PERMS,
+  async fn() {
+    let server = startModernServer();
+    const port = Number(new URL(server.url).port);
+    const f = await remoteFixture(server);
+    try {
+      assert.deepEqual((await f.boot()).refused, []);
+      await server.close();
+      await assert.rejects(
+        f.invoke("remote-mcp", "call_tool", {
+          tool: "echo",
+          arguments: { text: "down" },
+        }),
+        (err: Error) => !err.message.includes(TOKEN),
+      );
+      server = startModernServer({ port });
+      let result: JsonValue = null;
+      for (let i = 0; i < 50 && result === null; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        result = await f.invoke("remote-mcp", "call_tool", {
+          tool: "echo",
+          arguments: { text: "back" },
+        }).catch(() => null);
+      }
+      assert.equal(text(result), "echo: back");
+      assert.ok(server.seen.some((s) => s.rpc === "server/discover"));
+      assert.ok(
+        f.logger.records.some((r) =>
+          /connection lost; reconnecting/.test(r.message)
+        ),
+      );
+    } finally {
+      await f.close();
+      await server.close();
+    }
+  },
+});
