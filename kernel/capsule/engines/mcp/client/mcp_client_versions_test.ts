@@ -156,3 +156,92 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "on 2026-07-28 a server's input_required (elicitation, sampling, roots) is answered by the same handlers as 2025's server requests",
+  permissions: { net: ["127.0.0.1"] },
+  async fn() {
+    const { acceptedContent, createMcpHandler, inputRequired, McpServer } =
+      await import("@modelcontextprotocol/server");
+    const handler = createMcpHandler(() => {
+      const server = new McpServer({ name: "asks", version: "2.0.0" });
+      server.registerTool(
+        "deploy",
+        { inputSchema: z.object({}) },
+        (_args, ctx) => {
+          const responses = ctx.mcpReq.inputResponses;
+          const ok = acceptedContent(responses, "confirm");
+          const sampled = responses?.["model"] as
+            | { content?: { text?: string } }
+            | undefined;
+          const roots = responses?.["roots"] as
+            | { roots?: { uri: string }[] }
+            | undefined;
+          if (ok === undefined || sampled === undefined || !roots) {
+            return inputRequired({
+              inputRequests: {
+                confirm: inputRequired.elicit({
+                  message: "Deploy?",
+                  requestedSchema: z.object({ confirm: z.boolean() }),
+                }),
+                model: inputRequired.createMessage({
+                  messages: [{
+                    role: "user",
+                    content: { type: "text", text: "name it" },
+                  }],
+                  maxTokens: 10,
+                }),
+                roots: inputRequired.listRoots(),
+              },
+            });
+          }
+          const text = `${ok.confirm} ${sampled.content?.text} ${
+            roots.roots?.map((r) => r.uri).join(",")
+          }`;
+          return { content: [{ type: "text", text }] };
+        },
+      );
+      return server;
+    });
+    const http = Deno.serve(
+      { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+      (req) => handler.fetch(req),
+    );
+    const port = (http.addr as Deno.NetAddr).port;
+    const asked: string[] = [];
+    const session = await connectMcpClient(
+      endpoint(`http://127.0.0.1:${port}/mcp`),
+      {
+        handlers: {
+          elicit: (
+            req,
+          ) => (asked.push(`elicit:${req.message}`),
+            Promise.resolve({ action: "accept", content: { confirm: true } })),
+          sample: () => (asked.push("sample"),
+            Promise.resolve({
+              role: "assistant",
+              content: { type: "text", text: "blue" },
+              model: "m",
+            })),
+          roots:
+            () => (asked.push("roots"),
+              Promise.resolve([{ uri: "file:///work" }])),
+        },
+      },
+    );
+    try {
+      assert.equal(session.protocolVersion, "2026-07-28");
+      const r = await session.callTool("deploy", {});
+      assert.deepEqual(r.content, [{
+        type: "text",
+        text: "true blue file:///work",
+      }]);
+      assert.deepEqual(asked.sort(), ["elicit:Deploy?", "roots", "sample"]);
+    } finally {
+      await session.close();
+      await handler.close?.();
+      await http.shutdown();
+    }
+  },
+});
