@@ -21,6 +21,12 @@ import type {
   McpClientSession,
 } from "../../kernel/capsule/engines/mcp/client/mod.ts";
 
+const encoder = new TextEncoder();
+/** One line to stderr (the suite keeps it with the scenario's results). */
+function say(line: string): void {
+  Deno.stderr.writeSync(encoder.encode(`${line}\n`));
+}
+
 const url = Deno.args.at(-1);
 const scenario = Deno.env.get("MCP_CONFORMANCE_SCENARIO") ?? "";
 if (url === undefined) throw new Error("usage: client.ts <server-url>");
@@ -61,7 +67,7 @@ try {
       try {
         await session.callTool(call.name, call.arguments ?? {});
       } catch (err) {
-        console.error(`${call.name}: ${(err as Error).message}`);
+        say(`${call.name}: ${(err as Error).message}`);
       }
     }
   } else if (scenario !== "initialize") {
@@ -76,7 +82,7 @@ try {
         await session.callTool(tool.name, args);
       } catch (err) {
         // The scenario's checks judge the exchange; a failed call is data.
-        console.error(`${tool.name}: ${(err as Error).message}`);
+        say(`${tool.name}: ${(err as Error).message}`);
       }
     }
   }

@@ -14,6 +14,12 @@ import {
   type ScenarioResult,
 } from "./_run_scenarios.ts";
 
+const encoder = new TextEncoder();
+/** One line to stdout (the suite keeps it with the scenario's results). */
+function say(line: string): void {
+  Deno.stdout.writeSync(encoder.encode(`${line}\n`));
+}
+
 const OUT = path.join(
   import.meta.dirname ?? ".",
   "../../docs/conformance-client.md",
@@ -30,7 +36,7 @@ const results: ScenarioResult[] = [];
 for (const [scenario, versions] of await listClientScenarios()) {
   const r = await runScenario(scenario, versions, expected);
   results.push(r);
-  console.log(
+  say(
     `${scenario}: ${r.passed}/${r.total}${
       r.exitCode === 0 ? "" : " (UNEXPECTED)"
     }`,
@@ -77,5 +83,5 @@ const md = [
   "",
 ].join("\n");
 await Deno.writeTextFile(OUT, md);
-console.log(`wrote ${OUT}`);
+say(`wrote ${OUT}`);
 Deno.exit(results.every((r) => r.exitCode === 0) ? 0 : 1);

@@ -145,7 +145,6 @@ function launcherOf(
       gate: deps.gate,
       ctx,
       remote: deps.remote,
-      logger: log,
     }).launch;
   }
   if ((def.mode ?? "broker") === "flags") {

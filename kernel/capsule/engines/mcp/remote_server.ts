@@ -23,14 +23,12 @@
  * @module
  */
 import { KernelError } from "../../../core/errors.ts";
-import type { Logger } from "../../../core/ports.ts";
 import type { GateContext } from "../../../security/context.ts";
 import type { Gate } from "../../../security/gate.ts";
 import type { McpHttpServerDef } from "../../manifest/manifest_types.ts";
+import { SECRET_PLACEHOLDER } from "../../manifest/_mcp_remote.ts";
 import type { McpHttpEndpoint } from "./client/mod.ts";
 import type { LaunchedServer } from "./server_process.ts";
-
-const SECRET = /\{\{secret:([A-Za-z_][A-Za-z0-9_]{0,63})\}\}/g;
 
 /** One HTTP request as the kernel's checked fetch takes it. */
 export interface RemoteRequestInit {
@@ -58,7 +56,6 @@ export interface RemoteLaunchOptions {
   readonly gate: Pick<Gate, "run">;
   readonly ctx: () => GateContext;
   readonly remote: McpRemoteDeps;
-  readonly logger: Logger;
 }
 
 /**
@@ -95,7 +92,7 @@ async function resolveHeaders(
   const host = url.hostname.replace(/^\[|\]$/g, "");
   for (const [name, template] of Object.entries(o.def.headers)) {
     let value = template;
-    for (const m of [...template.matchAll(SECRET)]) {
+    for (const m of [...template.matchAll(SECRET_PLACEHOLDER)]) {
       const secret = m[1]!;
       const plain = await o.gate.run(
         { type: "secret_use", capsule_id: o.capsule, name: secret, host },

@@ -46,11 +46,7 @@ export function clientCapabilities(
 ): ClientCapabilities {
   const caps: ClientCapabilities = {};
   if (handlers.roots) caps.roots = { listChanged: true };
-  if (handlers.elicit) {
-    // applyDefaults: the SDK fills omitted fields of an accepted form from
-    // the schema's defaults (SEP-1034).
-    caps.elicitation = { form: { applyDefaults: true }, url: {} };
-  }
+  if (handlers.elicit) caps.elicitation = { form: {}, url: {} };
   if (handlers.sample) caps.sampling = {};
   return caps;
 }
@@ -72,6 +68,36 @@ async function answer<T>(what: string, fn: () => Promise<T>): Promise<T> {
       `The client could not answer ${what} (${code})`,
     );
   }
+}
+
+/**
+ * SEP-1034: an accepted form gets the schema's `default` for every field
+ * the answer omits (the requested schema is flat: primitive properties).
+ *
+ * @param schema The form's requested schema.
+ * @param content The answer.
+ * @returns The answer with the defaults of omitted fields.
+ *
+ * @example Fill an omitted field
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { withDefaults } from "./_client_handlers.ts";
+ * const schema = { type: "object", properties: { n: { type: "number", default: 3 }, s: { type: "string" } } };
+ * assert.deepEqual(withDefaults(schema, { s: "x" }), { s: "x", n: 3 });
+ * ```
+ */
+export function withDefaults(
+  schema: unknown,
+  content: Record<string, JsonValue>,
+): Record<string, JsonValue> {
+  const props = (schema as { properties?: unknown } | null)?.properties;
+  if (typeof props !== "object" || props === null) return content;
+  const out = { ...content };
+  for (const [key, prop] of Object.entries(props)) {
+    const d = (prop as { default?: unknown } | null)?.default;
+    if (out[key] === undefined && d !== undefined) out[key] = json(d);
+  }
+  return out;
 }
 
 /**
@@ -117,10 +143,13 @@ export function installHandlers(
         };
       return answer("elicitation/create", async () => {
         const r = await elicit(request, { signal: ctx.mcpReq.signal });
+        const content = r.action === "accept" && p.mode !== "url"
+          ? withDefaults(p.requestedSchema, r.content ?? {})
+          : r.content;
         // The SDK checks the result against its schema before sending it.
-        return (r.content === undefined
+        return (content === undefined
           ? { action: r.action }
-          : { action: r.action, content: r.content }) as ElicitResult;
+          : { action: r.action, content }) as ElicitResult;
       });
     });
   }

@@ -151,7 +151,7 @@ export async function connectMcpClient(
   });
   client.onerror = (err) => warn(shortReason(err.message));
   const stdio = "url" in io ? null : createStdioTransport(io);
-  const transport: Transport = "url" in io ? httpTransport(io) : stdio!;
+  const transport: Transport = stdio ?? httpTransport(io as McpHttpEndpoint);
   const connectOptions: RequestOptions = { timeout: timeoutMs };
   const link = linkSignal(options.signal);
   if (link) connectOptions.signal = link.signal;
