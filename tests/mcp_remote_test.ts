@@ -126,6 +126,12 @@ for (
         assert.ok(http.every((e) => e.decision === "allowed"));
         assert.ok(!JSON.stringify(audit).includes(TOKEN));
         assert.ok(!JSON.stringify(f.logger.records).includes(TOKEN));
+        const version = first === "initialize" ? "2025-11-25" : "2026-07-28";
+        assert.ok(
+          f.logger.records.some((r) =>
+            r.message.includes(`connected (protocol ${version})`)
+          ),
+        );
       } finally {
         await f.close();
         await server.close();

@@ -85,7 +85,12 @@ export async function loadMcpCapsule(
           signal,
           requestTimeoutMs: options.limits.timeoutMs,
         }),
-      onReady: async () => {
+      onReady: async (session) => {
+        log.log(
+          "info",
+          `MCP server '${def.id}' connected (protocol ${session.protocolVersion})`,
+          { protocol: session.protocolVersion },
+        );
         if (capsule) await capsule.refreshTools(def.id);
       },
     }, {
