@@ -294,3 +294,37 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "mcp engine, remote server: every HTTP request is a gate decision — a host the policy denies is refused (and audited) before any connection",
+  permissions: MCP_PERMS,
+  async fn() {
+    const server = startModernServer();
+    const f = await makeMcpRuntime({
+      config: CONFIG.replace(
+        "[security.policy]\n",
+        '[security.policy]\ndenied_hosts = ["127.0.0.1"]\n',
+      ),
+    });
+    try {
+      // No header: the first decision is the HTTP request itself. (With the
+      // token header the secret_use decision is refused first, so the token
+      // is not even read for a denied host.)
+      const url = new URL(server.url);
+      await f.install("remote-mcp", manifest(url.href, url.host, false));
+      const report = await f.boot();
+      assert.equal(report.refused.length, 1, JSON.stringify(report));
+      assert.match(report.refused[0]!.reason, /denied/);
+      assert.deepEqual(server.seen, []);
+      const http = (await f.audit("remote-mcp")).filter((e) =>
+        (e.action as Obj).type === "capsule_http_request"
+      );
+      assert.ok(http.length >= 1);
+      assert.ok(http.every((e) => e.decision !== "allowed"));
+    } finally {
+      await f.close();
+      await server.close();
+    }
+  },
+});
