@@ -166,6 +166,8 @@ export async function makeMcpRuntime(
     timeoutMs?: number;
     /** Keep state in `<home>/var/state.kv` (a Deno KV file) instead of memory. */
     fileStore?: boolean;
+    /** The DNS resolver of the SSRF check (remote MCP servers, http host call). */
+    resolveDns?: RuntimeOptions["resolveDns"];
   } = {},
 ): Promise<McpFixture> {
   const { root, home, workspace, kernel, logger } = await startTestKernel({
@@ -182,6 +184,7 @@ export async function makeMcpRuntime(
         memoryBytes: 64 * 1024 * 1024,
       },
       bubblewrap: options.bubblewrap ?? null,
+      ...(options.resolveDns ? { resolveDns: options.resolveDns } : {}),
       mcp: {
         restart: { initialDelayMs: 50, maxDelayMs: 200 },
         ...options.mcp,

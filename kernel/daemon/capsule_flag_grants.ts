@@ -166,6 +166,7 @@ export async function capsuleFlagGrants(
         }
       }
       for (const server of c.manifest.mcp_servers) {
+        if (server.type !== "stdio") continue; // remote: no process to run
         const isDeno = server.command === "deno" ||
           path.posix.basename(server.command) === "deno";
         if (isDeno || c.meta.unconfined === undefined) continue;

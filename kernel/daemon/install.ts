@@ -185,8 +185,8 @@ export async function recordInstall(
       capsule_id: capsule,
       version: manifest.package.version,
       record_hash: hash,
-      servers: manifest.mcp_servers.map((s) =>
-        `${s.command} ${s.args.join(" ")}`
+      servers: manifest.mcp_servers.flatMap((s) =>
+        s.type === "stdio" ? [`${s.command} ${s.args.join(" ")}`] : []
       ),
     })
     : null;

@@ -49,6 +49,7 @@ import { OverlayManager } from "../vfs/overlay_manager.ts";
 import type { SessionVfs } from "../vfs/session_vfs.ts";
 import { createDenoSpawner } from "../host/deno_spawner.ts";
 import { resolveHostAddresses } from "../host/deno_dns.ts";
+import { checkedFetch } from "../abi/_checked_fetch.ts";
 import { createPinnedFetch } from "../host/pinned_fetch.ts";
 import { VERSION } from "../../version.ts";
 import type { KernelHandle } from "./boot.ts";
@@ -281,6 +282,12 @@ export async function startRuntime(
         ...(options.mcp?.elicit ? { elicit: options.mcp.elicit } : {}),
         ...(options.mcp?.sampling ? { sampling: options.mcp.sampling } : {}),
         ...(options.mcp?.restart ? { restart: options.mcp.restart } : {}),
+        // Remote MCP servers: the http host call's checked fetch (DNS once,
+        // public addresses only, pinned connection) and the secret store.
+        remote: {
+          fetch: (url, init) => checkedFetch(url, init, hostDeps),
+          secret: (capsule, name) => secrets.get(capsule as CapsuleId, name),
+        },
       }),
     },
     setGrants,

@@ -9,6 +9,7 @@ import type {
   McpServerDef,
   TopicDef,
 } from "./manifest_types.ts";
+import { readRemoteServer } from "./_mcp_remote.ts";
 import { dropUndefined } from "./_package.ts";
 import {
   describe,
@@ -48,20 +49,32 @@ function covered(line: string, allowed: readonly string[]): boolean {
 
 /**
  * Reads `[[mcp_server]] {id, description?, type = "stdio", command, args,
- * mode = "broker" | "flags"}`.
+ * mode = "broker" | "flags"}` or `{id, description?, type = "http", url,
+ * headers?}` (see `_mcp_remote.ts`).
  * The command line must be allow-listed in `host_process` (the same rule the
- * gate applies to spawns: equal to an entry or starting with entry + space).
+ * gate applies to spawns: equal to an entry or starting with entry + space);
+ * a URL's host must be in `net`.
  */
 export function readMcpServers(
   r: Reader,
   root: Table,
   hostProcess: readonly string[],
+  net: readonly string[] = [],
 ): McpServerDef[] {
-  const rows = r.tables(root, "mcp_server").map(([key, t]) => {
+  const remote: McpServerDef[] = [];
+  const rows = r.tables(root, "mcp_server").flatMap(([key, t]) => {
+    if (t["url"] !== undefined || t["type"] === "http") {
+      const id = r.required(t, key, "id", SERVER_ID);
+      const def = readRemoteServer(r, key, t, net);
+      if (id !== undefined && def !== undefined) {
+        remote.push({ id, ...def });
+      }
+      return [{ key, id, ok: false, command: undefined, args: [], rest: {} }];
+    }
     r.known(t, key, ["id", "description", "type", "command", "args", "mode"]);
     const type = r.string(t, key, "type", {
       test: (s) => s === "stdio",
-      what: "'stdio' (the only MCP transport supported)",
+      what: "'stdio' (with 'command') or 'http' (with 'url')",
     });
     const command = r.required(t, key, "command", COMMAND);
     const args = r.strings(t, key, "args");
@@ -78,7 +91,7 @@ export function readMcpServers(
         );
       }
     }
-    return {
+    return [{
       key,
       id: r.required(t, key, "id", SERVER_ID),
       ok: t["type"] === undefined || type !== undefined,
@@ -88,14 +101,17 @@ export function readMcpServers(
         description: r.string(t, key, "description"),
         mode,
       }),
-    };
+    }];
   });
   noDuplicates(r, rows.map((x) => ({ key: x.key, value: x.id })), "id");
-  return rows.flatMap(({ id, ok, command, args, rest }) =>
+  const local: McpServerDef[] = rows.flatMap((
+    { id, ok, command, args, rest },
+  ) =>
     id === undefined || command === undefined || !ok
       ? []
       : [{ id, type: "stdio" as const, command, args, ...rest }]
   );
+  return [...local, ...remote];
 }
 
 /** Reads `[[interceptor]] {event, action, priority = 100}`. */

@@ -129,6 +129,7 @@ export function requiredArtifacts(manifest: CapsuleManifest): string[] {
     if (t.schema !== undefined) files.add(t.schema);
   }
   for (const m of manifest.mcp_servers) {
+    if (m.type !== "stdio") continue; // a remote server has no local file
     const local = m.command.replace(/^\.\//, "");
     if (!m.command.startsWith("/") && m.command.includes("/")) files.add(local);
   }

@@ -173,7 +173,10 @@ export interface CommandDef {
 }
 
 /** `[[mcp_server]]`: a stdio MCP server run by the `mcp` engine. */
-export interface McpServerDef {
+export type McpServerDef = McpStdioServerDef | McpHttpServerDef;
+
+/** `[[mcp_server]]` with `command`: a confined subprocess spoken to over stdio. */
+export interface McpStdioServerDef {
   readonly id: string;
   readonly description?: string;
   readonly type: "stdio";
@@ -185,6 +188,22 @@ export interface McpServerDef {
    * manifest). Ignored for non-Deno commands (bubblewrap).
    */
   readonly mode?: "broker" | "flags";
+}
+
+/**
+ * `[[mcp_server]]` with `url`: a remote server over Streamable HTTP. Its
+ * host must be in `[capabilities] net`; header values may hold
+ * `{{secret:NAME}}` placeholders (an `[env.NAME]` of type `secret`), never
+ * a literal credential.
+ */
+export interface McpHttpServerDef {
+  readonly id: string;
+  readonly description?: string;
+  readonly type: "http";
+  /** The MCP endpoint, `https:` (or `http:`), without userinfo or fragment. */
+  readonly url: string;
+  /** Extra request headers (e.g. `Authorization = "Bearer {{secret:TOKEN}}"`). */
+  readonly headers: Readonly<Record<string, string>>;
 }
 
 /** `[[skill]]`. */

@@ -17,6 +17,7 @@ import { readComponent } from "./_component.ts";
 import { readCapabilities } from "./_capabilities.ts";
 import { readExports, readImports } from "./_interfaces.ts";
 import { readEnv } from "./_env.ts";
+import { checkRemoteSecrets } from "./_mcp_remote.ts";
 import {
   readCommands,
   readContextFiles,
@@ -144,7 +145,12 @@ export function validateManifest(
   if (capabilities.uplink && imports.length > 0) {
     r.fail("imports", "[imports] is not allowed on uplink capsules");
   }
-  const mcpServers = readMcpServers(r, root, capabilities.host_process);
+  const mcpServers = readMcpServers(
+    r,
+    root,
+    capabilities.host_process,
+    capabilities.net,
+  );
   const engine = pickEngine(r, {
     component: comp.component,
     hasComponent: root["component"] !== undefined,
@@ -160,6 +166,7 @@ export function validateManifest(
     interceptors: readInterceptors(r, root),
     topics: readTopics(r, root),
   };
+  checkRemoteSecrets(r, mcpServers, rest.env);
   if (r.issues.length > 0 || pkg === undefined) {
     return { ok: false, issues: r.issues };
   }

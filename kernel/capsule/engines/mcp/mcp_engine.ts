@@ -1,6 +1,8 @@
 /**
  * The `mcp` engine: loads a capsule made of `[[mcp_server]]` entries, each a
- * confined, supervised subprocess spoken to over MCP.
+ * confined, supervised subprocess spoken to over MCP (stdio), or a remote
+ * server over Streamable HTTP whose every request is gated
+ * ({@linkcode createRemoteLauncher}).
  *
  * Security model: see {@linkcode createServerLauncher} (confinement and
  * checks), {@linkcode McpCapsule} (every call gated) and
@@ -17,6 +19,7 @@ import type { Engine } from "../../engine.ts";
 import type { McpElicitPort, McpSamplingPort } from "./client_handlers.ts";
 import type { ServerLaunchDeps } from "./launch_server.ts";
 import type { RestartPolicy } from "./server_process.ts";
+import type { McpRemoteDeps } from "./remote_server.ts";
 
 /** Dependencies of {@linkcode createMcpEngine}. */
 export interface McpEngineDeps {
@@ -42,6 +45,11 @@ export interface McpEngineDeps {
   readonly elicit?: McpElicitPort;
   readonly sampling?: McpSamplingPort;
   readonly restart?: Partial<RestartPolicy>;
+  /**
+   * The kernel's checked fetch and secret store, for `[[mcp_server]] url`;
+   * without it a remote server is refused.
+   */
+  readonly remote?: McpRemoteDeps;
 }
 
 /**

@@ -17,7 +17,10 @@ import { brokerDecider } from "./broker_decider.ts";
 import { clientHandlers } from "./client_handlers.ts";
 import { createServerLauncher } from "./launch_server.ts";
 import { type CapsuleServer, McpCapsule } from "./mcp_capsule.ts";
-import { McpServerProcess } from "./server_process.ts";
+import { type LaunchedServer, McpServerProcess } from "./server_process.ts";
+import { createRemoteLauncher } from "./remote_server.ts";
+import type { Logger } from "../../../core/ports.ts";
+import type { McpServerDef } from "../../manifest/manifest_types.ts";
 import type { McpEngineDeps } from "./mcp_engine.ts";
 
 /**
@@ -51,42 +54,7 @@ export async function loadMcpCapsule(
   let capsule: McpCapsule | null = null;
   for (const def of manifest.mcp_servers) {
     const log = capsuleLog.child({ server: def.id });
-    if ((def.mode ?? "broker") === "flags") {
-      refuseProtectedFlagRoots(grants, {
-        server: def.id,
-        kernelHome: deps.kernelHome ?? [],
-        principal: deps.context.principal,
-        capsuleDir: dir,
-        workspace: deps.context.workspace,
-        ...(deps.context.principalHome
-          ? { principalHome: deps.context.principalHome }
-          : {}),
-      });
-    }
-    const launcher = createServerLauncher(deps.launch, {
-      server: def.id,
-      command: def,
-      grants,
-      capsuleDir: dir,
-      workspace: deps.context.workspace,
-      ...(deps.context.principalHome
-        ? { principalHome: deps.context.principalHome }
-        : {}),
-      envValues: options.config,
-      mode: def.mode ?? "broker",
-      decide: brokerDecider(deps.gate, {
-        ctx,
-        server: def.id,
-      }),
-      socketDir: deps.socketDir,
-      scratchDir: path.posix.join(deps.scratchRoot, options.capsule, def.id),
-      hiddenDirs: deps.hiddenDirs,
-      unconfined: options.unconfined === true,
-    }, log);
-    log.log(
-      "info",
-      `MCP server '${def.id}' confined by ${launcher.confinement}`,
-    );
+    const launch = launcherOf(deps, options, def, { grants, ctx, log, dir });
     const handlers = clientHandlers({
       gate: deps.gate,
       ctx,
@@ -109,7 +77,7 @@ export async function loadMcpCapsule(
       // The pinned files are checked before every launch, restarts included.
       launch: async (signal) => {
         await options.verify?.(signal);
-        return await launcher.launch(signal);
+        return await launch(signal);
       },
       connect: (io, signal) =>
         connectMcpClient(io, {
@@ -117,7 +85,12 @@ export async function loadMcpCapsule(
           signal,
           requestTimeoutMs: options.limits.timeoutMs,
         }),
-      onReady: async () => {
+      onReady: async (session) => {
+        log.log(
+          "info",
+          `MCP server '${def.id}' connected (protocol ${session.protocolVersion})`,
+          { protocol: session.protocolVersion },
+        );
         if (capsule) await capsule.refreshTools(def.id);
       },
     }, {
@@ -141,4 +114,79 @@ export async function loadMcpCapsule(
     throw err;
   }
   return capsule;
+}
+
+/**
+ * How a server starts: a confined subprocess (`command`) or an HTTP
+ * endpoint (`url`); the rest of the capsule (session, tools, gate, restart
+ * policy) is the same for both.
+ */
+function launcherOf(
+  deps: McpEngineDeps,
+  options: EngineLoadOptions,
+  def: McpServerDef,
+  o: {
+    grants: ReturnType<typeof grantsFromManifest>;
+    ctx: () => GateContext;
+    log: Logger;
+    dir: string;
+  },
+): (signal: AbortSignal) => Promise<LaunchedServer> {
+  const { grants, ctx, log, dir } = o;
+  if (def.type === "http") {
+    if (!deps.remote) {
+      throw new KernelError(
+        "CAPSULE_FAILED",
+        `MCP server '${def.id}' is remote, and this kernel has no HTTP client for MCP`,
+      );
+    }
+    log.log(
+      "info",
+      `MCP server '${def.id}' is remote: ${new URL(def.url).origin}`,
+    );
+    return createRemoteLauncher({
+      capsule: options.capsule,
+      def,
+      gate: deps.gate,
+      ctx,
+      remote: deps.remote,
+    }).launch;
+  }
+  if ((def.mode ?? "broker") === "flags") {
+    refuseProtectedFlagRoots(grants, {
+      server: def.id,
+      kernelHome: deps.kernelHome ?? [],
+      principal: deps.context.principal,
+      capsuleDir: dir,
+      workspace: deps.context.workspace,
+      ...(deps.context.principalHome
+        ? { principalHome: deps.context.principalHome }
+        : {}),
+    });
+  }
+  const launcher = createServerLauncher(deps.launch, {
+    server: def.id,
+    command: def,
+    grants,
+    capsuleDir: dir,
+    workspace: deps.context.workspace,
+    ...(deps.context.principalHome
+      ? { principalHome: deps.context.principalHome }
+      : {}),
+    envValues: options.config,
+    mode: def.mode ?? "broker",
+    decide: brokerDecider(deps.gate, {
+      ctx,
+      server: def.id,
+    }),
+    socketDir: deps.socketDir,
+    scratchDir: path.posix.join(deps.scratchRoot, options.capsule, def.id),
+    hiddenDirs: deps.hiddenDirs,
+    unconfined: options.unconfined === true,
+  }, log);
+  log.log(
+    "info",
+    `MCP server '${def.id}' confined by ${launcher.confinement}`,
+  );
+  return (signal) => launcher.launch(signal);
 }

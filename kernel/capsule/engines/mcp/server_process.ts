@@ -14,15 +14,36 @@
 import { KernelError } from "../../../core/errors.ts";
 import type { ChildProcess, Clock, Logger } from "../../../core/ports.ts";
 import type { CapsuleHealth } from "../../engine.ts";
-import type { McpClientSession, McpStdio } from "./client/mod.ts";
+import type {
+  McpClientSession,
+  McpHttpEndpoint,
+  McpStdio,
+} from "./client/mod.ts";
 
-/** A started subprocess and how to release what its start acquired. */
-export interface LaunchedServer {
-  /** The child, with piped stdin, stdout and stderr. */
-  readonly child: ChildProcess;
-  /** Releases per-start resources (the broker socket). Idempotent. */
-  cleanup(): Promise<void>;
-}
+/**
+ * A started server and how to release what its start acquired: a
+ * subprocess (`child`), or a remote server (`endpoint`) that has no process
+ * and whose connection counts as lost when `lost` resolves (a network
+ * failure, an expired session) — the same restart policy then reconnects.
+ */
+export type LaunchedServer =
+  | {
+    /** The child, with piped stdin, stdout and stderr. */
+    readonly child: ChildProcess;
+    readonly endpoint?: undefined;
+    readonly lost?: undefined;
+    /** Releases per-start resources (the broker socket). Idempotent. */
+    cleanup(): Promise<void>;
+  }
+  | {
+    readonly child?: undefined;
+    /** The remote server's Streamable HTTP endpoint. */
+    readonly endpoint: McpHttpEndpoint;
+    /** Resolves when the connection is lost. */
+    readonly lost: Promise<void>;
+    /** Releases per-start resources. Idempotent. */
+    cleanup(): Promise<void>;
+  };
 
 /** Restart policy. */
 export interface RestartPolicy {
@@ -49,10 +70,13 @@ export interface ServerProcessDeps {
   readonly clock: Clock;
   /** The capsule/server logger (stderr lines land here). */
   readonly logger: Logger;
-  /** Prepares and spawns the child (pre-launch checks, broker, argv). */
+  /** Prepares and spawns the child (pre-launch checks, broker, argv), or prepares a remote endpoint. */
   launch(signal: AbortSignal): Promise<LaunchedServer>;
-  /** Speaks MCP over the child's stdio. */
-  connect(io: McpStdio, signal: AbortSignal): Promise<McpClientSession>;
+  /** Speaks MCP over the child's stdio or to the endpoint. */
+  connect(
+    io: McpStdio | McpHttpEndpoint,
+    signal: AbortSignal,
+  ): Promise<McpClientSession>;
   /** Called after each successful (re)connect. */
   onReady?(session: McpClientSession): void | Promise<void>;
 }
@@ -122,7 +146,7 @@ export class McpServerProcess {
 
   /** The child's pid while it runs, else `null`. */
   get pid(): number | null {
-    return this.#running?.launched.child.pid ?? null;
+    return this.#running?.launched.child?.pid ?? null;
   }
 
   /**
@@ -217,14 +241,16 @@ export class McpServerProcess {
     try {
       launched = await this.#deps.launch(signal);
       const { child } = launched;
-      if (!child.stdin || !child.stdout) {
-        throw new TypeError("an MCP server needs piped stdin and stdout");
+      let io: McpStdio | McpHttpEndpoint;
+      if (child === undefined) io = launched.endpoint;
+      else {
+        if (!child.stdin || !child.stdout) {
+          throw new TypeError("an MCP server needs piped stdin and stdout");
+        }
+        stderr = pumpStderr(child.stderr, this.#deps.logger);
+        io = { stdin: child.stdin, stdout: child.stdout };
       }
-      stderr = pumpStderr(child.stderr, this.#deps.logger);
-      const session = await this.#deps.connect(
-        { stdin: child.stdin, stdout: child.stdout },
-        signal,
-      );
+      const session = await this.#deps.connect(io, signal);
       const running: Running = {
         launched,
         session,
@@ -233,7 +259,10 @@ export class McpServerProcess {
       };
       this.#running = running;
       this.#health = { status: "ok" };
-      void session.closed.then(() => this.#onClosed(running));
+      const ended = launched.lost
+        ? Promise.race([session.closed, launched.lost])
+        : session.closed;
+      void ended.then(() => this.#onClosed(running));
       await this.#deps.onReady?.(session);
       for (const w of this.#readyWaiters.splice(0)) w();
     } catch (err) {
@@ -265,7 +294,9 @@ export class McpServerProcess {
     void this.#terminate(running);
     this.#deps.logger.log(
       "warn",
-      `MCP server '${this.#name}' exited; restarting`,
+      isProcess(running)
+        ? `MCP server '${this.#name}' exited; restarting`
+        : `MCP server '${this.#name}' connection lost; reconnecting`,
       { server: this.#name, uptime_ms: uptime },
     );
     this.#health = { status: "degraded", reason: "restarting after exit" };
@@ -315,6 +346,13 @@ export class McpServerProcess {
     },
   ): Promise<void> {
     const { child } = r.launched;
+    if (child === undefined) {
+      try {
+        await r.session?.close();
+      } catch { /* silent-ok: closing a dead connection fails harmlessly */ }
+      await r.launched.cleanup();
+      return;
+    }
     let exited = false;
     void child.status.then(() => (exited = true));
     try {
@@ -368,6 +406,10 @@ async function pumpStderr(
     }
   } catch { /* silent-ok: stderr ends with the child */ }
   flush(buf);
+}
+
+function isProcess(running: Running): boolean {
+  return running.launched.child !== undefined;
 }
 
 function anySignal(...signals: (AbortSignal | undefined)[]): AbortSignal {

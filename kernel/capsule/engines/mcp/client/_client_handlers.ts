@@ -9,23 +9,20 @@
  * such requests). When a handler fails, the server learns only the error
  * code, never the kernel's message (which may name host paths): a denial
  * (`APPROVAL_DENIED`) becomes JSON-RPC error -1 ("user rejected"), anything
- * else an internal error.
+ * else an internal error. On a 2026-07-28 connection the SDK routes a
+ * server's `input_required` result (its way to ask for elicitation,
+ * sampling or roots) through these same handlers.
  *
  * @module
  */
-import type { Client } from "@modelcontextprotocol/sdk/client/index";
-// @ts-types="@modelcontextprotocol/sdk/types"
 import {
+  type Client,
   type ClientCapabilities,
-  CreateMessageRequestSchema,
-  ElicitRequestSchema,
-  ErrorCode,
-  ListRootsRequestSchema,
-  LoggingMessageNotificationSchema,
-  PromptListChangedNotificationSchema,
-  ResourceListChangedNotificationSchema,
-  ToolListChangedNotificationSchema,
-} from "@modelcontextprotocol/sdk/types.js";
+  type CreateMessageResult,
+  type ElicitResult,
+  ProtocolError,
+  ProtocolErrorCode,
+} from "@modelcontextprotocol/client";
 import { KernelError } from "../../../../core/errors.ts";
 import type {
   JsonValue,
@@ -59,26 +56,48 @@ function json(value: unknown): JsonValue {
   return value as JsonValue;
 }
 
-/** An error the SDK sends as `{ code, message }` verbatim. */
-class AnswerError extends Error {
-  readonly code: number;
-
-  constructor(code: number, message: string) {
-    super(message);
-    this.code = code;
-  }
-}
-
 async function answer<T>(what: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
     const code = KernelError.is(err) ? err.code : "INTERNAL";
-    throw new AnswerError(
-      code === "APPROVAL_DENIED" ? USER_REJECTED : ErrorCode.InternalError,
+    throw new ProtocolError(
+      code === "APPROVAL_DENIED"
+        ? USER_REJECTED
+        : ProtocolErrorCode.InternalError,
       `The client could not answer ${what} (${code})`,
     );
   }
+}
+
+/**
+ * SEP-1034: an accepted form gets the schema's `default` for every field
+ * the answer omits (the requested schema is flat: primitive properties).
+ *
+ * @param schema The form's requested schema.
+ * @param content The answer.
+ * @returns The answer with the defaults of omitted fields.
+ *
+ * @example Fill an omitted field
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { withDefaults } from "./_client_handlers.ts";
+ * const schema = { type: "object", properties: { n: { type: "number", default: 3 }, s: { type: "string" } } };
+ * assert.deepEqual(withDefaults(schema, { s: "x" }), { s: "x", n: 3 });
+ * ```
+ */
+export function withDefaults(
+  schema: unknown,
+  content: Record<string, JsonValue>,
+): Record<string, JsonValue> {
+  const props = (schema as { properties?: unknown } | null)?.properties;
+  if (typeof props !== "object" || props === null) return content;
+  const out = { ...content };
+  for (const [key, prop] of Object.entries(props)) {
+    const d = (prop as { default?: unknown } | null)?.default;
+    if (out[key] === undefined && d !== undefined) out[key] = json(d);
+  }
+  return out;
 }
 
 /**
@@ -87,16 +106,18 @@ async function answer<T>(what: string, fn: () => Promise<T>): Promise<T> {
  * @param client The SDK client.
  * @param handlers The kernel's handlers.
  * @param report Receives log records (server log messages).
+ * @param changed Told of every list change (drops the session's cached list).
  */
 export function installHandlers(
   client: Client,
   handlers: McpClientHandlers,
   report: (entry: McpLogEntry) => void,
+  changed: (kind: "tools" | "resources" | "prompts") => void = () => {},
 ): void {
   const { roots, elicit, sample, listChanged } = handlers;
   if (roots) {
     client.setRequestHandler(
-      ListRootsRequestSchema,
+      "roots/list",
       () =>
         answer("roots/list", async () => ({
           roots: (await roots()).map((r) =>
@@ -106,7 +127,7 @@ export function installHandlers(
     );
   }
   if (elicit) {
-    client.setRequestHandler(ElicitRequestSchema, (req, extra) => {
+    client.setRequestHandler("elicitation/create", (req, ctx) => {
       const p = req.params;
       const request: McpElicitRequest = p.mode === "url"
         ? {
@@ -121,15 +142,19 @@ export function installHandlers(
           requestedSchema: json(p.requestedSchema),
         };
       return answer("elicitation/create", async () => {
-        const r = await elicit(request, { signal: extra.signal });
-        return r.content === undefined
+        const r = await elicit(request, { signal: ctx.mcpReq.signal });
+        const content = r.action === "accept" && p.mode !== "url"
+          ? withDefaults(p.requestedSchema, r.content ?? {})
+          : r.content;
+        // The SDK checks the result against its schema before sending it.
+        return (content === undefined
           ? { action: r.action }
-          : { action: r.action, content: r.content };
+          : { action: r.action, content }) as ElicitResult;
       });
     });
   }
   if (sample) {
-    client.setRequestHandler(CreateMessageRequestSchema, (req, extra) => {
+    client.setRequestHandler("sampling/createMessage", (req, ctx) => {
       const p = req.params;
       const request: McpSamplingRequest = {
         messages: p.messages.map((m) => ({
@@ -150,17 +175,18 @@ export function installHandlers(
         request.includeContext = p.includeContext;
       }
       return answer("sampling/createMessage", async () => {
-        const r = await sample(request, { signal: extra.signal });
+        const r = await sample(request, { signal: ctx.mcpReq.signal });
+        // The SDK checks the result against its schema before sending it.
         return {
           role: r.role,
           content: r.content,
           model: r.model,
           ...(r.stopReason === undefined ? {} : { stopReason: r.stopReason }),
-        };
+        } as CreateMessageResult;
       });
     });
   }
-  client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => {
+  client.setNotificationHandler("notifications/message", (n) => {
     const entry: McpLogEntry = {
       level: n.params.level,
       data: json(n.params.data),
@@ -168,14 +194,17 @@ export function installHandlers(
     if (n.params.logger !== undefined) entry.logger = n.params.logger;
     report(entry);
   });
-  if (listChanged) {
+  {
     const kinds = [
-      ["tools", ToolListChangedNotificationSchema],
-      ["resources", ResourceListChangedNotificationSchema],
-      ["prompts", PromptListChangedNotificationSchema],
+      ["tools", "notifications/tools/list_changed"],
+      ["resources", "notifications/resources/list_changed"],
+      ["prompts", "notifications/prompts/list_changed"],
     ] as const;
-    for (const [kind, schema] of kinds) {
-      client.setNotificationHandler(schema, () => listChanged(kind));
+    for (const [kind, method] of kinds) {
+      client.setNotificationHandler(method, () => {
+        changed(kind);
+        listChanged?.(kind);
+      });
     }
   }
 }

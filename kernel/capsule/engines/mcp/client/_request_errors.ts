@@ -7,8 +7,11 @@
  *
  * @module
  */
-// @ts-types="@modelcontextprotocol/sdk/types"
-import { ErrorCode, McpError } from "@modelcontextprotocol/sdk/types.js";
+import {
+  ProtocolError,
+  SdkError,
+  SdkErrorCode,
+} from "@modelcontextprotocol/client";
 import { KernelError } from "../../../../core/errors.ts";
 
 const MAX_REASON = 300;
@@ -50,10 +53,9 @@ export function shortReason(text: string): string {
  * @example A server's JSON-RPC error
  * ```ts
  * import assert from "node:assert/strict";
- * // @ts-types="@modelcontextprotocol/sdk/types"
- * import { McpError } from "@modelcontextprotocol/sdk/types.js";
+ * import { ProtocolError } from "@modelcontextprotocol/client";
  * import { requestError } from "./_request_errors.ts";
- * const e = requestError(new McpError(-32602, "bad args"), "tools/call 'x'", { aborted: false, timeoutMs: 1000 });
+ * const e = requestError(new ProtocolError(-32602, "bad args"), "tools/call 'x'", { aborted: false, timeoutMs: 1000 });
  * assert.equal(e.code, "CAPSULE_FAILED");
  * assert.equal(e.message, "MCP tools/call 'x' failed: server error -32602: bad args");
  * ```
@@ -69,21 +71,26 @@ export function requestError(
       data: { method: what },
     });
   }
-  if (err instanceof McpError) {
-    if (err.code === ErrorCode.RequestTimeout) {
+  if (err instanceof SdkError) {
+    if (err.code === SdkErrorCode.RequestTimeout) {
       return new KernelError(
         "CAPSULE_TIMEOUT",
         `MCP ${what} timed out after ${context.timeoutMs} ms`,
         { data: { method: what, timeoutMs: context.timeoutMs } },
       );
     }
-    if (err.code === ErrorCode.ConnectionClosed) {
+    if (
+      err.code === SdkErrorCode.ConnectionClosed ||
+      err.code === SdkErrorCode.NotConnected
+    ) {
       return new KernelError(
         "CAPSULE_FAILED",
         `MCP ${what} failed: the connection to the server closed`,
         { data: { method: what } },
       );
     }
+  }
+  if (err instanceof ProtocolError) {
     const reason = shortReason(
       err.message.replace(/^(MCP error -?\d+: )+/, ""),
     );

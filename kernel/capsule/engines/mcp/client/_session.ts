@@ -3,14 +3,28 @@
  * cancellation and progress, cursor-following lists, and the checks of what
  * the server returns (see `_result_parsers.ts`).
  *
+ * Lists are cached for the `ttlMs` the server put on the first page
+ * (2026-07-28 cacheable lists; at most 24 h, as the SDK caps it; no `ttlMs`
+ * means not cached), per session, and dropped when the server announces a
+ * change (`notifications/*\/list_changed`). The cache keeps the parsed,
+ * bounded items: the SDK's own list cache would validate the whole list with
+ * its schemas (one malformed tool fails the list) and throw at a page cap,
+ * where this adapter skips malformed items and keeps what it has.
+ *
  * @module
  */
-import type { Client } from "@modelcontextprotocol/sdk/client/index";
-import type { RequestOptions } from "@modelcontextprotocol/sdk/shared/protocol";
-// @ts-types="@modelcontextprotocol/sdk/types"
-import { ResultSchema } from "@modelcontextprotocol/sdk/types.js";
+import type {
+  Client,
+  RequestOptions,
+  StandardSchemaV1,
+} from "@modelcontextprotocol/client";
 import { throwIfAborted } from "../../../../core/abort.ts";
 import { requestError } from "./_request_errors.ts";
+import {
+  declaresHeaders,
+  excludeInvalidHeaderTools,
+  type ToolDefinition,
+} from "./_sep2243.ts";
 import {
   type ItemParser,
   MAX_ITEMS,
@@ -23,7 +37,6 @@ import {
   parseToolResult,
   type RawResult,
 } from "./_result_parsers.ts";
-import type { McpTransport } from "./stdio_transport.ts";
 import type {
   JsonValue,
   McpCallOptions,
@@ -37,6 +50,19 @@ import type {
 } from "./mcp_types.ts";
 
 const MAX_PAGES = 1_000;
+/** The longest `ttlMs` honoured (24 h, the SDK's `MAX_CACHE_TTL_MS`). */
+export const MAX_LIST_TTL_MS = 86_400_000;
+// Any JSON object is a result; the adapter's parsers check the fields.
+const ANY_RESULT: StandardSchemaV1<unknown, RawResult> = {
+  "~standard": {
+    version: 1,
+    vendor: "astrid",
+    validate: (value) =>
+      typeof value === "object" && value !== null && !Array.isArray(value)
+        ? { value: value as RawResult }
+        : { issues: [{ message: "The result is not an object" }] },
+  },
+};
 const CANCEL_REASON = "Cancelled by the client";
 const LOG_LEVELS: readonly string[] = [
   "debug",
@@ -51,8 +77,8 @@ const LOG_LEVELS: readonly string[] = [
 
 /** What a {@linkcode Session} is built from. */
 export interface SessionInit {
-  /** The transport (for the negotiated protocol version). */
-  readonly transport: McpTransport;
+  /** The protocol revision the transport recorded, if the client has none. */
+  readonly transportVersion?: string | undefined;
   /** Resolves when the connection has ended. */
   readonly closed: Promise<void>;
   /** The default request timeout in ms. */
@@ -112,6 +138,9 @@ export class Session implements McpClientSession {
   readonly #timeoutMs: number;
   readonly #warn: (message: string) => void;
   readonly #hasRoots: boolean;
+  readonly #lists = new Map<string, { until: number; items: unknown[] }>();
+  /** Tools declaring `x-mcp-header` (SEP-2243), as last listed. */
+  readonly #headerTools = new Map<string, ToolDefinition>();
 
   /**
    * @param client The connected SDK client.
@@ -127,7 +156,8 @@ export class Session implements McpClientSession {
     const info = client.getServerVersion();
     this.server = { name: info?.name ?? "", version: info?.version ?? "" };
     if (typeof info?.title === "string") this.server.title = info.title;
-    this.protocolVersion = init.transport.protocolVersion ?? "unknown";
+    this.protocolVersion = client.getNegotiatedProtocolVersion() ??
+      init.transportVersion ?? "unknown";
     const caps = client.getServerCapabilities() ?? {};
     this.capabilities = {
       tools: caps.tools !== undefined,
@@ -144,6 +174,7 @@ export class Session implements McpClientSession {
     params: Record<string, unknown> | undefined,
     what: string,
     o: McpCallOptions = {},
+    send?: (options: RequestOptions) => Promise<unknown>,
   ): Promise<RawResult> {
     const { signal } = o;
     throwIfAborted(signal, `MCP ${what}`);
@@ -165,8 +196,9 @@ export class Session implements McpClientSession {
       };
     }
     try {
+      if (send !== undefined) return await send(options) as RawResult;
       const request = params === undefined ? { method } : { method, params };
-      return await this.#client.request(request, ResultSchema, options);
+      return await this.#client.request(request, ANY_RESULT, options);
     } catch (err) {
       throw requestError(err, what, {
         aborted: signal?.aborted === true,
@@ -177,11 +209,45 @@ export class Session implements McpClientSession {
     }
   }
 
+  /**
+   * Drops the cached lists of one kind (a `list_changed` notification).
+   *
+   * @param kind `tools`, `resources` (with templates) or `prompts`.
+   */
+  forget(kind: "tools" | "resources" | "prompts"): void {
+    for (const method of this.#lists.keys()) {
+      if (method.startsWith(`${kind}/`)) this.#lists.delete(method);
+    }
+  }
+
   async #listAll<T>(
     method: string,
     key: string,
     parse: ItemParser<T>,
     o: McpListOptions = {},
+  ): Promise<T[]> {
+    const cached = this.#lists.get(method);
+    if (cached !== undefined && o.fresh !== true) {
+      if (Date.now() < cached.until) return [...cached.items] as T[];
+      this.#lists.delete(method);
+    }
+    let ttlMs = 0;
+    const out = await this.#walk(method, key, parse, o, (ttl) => ttlMs = ttl);
+    if (ttlMs > 0) {
+      this.#lists.set(method, {
+        until: Date.now() + Math.min(ttlMs, MAX_LIST_TTL_MS),
+        items: [...out],
+      });
+    } else this.#lists.delete(method);
+    return out;
+  }
+
+  async #walk<T>(
+    method: string,
+    key: string,
+    parse: ItemParser<T>,
+    o: McpListOptions,
+    onTtl: (ttlMs: number) => void,
   ): Promise<T[]> {
     const out: T[] = [];
     const seen = new Set<string>();
@@ -191,7 +257,21 @@ export class Session implements McpClientSession {
     try {
       for (let page = 0; page < MAX_PAGES; page++) {
         const params = cursor === undefined ? undefined : { cursor };
-        const result = await this.#request(method, params, method, o);
+        let result = await this.#request(method, params, method, o);
+        if (method === "tools/list") {
+          if (page === 0) this.#headerTools.clear();
+          result = excludeInvalidHeaderTools(this.#client, result);
+          const tools = Array.isArray(result.tools) ? result.tools : [];
+          for (const raw of tools as { name?: unknown }[]) {
+            if (declaresHeaders(raw) && typeof raw.name === "string") {
+              this.#headerTools.set(raw.name, raw as ToolDefinition);
+            }
+          }
+        }
+        const ttl = result.ttlMs;
+        if (page === 0 && typeof ttl === "number" && Number.isFinite(ttl)) {
+          onTtl(ttl);
+        }
         for (const raw of objectArray(result, key, method, this.#warn)) {
           if (out.length >= MAX_ITEMS) {
             this.#warn(`Kept the first ${MAX_ITEMS} items of MCP ${method}`);
@@ -232,12 +312,15 @@ export class Session implements McpClientSession {
       throw new TypeError("callTool() needs a tool name");
     }
     const what = `tools/call '${name}'`;
-    const result = await this.#request(
-      "tools/call",
-      { name, arguments: args },
-      what,
-      o,
-    );
+    const params = { name, arguments: args };
+    // A tool with x-mcp-header declarations goes through the SDK's
+    // callTool(), which mirrors them into Mcp-Param-* headers (SEP-2243).
+    const toolDefinition = this.#headerTools.get(name);
+    const send = toolDefinition === undefined
+      ? undefined
+      : (options: RequestOptions) =>
+        this.#client.callTool(params, { ...options, toolDefinition });
+    const result = await this.#request("tools/call", params, what, o, send);
     return parseToolResult(result, what, this.#warn);
   }
 

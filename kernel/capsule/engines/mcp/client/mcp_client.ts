@@ -1,26 +1,35 @@
 /**
- * The MCP client adapter: {@linkcode connectMcpClient} speaks MCP (protocol
- * 2025-11-25, through `@modelcontextprotocol/sdk`) to a server over its
- * stdio and returns a {@linkcode McpClientSession} whose types are the
- * kernel's own, so that a later protocol revision can replace the SDK here
- * without touching the engine.
+ * The MCP client adapter: {@linkcode connectMcpClient} speaks MCP (through
+ * `@modelcontextprotocol/client`, SDK v2) to a server over its stdio or over
+ * Streamable HTTP and returns a {@linkcode McpClientSession} whose types are
+ * the kernel's own, so that a later protocol revision can replace the SDK
+ * here without touching the engine.
+ *
+ * Protocol versions: the client probes with `server/discover` (2026-07-28,
+ * stateless) and falls back to the `initialize` handshake (2025-11-25 and
+ * older) when the server gives no modern answer: a JSON-RPC error, an
+ * unusable reply, or on stdio silence for `probeTimeoutMs`. The negotiated
+ * revision is `session.protocolVersion`.
  *
  * Security model: the server is untrusted. Everything it returns is checked
  * against our types and bounded (lists follow at most 1 000 cursors and
  * keep at most 10 000 items; malformed items are skipped and reported
  * through `handlers.log` at level `warning`); every request has a timeout;
  * errors carry a short reason, never a stack. The client advertises only the
- * capabilities it has handlers for.
+ * capabilities it has handlers for. Over HTTP every request goes through the
+ * caller's `fetch` (which gates, checks and pins it); the SDK's redirect
+ * following is off, so a redirect is an error, never a second destination.
  *
  * @module
  */
-// @ts-types="@modelcontextprotocol/sdk/client/index"
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import type { RequestOptions } from "@modelcontextprotocol/sdk/shared/protocol";
-import type {
-  JsonSchemaValidator,
-  jsonSchemaValidator,
-} from "@modelcontextprotocol/sdk/validation/types";
+import {
+  Client,
+  type JsonSchemaValidator,
+  type jsonSchemaValidator,
+  type RequestOptions,
+  StreamableHTTPClientTransport,
+  type Transport,
+} from "@modelcontextprotocol/client";
 import { throwIfAborted } from "../../../../core/abort.ts";
 import { VERSION } from "../../../../../version.ts";
 import { clientCapabilities, installHandlers } from "./_client_handlers.ts";
@@ -30,11 +39,13 @@ import { createStdioTransport } from "./stdio_transport.ts";
 import type {
   McpClientOptions,
   McpClientSession,
+  McpHttpEndpoint,
   McpLogEntry,
   McpStdio,
 } from "./mcp_types.ts";
 
 const DEFAULT_TIMEOUT_MS = 60_000;
+const DEFAULT_PROBE_TIMEOUT_MS = 5_000;
 // The SDK's JSON Schema validator only serves `Client.callTool()`, which the
 // adapter does not use; skipping it avoids building an Ajv instance per client.
 const NO_SCHEMA_VALIDATOR: jsonSchemaValidator = {
@@ -47,11 +58,26 @@ const NO_SCHEMA_VALIDATOR: jsonSchemaValidator = {
   },
 };
 
+function httpTransport(endpoint: McpHttpEndpoint): Transport {
+  const url = new URL(endpoint.url.href);
+  return new StreamableHTTPClientTransport(url, {
+    fetch: (target, init) =>
+      endpoint.fetch(
+        new URL(typeof target === "string" ? target : target.href),
+        init ?? {},
+      ),
+    // A redirect goes back to the caller's fetch, which refuses another
+    // origin; never followed by the runtime's fetch.
+    redirectPolicy: "same-origin",
+  }) as Transport;
+}
+
 /**
- * Connects to an MCP server over its stdio: sends `initialize` (protocol
- * 2025-11-25, older revisions accepted), then `notifications/initialized`.
+ * Connects to an MCP server over its stdio or over Streamable HTTP:
+ * probes with `server/discover` (2026-07-28) and falls back to
+ * `initialize` (2025-11-25, older revisions accepted).
  *
- * @param io The server's piped stdin and stdout.
+ * @param io The server's piped stdin and stdout, or its HTTP endpoint.
  * @param options Client name/version, handlers, default timeout, signal.
  * @returns The initialised session.
  * @throws {KernelError} `ABORTED` when `signal` fires first,
@@ -81,12 +107,17 @@ const NO_SCHEMA_VALIDATOR: jsonSchemaValidator = {
  * ```
  */
 export async function connectMcpClient(
-  io: McpStdio,
+  io: McpStdio | McpHttpEndpoint,
   options: McpClientOptions = {},
 ): Promise<McpClientSession> {
   const timeoutMs = options.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS;
   if (!Number.isSafeInteger(timeoutMs) || timeoutMs <= 0) {
     throw new RangeError("requestTimeoutMs must be a positive integer");
+  }
+  const probeTimeoutMs = options.probeTimeoutMs ??
+    Math.min(DEFAULT_PROBE_TIMEOUT_MS, timeoutMs);
+  if (!Number.isSafeInteger(probeTimeoutMs) || probeTimeoutMs <= 0) {
+    throw new RangeError("probeTimeoutMs must be a positive integer");
   }
   throwIfAborted(options.signal, "connecting to the MCP server");
   const handlers = options.handlers ?? {};
@@ -107,14 +138,20 @@ export async function connectMcpClient(
     {
       capabilities: clientCapabilities(handlers),
       jsonSchemaValidator: NO_SCHEMA_VALIDATOR,
+      versionNegotiation: {
+        mode: "auto",
+        probe: { timeoutMs: "url" in io ? timeoutMs : probeTimeoutMs },
+      },
     },
   );
-  installHandlers(client, handlers, report);
+  let session: Session | null = null;
+  installHandlers(client, handlers, report, (kind) => session?.forget(kind));
   const closed = new Promise<void>((resolve) => {
     client.onclose = resolve;
   });
   client.onerror = (err) => warn(shortReason(err.message));
-  const transport = createStdioTransport(io);
+  const stdio = "url" in io ? null : createStdioTransport(io);
+  const transport: Transport = stdio ?? httpTransport(io as McpHttpEndpoint);
   const connectOptions: RequestOptions = { timeout: timeoutMs };
   const link = linkSignal(options.signal);
   if (link) connectOptions.signal = link.signal;
@@ -129,11 +166,12 @@ export async function connectMcpClient(
   } finally {
     link?.unlink();
   }
-  return new Session(client, {
-    transport,
+  session = new Session(client, {
+    transportVersion: stdio?.protocolVersion,
     closed,
     timeoutMs,
     warn,
     hasRoots: handlers.roots !== undefined,
   });
+  return session;
 }

@@ -18,6 +18,19 @@ export interface McpStdio {
   readonly stdout: ReadableStream<Uint8Array>;
 }
 
+/**
+ * A remote MCP server reached over Streamable HTTP. Every HTTP request of
+ * the session (POST, the GET event stream, DELETE) goes through `fetch`, so
+ * the caller decides each one (gate, SSRF check, pinned address, auth
+ * header); the adapter never calls the global `fetch`.
+ */
+export interface McpHttpEndpoint {
+  /** The server's MCP endpoint (`http:` or `https:`). */
+  readonly url: URL;
+  /** Performs one HTTP request of the session. */
+  readonly fetch: (url: URL, init: RequestInit) => Promise<Response>;
+}
+
 /** A root (a directory the server may work in) offered to the server. */
 export interface McpRoot {
   /** A `file://` URI. */
@@ -119,6 +132,12 @@ export interface McpClientOptions {
   requestTimeoutMs?: number;
   /** Aborts connecting (spawned process aside) and `initialize`. */
   signal?: AbortSignal;
+  /**
+   * How long a stdio server may take to answer the `server/discover` probe
+   * before it is taken for a legacy server; default 5 000 ms or the request
+   * timeout if shorter. (Over HTTP a silent probe is an outage.)
+   */
+  probeTimeoutMs?: number;
 }
 
 /** A tool the server offers. */
@@ -209,13 +228,22 @@ export interface McpPrompt {
 export interface McpListOptions {
   /** Cancels the request; rejects with `ABORTED`. */
   signal?: AbortSignal;
+  /**
+   * Fetch the list even when a copy the server marked fresh (`ttlMs`) is
+   * cached; the new answer replaces the copy. Ignored by `ping()`.
+   */
+  fresh?: boolean;
 }
 
 /** An initialised connection to one MCP server. */
 export interface McpClientSession {
   /** The server's self-description from `initialize`. */
   readonly server: { name: string; version: string; title?: string };
-  /** The negotiated protocol revision, e.g. `2025-11-25`. */
+  /**
+   * The negotiated protocol revision: `2026-07-28` with a server that
+   * answers `server/discover`, else what `initialize` agreed (e.g.
+   * `2025-11-25`).
+   */
   readonly protocolVersion: string;
   /** Which server features were advertised. */
   readonly capabilities: {

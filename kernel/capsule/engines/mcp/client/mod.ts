@@ -1,11 +1,16 @@
 /**
  * The MCP client adapter of the `mcp` engine: {@linkcode connectMcpClient}
- * initialises an MCP session over a server's stdio
- * ({@linkcode createStdioTransport}) and returns a
+ * opens an MCP session over a server's stdio
+ * ({@linkcode createStdioTransport}) or over Streamable HTTP
+ * ({@linkcode McpHttpEndpoint}: every HTTP request through the caller's
+ * fetch), negotiating protocol 2026-07-28 (`server/discover`) or falling
+ * back to 2025-11-25 (`initialize`), and returns a
  * {@linkcode McpClientSession} (tools, resources, prompts, logging, ping),
- * answering the server's roots, elicitation and sampling requests through
- * {@linkcode McpClientHandlers}. Only this folder imports
- * `@modelcontextprotocol/sdk`; its public types are the kernel's own.
+ * answering the server's roots, elicitation and sampling requests (server
+ * requests on 2025-11-25, `input_required` results on 2026-07-28) through
+ * {@linkcode McpClientHandlers}. Only this folder imports the MCP client SDK
+ * (`@modelcontextprotocol/client`, v2); its public types are the kernel's
+ * own.
  *
  * Security model: the server is an untrusted process. Lines from its stdout
  * are parsed only when complete and bounded in length; malformed lines are
@@ -45,6 +50,7 @@ export type {
   McpClientSession,
   McpElicitRequest,
   McpElicitResult,
+  McpHttpEndpoint,
   McpListOptions,
   McpLogEntry,
   McpProgress,

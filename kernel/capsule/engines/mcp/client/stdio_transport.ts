@@ -12,12 +12,11 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-// @ts-types="@modelcontextprotocol/sdk/shared/stdio"
 import {
-  ReadBuffer,
+  deserializeMessage,
+  type JSONRPCMessage,
   serializeMessage,
-} from "@modelcontextprotocol/sdk/shared/stdio.js";
-import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types";
+} from "@modelcontextprotocol/client";
 import type { McpStdio } from "./mcp_types.ts";
 
 /** A JSON-RPC 2.0 message as the transport passes it on. */
@@ -68,23 +67,70 @@ function shortReason(err: unknown): string {
     : flat;
 }
 
+/**
+ * Complete lines of at most `max` bytes. (The SDK's `ReadBuffer` skips
+ * non-JSON lines silently; every skipped line is reported here.)
+ */
+class LineBuffer {
+  #buffer: Buffer | null = null;
+  readonly #max: number;
+
+  constructor(max: number) {
+    this.#max = max;
+  }
+
+  append(chunk: Buffer): void {
+    if ((this.#buffer?.length ?? 0) + chunk.length > this.#max) {
+      this.clear();
+      throw new RangeError("The line is too long");
+    }
+    this.#buffer = this.#buffer ? Buffer.concat([this.#buffer, chunk]) : chunk;
+  }
+
+  /** The next complete line (without `\n` or `\r\n`), or `null`. */
+  nextLine(): string | null {
+    const buffer = this.#buffer;
+    if (buffer === null) return null;
+    const index = buffer.indexOf(10);
+    if (index === -1) return null;
+    this.#buffer = buffer.subarray(index + 1);
+    return buffer.toString("utf8", 0, index).replace(/\r$/, "");
+  }
+
+  clear(): void {
+    this.#buffer = null;
+  }
+}
+
 class StdioTransport implements McpTransport {
   onclose?: (() => void) | undefined;
   onerror?: ((error: Error) => void) | undefined;
   onmessage?: ((message: JsonRpcMessage) => void) | undefined;
   readonly #io: McpStdio;
   readonly #maxLineBytes: number;
-  readonly #buffer: ReadBuffer;
+  readonly #buffer: LineBuffer;
   readonly #encoder = new TextEncoder();
   #writer: WritableStreamDefaultWriter<Uint8Array> | null = null;
   #reader: ReadableStreamDefaultReader<Uint8Array> | null = null;
   #shutdown: Promise<void> | null = null;
   #protocolVersion: string | undefined;
+  /**
+   * No stderr here (the caller owns the process). With {@linkcode pid} it
+   * marks the transport as stdio for the SDK's version probe: a server that
+   * does not answer `server/discover` in time is a legacy server (on HTTP
+   * silence is an outage).
+   */
+  readonly stderr = null;
 
   constructor(io: McpStdio, maxLineBytes: number) {
     this.#io = io;
     this.#maxLineBytes = maxLineBytes;
-    this.#buffer = new ReadBuffer({ maxBufferSize: maxLineBytes });
+    this.#buffer = new LineBuffer(maxLineBytes);
+  }
+
+  /** The process is the caller's; see {@linkcode stderr}. */
+  get pid(): number | undefined {
+    return undefined;
   }
 
   get protocolVersion(): string | undefined {
@@ -153,16 +199,18 @@ class StdioTransport implements McpTransport {
       return;
     }
     while (true) {
-      let message: JsonRpcMessage | null;
+      const line = this.#buffer.nextLine();
+      if (line === null) return;
+      let message: JsonRpcMessage;
       try {
-        message = this.#buffer.readMessage() as JsonRpcMessage | null;
+        message = deserializeMessage(line) as JsonRpcMessage;
       } catch (err) {
         this.#report(
           `Skipped a malformed line from the server: ${shortReason(err)}`,
         );
         continue;
       }
-      if (message === null || this.#shutdown !== null) return;
+      if (this.#shutdown !== null) return;
       try {
         this.onmessage?.(message);
       } catch (err) {
