@@ -245,12 +245,17 @@ export class KvStore implements Store {
   close(): Promise<void> {
     if (this.#closed) return Promise.resolve();
     this.#closed = true;
+    let done: void | Promise<void>;
     try {
-      this.#kv.close();
+      done = this.#kv.close();
     } catch (err) {
       return Promise.reject(kvError(err, "close the store"));
     }
-    return Promise.resolve();
+    return done instanceof Promise
+      ? done.catch((err) => {
+        throw kvError(err, "close the store");
+      })
+      : Promise.resolve();
   }
 
   /** Same as {@linkcode KvStore.close}. */
