@@ -22,6 +22,16 @@ export interface PgCluster extends AsyncDisposable {
   readonly url: string;
   /** The password of user `astrid`. */
   readonly password: string;
+  /** Options for a direct client (the `postgres` package) on `database`. */
+  client(database: string): {
+    host: string;
+    port: number;
+    user: string;
+    database: string;
+    password: string;
+    max: number;
+    onnotice: () => void;
+  };
   /** Stops the server (fast shutdown: open connections are cut). */
   stop(): Promise<void>;
   /** Starts the server again after {@linkcode PgCluster.stop}. */
@@ -52,9 +62,12 @@ let warned = false;
  * missing on a developer's machine, failing when it is missing under `CI=true`.
  *
  * @param name The test name.
- * @param fn The test; it gets nothing — start a cluster with {@linkcode startPg}.
+ * @param fn The test (start a cluster with {@linkcode startPg}).
  */
-export function pgTest(name: string, fn: () => Promise<void>): void {
+export function pgTest(
+  name: string,
+  fn: (t: Deno.TestContext) => Promise<void>,
+): void {
   const missing = pgMissing();
   const ci = Deno.env.get("CI") === "true";
   if (missing && !ci && !warned) {
@@ -145,6 +158,15 @@ export async function startPg(): Promise<PgCluster> {
   const cluster: PgCluster = {
     url: `postgres://astrid@localhost:${port}/postgres?host=${dir}`,
     password,
+    client: (database) => ({
+      host: dir,
+      port,
+      user: "astrid",
+      database,
+      password,
+      max: 1,
+      onnotice: () => {},
+    }),
     async stop() {
       if (!running) return;
       await stop();

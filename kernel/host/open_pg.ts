@@ -86,9 +86,13 @@ type Sql = postgres.Sql;
  * ```
  */
 export async function openPg(options: OpenPgOptions): Promise<KvLike> {
-  checkUrl(options.url);
+  const url = checkUrl(options.url);
+  // libpq's `?host=/dir` names a unix socket directory; the client takes it apart.
+  const socketDir = url.searchParams.get("host");
+  url.searchParams.delete("host");
   const secret = options.password;
-  const sql = postgres(options.url, {
+  const sql = postgres(url.href, {
+    ...(socketDir === null ? {} : { host: socketDir }),
     ...(secret === undefined ? {} : { password: secret }),
     max: options.maxConnections ?? 4,
     connect_timeout: options.connectTimeoutSecs ?? 10,
@@ -375,7 +379,7 @@ function serverMessage(err: unknown, secret: string | undefined): string {
   return safe ? ` (${safe.replace(/\/[^\s"']+/g, "<path>")})` : "";
 }
 
-function checkUrl(url: string): void {
+function checkUrl(url: string): URL {
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -397,6 +401,7 @@ function checkUrl(url: string): void {
       "Cannot open the store as store.url carries a password; pass it apart (ASTRID_STORE_PASSWORD)",
     );
   }
+  return parsed;
 }
 
 function bytes(v: Uint8Array): Uint8Array {

@@ -338,7 +338,8 @@ export function decodeKey(bytes: Uint8Array): (string | number)[] {
         out.push(utf8.decode(bytes.subarray(at + 1, end)));
         at = end + 1;
       } else if (tag === KEY_NUMBER && at + 9 <= bytes.length) {
-        const raw = bytes.slice(at + 1, at + 9);
+        const raw = new Uint8Array(8); // a copy, whatever `bytes` views
+        raw.set(bytes.subarray(at + 1, at + 9));
         if (raw[0]! & 0x80) raw[0] = raw[0]! ^ 0x80;
         else for (let i = 0; i < 8; i++) raw[i] = ~raw[i]! & 0xff;
         out.push(new DataView(raw.buffer).getFloat64(0));

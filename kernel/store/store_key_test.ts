@@ -241,3 +241,18 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "`decodeKey()` reads a key at any offset of a shared buffer and leaves it intact",
+  permissions: "none",
+  fn() {
+    const key: StoreKey = ["ns", -7, "a", 2 ** 40];
+    const enc = encodeKey(key);
+    const pool = new Uint8Array(enc.length + 13);
+    pool.set(enc, 13);
+    const view = pool.subarray(13);
+    assert.deepEqual(decodeKey(view), key);
+    assert.deepEqual(view, enc);
+  },
+});
