@@ -110,6 +110,7 @@ export async function openPg(options: OpenPgOptions): Promise<KvLike> {
         id int PRIMARY KEY CHECK (id = 1), vs bigint NOT NULL)`;
       await tx`INSERT INTO astrid_store_clock VALUES (1, 0)
         ON CONFLICT (id) DO NOTHING`;
+      await tx.unsafe(COMMIT_FUNCTION);
     });
   } catch (err) {
     await sql.end({ timeout: 1 }).catch(() => {});
@@ -245,8 +246,35 @@ interface Row {
   readonly vs: bigint;
 }
 
-/** Thrown inside the transaction to roll it back when a check fails. */
-class CheckFailed extends Error {}
+/** The SQLSTATE `astrid_store_commit` raises when a check fails. */
+const CHECK_FAILED = "AS001";
+
+/**
+ * The commit, run as one statement. Taking the clock row's lock first
+ * serialises commits; each later statement of a PL/pgSQL function reads a
+ * fresh snapshot, so the checks see every commit before this one. A failed
+ * check raises, which rolls back the clock too. Versionstamps arrive as
+ * their 20-hex-digit text (`""` = must be absent), keys and values as hex.
+ */
+const COMMIT_FUNCTION = `CREATE OR REPLACE FUNCTION astrid_store_commit(
+  ck text[], cv text[], sk text[], sv text[], dk text[]) RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE n bigint; bad int;
+BEGIN
+  UPDATE astrid_store_clock SET vs = vs + 1 WHERE id = 1 RETURNING vs INTO n;
+  SELECT count(*) INTO bad FROM unnest(ck, cv) AS c(k, v)
+    LEFT JOIN astrid_store s ON s.k = decode(c.k, 'hex')
+    WHERE coalesce(lpad(to_hex(s.vs), 20, '0'), '') <> c.v;
+  IF bad > 0 THEN
+    RAISE EXCEPTION 'a check failed' USING ERRCODE = '${CHECK_FAILED}';
+  END IF;
+  INSERT INTO astrid_store (k, v, vs)
+    SELECT decode(t.k, 'hex'), decode(t.v, 'hex'), n FROM unnest(sk, sv) AS t(k, v)
+    ON CONFLICT (k) DO UPDATE SET v = excluded.v, vs = excluded.vs;
+  DELETE FROM astrid_store
+    WHERE k IN (SELECT decode(d.k, 'hex') FROM unnest(dk) AS d(k));
+  RETURN n;
+END $$`;
 
 class PgAtomic implements KvLikeAtomic {
   #sql: Sql;
@@ -286,52 +314,34 @@ class PgAtomic implements KvLikeAtomic {
   }
 
   async commit(): Promise<{ ok: true; versionstamp: string } | { ok: false }> {
-    const checks = this.#checks;
     const writes = [...this.#writes.values()];
     const sets = writes.filter((w) => w.value !== null);
-    const deletes = writes.filter((w) => w.value === null).map((w) => w.key);
-    let sent = false;
+    const deletes = writes.filter((w) => w.value === null);
+    const sql = this.#sql;
     try {
-      const vs = await this.#sql.begin(async (tx) => {
-        // Takes the clock row's lock: commits are serialised from here on.
-        const [clock] = await tx<{ vs: bigint }[]>`UPDATE astrid_store_clock
-          SET vs = vs + 1 WHERE id = 1 RETURNING vs`;
-        if (!clock) throw new Error("the clock row is missing");
-        if (checks.length > 0) {
-          const rows = await tx<{ k: Uint8Array; vs: bigint }[]>`
-            SELECT k, vs FROM astrid_store
-            WHERE k IN ${tx(checks.map((c) => c.key))}`;
-          const now = new Map(rows.map((r) => [hex(r.k), r.vs]));
-          for (const c of checks) {
-            const cur = now.get(hex(c.key));
-            const seen = cur === undefined ? null : versionstampOf(cur);
-            if (seen !== c.versionstamp) throw new CheckFailed();
-          }
-        }
-        if (sets.length > 0) {
-          const vs = String(clock.vs);
-          const rows = sets.map((s) => ({ k: s.key, v: s.value, vs }));
-          await tx`INSERT INTO astrid_store ${tx(rows, "k", "v", "vs")}
-            ON CONFLICT (k) DO UPDATE SET v = excluded.v, vs = excluded.vs`;
-        }
-        if (deletes.length > 0) {
-          await tx`DELETE FROM astrid_store WHERE k IN ${tx(deletes)}`;
-        }
-        sent = true;
-        return clock.vs;
-      });
-      return { ok: true, versionstamp: versionstampOf(vs) };
+      // One statement, one round trip, its own transaction: nothing to roll
+      // back from the client if the connection drops.
+      const [row] = await sql<{ vs: bigint }[]>`SELECT astrid_store_commit(
+        ${sql.array(this.#checks.map((c) => hex(c.key)))}::text[],
+        ${sql.array(this.#checks.map((c) => c.versionstamp ?? ""))}::text[],
+        ${sql.array(sets.map((w) => hex(w.key)))}::text[],
+        ${sql.array(sets.map((w) => hex(w.value!)))}::text[],
+        ${sql.array(deletes.map((w) => hex(w.key)))}::text[]) AS vs`;
+      if (!row) throw new Error("the commit returned no row");
+      return { ok: true, versionstamp: versionstampOf(row.vs) };
     } catch (err) {
-      if (err instanceof CheckFailed) return { ok: false };
-      // A serialisation failure or deadlock rolled everything back.
-      if (sqlState(err) === "40001" || sqlState(err) === "40P01") {
+      // A failed check, a serialisation failure or a deadlock: all rolled back.
+      const state = sqlState(err);
+      if (state === CHECK_FAILED || state === "40001" || state === "40P01") {
         return { ok: false };
       }
       throw pgError(
         err,
         "commit on PostgreSQL",
         this.#secret,
-        sent ? "its outcome is unknown" : "nothing was written",
+        state === undefined
+          ? "its outcome is unknown"
+          : "the server rolled it back",
       );
     }
   }
