@@ -10,8 +10,6 @@
  *
  * @module
  */
-import assert from "node:assert/strict";
-
 /** Where Debian's PostgreSQL 15 binaries live (override with `ASTRID_PG_BIN`). */
 export const PG_BIN = Deno.env.get("ASTRID_PG_BIN") ??
   "/usr/lib/postgresql/15/bin";
@@ -193,38 +191,3 @@ export async function startPg(): Promise<PgCluster> {
   };
   return cluster;
 }
-
-pgTest(
-  "the PostgreSQL fixture starts a private cluster that only a password opens, and deletes it",
-  async () => {
-    const pg = await startPg();
-    const dir = new URL(pg.url).searchParams.get("host")!;
-    try {
-      assert.ok(pg.url.startsWith("postgres://astrid@"));
-      assert.ok(!pg.url.includes(pg.password));
-      const psql = (password: string) =>
-        new Deno.Command("psql", {
-          args: [
-            `host=${dir} port=${
-              new URL(pg.url).port
-            } user=astrid dbname=postgres`,
-            "-Atc",
-            "select 1",
-          ],
-          env: { PGPASSWORD: password, PGCONNECT_TIMEOUT: "5" },
-          stdout: "piped",
-          stderr: "piped",
-        }).output();
-      const ok = await psql(pg.password);
-      assert.equal(
-        new TextDecoder().decode(ok.stdout).trim(),
-        "1",
-        new TextDecoder().decode(ok.stderr),
-      );
-      assert.equal((await psql("wrong")).success, false);
-    } finally {
-      await pg.destroy();
-    }
-    await assert.rejects(Deno.stat(dir), Deno.errors.NotFound);
-  },
-);
