@@ -53,8 +53,6 @@ export function pgMissing(): string | undefined {
   }
 }
 
-let warned = false;
-
 /**
  * Registers a test that needs PostgreSQL: ignored with a message when it is
  * missing on a developer's machine, failing when it is missing under `CI=true`.
@@ -68,12 +66,8 @@ export function pgTest(
 ): void {
   const missing = pgMissing();
   const ci = Deno.env.get("CI") === "true";
-  if (missing && !ci && !warned) {
-    warned = true;
-    console.warn(`skipping the PostgreSQL tests: ${missing}`);
-  }
   Deno.test({
-    name,
+    name: missing && !ci ? `${name} (skipped: ${missing})` : name,
     ignore: missing !== undefined && !ci,
     sanitizeResources: false,
     sanitizeOps: false,
