@@ -12,15 +12,20 @@
  *   the commit that wrote it;
  * - `astrid_store_clock(id = 1, vs bigint)`: the last commit number.
  *
- * A commit is one transaction that first increments the clock row — which
- * holds that row's lock until it ends, so commits run one at a time across
- * every connection and every kernel — then verifies the checks, then writes.
- * Hence a versionstamp (the commit number as 20 hex digits, Deno KV's shape)
- * is strictly increasing in commit order across the whole store, and a check
+ * - `astrid_store_commit(...)`: the commit, a PL/pgSQL function.
+ *
+ * A commit is one statement — one round trip, its own transaction — calling
+ * that function, which first increments the clock row (holding that row's
+ * lock until it ends, so commits run one at a time across every connection
+ * and every kernel), then verifies the checks, then writes. Hence a
+ * versionstamp (the commit number as 20 hex digits, Deno KV's shape) is
+ * strictly increasing in commit order across the whole store, and a check
  * sees every earlier commit. A failed check rolls everything back (`ok:
  * false`); any other failure throws `STORE_UNAVAILABLE` — when the connection
- * dropped after the commit was sent, its outcome is unknown and it is never
- * reported as done.
+ * dropped while the statement was out, its outcome is unknown and it is never
+ * reported as done. Reads are plain statements (one snapshot each: a
+ * `getMany` batch, a listing page); the pool reconnects by itself after the
+ * server restarts.
  *
  * Security model: the password never travels in the URL kept in config; it
  * is passed separately, and no error message, `cause` or log line carries the

@@ -1,5 +1,8 @@
 /**
- * {@linkcode KvStore}: the {@linkcode Store} port on a Deno KV database.
+ * {@linkcode KvStore}: the {@linkcode Store} port on a Deno KV database —
+ * or on anything shaped like one ({@linkcode KvLike}), such as the
+ * PostgreSQL table that `kernel/host/open_pg.ts` opens, which thereby gets
+ * the same validation, codec, limits and transactions.
  *
  * @module
  */
