@@ -43,7 +43,7 @@ const CHECK_FAILED = "AS001";
  */
 export const COMMIT_FUNCTION = `CREATE OR REPLACE FUNCTION astrid_store_commit(
   ck text[], cv text[], sk text[], sv text[], dk text[]) RETURNS bigint
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql AS $fn$
 DECLARE n bigint; bad int;
 BEGIN
   UPDATE astrid_store_clock SET vs = vs + 1 WHERE id = 1 RETURNING vs INTO n;
@@ -59,7 +59,7 @@ BEGIN
   DELETE FROM astrid_store
     WHERE k IN (SELECT decode(d.k, 'hex') FROM unnest(dk) AS d(k));
   RETURN n;
-END $$`;
+END $fn$`;
 
 /** An atomic commit on the PostgreSQL store. */
 export class PgAtomic implements KvLikeAtomic {

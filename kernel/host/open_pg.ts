@@ -75,6 +75,17 @@ const PAGE = 256;
 /** The advisory lock that serialises schema creation. */
 const SCHEMA_LOCK = 0x61737472; // "astr"
 
+/** Creates what is missing of the schema, under {@linkcode SCHEMA_LOCK}. */
+const SCHEMA = `DO $do$ BEGIN
+  PERFORM pg_advisory_xact_lock(${SCHEMA_LOCK});
+  CREATE TABLE IF NOT EXISTS astrid_store (
+    k bytea PRIMARY KEY, v bytea NOT NULL, vs bigint NOT NULL);
+  CREATE TABLE IF NOT EXISTS astrid_store_clock (
+    id int PRIMARY KEY CHECK (id = 1), vs bigint NOT NULL);
+  INSERT INTO astrid_store_clock VALUES (1, 0) ON CONFLICT (id) DO NOTHING;
+  EXECUTE $ddl$${COMMIT_FUNCTION}$ddl$;
+END $do$`;
+
 type Sql = postgres.Sql;
 
 /**
@@ -114,16 +125,9 @@ export async function openPg(options: OpenPgOptions): Promise<KvLike> {
     types: { bigint: postgres.BigInt },
   });
   try {
-    await sql.begin(async (tx) => {
-      await tx`SELECT pg_advisory_xact_lock(${SCHEMA_LOCK})`;
-      await tx`CREATE TABLE IF NOT EXISTS astrid_store (
-        k bytea PRIMARY KEY, v bytea NOT NULL, vs bigint NOT NULL)`;
-      await tx`CREATE TABLE IF NOT EXISTS astrid_store_clock (
-        id int PRIMARY KEY CHECK (id = 1), vs bigint NOT NULL)`;
-      await tx`INSERT INTO astrid_store_clock VALUES (1, 0)
-        ON CONFLICT (id) DO NOTHING`;
-      await tx.unsafe(COMMIT_FUNCTION);
-    });
+    // One statement (a DO block is one transaction): nothing for the client
+    // to roll back if the connection drops.
+    await sql.unsafe(SCHEMA);
   } catch (err) {
     await sql.end({ timeout: 1 }).catch(() => {});
     throw pgError(err, "open the store on PostgreSQL", secret);
