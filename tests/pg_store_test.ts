@@ -201,3 +201,47 @@ pgTest(
     await assert.rejects(Deno.stat(dir), Deno.errors.NotFound);
   },
 );
+
+pgTest(
+  "a PostgreSQL restart under load loses no acknowledged commit, and writes resume",
+  async () => {
+    await using pg = await startPg();
+    await using store = await openStore(await freshDatabase(pg), pg);
+    const acked = new Map<string, string>();
+    let failed = 0;
+    let stop = false;
+    const worker = async (w: number) => {
+      for (let i = 0; !stop; i++) {
+        try {
+          acked.set(`${w}/${i}`, await store.set(["load", w, i], { w, i }));
+        } catch (e) {
+          unavailable(pg)(e);
+          failed++;
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      }
+    };
+    const workers = [0, 1, 2, 3].map(worker);
+    const until = async (n: number) => {
+      while (acked.size < n) await new Promise((r) => setTimeout(r, 10));
+    };
+    try {
+      await until(50);
+      await pg.stop();
+      await new Promise((r) => setTimeout(r, 300));
+      const before = acked.size;
+      await pg.start();
+      await until(before + 50);
+    } finally {
+      stop = true;
+      await Promise.all(workers);
+    }
+    assert.ok(failed > 0, "the restart was felt");
+    for (const [id, versionstamp] of acked) {
+      const [w, i] = id.split("/").map(Number) as [number, number];
+      const entry = await store.get(["load", w, i]);
+      assert.deepEqual(entry?.value, { w, i });
+      assert.equal(entry?.versionstamp, versionstamp);
+    }
+  },
+);

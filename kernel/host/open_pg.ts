@@ -119,6 +119,9 @@ export async function openPg(options: OpenPgOptions): Promise<KvLike> {
     ...(secret === undefined ? {} : { password: secret }),
     max: options.maxConnections ?? 4,
     connect_timeout: options.connectTimeoutSecs ?? 10,
+    // Retry a lost server quickly: the client's default backoff grows to
+    // 20 s, which would keep a restarted server unused that long.
+    backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 1),
     onnotice: () => {},
     prepare: true,
     // int8 (commit numbers) as bigint, never a lossy number.
