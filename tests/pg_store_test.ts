@@ -245,3 +245,31 @@ pgTest(
     }
   },
 );
+
+pgTest(
+  "keys and values that look like SQL are stored as data on PostgreSQL",
+  async () => {
+    await using pg = await startPg();
+    await using store = await openStore(await freshDatabase(pg), pg);
+    const evil = "x'); DROP TABLE astrid_store; --";
+    const keys = [
+      ["ns", evil],
+      [evil, "k"],
+      ["ns", "\\x00ff"],
+      ["ns", "$fn$"],
+    ] as const;
+    for (const k of keys) await store.set(k, { evil, k: [...k] });
+    const r = await store.atomic().check(["ns", evil], null).set(
+      ["ns", evil],
+      1,
+    )
+      .commit();
+    assert.deepEqual(r, { ok: false });
+    for (const k of keys) {
+      assert.deepEqual((await store.get(k))?.value, { evil, k: [...k] });
+    }
+    const listed = [];
+    for await (const e of store.list(["ns"])) listed.push(e.key[1]);
+    assert.deepEqual(listed, ["$fn$", "\\x00ff", evil]);
+  },
+);
