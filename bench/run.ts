@@ -27,6 +27,7 @@ const SCENARIOS = [
   "memory",
   "overlay",
   "store_commit",
+  "store_pg",
   "turn",
   "daemon",
 ] as const;

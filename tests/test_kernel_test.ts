@@ -31,7 +31,7 @@ export interface TestKernel {
  * @param options Temp dir prefix, more user-config TOML, file store, and
  *   `tempBase`: where the temp dir goes (default the system's; paths under
  *   `/tmp` are the guest's private tmp, so tests that name host paths of the
- *   home use `/var/tmp`).
+ *   home use `/var/tmp`); `env`: more environment (e.g. `ASTRID_STORE_URL`).
  * @returns The kernel and its dirs; on failure the temp dir is removed.
  */
 export async function startTestKernel(
@@ -40,6 +40,7 @@ export async function startTestKernel(
     config?: string;
     fileStore?: boolean;
     tempBase?: string;
+    env?: Readonly<Record<string, string>>;
   },
 ): Promise<TestKernel> {
   const root = await Deno.realPath(
@@ -61,7 +62,7 @@ export async function startTestKernel(
     );
     const logger = new MemoryLogger();
     const kernel = await startKernel({
-      env: new MemoryEnv({ ASTRID_HOME: home, HOME: root }),
+      env: new MemoryEnv({ ASTRID_HOME: home, HOME: root, ...options.env }),
       workspace,
       ignoreSystemConfig: true,
       inMemoryStore: !options.fileStore,

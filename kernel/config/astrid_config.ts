@@ -173,6 +173,16 @@ export interface RetryConfig {
   readonly "max_delay_ms": number;
 }
 
+/** `[store]`. */
+export interface StoreConfig {
+  /**
+   * Where the kernel's state lives: `""` for the embedded Deno KV file, or a
+   * `postgres://user@host:port/db` URL without a password (which comes from
+   * `ASTRID_STORE_PASSWORD` or `ASTRID_HOME/keys/store.password`).
+   */
+  readonly "url": string;
+}
+
 /** The whole effective configuration. */
 export interface AstridConfig {
   /** `[model]`. */
@@ -195,6 +205,8 @@ export interface AstridConfig {
   readonly "subagents": SubagentsConfig;
   /** `[retry]`. */
   readonly "retry": RetryConfig;
+  /** `[store]`. */
+  readonly "store": StoreConfig;
 }
 
 /** A leaf value of the configuration. */

@@ -128,3 +128,24 @@ test("`resolveLayers()` reports an out-of-range env value naming the variable", 
     }]);
   }
 });
+
+test("`ASTRID_STORE_URL` takes a password-free postgres:// URL, and a URL with a password is refused without echoing it", () => {
+  const url = "postgres://astrid@db.internal:5432/astrid";
+  assert.equal(resolveEnv({ ASTRID_STORE_URL: url }).get("store.url"), url);
+  assert.equal(resolveEnv({}).get("store.url"), "");
+  for (
+    const bad of [
+      "postgres://astrid:hunter2@db/astrid",
+      "mysql://db/hunter2",
+      "hunter2",
+    ]
+  ) {
+    assert.throws(
+      () => resolveEnv({ ASTRID_STORE_URL: bad }),
+      (e: unknown) =>
+        KernelError.is(e, "CONFIG_INVALID") &&
+        /store\.url: expected '' or a postgres:\/\/ URL/.test(e.message) &&
+        !JSON.stringify([e.message, e.data]).includes("hunter2"),
+    );
+  }
+});

@@ -1,11 +1,12 @@
 /**
  * Schema rows of the runtime sections: `[rate_limits]`, `[timeouts]`,
- * `[audit]`, `[logging]`, `[subagents]` and `[retry]` (defaults from
+ * `[audit]`, `[logging]`, `[store]`, `[subagents]` and `[retry]` (defaults from
  * reference §9.2).
  *
  * @module
  */
 import { DAY_SECS, row, secs } from "./_schema_row.ts";
+import type { ConfigValue } from "./astrid_config.ts";
 import type { ConfigKeySpec } from "./schema_types.ts";
 
 /**
@@ -104,6 +105,16 @@ export const RUNTIME_SCHEMA: readonly ConfigKeySpec[] = Object.freeze([
     values: ["compact", "pretty", "json"],
     env: "ASTRID_LOG_FORMAT",
   }),
+  // [store]
+  row(
+    "store.url",
+    "string",
+    "",
+    "forbidden",
+    "Store ('' = embedded Deno KV; postgres://user@host/db)",
+    // Secret: a mistyped URL may carry a password, so it is never echoed.
+    { env: "ASTRID_STORE_URL", check: storeUrl, secret: true },
+  ),
   // [subagents]
   row(
     "subagents.max_concurrent",
@@ -190,3 +201,14 @@ export const RUNTIME_SCHEMA: readonly ConfigKeySpec[] = Object.freeze([
     },
   ),
 ]);
+
+/** `""` or a `postgres://` URL that carries no password. */
+function storeUrl(value: ConfigValue): string | undefined {
+  if (value === "") return undefined;
+  const expected =
+    "'' or a postgres:// URL without a password (set ASTRID_STORE_PASSWORD)";
+  if (typeof value !== "string" || !URL.canParse(value)) return expected;
+  const url = new URL(value);
+  const scheme = url.protocol === "postgres:" || url.protocol === "postgresql:";
+  return scheme && url.password === "" ? undefined : expected;
+}

@@ -96,6 +96,7 @@ test("`CONFIG_SCHEMA` keeps the tighten rules of reference §9.2 for security ke
     "workspace.auto_allow_write": "subsetAllowList",
     "model.api_key": "forbidden",
     "model.api_url": "forbidden",
+    "store.url": "forbidden",
     "subagents.max_depth": "decrease",
   };
   for (const [key, tighten] of Object.entries(expected)) {

@@ -15,16 +15,11 @@ import { loadOrCreateKeyFile, saveKeyFile } from "../crypto/key_file.ts";
 import type { KeyPair } from "../crypto/key_pair.ts";
 import { generateKeyPair } from "../crypto/key_pair.ts";
 import { publicKeyToBase64 } from "../crypto/key_id.ts";
-import { KvStore } from "../store/kv_store.ts";
 import type { Store } from "../store/store.ts";
-import {
-  createStderrLogger,
-  ensureLayout,
-  MEMORY_KV,
-  openKv,
-} from "../host/mod.ts";
+import { createStderrLogger, ensureLayout } from "../host/mod.ts";
 import { systemClock } from "../host/mod.ts";
 import { buildSecurity, type SecurityLayers } from "./build_gate.ts";
+import { openKernelStore } from "./open_store.ts";
 import {
   type HomeOptions,
   type KernelPaths,
@@ -57,7 +52,7 @@ export interface KernelHandle extends KernelPaths, AsyncDisposable {
   readonly runtimeKey: KeyPair;
   /** `true` when this boot generated the runtime key. */
   readonly keyCreated: boolean;
-  /** The state store (Deno KV). */
+  /** The state store (Deno KV, or PostgreSQL when `store.url` is set). */
   readonly store: Store;
   /** The principal this kernel serves. */
   readonly principal: PrincipalId;
@@ -125,9 +120,14 @@ export async function startKernel(
     fs: p.fs,
     random: p.random,
   });
-  const store = new KvStore(
-    await openKv(options.inMemoryStore ? MEMORY_KV : paths.home.stateKv),
-  );
+  const store = await openKernelStore({
+    url: config.values.store.url,
+    inMemory: options.inMemoryStore === true,
+    stateKv: paths.home.stateKv,
+    passwordFile: paths.home.storePassword,
+    env: p.env,
+    fs: p.fs,
+  });
   const clock = systemClock();
   // Both spellings of ASTRID_HOME are hard-denied to capsules (a home reached
   // through a symlinked path must not slip past a lexical check).

@@ -68,6 +68,8 @@ export interface AstridHome {
   readonly stateKv: string;
   /** `keys/runtime.key`: the runtime's ed25519 secret key. */
   readonly runtimeKey: string;
+  /** `keys/store.password`: the PostgreSQL store's password (when not in the env). */
+  readonly storePassword: string;
   /** `run/system.sock`: the daemon API socket. */
   readonly systemSock: string;
   /** `run/system.token`: the bearer token of the socket. */
@@ -158,6 +160,7 @@ export function astridHomePaths(root: string): AstridHome {
     layoutVersion: `${etc}/layout-version`,
     stateKv: `${r}/var/state.kv`,
     runtimeKey: `${r}/keys/runtime.key`,
+    storePassword: `${r}/keys/store.password`,
     systemSock: `${run}/system.sock`,
     systemToken: `${run}/system.token`,
     systemReady: `${run}/system.ready`,

@@ -64,5 +64,7 @@ export type { AstridHome, PrincipalHome } from "./astrid_home.ts";
 export { ensureLayout, LAYOUT_VERSION } from "./ensure_layout.ts";
 export type { EnsureLayoutOptions, LayoutReport } from "./ensure_layout.ts";
 export { MEMORY_KV, openKv } from "./open_kv.ts";
+export { openPg, versionstampOf } from "./open_pg.ts";
+export type { OpenPgOptions } from "./open_pg.ts";
 export { denoToolchain, TOOL_ENV_NAMES } from "./deno_toolchain.ts";
 export type { DenoToolchain } from "./deno_toolchain.ts";

@@ -68,6 +68,6 @@ export interface KvLike {
   ): AsyncIterableIterator<KvLikeEntry>;
   /** Starts an atomic operation. */
   atomic(): KvLikeAtomic;
-  /** Closes the database. */
-  close(): void;
+  /** Closes the database (a network backend may finish asynchronously). */
+  close(): void | Promise<void>;
 }

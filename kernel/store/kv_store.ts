@@ -1,5 +1,8 @@
 /**
- * {@linkcode KvStore}: the {@linkcode Store} port on a Deno KV database.
+ * {@linkcode KvStore}: the {@linkcode Store} port on a Deno KV database —
+ * or on anything shaped like one ({@linkcode KvLike}), such as the
+ * PostgreSQL table that `kernel/host/open_pg.ts` opens, which thereby gets
+ * the same validation, codec, limits and transactions.
  *
  * @module
  */
@@ -245,12 +248,17 @@ export class KvStore implements Store {
   close(): Promise<void> {
     if (this.#closed) return Promise.resolve();
     this.#closed = true;
+    let done: void | Promise<void>;
     try {
-      this.#kv.close();
+      done = this.#kv.close();
     } catch (err) {
       return Promise.reject(kvError(err, "close the store"));
     }
-    return Promise.resolve();
+    return done instanceof Promise
+      ? done.catch((err) => {
+        throw kvError(err, "close the store");
+      })
+      : Promise.resolve();
   }
 
   /** Same as {@linkcode KvStore.close}. */

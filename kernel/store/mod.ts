@@ -17,9 +17,11 @@
  * Limits are errors, never truncation: `STORE_KEY_INVALID`,
  * `STORE_VALUE_TOO_LARGE`, `STORE_ATOMIC_TOO_LARGE`; a closed store throws
  * `STORE_UNAVAILABLE`; a transaction that keeps losing throws `STORE_CONFLICT`.
- * {@linkcode KvStore} runs on Deno KV; the database is opened by
- * `kernel/host/open_kv.ts`. Another backend (PostgreSQL, Deno Deploy KV)
- * implements the same interface and reuses {@linkcode validateKey}.
+ * {@linkcode KvStore} runs on Deno KV, opened by `kernel/host/open_kv.ts`,
+ * or on PostgreSQL through the same {@linkcode KvLike} shape, opened by
+ * `kernel/host/open_pg.ts` (keys stored as {@linkcode encodeKey} bytes, so
+ * byte order is key order). The one conformance suite
+ * (`_conformance_test_suite.ts`) runs against both.
  *
  * Security model: keys are tuples validated part by part, so no user-chosen
  * string can reach another namespace (there is no separator to inject, and
@@ -64,7 +66,9 @@ export type {
   Versionstamp,
 } from "./store.ts";
 export {
+  decodeKey,
   DEFAULT_MAX_KEY_BYTES,
+  encodeKey,
   formatKey,
   keySize,
   MAX_NAMESPACE_BYTES,

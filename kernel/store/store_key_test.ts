@@ -1,7 +1,14 @@
 import assert from "node:assert/strict";
 import { KernelError } from "../core/errors.ts";
 import type { StoreKey } from "./store.ts";
-import { formatKey, keyId, keySize, validateKey } from "./store_key.ts";
+import {
+  decodeKey,
+  encodeKey,
+  formatKey,
+  keyId,
+  keySize,
+  validateKey,
+} from "./store_key.ts";
 
 function rejects(
   key: unknown,
@@ -151,5 +158,101 @@ Deno.test({
       keyId(["a", 1]),
     ]);
     assert.equal(ids.size, 6);
+  },
+});
+
+function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) {
+    if (a[i] !== b[i]) return a[i]! - b[i]!;
+  }
+  return a.length - b.length;
+}
+
+Deno.test({
+  name:
+    "`encodeKey()` sorts keys in exactly the order Deno KV lists them, and `decodeKey()` inverts it",
+  permissions: "none",
+  async fn() {
+    const parts: (string | number)[] = [
+      "a",
+      "ab",
+      "b",
+      "é",
+      "\u{1F600}",
+      "\uFFFF",
+      "10",
+      "2",
+      0,
+      1,
+      2,
+      10,
+      -1,
+      -2,
+      -(2 ** 40),
+      2 ** 40,
+      Number.MAX_SAFE_INTEGER,
+      Number.MIN_SAFE_INTEGER,
+    ];
+    const keys: StoreKey[] = [];
+    for (const p of parts) {
+      keys.push(["ns", p]);
+      for (const q of ["x", 3, -5]) keys.push(["ns", p, q]);
+    }
+    const kv = await Deno.openKv(":memory:");
+    try {
+      for (const k of keys) await kv.set(k, 1);
+      const listed: (readonly unknown[])[] = [];
+      for await (const e of kv.list({ prefix: ["ns"] })) listed.push(e.key);
+      const sorted = [...keys].sort((a, b) =>
+        compareBytes(encodeKey(a), encodeKey(b))
+      );
+      assert.deepEqual(sorted, listed);
+    } finally {
+      kv.close();
+    }
+    for (const k of keys) {
+      assert.equal(encodeKey(k).length, keySize(k));
+      assert.deepEqual(decodeKey(encodeKey(k)), k);
+    }
+  },
+});
+
+Deno.test({
+  name: "a key's encoding is a byte prefix of the encodings of keys under it",
+  permissions: "none",
+  fn() {
+    const p = encodeKey(["ns", "a"]);
+    for (const k of [["ns", "a", "b"], ["ns", "a", 1]] as StoreKey[]) {
+      assert.deepEqual(encodeKey(k).subarray(0, p.length), p);
+    }
+    assert.notDeepEqual(encodeKey(["ns", "ab"]).subarray(0, p.length), p);
+  },
+});
+
+Deno.test({
+  name: "`decodeKey()` refuses bytes that are not a key encoding",
+  permissions: "none",
+  fn() {
+    for (const bad of [[0x02, 0x61], [0x21, 1, 2], [0x07], [0x02, 0xff, 0]]) {
+      assert.throws(
+        () => decodeKey(new Uint8Array(bad)),
+        (e: unknown) => KernelError.is(e, "INTERNAL"),
+      );
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "`decodeKey()` reads a key at any offset of a shared buffer and leaves it intact",
+  permissions: "none",
+  fn() {
+    const key: StoreKey = ["ns", -7, "a", 2 ** 40];
+    const enc = encodeKey(key);
+    const pool = new Uint8Array(enc.length + 13);
+    pool.set(enc, 13);
+    const view = pool.subarray(13);
+    assert.deepEqual(decodeKey(view), key);
+    assert.deepEqual(view, enc);
   },
 });
