@@ -219,6 +219,19 @@ export interface ApprovalAnswerBody {
   readonly decision: ApprovalAnswer;
   /** Why (kept in the audit log). */
   readonly reason?: string;
+  /**
+   * The person's client when the caller relays an answer (the web console:
+   * `{via: "web", address}`); kept in the audit entry beside the caller.
+   */
+  readonly on_behalf_of?: AnswerOrigin;
+}
+
+/** Where a relayed approval answer came from (e.g. a browser of the web console). */
+export interface AnswerOrigin {
+  /** The relaying client, e.g. `web`. */
+  readonly via: string;
+  /** The person's address as the relaying client saw it. */
+  readonly address?: string;
 }
 
 /** Body of `POST /v1/sessions/:id/workspace/commit` and `/discard`. */

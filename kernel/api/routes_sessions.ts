@@ -16,7 +16,8 @@
  *   the client goes away.
  * - `GET /v1/approvals[?session=<id>]` → `ApprovalInfo[]` (pending and
  *   deferred); `POST /v1/approvals/:id` with `{decision, reason?}` →
- *   `{answered: id}` (the answer is audited with the caller).
+ *   `{answered: id}` (the answer is audited with the caller, and with
+ *   `on_behalf_of` — the person's client — when a console relays it).
  * - `GET /v1/sessions/:id/workspace/diff` → `WorkspaceChange[]`;
  *   `POST …/workspace/commit` → `{committed: string[]}` (gated: its approval
  *   requests wait in `/v1/approvals` until a client answers);
@@ -30,6 +31,7 @@ import type { ApprovalAnswer } from "../../sdk/turn.ts";
 import { jsonResponse, sseResponse, stringField } from "./router.ts";
 import type { RouteContext, Router } from "./router.ts";
 import type { ApiCaller } from "./session_hub.ts";
+import type { AnswerOrigin } from "./contract.ts";
 
 const DECISIONS: readonly ApprovalAnswer[] = [
   "allow_once",
@@ -82,6 +84,34 @@ function pathsField(
     );
   }
   return v as string[];
+}
+
+/** A relaying client's name: `web`, … */
+const VIA = /^[a-z][a-z0-9_-]{0,31}$/;
+/** The longest relayed address accepted. */
+const MAX_ADDRESS = 256;
+
+function originField(
+  body: Record<string, unknown>,
+): AnswerOrigin | undefined {
+  const v = body["on_behalf_of"];
+  if (v === undefined) return undefined;
+  const o = v as Record<string, unknown>;
+  const ok = v !== null && typeof v === "object" && !Array.isArray(v) &&
+    typeof o["via"] === "string" && VIA.test(o["via"]) &&
+    (o["address"] === undefined ||
+      (typeof o["address"] === "string" && o["address"].length > 0 &&
+        o["address"].length <= MAX_ADDRESS)) &&
+    Object.keys(o).every((k) => k === "via" || k === "address");
+  if (!ok) {
+    throw bad(
+      `The field 'on_behalf_of' must be {via: [a-z0-9_-]{1,32}, address?: string of at most ${MAX_ADDRESS}}`,
+    );
+  }
+  return {
+    via: o["via"] as string,
+    ...(o["address"] ? { address: o["address"] as string } : {}),
+  };
 }
 
 function decisionField(body: Record<string, unknown>): ApprovalAnswer {
@@ -169,10 +199,11 @@ export function sessionRoutes(router: Router, deps: ApiDeps): void {
       const body = await ctx.json();
       const decision = decisionField(body);
       const reason = optionalString(body, "reason");
+      const origin = originField(body);
       await hub.answer(
         id(ctx),
         { decision, ...(reason ? { reason } : {}) },
-        caller(ctx),
+        { ...caller(ctx), ...(origin ? { on_behalf_of: origin } : {}) },
       );
       return jsonResponse({ answered: id(ctx) });
     })

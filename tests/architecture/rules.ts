@@ -102,6 +102,9 @@ export const KERNEL_LAYERS: Readonly<Record<string, readonly string[]>> = {
     "daemon",
     "api",
   ],
+  // The web console: pages over the API client (no kernel internals); the
+  // CLI (`astrid web`) and the headless server serve it.
+  web: ["core", "api"],
   // The processes: the socket daemon and the headless server compose the
   // kernel, the hub and the API (their entry points are kernel/main.ts and
   // kernel/serve.ts).
@@ -121,6 +124,7 @@ export const KERNEL_LAYERS: Readonly<Record<string, readonly string[]>> = {
     "host",
     "api",
     "turn",
+    "web",
   ],
 };
 

@@ -1,0 +1,158 @@
+/**
+ * The console's HTTP hygiene: the security headers every response carries
+ * (a strict Content-Security-Policy without inline script, no sniffing, no
+ * referrer, no framing), bounded form bodies, cookies, and the same-origin
+ * check of state-changing requests.
+ *
+ * @module
+ */
+import { KernelError } from "../core/errors.ts";
+import type { Html } from "./html.ts";
+
+/** The Content-Security-Policy of every response. */
+export const CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+  "base-uri 'none'",
+].join("; ");
+
+/** The largest form body read (64 KiB: a prompt, a list of paths). */
+export const MAX_FORM_BYTES = 64 * 1024;
+
+/**
+ * Adds the security headers to a response (in place when its headers are
+ * mutable, else on a copy).
+ *
+ * @param response The response.
+ * @returns A response with the headers.
+ */
+export function secured(response: Response): Response {
+  let r = response;
+  try {
+    r.headers.set("content-security-policy", CSP);
+  } catch {
+    r = new Response(r.body, r);
+    r.headers.set("content-security-policy", CSP);
+  }
+  r.headers.set("x-content-type-options", "nosniff");
+  r.headers.set("referrer-policy", "no-referrer");
+  r.headers.set("x-frame-options", "DENY");
+  r.headers.set("cross-origin-opener-policy", "same-origin");
+  r.headers.set("cross-origin-resource-policy", "same-origin");
+  if (!r.headers.has("cache-control")) r.headers.set("cache-control", "no-store");
+  return r;
+}
+
+/**
+ * An HTML page response.
+ *
+ * @param body The page.
+ * @param status The status.
+ * @param headers Extra headers.
+ * @returns The response.
+ */
+export function htmlResponse(
+  body: Html,
+  status = 200,
+  headers: Record<string, string> = {},
+): Response {
+  return new Response(`<!doctype html>\n${body}`, {
+    status,
+    headers: { "content-type": "text/html; charset=utf-8", ...headers },
+  });
+}
+
+/**
+ * A `303 See Other` to a path of the console.
+ *
+ * @param location Where to.
+ * @param headers Extra headers (e.g. `set-cookie`).
+ * @returns The response.
+ */
+export function redirect(
+  location: string,
+  headers: Record<string, string> = {},
+): Response {
+  return new Response(null, { status: 303, headers: { location, ...headers } });
+}
+
+/**
+ * Reads an `application/x-www-form-urlencoded` body of at most
+ * {@linkcode MAX_FORM_BYTES}.
+ *
+ * @param request The request.
+ * @returns Its fields.
+ * @throws {KernelError} `API_BODY_TOO_LARGE`, `API_BAD_REQUEST`.
+ */
+export async function readForm(request: Request): Promise<URLSearchParams> {
+  const type = request.headers.get("content-type") ?? "";
+  if (request.body === null) return new URLSearchParams();
+  if (!type.startsWith("application/x-www-form-urlencoded")) {
+    throw new KernelError(
+      "API_BAD_REQUEST",
+      "The console accepts form posts (application/x-www-form-urlencoded) only",
+    );
+  }
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of request.body) {
+    size += chunk.byteLength;
+    if (size > MAX_FORM_BYTES) {
+      throw new KernelError(
+        "API_BODY_TOO_LARGE",
+        `The form exceeds ${MAX_FORM_BYTES} bytes`,
+      );
+    }
+    chunks.push(chunk);
+  }
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    bytes.set(c, at);
+    at += c.byteLength;
+  }
+  return new URLSearchParams(new TextDecoder().decode(bytes));
+}
+
+/**
+ * One cookie of a request.
+ *
+ * @param request The request.
+ * @param name The cookie's name.
+ * @returns Its value.
+ */
+export function cookie(request: Request, name: string): string | undefined {
+  for (const part of (request.headers.get("cookie") ?? "").split(";")) {
+    const i = part.indexOf("=");
+    if (i > 0 && part.slice(0, i).trim() === name) {
+      return part.slice(i + 1).trim();
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Whether a state-changing request comes from the console's own pages:
+ * `Sec-Fetch-Site` (when sent) is `same-origin` and `Origin` (when sent)
+ * names the host the request was made to.
+ *
+ * @param request The request.
+ * @param url Its URL.
+ * @returns Whether it is same-origin.
+ */
+export function sameOrigin(request: Request, url: URL): boolean {
+  const site = request.headers.get("sec-fetch-site");
+  if (site !== null && site !== "same-origin") return false;
+  const origin = request.headers.get("origin");
+  if (origin === null) return true;
+  try {
+    return new URL(origin).host === url.host;
+  } catch {
+    return false;
+  }
+}
