@@ -137,9 +137,12 @@ export function cookie(request: Request, name: string): string | undefined {
 }
 
 /**
- * Whether a state-changing request comes from the console's own pages:
- * `Sec-Fetch-Site` (when sent) is `same-origin` and `Origin` (when sent)
- * names the host the request was made to.
+ * Whether a state-changing request comes from the console's own pages. A
+ * browser's `Sec-Fetch-Site` (which no page can forge) decides when sent:
+ * it must be `same-origin`. Without it, `Origin` (when sent) must name the
+ * host the request was made to. (Under `Referrer-Policy: no-referrer`,
+ * Chromium sends `Origin: null` with a same-origin form post, so `null`
+ * counts only when `Sec-Fetch-Site` vouches for the request.)
  *
  * @param request The request.
  * @param url Its URL.
@@ -147,7 +150,7 @@ export function cookie(request: Request, name: string): string | undefined {
  */
 export function sameOrigin(request: Request, url: URL): boolean {
   const site = request.headers.get("sec-fetch-site");
-  if (site !== null && site !== "same-origin") return false;
+  if (site !== null) return site === "same-origin";
   const origin = request.headers.get("origin");
   if (origin === null) return true;
   try {
