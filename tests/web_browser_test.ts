@@ -114,11 +114,13 @@ Deno.test({
       chromiumSandbox: false,
       timeout: 30_000,
     });
-    const page = await browser.newPage({ viewport: { width: 420, height: 860 } });
+    const page = await browser.newPage({
+      viewport: { width: 420, height: 860 },
+    });
     try {
       page.setDefaultTimeout(20_000);
-      const shot = (name: string) =>
-        page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+      const shot = (name: string, fullPage = true) =>
+        page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage });
       const origin = new URL(web.url).origin;
 
       // A wrong token is refused; the printed one logs in and leaves the address bar clean.
@@ -153,7 +155,10 @@ Deno.test({
       await ask.locator('button[data-decision="allow_once"]').click();
       await page.locator("#turn .done").waitFor();
       const turnText = await page.locator("#turn").innerText();
-      assert.match(turnText, /It said: <script>alert\(1\)<\/script> stays text\./);
+      assert.match(
+        turnText,
+        /It said: <script>alert\(1\)<\/script> stays text\./,
+      );
       assert.match(turnText, /decision: allow_once/);
       assert.equal(await page.locator("#turn script").count(), 0);
       await shot("session-live");
@@ -182,11 +187,14 @@ Deno.test({
       await page.waitForURL(/\/approvals/);
       await page.locator(".approval").first().waitFor();
       await shot("approvals");
-      await page.locator('.approval button[value="allow_once"]').first().click();
+      await page.locator('.approval button[value="allow_once"]').first()
+        .click();
       await page.waitForURL(/\/approvals/);
       const written = await (async () => {
         for (let i = 0; i < 100; i++) {
-          const t = await Deno.readTextFile(path.join(project, "b.txt")).catch(() => null);
+          const t = await Deno.readTextFile(path.join(project, "b.txt")).catch(
+            () => null,
+          );
           if (t !== null) return t;
           await new Promise((r) => setTimeout(r, 100));
         }
@@ -201,10 +209,13 @@ Deno.test({
       // The audit chain: browse, find the answers given here, verify.
       await page.click("nav >> text=Audit");
       await page.getByText("approval_answer").first().waitFor();
-      await shot("audit");
+      await shot("audit", false);
       await page.click("text=Verify the chain");
       await page.locator("#verify-result").waitFor();
-      assert.match(await page.locator("#verify-result").innerText(), /^Verified/);
+      assert.match(
+        await page.locator("#verify-result").innerText(),
+        /^Verified/,
+      );
       await shot("audit-verify");
 
       await page.click("nav >> text=Capsules");
@@ -214,7 +225,10 @@ Deno.test({
       await page.getByText("budget.session_max_usd").waitFor();
       await shot("budgets");
     } catch (err) {
-      await page.screenshot({ path: path.join(SHOTS, "failure.png"), fullPage: true })
+      await page.screenshot({
+        path: path.join(SHOTS, "failure.png"),
+        fullPage: true,
+      })
         .catch(() => {});
       throw err;
     } finally {

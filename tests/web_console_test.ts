@@ -12,6 +12,7 @@ import { CSP } from "../kernel/web/http.ts";
 import {
   AGENT,
   apiTest,
+  code,
   newSession,
   PROBE,
   startApi,
@@ -30,7 +31,10 @@ class Browser {
     const headers = new Headers(init.headers);
     if (this.cookie) headers.set("cookie", this.cookie);
     if (init.method === "POST") {
-      headers.set("sec-fetch-site", init.crossSite ? "cross-site" : "same-origin");
+      headers.set(
+        "sec-fetch-site",
+        init.crossSite ? "cross-site" : "same-origin",
+      );
       headers.set("origin", init.crossSite ? "https://evil.example" : ORIGIN);
     }
     const r = await this.web.handler(
@@ -68,7 +72,10 @@ function assertSecured(r: Response, what: string): void {
 apiTest(
   "web console login: a one-time token sets an HttpOnly SameSite=Strict cookie and redirects without the token; it works once; a made-up or expired token is refused",
   async () => {
-    await using fx = await startApi({ prefix: "web-login-", capsules: [PROBE] });
+    await using fx = await startApi({
+      prefix: "web-login-",
+      capsules: [PROBE],
+    });
     let now = 1_000_000;
     const web = createConsole({ api: fx.client(), now: () => now });
     const b = new Browser(web);
@@ -80,24 +87,45 @@ apiTest(
     assert.equal(r.status, 303);
     assert.equal(r.headers.get("location"), "/sessions");
     const set = r.headers.get("set-cookie")!;
-    assert.match(set, /^astrid_console=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Strict$/);
+    assert.match(
+      set,
+      /^astrid_console=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Strict$/,
+    );
     assert.equal((await b.fetch("/sessions")).status, 200);
     const again = new Browser(web);
-    assert.equal((await again.fetch(`/login?token=${token}`)).status, 401, "single use");
+    assert.equal(
+      (await again.fetch(`/login?token=${token}`)).status,
+      401,
+      "single use",
+    );
     assert.equal(again.cookie, "");
     assert.equal((await again.fetch("/login?token=made-up")).status, 401);
     const late = web.issueLoginToken();
     now += 5 * 60_000 + 1;
-    assert.equal((await again.fetch(`/login?token=${late}`)).status, 401, "expired");
+    assert.equal(
+      (await again.fetch(`/login?token=${late}`)).status,
+      401,
+      "expired",
+    );
     // The login form: same token model by POST; cross-site login refused.
-    const form = await again.post("/login", { token: web.issueLoginToken() }, true);
+    const form = await again.post(
+      "/login",
+      { token: web.issueLoginToken() },
+      true,
+    );
     assert.equal(form.status, 403);
-    assert.equal((await again.post("/login", { token: web.issueLoginToken() })).status, 303);
+    assert.equal(
+      (await again.post("/login", { token: web.issueLoginToken() })).status,
+      303,
+    );
     // Over https the cookie is Secure and __Host- prefixed.
     const tls = await web.handler(
       new Request(`https://x.example/login?token=${web.issueLoginToken()}`),
     );
-    assert.match(tls.headers.get("set-cookie")!, /^__Host-astrid_console=.*; HttpOnly; SameSite=Strict; Secure$/);
+    assert.match(
+      tls.headers.get("set-cookie")!,
+      /^__Host-astrid_console=.*; HttpOnly; SameSite=Strict; Secure$/,
+    );
     // Logging out ends the session.
     const csrf = await b.csrf();
     assert.equal((await b.post("/logout", { csrf })).status, 303);
@@ -115,19 +143,32 @@ apiTest(
     const csrf = await b.csrf();
     const ws = { workspace: fx.tk.workspace };
     assert.equal((await b.post("/sessions", ws)).status, 403, "no token");
-    assert.equal((await b.post("/sessions", { ...ws, csrf: csrf.slice(1) + "x" })).status, 403);
-    assert.equal((await b.post("/sessions", { ...ws, csrf }, true)).status, 403, "cross-site");
+    assert.equal(
+      (await b.post("/sessions", { ...ws, csrf: csrf.slice(1) + "x" })).status,
+      403,
+    );
+    assert.equal(
+      (await b.post("/sessions", { ...ws, csrf }, true)).status,
+      403,
+      "cross-site",
+    );
     assert.deepEqual(await fx.client().call("sessionsList"), []);
     const ok = await b.post("/sessions", { ...ws, csrf });
     assert.equal(ok.status, 303);
     const list = await fx.client().call<SessionInfo[]>("sessionsList");
     assert.equal(list.length, 1);
-    assert.equal(ok.headers.get("location"), `/sessions/${encodeURIComponent(list[0]!.id)}`);
+    assert.equal(
+      ok.headers.get("location"),
+      `/sessions/${encodeURIComponent(list[0]!.id)}`,
+    );
     // Another browser's token does not work for this one.
     const other = new Browser(web);
     await other.login();
     const theirs = await other.csrf();
-    assert.equal((await b.post("/sessions", { ...ws, csrf: theirs })).status, 403);
+    assert.equal(
+      (await b.post("/sessions", { ...ws, csrf: theirs })).status,
+      403,
+    );
   },
 );
 
@@ -159,7 +200,11 @@ apiTest(
       const r = await b.fetch(path);
       assertSecured(r, path);
       const text = await r.text();
-      assert.doesNotMatch(text, /<script>|<script [^>]*>[^<]/, `${path}: no inline script`);
+      assert.doesNotMatch(
+        text,
+        /<script>|<script [^>]*>[^<]/,
+        `${path}: no inline script`,
+      );
     }
     assertSecured(await b.post("/sessions", {}), "csrf refusal");
     const rebound = await web.handler(
@@ -184,7 +229,10 @@ apiTest(
             text: `Writing ${evil}`,
             tool_calls: [{
               name: "write_file",
-              arguments: { path: `<img src=x onerror=alert(1)>.txt`, content: `${evil}\n` },
+              arguments: {
+                path: `<img src=x onerror=alert(1)>.txt`,
+                content: `${evil}\n`,
+              },
             }],
           },
           { text: `Done ${evil}` },
@@ -203,7 +251,9 @@ apiTest(
     await b.login();
     const page = await (await b.fetch(`/sessions/${s.id}`)).text();
     const review = await (await b.fetch(`/sessions/${s.id}/workspace`)).text();
-    for (const [name, text] of [["session", page], ["review", review]] as const) {
+    for (
+      const [name, text] of [["session", page], ["review", review]] as const
+    ) {
       assert.ok(!text.includes("<script>alert"), `${name}: ${text}`);
       assert.ok(!text.includes("<img src=x"), name);
     }
@@ -216,7 +266,10 @@ apiTest(
 apiTest(
   "web console: an approval answered in the browser resumes the turn and is audited with via web and the browser's address",
   async () => {
-    await using fx = await startApi({ prefix: "web-answer-", capsules: [PROBE] });
+    await using fx = await startApi({
+      prefix: "web-answer-",
+      capsules: [PROBE],
+    });
     const c = fx.client();
     const s = await newSession(c, fx.tk.workspace);
     const events: { type: string; text?: string }[] = [];
@@ -259,5 +312,71 @@ apiTest(
       via: "socket",
       on_behalf_of: { via: "web", address: "192.0.2.9" },
     });
+  },
+);
+
+apiTest(
+  "web console under /console/ (headless server): its login form takes the server's token, a wrong one is refused, pages and links stay under the base",
+  async () => {
+    await using fx = await startApi({ prefix: "web-base-", capsules: [PROBE] });
+    const secret = "s".repeat(40);
+    const web = createConsole({
+      api: fx.client(),
+      base: "/console/",
+      loginSecret: () => secret,
+    });
+    const b = new Browser(web);
+    const out = await b.fetch("/console/approvals");
+    assert.equal(out.headers.get("location"), "/console/login");
+    assert.equal((await b.fetch("/elsewhere")).status, 404);
+    assert.equal(
+      (await b.post("/console/login", { token: "wrong" })).status,
+      401,
+    );
+    const ok = await b.post("/console/login", { token: secret });
+    assert.equal(ok.status, 303);
+    assert.equal(ok.headers.get("location"), "/console/sessions");
+    const page = await (await b.fetch("/console/sessions")).text();
+    assert.match(page, /href="\/console\/static\/console\.css"/);
+    assert.match(page, /action="\/console\/sessions"/);
+    assert.ok(
+      !/href="\/(?!console\/)/.test(page),
+      "every link under /console/",
+    );
+  },
+);
+
+apiTest(
+  "the API refuses a malformed on_behalf_of (bad via, extra keys, overlong address) before touching the request",
+  async () => {
+    await using fx = await startApi({
+      prefix: "web-origin-",
+      capsules: [PROBE],
+    });
+    const c = fx.client();
+    for (
+      const on_behalf_of of [
+        "web",
+        { via: "Web UI" },
+        { via: "web", who: "admin" },
+        { via: "web", address: "x".repeat(257) },
+      ]
+    ) {
+      assert.equal(
+        await code(c.call("approvalsAnswer", {
+          params: { id: "nope" },
+          body: { decision: "deny", on_behalf_of },
+        })),
+        "API_BAD_REQUEST",
+        JSON.stringify(on_behalf_of),
+      );
+    }
+    assert.equal(
+      await code(c.call("approvalsAnswer", {
+        params: { id: "nope" },
+        body: { decision: "deny", on_behalf_of: { via: "web" } },
+      })),
+      "NOT_FOUND",
+    );
   },
 );

@@ -79,7 +79,9 @@ export async function webCommand(
   args: readonly string[],
   flags: GlobalFlags,
 ): Promise<number> {
-  if (args.length > 0) throw new UsageError("Expected: astrid web [--port N] [--host H]");
+  if (args.length > 0) {
+    throw new UsageError("Expected: astrid web [--port N] [--host H]");
+  }
   const port = flags.port === undefined ? WEB_PORT : Number(flags.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new UsageError(`--port must be 0–65535, not '${flags.port}'`);
@@ -115,7 +117,11 @@ export async function webCommand(
     port,
     onListen: ({ port: bound }) => {
       site = web(bound);
-      const shown = loopback ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host;
+      const shown = loopback
+        ? "127.0.0.1"
+        : host.includes(":")
+        ? `[${host}]`
+        : host;
       out(`astrid web: the console serves http://${shown}:${bound}/`);
       out(
         `Open this one-time login URL (valid 5 minutes, works once):\n  http://${shown}:${bound}/login?token=${site.issueLoginToken()}`,

@@ -103,7 +103,11 @@ export class ConsoleAuth {
       }
       this.#sessions.delete(oldest!.id);
     }
-    const session = { id: randomToken(), csrf: randomToken(), seen: this.#now() };
+    const session = {
+      id: randomToken(),
+      csrf: randomToken(),
+      seen: this.#now(),
+    };
     this.#sessions.set(session.id, session);
     return session;
   }

@@ -42,7 +42,7 @@ import {
   secured,
 } from "./http.ts";
 import { type Flash, layout, type Shell } from "./layout.ts";
-import type { CommitJob, PageContext, PageHandler } from "./page_context.ts";
+import type { CommitJob, PageHandler } from "./page_context.ts";
 import { loginPage } from "./page_login.ts";
 import * as sessions from "./page_sessions.ts";
 import * as approvals from "./page_approvals.ts";
@@ -69,14 +69,21 @@ export interface ConsoleOptions {
 /** The console. */
 export interface WebConsole {
   /** The fetch handler (`Deno.serve`, or mounted by the headless server). */
-  readonly handler: (request: Request, info?: ConnectionInfo) => Promise<Response>;
+  readonly handler: (
+    request: Request,
+    info?: ConnectionInfo,
+  ) => Promise<Response>;
   /** Issues a one-time login token; the login URL is `<base>login?token=<it>`. */
   issueLoginToken(): string;
 }
 
 const COOKIE = "astrid_console";
 
-type Route = readonly [method: string, segments: readonly string[], PageHandler];
+type Route = readonly [
+  method: string,
+  segments: readonly string[],
+  PageHandler,
+];
 
 const ROUTES: readonly Route[] = ([
   ["GET", "sessions", sessions.list],
@@ -129,7 +136,10 @@ function match(
 export function createConsole(options: ConsoleOptions): WebConsole {
   const base = options.base ?? "/";
   if (!base.startsWith("/") || !base.endsWith("/")) {
-    throw new KernelError("INVALID_INPUT", "The console's base path must start and end with '/'");
+    throw new KernelError(
+      "INVALID_INPUT",
+      "The console's base path must start and end with '/'",
+    );
   }
   const auth = new ConsoleAuth({
     ...(options.now ? { now: options.now } : {}),
@@ -157,7 +167,8 @@ export function createConsole(options: ConsoleOptions): WebConsole {
     return htmlResponse(
       layout(shell, {
         title: "Something failed",
-        content: html`<div class="flash error">error[${wire.code}]: ${wire.message}</div>
+        content:
+          html`<div class="flash error">error[${wire.code}]: ${wire.message}</div>
 <p><a href="${shell.base}sessions">Back to the sessions</a></p>`,
       }),
       status,
@@ -176,7 +187,13 @@ export function createConsole(options: ConsoleOptions): WebConsole {
       if (given === null) return htmlResponse(loginPage(shell));
     } else if (request.method === "POST") {
       if (!sameOrigin(request, url)) {
-        return htmlResponse(loginPage(shell, "The login form must be sent from this console's own page."), 403);
+        return htmlResponse(
+          loginPage(
+            shell,
+            "The login form must be sent from this console's own page.",
+          ),
+          403,
+        );
       }
       given = (await readForm(request)).get("token") ?? "";
     } else {
@@ -185,7 +202,10 @@ export function createConsole(options: ConsoleOptions): WebConsole {
     const session = auth.login(given.trim());
     if (session === null) {
       return htmlResponse(
-        loginPage(shell, "This login token is invalid, already used or expired. Run 'astrid web' again for a new link."),
+        loginPage(
+          shell,
+          "This login token is invalid, already used or expired. Run 'astrid web' again for a new link.",
+        ),
         401,
       );
     }
@@ -236,9 +256,14 @@ export function createConsole(options: ConsoleOptions): WebConsole {
       "application/json",
     );
     if (session === null) {
-      if (request.method === "GET" && !wantsJson) return redirect(`${base}login`);
+      if (request.method === "GET" && !wantsJson) {
+        return redirect(`${base}login`);
+      }
       return Response.json({
-        error: { code: "API_UNAUTHORIZED", message: "Log in to the console first" },
+        error: {
+          code: "API_UNAUTHORIZED",
+          message: "Log in to the console first",
+        },
       }, { status: 401 });
     }
     const shell: Shell = { base, csrf: session.csrf };

@@ -6,7 +6,8 @@
  */
 
 /** The stylesheet. */
-export const CONSOLE_CSS = `:root{--fg:#1b1f24;--bg:#fafafa;--mut:#5b6470;--line:#d5d9de;--acc:#1f5fbf;--ok:#17733a;--bad:#b3261e;--warn:#8a5a00}
+export const CONSOLE_CSS =
+  `:root{--fg:#1b1f24;--bg:#fafafa;--mut:#5b6470;--line:#d5d9de;--acc:#1f5fbf;--ok:#17733a;--bad:#b3261e;--warn:#8a5a00}
 *{box-sizing:border-box}
 body{margin:0;font:16px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--fg);background:var(--bg)}
 header{background:#16202c;color:#fff;padding:.5rem .75rem;display:flex;flex-wrap:wrap;gap:.25rem .75rem;align-items:center}

@@ -44,7 +44,9 @@ export function secured(response: Response): Response {
   r.headers.set("x-frame-options", "DENY");
   r.headers.set("cross-origin-opener-policy", "same-origin");
   r.headers.set("cross-origin-resource-policy", "same-origin");
-  if (!r.headers.has("cache-control")) r.headers.set("cache-control", "no-store");
+  if (!r.headers.has("cache-control")) {
+    r.headers.set("cache-control", "no-store");
+  }
   return r;
 }
 

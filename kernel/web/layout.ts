@@ -60,38 +60,43 @@ export function layout(
   },
 ): Html {
   const b = shell.base;
-  const nav = shell.csrf === undefined ? "" : html`<nav>${
-    NAV.map(([path, label]) =>
-      html`<a href="${b}${path}"${
-        page.current === path ? html` aria-current="page"` : ""
-      }>${label}</a>`
-    )
-  }</nav>
-  <form method="post" action="${b}logout">${
-    csrfField(shell)
-  }<button type="submit">Log out</button></form>`;
-  return html`<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="csrf-token" content="${shell.csrf ?? ""}">
-<title>${page.title} · Astrid</title>
-<link rel="stylesheet" href="${b}static/console.css">
-<script src="${b}static/console.js" defer></script>
-</head>
-<body>
-<header><span class="brand">Astrid</span>${nav}</header>
-<main>
-${
-    page.flash
+  const nav = shell.csrf === undefined ? "" : html`
+    <nav>${NAV.map(([path, label]) =>
+      html`
+        <a href="${b}${path}" ${page.current === path
+          ? html`
+            aria-current="page"
+          `
+          : ""}>${label}</a>
+      `
+    )}</nav>
+    <form method="post"
+      action="${b}logout">${csrfField(
+        shell,
+      )}<button type="submit">Log out</button></form>
+  `;
+  return html`
+    <html lang="en">
+      <head>
+        <meta charset="utf-8">
+        <meta name="viewport" content="width=device-width, initial-scale=1">
+        <meta name="csrf-token" content="${shell.csrf ?? ""}">
+        <title>${page.title} · Astrid</title>
+        <link rel="stylesheet" href="${b}static/console.css">
+        <script src="${b}static/console.js" defer></script>
+      </head>
+      <body>
+        <header><span class="brand">Astrid</span>${nav}</header>
+        <main>
+    ${page.flash
       ? html`<div class="flash ${page.flash.kind}" role="status">${page.flash.text}</div>`
-      : ""
-  }
-<h1>${page.title}</h1>
-${page.content}
-</main>
-</body>
-</html>`;
+      : ""}
+    <h1>${page.title}</h1>
+    ${page.content}
+        </main>
+      </body>
+    </html>
+  `;
 }
 
 /**

@@ -47,14 +47,16 @@ ${a.reason ? html`<div class="muted">Reason: ${a.reason}</div>` : ""}
 <div class="muted">Session <a href="${b}sessions/${
     encodeURIComponent(a.session)
   }">${a.session}</a> · asked ${when(a.created_at)}</div>
-<form method="post" action="${b}approvals/${encodeURIComponent(a.request_id)}">${
-    csrfField(ctx.shell)
-  }<input type="hidden" name="back" value="${back}">
+<form method="post" action="${b}approvals/${
+    encodeURIComponent(a.request_id)
+  }">${csrfField(ctx.shell)}<input type="hidden" name="back" value="${back}">
 <div class="buttons">${
     a.options.map((o) =>
-      html`<button type="submit" name="decision" value="${o}" class="${
-        o === "deny" ? "deny" : "allow"
-      }">${ANSWER_LABELS[o] ?? o}</button>`
+      html`
+        <button type="submit" name="decision" value="${o}"
+          class="${o === "deny" ? "deny" : "allow"}">${ANSWER_LABELS[o] ??
+            o}</button>
+      `
     )
   }</div></form></div>`;
 }
@@ -77,20 +79,23 @@ export async function list(ctx: PageContext): Promise<Response> {
     title: "Approvals",
     current: "approvals",
     flash: ctx.flash,
-    content: html`${
-      session
-        ? html`<p class="muted">Session ${session} · <a href="${ctx.shell.base}approvals">all sessions</a></p>`
-        : ""
-    }
-${section("Pending", pending, "Nothing waits for you now.")}
-${
-      section(
+    content: html`
+      ${session
+        ? html`
+          <p
+            class="muted">Session ${session} · <a href="${ctx.shell
+              .base}approvals">all sessions</a></p>
+        `
+        : ""}
+      ${section("Pending", pending, "Nothing waits for you now.")}
+      ${section(
         "Deferred",
         deferred,
         "No deferred requests. (A request nobody answered in time lands here; answering it re-runs the gate.)",
-      )
-    }
-<p class="muted">Every answer is recorded in the audit log with who answered and from where.</p>`,
+      )}
+      <p
+        class="muted">Every answer is recorded in the audit log with who answered and from where.</p>
+    `,
   }));
 }
 

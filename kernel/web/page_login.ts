@@ -20,14 +20,18 @@ export function loginPage(shell: Shell, error?: string): Html {
   return layout(shell, {
     title: "Log in",
     ...(error ? { flash: { kind: "error" as const, text: error } } : {}),
-    content: html`<div class="card">
-<p>Open the one-time link that <code>astrid web</code> printed, or paste its
-token here. On a headless server, enter the server's token
-(<code>ASTRID_SERVE_TOKEN</code>).</p>
-<form method="post" action="${shell.base}login">
-<label for="token">Token</label>
-<input id="token" name="token" type="password" autocomplete="off" required>
-<div class="buttons"><button class="primary" type="submit">Log in</button></div>
-</form></div>`,
+    content: html`
+      <div class="card">
+        <p>Open the one-time link that <code>astrid web</code> printed, or paste its
+      token here. On a headless server, enter the server's token
+      (<code>ASTRID_SERVE_TOKEN</code>).</p>
+        <form method="post" action="${shell.base}login">
+          <label for="token">Token</label>
+          <input id="token" name="token" type="password" autocomplete="off" required>
+          <div
+            class="buttons"><button class="primary" type="submit">Log in</button></div>
+        </form>
+      </div>
+    `,
   });
 }

@@ -25,19 +25,25 @@ export async function list(ctx: PageContext): Promise<Response> {
   const all = await ctx.api.call<SessionInfo[]>("sessionsList");
   const b = ctx.shell.base;
   const rows = all.map((s) =>
-    html`<tr>
-<td><a href="${b}sessions/${encodeURIComponent(s.id)}">${s.title ?? "(no prompt yet)"}</a>
-<div class="muted">${s.id}</div></td>
-<td class="resource">${s.workspace}</td>
-<td>${s.turns}</td>
-<td>${s.busy ? html`<span class="tag">working</span>` : "idle"}${
-      s.pending_approvals > 0
-        ? html` <a class="tag" href="${b}approvals?session=${
-          encodeURIComponent(s.id)
-        }">${s.pending_approvals} waiting</a>`
-        : ""
-    }</td>
-<td>${when(s.updated_at)}</td></tr>`
+    html`
+      <tr>
+        <td><a href="${b}sessions/${encodeURIComponent(s.id)}">${s.title ??
+          "(no prompt yet)"}</a>
+      <div class="muted">${s.id}</div></td>
+        <td class="resource">${s.workspace}</td>
+        <td>${s.turns}</td>
+        <td>${s.busy
+          ? html`<span class="tag">working</span>`
+          : "idle"}${s.pending_approvals > 0
+          ? html`
+            <a class="tag"
+              href="${b}approvals?session=${encodeURIComponent(s.id)}">${s
+                .pending_approvals} waiting</a>
+          `
+          : ""}</td>
+        <td>${when(s.updated_at)}</td>
+      </tr>
+    `
   );
   return htmlResponse(layout(ctx.shell, {
     title: "Sessions",
@@ -54,8 +60,19 @@ export async function list(ctx: PageContext): Promise<Response> {
 </form>
 ${
       all.length === 0 ? html`<p class="muted">No sessions yet.</p>` : html`
-<table class="wide"><thead><tr><th>Session</th><th>Workspace</th><th>Turns</th><th>State</th><th>Updated</th></tr></thead>
-<tbody>${rows}</tbody></table>`
+        <table class="wide">
+          <thead>
+            <tr>
+              <th>Session</th>
+              <th>Workspace</th>
+              <th>Turns</th>
+              <th>State</th>
+              <th>Updated</th>
+            </tr>
+          </thead>
+          <tbody>${rows}</tbody>
+        </table>
+      `
     }`,
   }));
 }
@@ -77,7 +94,9 @@ function history(messages: readonly Message[]): Html[] {
         out.push(html`<div class="msg ${m.role}">${block.text}</div>`);
       } else if (block.type === "tool_use") {
         out.push(
-          html`<div class="tool">→ ${block.name} ${JSON.stringify(block.input)}</div>`,
+          html`<div class="tool">→ ${block.name} ${
+            JSON.stringify(block.input)
+          }</div>`,
         );
       } else {
         out.push(
@@ -106,28 +125,34 @@ export async function show(ctx: PageContext): Promise<Response> {
     title: s.title ?? "New session",
     current: "sessions",
     flash: ctx.flash,
-    content: html`<p class="muted">${s.id} · <span class="resource">${s.workspace}</span></p>
-<div class="buttons">
-<a class="button" href="${here}/workspace">Review changes</a>
-<a class="button" href="${b}approvals?session=${encodeURIComponent(id)}">Approvals</a>
-<form method="post" action="${here}/cancel">${
-      csrfField(ctx.shell)
-    }<button class="danger" type="submit">Cancel turn</button></form>
-</div>
-${waiting.map((a) => approvalCard(ctx, a, `session:${id}`))}
-<section id="live" data-events="${here}/events" data-approvals="${b}approvals/">
-<p class="muted">State: <span id="turn-state">${
-      s.busy ? "working…" : "idle"
-    }</span> · Budget: <span id="budget">—</span></p>
-<div id="turn">${history(messages)}</div>
-</section>
-<form data-enhance="prompt" method="post" action="${here}/prompt">${
-      csrfField(ctx.shell)
-    }
-<label for="text">Prompt</label>
-<textarea id="text" name="text" required></textarea>
-<div class="buttons"><button class="primary" type="submit">Send</button></div>
-</form>`,
+    content: html`
+      <p class="muted">${s.id} · <span class="resource">${s
+        .workspace}</span></p>
+      <div class="buttons">
+        <a class="button" href="${here}/workspace">Review changes</a>
+        <a class="button"
+          href="${b}approvals?session=${encodeURIComponent(id)}">Approvals</a>
+        <form method="post"
+          action="${here}/cancel">${csrfField(
+            ctx.shell,
+          )}<button class="danger" type="submit">Cancel turn</button></form>
+      </div>
+      ${waiting.map((a) => approvalCard(ctx, a, `session:${id}`))}
+      <section id="live" data-events="${here}/events"
+        data-approvals="${b}approvals/">
+        <p
+          class="muted">State: <span id="turn-state">${s.busy
+            ? "working…"
+            : "idle"}</span> · Budget: <span id="budget">—</span></p>
+        <div id="turn">${history(messages)}</div>
+      </section>
+      <form data-enhance="prompt" method="post"
+        action="${here}/prompt">${csrfField(ctx.shell)}
+      <label for="text">Prompt</label>
+      <textarea id="text" name="text" required></textarea>
+      <div class="buttons"><button class="primary" type="submit">Send</button></div>
+      </form>
+    `,
   }));
 }
 

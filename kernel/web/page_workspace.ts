@@ -40,12 +40,13 @@ export async function show(ctx: PageContext): Promise<Response> {
   const here = `${b}sessions/${encodeURIComponent(id)}/workspace`;
   const job = ctx.commits.get(id);
   if (job?.result) ctx.commits.delete(id);
-  const running = !job
-    ? ""
-    : !job.result
-    ? html`<div class="flash">A commit is running; it may wait for your <a href="${b}approvals?session=${
-      encodeURIComponent(id)
-    }">approval</a>.</div>`
+  const running = !job ? "" : !job.result
+    ? html`
+      <div
+        class="flash">A commit is running; it may wait for your <a href="${b}approvals?session=${encodeURIComponent(
+          id,
+        )}">approval</a>.</div>
+    `
     : "committed" in job.result
     ? html`<div class="flash">Committed: ${
       job.result.committed.join(", ") || "nothing"
@@ -55,11 +56,12 @@ export async function show(ctx: PageContext): Promise<Response> {
     title: "Review changes",
     current: "sessions",
     flash: ctx.flash,
-    content: html`<p class="muted">Session <a href="${b}sessions/${
-      encodeURIComponent(id)
-    }">${id}</a></p>${running}
-${
-      changes.length === 0
+    content: html`
+      <p
+        class="muted">Session <a href="${b}sessions/${encodeURIComponent(
+          id,
+        )}">${id}</a></p>${running}
+      ${changes.length === 0
         ? html`<p class="muted">No changes wait in the overlay.</p>`
         : html`<form method="post" action="${here}/commit">${
           csrfField(ctx.shell)
@@ -67,18 +69,22 @@ ${
 <div class="buttons"><button type="button" data-check-all="1">Select all</button><button type="button" data-check-all="0">Select none</button></div>
 ${
           changes.map((c) =>
-            html`<div class="card"><label class="check"><input type="checkbox" name="path" value="${c.path}" checked> <span class="tag">${c.change}</span> <span class="resource">${c.path}</span></label>${
-              c.diff
-                ? html`<pre class="diff">${diffLines(c.diff)}</pre>`
-                : html`<p class="muted">(no text diff)</p>`
-            }</div>`
+            html`
+              <div
+                class="card"><label class="check"><input type="checkbox" name="path" value="${c
+                  .path}" checked> <span class="tag">${c
+                  .change}</span> <span class="resource">${c
+                  .path}</span></label>${c.diff
+                  ? html`<pre class="diff">${diffLines(c.diff)}</pre>`
+                  : html`<p class="muted">(no text diff)</p>`}</div>
+            `
           )
         }
 <div class="buttons">
 <button class="primary" type="submit">Commit selected</button>
 <button class="danger" type="submit" formaction="${here}/discard">Discard selected</button>
-</div></form>`
-    }`,
+</div></form>`}
+    `,
   }));
 }
 
@@ -122,12 +128,16 @@ export async function commit(ctx: PageContext): Promise<Response> {
   }
   if (job.result && "error" in job.result) {
     ctx.commits.delete(id);
-    ctx.setFlash({ kind: "error", text: `The commit failed: ${job.result.error}` });
+    ctx.setFlash({
+      kind: "error",
+      text: `The commit failed: ${job.result.error}`,
+    });
     return redirect(`${b}sessions/${encodeURIComponent(id)}/workspace`);
   }
   ctx.setFlash({
     kind: "info",
-    text: "The commit waits for your approval: answer below, then review the workspace again.",
+    text:
+      "The commit waits for your approval: answer below, then review the workspace again.",
   });
   return redirect(`${b}approvals?session=${encodeURIComponent(id)}`);
 }
