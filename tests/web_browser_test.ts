@@ -222,7 +222,11 @@ Deno.test({
       await page.getByText("provider-replay").first().waitFor();
       await shot("capsules");
       await page.click("nav >> text=Budgets");
-      await page.getByText("budget.session_max_usd").waitFor();
+      await page.getByText("Per session").waitFor();
+      assert.match(
+        await page.locator("main").innerText(),
+        /Say hi with a command\s+\$0\.\d{4}/,
+      );
       await shot("budgets");
     } catch (err) {
       await page.screenshot({

@@ -6,7 +6,11 @@
  * of an approval answered from the console.
  */
 import assert from "node:assert/strict";
-import type { ApprovalInfo, SessionInfo } from "../kernel/api/contract.ts";
+import type {
+  ApprovalInfo,
+  SessionBudget,
+  SessionInfo,
+} from "../kernel/api/contract.ts";
 import { createConsole, type WebConsole } from "../kernel/web/console.ts";
 import { CSP } from "../kernel/web/http.ts";
 import {
@@ -378,5 +382,44 @@ apiTest(
       })),
       "NOT_FOUND",
     );
+  },
+);
+
+apiTest(
+  "GET /v1/sessions/:id/budget reports what a replayed turn spent in the session and its workspace, and the limits; the budgets page shows it",
+  async () => {
+    await using fx = await startApi({
+      prefix: "web-budget-",
+      capsules: AGENT,
+      replay: { turns: [{ text: "Hello." }] },
+    });
+    const c = fx.client();
+    const s = await newSession(c, fx.tk.workspace);
+    const before = await c.call<SessionBudget>("sessionBudget", {
+      params: { id: s.id },
+    });
+    assert.equal(before.session_spent_usd, 0);
+    for await (
+      const _ of c.stream("sessionPrompt", {
+        params: { id: s.id },
+        body: { text: "hi" },
+      })
+    ) { /* the whole turn */ }
+    const after = await c.call<SessionBudget>("sessionBudget", {
+      params: { id: s.id },
+    });
+    assert.ok(after.session_spent_usd > 0, JSON.stringify(after));
+    assert.equal(after.workspace_spent_usd, after.session_spent_usd);
+    assert.equal(after.workspace, s.workspace);
+    assert.equal(after.limits.session_max_usd, 100);
+    assert.equal(after.limits.workspace_max_usd, null);
+    assert.equal(
+      await code(c.call("sessionBudget", { params: { id: "nope" } })),
+      "NOT_FOUND",
+    );
+    const b = new Browser(createConsole({ api: c }));
+    await b.login();
+    const page = await (await b.fetch("/budgets")).text();
+    assert.ok(page.includes(`$${after.session_spent_usd.toFixed(4)}`), page);
   },
 );

@@ -46,6 +46,8 @@ export const ROUTES = {
   /** Body {@linkcode PromptBody}; answers an SSE stream of turn events. */
   sessionPrompt: "POST /v1/sessions/:id/prompt",
   sessionCancel: "POST /v1/sessions/:id/cancel",
+  /** The session's and its workspace's spend and the limits: {@linkcode SessionBudget}. */
+  sessionBudget: "GET /v1/sessions/:id/budget",
   /** SSE: the session's events (approval requests and answers, turn events of any client). */
   sessionEvents: "GET /v1/sessions/:id/events",
   workspaceDiff: "GET /v1/sessions/:id/workspace/diff",
@@ -158,6 +160,29 @@ export interface SessionInfo {
   readonly busy: boolean;
   /** Approval requests of the session waiting for an answer. */
   readonly pending_approvals: number;
+}
+
+/** What `GET /v1/sessions/:id/budget` answers (US dollars). */
+export interface SessionBudget {
+  /** The session. */
+  readonly session: string;
+  /** Its workspace. */
+  readonly workspace: string;
+  /** Spent by the session. */
+  readonly session_spent_usd: number;
+  /** Spent in the workspace (every session of the principal there). */
+  readonly workspace_spent_usd: number;
+  /** The limits. */
+  readonly limits: {
+    /** The most one action may cost. */
+    readonly per_action_max_usd: number;
+    /** The most one session may spend. */
+    readonly session_max_usd: number;
+    /** The most one workspace may spend; `null` = uncapped. */
+    readonly workspace_max_usd: number | null;
+    /** Warn once this percentage of a cap is used. */
+    readonly warn_at_percent: number;
+  };
 }
 
 /** Body of `POST /v1/sessions`. */

@@ -11,6 +11,8 @@
  *   turn (it runs on; its approvals stay answerable through
  *   `/v1/approvals` and `/events`): only `POST /v1/sessions/:id/cancel`
  *   (→ `{cancelled: id}`) does.
+ * - `GET /v1/sessions/:id/budget` → `SessionBudget` (spent by the session
+ *   and in its workspace, and the limits).
  * - `GET /v1/sessions/:id/events` → an SSE stream of the session's events
  *   (every turn's events, a commit's approval requests and answers), until
  *   the client goes away.
@@ -31,7 +33,9 @@ import type { ApprovalAnswer } from "../../sdk/turn.ts";
 import { jsonResponse, sseResponse, stringField } from "./router.ts";
 import type { RouteContext, Router } from "./router.ts";
 import type { ApiCaller } from "./session_hub.ts";
-import type { AnswerOrigin } from "./contract.ts";
+import type { AnswerOrigin, SessionBudget } from "./contract.ts";
+import type { SessionId } from "../core/ids.ts";
+import { MICROS_PER_USD } from "../security/budget.ts";
 
 const DECISIONS: readonly ApprovalAnswer[] = [
   "allow_once",
@@ -174,6 +178,32 @@ export function sessionRoutes(router: Router, deps: ApiDeps): void {
         ...(model ? { model } : {}),
       }, detach.signal);
       return sseResponse(events, () => detach.abort());
+    })
+    .on("sessionBudget", async (ctx) => {
+      const s = await hub.get(id(ctx));
+      const snap = await deps.kernel.security.budget.snapshot({
+        principal: deps.kernel.principal,
+        session: s.id as SessionId,
+        workspace: s.workspace,
+        callId: "api-budget",
+      });
+      const usd = (micros: number) => micros / MICROS_PER_USD;
+      const l = snap.limits;
+      const body: SessionBudget = {
+        session: s.id,
+        workspace: s.workspace,
+        session_spent_usd: usd(snap.sessionSpentMicros),
+        workspace_spent_usd: usd(snap.workspaceSpentMicros),
+        limits: {
+          per_action_max_usd: usd(l.perActionMicros),
+          session_max_usd: usd(l.sessionMaxMicros),
+          workspace_max_usd: l.workspaceMaxMicros === null
+            ? null
+            : usd(l.workspaceMaxMicros),
+          warn_at_percent: l.warnAtPercent,
+        },
+      };
+      return jsonResponse(body);
     })
     .on("sessionCancel", async (ctx) => {
       await hub.cancel(id(ctx));

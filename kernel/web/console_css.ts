@@ -13,9 +13,10 @@ body{margin:0;font:16px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-seri
 header{background:#16202c;color:#fff;padding:.5rem .75rem;display:flex;flex-wrap:wrap;gap:.25rem .75rem;align-items:center}
 header .brand{font-weight:700;margin-right:.5rem}
 header nav{display:flex;flex-wrap:wrap;gap:.25rem}
-header a{color:#fff;text-decoration:none;padding:.6rem .6rem;border-radius:6px;min-height:44px;display:inline-flex;align-items:center}
+header a{color:#fff;text-decoration:none;padding:.5rem .55rem;border-radius:6px;min-height:44px;display:inline-flex;align-items:center}
+header nav form{margin:0}
+header nav button{background:transparent;color:#fff;border-color:#5b6b7e;padding:.4rem .7rem}
 header a[aria-current]{background:#2f4156}
-header form{margin-left:auto}
 main{max-width:60rem;margin:0 auto;padding:1rem .75rem 3rem}
 h1{font-size:1.4rem;margin:.25rem 0 1rem}
 h2{font-size:1.1rem;margin:1.5rem 0 .5rem}

@@ -17,6 +17,13 @@ export const CONSOLE_JS = `"use strict";
     return m ? m.getAttribute("content") : "";
   };
   var csrf = meta("csrf-token");
+  var LABELS = {
+    allow_once: "Allow once",
+    allow_session: "Allow for this session",
+    allow_workspace: "Allow in this workspace",
+    allow_always: "Always allow",
+    deny: "Deny",
+  };
   var el = function (tag, cls, text) {
     var e = document.createElement(tag);
     if (cls) e.className = cls;
@@ -77,7 +84,7 @@ export const CONSOLE_JS = `"use strict";
       box.appendChild(el("div", "", "risk: " + e.risk));
       var row = el("div", "buttons");
       (e.options || []).forEach(function (o) {
-        var b = el("button", o === "deny" ? "deny" : "allow", o.replace("_", " "));
+        var b = el("button", o === "deny" ? "deny" : "allow", LABELS[o] || o);
         b.type = "button";
         b.setAttribute("data-decision", o);
         b.addEventListener("click", function () {
@@ -99,7 +106,8 @@ export const CONSOLE_JS = `"use strict";
       setState("working…");
     });
     on("budget", function (e) {
-      if (budget) budget.textContent = "$" + e.spent_usd.toFixed(4) + (e.limit_usd === null ? "" : " of $" + e.limit_usd);
+      var usd = function (v) { return "$" + (v > 0 && v < 1 ? v.toFixed(4) : v.toFixed(2)); };
+      if (budget) budget.textContent = usd(e.spent_usd) + " of " + (e.limit_usd === null ? "no cap" : usd(e.limit_usd));
     });
     on("final", function () { text = null; setState("done"); add(el("div", "done", "— turn finished —")); });
     on("error", function (e) {

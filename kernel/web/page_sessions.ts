@@ -10,8 +10,10 @@ import type { Message } from "../../sdk/llm.ts";
 import type {
   ApprovalInfo,
   PromptStreamEvent,
+  SessionBudget,
   SessionInfo,
 } from "../api/contract.ts";
+import { dollars } from "./page_system.ts";
 import { KernelError } from "../core/errors.ts";
 import { html } from "./html.ts";
 import type { Html } from "./html.ts";
@@ -114,10 +116,11 @@ function history(messages: readonly Message[]): Html[] {
 export async function show(ctx: PageContext): Promise<Response> {
   const id = ctx.params["id"]!;
   const params = { id };
-  const [s, messages, waiting] = await Promise.all([
+  const [s, messages, waiting, budget] = await Promise.all([
     ctx.api.call<SessionInfo>("sessionsShow", { params }),
     ctx.api.call<Message[]>("sessionMessages", { params }),
     ctx.api.call<ApprovalInfo[]>("approvalsList", { query: { session: id } }),
+    ctx.api.call<SessionBudget>("sessionBudget", { params }),
   ]);
   const b = ctx.shell.base;
   const here = `${b}sessions/${encodeURIComponent(id)}`;
@@ -143,7 +146,9 @@ export async function show(ctx: PageContext): Promise<Response> {
         <p
           class="muted">State: <span id="turn-state">${s.busy
             ? "working…"
-            : "idle"}</span> · Budget: <span id="budget">—</span></p>
+            : "idle"}</span> · Budget: <span id="budget">${dollars(
+              budget.session_spent_usd,
+            )} of ${dollars(budget.limits.session_max_usd)}</span></p>
         <div id="turn">${history(messages)}</div>
       </section>
       <form data-enhance="prompt" method="post"
