@@ -210,6 +210,18 @@ Deno.test({
       await page.click("nav >> text=Audit");
       await page.getByText("approval_answer").first().waitFor();
       await shot("audit", false);
+      // The answers given here are audited with via web and the browser's address.
+      await page.goto(
+        page.url().replace(/\/audit.*$/, "/audit?action=approval_answer"),
+      );
+      assert.equal(await page.locator("tbody tr").count(), 2);
+      await page.locator("tbody tr a").first().click();
+      const entry = JSON.parse(await page.locator("main pre").innerText());
+      assert.deepEqual(entry.proof.on_behalf_of, {
+        via: "web",
+        address: "127.0.0.1",
+      });
+      await page.click("text=All entries");
       await page.click("text=Verify the chain");
       await page.locator("#verify-result").waitFor();
       assert.match(

@@ -284,6 +284,7 @@ export function createConsole(options: ConsoleOptions): WebConsole {
         }
         if (rest === "logout") {
           auth.logout(session.id);
+          flashes.delete(session.id);
           return redirect(`${base}login`, {
             "set-cookie": setCookie(isSecure, "", 0),
           });
