@@ -33,20 +33,23 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"'`]/g, (c) => ESCAPES[c]!);
 }
 
+/** Only this module holds the key that makes {@linkcode Html}. */
+const MINT: unique symbol = Symbol("html");
+
 /** Markup that is safe to embed: only `html` templates make one. */
 export class Html {
   readonly #text: string;
-  /** @param text Markup built by {@linkcode html}. */
-  private constructor(text: string) {
+  /**
+   * @param key This module's private key (anything else throws).
+   * @param text Markup built by {@linkcode html}.
+   */
+  constructor(key: typeof MINT, text: string) {
+    if (key !== MINT) throw new TypeError("Html is made by html`…` only");
     this.#text = text;
   }
   /** The markup. */
   toString(): string {
     return this.#text;
-  }
-  /** @internal Used by {@linkcode html} only. */
-  static _of(text: string): Html {
-    return new Html(text);
   }
 }
 
@@ -89,5 +92,5 @@ export function html(
   for (let i = 0; i < values.length; i++) {
     out += render(values[i]!) + (strings[i + 1] ?? "");
   }
-  return Html._of(out);
+  return new Html(MINT, out);
 }
