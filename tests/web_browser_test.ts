@@ -74,15 +74,15 @@ async function startWeb(env: Record<string, string>, cwd: string) {
   const url = text.match(/(http:\/\/\S+\/login\?token=\S+)/)![1]!;
   return {
     url,
-    async stop() {
+    async stop(): Promise<Deno.CommandStatus> {
       try {
         child.kill("SIGTERM");
       } catch {
         // silent-ok: already gone
       }
       await reader.cancel().catch(() => {});
-      await child.status;
       await stderr;
+      return await child.status;
     },
   };
 }
@@ -240,6 +240,16 @@ Deno.test({
         /Say hi with a command\s+\$0\.\d{4}/,
       );
       await shot("budgets");
+
+      // Ctrl-C with a live view open: astrid web ends its streams and exits.
+      await page.click("text=Say hi with a command");
+      await page.locator('#live[data-connected="1"]').waitFor();
+      const exit = await Promise.race([
+        web.stop(),
+        new Promise<null>((r) => setTimeout(() => r(null), 15_000)),
+      ]);
+      assert.ok(exit !== null, "astrid web did not exit");
+      assert.equal(exit.code, 0);
     } catch (err) {
       await page.screenshot({
         path: path.join(SHOTS, "failure.png"),

@@ -136,7 +136,10 @@ export async function webCommand(
       },
     });
   });
-  const stop = () => server.shutdown();
+  const stop = () => {
+    site?.close(); // open event streams would hold the graceful shutdown
+    server.shutdown();
+  };
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);
   try {

@@ -117,6 +117,7 @@ export async function startHeadless(
         },
         close: () =>
           closing ??= (async () => {
+            web.close();
             try {
               await hub.close();
             } finally {

@@ -75,6 +75,8 @@ export interface WebConsole {
   ) => Promise<Response>;
   /** Issues a one-time login token; the login URL is `<base>login?token=<it>`. */
   issueLoginToken(): string;
+  /** Ends the open event streams (so that a server can shut down gracefully). */
+  close(): void;
 }
 
 const COOKIE = "astrid_console";
@@ -147,6 +149,7 @@ export function createConsole(options: ConsoleOptions): WebConsole {
   });
   const flashes = new Map<string, Flash>();
   const commits = new Map<string, CommitJob>();
+  const closing = new AbortController();
   const allowed = options.allowedHosts ? new Set(options.allowedHosts) : null;
 
   const secure = (request: Request, url: URL): boolean =>
@@ -314,6 +317,7 @@ export function createConsole(options: ConsoleOptions): WebConsole {
           setFlash: (f) => flashes.set(session.id, f),
           origin: { via: "web", ...(address ? { address } : {}) },
           wantsJson,
+          closing: closing.signal,
           commits,
         });
       }
@@ -331,6 +335,7 @@ export function createConsole(options: ConsoleOptions): WebConsole {
   return {
     handler: async (request, info) => secured(await handle(request, info)),
     issueLoginToken: () => auth.issueLoginToken(),
+    close: () => closing.abort(),
   };
 }
 

@@ -161,3 +161,51 @@ export function sameOrigin(request: Request, url: URL): boolean {
     return false;
   }
 }
+
+/**
+ * Relays a stream (the daemon's SSE) to the browser and ends it when
+ * `signal` aborts — also while a read is pending — so that closing the
+ * console never waits for a stream that would run forever.
+ *
+ * @param source The upstream body.
+ * @param signal Ends the relay.
+ * @returns The body to send.
+ */
+export function relay(
+  source: ReadableStream<Uint8Array> | null,
+  signal: AbortSignal,
+): ReadableStream<Uint8Array> | null {
+  if (source === null) return null;
+  const reader = source.getReader();
+  let stop: () => void = () => {};
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      stop = () => {
+        try {
+          controller.close();
+        } catch {
+          // silent-ok: already closed
+        }
+        reader.cancel().catch(() => {});
+      };
+      if (signal.aborted) stop();
+      else signal.addEventListener("abort", stop, { once: true });
+    },
+    async pull(controller) {
+      try {
+        const { value, done } = await reader.read();
+        if (signal.aborted) return;
+        if (done) {
+          signal.removeEventListener("abort", stop);
+          controller.close();
+        } else controller.enqueue(value);
+      } catch (err) {
+        if (!signal.aborted) controller.error(err);
+      }
+    },
+    cancel() {
+      signal.removeEventListener("abort", stop);
+      return reader.cancel();
+    },
+  });
+}

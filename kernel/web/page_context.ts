@@ -42,6 +42,8 @@ export interface PageContext {
   readonly origin: AnswerOrigin;
   /** The script sent it (`accept: application/json`): answer JSON, not a page. */
   readonly wantsJson: boolean;
+  /** Aborted when the console closes: ends the open event streams. */
+  readonly closing: AbortSignal;
   /** The commits started from the console, by session. */
   readonly commits: Map<string, CommitJob>;
 }

@@ -17,7 +17,7 @@ import { dollars } from "./page_system.ts";
 import { KernelError } from "../core/errors.ts";
 import { html } from "./html.ts";
 import type { Html } from "./html.ts";
-import { htmlResponse, redirect } from "./http.ts";
+import { htmlResponse, redirect, relay } from "./http.ts";
 import { csrfField, layout, when } from "./layout.ts";
 import type { PageContext } from "./page_context.ts";
 import { approvalCard } from "./page_approvals.ts";
@@ -202,9 +202,9 @@ export async function cancel(ctx: PageContext): Promise<Response> {
 export async function events(ctx: PageContext): Promise<Response> {
   const upstream = await ctx.api.raw("sessionEvents", {
     params: { id: ctx.params["id"]! },
-    signal: ctx.request.signal,
+    signal: AbortSignal.any([ctx.request.signal, ctx.closing]),
   });
-  return new Response(upstream.body, {
+  return new Response(relay(upstream.body, ctx.closing), {
     headers: {
       "content-type": "text/event-stream",
       "cache-control": "no-store",
