@@ -58,3 +58,44 @@ Deno.test("astrid web --host 0.0.0.0 warns that the console leaves loopback over
     assert.match(err, /warning: .*beyond this machine.*TLS/);
   }
 });
+
+Deno.test("astrid web starts the daemon when none runs, and reaches a new one after it stopped (an ephemeral daemon idles out)", async () => {
+  await using h = await tempHome();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", ...CLI_PERMS, CLI_MAIN, "web", "--port", "0"],
+    env: h.env,
+    clearEnv: true,
+    cwd: h.workspace,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  const stdout = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  try {
+    let text = "";
+    while (!/login\?token=\S+\n/.test(text)) {
+      const { value, done } = await stdout.read();
+      if (done) throw new Error(`astrid web ended: ${text}`);
+      text += value;
+    }
+    const login = text.match(/(http:\/\/\S+\/login\?token=\S+)/)![1]!;
+    const origin = new URL(login).origin;
+    const r = await fetch(login, { redirect: "manual" });
+    await r.body?.cancel();
+    const cookie = r.headers.get("set-cookie")!.split(";")[0]!;
+    const sessions = async () => {
+      const page = await fetch(`${origin}/sessions`, { headers: { cookie } });
+      return [page.status, await page.text()] as const;
+    };
+    assert.equal((await sessions())[0], 200);
+    const stop = await runAstrid(["stop"], { env: h.env, cwd: h.workspace });
+    assert.equal(stop.code, 0, stop.stderr);
+    const [status, page] = await sessions();
+    assert.equal(status, 200, page);
+    assert.match(page, /<h1>Sessions<\/h1>/);
+  } finally {
+    child.kill("SIGTERM");
+    await stdout.cancel().catch(() => {});
+    await child.status;
+  }
+});

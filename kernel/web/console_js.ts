@@ -62,6 +62,10 @@ export const CONSOLE_JS = `"use strict";
       });
     };
     src.onopen = function () { live.setAttribute("data-connected", "1"); };
+    src.onerror = function () {
+      live.removeAttribute("data-connected");
+      setState("reconnecting…");
+    };
     on("turn_start", function () { text = null; setState("working…"); });
     on("text_delta", function (e) {
       if (!text) text = add(el("div", "msg assistant", ""));
