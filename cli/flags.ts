@@ -52,6 +52,10 @@ export interface GlobalFlags {
   vars: string[];
   /** `start --foreground`: run the daemon in this process. */
   foreground: boolean;
+  /** `web`: the port to listen on (0 = any free one). */
+  port?: string;
+  /** `web`: the address to listen on (default 127.0.0.1). */
+  host?: string;
 }
 
 /**
@@ -88,6 +92,8 @@ export function parseFlags(
       url: { type: "string" },
       providers: { type: "string" },
       var: { type: "string", multiple: true },
+      port: { type: "string" },
+      host: { type: "string" },
     });
     const bool = (k: string) => raw[k] === true;
     const str = (k: string) =>
@@ -117,6 +123,8 @@ export function parseFlags(
         ...(str("limit") ? { limit: str("limit")! } : {}),
         ...(str("url") ? { url: str("url")! } : {}),
         ...(str("providers") ? { providers: str("providers")! } : {}),
+        ...(str("port") ? { port: str("port")! } : {}),
+        ...(str("host") ? { host: str("host")! } : {}),
       },
     };
   } catch (err) {

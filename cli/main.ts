@@ -30,6 +30,7 @@ Commands:
   workspace diff|commit|discard
                        a session's writes waiting in its overlay
   chat                 talk with the agent in the terminal (the chat TUI)
+  web [--port N]       the browser console on loopback (prints a one-time login URL)
   demo [kernel]        an agent at work under the gate, offline, in a throwaway home
   agent "<prompt>"     one turn of the installed agent, headless (no daemon)
   secret set|exists    a capsule's secrets (API keys), value from stdin
@@ -174,6 +175,10 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   stop: async () => {
     const m = await import("./commands/daemon.ts");
     return local(m.stopCommand, m.STOP_HELP);
+  },
+  web: async () => {
+    const m = await import("./commands/web.ts");
+    return local(m.webCommand, m.WEB_HELP);
   },
   doctor: async () => {
     const m = await import("./commands/doctor.ts");

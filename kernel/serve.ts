@@ -44,5 +44,6 @@ try {
 
 /** The `deno serve` entry: every request goes through the API's router. */
 export default {
-  fetch: (request: Request): Promise<Response> => server.fetch(request),
+  fetch: (request: Request, info: Deno.ServeHandlerInfo): Promise<Response> =>
+    server.fetch(request, info),
 } satisfies Deno.ServeDefaultExport;

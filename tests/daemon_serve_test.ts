@@ -119,6 +119,78 @@ Deno.test("deno serve kernel/serve.ts: status with the token answers (mcp unavai
   }
 });
 
+Deno.test("deno serve kernel/serve.ts mounts the web console under /console/: its login form takes the server's token (a wrong one 401), the cookie is Secure behind https, the API still wants its bearer token", async () => {
+  await using h = await tempHome();
+  const port = freePort();
+  const child = serve(h, port, { ASTRID_SERVE_TOKEN: TOKEN }, [
+    "--allow-read",
+    "--allow-write",
+    "--allow-env",
+    `--allow-net=127.0.0.1:${port}`,
+  ]);
+  const output = child.output();
+  try {
+    const base = `http://127.0.0.1:${port}`;
+    await waitUntil(async () => {
+      try {
+        return (await (await fetch(`${base}/console/login`)).text()) !== "";
+      } catch {
+        return false;
+      }
+    }, "the headless server to answer");
+    const out = await fetch(`${base}/console/sessions`, { redirect: "manual" });
+    await out.body?.cancel();
+    assert.equal(out.status, 303);
+    assert.equal(out.headers.get("location"), "/console/login");
+    assert.match(
+      out.headers.get("content-security-policy")!,
+      /script-src 'self'/,
+    );
+    const login = (token: string, headers: Record<string, string> = {}) =>
+      fetch(`${base}/console/login`, {
+        method: "POST",
+        redirect: "manual",
+        headers: {
+          "content-type": "application/x-www-form-urlencoded",
+          "sec-fetch-site": "same-origin",
+          ...headers,
+        },
+        body: new URLSearchParams({ token }),
+      });
+    const wrong = await login(TOKEN.slice(1));
+    await wrong.body?.cancel();
+    assert.equal(wrong.status, 401);
+    const ok = await login(TOKEN);
+    await ok.body?.cancel();
+    assert.equal(ok.status, 303);
+    const cookie = ok.headers.get("set-cookie")!;
+    assert.match(
+      cookie,
+      /^astrid_console=\S+; Path=\/; HttpOnly; SameSite=Strict$/,
+    );
+    const page = await fetch(`${base}/console/sessions`, {
+      headers: { cookie: cookie.split(";")[0]! },
+    });
+    assert.equal(page.status, 200);
+    assert.match(await page.text(), /<h1>Sessions<\/h1>/);
+    const tls = await login(TOKEN, { "x-forwarded-proto": "https" });
+    await tls.body?.cancel();
+    assert.match(
+      tls.headers.get("set-cookie")!,
+      /^__Host-astrid_console=.*; Secure$/,
+    );
+    // The console's cookie is no key to the API.
+    const api = await fetch(`${base}/v1/sessions`, {
+      headers: { cookie: cookie.split(";")[0]! },
+    });
+    await api.body?.cancel();
+    assert.equal(api.status, 401);
+  } finally {
+    child.kill("SIGTERM");
+    await output;
+  }
+});
+
 Deno.test("deno serve kernel/serve.ts refuses to start without ASTRID_SERVE_TOKEN or with one shorter than 32 characters", async () => {
   await using h = await tempHome();
   for (

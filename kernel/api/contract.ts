@@ -46,6 +46,8 @@ export const ROUTES = {
   /** Body {@linkcode PromptBody}; answers an SSE stream of turn events. */
   sessionPrompt: "POST /v1/sessions/:id/prompt",
   sessionCancel: "POST /v1/sessions/:id/cancel",
+  /** The session's and its workspace's spend and the limits: {@linkcode SessionBudget}. */
+  sessionBudget: "GET /v1/sessions/:id/budget",
   /** SSE: the session's events (approval requests and answers, turn events of any client). */
   sessionEvents: "GET /v1/sessions/:id/events",
   workspaceDiff: "GET /v1/sessions/:id/workspace/diff",
@@ -160,6 +162,29 @@ export interface SessionInfo {
   readonly pending_approvals: number;
 }
 
+/** What `GET /v1/sessions/:id/budget` answers (US dollars). */
+export interface SessionBudget {
+  /** The session. */
+  readonly session: string;
+  /** Its workspace. */
+  readonly workspace: string;
+  /** Spent by the session. */
+  readonly session_spent_usd: number;
+  /** Spent in the workspace (every session of the principal there). */
+  readonly workspace_spent_usd: number;
+  /** The limits. */
+  readonly limits: {
+    /** The most one action may cost. */
+    readonly per_action_max_usd: number;
+    /** The most one session may spend. */
+    readonly session_max_usd: number;
+    /** The most one workspace may spend; `null` = uncapped. */
+    readonly workspace_max_usd: number | null;
+    /** Warn once this percentage of a cap is used. */
+    readonly warn_at_percent: number;
+  };
+}
+
 /** Body of `POST /v1/sessions`. */
 export interface CreateSessionBody {
   /** The workspace (absolute path); must lie inside the daemon's roots. */
@@ -219,6 +244,19 @@ export interface ApprovalAnswerBody {
   readonly decision: ApprovalAnswer;
   /** Why (kept in the audit log). */
   readonly reason?: string;
+  /**
+   * The person's client when the caller relays an answer (the web console:
+   * `{via: "web", address}`); kept in the audit entry beside the caller.
+   */
+  readonly on_behalf_of?: AnswerOrigin;
+}
+
+/** Where a relayed approval answer came from (e.g. a browser of the web console). */
+export interface AnswerOrigin {
+  /** The relaying client, e.g. `web`. */
+  readonly via: string;
+  /** The person's address as the relaying client saw it. */
+  readonly address?: string;
 }
 
 /** Body of `POST /v1/sessions/:id/workspace/commit` and `/discard`. */

@@ -11,12 +11,15 @@
  *   turn (it runs on; its approvals stay answerable through
  *   `/v1/approvals` and `/events`): only `POST /v1/sessions/:id/cancel`
  *   (→ `{cancelled: id}`) does.
+ * - `GET /v1/sessions/:id/budget` → `SessionBudget` (spent by the session
+ *   and in its workspace, and the limits).
  * - `GET /v1/sessions/:id/events` → an SSE stream of the session's events
  *   (every turn's events, a commit's approval requests and answers), until
  *   the client goes away.
  * - `GET /v1/approvals[?session=<id>]` → `ApprovalInfo[]` (pending and
  *   deferred); `POST /v1/approvals/:id` with `{decision, reason?}` →
- *   `{answered: id}` (the answer is audited with the caller).
+ *   `{answered: id}` (the answer is audited with the caller, and with
+ *   `on_behalf_of` — the person's client — when a console relays it).
  * - `GET /v1/sessions/:id/workspace/diff` → `WorkspaceChange[]`;
  *   `POST …/workspace/commit` → `{committed: string[]}` (gated: its approval
  *   requests wait in `/v1/approvals` until a client answers);
@@ -30,6 +33,9 @@ import type { ApprovalAnswer } from "../../sdk/turn.ts";
 import { jsonResponse, sseResponse, stringField } from "./router.ts";
 import type { RouteContext, Router } from "./router.ts";
 import type { ApiCaller } from "./session_hub.ts";
+import type { AnswerOrigin, SessionBudget } from "./contract.ts";
+import type { SessionId } from "../core/ids.ts";
+import { MICROS_PER_USD } from "../security/budget.ts";
 
 const DECISIONS: readonly ApprovalAnswer[] = [
   "allow_once",
@@ -82,6 +88,34 @@ function pathsField(
     );
   }
   return v as string[];
+}
+
+/** A relaying client's name: `web`, … */
+const VIA = /^[a-z][a-z0-9_-]{0,31}$/;
+/** The longest relayed address accepted. */
+const MAX_ADDRESS = 256;
+
+function originField(
+  body: Record<string, unknown>,
+): AnswerOrigin | undefined {
+  const v = body["on_behalf_of"];
+  if (v === undefined) return undefined;
+  const o = v as Record<string, unknown>;
+  const ok = v !== null && typeof v === "object" && !Array.isArray(v) &&
+    typeof o["via"] === "string" && VIA.test(o["via"]) &&
+    (o["address"] === undefined ||
+      (typeof o["address"] === "string" && o["address"].length > 0 &&
+        o["address"].length <= MAX_ADDRESS)) &&
+    Object.keys(o).every((k) => k === "via" || k === "address");
+  if (!ok) {
+    throw bad(
+      `The field 'on_behalf_of' must be {via: [a-z0-9_-]{1,32}, address?: string of at most ${MAX_ADDRESS}}`,
+    );
+  }
+  return {
+    via: o["via"] as string,
+    ...(o["address"] ? { address: o["address"] as string } : {}),
+  };
 }
 
 function decisionField(body: Record<string, unknown>): ApprovalAnswer {
@@ -145,6 +179,32 @@ export function sessionRoutes(router: Router, deps: ApiDeps): void {
       }, detach.signal);
       return sseResponse(events, () => detach.abort());
     })
+    .on("sessionBudget", async (ctx) => {
+      const s = await hub.get(id(ctx));
+      const snap = await deps.kernel.security.budget.snapshot({
+        principal: deps.kernel.principal,
+        session: s.id as SessionId,
+        workspace: s.workspace,
+        callId: "api-budget",
+      });
+      const usd = (micros: number) => micros / MICROS_PER_USD;
+      const l = snap.limits;
+      const body: SessionBudget = {
+        session: s.id,
+        workspace: s.workspace,
+        session_spent_usd: usd(snap.sessionSpentMicros),
+        workspace_spent_usd: usd(snap.workspaceSpentMicros),
+        limits: {
+          per_action_max_usd: usd(l.perActionMicros),
+          session_max_usd: usd(l.sessionMaxMicros),
+          workspace_max_usd: l.workspaceMaxMicros === null
+            ? null
+            : usd(l.workspaceMaxMicros),
+          warn_at_percent: l.warnAtPercent,
+        },
+      };
+      return jsonResponse(body);
+    })
     .on("sessionCancel", async (ctx) => {
       await hub.cancel(id(ctx));
       return jsonResponse({ cancelled: id(ctx) });
@@ -169,10 +229,11 @@ export function sessionRoutes(router: Router, deps: ApiDeps): void {
       const body = await ctx.json();
       const decision = decisionField(body);
       const reason = optionalString(body, "reason");
+      const origin = originField(body);
       await hub.answer(
         id(ctx),
         { decision, ...(reason ? { reason } : {}) },
-        caller(ctx),
+        { ...caller(ctx), ...(origin ? { on_behalf_of: origin } : {}) },
       );
       return jsonResponse({ answered: id(ctx) });
     })

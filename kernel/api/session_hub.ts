@@ -7,6 +7,7 @@
  */
 import type { Message } from "../../sdk/llm.ts";
 import type {
+  AnswerOrigin,
   ApprovalAnswerBody,
   ApprovalInfo,
   CreateSessionBody,
@@ -22,6 +23,8 @@ export interface ApiCaller {
   readonly via: string;
   /** The remote address, when there is one. */
   readonly address?: string;
+  /** The person's client, when the caller relays the request (web console). */
+  readonly on_behalf_of?: AnswerOrigin;
 }
 
 /** The daemon's sessions, as the API routes see them. */

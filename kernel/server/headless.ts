@@ -3,7 +3,9 @@
  * or on Deno Deploy): the same API as the daemon, over HTTP, with a bearer
  * token the operator chooses (`ASTRID_SERVE_TOKEN`, at least 32
  * characters). Where subprocesses are not permitted, the MCP engine is
- * reported unavailable and sessions boot without it.
+ * reported unavailable and sessions boot without it. The web console is
+ * mounted under `/console/`: its login form takes the same token, and it
+ * reaches the API in process.
  *
  * @module
  */
@@ -15,6 +17,9 @@ import { createDenoEnv, createDenoFs, ensureLayout } from "../host/mod.ts";
 import { acquireDaemonLock } from "../host/daemon_lock.ts";
 import { subprocessesPermitted } from "../host/process_info.ts";
 import { createApi } from "../api/api.ts";
+import { ApiClient } from "../api/client.ts";
+import type { ConnectionInfo } from "../api/router.ts";
+import { createConsole } from "../web/console.ts";
 import { kernelPaths, startKernel } from "../daemon/boot.ts";
 import { createSessionHub } from "../turn/session_hub.ts";
 import { engineStatuses } from "./engines.ts";
@@ -23,10 +28,16 @@ import { runFiles } from "../daemon/run_files.ts";
 /** The shortest `ASTRID_SERVE_TOKEN` accepted. */
 export const MIN_SERVE_TOKEN_LENGTH = 32;
 
+/** Where the headless server mounts the web console. */
+export const CONSOLE_BASE = "/console/";
+
 /** A running headless server. */
 export interface HeadlessServer {
-  /** The fetch handler (auth, routes, coded errors). */
-  readonly fetch: (request: Request) => Promise<Response>;
+  /** The fetch handler: the API (bearer auth, routes, coded errors) and the console under `/console/`. */
+  readonly fetch: (
+    request: Request,
+    info?: ConnectionInfo,
+  ) => Promise<Response>;
   /** Closes the sessions and the kernel, releases the home (idempotent). */
   close(): Promise<void>;
 }
@@ -87,11 +98,26 @@ export async function startHeadless(
         engines: engineStatuses(mcpAvailable),
         shutdown: () => {},
       });
+      const api = router.handler({ token: () => token });
+      // The console logs in with the server's token (its login form) and
+      // reaches the API in process, as any other client would.
+      const web = createConsole({
+        api: new ApiClient({ handler: (r) => api(r) }, token),
+        base: CONSOLE_BASE,
+        loginSecret: () => token,
+        secureCookie: "auto",
+      });
       let closing: Promise<void> | undefined;
       return {
-        fetch: router.handler({ token: () => token }),
+        fetch: (request, info) => {
+          const p = new URL(request.url).pathname;
+          return p === "/console" || p.startsWith(CONSOLE_BASE)
+            ? web.handler(request, info)
+            : api(request, info);
+        },
         close: () =>
           closing ??= (async () => {
+            web.close();
             try {
               await hub.close();
             } finally {

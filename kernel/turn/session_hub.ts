@@ -798,6 +798,9 @@ class Hub implements SessionHub {
         type: "api",
         via: caller.via,
         ...(caller.address ? { address: caller.address } : {}),
+        ...(caller.on_behalf_of
+          ? { on_behalf_of: { ...caller.on_behalf_of } }
+          : {}),
       },
       outcome: null,
     });

@@ -102,6 +102,9 @@ export const KERNEL_LAYERS: Readonly<Record<string, readonly string[]>> = {
     "daemon",
     "api",
   ],
+  // The web console: pages over the API client (no kernel internals); the
+  // CLI (`astrid web`) and the headless server serve it.
+  web: ["core", "api"],
   // The processes: the socket daemon and the headless server compose the
   // kernel, the hub and the API (their entry points are kernel/main.ts and
   // kernel/serve.ts).
@@ -121,6 +124,7 @@ export const KERNEL_LAYERS: Readonly<Record<string, readonly string[]>> = {
     "host",
     "api",
     "turn",
+    "web",
   ],
 };
 
@@ -249,7 +253,9 @@ function checkImport(
   if (
     where === "cli" && targetTop === "kernel" &&
     !target.startsWith("kernel/daemon/client") &&
-    !target.startsWith("kernel/api/client_kit")
+    !target.startsWith("kernel/api/client_kit") &&
+    // The web console is a client of the API too (it imports core and api only).
+    !target.startsWith("kernel/web/")
   ) {
     return {
       rule: "cli-never-imports-kernel-internals",
