@@ -35,6 +35,8 @@ const HIDDEN = /[\p{Cc}\p{Cf}\u2028\u2029]/u;
 const SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:/;
 const DOT_DOT = /^(?:\.|%2e){2}$/i;
 const ARGS_HASH = /^[0-9a-f]{64}$/;
+/** A tool name on the bus: one topic segment (`sdk/agent.ts` isToolName). */
+const HOST_TOOL = /^[A-Za-z0-9_:-]{1,64}$/;
 
 /** A checked elicitation URL (see {@linkcode elicitationUrl}). */
 export type ElicitationUrl =
@@ -102,8 +104,9 @@ export function elicitationUrl(url: string): ElicitationUrl {
  * Why the server-supplied fields of an MCP action are unacceptable, or
  * `null` when they are fine (also for every non-MCP action).
  *
- * Checked: `mcp_tool_call.args_hash` (64 lower-case hex digits when
- * present); `mcp_resource_read.uri` (non-empty, at most 2048 characters, a
+ * Checked: `mcp_tool_call.args_hash` and `mcp_host_tool_call.args_hash`
+ * (64 lower-case hex digits when present); `mcp_host_tool_call.tool` (a bus
+ * tool name: 1-64 of `[A-Za-z0-9_:-]`, so no dot or wildcard); `mcp_resource_read.uri` (non-empty, at most 2048 characters, a
  * scheme, no control or invisible character, no `..` segment);
  * `mcp_prompt_get.name` (non-empty, at most 256, no control or invisible
  * character); `mcp_elicitation` (mode `form` without a URL or `url` with a
@@ -136,6 +139,17 @@ export function mcpRequestProblem(action: Action): string | null {
             ARGS_HASH.test(action.args_hash))
         ? null
         : `args_hash of MCP tool '${action.server}:${action.tool}' is not 64 lower-case hex digits`;
+    case "mcp_host_tool_call":
+      if (!HOST_TOOL.test(action.tool)) {
+        return `Tool name ${
+          JSON.stringify(String(action.tool).slice(0, 80))
+        } is not 1-64 of [A-Za-z0-9_:-]`;
+      }
+      return action.args_hash === undefined ||
+          (typeof action.args_hash === "string" &&
+            ARGS_HASH.test(action.args_hash))
+        ? null
+        : `args_hash of the call of tool '${action.tool}' is not 64 lower-case hex digits`;
     case "mcp_resource_read":
       return uriProblem(action.uri);
     case "mcp_prompt_get":
