@@ -9,7 +9,7 @@
  */
 import assert from "node:assert/strict";
 import * as path from "node:path";
-import { ApiClient } from "../kernel/api/client.ts";
+import type { ApiClient } from "../kernel/api/client.ts";
 import type {
   GatewayTool,
   ToolCallStreamEvent,

@@ -2,7 +2,8 @@
  * API routes of the tool gateway (what `astrid mcp serve` relays to an MCP
  * host), served by the {@linkcode SessionHub}:
  *
- * - `GET /v1/sessions/:id/tools[?capsule=<name>…]` → `GatewayTool[]`: the
+ * - `GET /v1/sessions/:id/tools[?capsule=<name>[,<name>…]]` (repeatable) →
+ *   `GatewayTool[]`: the
  *   tools of the session's capsules (only those capsules' when named).
  * - `POST /v1/sessions/:id/tools/call` with `{name, arguments?, capsules?}`
  *   → an SSE stream: the session's `approval_required` /
@@ -58,7 +59,8 @@ export function toolRoutes(router: Router, deps: ApiDeps): void {
   const id = (ctx: RouteContext) => ctx.params["id"]!;
   router
     .on("sessionTools", async (ctx) => {
-      const named = ctx.url.searchParams.getAll("capsule");
+      const named = ctx.url.searchParams.getAll("capsule")
+        .flatMap((c) => c.split(","));
       const capsules = named.length === 0 ? undefined : capsulesOf(named);
       return jsonResponse(await hub.tools(id(ctx), capsules));
     })
