@@ -18,6 +18,9 @@
  */
 import type { Action } from "./action.ts";
 import { hostFromUrl } from "./net_address.ts";
+import { canonicalBytes } from "../core/canonical_json.ts";
+import { blake3Hex } from "../crypto/blake3.ts";
+import type { JsonValue } from "../store/store.ts";
 
 /** Longest resource URI or elicitation URL, in UTF-16 code units. */
 export const MAX_MCP_URI_LENGTH = 2048;
@@ -240,4 +243,24 @@ function samplingProblem(
 /** Quotes untrusted text for a reason, shortened. */
 function quote(s: string): string {
   return JSON.stringify(s.length > 100 ? `${s.slice(0, 100)}…` : s);
+}
+
+/**
+ * The `args_hash` of a tool call's arguments: lower-case hex BLAKE3-256 of
+ * their canonical JSON (RFC 8785), so the audit entry names the exact
+ * arguments without storing them.
+ *
+ * @param args The arguments.
+ * @returns 64 lower-case hex digits.
+ *
+ * @example Key order does not change the hash
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { argsHash } from "./mcp_request.ts";
+ * assert.equal(argsHash({ a: 1, b: 2 }), argsHash({ b: 2, a: 1 }));
+ * assert.match(argsHash({}), /^[0-9a-f]{64}$/);
+ * ```
+ */
+export function argsHash(args: JsonValue): string {
+  return blake3Hex(canonicalBytes(args));
 }

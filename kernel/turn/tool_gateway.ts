@@ -33,8 +33,7 @@
  * @module
  */
 import { KernelError } from "../core/errors.ts";
-import { canonicalBytes } from "../core/canonical_json.ts";
-import { blake3Hex } from "../crypto/blake3.ts";
+import { argsHash } from "../security/mcp_request.ts";
 import type { CapsuleId } from "../core/ids.ts";
 import type { JsonValue } from "../store/store.ts";
 import type { KernelHandle } from "../daemon/boot.ts";
@@ -160,7 +159,7 @@ export async function callGatewayTool(
     type: "mcp_host_tool_call",
     capsule_id: owner.capsule,
     tool: name,
-    args_hash: blake3Hex(canonicalBytes(payload)),
+    args_hash: argsHash(payload),
   }, {
     principal: kernel.principal,
     session: runtime.session,
