@@ -21,6 +21,7 @@ import type {
 } from "../kernel/api/contract_admin.ts";
 import type { ApiClient } from "../kernel/api/client_kit.ts";
 import { CLI_MAIN, CLI_PERMS } from "./cli_fixture_test.ts";
+import { installFixtureCapsule } from "./mcp_serve_fixture_test.ts";
 import {
   clientOf,
   installCapsules,
@@ -94,10 +95,10 @@ function stdioTransport(h: TempHome, extra: readonly string[] = []) {
   });
 }
 
-async function setup(prefix: string) {
+async function setup(options: { fixture?: boolean } = {}) {
   const h = await tempHome(CONFIG);
-  void prefix;
   await installCapsules(h, ["router", "fs"]);
+  if (options.fixture) await installFixtureCapsule(h.env);
   const daemon = await spawnDaemonProcess(h);
   await Deno.writeTextFile(path.join(h.workspace, "a.txt"), "alpha\n");
   const api = await clientOf(h);
@@ -154,7 +155,7 @@ for (const era of ["legacy", "modern"] as const) {
     sanitizeResources: false,
     sanitizeOps: false,
     async fn() {
-      await using fx = await setup("mcp-serve-stdio-");
+      await using fx = await setup();
       const { client, asked } = host(era, "allow_once");
       await client.connect(stdioTransport(fx.h));
       try {
@@ -209,7 +210,7 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
-    await using fx = await setup("mcp-serve-queue-");
+    await using fx = await setup();
     const { client } = host("legacy", null);
     await client.connect(stdioTransport(fx.h));
     try {
@@ -253,7 +254,7 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
-    await using fx = await setup("mcp-serve-http-");
+    await using fx = await setup();
     const token = "t".repeat(40);
     const child = new Deno.Command(Deno.execPath(), {
       args: [
@@ -338,6 +339,70 @@ Deno.test({
       child.kill("SIGTERM");
       await child.status;
     }
+  },
+});
+
+Deno.test({
+  name:
+    "astrid mcp serve --capsule: an MCP capsule's tools (content blocks as the server sent them), resources and prompts reach the host; other capsules' tools are not offered nor callable",
+  permissions: PERMS,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    await using fx = await setup({ fixture: true });
+    const { client } = host("modern", null);
+    await client.connect(
+      stdioTransport(fx.h, ["--capsule", "conformance"]),
+    );
+    try {
+      const { tools } = await client.listTools();
+      const names = tools.map((t) => t.name);
+      assert.ok(names.includes("test_image_content"), names.join());
+      assert.ok(!names.includes("read_file"), "fs is filtered out");
+      const image = await client.callTool({ name: "test_image_content" });
+      assert.deepEqual(
+        (image.content as { type: string; mimeType?: string }[]).map((c) => [
+          c.type,
+          c.mimeType,
+        ]),
+        [["image", "image/png"]],
+      );
+      const failing = await client.callTool({ name: "test_error_handling" });
+      assert.equal(failing.isError, true);
+      const filtered = await callRejects(client, "read_file", {
+        path: "a.txt",
+      });
+      assert.equal(filtered.code, -32602);
+      const { resources } = await client.listResources();
+      assert.ok(resources.some((r) => r.uri === "test://static-text"));
+      const read = await client.readResource({ uri: "test://static-text" });
+      assert.deepEqual(
+        (read.contents[0] as { text?: string }).text,
+        "This is the content of the static text resource.",
+      );
+      const missing = await client.readResource({ uri: "test://nope" }).then(
+        () => null,
+        (err: { code: number }) => err.code,
+      );
+      assert.notEqual(missing, null);
+      const { prompts } = await client.listPrompts();
+      assert.ok(prompts.some((p) => p.name === "test_prompt_with_arguments"));
+      const prompt = await client.getPrompt({
+        name: "test_prompt_with_arguments",
+        arguments: { arg1: "hello", arg2: "world" },
+      });
+      assert.deepEqual(prompt.messages[0]?.content, {
+        type: "text",
+        text: "Prompt with arguments: arg1='hello', arg2='world'",
+      });
+    } finally {
+      await client.close();
+    }
+    const calls = await hostCalls(fx.api);
+    assert.deepEqual(
+      calls.filter(([, d]) => d === "allowed").map(([t]) => t),
+      ["test_image_content", "test_error_handling"],
+    );
   },
 });
 

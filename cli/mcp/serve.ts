@@ -44,6 +44,7 @@ import {
   McpServer,
   originValidationResponse,
   ProtocolError,
+  ResourceNotFoundError,
   type ServerContext,
   type Transport,
 } from "@modelcontextprotocol/server";
@@ -55,6 +56,7 @@ import {
   type ApiClient,
   type ApprovalInfo,
   constantTimeEqual,
+  type GatewayItem,
   type GatewayTool,
   KernelError,
   type SessionInfo,
@@ -291,7 +293,11 @@ class Relay {
       name: "astrid",
       version: VERSION,
     }, {
-      capabilities: { tools: { listChanged: false } },
+      capabilities: {
+        tools: { listChanged: false },
+        resources: {},
+        prompts: {},
+      },
       requestState: { verify: (s, ctx) => this.#codec.verify(s, ctx) },
       instructions:
         "Tools of the capsules installed in Astrid. Every call passes Astrid's security gate, budget and signed audit chain; a call may wait for a human's approval.",
@@ -307,6 +313,29 @@ class Relay {
     server.setRequestHandler(
       "tools/call",
       (request, ctx) => this.#call(server, request.params, ctx),
+    );
+    server.setRequestHandler("resources/list", async () => ({
+      resources: (await this.#items("resources")) as never[],
+    }));
+    server.setRequestHandler("resources/templates/list", () => ({
+      resourceTemplates: [],
+    }));
+    server.setRequestHandler(
+      "resources/read",
+      async (request) =>
+        await this.#get("resources", request.params.uri) as never,
+    );
+    server.setRequestHandler("prompts/list", async () => ({
+      prompts: (await this.#items("prompts")) as never[],
+    }));
+    server.setRequestHandler(
+      "prompts/get",
+      async (request) =>
+        await this.#get(
+          "prompts",
+          request.params.name,
+          request.params.arguments,
+        ) as never,
     );
     return mcp;
   }
@@ -353,6 +382,51 @@ class Relay {
       params: { id: this.session },
       query: { capsule: this.#capsules?.join(",") },
     });
+  }
+
+  /** The capsules' resources or prompts, as their servers described them. */
+  async #items(kind: "resources" | "prompts"): Promise<unknown[]> {
+    const items = await this.#client.call<GatewayItem[]>(
+      kind === "resources" ? "sessionResources" : "sessionPrompts",
+      {
+        params: { id: this.session },
+        query: { capsule: this.#capsules?.join(",") },
+      },
+    );
+    return items.map(({ capsule: _c, server: _s, ...item }) => item);
+  }
+
+  async #get(
+    kind: "resources" | "prompts",
+    key: string,
+    args?: Record<string, string>,
+  ): Promise<unknown> {
+    try {
+      return await this.#client.call(
+        kind === "resources" ? "sessionResourceRead" : "sessionPromptGet",
+        {
+          params: { id: this.session },
+          body: {
+            key,
+            ...(args ? { arguments: args } : {}),
+            ...(this.#capsules ? { capsules: this.#capsules } : {}),
+          },
+        },
+      );
+    } catch (err) {
+      if (!(err instanceof KernelError)) throw err;
+      if (err.code === "NOT_FOUND" && kind === "resources") {
+        throw new ResourceNotFoundError(key);
+      }
+      throw new ProtocolError(
+        err.code === "NOT_FOUND" || err.code === "INVALID_INPUT" ||
+          err.code === "API_BAD_REQUEST"
+          ? INVALID_PARAMS
+          : REFUSED,
+        `${err.code}: ${err.message}`,
+        { code: err.code, reason: err.message },
+      );
+    }
   }
 
   async #call(
