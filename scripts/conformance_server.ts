@@ -75,7 +75,12 @@ export function counts(
 export async function runSuite(
   url: string,
   outDir: string,
-  options: { baseline?: string; scenario?: string } = {},
+  options: {
+    baseline?: string;
+    scenario?: string;
+    /** Suite arguments selecting the scenarios (e.g. `--spec-version X`). */
+    select?: readonly string[];
+  } = {},
 ): Promise<{ code: number; output: string }> {
   const out = await new Deno.Command(Deno.execPath(), {
     args: [
@@ -89,6 +94,7 @@ export async function runSuite(
       outDir,
       ...(options.baseline ? ["--expected-failures", options.baseline] : []),
       ...(options.scenario ? ["--scenario", options.scenario] : []),
+      ...(options.select ?? []),
     ],
     env: { NO_COLOR: "1" },
     stdout: "piped",
@@ -115,7 +121,10 @@ export async function readResults(outDir: string): Promise<ScenarioResult[]> {
     if (!Array.isArray(list)) continue;
     const dir = path.basename(path.dirname(file));
     out.push({
-      scenario: dir.replace(/-\d{4}-\d{2}-\d{2}T.*$/, ""),
+      scenario: dir.replace(/-\d{4}-\d{2}-\d{2}T.*$/, "").replace(
+        /^server-/,
+        "",
+      ),
       checks: list.filter((c) =>
         typeof c?.id === "string" && typeof c?.status === "string"
       ).map((c) => ({
@@ -323,27 +332,59 @@ export function resultsTable(results: readonly ScenarioResult[]): string {
   ].join("\n");
 }
 
+/**
+ * The runs: the active scenarios of 2025-11-25, and exactly the scenarios
+ * the 2026-07-28 revision requires (frozen at its release).
+ */
+export const RUNS: readonly { name: string; select: readonly string[] }[] = [
+  { name: "2025-11-25", select: ["--spec-version", "2025-11-25"] },
+  { name: "2026-07-28", select: ["--requirements", "2026-07-28"] },
+];
+
 if (import.meta.main) {
   const write = Deno.args.includes("--write");
   const scenario = Deno.args.find((a) => !a.startsWith("--"));
-  const outDir = await Deno.makeTempDir({ prefix: "astrid-conformance-" });
   await using target = await startTarget();
-  const run = await runSuite(target.url, outDir, {
-    baseline: BASELINE,
-    ...(scenario ? { scenario } : {}),
-  });
-  const results = await readResults(outDir);
-  console.log(run.output);
-  console.log(resultsTable(results));
+  let code = 0;
+  const tables: string[] = [];
+  for (const { name: specVersion, select } of RUNS) {
+    const outDir = await Deno.makeTempDir({ prefix: "astrid-conformance-" });
+    try {
+      const run = await runSuite(target.url, outDir, {
+        baseline: BASELINE,
+        select,
+        ...(scenario ? { scenario } : {}),
+      });
+      code = Math.max(code, run.code);
+      const results = await readResults(outDir);
+      console.log(run.output);
+      for (const r of results) {
+        for (const c of r.checks) {
+          if (c.status !== "SUCCESS") {
+            console.log(
+              `${specVersion} ${r.scenario} ${c.id} ${c.status}: ${
+                c.errorMessage ?? ""
+              }`,
+            );
+          }
+        }
+      }
+      tables.push(`### Protocol ${specVersion}\n\n${resultsTable(results)}`);
+    } finally {
+      await Deno.remove(outDir, { recursive: true });
+    }
+  }
+  console.log(tables.join("\n\n"));
   if (write) {
     const doc = path.join(ROOT, "docs/conformance-server.md");
     const text = await Deno.readTextFile(doc);
-    const next = text.replace(
-      /<!-- results:start -->[\s\S]*<!-- results:end -->/,
-      `<!-- results:start -->\n${resultsTable(results)}\n<!-- results:end -->`,
+    await Deno.writeTextFile(
+      doc,
+      text.replace(
+        /<!-- results:start -->[\s\S]*<!-- results:end -->/,
+        `<!-- results:start -->\n${tables.join("\n\n")}\n<!-- results:end -->`,
+      ),
     );
-    await Deno.writeTextFile(doc, next);
   }
-  await Deno.remove(outDir, { recursive: true });
-  Deno.exitCode = run.code;
+  Deno.exitCode = code;
 }

@@ -297,6 +297,8 @@ class Relay {
         tools: { listChanged: false },
         resources: {},
         prompts: {},
+        completions: {},
+        logging: {},
       },
       requestState: { verify: (s, ctx) => this.#codec.verify(s, ctx) },
       instructions:
@@ -314,6 +316,12 @@ class Relay {
       "tools/call",
       (request, ctx) => this.#call(server, request.params, ctx),
     );
+    // Completions are not relayed from the capsules' servers: none offered.
+    server.setRequestHandler("completion/complete", () => ({
+      completion: { values: [], total: 0, hasMore: false },
+    }));
+    // Nothing is logged to the host (the capsules' logs stay in the daemon).
+    server.setRequestHandler("logging/setLevel", () => ({}));
     server.setRequestHandler("resources/list", async () => ({
       resources: (await this.#items("resources")) as never[],
     }));
