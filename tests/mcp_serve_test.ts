@@ -197,6 +197,22 @@ for (const era of ["legacy", "modern"] as const) {
           "allowed",
         ]],
       );
+      const answers = await fx.api.call<AuditListBody>("auditList", {
+        query: { action: "approval_answer" },
+      });
+      assert.deepEqual(
+        answers.entries.map((e) => {
+          const a = (e as unknown as { action: Record<string, unknown> })
+            .action;
+          return [a["action"], a["decision"], a["reason"]];
+        }),
+        [[
+          "mcp_host_tool_call",
+          "allow_once",
+          "answered by the MCP host (elicitation)",
+        ]],
+        "the host's answer is audited like any other",
+      );
       const verify = await fx.api.call<AuditVerifyBody>("auditVerify");
       assert.equal(verify.ok, true);
     },
@@ -218,14 +234,9 @@ Deno.test({
         name: "write_file",
         arguments: { path: "q.txt", content: "queued\n" },
       });
-      let waiting: ApprovalInfo | undefined;
-      await waitUntil(async () => {
-        const list = await fx.api.call<ApprovalInfo[]>("approvalsList");
-        waiting = list.find((a) => a.action === "mcp_host_tool_call");
-        return waiting !== undefined;
-      }, "the approval to wait in the daemon's queue");
+      const waiting = await waitForApproval(fx.api);
       await fx.api.call("approvalsAnswer", {
-        params: { id: waiting!.request_id },
+        params: { id: waiting.request_id },
         body: { decision: "allow_once", reason: "from the test" },
       });
       const result = await calling;
@@ -249,7 +260,7 @@ Deno.test({
 
 Deno.test({
   name:
-    "astrid mcp serve --http: a host with the token lists and calls tools (both eras); no token or a wrong one is 401, a foreign Host header is refused",
+    "astrid mcp serve --http: a host with the token lists and calls tools (both eras), answers an approval by elicitation (2026-07-28) or waits for the queue (2025 era, stateless); no token or a wrong one is 401, a foreign Host or Origin header is refused",
   permissions: PERMS,
   sanitizeResources: false,
   sanitizeOps: false,
@@ -294,6 +305,47 @@ Deno.test({
         } finally {
           await client.close();
         }
+      }
+      // 2026-07-28 over HTTP: the approval is an input_required round trip.
+      const modern = host("modern", "allow_once");
+      await modern.client.connect(
+        new StreamableHTTPClientTransport(new URL(url), {
+          requestInit: { headers: { authorization: `Bearer ${token}` } },
+        }),
+      );
+      try {
+        const wrote = await modern.client.callTool({
+          name: "write_file",
+          arguments: { path: "h.txt", content: "over http\n" },
+        });
+        assert.equal(wrote.isError ?? false, false, textOf(wrote));
+        assert.equal(modern.asked.length, 1);
+      } finally {
+        await modern.client.close();
+      }
+      // 2025 era over stateless HTTP cannot carry the question: it waits in
+      // the daemon's queue even for a host that declares elicitation.
+      const legacy = host("legacy", "allow_once");
+      await legacy.client.connect(
+        new StreamableHTTPClientTransport(new URL(url), {
+          requestInit: { headers: { authorization: `Bearer ${token}` } },
+        }),
+      );
+      try {
+        const calling = legacy.client.callTool({
+          name: "write_file",
+          arguments: { path: "l.txt", content: "queued\n" },
+        });
+        const asked = await waitForApproval(fx.api);
+        await fx.api.call("approvalsAnswer", {
+          params: { id: asked.request_id },
+          body: { decision: "allow_once" },
+        });
+        const wrote = await calling;
+        assert.equal(wrote.isError ?? false, false, textOf(wrote));
+        assert.equal(legacy.asked.length, 0);
+      } finally {
+        await legacy.client.close();
       }
       const init = JSON.stringify({
         jsonrpc: "2.0",
@@ -405,6 +457,17 @@ Deno.test({
     );
   },
 });
+
+/** The gateway's approval request waiting in the daemon's queue. */
+async function waitForApproval(api: ApiClient): Promise<ApprovalInfo> {
+  let waiting: ApprovalInfo | undefined;
+  await waitUntil(async () => {
+    const list = await api.call<ApprovalInfo[]>("approvalsList");
+    waiting = list.find((a) => a.action === "mcp_host_tool_call");
+    return waiting !== undefined;
+  }, "the approval to wait in the daemon's queue");
+  return waiting!;
+}
 
 /** Reads the child's stderr until it prints the URL it serves. */
 async function listeningUrl(stderr: ReadableStream<Uint8Array>) {

@@ -103,6 +103,8 @@ interface Pending {
   readonly tool: string;
   readonly events: AsyncIterator<ToolCallStreamEvent>;
   readonly abort: AbortController;
+  /** The approval request put to the host for this call, if any. */
+  asking?: string;
   timer: ReturnType<typeof setTimeout>;
 }
 
@@ -159,7 +161,9 @@ export async function serveMcp(
 
 async function serveOnStdio(relay: Relay, signal: AbortSignal) {
   const transport = new WatchedTransport(new StdioServerTransport());
-  const handle = serveStdio((ctx) => relay.server(ctx.era), { transport });
+  const handle = serveStdio((ctx) => relay.server(ctx.era, "stdio"), {
+    transport,
+  });
   const onAbort = () => transport.closed.resolve();
   signal.addEventListener("abort", onAbort, { once: true });
   try {
@@ -211,7 +215,7 @@ async function serveOnHttp(
   const host = options.host ?? "127.0.0.1";
   const token = options.token ?? randomToken();
   const generated = options.token === undefined;
-  const mcp = createMcpHandler((ctx) => relay.server(ctx.era), {
+  const mcp = createMcpHandler((ctx) => relay.server(ctx.era, "http"), {
     maxRequestBodySize: MAX_BODY_BYTES,
   });
   const allowedHosts = allowedHostnames(host);
@@ -287,8 +291,17 @@ class Relay {
     this.#io = io;
   }
 
-  /** A server instance for one connection (stdio) or request (http). */
-  server(_era: "legacy" | "modern"): McpServer {
+  /**
+   * A server instance for one connection (stdio) or request (http).
+   *
+   * @param era The protocol generation it serves.
+   * @param transport How: a 2025-era request over stateless HTTP cannot
+   *   carry a server-to-client request (the host's answer would reach
+   *   another instance), so approvals then wait in the daemon's queue.
+   * @returns The server.
+   */
+  server(era: "legacy" | "modern", transport: "stdio" | "http"): McpServer {
+    const canAsk = era === "modern" || transport === "stdio";
     const mcp = new McpServer({
       name: "astrid",
       version: VERSION,
@@ -314,7 +327,7 @@ class Relay {
     }));
     server.setRequestHandler(
       "tools/call",
-      (request, ctx) => this.#call(server, request.params, ctx),
+      (request, ctx) => this.#call(server, request.params, ctx, canAsk),
     );
     // Completions are not relayed from the capsules' servers: none offered.
     server.setRequestHandler("completion/complete", () => ({
@@ -381,6 +394,7 @@ class Relay {
     for (const [id, p] of this.#pending) {
       clearTimeout(p.timer);
       p.abort.abort();
+      if (p.asking !== undefined) this.#asking.delete(p.asking);
       this.#pending.delete(id);
     }
   }
@@ -441,6 +455,7 @@ class Relay {
     server: McpServer["server"],
     params: { name: string; arguments?: Record<string, unknown> | undefined },
     ctx: ServerContext,
+    canAsk: boolean,
   ) {
     const state = ctx.mcpReq.requestState<RoundState>();
     let id: string;
@@ -494,10 +509,14 @@ class Relay {
           );
         }
         if (e.type !== "approval_required") continue;
-        if (!hostElicits(server, ctx) || this.#asking.has(e.request_id)) {
+        if (
+          !canAsk || !hostElicits(server, ctx) ||
+          this.#asking.has(e.request_id)
+        ) {
           continue; // it waits in the daemon's queue; another client answers
         }
         this.#asking.add(e.request_id);
+        pending.asking = e.request_id;
         const summary = await this.#summary(e.request_id);
         return inputRequired({
           inputRequests: {
@@ -564,6 +583,7 @@ class Relay {
     this.#pending.delete(id);
     clearTimeout(p.timer);
     p.abort.abort();
+    if (p.asking !== undefined) this.#asking.delete(p.asking);
   }
 
   /** Sends the host's answer to the daemon (declined: `deny`). */
