@@ -20,7 +20,7 @@ import type {
   AuditVerifyBody,
 } from "../kernel/api/contract_admin.ts";
 import type { ApiClient } from "../kernel/api/client_kit.ts";
-import { CLI_MAIN, CLI_PERMS } from "./cli_fixture_test.ts";
+import { CLI_MAIN, CLI_PERMS, runAstrid } from "./cli_fixture_test.ts";
 import { installFixtureCapsule } from "./mcp_serve_fixture_test.ts";
 import {
   clientOf,
@@ -454,6 +454,33 @@ Deno.test({
     assert.deepEqual(
       calls.filter(([, d]) => d === "allowed").map(([t]) => t),
       ["test_image_content", "test_error_handling"],
+    );
+  },
+});
+
+Deno.test({
+  name:
+    "astrid mcp: a usage error (unknown subcommand, --port without --http, a bad port) exits 2 and starts no daemon",
+  permissions: PERMS,
+  async fn() {
+    await using h = await tempHome();
+    for (
+      const args of [
+        ["mcp"],
+        ["mcp", "bogus"],
+        ["mcp", "serve", "--port", "80"],
+        ["mcp", "serve", "--http", "--port", "70000"],
+        ["mcp", "serve", "extra"],
+      ]
+    ) {
+      const run = await runAstrid(args, { env: h.env, cwd: h.workspace });
+      assert.equal(run.code, 2, `${args.join(" ")}: ${run.stderr}`);
+      assert.match(run.stderr, /error\[USAGE\]/);
+    }
+    assert.equal(
+      await Deno.stat(h.files.socket).then(() => true, () => false),
+      false,
+      "no daemon was started",
     );
   },
 });
