@@ -95,9 +95,12 @@ function stdioTransport(h: TempHome, extra: readonly string[] = []) {
   });
 }
 
-async function setup(options: { fixture?: boolean } = {}) {
+async function setup(
+  options: { fixture?: boolean; capsules?: readonly string[] } = {},
+) {
   const h = await tempHome(CONFIG);
-  await installCapsules(h, ["router", "fs"]);
+  const capsules = options.capsules ?? ["router", "fs"];
+  if (capsules.length > 0) await installCapsules(h, capsules);
   if (options.fixture) await installFixtureCapsule(h.env);
   const daemon = await spawnDaemonProcess(h);
   await Deno.writeTextFile(path.join(h.workspace, "a.txt"), "alpha\n");
@@ -454,6 +457,31 @@ Deno.test({
     assert.deepEqual(
       calls.filter(([, d]) => d === "allowed").map(([t]) => t),
       ["test_image_content", "test_error_handling"],
+    );
+  },
+});
+
+Deno.test({
+  name:
+    "astrid mcp serve: without a router capsule, an MCP capsule's tools are still offered and called through the gate",
+  permissions: PERMS,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    await using fx = await setup({ fixture: true, capsules: [] });
+    const { client } = host("legacy", null);
+    await client.connect(stdioTransport(fx.h));
+    try {
+      const { tools } = await client.listTools();
+      assert.ok(tools.some((t) => t.name === "test_simple_text"));
+      const r = await client.callTool({ name: "test_simple_text" });
+      assert.equal(textOf(r), "This is a simple text response for testing.");
+    } finally {
+      await client.close();
+    }
+    assert.deepEqual(
+      (await hostCalls(fx.api)).filter(([, d]) => d === "allowed"),
+      [["test_simple_text", "allowed"]],
     );
   },
 });
