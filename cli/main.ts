@@ -168,10 +168,11 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   mcp: async () => {
     const m = await import("./commands/mcp.ts");
     return local((args, flags) => {
-      m.checkMcpArgs(args, flags); // usage errors start no daemon
+      const env = Deno.env.toObject();
+      m.checkMcpArgs(args, flags, env); // usage errors start no daemon
       return withDaemon(
         flags,
-        (c) => m.mcpCommand(c, args, flags, denoIo(), Deno.env.toObject()),
+        (c) => m.mcpCommand(c, args, flags, denoIo(), env),
       );
     }, m.MCP_HELP);
   },

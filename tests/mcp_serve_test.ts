@@ -488,7 +488,7 @@ Deno.test({
 
 Deno.test({
   name:
-    "astrid mcp: a usage error (unknown subcommand, --port without --http, a bad port) exits 2 and starts no daemon",
+    "astrid mcp: a usage error (unknown subcommand, --port without --http, a bad port, a short ASTRID_MCP_TOKEN) exits 2 and starts no daemon",
   permissions: PERMS,
   async fn() {
     await using h = await tempHome();
@@ -499,11 +499,19 @@ Deno.test({
         ["mcp", "serve", "--port", "80"],
         ["mcp", "serve", "--http", "--port", "70000"],
         ["mcp", "serve", "extra"],
+        ["mcp", "serve", "--http"], // ASTRID_MCP_TOKEN too short
       ]
     ) {
-      const run = await runAstrid(args, { env: h.env, cwd: h.workspace });
+      const short = args.at(-1) === "--http";
+      const run = await runAstrid(args, {
+        env: short ? { ...h.env, ASTRID_MCP_TOKEN: "short" } : h.env,
+        cwd: h.workspace,
+      });
       assert.equal(run.code, 2, `${args.join(" ")}: ${run.stderr}`);
-      assert.match(run.stderr, /error\[USAGE\]/);
+      assert.match(
+        run.stderr,
+        short ? /error\[USAGE\].*ASTRID_MCP_TOKEN/ : /error\[USAGE\]/,
+      );
     }
     assert.equal(
       await Deno.stat(h.files.socket).then(() => true, () => false),

@@ -11,6 +11,9 @@ import type { GlobalFlags } from "../flags.ts";
 import { UsageError } from "../output.ts";
 import type { CommandIo } from "./command_io.ts";
 
+/** The shortest bearer token accepted from `ASTRID_MCP_TOKEN`. */
+const MIN_TOKEN = 24;
+
 /** Help text of `astrid mcp`. */
 export const MCP_HELP = `astrid mcp — Astrid in the MCP ecosystem
 
@@ -45,13 +48,21 @@ Claude Code (.mcp.json):
  *
  * @param args Arguments after `mcp`.
  * @param flags Global flags.
+ * @param env The environment (`ASTRID_MCP_TOKEN`).
  * @returns The HTTP port (0 = pick).
  * @throws {UsageError} On an unknown subcommand or a bad flag value.
  */
 export function checkMcpArgs(
   args: readonly string[],
   flags: GlobalFlags,
+  env: Readonly<Record<string, string>> = {},
 ): number {
+  const token = env["ASTRID_MCP_TOKEN"];
+  if (token !== undefined && token !== "" && token.length < MIN_TOKEN) {
+    throw new UsageError(
+      `ASTRID_MCP_TOKEN must be at least ${MIN_TOKEN} characters (or unset: one is generated)`,
+    );
+  }
   const [sub, ...extra] = args;
   if (sub !== "serve" || extra.length > 0) {
     throw new UsageError(
@@ -86,7 +97,7 @@ export async function mcpCommand(
   io: CommandIo,
   env: Readonly<Record<string, string>> = {},
 ): Promise<number> {
-  const port = checkMcpArgs(args, flags);
+  const port = checkMcpArgs(args, flags, env);
   const { serveMcp } = await import("../mcp/serve.ts");
   const workspace = await io.realPath(resolve(io.cwd, flags.workspace ?? "."));
   const token = env["ASTRID_MCP_TOKEN"];

@@ -256,6 +256,11 @@ async function serveOnHttp(
   }, handler);
   const url = await listening.promise;
   io.err(`astrid mcp serve: ${url} (session ${relay.session})`);
+  if (allowedHosts.length === 1) {
+    io.err(
+      `astrid mcp serve: warning: serving beyond loopback on ${host}, over plain HTTP: anyone on that network who learns the token can call the tools`,
+    );
+  }
   if (generated) {
     io.err(`astrid mcp serve: bearer token ${token} (shown once)`);
   }
