@@ -274,3 +274,41 @@ apiTest(
     }
   },
 );
+
+apiTest(
+  "an Allow Session answer to an MCP host's call covers later calls of that capsule's tool in the session, not another tool",
+  async () => {
+    await using fx = await startApi({
+      prefix: "api-tools-allowance-",
+      capsules: ["router", "fs"],
+      config: `[security.policy]
+approval_required_tools = ["fs:write_file", "fs:edit_file"]
+`,
+      mode: "guided",
+    });
+    const c = fx.client();
+    const s = await newSession(c, fx.tk.workspace);
+    const first = call(c, s.id, {
+      name: "write_file",
+      arguments: { path: "a.txt", content: "one\n" },
+    });
+    await answerFirst(fx.client(), s.id, "allow_session");
+    assert.equal((await first).at(-1)?.type, "result");
+    const again = await call(c, s.id, {
+      name: "write_file",
+      arguments: { path: "b.txt", content: "two\n" },
+    });
+    assert.deepEqual(
+      again.map((e) => e.type),
+      ["result"],
+      "no question the second time",
+    );
+    const other = call(c, s.id, {
+      name: "edit_file",
+      arguments: { path: "a.txt", old_string: "one", new_string: "uno" },
+    });
+    const asked = await answerFirst(fx.client(), s.id, "deny");
+    assert.equal(asked.action, "mcp_host_tool_call");
+    assert.equal((await other).at(-1)?.type, "error");
+  },
+);
