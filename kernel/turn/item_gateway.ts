@@ -33,16 +33,19 @@ const ACTIONS = {
  * The resources or prompts of the session's MCP capsules.
  *
  * @param runtime The session's booted runtime.
- * @param kind `resources` or `prompts`.
- * @param options Capsule filter and cancellation.
+ * @param options `kind` (`resources` or `prompts`), capsule filter, cancellation.
  * @returns Each item as its server described it, with `capsule` and `server`.
  * @throws {KernelError} An MCP capsule's failure to list.
  */
 export async function listGatewayItems(
   runtime: Runtime,
-  kind: ItemKind,
-  options: { capsules?: readonly string[]; signal?: AbortSignal } = {},
+  options: {
+    readonly kind: ItemKind;
+    readonly capsules?: readonly string[];
+    readonly signal?: AbortSignal;
+  },
 ): Promise<GatewayItem[]> {
+  const { kind } = options;
   const out: GatewayItem[] = [];
   for (const capsule of mcpCapsules(runtime, options.capsules)) {
     const listed = await runtime.registry.invoke(
@@ -72,24 +75,24 @@ export async function listGatewayItems(
  * (`prompts`, `key` its name) from the capsule and server that listed it.
  *
  * @param runtime The session's booted runtime.
- * @param kind `resources` or `prompts`.
- * @param key The URI or the prompt name.
- * @param options Prompt arguments, capsule filter, cancellation.
+ * @param request Kind, key, prompt arguments, capsule filter, cancellation.
  * @returns The server's result (`ReadResourceResult` / `GetPromptResult`).
  * @throws {KernelError} `NOT_FOUND` when no capsule listed it; the gate's
  *   refusal of the capsule's `mcp_resource_read` / `mcp_prompt_get`.
  */
 export async function getGatewayItem(
   runtime: Runtime,
-  kind: ItemKind,
-  key: string,
-  options: {
-    arguments?: Readonly<Record<string, string>>;
-    capsules?: readonly string[];
-    signal?: AbortSignal;
-  } = {},
+  request: {
+    readonly kind: ItemKind;
+    readonly key: string;
+    readonly arguments?: Readonly<Record<string, string>>;
+    readonly capsules?: readonly string[];
+    readonly signal?: AbortSignal;
+  },
 ): Promise<JsonValue> {
-  const items = await listGatewayItems(runtime, kind, options);
+  const { kind, key } = request;
+
+  const items = await listGatewayItems(runtime, request);
   const item = items.find((i) =>
     (kind === "resources" ? i["uri"] : i["name"]) === key
   );
@@ -106,13 +109,13 @@ export async function getGatewayItem(
     : {
       name: key,
       server: item.server,
-      arguments: { ...(options.arguments ?? {}) },
+      arguments: { ...(request.arguments ?? {}) },
     };
   return await runtime.registry.invoke(
     item.capsule as CapsuleId,
     ACTIONS[kind].get,
     payload,
-    options.signal ? { signal: options.signal } : {},
+    request.signal ? { signal: request.signal } : {},
   );
 }
 

@@ -355,7 +355,10 @@ class Hub implements SessionHub {
     this.#open();
     const record = await this.#record(id);
     const { runtime } = await this.#booted(this.#live(record.id), record);
-    return await listGatewayTools(this.#kernel, runtime, capsules);
+    return await listGatewayTools(
+      { kernel: this.#kernel, runtime },
+      capsules ? { capsules } : {},
+    );
   }
 
   async callTool(
@@ -377,17 +380,13 @@ class Hub implements SessionHub {
     const stream = new EventQueue<ToolCallStreamEvent>();
     live.callStreams.add(stream);
     // The reader going away cancels the call (an MCP host's cancellation).
-    const call = callGatewayTool(
-      this.#kernel,
-      runtime,
-      body.name,
-      body.arguments ?? {},
-      {
-        callId: `mcp-host-${crypto.randomUUID()}`,
-        signal,
-        ...(body.capsules ? { capsules: body.capsules } : {}),
-      },
-    );
+    const call = callGatewayTool({ kernel: this.#kernel, runtime }, {
+      name: body.name,
+      arguments: body.arguments ?? {},
+      callId: `mcp-host-${crypto.randomUUID()}`,
+      signal,
+      ...(body.capsules ? { capsules: body.capsules } : {}),
+    });
     call.then(
       (result) => stream.push(result),
       (err) => stream.push({ type: "error", ...toWireError(err) }),
@@ -407,11 +406,10 @@ class Hub implements SessionHub {
     this.#open();
     const record = await this.#record(id);
     const { runtime } = await this.#booted(this.#live(record.id), record);
-    return await listGatewayItems(
-      runtime,
+    return await listGatewayItems(runtime, {
       kind,
-      capsules ? { capsules } : {},
-    );
+      ...(capsules ? { capsules } : {}),
+    });
   }
 
   async getItem(
@@ -426,7 +424,9 @@ class Hub implements SessionHub {
     this.#callIn(live);
     try {
       const { runtime } = await this.#booted(live, record);
-      return await getGatewayItem(runtime, kind, body.key, {
+      return await getGatewayItem(runtime, {
+        kind,
+        key: body.key,
         signal,
         ...(body.arguments ? { arguments: body.arguments } : {}),
         ...(body.capsules ? { capsules: body.capsules } : {}),

@@ -62,8 +62,20 @@ interface Owner {
   readonly engine: string;
 }
 
-/** Options of {@linkcode callGatewayTool}. */
-export interface GatewayCallOptions {
+/** A session's kernel and booted runtime. */
+export interface GatewaySession {
+  /** The kernel (gate, principal). */
+  readonly kernel: KernelHandle;
+  /** The session's booted runtime. */
+  readonly runtime: Runtime;
+}
+
+/** One call of {@linkcode callGatewayTool}. */
+export interface GatewayCall {
+  /** The tool. */
+  readonly name: string;
+  /** Its arguments. */
+  readonly arguments: Readonly<Record<string, unknown>>;
   /** Only tools of these capsules (absent = every capsule's). */
   readonly capsules?: readonly string[];
   /** The call's id (audit correlation). */
@@ -77,17 +89,17 @@ export interface GatewayCallOptions {
 /**
  * The tools of a session's capsules.
  *
- * @param kernel The kernel.
- * @param runtime The session's booted runtime.
- * @param capsules Only these capsules' tools (absent = all).
- * @returns The tools, in the describe answer's order.
- * @throws {KernelError} The describe request's failure (`NOT_FOUND` when no router capsule answers it).
+ * @param session The kernel and the session's booted runtime.
+ * @param options Only these capsules' tools (absent = all).
+ * @returns The tools, in the describe answer's order, then the MCP capsules' others.
+ * @throws {KernelError} The describe request's or an MCP capsule's failure.
  */
 export async function listGatewayTools(
-  kernel: KernelHandle,
-  runtime: Runtime,
-  capsules?: readonly string[],
+  session: GatewaySession,
+  options: { readonly capsules?: readonly string[] } = {},
 ): Promise<GatewayTool[]> {
+  const { kernel, runtime } = session;
+  const { capsules } = options;
   const owners = toolOwners(runtime);
   const described = [
     ...await describedTools(kernel, runtime),
@@ -115,11 +127,8 @@ export async function listGatewayTools(
 /**
  * Calls a tool of the session for an external MCP host, through the gate.
  *
- * @param kernel The kernel.
- * @param runtime The session's booted runtime.
- * @param name The tool.
- * @param args Its arguments.
- * @param options Capsule filter, call id, cancellation, deadline.
+ * @param session The kernel and the session's booted runtime.
+ * @param call The tool, its arguments, capsule filter, call id, cancellation, deadline.
  * @returns The tool's result (`is_error` when the tool itself failed).
  * @throws {KernelError} `INVALID_INPUT` (a name that is no tool name),
  *   `NOT_FOUND` (not offered), the gate's refusal (`POLICY_BLOCKED`,
@@ -127,12 +136,12 @@ export async function listGatewayTools(
  *   `ABORTED`, `BUS_TIMEOUT`.
  */
 export async function callGatewayTool(
-  kernel: KernelHandle,
-  runtime: Runtime,
-  name: string,
-  args: Readonly<Record<string, unknown>>,
-  options: GatewayCallOptions,
+  session: GatewaySession,
+  call: GatewayCall,
 ): Promise<ToolCallResultEvent> {
+  const { kernel, runtime } = session;
+  const { name, arguments: args } = call;
+
   if (!isToolName(name)) {
     throw new KernelError(
       "INVALID_INPUT",
@@ -144,13 +153,13 @@ export async function callGatewayTool(
   const owner = toolOwners(runtime).get(name);
   if (
     owner === undefined || owner === null ||
-    (options.capsules !== undefined &&
-      !options.capsules.includes(owner.capsule))
+    (call.capsules !== undefined &&
+      !call.capsules.includes(owner.capsule))
   ) {
     throw new KernelError("NOT_FOUND", `Unknown tool '${name}'`);
   }
-  const { callId, signal } = options;
-  const timeoutMs = options.timeoutMs ?? GATEWAY_TOOL_TIMEOUT_MS;
+  const { callId, signal } = call;
+  const timeoutMs = call.timeoutMs ?? GATEWAY_TOOL_TIMEOUT_MS;
   const payload = args as unknown as JsonValue;
   return await kernel.security.gate.run({
     type: "mcp_host_tool_call",
