@@ -22,6 +22,8 @@ import type {
 import type { ApiClient } from "../kernel/api/client_kit.ts";
 import { CLI_MAIN, CLI_PERMS, runAstrid } from "./cli_fixture_test.ts";
 import { installFixtureCapsule } from "./mcp_serve_fixture_test.ts";
+import { serveMcp } from "../cli/mcp/serve.ts";
+import type { CommandIo } from "../cli/commands/command_io.ts";
 import {
   clientOf,
   installCapsules,
@@ -482,6 +484,81 @@ Deno.test({
     assert.deepEqual(
       (await hostCalls(fx.api)).filter(([, d]) => d === "allowed"),
       [["test_simple_text", "allowed"]],
+    );
+  },
+});
+
+Deno.test({
+  name:
+    "serveMcp() (in process, http): a call waiting in the daemon's queue reports progress naming the approval, then completes once it is answered",
+  permissions: PERMS,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    await using fx = await setup();
+    const stop = new AbortController();
+    const lines: string[] = [];
+    const io: CommandIo = {
+      out: () => {
+        throw new Error("nothing may be written to stdout");
+      },
+      err: (line) => lines.push(line),
+      stdin: () => Promise.resolve(null),
+      ask: () => null,
+      cwd: fx.h.workspace,
+      realPath: (p) => Deno.realPath(p),
+    };
+    const listening = Promise.withResolvers<string>();
+    const token = "x".repeat(32);
+    const serving = serveMcp(fx.api, {
+      transport: "http",
+      port: 0,
+      workspace: fx.h.workspace,
+      token,
+      heartbeatMs: 100,
+      signal: stop.signal,
+      onListen: (url) => listening.resolve(url),
+    }, io);
+    try {
+      const url = await listening.promise;
+      const { client } = host("modern", null);
+      await client.connect(
+        new StreamableHTTPClientTransport(new URL(url), {
+          requestInit: { headers: { authorization: `Bearer ${token}` } },
+        }),
+      );
+      try {
+        const progress: string[] = [];
+        const calling = client.callTool({
+          name: "write_file",
+          arguments: { path: "p.txt", content: "progress\n" },
+        }, {
+          onprogress: (p) => progress.push(String(p.message ?? "")),
+          resetTimeoutOnProgress: true,
+        });
+        const asked = await waitForApproval(fx.api);
+        await waitUntil(
+          () =>
+            Promise.resolve(progress.some((m) => m.includes(asked.request_id))),
+          "a progress notification naming the approval",
+        );
+        await fx.api.call("approvalsAnswer", {
+          params: { id: asked.request_id },
+          body: { decision: "allow_once" },
+        });
+        const wrote = await calling;
+        assert.equal(wrote.isError ?? false, false, textOf(wrote));
+      } finally {
+        await client.close();
+      }
+    } finally {
+      stop.abort();
+      assert.equal(await serving, 0);
+    }
+    assert.ok(lines.some((l) => l.includes("/mcp")), lines.join("\n"));
+    assert.ok(
+      lines.some((l) => l.includes("waits (astrid approvals list)")),
+      "the waiting approval is named on stderr",
     );
   },
 });

@@ -85,6 +85,8 @@ export interface McpServeOptions {
   readonly signal?: AbortSignal;
   /** http only: called once listening, with the URL served. */
   readonly onListen?: (url: string) => void;
+  /** How often a waiting call reports progress (default 15 s). */
+  readonly heartbeatMs?: number;
 }
 
 /** JSON-RPC error code of a call the gate refused (application range). */
@@ -95,6 +97,8 @@ const INVALID_PARAMS = -32602;
 const PENDING_TTL_MS = 600_000;
 /** The largest HTTP body read (the daemon's own bound). */
 const MAX_BODY_BYTES = 1024 * 1024;
+/** How often a call that waits reports progress to the host (ms). */
+const HEARTBEAT_MS = 15_000;
 /** The form key of the approval answer. */
 const APPROVAL_KEY = "astrid_approval";
 
@@ -136,7 +140,13 @@ export async function serveMcp(
     : await client.call<SessionInfo>("sessionsShow", {
       params: { id: options.session },
     });
-  const relay = new Relay(client, session.id, options.capsules, io);
+  const relay = new Relay(
+    client,
+    session.id,
+    options.capsules,
+    io,
+    options.heartbeatMs ?? HEARTBEAT_MS,
+  );
   const stop = new AbortController();
   const signal = options.signal
     ? AbortSignal.any([options.signal, stop.signal])
@@ -276,6 +286,7 @@ class Relay {
   readonly #capsules: readonly string[] | undefined;
   readonly #io: CommandIo;
   readonly #pending = new Map<string, Pending>();
+  readonly #heartbeatMs: number;
   /** Approval requests put to the host now (one elicitation per request). */
   readonly #asking = new Set<string>();
   readonly #codec = createRequestStateCodec<RoundState>({
@@ -289,7 +300,9 @@ class Relay {
     session: string,
     capsules: readonly string[] | undefined,
     io: CommandIo,
+    heartbeatMs: number,
   ) {
+    this.#heartbeatMs = heartbeatMs;
     this.#client = client;
     this.session = session;
     this.#capsules = capsules;
@@ -482,9 +495,14 @@ class Relay {
     }
     const onCancel = () => this.#drop(id);
     ctx.mcpReq.signal.addEventListener("abort", onCancel, { once: true });
+    let waitingOn: string | undefined;
+    let ticks = 0;
     try {
       while (true) {
-        const next = await pending.events.next();
+        const next = await this.#next(
+          pending,
+          () => this.#heartbeat(ctx, ++ticks, waitingOn),
+        );
         if (next.done) {
           this.#drop(id);
           throw new ProtocolError(
@@ -513,12 +531,15 @@ class Relay {
             { code: e.code, reason: e.message },
           );
         }
+        if (e.type === "approval_decision") waitingOn = undefined;
         if (e.type !== "approval_required") continue;
         if (
           !canAsk || !hostElicits(server, ctx) ||
           this.#asking.has(e.request_id)
         ) {
-          continue; // it waits in the daemon's queue; another client answers
+          // It waits in the daemon's queue; another client answers.
+          waitingOn = e.request_id;
+          continue;
         }
         this.#asking.add(e.request_id);
         pending.asking = e.request_id;
@@ -552,6 +573,51 @@ class Relay {
     } finally {
       ctx.mcpReq.signal.removeEventListener("abort", onCancel);
     }
+  }
+
+  /**
+   * The call's next event; every `heartbeatMs` while none comes, `tick`
+   * (a progress notification keeps a host's request timeout from firing
+   * while a human decides).
+   */
+  async #next(
+    pending: Pending,
+    tick: () => Promise<void>,
+  ): Promise<IteratorResult<ToolCallStreamEvent>> {
+    const step = pending.events.next();
+    while (true) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const beat = new Promise<"beat">((r) =>
+        timer = setTimeout(() => r("beat"), this.#heartbeatMs)
+      );
+      try {
+        const r = await Promise.race([step, beat]);
+        if (r !== "beat") return r;
+      } finally {
+        clearTimeout(timer);
+      }
+      await tick().catch(() => {}); // silent-ok: a lost heartbeat is harmless
+    }
+  }
+
+  /** A progress notification, when the host asked for progress. */
+  async #heartbeat(
+    ctx: ServerContext,
+    progress: number,
+    waitingOn: string | undefined,
+  ): Promise<void> {
+    const token = ctx.mcpReq._meta?.progressToken;
+    if (token === undefined) return;
+    await ctx.mcpReq.notify({
+      method: "notifications/progress",
+      params: {
+        progressToken: token,
+        progress,
+        message: waitingOn === undefined
+          ? "running"
+          : `waiting for approval ${waitingOn} (astrid approvals list)`,
+      },
+    });
   }
 
   #start(
