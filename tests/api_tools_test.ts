@@ -44,7 +44,9 @@ async function call(
 
 async function auditOf(
   fx: Awaited<ReturnType<typeof startApi>>,
-): Promise<{ action: Record<string, unknown>; decision: string }[]> {
+): Promise<
+  { action: Record<string, unknown>; decision: string; agent?: string }[]
+> {
   await fx.kernel.security.gate.flush();
   await fx.kernel.security.audit.flush();
   const out = [];
@@ -123,6 +125,14 @@ apiTest(
     const hashed = entries.find((e) => e.action["tool"] === "read_file");
     assert.match(String(hashed?.action["args_hash"]), /^[0-9a-f]{64}$/);
     assert.equal(hashed?.action["capsule_id"], "fs");
+    assert.match(String(hashed?.agent), /^mcp-host-/);
+    const effects = (await auditOf(fx)).filter((e) =>
+      e.agent === hashed?.agent && e.action["type"] !== "mcp_host_tool_call"
+    );
+    assert.ok(
+      effects.length > 0,
+      "the tool's own effects name the host's call as their agent",
+    );
   },
 );
 

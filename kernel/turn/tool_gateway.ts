@@ -29,7 +29,8 @@
  *   gated as that capsule's (an MCP capsule's call is again an
  *   `mcp_tool_call`).
  * - The arguments are hashed into the audit entry (BLAKE3 of canonical
- *   JSON), never stored.
+ *   JSON), never stored. The call's id is the entries' `agent`, for its
+ *   decision and for the effects the tool makes for it.
  *
  * @module
  */
@@ -171,6 +172,9 @@ export async function callGatewayTool(
     session: runtime.session,
     workspace: runtime.workspace,
     callId,
+    // The host is the agent of this call: its decision and every effect
+    // the tool makes for it name the call in the audit chain.
+    agent: callId,
   }, {
     ...(signal ? { signal } : {}),
     effect: async () => {
@@ -194,6 +198,7 @@ export async function callGatewayTool(
         },
         principal: kernel.principal,
         session: runtime.session,
+        agent: { id: callId, depth: 0, tools: null },
       }, { timeoutMs, ...(signal ? { signal } : {}) });
       return busResult(callId, name, answer);
     },
