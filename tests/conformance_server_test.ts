@@ -1,6 +1,6 @@
 /**
  * The server scenarios of `@modelcontextprotocol/conformance` against
- * `astrid mcp serve --http` (both runs of `scripts/conformance_server.ts`):
+ * `astrid mcp serve --http` (both runs of `tests/conformance/server_run.ts`):
  * fails on a failure that is not in `tests/conformance_server_baseline.yaml`
  * and on a baseline entry that passes again (the suite's own baseline check).
  *
@@ -12,7 +12,7 @@ import {
   RUNS,
   runSuite,
   startTarget,
-} from "../scripts/conformance_server.ts";
+} from "./conformance/server_run.ts";
 
 Deno.test({
   name:

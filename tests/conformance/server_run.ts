@@ -28,7 +28,7 @@ import * as path from "node:path";
 export const CONFORMANCE =
   "npm:@modelcontextprotocol/conformance@0.2.0-alpha.12";
 
-const ROOT = path.resolve(import.meta.dirname ?? ".", "..");
+const ROOT = path.resolve(import.meta.dirname ?? ".", "../..");
 /** Expected failures, with the reason of each (`docs/conformance-server.md`). */
 export const BASELINE: string = path.join(
   ROOT,
@@ -217,12 +217,12 @@ export interface Target extends AsyncDisposable {
  */
 export async function startTarget(): Promise<Target> {
   const { tempHome, installCapsules, spawnDaemonProcess } = await import(
-    "../tests/daemon_fixture_test.ts"
+    "../daemon_fixture_test.ts"
   );
   const { installFixtureCapsule } = await import(
-    "../tests/mcp_serve_fixture_test.ts"
+    "../mcp_serve_fixture_test.ts"
   );
-  const { CLI_MAIN, CLI_PERMS } = await import("../tests/cli_fixture_test.ts");
+  const { CLI_MAIN, CLI_PERMS } = await import("../cli_fixture_test.ts");
   const h = await tempHome('[workspace]\nmode = "autonomous"\n');
   const cleanup: (() => PromiseLike<unknown>)[] = [
     () => h[Symbol.asyncDispose](),
