@@ -322,3 +322,40 @@ approval_required_tools = ["fs:write_file", "fs:edit_file"]
     assert.equal((await other).at(-1)?.type, "error");
   },
 );
+
+apiTest(
+  "two MCP host calls waiting at once each see only their own approval request, and each completes on its own answer",
+  async () => {
+    await using fx = await startApi({
+      prefix: "api-tools-two-",
+      capsules: ["router", "fs"],
+      config: POLICY,
+      mode: "guided",
+    });
+    const c = fx.client();
+    const s = await newSession(c, fx.tk.workspace);
+    const a = call(c, s.id, {
+      name: "write_file",
+      arguments: { path: "a.txt", content: "a\n" },
+    });
+    const b = call(c, s.id, {
+      name: "write_file",
+      arguments: { path: "b.txt", content: "b\n" },
+    });
+    await answerFirst(fx.client(), s.id, "allow_once");
+    await answerFirst(fx.client(), s.id, "deny");
+    const [ea, eb] = await Promise.all([a, b]);
+    const asked = (events: ToolCallStreamEvent[]) =>
+      events.filter((e) => e.type === "approval_required").map((e) =>
+        e.type === "approval_required" ? e.request_id : ""
+      );
+    assert.equal(asked(ea).length, 1, JSON.stringify(ea));
+    assert.equal(asked(eb).length, 1, JSON.stringify(eb));
+    assert.notEqual(asked(ea)[0], asked(eb)[0]);
+    assert.deepEqual(
+      [ea.at(-1)?.type, eb.at(-1)?.type].sort(),
+      ["error", "result"],
+      "one allowed, one denied",
+    );
+  },
+);

@@ -119,6 +119,8 @@ interface Live {
   stopCalls: (() => void) | undefined;
   /** Streams of the tool gateway calls in flight. */
   readonly callStreams: Set<EventQueue<ToolCallStreamEvent>>;
+  /** The same, by call id (the `agent` of the call's gate decisions). */
+  readonly callTargets: Map<string, EventQueue<ToolCallStreamEvent>>;
   turn: Turn | undefined;
   turnDone: Promise<void> | undefined;
   stale: boolean;
@@ -378,12 +380,14 @@ class Hub implements SessionHub {
       throw err;
     }
     const stream = new EventQueue<ToolCallStreamEvent>();
+    const callId = `mcp-host-${crypto.randomUUID()}`;
     live.callStreams.add(stream);
+    live.callTargets.set(callId, stream);
     // The reader going away cancels the call (an MCP host's cancellation).
     const call = callGatewayTool({ kernel: this.#kernel, runtime }, {
       name: body.name,
       arguments: body.arguments ?? {},
-      callId: `mcp-host-${crypto.randomUUID()}`,
+      callId,
       signal,
       ...(body.capsules ? { capsules: body.capsules } : {}),
     });
@@ -392,6 +396,7 @@ class Hub implements SessionHub {
       (err) => stream.push({ type: "error", ...toWireError(err) }),
     ).finally(() => {
       live.callStreams.delete(stream);
+      live.callTargets.delete(callId);
       this.#callOut(live);
       stream.end();
     });
@@ -676,6 +681,7 @@ class Hub implements SessionHub {
         calls: 0,
         stopCalls: undefined,
         callStreams: new Set(),
+        callTargets: new Map(),
         approvals: new Map(),
         streams: new Set(),
         subscribers: new Set(),
@@ -841,11 +847,21 @@ class Hub implements SessionHub {
   #broadcast(live: Live, event: PromptStreamEvent): void {
     for (const q of live.streams) q.push(event);
     for (const q of live.subscribers) q.push(event);
-    if (
-      event.type === "approval_required" || event.type === "approval_decision"
-    ) {
-      for (const q of live.callStreams) q.push(event);
-    }
+  }
+
+  /**
+   * The tool gateway calls an approval request belongs to: the call whose id
+   * is the request's agent or call id (its own decision, and the effects of
+   * a bus tool it runs), else — an effect that names no call — every call
+   * in flight, each of which may be waiting on it.
+   */
+  #callsOf(
+    live: Live,
+    request: ApprovalRequest,
+  ): EventQueue<ToolCallStreamEvent>[] {
+    const own = live.callTargets.get(request.ctx.agent ?? "") ??
+      live.callTargets.get(request.ctx.callId);
+    return own ? [own] : [...live.callStreams];
   }
 
   async #pump(live: Live, agent: AgentSession, turn: Turn): Promise<void> {
@@ -893,16 +909,19 @@ class Hub implements SessionHub {
     signal: AbortSignal,
   ): Promise<ApprovalResponse | null> {
     const event = approvalEventOf(request);
+    const calls = this.#callsOf(live, request);
     return new Promise((resolve) => {
       const finish = (response: ApprovalResponse | null) => {
         if (!live.approvals.delete(request.id)) return;
         signal.removeEventListener("abort", dismissed);
         if (response) {
-          this.#broadcast(live, {
+          const decided = {
             type: "approval_decision",
             request_id: request.id,
             decision: response.decision,
-          });
+          } as const;
+          this.#broadcast(live, decided);
+          for (const q of calls) q.push(decided);
         }
         resolve(response);
       };
@@ -915,6 +934,7 @@ class Hub implements SessionHub {
       });
       signal.addEventListener("abort", dismissed, { once: true });
       this.#broadcast(live, event);
+      for (const q of calls) q.push(event);
     });
   }
 
