@@ -15,6 +15,11 @@
  *   gate re-run with the answer), never by trusting the stored item.
  * - A client that closes a prompt stream only stops reading: the turn runs
  *   on (its approvals stay answerable); only `cancel()` stops it.
+ * - Tool gateway calls (an MCP host's, `tool_gateway.ts`) run concurrently
+ *   with each other, never with a turn or a commit (`TURN_BUSY`); while any
+ *   runs, the session's approval requests are held for any API client, as a
+ *   commit's are, and each one streams to the call it belongs to. Closing a
+ *   call's stream cancels the call.
  *
  * @module
  */
