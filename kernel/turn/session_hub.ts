@@ -24,7 +24,7 @@
  * @module
  */
 import * as path from "node:path";
-import { KernelError, toWireError } from "../core/errors.ts";
+import { KernelError } from "../core/errors.ts";
 import { newSessionId, parseSessionId, type SessionId } from "../core/ids.ts";
 import type { Env } from "../core/ports.ts";
 import { isPathWithin } from "../core/path_within.ts";
@@ -65,7 +65,8 @@ import { approvalEventOf } from "./approval_event.ts";
 import { commitOverlayAnswering } from "./commit_answering.ts";
 import { EventQueue } from "./event_queue.ts";
 import { approvalRouterOf } from "./approval_router.ts";
-import { callGatewayTool, listGatewayTools } from "./tool_gateway.ts";
+import { listGatewayTools } from "./tool_gateway.ts";
+import { SessionCalls } from "./session_calls.ts";
 import {
   getGatewayItem,
   type ItemKind,
@@ -119,13 +120,7 @@ interface Live {
   boot: Promise<Booted> | undefined;
   busy: "turn" | "workspace" | "delete" | "tools" | null;
   /** Tool gateway calls in flight (`busy` is `tools` while there are any). */
-  calls: number;
-  /** Removes the approval listener of the tool calls. */
-  stopCalls: (() => void) | undefined;
-  /** Streams of the tool gateway calls in flight. */
-  readonly callStreams: Set<EventQueue<ToolCallStreamEvent>>;
-  /** The same, by call id (the `agent` of the call's gate decisions). */
-  readonly callTargets: Map<string, EventQueue<ToolCallStreamEvent>>;
+  readonly calls: SessionCalls;
   turn: Turn | undefined;
   turnDone: Promise<void> | undefined;
   stale: boolean;
@@ -384,28 +379,10 @@ class Hub implements SessionHub {
       this.#callOut(live);
       throw err;
     }
-    const stream = new EventQueue<ToolCallStreamEvent>();
-    const callId = `mcp-host-${crypto.randomUUID()}`;
-    live.callStreams.add(stream);
-    live.callTargets.set(callId, stream);
-    // The reader going away cancels the call (an MCP host's cancellation).
-    const call = callGatewayTool({ kernel: this.#kernel, runtime }, {
-      name: body.name,
-      arguments: body.arguments ?? {},
-      callId,
+    return live.calls.run({ kernel: this.#kernel, runtime }, body, {
       signal,
-      ...(body.capsules ? { capsules: body.capsules } : {}),
+      done: () => this.#callOut(live),
     });
-    call.then(
-      (result) => stream.push(result),
-      (err) => stream.push({ type: "error", ...toWireError(err) }),
-    ).finally(() => {
-      live.callStreams.delete(stream);
-      live.callTargets.delete(callId);
-      this.#callOut(live);
-      stream.end();
-    });
-    return drain(stream, live.callStreams, signal);
   }
 
   async items(
@@ -683,10 +660,12 @@ class Hub implements SessionHub {
         turn: undefined,
         turnDone: undefined,
         stale: false,
-        calls: 0,
-        stopCalls: undefined,
-        callStreams: new Set(),
-        callTargets: new Map(),
+        calls: new SessionCalls(() =>
+          approvalRouterOf(this.#kernel.security.approvals).listen(
+            id,
+            (request, { signal }) => this.#hold(live!, request, signal),
+          )
+        ),
         approvals: new Map(),
         streams: new Set(),
         subscribers: new Set(),
@@ -717,22 +696,12 @@ class Hub implements SessionHub {
    */
   #callIn(live: Live): void {
     this.#claim(live, "tools");
-    live.calls++;
-    if (live.calls === 1) {
-      live.stopCalls = approvalRouterOf(this.#kernel.security.approvals)
-        .listen(
-          live.id,
-          (request, { signal }) => this.#hold(live, request, signal),
-        );
-    }
+    live.calls.enter();
   }
 
   /** Counts a tool gateway call out; the last one frees the session. */
   #callOut(live: Live): void {
-    live.calls--;
-    if (live.calls > 0) return;
-    live.stopCalls?.();
-    live.stopCalls = undefined;
+    if (!live.calls.leave()) return;
     live.busy = null;
     if (live.stale) void this.#closeRuntime(live).catch(() => {});
   }
@@ -854,21 +823,6 @@ class Hub implements SessionHub {
     for (const q of live.subscribers) q.push(event);
   }
 
-  /**
-   * The tool gateway calls an approval request belongs to: the call whose id
-   * is the request's agent or call id (its own decision, and the effects of
-   * a bus tool it runs), else — an effect that names no call — every call
-   * in flight, each of which may be waiting on it.
-   */
-  #callsOf(
-    live: Live,
-    request: ApprovalRequest,
-  ): EventQueue<ToolCallStreamEvent>[] {
-    const own = live.callTargets.get(request.ctx.agent ?? "") ??
-      live.callTargets.get(request.ctx.callId);
-    return own ? [own] : [...live.callStreams];
-  }
-
   async #pump(live: Live, agent: AgentSession, turn: Turn): Promise<void> {
     const held = new Set<string>();
     try {
@@ -914,7 +868,7 @@ class Hub implements SessionHub {
     signal: AbortSignal,
   ): Promise<ApprovalResponse | null> {
     const event = approvalEventOf(request);
-    const calls = this.#callsOf(live, request);
+    const calls = live.calls.of(request);
     return new Promise((resolve) => {
       const finish = (response: ApprovalResponse | null) => {
         if (!live.approvals.delete(request.id)) return;
