@@ -25,8 +25,6 @@ Deno.test({
     net: true,
     sys: true,
   },
-  sanitizeResources: false,
-  sanitizeOps: false,
   async fn() {
     await using target = await startTarget();
     for (const run of RUNS) {

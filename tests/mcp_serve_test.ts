@@ -157,8 +157,6 @@ for (const era of ["legacy", "modern"] as const) {
     name:
       `astrid mcp serve (stdio, ${era} host): lists the tools, runs a granted call, refuses a blocked one with a coded MCP error, asks the host through elicitation, and every decision is in a chain that verifies`,
     permissions: PERMS,
-    sanitizeResources: false,
-    sanitizeOps: false,
     async fn() {
       await using fx = await setup();
       const { client, asked } = host(era, "allow_once");
@@ -228,8 +226,6 @@ Deno.test({
   name:
     "astrid mcp serve: a host without elicitation waits while the approval is answered through the daemon's API; a declined elicitation denies",
   permissions: PERMS,
-  sanitizeResources: false,
-  sanitizeOps: false,
   async fn() {
     await using fx = await setup();
     const { client } = host("legacy", null);
@@ -267,8 +263,6 @@ Deno.test({
   name:
     "astrid mcp serve --http: a host with the token lists and calls tools (both eras), answers an approval by elicitation (2026-07-28) or waits for the queue (2025 era, stateless); no token or a wrong one is 401, a foreign Host or Origin header is refused",
   permissions: PERMS,
-  sanitizeResources: false,
-  sanitizeOps: false,
   async fn() {
     await using fx = await setup();
     const token = "t".repeat(40);
@@ -403,8 +397,6 @@ Deno.test({
   name:
     "astrid mcp serve --capsule: an MCP capsule's tools (content blocks as the server sent them), resources and prompts reach the host; other capsules' tools are not offered nor callable",
   permissions: PERMS,
-  sanitizeResources: false,
-  sanitizeOps: false,
   async fn() {
     await using fx = await setup({ fixture: true });
     const { client } = host("modern", null);
@@ -467,8 +459,6 @@ Deno.test({
   name:
     "astrid mcp serve: without a router capsule, an MCP capsule's tools are still offered and called through the gate",
   permissions: PERMS,
-  sanitizeResources: false,
-  sanitizeOps: false,
   async fn() {
     await using fx = await setup({ fixture: true, capsules: [] });
     const { client } = host("legacy", null);
@@ -492,8 +482,6 @@ Deno.test({
   name:
     "serveMcp() (in process, http): a call waiting in the daemon's queue reports progress naming the approval, then completes once it is answered",
   permissions: PERMS,
-  sanitizeResources: false,
-  sanitizeOps: false,
   async fn() {
     await using fx = await setup();
     const stop = new AbortController();
