@@ -22,6 +22,7 @@ const SCENARIOS = [
   "gate",
   "mcp",
   "mcp_http",
+  "mcp_serve",
   "audit_verify",
   "js",
   "memory",

@@ -31,6 +31,8 @@ Commands:
                        a session's writes waiting in its overlay
   chat                 talk with the agent in the terminal (the chat TUI)
   web [--port N]       the browser console on loopback (prints a one-time login URL)
+  mcp serve [--http]   the installed capsules' tools as an MCP server, for
+                       Claude Code, Claude Desktop, Cursor… (every call gated)
   demo [kernel]        an agent at work under the gate, offline, in a throwaway home
   agent "<prompt>"     one turn of the installed agent, headless (no daemon)
   secret set|exists    a capsule's secrets (API keys), value from stdin
@@ -163,6 +165,17 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   workspace: async () => {
     const m = await import("./commands/workspace.ts");
     return client(m.workspaceCommand, m.WORKSPACE_HELP);
+  },
+  mcp: async () => {
+    const m = await import("./commands/mcp.ts");
+    return local((args, flags) => {
+      const env = Deno.env.toObject();
+      m.checkMcpArgs(args, flags, env); // usage errors start no daemon
+      return withDaemon(
+        flags,
+        (c) => m.mcpCommand(c, args, flags, denoIo(), env),
+      );
+    }, m.MCP_HELP);
   },
   start: async () => {
     const m = await import("./commands/daemon.ts");

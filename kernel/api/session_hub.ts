@@ -11,9 +11,14 @@ import type {
   ApprovalAnswerBody,
   ApprovalInfo,
   CreateSessionBody,
+  GatewayItem,
+  GatewayTool,
+  ItemGetBody,
   PromptBody,
   PromptStreamEvent,
   SessionInfo,
+  ToolCallBody,
+  ToolCallStreamEvent,
   WorkspaceChange,
 } from "./contract.ts";
 
@@ -45,6 +50,36 @@ export interface SessionHub {
     body: PromptBody,
     signal: AbortSignal,
   ): Promise<AsyncIterable<PromptStreamEvent>>;
+  /** The tools of the session's capsules (only those of `capsules` when given). */
+  tools(id: string, capsules?: readonly string[]): Promise<GatewayTool[]>;
+  /**
+   * Calls a tool for an external MCP host (the tool gateway): gated,
+   * budgeted and audited before the tool's capsule sees it; the stream
+   * carries the session's approval requests while the call waits, then
+   * one `result` or `error`. `TURN_BUSY` while a turn or commit runs.
+   */
+  callTool(
+    id: string,
+    body: ToolCallBody,
+    signal: AbortSignal,
+  ): Promise<AsyncIterable<ToolCallStreamEvent>>;
+  /** The resources or prompts of the session's MCP capsules. */
+  items(
+    id: string,
+    kind: "resources" | "prompts",
+    capsules?: readonly string[],
+  ): Promise<GatewayItem[]>;
+  /**
+   * Reads a resource or gets a prompt for an external MCP host (the MCP
+   * capsule's gated `mcp_resource_read` / `mcp_prompt_get`; an approval it
+   * asks for waits for any API client). `TURN_BUSY` while a turn runs.
+   */
+  getItem(
+    id: string,
+    kind: "resources" | "prompts",
+    body: ItemGetBody,
+    signal: AbortSignal,
+  ): Promise<unknown>;
   /** Cancels the running turn of a session (no-op when idle). */
   cancel(id: string): Promise<void>;
   /** The session's live events (approval requests and answers, turn events). */

@@ -93,7 +93,7 @@ export function cliFlags(denoPath: string): CliFlags {
       write:
         "capsule new/build write into the user's directories; ASTRID_HOME; audit export --file",
       net:
-        "--url reaches any headless server; npm: capsule sources; the in-process agent's provider",
+        "--url reaches any headless server; npm: capsule sources; the in-process agent's provider; mcp serve --http listens (loopback unless --host)",
       env:
         "the daemon is started with the user's environment and the config may reference any ${VAR}",
     },

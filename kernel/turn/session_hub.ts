@@ -15,6 +15,11 @@
  *   gate re-run with the answer), never by trusting the stored item.
  * - A client that closes a prompt stream only stops reading: the turn runs
  *   on (its approvals stay answerable); only `cancel()` stops it.
+ * - Tool gateway calls (an MCP host's, `tool_gateway.ts`) run concurrently
+ *   with each other, never with a turn or a commit (`TURN_BUSY`); while any
+ *   runs, the session's approval requests are held for any API client, as a
+ *   commit's are, and each one streams to the call it belongs to. Closing a
+ *   call's stream cancels the call.
  *
  * @module
  */
@@ -42,9 +47,14 @@ import type {
   ApprovalAnswerBody,
   ApprovalInfo,
   CreateSessionBody,
+  GatewayItem,
+  GatewayTool,
+  ItemGetBody,
   PromptBody,
   PromptStreamEvent,
   SessionInfo,
+  ToolCallBody,
+  ToolCallStreamEvent,
   TurnStartEvent,
   WorkspaceChange,
 } from "../api/contract.ts";
@@ -54,6 +64,14 @@ import { AgentSession, type Turn } from "./agent_session.ts";
 import { approvalEventOf } from "./approval_event.ts";
 import { commitOverlayAnswering } from "./commit_answering.ts";
 import { EventQueue } from "./event_queue.ts";
+import { approvalRouterOf } from "./approval_router.ts";
+import { listGatewayTools } from "./tool_gateway.ts";
+import { SessionCalls } from "./session_calls.ts";
+import {
+  getGatewayItem,
+  type ItemKind,
+  listGatewayItems,
+} from "./item_gateway.ts";
 import {
   type SessionRecord,
   SessionRecords,
@@ -100,7 +118,9 @@ interface Pending {
 interface Live {
   readonly id: SessionId;
   boot: Promise<Booted> | undefined;
-  busy: "turn" | "workspace" | "delete" | null;
+  busy: "turn" | "workspace" | "delete" | "tools" | null;
+  /** Tool gateway calls in flight (`busy` is `tools` while there are any). */
+  readonly calls: SessionCalls;
   turn: Turn | undefined;
   turnDone: Promise<void> | undefined;
   stale: boolean;
@@ -328,6 +348,79 @@ class Hub implements SessionHub {
     this.#broadcast(live, start);
     live.turnDone = this.#pump(live, agent, turn);
     return drain(stream, live.streams, signal);
+  }
+
+  async tools(
+    id: string,
+    capsules?: readonly string[],
+  ): Promise<GatewayTool[]> {
+    this.#open();
+    const record = await this.#record(id);
+    const { runtime } = await this.#booted(this.#live(record.id), record);
+    return await listGatewayTools(
+      { kernel: this.#kernel, runtime },
+      capsules ? { capsules } : {},
+    );
+  }
+
+  async callTool(
+    id: string,
+    body: ToolCallBody,
+    signal: AbortSignal,
+  ): Promise<AsyncIterable<ToolCallStreamEvent>> {
+    this.#open();
+    const record = await this.#record(id);
+    const live = this.#live(record.id);
+    this.#callIn(live);
+    let runtime: Runtime;
+    try {
+      runtime = (await this.#booted(live, record)).runtime;
+    } catch (err) {
+      this.#callOut(live);
+      throw err;
+    }
+    return live.calls.run({ kernel: this.#kernel, runtime }, body, {
+      signal,
+      done: () => this.#callOut(live),
+    });
+  }
+
+  async items(
+    id: string,
+    kind: ItemKind,
+    capsules?: readonly string[],
+  ): Promise<GatewayItem[]> {
+    this.#open();
+    const record = await this.#record(id);
+    const { runtime } = await this.#booted(this.#live(record.id), record);
+    return await listGatewayItems(runtime, {
+      kind,
+      ...(capsules ? { capsules } : {}),
+    });
+  }
+
+  async getItem(
+    id: string,
+    kind: ItemKind,
+    body: ItemGetBody,
+    signal: AbortSignal,
+  ): Promise<unknown> {
+    this.#open();
+    const record = await this.#record(id);
+    const live = this.#live(record.id);
+    this.#callIn(live);
+    try {
+      const { runtime } = await this.#booted(live, record);
+      return await getGatewayItem(runtime, {
+        kind,
+        key: body.key,
+        signal,
+        ...(body.arguments ? { arguments: body.arguments } : {}),
+        ...(body.capsules ? { capsules: body.capsules } : {}),
+      });
+    } finally {
+      this.#callOut(live);
+    }
   }
 
   async cancel(id: string): Promise<void> {
@@ -567,6 +660,12 @@ class Hub implements SessionHub {
         turn: undefined,
         turnDone: undefined,
         stale: false,
+        calls: new SessionCalls(() =>
+          approvalRouterOf(this.#kernel.security.approvals).listen(
+            id,
+            (request, { signal }) => this.#hold(live!, request, signal),
+          )
+        ),
         approvals: new Map(),
         streams: new Set(),
         subscribers: new Set(),
@@ -577,15 +676,34 @@ class Hub implements SessionHub {
   }
 
   #claim(live: Live, what: NonNullable<Live["busy"]>): void {
+    if (what === "tools" && live.busy === "tools") return;
     if (live.busy !== null) {
       throw new KernelError(
         "TURN_BUSY",
         live.busy === "turn"
           ? `Session ${live.id} is running a turn (cancel it or wait)`
+          : live.busy === "tools"
+          ? `Session ${live.id} is serving tool calls of an MCP host; try again when they are done`
           : `Session ${live.id} is busy (${live.busy}); try again when it is done`,
       );
     }
     live.busy = what;
+  }
+
+  /**
+   * Counts a tool gateway call in; the first one registers the session's
+   * approval listener (held for any API client, like a commit's).
+   */
+  #callIn(live: Live): void {
+    this.#claim(live, "tools");
+    live.calls.enter();
+  }
+
+  /** Counts a tool gateway call out; the last one frees the session. */
+  #callOut(live: Live): void {
+    if (!live.calls.leave()) return;
+    live.busy = null;
+    if (live.stale) void this.#closeRuntime(live).catch(() => {});
   }
 
   async #checkWorkspace(raw: unknown): Promise<string> {
@@ -750,16 +868,19 @@ class Hub implements SessionHub {
     signal: AbortSignal,
   ): Promise<ApprovalResponse | null> {
     const event = approvalEventOf(request);
+    const calls = live.calls.of(request);
     return new Promise((resolve) => {
       const finish = (response: ApprovalResponse | null) => {
         if (!live.approvals.delete(request.id)) return;
         signal.removeEventListener("abort", dismissed);
         if (response) {
-          this.#broadcast(live, {
+          const decided = {
             type: "approval_decision",
             request_id: request.id,
             decision: response.decision,
-          });
+          } as const;
+          this.#broadcast(live, decided);
+          for (const q of calls) q.push(decided);
         }
         resolve(response);
       };
@@ -772,6 +893,7 @@ class Hub implements SessionHub {
       });
       signal.addEventListener("abort", dismissed, { once: true });
       this.#broadcast(live, event);
+      for (const q of calls) q.push(event);
     });
   }
 
@@ -849,11 +971,11 @@ function checkAnswer(
 }
 
 /** Reads a subscriber's queue until it ends or the reader goes away. */
-async function* drain(
-  queue: EventQueue<PromptStreamEvent>,
-  owner: Set<EventQueue<PromptStreamEvent>>,
+async function* drain<T>(
+  queue: EventQueue<T>,
+  owner: Set<EventQueue<T>>,
   signal: AbortSignal,
-): AsyncGenerator<PromptStreamEvent> {
+): AsyncGenerator<T> {
   const stop = () => queue.end();
   if (signal.aborted) stop();
   signal.addEventListener("abort", stop, { once: true });
