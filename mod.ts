@@ -197,3 +197,8 @@ export type {
 } from "./kernel/daemon/deno_flags.ts";
 export { cliFlags } from "./kernel/daemon/cli_flags.ts";
 export type { CliFlags } from "./kernel/daemon/cli_flags.ts";
+export {
+  checkWrapManifest,
+  compareWrapInstall,
+} from "./kernel/daemon/wrap_capsule.ts";
+export type { WrapInstallState } from "./kernel/daemon/wrap_capsule.ts";
