@@ -200,5 +200,9 @@ export type { CliFlags } from "./kernel/daemon/cli_flags.ts";
 export {
   checkWrapManifest,
   compareWrapInstall,
+  wrapInventory,
 } from "./kernel/daemon/wrap_capsule.ts";
-export type { WrapInstallState } from "./kernel/daemon/wrap_capsule.ts";
+export type {
+  WrapInstallState,
+  WrapInventory,
+} from "./kernel/daemon/wrap_capsule.ts";

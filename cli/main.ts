@@ -198,6 +198,12 @@ async function printCommand(): Promise<Command> {
  */
 export async function main(argv: readonly string[]): Promise<number> {
   try {
+    // `mcp wrap` parses its own arguments: everything after `--` is the
+    // wrapped server's command line, never astrid's flags.
+    if (argv[0] === "mcp" && argv[1] === "wrap") {
+      const m = await import("./mcp/wrap.ts");
+      return await m.wrapCommand(argv.slice(2));
+    }
     const { positionals, flags } = parseFlags(argv);
     const [command, ...rest] = positionals;
     if (flags.version) {

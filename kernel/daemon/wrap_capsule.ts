@@ -31,8 +31,55 @@ import { recordedGrants } from "../capsule/manifest/write_meta.ts";
 import { grantsFromManifest } from "../capsule/manifest/grants_from_manifest.ts";
 import { denoLaunchArgs } from "../capsule/engines/mcp/launch_flags.ts";
 import { VERSION } from "../../version.ts";
-import type { KernelHandle } from "./boot.ts";
-import { installedCapsules } from "./installed_capsules.ts";
+import { DEFAULT_PRINCIPAL } from "../core/ids.ts";
+import type { Logger } from "../core/ports.ts";
+import { createDenoFs } from "../host/mod.ts";
+import type { HomeOptions } from "./boot.ts";
+import { kernelPaths, readRuntimeKey } from "./home_config.ts";
+import {
+  installedCapsulesIn,
+  type InventoryDeps,
+} from "./installed_capsules.ts";
+
+const SILENT: Logger = { log() {}, child: () => SILENT };
+
+/** What {@linkcode compareWrapInstall} reads (no store: the daemon may hold it). */
+export interface WrapInventory extends InventoryDeps {
+  /** The principal's capsule directory. */
+  readonly capsulesRoot: string;
+  /** `ASTRID_HOME`, replaced by its name in reasons. */
+  readonly homeRoot: string;
+}
+
+/**
+ * The real {@linkcode WrapInventory} of a home: its file system, the
+ * default principal's capsule directory and the runtime key — without
+ * opening the state store, so it works while a daemon runs.
+ *
+ * @param options The environment naming the home.
+ * @returns The inventory deps, or `null` when the home has no runtime key
+ *   yet (nothing can be installed).
+ * @throws {KernelError} `KEY_PERMISSIONS_TOO_OPEN`, `KEY_INVALID`, `HOME_INVALID`.
+ */
+export async function wrapInventory(
+  options: HomeOptions = {},
+): Promise<WrapInventory | null> {
+  const { home } = kernelPaths(options);
+  let key;
+  try {
+    key = await readRuntimeKey(options);
+  } catch (err) {
+    if (KernelError.is(err) && err.code === "KEY_NOT_FOUND") return null;
+    throw err;
+  }
+  return {
+    fs: createDenoFs(),
+    logger: SILENT,
+    trust: { keyId: key.keyId, publicKey: key.publicKey },
+    capsulesRoot: home.home(DEFAULT_PRINCIPAL).capsules,
+    homeRoot: home.root,
+  };
+}
 
 /** How a wrap source relates to what is installed ({@linkcode compareWrapInstall}). */
 export type WrapInstallState =
@@ -104,7 +151,8 @@ export function checkWrapManifest(
  * Compares a wrap source directory with the installed capsule of the same
  * name, admitting the installed one exactly as boot does.
  *
- * @param kernel The kernel (home, runtime key, file system).
+ * @param inventory Where the installed capsules are and the key that
+ *   signs their records ({@linkcode wrapInventory}); `null`: none installed.
  * @param sourceDir The directory holding the wrap's `Capsule.toml`.
  * @returns `absent`, `same`, `changed` (pins, grants or `unconfined`
  *   differ) or `refused` (boot would not load the installed capsule).
@@ -112,29 +160,30 @@ export function checkWrapManifest(
  *   `CAPSULE_INTEGRITY` for a source file that cannot be pinned.
  */
 export async function compareWrapInstall(
-  kernel: KernelHandle,
+  inventory: WrapInventory | null,
   sourceDir: string,
 ): Promise<WrapInstallState> {
-  const fs = kernel.ports.fs;
+  const fs = inventory?.fs ?? createDenoFs();
   const file = path.join(sourceDir, "Capsule.toml");
   const manifest = checkWrapManifest(await fs.readTextFile(file), {
     file,
     dir: sourceDir,
   });
   const capsule = manifest.package.name;
-  const inventory = await installedCapsules(kernel);
-  const refused = inventory.refused.find((r) => r.capsule === capsule);
+  if (inventory === null) return { state: "absent", capsule };
+  const found = await installedCapsulesIn(inventory, inventory.capsulesRoot);
+  const refused = found.refused.find((r) => r.capsule === capsule);
   if (refused !== undefined) {
     return {
       state: "refused",
       capsule,
       reason: `${refused.code}: ${refused.reason}`.replaceAll(
-        kernel.home.root,
+        inventory.homeRoot,
         "$ASTRID_HOME",
       ),
     };
   }
-  const installed = inventory.installed.find((c) =>
+  const installed = found.installed.find((c) =>
     c.manifest.package.name === capsule
   );
   if (installed === undefined) return { state: "absent", capsule };
