@@ -167,7 +167,9 @@ export function parseWrapArgs(argv: readonly string[]): WrapArgs {
   if (help) return { ...base, command: [] };
   if (positionals.length > 0) {
     throw new UsageError(
-      `Unexpected argument '${positionals[0]}': the server's command goes after '--' (astrid mcp wrap -- <command> [args])`,
+      `Unexpected argument '${
+        positionals[0]
+      }': the server's command goes after '--' (astrid mcp wrap -- <command> [args])`,
     );
   }
   if (split === -1) {
@@ -255,7 +257,9 @@ async function install(
   const { io, env, workspace } = options;
   if (source.generated) {
     io.err(
-      `Generated ${path.join(source.dir, "Capsule.toml")} — review it; edit it and pass --manifest to change it`,
+      `Generated ${
+        path.join(source.dir, "Capsule.toml")
+      } — review it; edit it and pass --manifest to change it`,
     );
     for (const w of source.generated.warnings) io.err(`warning: ${w}`);
   }

@@ -18,8 +18,8 @@ import * as path from "node:path";
 import { parse } from "smol-toml";
 import { KernelError } from "../../kernel/api/client_kit.ts";
 import {
-  generateWrapManifest,
   type GeneratedManifest,
+  generateWrapManifest,
   type PathInfo,
 } from "./wrap_manifest.ts";
 
