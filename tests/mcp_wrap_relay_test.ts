@@ -1,0 +1,279 @@
+/**
+ * `astrid mcp wrap` end to end, as an MCP host uses it: a real MCP client
+ * (`@modelcontextprotocol/sdk` `Client` over stdio) starts
+ * `astrid mcp wrap -- npx -y @modelcontextprotocol/server-filesystem <dir>`
+ * — the real CLI, the real daemon it starts, the real npm server under the
+ * permission broker — reads inside the granted directory, is refused outside
+ * it (by the server's own check, and by our confinement where the server
+ * would allow it), and finds each call in an audit chain that verifies.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import * as path from "node:path";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { CLI_MAIN, CLI_PERMS, DENO_DIR, runAstrid } from "./cli_fixture_test.ts";
+import { SERVERS } from "./mcp_fixture_test.ts";
+
+const PERMS: Deno.PermissionOptionsObject = {
+  read: true,
+  write: true,
+  env: true,
+  run: true,
+  net: true,
+};
+
+/** server-filesystem's minimatch reads this name at startup. */
+const MINIMATCH_ENV = "__MINIMATCH_TESTING_PLATFORM__";
+
+interface Setup {
+  readonly root: string;
+  readonly ws: string;
+  readonly docs: string;
+  readonly env: Record<string, string>;
+}
+
+async function setup(): Promise<Setup> {
+  const root = await Deno.realPath(
+    await Deno.makeTempDir({ prefix: "astrid-wrap-relay-" }),
+  );
+  const ws = path.join(root, "ws");
+  const docs = path.join(ws, "docs");
+  await Deno.mkdir(docs, { recursive: true });
+  await Deno.mkdir(path.join(ws, "private"));
+  await Deno.writeTextFile(path.join(docs, "a.txt"), "alpha");
+  await Deno.writeTextFile(path.join(ws, "private/secret.txt"), "s3cret");
+  await Deno.writeTextFile(path.join(root, "outside.txt"), "outside");
+  const home = path.join(root, "astrid");
+  await Deno.mkdir(path.join(home, "etc"), { recursive: true });
+  // No human in this test: tool calls are not put to approval (the gate's
+  // manifest, policy, budget and audit layers still decide every one).
+  await Deno.writeTextFile(
+    path.join(home, "etc/config.toml"),
+    '[workspace]\nmode = "autonomous"\n',
+  );
+  return { root, ws, docs, env: { HOME: root, ASTRID_HOME: home } };
+}
+
+async function connect(s: Setup, wrapArgs: readonly string[]) {
+  const transport = new StdioClientTransport({
+    command: Deno.execPath(),
+    args: ["run", ...CLI_PERMS, CLI_MAIN, "mcp", "wrap", ...wrapArgs],
+    cwd: s.ws,
+    env: {
+      ...s.env,
+      DENO_DIR,
+      NO_COLOR: "1",
+      DENO_NO_UPDATE_CHECK: "1",
+      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+    },
+    stderr: "pipe",
+  });
+  let stderr = "";
+  transport.stderr?.on("data", (d: Uint8Array) => {
+    stderr += new TextDecoder().decode(d);
+  });
+  const client = new Client({ name: "wrap-test", version: "1.0.0" });
+  try {
+    await client.connect(transport);
+  } catch (err) {
+    throw new Error(`connect failed: ${String(err)}\nstderr: ${stderr}`);
+  }
+  return { client, stderr: () => stderr };
+}
+
+type ToolResult = { isError?: boolean; content: { text?: string }[] };
+
+function textOf(r: ToolResult): string {
+  return r.content.map((c) => c.text ?? "").join("\n");
+}
+
+async function readFile(
+  client: Client,
+  tools: readonly string[],
+  file: string,
+): Promise<ToolResult> {
+  const name = tools.find((t) => /read_text_file$/.test(t));
+  assert.ok(name, `no read_text_file among ${tools.join(", ")}`);
+  return await client.callTool({
+    name,
+    arguments: { path: file },
+  }) as ToolResult;
+}
+
+async function auditOf(s: Setup, capsule: string) {
+  const exported = await runAstrid(["audit", "export"], {
+    cwd: s.ws,
+    env: s.env,
+  });
+  assert.equal(exported.code, 0, exported.stderr);
+  const entries = exported.stdout.trim().split("\n").map((l) =>
+    JSON.parse(l) as {
+      capsule: string | null;
+      decision: string;
+      action: Record<string, unknown>;
+    }
+  );
+  return entries.filter((e) => e.capsule === capsule);
+}
+
+Deno.test({
+  name:
+    "astrid mcp wrap: an MCP client reads inside the granted dir through the wrapped server-filesystem; a read outside the manifest's grant is refused by our confinement although the server's own allowed dir covers it; a read outside both is refused; all are in the audit chain, which verifies",
+  permissions: PERMS,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const s = await setup();
+    try {
+      // A reviewed manifest NARROWER than the server's args: the server is
+      // told the whole workspace, the manifest grants only docs/.
+      const review = path.join(s.root, "review");
+      await Deno.mkdir(review);
+      const cmd = ["npx", "-y", SERVERS.filesystem, s.ws];
+      await Deno.writeTextFile(
+        path.join(review, "Capsule.toml"),
+        [
+          "[package]",
+          'name = "files-wrapped"',
+          'version = "1.0.0"',
+          "[capabilities]",
+          `fs_read = [${JSON.stringify(s.docs)}]`,
+          `host_process = ["npx -y ${SERVERS.filesystem}"]`,
+          `[env.${MINIMATCH_ENV}]`,
+          'type = "string"',
+          "[[mcp_server]]",
+          'id = "server"',
+          'command = "npx"',
+          `args = ${JSON.stringify(cmd.slice(1))}`,
+          "",
+        ].join("\n"),
+      );
+      const args = ["--manifest", review, "--", ...cmd];
+      const installed = await runAstrid(
+        ["mcp", "wrap", "--install-only", "--yes", ...args],
+        { cwd: s.ws, env: s.env },
+      );
+      assert.equal(installed.code, 0, installed.stderr);
+
+      const { client, stderr } = await connect(s, args);
+      try {
+        const tools = (await client.listTools()).tools.map((t) => t.name);
+        const inside = await readFile(client, tools, path.join(s.docs, "a.txt"));
+        assert.equal(inside.isError ?? false, false, textOf(inside));
+        assert.match(textOf(inside), /alpha/);
+
+        const secret = path.join(s.ws, "private/secret.txt");
+        const confined = await readFile(client, tools, secret);
+        assert.equal(confined.isError, true, textOf(confined));
+        assert.doesNotMatch(textOf(confined), /s3cret/);
+
+        const outside = await readFile(
+          client,
+          tools,
+          path.join(s.root, "outside.txt"),
+        );
+        assert.equal(outside.isError, true, textOf(outside));
+        assert.doesNotMatch(textOf(outside), /^outside$/m);
+      } catch (err) {
+        throw new Error(`${String(err)}\nwrap stderr: ${stderr()}`);
+      } finally {
+        await client.close();
+      }
+
+      const audit = await auditOf(s, "files-wrapped");
+      const checks = audit.filter((e) =>
+        e.action["type"] === "mcp_permission_check"
+      );
+      assert.ok(
+        checks.some((e) =>
+          e.decision === "allowed" &&
+          e.action["value"] === path.join(s.docs, "a.txt")
+        ),
+        "the read inside is in the chain",
+      );
+      assert.ok(
+        checks.some((e) =>
+          e.decision === "denied" && e.action["value"] === secret
+        ),
+        "the read our layer refused is in the chain",
+      );
+      const calls = audit.filter((e) =>
+        String(e.action["type"]).endsWith("tool_call")
+      );
+      assert.ok(calls.length >= 3, "every tool call is in the chain");
+      const verify = await runAstrid(["audit", "verify"], {
+        cwd: s.ws,
+        env: s.env,
+      });
+      assert.equal(verify.code, 0, verify.stderr + verify.stdout);
+    } finally {
+      await runAstrid(["stop"], { cwd: s.ws, env: s.env });
+      await Deno.remove(s.root, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "astrid mcp wrap -- npx -y server-filesystem <dir>: the generated manifest confines the server to the named dir (install once, then the host's one line)",
+  permissions: PERMS,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const s = await setup();
+    try {
+      const args = [
+        "--env",
+        MINIMATCH_ENV,
+        "--",
+        "npx",
+        "-y",
+        SERVERS.filesystem,
+        s.docs,
+      ];
+      const installed = await runAstrid(
+        ["mcp", "wrap", "--install-only", "--yes", ...args],
+        { cwd: s.ws, env: s.env },
+      );
+      assert.equal(installed.code, 0, installed.stderr);
+      const name = installed.stderr.match(/Capsule '([a-z0-9-]+)'/)?.[1];
+      assert.ok(name, installed.stderr);
+      const { client, stderr } = await connect(s, args);
+      try {
+        const tools = (await client.listTools()).tools.map((t) => t.name);
+        const inside = await readFile(client, tools, path.join(s.docs, "a.txt"));
+        assert.equal(inside.isError ?? false, false, textOf(inside));
+        assert.match(textOf(inside), /alpha/);
+        const secret = await readFile(
+          client,
+          tools,
+          path.join(s.ws, "private/secret.txt"),
+        );
+        assert.equal(secret.isError, true);
+        assert.doesNotMatch(textOf(secret), /s3cret/);
+      } catch (err) {
+        throw new Error(`${String(err)}\nwrap stderr: ${stderr()}`);
+      } finally {
+        await client.close();
+      }
+      const audit = await auditOf(s, name);
+      assert.ok(
+        audit.some((e) =>
+          e.action["type"] === "mcp_permission_check" &&
+          e.decision === "allowed" &&
+          e.action["value"] === path.join(s.docs, "a.txt")
+        ),
+      );
+      const verify = await runAstrid(["audit", "verify"], {
+        cwd: s.ws,
+        env: s.env,
+      });
+      assert.equal(verify.code, 0, verify.stderr + verify.stdout);
+    } finally {
+      await runAstrid(["stop"], { cwd: s.ws, env: s.env });
+      await Deno.remove(s.root, { recursive: true });
+    }
+  },
+});
