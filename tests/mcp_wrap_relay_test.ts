@@ -11,9 +11,15 @@
  */
 import assert from "node:assert/strict";
 import * as path from "node:path";
+// @ts-types="@modelcontextprotocol/sdk/client/index"
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
-import { CLI_MAIN, CLI_PERMS, DENO_DIR, runAstrid } from "./cli_fixture_test.ts";
+import { createStdioTransport } from "../kernel/capsule/engines/mcp/client/stdio_transport.ts";
+import {
+  CLI_MAIN,
+  CLI_PERMS,
+  DENO_DIR,
+  runAstrid,
+} from "./cli_fixture_test.ts";
 import { SERVERS } from "./mcp_fixture_test.ts";
 
 const PERMS: Deno.PermissionOptionsObject = {
@@ -57,8 +63,8 @@ async function setup(): Promise<Setup> {
 }
 
 async function connect(s: Setup, wrapArgs: readonly string[]) {
-  const transport = new StdioClientTransport({
-    command: Deno.execPath(),
+  // What an MCP host does with `"command": "astrid", "args": ["mcp", "wrap", …]`.
+  const child = new Deno.Command(Deno.execPath(), {
     args: ["run", ...CLI_PERMS, CLI_MAIN, "mcp", "wrap", ...wrapArgs],
     cwd: s.ws,
     env: {
@@ -68,19 +74,39 @@ async function connect(s: Setup, wrapArgs: readonly string[]) {
       DENO_NO_UPDATE_CHECK: "1",
       PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
     },
-    stderr: "pipe",
-  });
+    clearEnv: true,
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
   let stderr = "";
-  transport.stderr?.on("data", (d: Uint8Array) => {
-    stderr += new TextDecoder().decode(d);
+  const drained = child.stderr.pipeThrough(new TextDecoderStream()).pipeTo(
+    new WritableStream({ write: (t) => void (stderr += t) }),
+  );
+  const transport = createStdioTransport({
+    stdin: child.stdin,
+    stdout: child.stdout,
   });
   const client = new Client({ name: "wrap-test", version: "1.0.0" });
   try {
     await client.connect(transport);
   } catch (err) {
+    child.kill();
+    await child.status;
+    await drained;
     throw new Error(`connect failed: ${String(err)}\nstderr: ${stderr}`);
   }
-  return { client, stderr: () => stderr };
+  return {
+    client,
+    stderr: () => stderr,
+    async close() {
+      await client.close();
+      const t = setTimeout(() => child.kill(), 5_000);
+      await child.status;
+      clearTimeout(t);
+      await drained;
+    },
+  };
 }
 
 type ToolResult = { isError?: boolean; content: { text?: string }[] };
@@ -157,15 +183,24 @@ Deno.test({
       );
       assert.equal(installed.code, 0, installed.stderr);
 
-      const { client, stderr } = await connect(s, args);
+      const { client, stderr, close } = await connect(s, args);
       try {
-        const tools = (await client.listTools()).tools.map((t) => t.name);
-        const inside = await readFile(client, tools, path.join(s.docs, "a.txt"));
+        const tools = (await client.listTools()).tools.map((
+          t: { name: string },
+        ) => t.name);
+        const inside = await readFile(
+          client,
+          tools,
+          path.join(s.docs, "a.txt"),
+        );
         assert.equal(inside.isError ?? false, false, textOf(inside));
         assert.match(textOf(inside), /alpha/);
 
-        const secret = path.join(s.ws, "private/secret.txt");
-        const confined = await readFile(client, tools, secret);
+        const confined = await readFile(
+          client,
+          tools,
+          path.join(s.ws, "private/secret.txt"),
+        );
         assert.equal(confined.isError, true, textOf(confined));
         assert.doesNotMatch(textOf(confined), /s3cret/);
 
@@ -179,9 +214,10 @@ Deno.test({
       } catch (err) {
         throw new Error(`${String(err)}\nwrap stderr: ${stderr()}`);
       } finally {
-        await client.close();
+        await close();
       }
 
+      const secret = path.join(s.ws, "private/secret.txt");
       const audit = await auditOf(s, "files-wrapped");
       const checks = audit.filter((e) =>
         e.action["type"] === "mcp_permission_check"
@@ -240,10 +276,16 @@ Deno.test({
       assert.equal(installed.code, 0, installed.stderr);
       const name = installed.stderr.match(/Capsule '([a-z0-9-]+)'/)?.[1];
       assert.ok(name, installed.stderr);
-      const { client, stderr } = await connect(s, args);
+      const { client, stderr, close } = await connect(s, args);
       try {
-        const tools = (await client.listTools()).tools.map((t) => t.name);
-        const inside = await readFile(client, tools, path.join(s.docs, "a.txt"));
+        const tools = (await client.listTools()).tools.map((
+          t: { name: string },
+        ) => t.name);
+        const inside = await readFile(
+          client,
+          tools,
+          path.join(s.docs, "a.txt"),
+        );
         assert.equal(inside.isError ?? false, false, textOf(inside));
         assert.match(textOf(inside), /alpha/);
         const secret = await readFile(
@@ -256,7 +298,7 @@ Deno.test({
       } catch (err) {
         throw new Error(`${String(err)}\nwrap stderr: ${stderr()}`);
       } finally {
-        await client.close();
+        await close();
       }
       const audit = await auditOf(s, name);
       assert.ok(
