@@ -206,3 +206,5 @@ export type {
   WrapInstallState,
   WrapInventory,
 } from "./kernel/daemon/wrap_capsule.ts";
+export { learnServerNeeds } from "./kernel/daemon/wrap_learn.ts";
+export type { LearnedNeeds, LearnOptions } from "./kernel/daemon/wrap_learn.ts";

@@ -24,6 +24,7 @@ import {
   compareWrapInstall,
   installBuiltCapsule,
   KernelError,
+  learnServerNeeds,
   type ProgressEvent,
   startKernel,
   wrapInventory,
@@ -74,6 +75,10 @@ Options (before '--'):
   --env NAME         (generated) the server may read variable NAME (repeatable)
   --writable         (generated) the named paths are writable too
   --name NAME        (generated) the capsule name (default wrap-<pkg>-<hash>)
+  --learn            (generated, with --install-only) run the server once under
+                     a recording permission broker first — reads outside the
+                     named paths, writes, network and processes denied — and
+                     add the env names it read to the manifest (shown, asked)
   --install-only     install (asking first) and exit
   -y, --yes          approve the install without asking
   -w, --workspace DIR
@@ -109,6 +114,7 @@ export interface WrapArgs {
   readonly writable: boolean;
   readonly name?: string;
   readonly installOnly: boolean;
+  readonly learn: boolean;
   readonly yes: boolean;
   readonly workspace?: string;
   readonly help: boolean;
@@ -144,6 +150,7 @@ export function parseWrapArgs(argv: readonly string[]): WrapArgs {
       writable: { type: "boolean" },
       name: { type: "string" },
       "install-only": { type: "boolean" },
+      learn: { type: "boolean" },
       yes: { type: "boolean", short: "y" },
       workspace: { type: "string", short: "w" },
       help: { type: "boolean", short: "h" },
@@ -158,6 +165,7 @@ export function parseWrapArgs(argv: readonly string[]): WrapArgs {
     env: Array.isArray(values["env"]) ? values["env"] : [],
     writable: values["writable"] === true,
     installOnly: values["install-only"] === true,
+    learn: values["learn"] === true,
     yes: values["yes"] === true,
     help,
     ...(str("manifest") ? { manifest: str("manifest")! } : {}),
@@ -185,10 +193,16 @@ export function parseWrapArgs(argv: readonly string[]): WrapArgs {
   }
   if (
     base.manifest !== undefined &&
-    (base.env.length > 0 || base.writable || base.name !== undefined)
+    (base.env.length > 0 || base.writable || base.name !== undefined ||
+      base.learn)
   ) {
     throw new UsageError(
-      "--env, --writable and --name shape a generated manifest; with --manifest, edit the manifest instead",
+      "--env, --writable, --name and --learn shape a generated manifest; with --manifest, edit the manifest instead",
+    );
+  }
+  if (base.learn && !base.installOnly) {
+    throw new UsageError(
+      "--learn runs the server once to write its manifest: use it with --install-only",
     );
   }
   return { ...base, command };
@@ -353,6 +367,71 @@ export async function wrapCommand(
     path.resolve(io.cwd, args.workspace ?? "."),
   );
   const home = resolveAstridHome({ get: (n: string) => env[n] });
+  const learned = args.learn
+    ? await learn(args, { io, workspace, home, env })
+    : args;
+  return await wrapWith(learned, { io, env, workspace, home, deps });
+}
+
+/** `--learn`: the env names the server reads join `--env` (shown, asked). */
+async function learn(
+  args: WrapArgs,
+  o: {
+    io: CommandIo;
+    workspace: string;
+    home: string;
+    env: Readonly<Record<string, string>>;
+  },
+): Promise<WrapArgs> {
+  const draft = await wrapSource(args.command, {
+    cwd: o.io.cwd,
+    wrapRoot: path.join(o.home, "wrap"),
+    persist: false,
+    ...(o.env["HOME"] ? { home: o.env["HOME"] } : {}),
+    env: args.env,
+    writable: args.writable,
+    ...(args.name ? { name: args.name } : {}),
+  });
+  const socketDir = await Deno.makeTempDir({ prefix: "astrid-learn-" });
+  try {
+    o.io.err(
+      "Learning: running the server once under a recording permission broker (only the named paths readable; no network, no processes)",
+    );
+    const needs = await learnServerNeeds({
+      dir: draft.dir,
+      workspace: o.workspace,
+      socketDir,
+    });
+    o.io.err(
+      needs.tools === null
+        ? `  the server did not list its tools: ${needs.error ?? "unknown"}`
+        : `  the server started and listed ${needs.tools} tools`,
+    );
+    for (const d of needs.denied) {
+      o.io.err(`  asked for, not granted: ${d}`);
+    }
+    const added = needs.env.filter((n) => !args.env.includes(n));
+    if (added.length > 0) {
+      o.io.err(`  it reads the env names: ${added.join(", ")}`);
+    }
+    return { ...args, env: [...args.env, ...added], learn: false };
+  } finally {
+    await Deno.remove(socketDir, { recursive: true });
+    await Deno.remove(draft.dir, { recursive: true });
+  }
+}
+
+async function wrapWith(
+  args: WrapArgs,
+  o: {
+    io: CommandIo;
+    env: Readonly<Record<string, string>>;
+    workspace: string;
+    home: string;
+    deps: WrapDeps;
+  },
+): Promise<number> {
+  const { io, env, workspace, home, deps } = o;
   const source = await wrapSource(args.command, {
     cwd: io.cwd,
     wrapRoot: path.join(home, "wrap"),
