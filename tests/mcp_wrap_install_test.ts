@@ -325,3 +325,46 @@ Deno.test({
     });
   },
 });
+
+Deno.test({
+  name:
+    "astrid mcp wrap --install-only --learn: server-filesystem is run once under the recording broker; the env name it reads joins the manifest and the host's line, nothing else is added",
+  permissions: PERMS,
+  async fn() {
+    await withHome(async (h) => {
+      const r = await h.wrap([
+        "--install-only",
+        "--learn",
+        "--yes",
+        "--",
+        ...FS_CMD(h.docs),
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stderr, /listed \d+ tools/);
+      assert.match(
+        r.stderr,
+        new RegExp(
+          `astrid mcp wrap --env __MINIMATCH_TESTING_PLATFORM__ -- npx -y ${SERVERS.filesystem} ${h.docs}`,
+        ),
+      );
+      const name = installedName(r.stderr);
+      const meta = JSON.parse(
+        await Deno.readTextFile(path.join(h.capsules, name, "meta.json")),
+      );
+      assert.deepEqual(meta.grants.fs_read, [h.docs]);
+      assert.deepEqual(meta.grants.fs_write, []);
+      assert.deepEqual(meta.grants.net, []);
+      assert.deepEqual(meta.grants.env, ["__MINIMATCH_TESTING_PLATFORM__"]);
+      // --learn only shapes a generated manifest, once, in a terminal.
+      for (
+        const args of [
+          ["--learn", "--", ...FS_CMD(h.docs)],
+          ["--install-only", "--learn", "--manifest", h.ws, "--", "x"],
+        ]
+      ) {
+        const bad = await h.wrap(args);
+        assert.equal(bad.code, 2, bad.stderr);
+      }
+    });
+  },
+});

@@ -405,7 +405,7 @@ async function learn(
     o.io.err(
       needs.tools === null
         ? `  the server did not list its tools: ${needs.error ?? "unknown"}`
-        : `  the server started and listed ${needs.tools} tools`,
+        : `  the server started and listed ${needs.tools.length} tools`,
     );
     for (const d of needs.denied) {
       o.io.err(`  asked for, not granted: ${d}`);

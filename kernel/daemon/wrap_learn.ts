@@ -48,8 +48,8 @@ export interface LearnedNeeds {
   readonly env: readonly string[];
   /** Refused requests, `permission:value` (`*` for "all of it"), in order. */
   readonly denied: readonly string[];
-  /** The number of tools the server listed, or `null` when it did not get that far. */
-  readonly tools: number | null;
+  /** The names of the tools the server listed, or `null` when it did not get that far. */
+  readonly tools: readonly string[] | null;
   /** Why the run ended early (the server exited, timed out), if it did. */
   readonly error?: string;
 }
@@ -171,7 +171,7 @@ export async function learnServerNeeds(
     stdout: "piped",
     stderr: "null",
   });
-  let tools: number | null = null;
+  let tools: string[] | null = null;
   let error: string | undefined;
   try {
     const session = await connectMcpClient(
@@ -182,7 +182,7 @@ export async function learnServerNeeds(
       },
     );
     try {
-      tools = (await session.listTools()).length;
+      tools = (await session.listTools()).map((t) => t.name);
     } finally {
       await session.close();
     }
