@@ -52,6 +52,14 @@ export interface GlobalFlags {
   vars: string[];
   /** `start --foreground`: run the daemon in this process. */
   foreground: boolean;
+  /** `mcp serve --http`: Streamable HTTP instead of stdio. */
+  http: boolean;
+  /** `mcp serve --http --port N`: the port (0 = pick). */
+  port?: string;
+  /** `mcp serve --http --host H`: the address (default 127.0.0.1). */
+  host?: string;
+  /** `mcp serve --capsule NAME` (repeatable): only these capsules' tools. */
+  capsules: string[];
 }
 
 /**
@@ -88,6 +96,10 @@ export function parseFlags(
       url: { type: "string" },
       providers: { type: "string" },
       var: { type: "string", multiple: true },
+      http: { type: "boolean" },
+      port: { type: "string" },
+      host: { type: "string" },
+      capsule: { type: "string", multiple: true },
     });
     const bool = (k: string) => raw[k] === true;
     const str = (k: string) =>
@@ -107,6 +119,10 @@ export function parseFlags(
         unconfined: bool("unconfined"),
         foreground: bool("foreground"),
         vars: Array.isArray(raw["var"]) ? raw["var"] : [],
+        http: bool("http"),
+        capsules: Array.isArray(raw["capsule"]) ? raw["capsule"] : [],
+        ...(str("port") ? { port: str("port")! } : {}),
+        ...(str("host") ? { host: str("host")! } : {}),
         ...(str("workspace") ? { workspace: str("workspace")! } : {}),
         ...(str("dir") ? { dir: str("dir")! } : {}),
         ...(str("kind") ? { kind: str("kind")! } : {}),

@@ -30,6 +30,8 @@ Commands:
   workspace diff|commit|discard
                        a session's writes waiting in its overlay
   chat                 talk with the agent in the terminal (the chat TUI)
+  mcp serve [--http]   the installed capsules' tools as an MCP server, for
+                       Claude Code, Claude Desktop, Cursor… (every call gated)
   demo [kernel]        an agent at work under the gate, offline, in a throwaway home
   agent "<prompt>"     one turn of the installed agent, headless (no daemon)
   secret set|exists    a capsule's secrets (API keys), value from stdin
@@ -162,6 +164,14 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   workspace: async () => {
     const m = await import("./commands/workspace.ts");
     return client(m.workspaceCommand, m.WORKSPACE_HELP);
+  },
+  mcp: async () => {
+    const m = await import("./commands/mcp.ts");
+    return client(
+      (c, args, flags, io) =>
+        m.mcpCommand(c, args, flags, io, Deno.env.toObject()),
+      m.MCP_HELP,
+    );
   },
   start: async () => {
     const m = await import("./commands/daemon.ts");

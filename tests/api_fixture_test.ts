@@ -10,6 +10,7 @@ import { ApiClient } from "../kernel/api/client.ts";
 import type { ApprovalInfo, SessionInfo } from "../kernel/api/contract.ts";
 import { Router } from "../kernel/api/router.ts";
 import { sessionRoutes } from "../kernel/api/routes_sessions.ts";
+import { toolRoutes } from "../kernel/api/routes_tools.ts";
 import type { SessionHub } from "../kernel/api/session_hub.ts";
 import { type KernelHandle, startKernel } from "../kernel/daemon/boot.ts";
 import { createSessionHub } from "../kernel/turn/session_hub.ts";
@@ -56,6 +57,8 @@ export interface ApiFixture extends AsyncDisposable {
   readonly hub: SessionHub;
   /** A new client of the current hub (each is "another client"), optionally from a TCP peer. */
   client(remoteAddress?: string): ApiClient;
+  /** Sends a raw request to the API (any headers, e.g. no token). */
+  fetch(request: Request): Promise<Response>;
   /** Closes hub and kernel and starts both again on the same home. */
   restart(): Promise<void>;
 }
@@ -71,6 +74,8 @@ export async function startApi(options: {
   prefix: string;
   capsules: readonly string[];
   config?: string;
+  /** The workspace mode (default `autonomous`). */
+  mode?: "safe" | "guided" | "autonomous" | "yolo";
   env?: Record<string, string>;
   /** A replay transcript (`{ turns: [...] }`): written beside the home, the replay provider in use. */
   replay?: unknown;
@@ -79,6 +84,7 @@ export async function startApi(options: {
     prefix: options.prefix,
     fileStore: true,
     ...(options.config ? { config: options.config } : {}),
+    ...(options.mode ? { mode: options.mode } : {}),
   });
   const env = { ...options.env };
   if (options.replay !== undefined) {
@@ -97,7 +103,7 @@ export async function startApi(options: {
       mcpAvailable: false,
     });
     const router = new Router();
-    sessionRoutes(router, {
+    const deps = {
       kernel,
       hub,
       mode: "socket",
@@ -105,7 +111,9 @@ export async function startApi(options: {
       idleTimeoutMs: null,
       engines: [],
       shutdown: () => {},
-    });
+    } as const;
+    sessionRoutes(router, deps);
+    toolRoutes(router, deps);
     handler = router.handler({ token: () => "t" });
   };
   try {
@@ -129,6 +137,7 @@ export async function startApi(options: {
     get hub() {
       return hub;
     },
+    fetch: (request) => handler(request, {}),
     client: (remote) =>
       new ApiClient({
         handler: (r) =>

@@ -38,6 +38,8 @@ export async function startTestKernel(
   options: {
     prefix: string;
     config?: string;
+    /** The workspace mode of the user layer (default `autonomous`). */
+    mode?: "safe" | "guided" | "autonomous" | "yolo";
     fileStore?: boolean;
     tempBase?: string;
   },
@@ -57,7 +59,9 @@ export async function startTestKernel(
     // The user layer may set the mode (a workspace file may only tighten it).
     await Deno.writeTextFile(
       path.join(home, "etc", "config.toml"),
-      `[workspace]\nmode = "autonomous"\n${options.config ?? ""}`,
+      `[workspace]\nmode = "${options.mode ?? "autonomous"}"\n${
+        options.config ?? ""
+      }`,
     );
     const logger = new MemoryLogger();
     const kernel = await startKernel({

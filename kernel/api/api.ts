@@ -1,7 +1,7 @@
 /**
  * The API's composition: the route table with every slice's handlers, one
  * per concern — sessions, prompts, approvals and workspaces
- * (`routes_sessions.ts`); capsules, audit, keys and config
+ * (`routes_sessions.ts`); the tool gateway (`routes_tools.ts`); capsules, audit, keys and config
  * (`routes_admin.ts`); status and shutdown (`routes_system.ts`).
  *
  * @module
@@ -13,6 +13,7 @@ import type { SessionHub } from "./session_hub.ts";
 import { sessionRoutes } from "./routes_sessions.ts";
 import { adminRoutes } from "./routes_admin.ts";
 import { systemRoutes } from "./routes_system.ts";
+import { toolRoutes } from "./routes_tools.ts";
 
 /** What the routes work on. */
 export interface ApiDeps {
@@ -41,6 +42,7 @@ export interface ApiDeps {
 export function createApi(deps: ApiDeps): Router {
   const router = new Router();
   sessionRoutes(router, deps);
+  toolRoutes(router, deps);
   adminRoutes(router, deps);
   systemRoutes(router, deps);
   return router;

@@ -10,6 +10,7 @@ export { KernelError } from "../core/errors.ts";
 export type { ErrorCode } from "../core/errors.ts";
 export type { Logger } from "../core/ports.ts";
 export { ApiClient } from "./client.ts";
+export { constantTimeEqual } from "./router.ts";
 export type { ApiTransport, CallOptions } from "./client.ts";
 export type * from "./contract.ts";
 export { daemonEnv } from "../daemon/daemon_env.ts";

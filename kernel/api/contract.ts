@@ -17,7 +17,14 @@
  * @module
  */
 import type { WireError } from "../core/errors.ts";
-import type { ApprovalAnswer, RiskLevel, TurnEvent } from "../../sdk/turn.ts";
+import type {
+  ApprovalAnswer,
+  ApprovalDecisionEvent,
+  ApprovalRequiredEvent,
+  ErrorEvent,
+  RiskLevel,
+  TurnEvent,
+} from "../../sdk/turn.ts";
 
 /** The version of this API; the prefix of every route. */
 export const API_VERSION = 1 as const;
@@ -53,6 +60,10 @@ export const ROUTES = {
   workspaceCommit: "POST /v1/sessions/:id/workspace/commit",
   /** Body {@linkcode WorkspacePathsBody}. */
   workspaceDiscard: "POST /v1/sessions/:id/workspace/discard",
+  /** Query `capsule=<name>` (repeatable) narrows to those capsules' tools; answers {@linkcode GatewayTool}`[]`. */
+  sessionTools: "GET /v1/sessions/:id/tools",
+  /** Body {@linkcode ToolCallBody}; answers an SSE stream of {@linkcode ToolCallStreamEvent}. */
+  sessionToolCall: "POST /v1/sessions/:id/tools/call",
   /** Query `session=<id>` narrows to one session. */
   approvalsList: "GET /v1/approvals",
   /** Body {@linkcode ApprovalAnswerBody}. */
@@ -260,3 +271,53 @@ export interface ProgressEvent {
   /** The result, for `done`. */
   readonly result?: Readonly<Record<string, unknown>>;
 }
+
+/** A tool of a session's capsules, as the tool gateway offers it to an MCP host. */
+export interface GatewayTool {
+  /** The tool's name (`tool.v1.execute.<name>`). */
+  readonly name: string;
+  /** What it does. */
+  readonly description: string;
+  /** JSON Schema of its arguments (an object schema). */
+  readonly input_schema: Readonly<Record<string, unknown>>;
+  /** The capsule that offers it. */
+  readonly capsule: string;
+}
+
+/** Body of `POST /v1/sessions/:id/tools/call`. */
+export interface ToolCallBody {
+  /** The tool's name. */
+  readonly name: string;
+  /** Its arguments (a JSON object; absent = `{}`). */
+  readonly arguments?: Readonly<Record<string, unknown>>;
+  /** Only tools of these capsules may be called (absent = every capsule's). */
+  readonly capsules?: readonly string[];
+}
+
+/** The last event of a successful tool call stream: the tool's result. */
+export interface ToolCallResultEvent {
+  /** Discriminator. */
+  readonly type: "result";
+  /** The call's id (in the audit entries of its decision and outcome). */
+  readonly call_id: string;
+  /** Whether the tool failed (its own failure: the call itself was allowed). */
+  readonly is_error: boolean;
+  /** The result as text. */
+  readonly content: string;
+  /** An MCP capsule's tool: the MCP content blocks as the server sent them. */
+  readonly mcp_content?: readonly unknown[];
+  /** An MCP capsule's tool: its structured content. */
+  readonly structured_content?: unknown;
+}
+
+/**
+ * One event of a tool call stream: approval requests of the session while
+ * the call waits (answer them with `POST /v1/approvals/:id`) and their
+ * decisions, then exactly one `result` or `error` (a refusal: the gate's
+ * code, e.g. `POLICY_BLOCKED`, `APPROVAL_DENIED`, and its reason).
+ */
+export type ToolCallStreamEvent =
+  | ApprovalRequiredEvent
+  | ApprovalDecisionEvent
+  | ToolCallResultEvent
+  | ErrorEvent;

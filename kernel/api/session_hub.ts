@@ -10,9 +10,12 @@ import type {
   ApprovalAnswerBody,
   ApprovalInfo,
   CreateSessionBody,
+  GatewayTool,
   PromptBody,
   PromptStreamEvent,
   SessionInfo,
+  ToolCallBody,
+  ToolCallStreamEvent,
   WorkspaceChange,
 } from "./contract.ts";
 
@@ -42,6 +45,19 @@ export interface SessionHub {
     body: PromptBody,
     signal: AbortSignal,
   ): Promise<AsyncIterable<PromptStreamEvent>>;
+  /** The tools of the session's capsules (only those of `capsules` when given). */
+  tools(id: string, capsules?: readonly string[]): Promise<GatewayTool[]>;
+  /**
+   * Calls a tool for an external MCP host (the tool gateway): gated,
+   * budgeted and audited before the tool's capsule sees it; the stream
+   * carries the session's approval requests while the call waits, then
+   * one `result` or `error`. `TURN_BUSY` while a turn or commit runs.
+   */
+  callTool(
+    id: string,
+    body: ToolCallBody,
+    signal: AbortSignal,
+  ): Promise<AsyncIterable<ToolCallStreamEvent>>;
   /** Cancels the running turn of a session (no-op when idle). */
   cancel(id: string): Promise<void>;
   /** The session's live events (approval requests and answers, turn events). */

@@ -119,6 +119,23 @@ export type Action =
     readonly capability: string;
   }
   | {
+    /**
+     * An external MCP host (through `astrid mcp serve`, the tool gateway)
+     * calls the tool `tool` that capsule `capsule_id` offers in a session.
+     * Decided before the capsule sees the call; the tool's own effects are
+     * then gated as usual.
+     */
+    readonly type: "mcp_host_tool_call";
+    readonly capsule_id: string;
+    readonly tool: string;
+    /**
+     * Lower-case hex BLAKE3-256 of the canonical JSON of the arguments.
+     * Informational: recorded in the audit entry, never matched; a
+     * malformed value blocks the call.
+     */
+    readonly args_hash?: string;
+  }
+  | {
     readonly type: "capsule_http_request";
     readonly capsule_id: string;
     readonly url: string;

@@ -246,6 +246,14 @@ function describe(a: Action, c: Collect): Draft {
           isRead: a.mode === "read",
         };
     }
+    case "mcp_host_tool_call":
+      return {
+        risk: "medium",
+        summary:
+          `An MCP host calls tool '${a.tool}' of capsule '${a.capsule_id}'`,
+        resource: [`mcp-host://${a.capsule_id}/${a.tool}`, "invoke"],
+        names: [a.capsule_id],
+      };
     case "capsule_net_bind":
       return {
         risk: "high",

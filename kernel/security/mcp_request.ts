@@ -18,6 +18,9 @@
  */
 import type { Action } from "./action.ts";
 import { hostFromUrl } from "./net_address.ts";
+import { canonicalBytes } from "../core/canonical_json.ts";
+import { blake3Hex } from "../crypto/blake3.ts";
+import type { JsonValue } from "../store/store.ts";
 
 /** Longest resource URI or elicitation URL, in UTF-16 code units. */
 export const MAX_MCP_URI_LENGTH = 2048;
@@ -35,6 +38,8 @@ const HIDDEN = /[\p{Cc}\p{Cf}\u2028\u2029]/u;
 const SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:/;
 const DOT_DOT = /^(?:\.|%2e){2}$/i;
 const ARGS_HASH = /^[0-9a-f]{64}$/;
+/** A tool name on the bus: one topic segment (`sdk/agent.ts` isToolName). */
+const HOST_TOOL = /^[A-Za-z0-9_:-]{1,64}$/;
 
 /** A checked elicitation URL (see {@linkcode elicitationUrl}). */
 export type ElicitationUrl =
@@ -102,8 +107,9 @@ export function elicitationUrl(url: string): ElicitationUrl {
  * Why the server-supplied fields of an MCP action are unacceptable, or
  * `null` when they are fine (also for every non-MCP action).
  *
- * Checked: `mcp_tool_call.args_hash` (64 lower-case hex digits when
- * present); `mcp_resource_read.uri` (non-empty, at most 2048 characters, a
+ * Checked: `mcp_tool_call.args_hash` and `mcp_host_tool_call.args_hash`
+ * (64 lower-case hex digits when present); `mcp_host_tool_call.tool` (a bus
+ * tool name: 1-64 of `[A-Za-z0-9_:-]`, so no dot or wildcard); `mcp_resource_read.uri` (non-empty, at most 2048 characters, a
  * scheme, no control or invisible character, no `..` segment);
  * `mcp_prompt_get.name` (non-empty, at most 256, no control or invisible
  * character); `mcp_elicitation` (mode `form` without a URL or `url` with a
@@ -136,6 +142,17 @@ export function mcpRequestProblem(action: Action): string | null {
             ARGS_HASH.test(action.args_hash))
         ? null
         : `args_hash of MCP tool '${action.server}:${action.tool}' is not 64 lower-case hex digits`;
+    case "mcp_host_tool_call":
+      if (!HOST_TOOL.test(action.tool)) {
+        return `Tool name ${
+          JSON.stringify(String(action.tool).slice(0, 80))
+        } is not 1-64 of [A-Za-z0-9_:-]`;
+      }
+      return action.args_hash === undefined ||
+          (typeof action.args_hash === "string" &&
+            ARGS_HASH.test(action.args_hash))
+        ? null
+        : `args_hash of the call of tool '${action.tool}' is not 64 lower-case hex digits`;
     case "mcp_resource_read":
       return uriProblem(action.uri);
     case "mcp_prompt_get":
@@ -226,4 +243,24 @@ function samplingProblem(
 /** Quotes untrusted text for a reason, shortened. */
 function quote(s: string): string {
   return JSON.stringify(s.length > 100 ? `${s.slice(0, 100)}…` : s);
+}
+
+/**
+ * The `args_hash` of a tool call's arguments: lower-case hex BLAKE3-256 of
+ * their canonical JSON (RFC 8785), so the audit entry names the exact
+ * arguments without storing them.
+ *
+ * @param args The arguments.
+ * @returns 64 lower-case hex digits.
+ *
+ * @example Key order does not change the hash
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { argsHash } from "./mcp_request.ts";
+ * assert.equal(argsHash({ a: 1, b: 2 }), argsHash({ b: 2, a: 1 }));
+ * assert.match(argsHash({}), /^[0-9a-f]{64}$/);
+ * ```
+ */
+export function argsHash(args: JsonValue): string {
+  return blake3Hex(canonicalBytes(args));
 }

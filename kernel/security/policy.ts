@@ -19,6 +19,10 @@
  * - `mcp_tool_call`: `blockedTools` has `server:tool`, `server` or `tool` ⇒
  *   blocked; `approvalRequiredTools` has `server:tool` or `server` ⇒ approval
  *   (medium); else allowed. A malformed `args_hash` is blocked.
+ * - `mcp_host_tool_call` (an MCP host calls a capsule's tool through the tool
+ *   gateway): the same lists, with the capsule as the server; a capsule in
+ *   `blockedCapsules` is blocked; a malformed tool name or `args_hash` is
+ *   blocked.
  * - `mcp_resource_read`, `mcp_prompt_get`, `mcp_elicitation`,
  *   `mcp_sampling`: a server in `blockedTools` is blocked; fields outside the
  *   limits of `mcp_request.ts` (overlong or control characters in a URI,
@@ -206,6 +210,12 @@ export class SecurityPolicy {
         const problem = mcpRequestProblem(action);
         return problem === null
           ? this.#checkTool(action.server, action.tool)
+          : block(problem, "invalid_action");
+      }
+      case "mcp_host_tool_call": {
+        const problem = mcpRequestProblem(action);
+        return problem === null
+          ? this.#checkTool(action.capsule_id, action.tool)
           : block(problem, "invalid_action");
       }
       case "mcp_resource_read":

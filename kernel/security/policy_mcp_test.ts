@@ -167,3 +167,48 @@ test("`SecurityPolicy.check()` blocks an MCP tool call with a malformed args_has
     "blocked:blocked_tools",
   );
 });
+
+function hostCall(capsule: string, tool: string, argsHash?: string): Action {
+  return {
+    type: "mcp_host_tool_call",
+    capsule_id: capsule,
+    tool,
+    ...(argsHash === undefined ? {} : { args_hash: argsHash }),
+  };
+}
+
+test("SecurityPolicy.check() allows an MCP host's call of a tool no list names", () => {
+  assert.equal(check(hostCall("fs", "read_file", "a".repeat(64))), "allowed");
+});
+
+test("SecurityPolicy.check() blocks an MCP host's call by capsule:tool, by capsule and by tool in blocked_tools, and asks by approval_required_tools", () => {
+  const p = new SecurityPolicy({
+    ...DEFAULTS,
+    blockedTools: ["fs:grep", "shell", "rm_rf"],
+    approvalRequiredTools: ["fs:write_file", "web"],
+    blockedCapsules: ["evil"],
+  });
+  assert.equal(check(hostCall("fs", "grep"), p), "blocked:blocked_tools");
+  assert.equal(check(hostCall("shell", "run"), p), "blocked:blocked_tools");
+  assert.equal(check(hostCall("x", "rm_rf"), p), "blocked:blocked_tools");
+  assert.equal(check(hostCall("evil", "t"), p), "blocked:blocked_capsules");
+  assert.equal(check(hostCall("fs", "write_file"), p), "approval:medium");
+  assert.equal(check(hostCall("web", "fetch"), p), "approval:medium");
+  assert.equal(check(hostCall("fs", "read_file"), p), "allowed");
+});
+
+test("SecurityPolicy.check() blocks an MCP host's call whose tool name could address another topic, or whose args_hash is malformed", () => {
+  for (
+    const tool of ["*", ">", "a.b", "read_file.result", "", "x".repeat(65)]
+  ) {
+    assert.equal(
+      check(hostCall("fs", tool)),
+      "blocked:invalid_action",
+      JSON.stringify(tool),
+    );
+  }
+  assert.equal(
+    check(hostCall("fs", "read_file", "ZZ")),
+    "blocked:invalid_action",
+  );
+});

@@ -19,7 +19,7 @@
  * @module
  */
 import * as path from "node:path";
-import { KernelError } from "../core/errors.ts";
+import { KernelError, toWireError } from "../core/errors.ts";
 import { newSessionId, parseSessionId, type SessionId } from "../core/ids.ts";
 import type { Env } from "../core/ports.ts";
 import { isPathWithin } from "../core/path_within.ts";
@@ -42,9 +42,12 @@ import type {
   ApprovalAnswerBody,
   ApprovalInfo,
   CreateSessionBody,
+  GatewayTool,
   PromptBody,
   PromptStreamEvent,
   SessionInfo,
+  ToolCallBody,
+  ToolCallStreamEvent,
   TurnStartEvent,
   WorkspaceChange,
 } from "../api/contract.ts";
@@ -54,6 +57,8 @@ import { AgentSession, type Turn } from "./agent_session.ts";
 import { approvalEventOf } from "./approval_event.ts";
 import { commitOverlayAnswering } from "./commit_answering.ts";
 import { EventQueue } from "./event_queue.ts";
+import { approvalRouterOf } from "./approval_router.ts";
+import { callGatewayTool, listGatewayTools } from "./tool_gateway.ts";
 import {
   type SessionRecord,
   SessionRecords,
@@ -100,7 +105,13 @@ interface Pending {
 interface Live {
   readonly id: SessionId;
   boot: Promise<Booted> | undefined;
-  busy: "turn" | "workspace" | "delete" | null;
+  busy: "turn" | "workspace" | "delete" | "tools" | null;
+  /** Tool gateway calls in flight (`busy` is `tools` while there are any). */
+  calls: number;
+  /** Removes the approval listener of the tool calls. */
+  stopCalls: (() => void) | undefined;
+  /** Streams of the tool gateway calls in flight. */
+  readonly callStreams: Set<EventQueue<ToolCallStreamEvent>>;
   turn: Turn | undefined;
   turnDone: Promise<void> | undefined;
   stale: boolean;
@@ -328,6 +339,57 @@ class Hub implements SessionHub {
     this.#broadcast(live, start);
     live.turnDone = this.#pump(live, agent, turn);
     return drain(stream, live.streams, signal);
+  }
+
+  async tools(
+    id: string,
+    capsules?: readonly string[],
+  ): Promise<GatewayTool[]> {
+    this.#open();
+    const record = await this.#record(id);
+    const { runtime } = await this.#booted(this.#live(record.id), record);
+    return await listGatewayTools(this.#kernel, runtime, capsules);
+  }
+
+  async callTool(
+    id: string,
+    body: ToolCallBody,
+    signal: AbortSignal,
+  ): Promise<AsyncIterable<ToolCallStreamEvent>> {
+    this.#open();
+    const record = await this.#record(id);
+    const live = this.#live(record.id);
+    this.#callIn(live);
+    let runtime: Runtime;
+    try {
+      runtime = (await this.#booted(live, record)).runtime;
+    } catch (err) {
+      this.#callOut(live);
+      throw err;
+    }
+    const stream = new EventQueue<ToolCallStreamEvent>();
+    live.callStreams.add(stream);
+    // The reader going away cancels the call (an MCP host's cancellation).
+    const call = callGatewayTool(
+      this.#kernel,
+      runtime,
+      body.name,
+      body.arguments ?? {},
+      {
+        callId: `mcp-host-${crypto.randomUUID()}`,
+        signal,
+        ...(body.capsules ? { capsules: body.capsules } : {}),
+      },
+    );
+    call.then(
+      (result) => stream.push(result),
+      (err) => stream.push({ type: "error", ...toWireError(err) }),
+    ).finally(() => {
+      live.callStreams.delete(stream);
+      this.#callOut(live);
+      stream.end();
+    });
+    return drain(stream, live.callStreams, signal);
   }
 
   async cancel(id: string): Promise<void> {
@@ -567,6 +629,9 @@ class Hub implements SessionHub {
         turn: undefined,
         turnDone: undefined,
         stale: false,
+        calls: 0,
+        stopCalls: undefined,
+        callStreams: new Set(),
         approvals: new Map(),
         streams: new Set(),
         subscribers: new Set(),
@@ -577,15 +642,44 @@ class Hub implements SessionHub {
   }
 
   #claim(live: Live, what: NonNullable<Live["busy"]>): void {
+    if (what === "tools" && live.busy === "tools") return;
     if (live.busy !== null) {
       throw new KernelError(
         "TURN_BUSY",
         live.busy === "turn"
           ? `Session ${live.id} is running a turn (cancel it or wait)`
+          : live.busy === "tools"
+          ? `Session ${live.id} is serving tool calls of an MCP host; try again when they are done`
           : `Session ${live.id} is busy (${live.busy}); try again when it is done`,
       );
     }
     live.busy = what;
+  }
+
+  /**
+   * Counts a tool gateway call in; the first one registers the session's
+   * approval listener (held for any API client, like a commit's).
+   */
+  #callIn(live: Live): void {
+    this.#claim(live, "tools");
+    live.calls++;
+    if (live.calls === 1) {
+      live.stopCalls = approvalRouterOf(this.#kernel.security.approvals)
+        .listen(
+          live.id,
+          (request, { signal }) => this.#hold(live, request, signal),
+        );
+    }
+  }
+
+  /** Counts a tool gateway call out; the last one frees the session. */
+  #callOut(live: Live): void {
+    live.calls--;
+    if (live.calls > 0) return;
+    live.stopCalls?.();
+    live.stopCalls = undefined;
+    live.busy = null;
+    if (live.stale) void this.#closeRuntime(live).catch(() => {});
   }
 
   async #checkWorkspace(raw: unknown): Promise<string> {
@@ -703,6 +797,11 @@ class Hub implements SessionHub {
   #broadcast(live: Live, event: PromptStreamEvent): void {
     for (const q of live.streams) q.push(event);
     for (const q of live.subscribers) q.push(event);
+    if (
+      event.type === "approval_required" || event.type === "approval_decision"
+    ) {
+      for (const q of live.callStreams) q.push(event);
+    }
   }
 
   async #pump(live: Live, agent: AgentSession, turn: Turn): Promise<void> {
@@ -846,11 +945,11 @@ function checkAnswer(
 }
 
 /** Reads a subscriber's queue until it ends or the reader goes away. */
-async function* drain(
-  queue: EventQueue<PromptStreamEvent>,
-  owner: Set<EventQueue<PromptStreamEvent>>,
+async function* drain<T>(
+  queue: EventQueue<T>,
+  owner: Set<EventQueue<T>>,
   signal: AbortSignal,
-): AsyncGenerator<PromptStreamEvent> {
+): AsyncGenerator<T> {
   const stop = () => queue.end();
   if (signal.aborted) stop();
   signal.addEventListener("abort", stop, { once: true });

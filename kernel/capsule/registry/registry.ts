@@ -132,6 +132,29 @@ export class CapsuleRegistry {
   }
 
   /**
+   * The bus topics a loaded capsule intercepts: its manifest's
+   * `[[interceptor]]` events and the ones its engine adds (an MCP capsule's
+   * `tool.v1.execute.<name>` per tool), with its engine.
+   *
+   * @param id The capsule.
+   * @returns Its engine and events, or `undefined` when it is not loaded.
+   */
+  interceptedBy(
+    id: CapsuleId,
+  ): { engine: string; events: string[] } | undefined {
+    const entry = this.#entries.get(id);
+    if (entry === undefined) return undefined;
+    const m = entry.dir.manifest;
+    return {
+      engine: m.engine,
+      events: [
+        ...m.interceptors.map((i) => i.event),
+        ...(entry.capsule.interceptors?.() ?? []).map((i) => i.event),
+      ],
+    };
+  }
+
+  /**
    * Boots every capsule found under `roots` (user dir first, then workspace).
    * A capsule that fails validation, integrity, resolution or loading is
    * refused with a reason; the others still load.

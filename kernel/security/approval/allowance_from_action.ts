@@ -112,6 +112,7 @@ export function allowancePatternFor(action: Action): AllowancePattern | null {
         capsule_id: action.capsule_id,
       };
     case "capsule_execution":
+    case "mcp_host_tool_call":
     case "capsule_net_bind": {
       const cap = capsuleCapabilityOf(action);
       return cap === null ? null : { type: "capsule_capability", ...cap };

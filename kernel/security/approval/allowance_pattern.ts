@@ -131,6 +131,11 @@ export function capsuleCapabilityOf(
   switch (action.type) {
     case "capsule_execution":
       return { capsule_id: action.capsule_id, capability: action.capability };
+    case "mcp_host_tool_call":
+      return {
+        capsule_id: action.capsule_id,
+        capability: `tool:${action.tool}`,
+      };
     case "capsule_http_request":
       return { capsule_id: action.capsule_id, capability: "http_request" };
     case "capsule_file_access":
