@@ -32,6 +32,9 @@ Commands:
   chat                 talk with the agent in the terminal (the chat TUI)
   mcp serve [--http]   the installed capsules' tools as an MCP server, for
                        Claude Code, Claude Desktop, Cursor… (every call gated)
+  mcp wrap [--install-only] -- <command> [args]
+                       run any MCP server confined, gated and audited (see
+                       'astrid mcp wrap --help')
   demo [kernel]        an agent at work under the gate, offline, in a throwaway home
   agent "<prompt>"     one turn of the installed agent, headless (no daemon)
   secret set|exists    a capsule's secrets (API keys), value from stdin

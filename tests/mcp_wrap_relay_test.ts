@@ -21,6 +21,7 @@ import {
   runAstrid,
 } from "./cli_fixture_test.ts";
 import { SERVERS } from "./mcp_fixture_test.ts";
+import { installCapsules, tempHome } from "./daemon_fixture_test.ts";
 
 const PERMS: Deno.PermissionOptionsObject = {
   read: true,
@@ -33,33 +34,40 @@ const PERMS: Deno.PermissionOptionsObject = {
 /** server-filesystem's minimatch reads this name at startup. */
 const MINIMATCH_ENV = "__MINIMATCH_TESTING_PLATFORM__";
 
-interface Setup {
+interface Setup extends AsyncDisposable {
   readonly root: string;
   readonly ws: string;
   readonly docs: string;
   readonly env: Record<string, string>;
 }
 
+/**
+ * A throwaway home whose daemon has the `router` capsule (`astrid mcp
+ * serve` lists tools through `tool.v1.request.describe`), a workspace with
+ * `docs/a.txt` and `private/secret.txt`, and `outside.txt` beside it.
+ */
 async function setup(): Promise<Setup> {
-  const root = await Deno.realPath(
-    await Deno.makeTempDir({ prefix: "astrid-wrap-relay-" }),
+  // No human in this test: tool calls are not put to approval (the gate's
+  // manifest, policy, budget and audit layers still decide every one). The
+  // policy hard-denies private/** — an admin rule the server knows nothing of.
+  const h = await tempHome(
+    '[workspace]\nmode = "autonomous"\n\n[security.policy]\ndenied_paths = ["**/private/**"]\n',
   );
-  const ws = path.join(root, "ws");
+  await installCapsules(h, ["router"]);
+  const ws = h.workspace;
   const docs = path.join(ws, "docs");
   await Deno.mkdir(docs, { recursive: true });
   await Deno.mkdir(path.join(ws, "private"));
   await Deno.writeTextFile(path.join(docs, "a.txt"), "alpha");
   await Deno.writeTextFile(path.join(ws, "private/secret.txt"), "s3cret");
-  await Deno.writeTextFile(path.join(root, "outside.txt"), "outside");
-  const home = path.join(root, "astrid");
-  await Deno.mkdir(path.join(home, "etc"), { recursive: true });
-  // No human in this test: tool calls are not put to approval (the gate's
-  // manifest, policy, budget and audit layers still decide every one).
-  await Deno.writeTextFile(
-    path.join(home, "etc/config.toml"),
-    '[workspace]\nmode = "autonomous"\n',
-  );
-  return { root, ws, docs, env: { HOME: root, ASTRID_HOME: home } };
+  await Deno.writeTextFile(path.join(h.dir, "outside.txt"), "outside");
+  return {
+    root: h.dir,
+    ws,
+    docs,
+    env: { HOME: h.env["HOME"]!, ASTRID_HOME: h.env["ASTRID_HOME"]! },
+    [Symbol.asyncDispose]: () => h[Symbol.asyncDispose](),
+  };
 }
 
 async function connect(s: Setup, wrapArgs: readonly string[]) {
@@ -146,15 +154,17 @@ async function auditOf(s: Setup, capsule: string) {
 
 Deno.test({
   name:
-    "astrid mcp wrap: an MCP client reads inside the granted dir through the wrapped server-filesystem; a read outside the manifest's grant is refused by our confinement although the server's own allowed dir covers it; a read outside both is refused; all are in the audit chain, which verifies",
+    "astrid mcp wrap --manifest: an MCP client reads inside the granted dir through the wrapped server-filesystem; a write the server allows but the manifest does not grant, and a read the server allows but the policy denies, are refused by our layer; a read outside the server's dir is refused by the server; all are in the audit chain, which verifies",
   permissions: PERMS,
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
-    const s = await setup();
-    try {
+    await using s = await setup();
+    {
       // A reviewed manifest NARROWER than the server's args: the server is
-      // told the whole workspace, the manifest grants only docs/.
+      // told the whole workspace to read AND write; the manifest grants
+      // reading only. (server-filesystem stats each of its dirs at start-up,
+      // so the read grant must cover the dir it is given.)
       const review = path.join(s.root, "review");
       await Deno.mkdir(review);
       const cmd = ["npx", "-y", SERVERS.filesystem, s.ws];
@@ -165,7 +175,7 @@ Deno.test({
           'name = "files-wrapped"',
           'version = "1.0.0"',
           "[capabilities]",
-          `fs_read = [${JSON.stringify(s.docs)}]`,
+          `fs_read = [${JSON.stringify(s.ws)}]`,
           `host_process = ["npx -y ${SERVERS.filesystem}"]`,
           `[env.${MINIMATCH_ENV}]`,
           'type = "string"',
@@ -195,6 +205,15 @@ Deno.test({
         );
         assert.equal(inside.isError ?? false, false, textOf(inside));
         assert.match(textOf(inside), /alpha/);
+
+        const write = tools.find((t) => /write_file$/.test(t));
+        assert.ok(write, tools.join());
+        const written = await client.callTool({
+          name: write,
+          arguments: { path: path.join(s.docs, "new.txt"), content: "x" },
+        }) as ToolResult;
+        assert.equal(written.isError, true, textOf(written));
+        await assert.rejects(Deno.stat(path.join(s.docs, "new.txt")));
 
         const confined = await readFile(
           client,
@@ -233,20 +252,25 @@ Deno.test({
         checks.some((e) =>
           e.decision === "denied" && e.action["value"] === secret
         ),
-        "the read our layer refused is in the chain",
+        "the read the policy refused is in the chain",
+      );
+      assert.ok(
+        checks.some((e) =>
+          e.decision === "denied" &&
+          e.action["permission"] === "write" &&
+          e.action["value"] === path.join(s.docs, "new.txt")
+        ),
+        "the write the manifest does not grant is in the chain",
       );
       const calls = audit.filter((e) =>
         String(e.action["type"]).endsWith("tool_call")
       );
-      assert.ok(calls.length >= 3, "every tool call is in the chain");
+      assert.ok(calls.length >= 4, "every tool call is in the chain");
       const verify = await runAstrid(["audit", "verify"], {
         cwd: s.ws,
         env: s.env,
       });
       assert.equal(verify.code, 0, verify.stderr + verify.stdout);
-    } finally {
-      await runAstrid(["stop"], { cwd: s.ws, env: s.env });
-      await Deno.remove(s.root, { recursive: true });
     }
   },
 });
@@ -258,8 +282,8 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
-    const s = await setup();
-    try {
+    await using s = await setup();
+    {
       const args = [
         "--env",
         MINIMATCH_ENV,
@@ -313,9 +337,6 @@ Deno.test({
         env: s.env,
       });
       assert.equal(verify.code, 0, verify.stderr + verify.stdout);
-    } finally {
-      await runAstrid(["stop"], { cwd: s.ws, env: s.env });
-      await Deno.remove(s.root, { recursive: true });
     }
   },
 });

@@ -335,9 +335,9 @@ async function install(
 }
 
 async function loadServe(): Promise<ServeMcp> {
-  // The relay is `astrid mcp serve`'s (branch mcp-serve); see NOTES-mcp-wrap.md.
-  const m = await import("./serve.ts") as { serveMcp: ServeMcp };
-  return m.serveMcp;
+  // The relay is `astrid mcp serve`'s, limited to the one capsule.
+  const { serveMcp } = await import("./serve.ts");
+  return serveMcp;
 }
 
 /**
@@ -359,7 +359,7 @@ export async function wrapCommand(
   const args = parseWrapArgs(argv);
   const io = deps.io ?? denoIo();
   if (args.help) {
-    io.err(WRAP_HELP);
+    io.out(WRAP_HELP);
     return 0;
   }
   const env = deps.env ?? Deno.env.toObject();
