@@ -277,7 +277,7 @@ Deno.test({
 
 Deno.test({
   name:
-    "astrid mcp wrap -- npx -y server-filesystem <dir>: the generated manifest confines the server to the named dir (install once, then the host's one line)",
+    "astrid mcp wrap -- npx -y server-filesystem <dir>: the generated manifest confines the server to the named dir (installed once while a daemon runs, then the host's one line)",
   permissions: PERMS,
   sanitizeResources: false,
   sanitizeOps: false,
@@ -293,11 +293,16 @@ Deno.test({
         SERVERS.filesystem,
         s.docs,
       ];
+      // A persistent daemon runs: the install stops it (it holds the store)
+      // and starts it again with the new capsule's grants in its flags.
+      const started = await runAstrid(["start"], { cwd: s.ws, env: s.env });
+      assert.equal(started.code, 0, started.stderr);
       const installed = await runAstrid(
         ["mcp", "wrap", "--install-only", "--yes", ...args],
         { cwd: s.ws, env: s.env },
       );
       assert.equal(installed.code, 0, installed.stderr);
+      assert.match(installed.stderr, /the daemon restarted/);
       const name = installed.stderr.match(/Capsule '([a-z0-9-]+)'/)?.[1];
       assert.ok(name, installed.stderr);
       const { client, stderr, close } = await connect(s, args);

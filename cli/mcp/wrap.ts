@@ -25,7 +25,6 @@ import {
   installBuiltCapsule,
   KernelError,
   learnServerNeeds,
-  type ProgressEvent,
   startKernel,
   wrapInventory,
 } from "../../mod.ts";
@@ -37,11 +36,12 @@ import { parseArgv } from "../argv.ts";
 import { denoIo } from "../commands/command_io.ts";
 import type { CommandIo } from "../commands/command_io.ts";
 import {
-  afterCapsuleChange,
-  type DaemonControl,
-  socketDaemonControl,
-} from "../commands/capsule_change.ts";
-import { connectDaemon, findDaemon } from "../daemon_client.ts";
+  connectDaemon,
+  homeFiles,
+  readReady,
+  startAndWait,
+  stopDaemon,
+} from "../daemon_client.ts";
 import type { GlobalFlags } from "../flags.ts";
 import { UsageError, warnLogger } from "../output.ts";
 import { type WrapSource, wrapSource } from "./wrap_source.ts";
@@ -101,7 +101,6 @@ export type ServeMcp = (
 export interface WrapDeps {
   readonly io?: CommandIo;
   readonly env?: Readonly<Record<string, string>>;
-  readonly daemon?: DaemonControl;
   readonly connect?: (flags: GlobalFlags) => Promise<ApiClient>;
   readonly serve?: ServeMcp;
 }
@@ -238,26 +237,6 @@ function homeEnv(env: Readonly<Record<string, string>>) {
   return { get: (n: string) => env[n] };
 }
 
-/** Installs through the running daemon (it holds the store), with progress. */
-async function installThrough(
-  client: ApiClient,
-  dir: string,
-  io: CommandIo,
-): Promise<void> {
-  const events = client.stream<ProgressEvent>("capsulesInstall", {
-    body: { source: dir, unconfined: false },
-  });
-  for await (const e of events) {
-    if (e.type === "progress") io.err(`  ${e.message}`);
-    else if (e.type === "done") return;
-    else throw new KernelError(e.error?.code ?? "INTERNAL", e.message);
-  }
-  throw new KernelError(
-    "DAEMON_UNAVAILABLE",
-    "The daemon ended the install without a result",
-  );
-}
-
 async function install(
   args: WrapArgs,
   source: WrapSource,
@@ -265,7 +244,6 @@ async function install(
     workspace: string;
     io: CommandIo;
     env: Readonly<Record<string, string>>;
-    daemon: DaemonControl;
   },
 ): Promise<number> {
   const { io, env, workspace } = options;
@@ -304,14 +282,14 @@ async function install(
         );
       }
     }
-    const running = await findDaemon({} as GlobalFlags, env);
-    if (running !== null) {
-      try {
-        await installThrough(running, source.dir, io);
-      } finally {
-        running.close();
-      }
-    } else {
+    // One install path, as `astrid capsule install`: a local kernel. The
+    // daemon holds the store and cannot read a manifest outside its roots,
+    // so a running one is stopped first and a persistent one started again
+    // (its Deno flags then include the new grants).
+    const { files } = homeFiles(env);
+    const ready = await readReady(files);
+    const stopped = await stopDaemon(env);
+    try {
       await using kernel = await startKernel({
         logger: warnLogger,
         workspace,
@@ -323,11 +301,22 @@ async function install(
         workspace,
         onProgress: (m) => io.err(`  ${m}`),
       });
+    } finally {
+      if (stopped === "stopped" && ready !== null && !ready.ephemeral) {
+        (await startAndWait({
+          workspace: ready.roots[0] ?? workspace,
+          ephemeral: false,
+        }, env)).close();
+        io.err("  the daemon restarted with permissions for the new capsule");
+      } else if (stopped === "stopped") {
+        io.err(
+          "  the daemon stopped; the next command starts it with permissions for the new capsule",
+        );
+      }
     }
     io.err(
       `Installed ${source.name}: install record signed with the runtime key (audited)`,
     );
-    await afterCapsuleChange(options.daemon);
   }
   io.err("The MCP host runs:");
   io.err(`  ${hostLine(args)}`);
@@ -453,7 +442,6 @@ async function wrapWith(
         workspace,
         io,
         env,
-        daemon: deps.daemon ?? socketDaemonControl(env),
       });
     }
     {

@@ -115,6 +115,7 @@ export type WrapInstallState =
  * import assert from "node:assert/strict";
  * import { checkWrapManifest } from "./wrap_capsule.ts";
  * const toml = '[package]\nname = "w"\nversion = "1.0.0"\n' +
+ *   '[capabilities]\nhost_process = ["deno run -A npm:x@1.0.0"]\n' +
  *   '[[mcp_server]]\nid = "s"\ncommand = "deno"\nargs = ["run", "-A", "npm:x@1.0.0"]\n';
  * assert.throws(() => checkWrapManifest(toml, { file: "Capsule.toml", dir: "/w" }), /own flags/);
  * ```
