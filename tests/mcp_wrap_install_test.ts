@@ -115,7 +115,10 @@ Deno.test({
       const r = await h.wrap(["--", ...FS_CMD(h.docs)]);
       assert.equal(r.code, 1, r.stderr);
       assert.match(r.stderr, /error\[CAPSULE_NOT_FOUND\]/);
-      assert.match(r.stderr, /astrid mcp wrap --install-only -- npx/);
+      assert.match(
+        r.stderr,
+        new RegExp(`astrid mcp wrap --install-only -w ${h.ws} -- npx`),
+      );
       assert.equal(r.stdout, "", "stdout is the MCP channel");
     });
   },
@@ -344,7 +347,7 @@ Deno.test({
       assert.match(
         r.stderr,
         new RegExp(
-          `astrid mcp wrap --env __MINIMATCH_TESTING_PLATFORM__ -- npx -y ${SERVERS.filesystem} ${h.docs}`,
+          `astrid mcp wrap -w ${h.ws} --env __MINIMATCH_TESTING_PLATFORM__ -- npx -y ${SERVERS.filesystem} ${h.docs}`,
         ),
       );
       const name = installedName(r.stderr);

@@ -22,29 +22,22 @@ import * as path from "node:path";
 import {
   checkWrapManifest,
   compareWrapInstall,
-  installBuiltCapsule,
   KernelError,
-  learnServerNeeds,
-  startKernel,
   wrapInventory,
 } from "../../mod.ts";
 import {
   type ApiClient,
   resolveAstridHome,
 } from "../../kernel/api/client_kit.ts";
-import { parseArgv } from "../argv.ts";
 import { denoIo } from "../commands/command_io.ts";
 import type { CommandIo } from "../commands/command_io.ts";
-import {
-  connectDaemon,
-  homeFiles,
-  readReady,
-  startAndWait,
-  stopDaemon,
-} from "../daemon_client.ts";
+import { connectDaemon } from "../daemon_client.ts";
 import type { GlobalFlags } from "../flags.ts";
-import { UsageError, warnLogger } from "../output.ts";
-import { type WrapSource, wrapSource } from "./wrap_source.ts";
+import { hostLine, parseWrapArgs, type WrapArgs } from "./wrap_args.ts";
+import { homeEnv, install, learn } from "./wrap_install.ts";
+import { wrapSource } from "./wrap_source.ts";
+
+export { parseWrapArgs, type WrapArgs } from "./wrap_args.ts";
 
 /** Help text of `astrid mcp wrap`. */
 export const WRAP_HELP =
@@ -105,224 +98,6 @@ export interface WrapDeps {
   readonly serve?: ServeMcp;
 }
 
-/** The parsed command line of `astrid mcp wrap`. */
-export interface WrapArgs {
-  readonly command: readonly string[];
-  readonly manifest?: string;
-  readonly env: readonly string[];
-  readonly writable: boolean;
-  readonly name?: string;
-  readonly installOnly: boolean;
-  readonly learn: boolean;
-  readonly yes: boolean;
-  readonly workspace?: string;
-  readonly help: boolean;
-}
-
-/**
- * Parses `astrid mcp wrap`'s arguments: options, then `--`, then the
- * server's command line (never parsed as options).
- *
- * @param argv The arguments after `wrap`.
- * @returns The parsed arguments.
- * @throws {UsageError} Without `--`, with an empty command, an unknown
- *   option, or a generation option together with `--manifest`.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { parseWrapArgs } from "./wrap.ts";
- * const a = parseWrapArgs(["--install-only", "--", "npx", "-y", "pkg@1.0.0"]);
- * assert.deepEqual(a.command, ["npx", "-y", "pkg@1.0.0"]);
- * assert.equal(a.installOnly, true);
- * ```
- */
-export function parseWrapArgs(argv: readonly string[]): WrapArgs {
-  const split = argv.indexOf("--");
-  const own = split === -1 ? argv : argv.slice(0, split);
-  let values;
-  let positionals;
-  try {
-    ({ values, positionals } = parseArgv(own, {
-      manifest: { type: "string" },
-      env: { type: "string", multiple: true },
-      writable: { type: "boolean" },
-      name: { type: "string" },
-      "install-only": { type: "boolean" },
-      learn: { type: "boolean" },
-      yes: { type: "boolean", short: "y" },
-      workspace: { type: "string", short: "w" },
-      help: { type: "boolean", short: "h" },
-    }));
-  } catch (err) {
-    throw new UsageError(err instanceof Error ? err.message : String(err));
-  }
-  const help = values["help"] === true;
-  const str = (k: string) =>
-    typeof values[k] === "string" ? values[k] as string : undefined;
-  const base = {
-    env: Array.isArray(values["env"]) ? values["env"] : [],
-    writable: values["writable"] === true,
-    installOnly: values["install-only"] === true,
-    learn: values["learn"] === true,
-    yes: values["yes"] === true,
-    help,
-    ...(str("manifest") ? { manifest: str("manifest")! } : {}),
-    ...(str("name") ? { name: str("name")! } : {}),
-    ...(str("workspace") ? { workspace: str("workspace")! } : {}),
-  };
-  if (help) return { ...base, command: [] };
-  if (positionals.length > 0) {
-    throw new UsageError(
-      `Unexpected argument '${
-        positionals[0]
-      }': the server's command goes after '--' (astrid mcp wrap -- <command> [args])`,
-    );
-  }
-  if (split === -1) {
-    throw new UsageError(
-      "Missing '--' before the server's command: astrid mcp wrap [options] -- <command> [args]",
-    );
-  }
-  const command = argv.slice(split + 1);
-  if (command.length === 0 || command[0] === "") {
-    throw new UsageError(
-      "Missing the server's command after '--': astrid mcp wrap [options] -- <command> [args]",
-    );
-  }
-  if (
-    base.manifest !== undefined &&
-    (base.env.length > 0 || base.writable || base.name !== undefined ||
-      base.learn)
-  ) {
-    throw new UsageError(
-      "--env, --writable, --name and --learn shape a generated manifest; with --manifest, edit the manifest instead",
-    );
-  }
-  if (base.learn && !base.installOnly) {
-    throw new UsageError(
-      "--learn runs the server once to write its manifest: use it with --install-only",
-    );
-  }
-  return { ...base, command };
-}
-
-function grantLines(source: WrapSource): string[] {
-  const g = source.generated;
-  if (g === undefined) {
-    return [`  the grants of ${path.join(source.dir, "Capsule.toml")}:`]
-      .concat(source.toml.split("\n").map((l) => `    ${l}`));
-  }
-  return [
-    `  runs:       ${[g.command, ...g.args].join(" ")}`,
-    `  may read:   ${g.fsRead.join(", ") || "(nothing)"}`,
-    `  may write:  ${g.fsWrite.join(", ") || "(nothing)"}`,
-    `  env names:  ${g.env.join(", ") || "(none)"}`,
-    "  network:    (none)",
-    "  each permission check of the server: a gate decision, audited (broker mode)",
-  ];
-}
-
-function hostLine(args: WrapArgs): string {
-  const opts = [
-    ...(args.manifest ? ["--manifest", path.resolve(args.manifest)] : []),
-    ...args.env.flatMap((e) => ["--env", e]),
-    ...(args.writable ? ["--writable"] : []),
-    ...(args.name ? ["--name", args.name] : []),
-  ];
-  return ["astrid", "mcp", "wrap", ...opts, "--", ...args.command].join(" ");
-}
-
-function homeEnv(env: Readonly<Record<string, string>>) {
-  return { get: (n: string) => env[n] };
-}
-
-async function install(
-  args: WrapArgs,
-  source: WrapSource,
-  options: {
-    workspace: string;
-    io: CommandIo;
-    env: Readonly<Record<string, string>>;
-  },
-): Promise<number> {
-  const { io, env, workspace } = options;
-  if (source.generated) {
-    io.err(
-      `Generated ${
-        path.join(source.dir, "Capsule.toml")
-      } — review it; edit it and pass --manifest to change it`,
-    );
-    for (const w of source.generated.warnings) io.err(`warning: ${w}`);
-  }
-  io.err(`Capsule '${source.name}':`);
-  for (const l of grantLines(source)) io.err(l);
-  const state = await compareWrapInstall(
-    await wrapInventory({ env: homeEnv(env) }),
-    source.dir,
-  );
-  if (state.state === "same") {
-    io.err(`Already installed and unchanged: ${source.name}`);
-  } else {
-    if (state.state !== "absent") {
-      io.err(`The installed '${source.name}' is replaced: ${state.reason}`);
-    }
-    if (!args.yes) {
-      const answer = io.ask("Install it with these grants? [y/N]");
-      if (answer === null) {
-        throw new KernelError(
-          "APPROVAL_DENIED",
-          "Cannot ask for approval without a terminal: run this in a terminal, or pass --yes to approve the grants shown",
-        );
-      }
-      if (!/^y(es)?$/i.test(answer.trim())) {
-        throw new KernelError(
-          "APPROVAL_DENIED",
-          "Not installed: the grants were not approved",
-        );
-      }
-    }
-    // One install path, as `astrid capsule install`: a local kernel. The
-    // daemon holds the store and cannot read a manifest outside its roots,
-    // so a running one is stopped first and a persistent one started again
-    // (its Deno flags then include the new grants).
-    const { files } = homeFiles(env);
-    const ready = await readReady(files);
-    const stopped = await stopDaemon(env);
-    try {
-      await using kernel = await startKernel({
-        logger: warnLogger,
-        workspace,
-        env: homeEnv(env),
-      });
-      await installBuiltCapsule(kernel, {
-        dir: source.dir,
-        approvedBy: "operator (astrid mcp wrap --install-only)",
-        workspace,
-        onProgress: (m) => io.err(`  ${m}`),
-      });
-    } finally {
-      if (stopped === "stopped" && ready !== null && !ready.ephemeral) {
-        (await startAndWait({
-          workspace: ready.roots[0] ?? workspace,
-          ephemeral: false,
-        }, env)).close();
-        io.err("  the daemon restarted with permissions for the new capsule");
-      } else if (stopped === "stopped") {
-        io.err(
-          "  the daemon stopped; the next command starts it with permissions for the new capsule",
-        );
-      }
-    }
-    io.err(
-      `Installed ${source.name}: install record signed with the runtime key (audited)`,
-    );
-  }
-  io.err("The MCP host runs:");
-  io.err(`  ${hostLine(args)}`);
-  return 0;
-}
-
 async function loadServe(): Promise<ServeMcp> {
   // The relay is `astrid mcp serve`'s, limited to the one capsule.
   const { serveMcp } = await import("./serve.ts");
@@ -360,54 +135,6 @@ export async function wrapCommand(
     ? await learn(args, { io, workspace, home, env })
     : args;
   return await wrapWith(learned, { io, env, workspace, home, deps });
-}
-
-/** `--learn`: the env names the server reads join `--env` (shown, asked). */
-async function learn(
-  args: WrapArgs,
-  o: {
-    io: CommandIo;
-    workspace: string;
-    home: string;
-    env: Readonly<Record<string, string>>;
-  },
-): Promise<WrapArgs> {
-  const draft = await wrapSource(args.command, {
-    cwd: o.io.cwd,
-    wrapRoot: path.join(o.home, "wrap"),
-    persist: false,
-    ...(o.env["HOME"] ? { home: o.env["HOME"] } : {}),
-    env: args.env,
-    writable: args.writable,
-    ...(args.name ? { name: args.name } : {}),
-  });
-  const socketDir = await Deno.makeTempDir({ prefix: "astrid-learn-" });
-  try {
-    o.io.err(
-      "Learning: running the server once under a recording permission broker (only the named paths readable; no network, no processes)",
-    );
-    const needs = await learnServerNeeds({
-      dir: draft.dir,
-      workspace: o.workspace,
-      socketDir,
-    });
-    o.io.err(
-      needs.tools === null
-        ? `  the server did not list its tools: ${needs.error ?? "unknown"}`
-        : `  the server started and listed ${needs.tools.length} tools`,
-    );
-    for (const d of needs.denied) {
-      o.io.err(`  asked for, not granted: ${d}`);
-    }
-    const added = needs.env.filter((n) => !args.env.includes(n));
-    if (added.length > 0) {
-      o.io.err(`  it reads the env names: ${added.join(", ")}`);
-    }
-    return { ...args, env: [...args.env, ...added], learn: false };
-  } finally {
-    await Deno.remove(socketDir, { recursive: true });
-    await Deno.remove(draft.dir, { recursive: true });
-  }
 }
 
 async function wrapWith(
@@ -450,10 +177,7 @@ async function wrapWith(
         source.dir,
       );
       const fix = `review and approve it in a terminal: ${
-        hostLine({ ...args, installOnly: true }).replace(
-          "mcp wrap",
-          "mcp wrap --install-only",
-        )
+        hostLine(args, { workspace, first: ["--install-only"] })
       }`;
       if (state.state === "absent") {
         throw new KernelError(
