@@ -277,13 +277,17 @@ Deno.test({
 
 Deno.test({
   name:
-    "astrid mcp wrap -- npx -y server-filesystem <dir>: the generated manifest confines the server to the named dir (installed once while a daemon runs, then the host's one line)",
+    "astrid mcp wrap -- npx -y server-filesystem <dir>: the generated manifest confines the server to the named dir, outside the workspace too (installed once while a daemon runs: it restarts with the dir in its flags; then the host's one line)",
   permissions: PERMS,
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
     await using s = await setup();
     {
+      // A directory outside the workspace (the daemon's only root).
+      const shared = path.join(s.root, "shared");
+      await Deno.mkdir(shared);
+      await Deno.writeTextFile(path.join(shared, "a.txt"), "alpha");
       const args = [
         "--env",
         MINIMATCH_ENV,
@@ -291,7 +295,7 @@ Deno.test({
         "npx",
         "-y",
         SERVERS.filesystem,
-        s.docs,
+        shared,
       ];
       // A persistent daemon runs: the install stops it (it holds the store)
       // and starts it again with the new capsule's grants in its flags.
@@ -313,7 +317,7 @@ Deno.test({
         const inside = await readFile(
           client,
           tools,
-          path.join(s.docs, "a.txt"),
+          path.join(shared, "a.txt"),
         );
         assert.equal(inside.isError ?? false, false, textOf(inside));
         assert.match(textOf(inside), /alpha/);
@@ -334,7 +338,7 @@ Deno.test({
         audit.some((e) =>
           e.action["type"] === "mcp_permission_check" &&
           e.decision === "allowed" &&
-          e.action["value"] === path.join(s.docs, "a.txt")
+          e.action["value"] === path.join(shared, "a.txt")
         ),
       );
       const verify = await runAstrid(["audit", "verify"], {
