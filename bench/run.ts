@@ -21,6 +21,7 @@ import type { Scenario } from "./scenarios/_scenario.ts";
 const SCENARIOS = [
   "gate",
   "mcp",
+  "mcp_serve",
   "audit_verify",
   "js",
   "memory",

@@ -170,11 +170,13 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   },
   mcp: async () => {
     const m = await import("./commands/mcp.ts");
-    return client(
-      (c, args, flags, io) =>
-        m.mcpCommand(c, args, flags, io, Deno.env.toObject()),
-      m.MCP_HELP,
-    );
+    return local((args, flags) => {
+      m.checkMcpArgs(args, flags); // usage errors start no daemon
+      return withDaemon(
+        flags,
+        (c) => m.mcpCommand(c, args, flags, denoIo(), Deno.env.toObject()),
+      );
+    }, m.MCP_HELP);
   },
   start: async () => {
     const m = await import("./commands/daemon.ts");

@@ -227,3 +227,50 @@ apiTest(
     }
   },
 );
+
+apiTest(
+  "GET /resources and /prompts list only MCP capsules' items; reading one nobody listed is NOT_FOUND; bad keys, arguments and filters are refused",
+  async () => {
+    await using fx = await startApi({
+      prefix: "api-items-",
+      capsules: ["router", "fs"],
+    });
+    const c = fx.client();
+    const s = await newSession(c, fx.tk.workspace);
+    const params = { id: s.id };
+    assert.deepEqual(await c.call("sessionResources", { params }), []);
+    assert.deepEqual(await c.call("sessionPrompts", { params }), []);
+    assert.equal(
+      await code(c.call("sessionResourceRead", {
+        params,
+        body: { key: "file:///etc/passwd" },
+      })),
+      "NOT_FOUND",
+      "a URI no capsule listed is never read",
+    );
+    assert.equal(
+      await code(c.call("sessionPromptGet", {
+        params,
+        body: { key: "anything" },
+      })),
+      "NOT_FOUND",
+    );
+    for (
+      const body of [
+        { key: "" },
+        { key: "x".repeat(2049) },
+        { key: 7 },
+        { key: "p", arguments: { a: 1 } },
+        { key: "p", arguments: ["a"] },
+        { key: "p", capsules: ["../fs"] },
+        { key: "p", capsules: "fs" },
+      ]
+    ) {
+      assert.equal(
+        await code(c.call("sessionPromptGet", { params, body })),
+        "API_BAD_REQUEST",
+        JSON.stringify(body).slice(0, 80),
+      );
+    }
+  },
+);

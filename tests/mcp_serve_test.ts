@@ -20,7 +20,8 @@ import type {
   AuditVerifyBody,
 } from "../kernel/api/contract_admin.ts";
 import type { ApiClient } from "../kernel/api/client_kit.ts";
-import { CLI_MAIN, CLI_PERMS } from "./cli_fixture_test.ts";
+import { CLI_MAIN, CLI_PERMS, runAstrid } from "./cli_fixture_test.ts";
+import { installFixtureCapsule } from "./mcp_serve_fixture_test.ts";
 import {
   clientOf,
   installCapsules,
@@ -94,10 +95,13 @@ function stdioTransport(h: TempHome, extra: readonly string[] = []) {
   });
 }
 
-async function setup(prefix: string) {
+async function setup(
+  options: { fixture?: boolean; capsules?: readonly string[] } = {},
+) {
   const h = await tempHome(CONFIG);
-  void prefix;
-  await installCapsules(h, ["router", "fs"]);
+  const capsules = options.capsules ?? ["router", "fs"];
+  if (capsules.length > 0) await installCapsules(h, capsules);
+  if (options.fixture) await installFixtureCapsule(h.env);
   const daemon = await spawnDaemonProcess(h);
   await Deno.writeTextFile(path.join(h.workspace, "a.txt"), "alpha\n");
   const api = await clientOf(h);
@@ -154,7 +158,7 @@ for (const era of ["legacy", "modern"] as const) {
     sanitizeResources: false,
     sanitizeOps: false,
     async fn() {
-      await using fx = await setup("mcp-serve-stdio-");
+      await using fx = await setup();
       const { client, asked } = host(era, "allow_once");
       await client.connect(stdioTransport(fx.h));
       try {
@@ -196,6 +200,22 @@ for (const era of ["legacy", "modern"] as const) {
           "allowed",
         ]],
       );
+      const answers = await fx.api.call<AuditListBody>("auditList", {
+        query: { action: "approval_answer" },
+      });
+      assert.deepEqual(
+        answers.entries.map((e) => {
+          const a = (e as unknown as { action: Record<string, unknown> })
+            .action;
+          return [a["action"], a["decision"], a["reason"]];
+        }),
+        [[
+          "mcp_host_tool_call",
+          "allow_once",
+          "answered by the MCP host (elicitation)",
+        ]],
+        "the host's answer is audited like any other",
+      );
       const verify = await fx.api.call<AuditVerifyBody>("auditVerify");
       assert.equal(verify.ok, true);
     },
@@ -209,7 +229,7 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
-    await using fx = await setup("mcp-serve-queue-");
+    await using fx = await setup();
     const { client } = host("legacy", null);
     await client.connect(stdioTransport(fx.h));
     try {
@@ -217,14 +237,9 @@ Deno.test({
         name: "write_file",
         arguments: { path: "q.txt", content: "queued\n" },
       });
-      let waiting: ApprovalInfo | undefined;
-      await waitUntil(async () => {
-        const list = await fx.api.call<ApprovalInfo[]>("approvalsList");
-        waiting = list.find((a) => a.action === "mcp_host_tool_call");
-        return waiting !== undefined;
-      }, "the approval to wait in the daemon's queue");
+      const waiting = await waitForApproval(fx.api);
       await fx.api.call("approvalsAnswer", {
-        params: { id: waiting!.request_id },
+        params: { id: waiting.request_id },
         body: { decision: "allow_once", reason: "from the test" },
       });
       const result = await calling;
@@ -248,12 +263,12 @@ Deno.test({
 
 Deno.test({
   name:
-    "astrid mcp serve --http: a host with the token lists and calls tools (both eras); no token or a wrong one is 401, a foreign Host header is refused",
+    "astrid mcp serve --http: a host with the token lists and calls tools (both eras), answers an approval by elicitation (2026-07-28) or waits for the queue (2025 era, stateless); no token or a wrong one is 401, a foreign Host or Origin header is refused",
   permissions: PERMS,
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
-    await using fx = await setup("mcp-serve-http-");
+    await using fx = await setup();
     const token = "t".repeat(40);
     const child = new Deno.Command(Deno.execPath(), {
       args: [
@@ -293,6 +308,47 @@ Deno.test({
         } finally {
           await client.close();
         }
+      }
+      // 2026-07-28 over HTTP: the approval is an input_required round trip.
+      const modern = host("modern", "allow_once");
+      await modern.client.connect(
+        new StreamableHTTPClientTransport(new URL(url), {
+          requestInit: { headers: { authorization: `Bearer ${token}` } },
+        }),
+      );
+      try {
+        const wrote = await modern.client.callTool({
+          name: "write_file",
+          arguments: { path: "h.txt", content: "over http\n" },
+        });
+        assert.equal(wrote.isError ?? false, false, textOf(wrote));
+        assert.equal(modern.asked.length, 1);
+      } finally {
+        await modern.client.close();
+      }
+      // 2025 era over stateless HTTP cannot carry the question: it waits in
+      // the daemon's queue even for a host that declares elicitation.
+      const legacy = host("legacy", "allow_once");
+      await legacy.client.connect(
+        new StreamableHTTPClientTransport(new URL(url), {
+          requestInit: { headers: { authorization: `Bearer ${token}` } },
+        }),
+      );
+      try {
+        const calling = legacy.client.callTool({
+          name: "write_file",
+          arguments: { path: "l.txt", content: "queued\n" },
+        });
+        const asked = await waitForApproval(fx.api);
+        await fx.api.call("approvalsAnswer", {
+          params: { id: asked.request_id },
+          body: { decision: "allow_once" },
+        });
+        const wrote = await calling;
+        assert.equal(wrote.isError ?? false, false, textOf(wrote));
+        assert.equal(legacy.asked.length, 0);
+      } finally {
+        await legacy.client.close();
       }
       const init = JSON.stringify({
         jsonrpc: "2.0",
@@ -340,6 +396,133 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "astrid mcp serve --capsule: an MCP capsule's tools (content blocks as the server sent them), resources and prompts reach the host; other capsules' tools are not offered nor callable",
+  permissions: PERMS,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    await using fx = await setup({ fixture: true });
+    const { client } = host("modern", null);
+    await client.connect(
+      stdioTransport(fx.h, ["--capsule", "conformance"]),
+    );
+    try {
+      const { tools } = await client.listTools();
+      const names = tools.map((t) => t.name);
+      assert.ok(names.includes("test_image_content"), names.join());
+      assert.ok(!names.includes("read_file"), "fs is filtered out");
+      const image = await client.callTool({ name: "test_image_content" });
+      assert.deepEqual(
+        (image.content as { type: string; mimeType?: string }[]).map((c) => [
+          c.type,
+          c.mimeType,
+        ]),
+        [["image", "image/png"]],
+      );
+      const failing = await client.callTool({ name: "test_error_handling" });
+      assert.equal(failing.isError, true);
+      const filtered = await callRejects(client, "read_file", {
+        path: "a.txt",
+      });
+      assert.equal(filtered.code, -32602);
+      const { resources } = await client.listResources();
+      assert.ok(resources.some((r) => r.uri === "test://static-text"));
+      const read = await client.readResource({ uri: "test://static-text" });
+      assert.deepEqual(
+        (read.contents[0] as { text?: string }).text,
+        "This is the content of the static text resource.",
+      );
+      const missing = await client.readResource({ uri: "test://nope" }).then(
+        () => null,
+        (err: { code: number }) => err.code,
+      );
+      assert.notEqual(missing, null);
+      const { prompts } = await client.listPrompts();
+      assert.ok(prompts.some((p) => p.name === "test_prompt_with_arguments"));
+      const prompt = await client.getPrompt({
+        name: "test_prompt_with_arguments",
+        arguments: { arg1: "hello", arg2: "world" },
+      });
+      assert.deepEqual(prompt.messages[0]?.content, {
+        type: "text",
+        text: "Prompt with arguments: arg1='hello', arg2='world'",
+      });
+    } finally {
+      await client.close();
+    }
+    const calls = await hostCalls(fx.api);
+    assert.deepEqual(
+      calls.filter(([, d]) => d === "allowed").map(([t]) => t),
+      ["test_image_content", "test_error_handling"],
+    );
+  },
+});
+
+Deno.test({
+  name:
+    "astrid mcp serve: without a router capsule, an MCP capsule's tools are still offered and called through the gate",
+  permissions: PERMS,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    await using fx = await setup({ fixture: true, capsules: [] });
+    const { client } = host("legacy", null);
+    await client.connect(stdioTransport(fx.h));
+    try {
+      const { tools } = await client.listTools();
+      assert.ok(tools.some((t) => t.name === "test_simple_text"));
+      const r = await client.callTool({ name: "test_simple_text" });
+      assert.equal(textOf(r), "This is a simple text response for testing.");
+    } finally {
+      await client.close();
+    }
+    assert.deepEqual(
+      (await hostCalls(fx.api)).filter(([, d]) => d === "allowed"),
+      [["test_simple_text", "allowed"]],
+    );
+  },
+});
+
+Deno.test({
+  name:
+    "astrid mcp: a usage error (unknown subcommand, --port without --http, a bad port) exits 2 and starts no daemon",
+  permissions: PERMS,
+  async fn() {
+    await using h = await tempHome();
+    for (
+      const args of [
+        ["mcp"],
+        ["mcp", "bogus"],
+        ["mcp", "serve", "--port", "80"],
+        ["mcp", "serve", "--http", "--port", "70000"],
+        ["mcp", "serve", "extra"],
+      ]
+    ) {
+      const run = await runAstrid(args, { env: h.env, cwd: h.workspace });
+      assert.equal(run.code, 2, `${args.join(" ")}: ${run.stderr}`);
+      assert.match(run.stderr, /error\[USAGE\]/);
+    }
+    assert.equal(
+      await Deno.stat(h.files.socket).then(() => true, () => false),
+      false,
+      "no daemon was started",
+    );
+  },
+});
+
+/** The gateway's approval request waiting in the daemon's queue. */
+async function waitForApproval(api: ApiClient): Promise<ApprovalInfo> {
+  let waiting: ApprovalInfo | undefined;
+  await waitUntil(async () => {
+    const list = await api.call<ApprovalInfo[]>("approvalsList");
+    waiting = list.find((a) => a.action === "mcp_host_tool_call");
+    return waiting !== undefined;
+  }, "the approval to wait in the daemon's queue");
+  return waiting!;
+}
 
 /** Reads the child's stderr until it prints the URL it serves. */
 async function listeningUrl(stderr: ReadableStream<Uint8Array>) {

@@ -41,6 +41,34 @@ Claude Code (.mcp.json):
   {"mcpServers": {"astrid": {"command": "astrid", "args": ["mcp", "serve"]}}}`;
 
 /**
+ * Checks the command line of `astrid mcp` (before any daemon is started).
+ *
+ * @param args Arguments after `mcp`.
+ * @param flags Global flags.
+ * @returns The HTTP port (0 = pick).
+ * @throws {UsageError} On an unknown subcommand or a bad flag value.
+ */
+export function checkMcpArgs(
+  args: readonly string[],
+  flags: GlobalFlags,
+): number {
+  const [sub, ...extra] = args;
+  if (sub !== "serve" || extra.length > 0) {
+    throw new UsageError(
+      `Usage: astrid mcp serve [--http [--port N] [--host H]] [--session ID] [--capsule NAME ...]`,
+    );
+  }
+  if (!flags.http && (flags.port !== undefined || flags.host !== undefined)) {
+    throw new UsageError("--port and --host need --http");
+  }
+  const port = flags.port === undefined ? 0 : Number(flags.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new UsageError("--port must be a port number (0-65535)");
+  }
+  return port;
+}
+
+/**
  * Runs `astrid mcp <sub>`.
  *
  * @param client The daemon's API.
@@ -58,19 +86,7 @@ export async function mcpCommand(
   io: CommandIo,
   env: Readonly<Record<string, string>> = {},
 ): Promise<number> {
-  const [sub, ...extra] = args;
-  if (sub !== "serve" || extra.length > 0) {
-    throw new UsageError(
-      `Usage: astrid mcp serve [--http [--port N] [--host H]] [--session ID] [--capsule NAME ...]`,
-    );
-  }
-  if (!flags.http && (flags.port !== undefined || flags.host !== undefined)) {
-    throw new UsageError("--port and --host need --http");
-  }
-  const port = flags.port === undefined ? 0 : Number(flags.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new UsageError("--port must be a port number (0-65535)");
-  }
+  const port = checkMcpArgs(args, flags);
   const { serveMcp } = await import("../mcp/serve.ts");
   const workspace = await io.realPath(resolve(io.cwd, flags.workspace ?? "."));
   const token = env["ASTRID_MCP_TOKEN"];

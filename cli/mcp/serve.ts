@@ -44,6 +44,7 @@ import {
   McpServer,
   originValidationResponse,
   ProtocolError,
+  ResourceNotFoundError,
   type ServerContext,
   type Transport,
 } from "@modelcontextprotocol/server";
@@ -55,6 +56,7 @@ import {
   type ApiClient,
   type ApprovalInfo,
   constantTimeEqual,
+  type GatewayItem,
   type GatewayTool,
   KernelError,
   type SessionInfo,
@@ -101,6 +103,8 @@ interface Pending {
   readonly tool: string;
   readonly events: AsyncIterator<ToolCallStreamEvent>;
   readonly abort: AbortController;
+  /** The approval request put to the host for this call, if any. */
+  asking?: string;
   timer: ReturnType<typeof setTimeout>;
 }
 
@@ -157,7 +161,9 @@ export async function serveMcp(
 
 async function serveOnStdio(relay: Relay, signal: AbortSignal) {
   const transport = new WatchedTransport(new StdioServerTransport());
-  const handle = serveStdio((ctx) => relay.server(ctx.era), { transport });
+  const handle = serveStdio((ctx) => relay.server(ctx.era, "stdio"), {
+    transport,
+  });
   const onAbort = () => transport.closed.resolve();
   signal.addEventListener("abort", onAbort, { once: true });
   try {
@@ -209,7 +215,7 @@ async function serveOnHttp(
   const host = options.host ?? "127.0.0.1";
   const token = options.token ?? randomToken();
   const generated = options.token === undefined;
-  const mcp = createMcpHandler((ctx) => relay.server(ctx.era), {
+  const mcp = createMcpHandler((ctx) => relay.server(ctx.era, "http"), {
     maxRequestBodySize: MAX_BODY_BYTES,
   });
   const allowedHosts = allowedHostnames(host);
@@ -285,13 +291,28 @@ class Relay {
     this.#io = io;
   }
 
-  /** A server instance for one connection (stdio) or request (http). */
-  server(_era: "legacy" | "modern"): McpServer {
+  /**
+   * A server instance for one connection (stdio) or request (http).
+   *
+   * @param era The protocol generation it serves.
+   * @param transport How: a 2025-era request over stateless HTTP cannot
+   *   carry a server-to-client request (the host's answer would reach
+   *   another instance), so approvals then wait in the daemon's queue.
+   * @returns The server.
+   */
+  server(era: "legacy" | "modern", transport: "stdio" | "http"): McpServer {
+    const canAsk = era === "modern" || transport === "stdio";
     const mcp = new McpServer({
       name: "astrid",
       version: VERSION,
     }, {
-      capabilities: { tools: { listChanged: false } },
+      capabilities: {
+        tools: { listChanged: false },
+        resources: {},
+        prompts: {},
+        completions: {},
+        logging: {},
+      },
       requestState: { verify: (s, ctx) => this.#codec.verify(s, ctx) },
       instructions:
         "Tools of the capsules installed in Astrid. Every call passes Astrid's security gate, budget and signed audit chain; a call may wait for a human's approval.",
@@ -306,7 +327,36 @@ class Relay {
     }));
     server.setRequestHandler(
       "tools/call",
-      (request, ctx) => this.#call(server, request.params, ctx),
+      (request, ctx) => this.#call(server, request.params, ctx, canAsk),
+    );
+    // Completions are not relayed from the capsules' servers: none offered.
+    server.setRequestHandler("completion/complete", () => ({
+      completion: { values: [], total: 0, hasMore: false },
+    }));
+    // Nothing is logged to the host (the capsules' logs stay in the daemon).
+    server.setRequestHandler("logging/setLevel", () => ({}));
+    server.setRequestHandler("resources/list", async () => ({
+      resources: (await this.#items("resources")) as never[],
+    }));
+    server.setRequestHandler("resources/templates/list", () => ({
+      resourceTemplates: [],
+    }));
+    server.setRequestHandler(
+      "resources/read",
+      async (request) =>
+        await this.#get("resources", request.params.uri) as never,
+    );
+    server.setRequestHandler("prompts/list", async () => ({
+      prompts: (await this.#items("prompts")) as never[],
+    }));
+    server.setRequestHandler(
+      "prompts/get",
+      async (request) =>
+        await this.#get(
+          "prompts",
+          request.params.name,
+          request.params.arguments,
+        ) as never,
     );
     return mcp;
   }
@@ -344,6 +394,7 @@ class Relay {
     for (const [id, p] of this.#pending) {
       clearTimeout(p.timer);
       p.abort.abort();
+      if (p.asking !== undefined) this.#asking.delete(p.asking);
       this.#pending.delete(id);
     }
   }
@@ -355,10 +406,56 @@ class Relay {
     });
   }
 
+  /** The capsules' resources or prompts, as their servers described them. */
+  async #items(kind: "resources" | "prompts"): Promise<unknown[]> {
+    const items = await this.#client.call<GatewayItem[]>(
+      kind === "resources" ? "sessionResources" : "sessionPrompts",
+      {
+        params: { id: this.session },
+        query: { capsule: this.#capsules?.join(",") },
+      },
+    );
+    return items.map(({ capsule: _c, server: _s, ...item }) => item);
+  }
+
+  async #get(
+    kind: "resources" | "prompts",
+    key: string,
+    args?: Record<string, string>,
+  ): Promise<unknown> {
+    try {
+      return await this.#client.call(
+        kind === "resources" ? "sessionResourceRead" : "sessionPromptGet",
+        {
+          params: { id: this.session },
+          body: {
+            key,
+            ...(args ? { arguments: args } : {}),
+            ...(this.#capsules ? { capsules: this.#capsules } : {}),
+          },
+        },
+      );
+    } catch (err) {
+      if (!(err instanceof KernelError)) throw err;
+      if (err.code === "NOT_FOUND" && kind === "resources") {
+        throw new ResourceNotFoundError(key);
+      }
+      throw new ProtocolError(
+        err.code === "NOT_FOUND" || err.code === "INVALID_INPUT" ||
+          err.code === "API_BAD_REQUEST"
+          ? INVALID_PARAMS
+          : REFUSED,
+        `${err.code}: ${err.message}`,
+        { code: err.code, reason: err.message },
+      );
+    }
+  }
+
   async #call(
     server: McpServer["server"],
     params: { name: string; arguments?: Record<string, unknown> | undefined },
     ctx: ServerContext,
+    canAsk: boolean,
   ) {
     const state = ctx.mcpReq.requestState<RoundState>();
     let id: string;
@@ -412,10 +509,14 @@ class Relay {
           );
         }
         if (e.type !== "approval_required") continue;
-        if (!hostElicits(server, ctx) || this.#asking.has(e.request_id)) {
+        if (
+          !canAsk || !hostElicits(server, ctx) ||
+          this.#asking.has(e.request_id)
+        ) {
           continue; // it waits in the daemon's queue; another client answers
         }
         this.#asking.add(e.request_id);
+        pending.asking = e.request_id;
         const summary = await this.#summary(e.request_id);
         return inputRequired({
           inputRequests: {
@@ -482,6 +583,7 @@ class Relay {
     this.#pending.delete(id);
     clearTimeout(p.timer);
     p.abort.abort();
+    if (p.asking !== undefined) this.#asking.delete(p.asking);
   }
 
   /** Sends the host's answer to the daemon (declined: `deny`). */

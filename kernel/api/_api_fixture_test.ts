@@ -44,6 +44,10 @@ function hubOnlyReloads(counter: { n: number }): SessionHub {
     diff: no,
     commit: no,
     discard: no,
+    tools: no,
+    callTool: no,
+    items: no,
+    getItem: no,
     reload: () => {
       counter.n++;
       return Promise.resolve();

@@ -64,6 +64,14 @@ export const ROUTES = {
   sessionTools: "GET /v1/sessions/:id/tools",
   /** Body {@linkcode ToolCallBody}; answers an SSE stream of {@linkcode ToolCallStreamEvent}. */
   sessionToolCall: "POST /v1/sessions/:id/tools/call",
+  /** Query `capsule` as for tools; answers {@linkcode GatewayItem}`[]` (each with `uri`). */
+  sessionResources: "GET /v1/sessions/:id/resources",
+  /** Body {@linkcode ItemGetBody} (`key` = the URI); answers the server's `ReadResourceResult`. */
+  sessionResourceRead: "POST /v1/sessions/:id/resources/read",
+  /** Query `capsule` as for tools; answers {@linkcode GatewayItem}`[]` (each with `name`). */
+  sessionPrompts: "GET /v1/sessions/:id/prompts",
+  /** Body {@linkcode ItemGetBody} (`key` = the name); answers the server's `GetPromptResult`. */
+  sessionPromptGet: "POST /v1/sessions/:id/prompts/get",
   /** Query `session=<id>` narrows to one session. */
   approvalsList: "GET /v1/approvals",
   /** Body {@linkcode ApprovalAnswerBody}. */
@@ -321,3 +329,27 @@ export type ToolCallStreamEvent =
   | ApprovalDecisionEvent
   | ToolCallResultEvent
   | ErrorEvent;
+
+/**
+ * A resource or prompt of a session's MCP capsule, as its server described
+ * it (`uri`, `name`, `description`, `mimeType`, `arguments`…), with the
+ * capsule and server that offer it.
+ */
+export interface GatewayItem {
+  /** The server's fields. */
+  readonly [field: string]: unknown;
+  /** The MCP capsule. */
+  readonly capsule: string;
+  /** Its server. */
+  readonly server: string;
+}
+
+/** Body of `POST …/resources/read` and `POST …/prompts/get`. */
+export interface ItemGetBody {
+  /** The resource's URI, or the prompt's name. */
+  readonly key: string;
+  /** A prompt's arguments (strings). */
+  readonly arguments?: Readonly<Record<string, string>>;
+  /** Only items of these capsules (absent = every capsule's). */
+  readonly capsules?: readonly string[];
+}

@@ -10,6 +10,10 @@
  *   `approval_decision` events while the call waits (answer with `POST
  *   /v1/approvals/:id`), then one `result` or `error` (the gate's code and
  *   reason for a refusal). Closing the stream cancels the call.
+ * - `GET …/resources`, `GET …/prompts` (same `capsule` filter) →
+ *   `GatewayItem[]` of the session's MCP capsules; `POST …/resources/read`
+ *   and `POST …/prompts/get` with `{key, arguments?, capsules?}` → the
+ *   server's result (the capsule's gated read / fetch).
  *
  * Security model: bearer auth and the body bound (1 MiB) are the router's,
  * as for every route. The name must be a tool name (1-64 of
@@ -29,6 +33,8 @@ import { isToolName } from "../../sdk/agent.ts";
 
 /** The most capsules one filter names. */
 const MAX_CAPSULES = 64;
+/** The longest resource URI or prompt name accepted. */
+const MAX_KEY = 2_048;
 /** A capsule name. */
 const CAPSULE = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 
@@ -59,10 +65,7 @@ export function toolRoutes(router: Router, deps: ApiDeps): void {
   const id = (ctx: RouteContext) => ctx.params["id"]!;
   router
     .on("sessionTools", async (ctx) => {
-      const named = ctx.url.searchParams.getAll("capsule")
-        .flatMap((c) => c.split(","));
-      const capsules = named.length === 0 ? undefined : capsulesOf(named);
-      return jsonResponse(await hub.tools(id(ctx), capsules));
+      return jsonResponse(await hub.tools(id(ctx), filterOf(ctx)));
     })
     .on("sessionToolCall", async (ctx) => {
       const body = await ctx.json();
@@ -91,4 +94,52 @@ export function toolRoutes(router: Router, deps: ApiDeps): void {
       }, detach.signal);
       return sseResponse(events, () => detach.abort());
     });
+  for (const kind of ["resources", "prompts"] as const) {
+    router
+      .on(
+        kind === "resources" ? "sessionResources" : "sessionPrompts",
+        async (ctx) => {
+          const capsules = filterOf(ctx);
+          return jsonResponse(await hub.items(id(ctx), kind, capsules));
+        },
+      )
+      .on(
+        kind === "resources" ? "sessionResourceRead" : "sessionPromptGet",
+        async (ctx) => {
+          const body = await ctx.json();
+          const key = body["key"];
+          if (typeof key !== "string" || key === "" || key.length > MAX_KEY) {
+            throw bad(
+              `The field 'key' must be a non-empty string of at most ${MAX_KEY} characters`,
+            );
+          }
+          const args = body["arguments"] ?? {};
+          if (
+            args === null || typeof args !== "object" || Array.isArray(args) ||
+            !Object.values(args).every((v) => typeof v === "string")
+          ) {
+            throw bad("The field 'arguments' must be an object of strings");
+          }
+          const rawCapsules = body["capsules"];
+          if (rawCapsules !== undefined && !Array.isArray(rawCapsules)) {
+            throw bad("The field 'capsules' must be an array of capsule names");
+          }
+          return jsonResponse(
+            await hub.getItem(id(ctx), kind, {
+              key,
+              arguments: args as Record<string, string>,
+              ...(rawCapsules === undefined
+                ? {}
+                : { capsules: capsulesOf(rawCapsules) }),
+            }, ctx.request.signal),
+          );
+        },
+      );
+  }
+}
+
+function filterOf(ctx: RouteContext): readonly string[] | undefined {
+  const named = ctx.url.searchParams.getAll("capsule")
+    .flatMap((c) => c.split(","));
+  return named.length === 0 ? undefined : capsulesOf(named);
 }

@@ -10,7 +10,9 @@ import type {
   ApprovalAnswerBody,
   ApprovalInfo,
   CreateSessionBody,
+  GatewayItem,
   GatewayTool,
+  ItemGetBody,
   PromptBody,
   PromptStreamEvent,
   SessionInfo,
@@ -58,6 +60,23 @@ export interface SessionHub {
     body: ToolCallBody,
     signal: AbortSignal,
   ): Promise<AsyncIterable<ToolCallStreamEvent>>;
+  /** The resources or prompts of the session's MCP capsules. */
+  items(
+    id: string,
+    kind: "resources" | "prompts",
+    capsules?: readonly string[],
+  ): Promise<GatewayItem[]>;
+  /**
+   * Reads a resource or gets a prompt for an external MCP host (the MCP
+   * capsule's gated `mcp_resource_read` / `mcp_prompt_get`; an approval it
+   * asks for waits for any API client). `TURN_BUSY` while a turn runs.
+   */
+  getItem(
+    id: string,
+    kind: "resources" | "prompts",
+    body: ItemGetBody,
+    signal: AbortSignal,
+  ): Promise<unknown>;
   /** Cancels the running turn of a session (no-op when idle). */
   cancel(id: string): Promise<void>;
   /** The session's live events (approval requests and answers, turn events). */

@@ -42,7 +42,9 @@ import type {
   ApprovalAnswerBody,
   ApprovalInfo,
   CreateSessionBody,
+  GatewayItem,
   GatewayTool,
+  ItemGetBody,
   PromptBody,
   PromptStreamEvent,
   SessionInfo,
@@ -59,6 +61,11 @@ import { commitOverlayAnswering } from "./commit_answering.ts";
 import { EventQueue } from "./event_queue.ts";
 import { approvalRouterOf } from "./approval_router.ts";
 import { callGatewayTool, listGatewayTools } from "./tool_gateway.ts";
+import {
+  getGatewayItem,
+  type ItemKind,
+  listGatewayItems,
+} from "./item_gateway.ts";
 import {
   type SessionRecord,
   SessionRecords,
@@ -390,6 +397,43 @@ class Hub implements SessionHub {
       stream.end();
     });
     return drain(stream, live.callStreams, signal);
+  }
+
+  async items(
+    id: string,
+    kind: ItemKind,
+    capsules?: readonly string[],
+  ): Promise<GatewayItem[]> {
+    this.#open();
+    const record = await this.#record(id);
+    const { runtime } = await this.#booted(this.#live(record.id), record);
+    return await listGatewayItems(
+      runtime,
+      kind,
+      capsules ? { capsules } : {},
+    );
+  }
+
+  async getItem(
+    id: string,
+    kind: ItemKind,
+    body: ItemGetBody,
+    signal: AbortSignal,
+  ): Promise<unknown> {
+    this.#open();
+    const record = await this.#record(id);
+    const live = this.#live(record.id);
+    this.#callIn(live);
+    try {
+      const { runtime } = await this.#booted(live, record);
+      return await getGatewayItem(runtime, kind, body.key, {
+        signal,
+        ...(body.arguments ? { arguments: body.arguments } : {}),
+        ...(body.capsules ? { capsules: body.capsules } : {}),
+      });
+    } finally {
+      this.#callOut(live);
+    }
   }
 
   async cancel(id: string): Promise<void> {

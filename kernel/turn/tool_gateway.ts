@@ -8,8 +8,9 @@
  * `tool.v1.execute.<name>` (its manifest's `[[interceptor]]`, or the
  * interceptors an MCP capsule's engine adds per tool). The descriptions and
  * schemas come from the session's `tool.v1.request.describe` answer (the
- * router capsule's collected list); a described tool that no capsule
- * intercepts, or that two capsules intercept, is not offered.
+ * router capsule's collected list) and, for MCP capsules, from their own
+ * `list_tools` (so they are offered without a router too); a tool that no
+ * capsule intercepts, or that two capsules intercept, is not offered.
  *
  * Security model:
  * - A name is checked before anything else: 1-64 of `[A-Za-z0-9_:-]`, so no
@@ -45,6 +46,7 @@ import {
   type ToolDescribeResult,
   toolExecuteTopic,
 } from "../../sdk/agent.ts";
+import type { ToolDefinition } from "../../sdk/llm.ts";
 
 /** How long a describe request may take. */
 const DESCRIBE_TIMEOUT_MS = 30_000;
@@ -87,15 +89,10 @@ export async function listGatewayTools(
   capsules?: readonly string[],
 ): Promise<GatewayTool[]> {
   const owners = toolOwners(runtime);
-  const answer = await runtime.bus.request("kernel", {
-    topic: AGENT_TOPICS.toolDescribe,
-    payload: { tools: [] },
-    principal: kernel.principal,
-    session: runtime.session,
-  }, { timeoutMs: DESCRIBE_TIMEOUT_MS }) as unknown as
-    | Partial<ToolDescribeResult>
-    | null;
-  const described = Array.isArray(answer?.tools) ? answer.tools : [];
+  const described = [
+    ...await describedTools(kernel, runtime),
+    ...await mcpTools(runtime, owners, capsules),
+  ];
   const out: GatewayTool[] = [];
   const seen = new Set<string>();
   for (const t of described) {
@@ -192,6 +189,69 @@ export async function callGatewayTool(
       return busResult(callId, name, answer);
     },
   });
+}
+
+/**
+ * The session's describe answer (the router capsule collects every tool
+ * capsule's definitions); none when no capsule answers it (no router).
+ */
+async function describedTools(
+  kernel: KernelHandle,
+  runtime: Runtime,
+): Promise<readonly Partial<ToolDefinition>[]> {
+  try {
+    const answer = await runtime.bus.request("kernel", {
+      topic: AGENT_TOPICS.toolDescribe,
+      payload: { tools: [] },
+      principal: kernel.principal,
+      session: runtime.session,
+    }, { timeoutMs: DESCRIBE_TIMEOUT_MS }) as unknown as
+      | Partial<ToolDescribeResult>
+      | null;
+    return Array.isArray(answer?.tools) ? answer.tools : [];
+  } catch (err) {
+    if (KernelError.is(err, "NOT_FOUND")) return [];
+    throw err;
+  }
+}
+
+/**
+ * The tools of the MCP capsules, asked directly (`list_tools`): offered
+ * even without a router capsule (e.g. a home holding only a wrapped
+ * server). Names the describe answer also has are deduplicated later.
+ */
+async function mcpTools(
+  runtime: Runtime,
+  owners: ReadonlyMap<string, Owner | null>,
+  capsules: readonly string[] | undefined,
+): Promise<Partial<ToolDefinition>[]> {
+  const mcp = new Set<CapsuleId>();
+  for (const owner of owners.values()) {
+    if (
+      owner !== null && owner.engine === "mcp" &&
+      (capsules === undefined || capsules.includes(owner.capsule))
+    ) mcp.add(owner.capsule);
+  }
+  const out: Partial<ToolDefinition>[] = [];
+  for (const capsule of mcp) {
+    const listed = await runtime.registry.invoke(capsule, "list_tools", null);
+    if (!Array.isArray(listed)) continue;
+    for (
+      const t of listed as {
+        name?: unknown;
+        description?: unknown;
+        input_schema?: unknown;
+      }[]
+    ) {
+      if (typeof t?.name !== "string") continue;
+      out.push({
+        name: t.name,
+        description: typeof t.description === "string" ? t.description : "",
+        input_schema: t.input_schema as ToolDefinition["input_schema"],
+      });
+    }
+  }
+  return out;
 }
 
 /**
