@@ -25,7 +25,7 @@ import {
   DENO_DIR,
   runAstrid,
 } from "../tests/cli_fixture_test.ts";
-import { installCapsules, tempHome } from "../tests/daemon_fixture_test.ts";
+import { tempHome } from "../tests/daemon_fixture_test.ts";
 import { SERVERS } from "../tests/mcp_fixture_test.ts";
 
 const ENV_NAME = "__MINIMATCH_TESTING_PLATFORM__";
@@ -64,7 +64,6 @@ async function open(
 }
 
 await using h = await tempHome('[workspace]\nmode = "autonomous"\n');
-await installCapsules(h, ["router"]);
 const docs = path.join(h.workspace, "docs");
 await Deno.mkdir(docs);
 const file = path.join(docs, "a.txt");

@@ -21,7 +21,7 @@ import {
   runAstrid,
 } from "./cli_fixture_test.ts";
 import { SERVERS } from "./mcp_fixture_test.ts";
-import { installCapsules, tempHome } from "./daemon_fixture_test.ts";
+import { tempHome } from "./daemon_fixture_test.ts";
 
 const PERMS: Deno.PermissionOptionsObject = {
   read: true,
@@ -42,9 +42,9 @@ interface Setup extends AsyncDisposable {
 }
 
 /**
- * A throwaway home whose daemon has the `router` capsule (`astrid mcp
- * serve` lists tools through `tool.v1.request.describe`), a workspace with
- * `docs/a.txt` and `private/secret.txt`, and `outside.txt` beside it.
+ * A throwaway home with nothing installed (no distro: the wrapped capsule is
+ * the only one), a workspace with `docs/a.txt` and `private/secret.txt`, and
+ * `outside.txt` beside it.
  */
 async function setup(): Promise<Setup> {
   // No human in this test: tool calls are not put to approval (the gate's
@@ -53,7 +53,6 @@ async function setup(): Promise<Setup> {
   const h = await tempHome(
     '[workspace]\nmode = "autonomous"\n\n[security.policy]\ndenied_paths = ["**/private/**"]\n',
   );
-  await installCapsules(h, ["router"]);
   const ws = h.workspace;
   const docs = path.join(ws, "docs");
   await Deno.mkdir(docs, { recursive: true });
