@@ -197,3 +197,14 @@ export type {
 } from "./kernel/daemon/deno_flags.ts";
 export { cliFlags } from "./kernel/daemon/cli_flags.ts";
 export type { CliFlags } from "./kernel/daemon/cli_flags.ts";
+export {
+  checkWrapManifest,
+  compareWrapInstall,
+  wrapInventory,
+} from "./kernel/daemon/wrap_capsule.ts";
+export type {
+  WrapInstallState,
+  WrapInventory,
+} from "./kernel/daemon/wrap_capsule.ts";
+export { learnServerNeeds } from "./kernel/daemon/wrap_learn.ts";
+export type { LearnedNeeds, LearnOptions } from "./kernel/daemon/wrap_learn.ts";

@@ -33,6 +33,9 @@ Commands:
   web [--port N]       the browser console on loopback (prints a one-time login URL)
   mcp serve [--http]   the installed capsules' tools as an MCP server, for
                        Claude Code, Claude Desktop, Cursor… (every call gated)
+  mcp wrap [--install-only] -- <command> [args]
+                       run any MCP server confined, gated and audited (see
+                       'astrid mcp wrap --help')
   demo [kernel]        an agent at work under the gate, offline, in a throwaway home
   agent "<prompt>"     one turn of the installed agent, headless (no daemon)
   secret set|exists    a capsule's secrets (API keys), value from stdin
@@ -216,6 +219,12 @@ async function printCommand(): Promise<Command> {
  */
 export async function main(argv: readonly string[]): Promise<number> {
   try {
+    // `mcp wrap` parses its own arguments: everything after `--` is the
+    // wrapped server's command line, never astrid's flags.
+    if (argv[0] === "mcp" && argv[1] === "wrap") {
+      const m = await import("./mcp/wrap.ts");
+      return await m.wrapCommand(argv.slice(2));
+    }
     const { positionals, flags } = parseFlags(argv);
     const [command, ...rest] = positionals;
     if (flags.version) {

@@ -1,7 +1,10 @@
 /**
  * What the INSTALLED capsules add to the daemon's Deno flags: the `net`
- * values of their grants and the executables that run outside bubblewrap
- * by the operator's choice. Only capsules whose signed install record
+ * values of their grants, the executables that run outside bubblewrap
+ * by the operator's choice, and the absolute paths an MCP capsule's servers
+ * are granted (read only: the daemon checks each root for symlinks leaving
+ * it before every launch and the gate judges the broker's checks there; the
+ * server itself reads and writes them under its own permissions). Only capsules whose signed install record
  * verifies count (the same `collectCapsuleDirs` the kernel boots with); a
  * capsule with a value that cannot be a flag entry is left out whole.
  *
@@ -75,6 +78,8 @@ export async function installedCapsules(o: {
 
 /** What the capsules add. */
 export interface CapsuleFlagGrants {
+  /** Absolute `fs_read`/`fs_write` roots of MCP capsules (read only). */
+  readonly read: FlagEntry[];
   readonly net: FlagEntry[];
   readonly run: FlagEntry[];
   /** A capsule grants net `*`. */
@@ -103,6 +108,7 @@ export async function capsuleFlagGrants(
 ): Promise<CapsuleFlagGrants> {
   const net = new FlagList();
   const run = new FlagList();
+  const read = new FlagList();
   // Every granted name is looked up at once (each lookup can take tens of
   // milliseconds on a real network); the loop below reads the answers.
   const answers = new Map<string, Promise<readonly string[]>>();
@@ -131,7 +137,11 @@ export async function capsuleFlagGrants(
   for (const c of capsules) {
     const name = c.manifest.package.name;
     const source = `capsule '${name}'`;
-    const local = { net: new FlagList(), run: new FlagList() };
+    const local = {
+      net: new FlagList(),
+      run: new FlagList(),
+      read: new FlagList(),
+    };
     let anyNet = false;
     let named = false;
     try {
@@ -165,6 +175,20 @@ export async function capsuleFlagGrants(
           );
         }
       }
+      if (c.manifest.mcp_servers.length > 0) {
+        const caps = c.manifest.capabilities;
+        for (const entry of [...caps.fs_read, ...caps.fs_write]) {
+          // cwd:// and * are the workspace roots, home:// is inside the
+          // home; a '..' component is refused at launch anyway.
+          if (!path.posix.isAbsolute(entry)) continue;
+          if (entry.split("/").includes("..")) continue;
+          local.read.add(
+            path.posix.normalize(entry).replace(/(.)\/+$/, "$1"),
+            `capsule '${name}' grants its MCP servers '${entry}' (the daemon checks it before each launch)`,
+            source,
+          );
+        }
+      }
       for (const server of c.manifest.mcp_servers) {
         if (server.type !== "stdio") continue; // remote: no process to run
         const isDeno = server.command === "deno" ||
@@ -192,6 +216,12 @@ export async function capsuleFlagGrants(
     out.named ||= named;
     for (const e of local.net.entries()) net.add(e.value, e.reason, source);
     for (const e of local.run.entries()) run.add(e.value, e.reason, source);
+    for (const e of local.read.entries()) read.add(e.value, e.reason, source);
   }
-  return { net: net.entries(), run: run.entries(), ...out };
+  return {
+    read: read.entries(),
+    net: net.entries(),
+    run: run.entries(),
+    ...out,
+  };
 }

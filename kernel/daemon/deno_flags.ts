@@ -344,6 +344,7 @@ export async function daemonFlags(
     unsandboxed: bwrap === null &&
       config.get("security.allow_unsandboxed_spawn"),
   });
+  for (const e of grants.read) read.add(e.value, e.reason, "a capsule");
   for (const e of grants.net) net.add(e.value, e.reason, "a capsule");
   for (const e of grants.run) run.add(e.value, e.reason, "a capsule");
   skipped.push(...grants.skipped);

@@ -335,3 +335,31 @@ Deno.test({
     );
   },
 });
+
+Deno.test({
+  name:
+    "daemonFlags: an installed MCP capsule's absolute fs grants become readable by the daemon (never writable); its workspace-relative grants and other capsules' grants add nothing",
+  permissions: PERMS,
+  async fn() {
+    await using h = await makeHome();
+    await h.install("wrapped", [
+      'fs_read = ["/srv/data/", "cwd://docs"]',
+      'fs_write = ["/srv/out"]',
+      'host_process = ["npx -y pkg@1.0.0"]',
+      "[[mcp_server]]",
+      'id = "s"',
+      'command = "npx"',
+      'args = ["-y", "pkg@1.0.0", "/srv/data"]',
+    ]);
+    await h.install("plain", ['fs_read = ["/srv/js"]']);
+    const f = await h.flags();
+    const read = flag(f.args, "read")!;
+    assert.ok(read.includes("/srv/data"), read.join());
+    assert.ok(read.includes("/srv/out"), read.join());
+    assert.ok(!read.includes("/srv/js"), read.join());
+    assert.ok(!read.some((r) => r.includes("cwd:") || r.endsWith("/docs")));
+    assert.deepEqual(flag(f.args, "write"), [h.home]);
+    const entry = f.read.find((e) => e.value === "/srv/data");
+    assert.match(entry!.reason, /capsule 'wrapped' grants its MCP servers/);
+  },
+});

@@ -26,7 +26,11 @@ import type { InstalledCapsuleDir } from "../capsule/manifest/load_capsule_dir.t
 import { resolveCapsules } from "../capsule/resolver/resolve_capsules.ts";
 import type { ResolveResult } from "../capsule/resolver/resolve_types.ts";
 import { META_FILE, parseMeta } from "../capsule/manifest/capsule_meta.ts";
-import { verifyInstallRecord } from "../capsule/manifest/install_record.ts";
+import {
+  type InstallTrust,
+  verifyInstallRecord,
+} from "../capsule/manifest/install_record.ts";
+import type { FileSystem, Logger } from "../core/ports.ts";
 import { VERSION } from "../../version.ts";
 import type { KernelHandle } from "./boot.ts";
 
@@ -48,29 +52,56 @@ export function capsulesRoot(kernel: KernelHandle): string {
   return kernel.home.home(kernel.principal).capsules;
 }
 
+/** What {@linkcode installedCapsulesIn} reads with (no store: a daemon may hold it). */
+export interface InventoryDeps {
+  readonly fs: FileSystem;
+  readonly logger: Logger;
+  /** The key install records must be signed with (the runtime key). */
+  readonly trust: InstallTrust;
+}
+
 /**
  * Reads every installed capsule and checks it as boot does.
  *
  * @param kernel The kernel (file system, runtime key, home).
  * @returns Admitted and refused capsules.
  */
-export async function installedCapsules(
+export function installedCapsules(
   kernel: KernelHandle,
 ): Promise<InstalledInventory> {
-  const { dirs, refused } = await collectCapsuleDirs({
+  return installedCapsulesIn({
     fs: kernel.ports.fs,
     logger: kernel.ports.logger,
-    kernelVersion: VERSION,
     trust: {
       keyId: kernel.runtimeKey.keyId,
       publicKey: kernel.runtimeKey.publicKey,
     },
-  }, [capsulesRoot(kernel)]);
+  }, capsulesRoot(kernel));
+}
+
+/**
+ * {@linkcode installedCapsules} of a capsule directory, without a kernel:
+ * records checked with the given key, every pinned file checked.
+ *
+ * @param deps File system, logger and the trusted key.
+ * @param root The principal's capsule directory.
+ * @returns Admitted and refused capsules.
+ */
+export async function installedCapsulesIn(
+  deps: InventoryDeps,
+  root: string,
+): Promise<InstalledInventory> {
+  const { dirs, refused } = await collectCapsuleDirs({
+    fs: deps.fs,
+    logger: deps.logger,
+    kernelVersion: VERSION,
+    trust: deps.trust,
+  }, [root]);
   // Every pinned file is checked too, as a load does before the code runs.
   const installed: InstalledCapsuleDir[] = [];
   for (const dir of dirs) {
     try {
-      await checkPinnedFiles(kernel.ports.fs, dir.dir, {
+      await checkPinnedFiles(deps.fs, dir.dir, {
         manifest: dir.manifest,
         artifacts: dir.meta.artifacts,
       });
