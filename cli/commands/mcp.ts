@@ -19,6 +19,8 @@ export const MCP_HELP = `astrid mcp — Astrid in the MCP ecosystem
 
 Usage:
   astrid mcp serve [--http [--port N] [--host H]] [--session ID] [--capsule NAME ...]
+  astrid mcp wrap [--install-only [--learn] [--yes]] [--manifest FILE]
+                  [--env NAME ...] [--writable] [-w DIR] -- <command> [args]
 
   serve                the tools of the installed capsules, as an MCP server
                        (protocol 2026-07-28 and 2025-11-25); stdio by default
@@ -29,6 +31,12 @@ Usage:
     --session ID       reuse a daemon session (its overlay, allowances, budget)
     --capsule NAME     only this capsule's tools (repeatable)
     -w, --workspace D  the workspace of a new session (default: here)
+
+  wrap                 run any existing MCP server confined, gated and audited:
+                       it becomes an installed MCP capsule (a least-privilege
+                       manifest generated from its command line, or --manifest)
+                       and is served like 'mcp serve --capsule'; see
+                       'astrid mcp wrap --help'
 
 Every call passes Astrid's gate, budget and signed audit chain before the
 capsule sees it ([security.policy] blocked_tools / approval_required_tools
@@ -66,7 +74,7 @@ export function checkMcpArgs(
   const [sub, ...extra] = args;
   if (sub !== "serve" || extra.length > 0) {
     throw new UsageError(
-      `Usage: astrid mcp serve [--http [--port N] [--host H]] [--session ID] [--capsule NAME ...]`,
+      `Usage: astrid mcp serve [--http [--port N] [--host H]] [--session ID] [--capsule NAME ...]\n       astrid mcp wrap [options] -- <command> [args]`,
     );
   }
   if (!flags.http && (flags.port !== undefined || flags.host !== undefined)) {

@@ -5,7 +5,7 @@
  * @module
  */
 import type { EffectiveConfig } from "../config/effective_config.ts";
-import type { CapsuleId, PrincipalId } from "../core/ids.ts";
+import type { CapsuleId, PrincipalId, SessionId } from "../core/ids.ts";
 import type { Clock, Logger, Random } from "../core/ports.ts";
 import type { KeyPair } from "../crypto/key_pair.ts";
 import type { Store } from "../store/store.ts";
@@ -27,10 +27,24 @@ export interface SecurityLayers {
   readonly budget: BudgetLedger;
   readonly allowances: AllowanceStore;
   readonly approvals: ApprovalManager;
-  /** Registers (or replaces) the manifest grants of a loaded capsule. */
-  setGrants(capsule: CapsuleId, grants: CapsuleGrants | undefined): void;
-  /** The grants the gate judges a capsule by (`undefined`: none registered). */
-  grantsFor(capsule: CapsuleId): CapsuleGrants | undefined;
+  /**
+   * Registers (or, with `undefined`, drops) the manifest grants of a capsule
+   * loaded in `session` — or kernel-wide without a session (tools and benches
+   * that run no session). A session's grants are its own: each session's
+   * runtime loads its capsules (workspace capsules differ per workspace), so
+   * one session unloading or failing to load a capsule never changes what
+   * another session's copy may do.
+   */
+  setGrants(
+    capsule: CapsuleId,
+    grants: CapsuleGrants | undefined,
+    session?: SessionId,
+  ): void;
+  /**
+   * The grants the gate judges a capsule by in `session` (else the
+   * kernel-wide ones); `undefined`: none registered.
+   */
+  grantsFor(capsule: CapsuleId, session?: SessionId): CapsuleGrants | undefined;
 }
 
 /** What {@linkcode buildSecurity} needs. */
@@ -80,7 +94,13 @@ export function buildSecurity(deps: BuildSecurityDeps): SecurityLayers {
     logger,
     timeoutMs: v.security.approval_timeout_secs * 1000,
   });
-  const grants = new Map<CapsuleId, CapsuleGrants>();
+  const grants = new Map<string, CapsuleGrants>();
+  // "\0" cannot occur in a capsule id or a session id.
+  const keyOf = (capsule: CapsuleId, session?: SessionId) =>
+    session === undefined ? capsule : `${session}\0${capsule}`;
+  const grantsFor = (capsule: CapsuleId, session?: SessionId) =>
+    (session === undefined ? undefined : grants.get(keyOf(capsule, session))) ??
+      grants.get(capsule);
   const gate = new Gate({
     audit,
     tokens,
@@ -102,7 +122,7 @@ export function buildSecurity(deps: BuildSecurityDeps): SecurityLayers {
       autoAllowWrite: v.workspace.auto_allow_write,
     },
     alwaysTokenTtlMs: v.security.always_token_ttl_secs * 1000,
-    grantsFor: (capsule) => grants.get(capsule),
+    grantsFor,
     principalHome: deps.principalHome,
   });
   return {
@@ -112,10 +132,10 @@ export function buildSecurity(deps: BuildSecurityDeps): SecurityLayers {
     budget,
     allowances,
     approvals,
-    setGrants(capsule, g) {
-      if (g === undefined) grants.delete(capsule);
-      else grants.set(capsule, g);
+    setGrants(capsule, g, session) {
+      if (g === undefined) grants.delete(keyOf(capsule, session));
+      else grants.set(keyOf(capsule, session), g);
     },
-    grantsFor: (capsule) => grants.get(capsule),
+    grantsFor,
   };
 }

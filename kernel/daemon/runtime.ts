@@ -290,7 +290,8 @@ export async function startRuntime(
         },
       }),
     },
-    setGrants,
+    // This session's grants: another session's copy of a capsule keeps its own.
+    setGrants: (id, g) => setGrants(id, g, session),
     hostFor: (capsule: CapsuleId, config, signal) => {
       const caller: CallerIdentity = {
         capsule,
@@ -301,7 +302,7 @@ export async function startRuntime(
       };
       // The door decides bus messages, secret storage and approval requests
       // against the same grants the gate judges (kernel/abi/door.ts).
-      const grants = grantsFor(capsule);
+      const grants = grantsFor(capsule, session);
       return createHostDispatcher(hostDeps, caller, {
         config,
         signal,

@@ -138,6 +138,12 @@ export function checkWrapManifest(
   }
   const grants = grantsFromManifest(manifest);
   for (const server of manifest.mcp_servers) {
+    if (server.type !== "stdio") {
+      throw new KernelError(
+        "MANIFEST_INVALID",
+        `Cannot wrap capsule '${manifest.package.name}': server '${server.id}' is a remote server (url) — install it as a capsule; a wrap confines a local command`,
+      );
+    }
     denoLaunchArgs(server, grants, {
       denoPath: "/usr/bin/deno",
       capsuleDir: path.resolve(options.dir),

@@ -54,6 +54,16 @@ for (
     ["a path with '..'", ['fs_read = ["/ws/../etc"]', ...SERVER], /'\.\.'/],
     ["a path with ','", ['fs_read = ["/ws,/etc"]', ...SERVER], /','/],
     [
+      "a remote server (url): nothing local to confine",
+      [
+        'net = ["mcp.example.com"]',
+        "[[mcp_server]]",
+        'id = "r"',
+        'url = "https://mcp.example.com/mcp"',
+      ],
+      /remote server/,
+    ],
+    [
       "an unknown key",
       ["allow_everything = true", ...SERVER],
       /allow_everything/,

@@ -95,6 +95,8 @@ export async function learnServerNeeds(
     dir: options.dir,
   });
   const server = manifest.mcp_servers[0]!;
+  // checkWrapManifest refused remote servers.
+  if (server.type !== "stdio") throw new TypeError("not a stdio server");
   const grants = grantsFromManifest(manifest);
   const toolchain = denoToolchain(createDenoEnv());
   const base = {

@@ -20,7 +20,7 @@
  * @module
  */
 import { KernelError } from "../core/errors.ts";
-import type { CapsuleId, PrincipalId } from "../core/ids.ts";
+import type { CapsuleId, PrincipalId, SessionId } from "../core/ids.ts";
 import type { Clock, Logger } from "../core/ports.ts";
 import type { AuditLog } from "../audit/audit_log.ts";
 import type { JsonValue } from "../store/store.ts";
@@ -66,8 +66,11 @@ export interface GateDeps {
   readonly mode: ModeSettings;
   /** Lifetime of the token an Allow Always answer mints (config; default 1 h). */
   readonly alwaysTokenTtlMs: number;
-  /** The manifest `[capabilities]` of a loaded capsule (`undefined` ⇒ grants nothing). */
-  grantsFor(capsule: CapsuleId): CapsuleGrants | undefined;
+  /**
+   * The manifest `[capabilities]` of a capsule loaded in `session`
+   * (`undefined` ⇒ grants nothing).
+   */
+  grantsFor(capsule: CapsuleId, session: SessionId): CapsuleGrants | undefined;
   /** The principal's home directory, for `home://` grants. */
   principalHome?(principal: PrincipalId): string;
 }
@@ -217,7 +220,7 @@ export class Gate {
     const info = actionInfo(action);
     const grants = ctx.capsule === undefined
       ? NO_GRANTS
-      : d.grantsFor(ctx.capsule) ?? NO_GRANTS;
+      : d.grantsFor(ctx.capsule, ctx.session) ?? NO_GRANTS;
     const home = d.principalHome?.(ctx.principal);
     const grant = checkManifestGrant(
       action,
