@@ -207,4 +207,5 @@ export type {
   WrapInventory,
 } from "./kernel/daemon/wrap_capsule.ts";
 export { learnServerNeeds } from "./kernel/daemon/wrap_learn.ts";
+export { allowWrapStartChecks } from "./kernel/daemon/wrap_allowances.ts";
 export type { LearnedNeeds, LearnOptions } from "./kernel/daemon/wrap_learn.ts";

@@ -47,11 +47,13 @@ interface Setup extends AsyncDisposable {
  * `outside.txt` beside it.
  */
 async function setup(): Promise<Setup> {
-  // No human in this test: tool calls are not put to approval (the gate's
-  // manifest, policy, budget and audit layers still decide every one). The
+  // No human in this test: `guided` mode allows reads and the workspace;
+  // the server's start-up env read is allowed by the install's approval
+  // (a workspace allowance), so nothing waits for a human (the gate's
+  // manifest, policy, budget and audit layers still decide every check). The
   // policy hard-denies private/** — an admin rule the server knows nothing of.
   const h = await tempHome(
-    '[workspace]\nmode = "autonomous"\n\n[security.policy]\ndenied_paths = ["**/private/**"]\n',
+    '[workspace]\nmode = "guided"\n\n[security.policy]\ndenied_paths = ["**/private/**"]\n',
   );
   const ws = h.workspace;
   const docs = path.join(ws, "docs");

@@ -15,6 +15,8 @@
  */
 import * as path from "node:path";
 import {
+  allowWrapStartChecks,
+  checkWrapManifest,
   compareWrapInstall,
   installBuiltCapsule,
   KernelError,
@@ -89,6 +91,9 @@ export async function install(
   }
   io.err(`Capsule '${source.name}':`);
   for (const l of grantLines(source)) io.err(l);
+  io.err(
+    `  approving also lets the server read these env names while it starts, in ${workspace} only, without asking (workspace allowances, audited)`,
+  );
   const state = await compareWrapInstall(
     await wrapInventory({ env: homeEnv(env) }),
     source.dir,
@@ -127,12 +132,29 @@ export async function install(
         workspace,
         env: homeEnv(env),
       });
+      const approvedBy = "operator (astrid mcp wrap --install-only)";
       await installBuiltCapsule(kernel, {
         dir: source.dir,
-        approvedBy: "operator (astrid mcp wrap --install-only)",
+        approvedBy,
         workspace,
         onProgress: (m) => io.err(`  ${m}`),
       });
+      // A server reads its env names while it starts, before any host call
+      // could carry a question: the approval above covers them (safe and
+      // guided mode would otherwise ask nobody and stop the server).
+      const names = await allowWrapStartChecks(kernel, {
+        manifest: checkWrapManifest(source.toml, {
+          file: path.join(source.dir, "Capsule.toml"),
+          dir: source.dir,
+        }),
+        workspace,
+        approvedBy,
+      });
+      if (names.length > 0) {
+        io.err(
+          `  allowed at start-up in ${workspace}: env ${names.join(", ")}`,
+        );
+      }
     } finally {
       if (stopped === "stopped" && ready !== null && !ready.ephemeral) {
         (await startAndWait({

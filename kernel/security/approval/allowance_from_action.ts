@@ -121,6 +121,7 @@ export function allowancePatternFor(action: Action): AllowancePattern | null {
     case "mcp_prompt_get":
     case "mcp_elicitation":
     case "mcp_sampling":
+    case "mcp_permission_check":
       return mcpPatternFor(action);
     default:
       return null;

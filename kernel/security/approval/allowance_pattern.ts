@@ -237,6 +237,7 @@ export function matchesAllowancePattern(
     case "mcp_prompt":
     case "mcp_elicitation":
     case "mcp_sampling":
+    case "mcp_permission":
       return matchesMcpPattern(pattern, action);
   }
 }
@@ -285,6 +286,7 @@ export function describeAllowancePattern(pattern: AllowancePattern): string {
     case "mcp_prompt":
     case "mcp_elicitation":
     case "mcp_sampling":
+    case "mcp_permission":
       return describeMcpPattern(pattern);
   }
 }

@@ -44,7 +44,22 @@ export type McpRequestPattern =
     /** Sampling requests of one server. */
     readonly type: "mcp_sampling";
     readonly server: string;
+  }
+  | {
+    /**
+     * One permission check of one server's permission broker, exactly: the
+     * permission (`read`, `write`, `net`, `env`, `import`) and its value.
+     */
+    readonly type: "mcp_permission";
+    readonly server: string;
+    readonly permission: ReusablePermission;
+    readonly value: string;
   };
+
+/** The broker permissions an approval may be reused for (never run, ffi, sys). */
+export type ReusablePermission = "read" | "write" | "net" | "env" | "import";
+
+const REUSABLE: readonly string[] = ["read", "write", "net", "env", "import"];
 
 /**
  * The narrowest MCP request pattern covering an action, or `null` when the
@@ -87,6 +102,16 @@ export function mcpPatternFor(action: Action): McpRequestPattern | null {
     }
     case "mcp_sampling":
       return { type: "mcp_sampling", server: action.server };
+    case "mcp_permission_check":
+      // "Everything" (no value) and run/ffi/sys are never reused.
+      return action.value !== null && REUSABLE.includes(action.permission)
+        ? {
+          type: "mcp_permission",
+          server: action.server,
+          permission: action.permission as ReusablePermission,
+          value: action.value,
+        }
+        : null;
     default:
       return null;
   }
@@ -134,6 +159,11 @@ export function matchesMcpPattern(
     }
     case "mcp_sampling":
       return action.type === "mcp_sampling" && action.server === pattern.server;
+    case "mcp_permission":
+      return action.type === "mcp_permission_check" &&
+        action.server === pattern.server &&
+        action.permission === pattern.permission &&
+        action.value === pattern.value;
   }
 }
 
@@ -164,6 +194,8 @@ export function describeMcpPattern(pattern: McpRequestPattern): string {
       }`;
     case "mcp_sampling":
       return `mcp-sampling://${pattern.server}`;
+    case "mcp_permission":
+      return `mcp-perm://${pattern.server}:${pattern.permission}/${pattern.value}`;
   }
 }
 
@@ -234,6 +266,16 @@ export function parseMcpPattern(
     }
     case "mcp_sampling":
       return { type: "mcp_sampling", server: text("server") };
+    case "mcp_permission": {
+      const permission = text("permission");
+      if (!REUSABLE.includes(permission)) return bad("pattern.permission");
+      return {
+        type: "mcp_permission",
+        server: text("server"),
+        permission: permission as ReusablePermission,
+        value: text("value"),
+      };
+    }
     default:
       return null;
   }

@@ -200,3 +200,54 @@ test("`parseAllowance()` round-trips a stored MCP allowance and rejects malforme
     );
   }
 });
+
+test("an approved broker permission check covers exactly that check: same server, permission and value", () => {
+  const env: Action = {
+    type: "mcp_permission_check",
+    server: "files",
+    permission: "env",
+    value: "LANG",
+  };
+  const p = patternOf(env);
+  assert.equal(describeAllowancePattern(p), "mcp-perm://files:env/LANG");
+  assert.ok(matchesAllowancePattern(p, env));
+  for (
+    const other of [
+      { ...env, value: "HOME" },
+      { ...env, server: "other" },
+      { ...env, permission: "read" as const },
+      { ...env, value: null },
+    ]
+  ) {
+    assert.ok(!matchesAllowancePattern(p, other), JSON.stringify(other));
+  }
+  // The stored form parses back to the same pattern.
+  assert.deepEqual(parseAllowancePattern(JSON.parse(JSON.stringify(p))), p);
+});
+
+test("a broker check of everything, or of run/ffi/sys, is never approved for reuse", () => {
+  for (
+    const a of [
+      { permission: "env" as const, value: null },
+      { permission: "run" as const, value: "/bin/sh" },
+      { permission: "ffi" as const, value: "/lib/x.so" },
+      { permission: "sys" as const, value: "hostname" },
+    ]
+  ) {
+    assert.equal(
+      allowancePatternFor({ type: "mcp_permission_check", server: "s", ...a }),
+      null,
+      JSON.stringify(a),
+    );
+  }
+  assert.throws(
+    () =>
+      parseAllowancePattern({
+        type: "mcp_permission",
+        server: "s",
+        permission: "run",
+        value: "/bin/sh",
+      }),
+    (e: unknown) => KernelError.is(e),
+  );
+});
