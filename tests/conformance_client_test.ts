@@ -18,7 +18,6 @@ const PERMS: Deno.PermissionOptionsObject = {
   env: true,
   run: true,
   net: true,
-  sys: true,
 };
 
 Deno.test({

@@ -23,7 +23,6 @@ Deno.test({
     env: true,
     run: true,
     net: true,
-    sys: true,
   },
   async fn() {
     await using target = await startTarget();

@@ -47,7 +47,6 @@ const PERMS = {
   env: true,
   run: true,
   net: true,
-  sys: true,
 } as const;
 
 type Era = "legacy" | "modern";

@@ -153,7 +153,24 @@ interface Compiled {
   readonly handler: RouteHandler;
 }
 
-function match(
+/**
+ * Matches a request path against a route's segments (`:name` captures one
+ * non-empty, URL-decoded segment) — the one path matcher of the API and the
+ * web console.
+ *
+ * @param segments The route's segments.
+ * @param path The request path's segments.
+ * @returns The captured parameters, or `null` when the path does not match
+ * (or a parameter is empty or badly encoded).
+ *
+ * @example
+ * ```ts
+ * import { matchSegments } from "./router.ts";
+ * console.assert(matchSegments(["v1", ":id"], ["v1", "a%20b"])?.id === "a b");
+ * console.assert(matchSegments(["v1", ":id"], ["v1", ""]) === null);
+ * ```
+ */
+export function matchSegments(
   segments: readonly string[],
   path: readonly string[],
 ): Record<string, string> | null {
@@ -254,7 +271,7 @@ export class Router {
         const path = url.pathname.split("/");
         let methodMismatch = false;
         for (const route of this.#routes) {
-          const params = match(route.segments, path);
+          const params = matchSegments(route.segments, path);
           if (params === null) continue;
           if (route.method !== request.method) {
             methodMismatch = true;

@@ -137,6 +137,7 @@ Deno.test({
       configToml: "/srv/astrid/etc/config.toml",
       layoutVersion: "/srv/astrid/etc/layout-version",
       stateKv: "/srv/astrid/var/state.kv",
+      storePassword: "/srv/astrid/keys/store.password",
       runtimeKey: "/srv/astrid/keys/runtime.key",
       systemSock: "/srv/astrid/run/system.sock",
       systemToken: "/srv/astrid/run/system.token",

@@ -58,3 +58,29 @@ export class EventQueue<T> implements AsyncIterable<T> {
     }
   }
 }
+
+/**
+ * Reads a queue until it ends or the reader goes away (`signal`), then runs
+ * `done` (e.g. forgets the queue) — the one reader of the turn layer's
+ * event streams.
+ *
+ * @param queue The queue.
+ * @param signal Ends the reading (the queue is ended).
+ * @param done Runs once the reading stops.
+ * @returns The events.
+ */
+export async function* readQueue<T>(
+  queue: EventQueue<T>,
+  signal: AbortSignal,
+  done?: () => void,
+): AsyncGenerator<T> {
+  const stop = () => queue.end();
+  if (signal.aborted) stop();
+  signal.addEventListener("abort", stop, { once: true });
+  try {
+    for await (const e of queue) yield e;
+  } finally {
+    signal.removeEventListener("abort", stop);
+    done?.();
+  }
+}

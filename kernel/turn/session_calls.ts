@@ -17,7 +17,7 @@
 import { toWireError } from "../core/errors.ts";
 import type { ApprovalRequest } from "../security/approval/handler.ts";
 import type { ToolCallBody, ToolCallStreamEvent } from "../api/contract.ts";
-import { EventQueue } from "./event_queue.ts";
+import { EventQueue, readQueue } from "./event_queue.ts";
 import { callGatewayTool, type GatewaySession } from "./tool_gateway.ts";
 
 /** The gateway calls of one session. */
@@ -98,21 +98,6 @@ export class SessionCalls {
       done();
       stream.end();
     });
-    return read(stream, signal);
-  }
-}
-
-/** Reads a call's queue until it ends or the reader goes away. */
-async function* read(
-  queue: EventQueue<ToolCallStreamEvent>,
-  signal: AbortSignal,
-): AsyncGenerator<ToolCallStreamEvent> {
-  const stop = () => queue.end();
-  if (signal.aborted) stop();
-  signal.addEventListener("abort", stop, { once: true });
-  try {
-    for await (const e of queue) yield e;
-  } finally {
-    signal.removeEventListener("abort", stop);
+    return readQueue(stream, signal);
   }
 }

@@ -63,7 +63,7 @@ import type { ApprovalAnswer } from "../../sdk/turn.ts";
 import { AgentSession, type Turn } from "./agent_session.ts";
 import { approvalEventOf } from "./approval_event.ts";
 import { commitOverlayAnswering } from "./commit_answering.ts";
-import { EventQueue } from "./event_queue.ts";
+import { EventQueue, readQueue } from "./event_queue.ts";
 import { approvalRouterOf } from "./approval_router.ts";
 import { listGatewayTools } from "./tool_gateway.ts";
 import { SessionCalls } from "./session_calls.ts";
@@ -347,7 +347,7 @@ class Hub implements SessionHub {
     };
     this.#broadcast(live, start);
     live.turnDone = this.#pump(live, agent, turn);
-    return drain(stream, live.streams, signal);
+    return readQueue(stream, signal, () => live.streams.delete(stream));
   }
 
   async tools(
@@ -432,7 +432,7 @@ class Hub implements SessionHub {
     const live = this.#live(parseSessionId(id));
     const queue = new EventQueue<PromptStreamEvent>();
     live.subscribers.add(queue);
-    return drain(queue, live.subscribers, signal);
+    return readQueue(queue, signal, () => live.subscribers.delete(queue));
   }
 
   async approvals(session?: string): Promise<ApprovalInfo[]> {
@@ -968,21 +968,4 @@ function checkAnswer(
     );
   }
   return response;
-}
-
-/** Reads a subscriber's queue until it ends or the reader goes away. */
-async function* drain<T>(
-  queue: EventQueue<T>,
-  owner: Set<EventQueue<T>>,
-  signal: AbortSignal,
-): AsyncGenerator<T> {
-  const stop = () => queue.end();
-  if (signal.aborted) stop();
-  signal.addEventListener("abort", stop, { once: true });
-  try {
-    for await (const e of queue) yield e;
-  } finally {
-    signal.removeEventListener("abort", stop);
-    owner.delete(queue);
-  }
 }

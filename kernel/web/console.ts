@@ -27,7 +27,7 @@
  */
 import { KernelError, toWireError } from "../core/errors.ts";
 import type { ApiClient } from "../api/client.ts";
-import { statusOf } from "../api/router.ts";
+import { matchSegments, statusOf } from "../api/router.ts";
 import type { ConnectionInfo } from "../api/router.ts";
 import { ConsoleAuth, type ConsoleSession } from "./auth.ts";
 import { CONSOLE_CSS } from "./console_css.ts";
@@ -107,27 +107,6 @@ const ROUTES: readonly Route[] = ([
   ["GET", "capsules", system.capsules],
   ["POST", "capsules/reload", system.reload],
 ] as const).map(([m, p, h]) => [m, p.split("/"), h] as const);
-
-function match(
-  segments: readonly string[],
-  path: readonly string[],
-): Record<string, string> | null {
-  if (segments.length !== path.length) return null;
-  const params: Record<string, string> = {};
-  for (let i = 0; i < segments.length; i++) {
-    const s = segments[i]!;
-    const p = path[i]!;
-    if (s.startsWith(":")) {
-      try {
-        params[s.slice(1)] = decodeURIComponent(p);
-      } catch {
-        return null;
-      }
-      if (params[s.slice(1)] === "") return null;
-    } else if (s !== p) return null;
-  }
-  return params;
-}
 
 /**
  * Builds the console.
@@ -297,7 +276,7 @@ export function createConsole(options: ConsoleOptions): WebConsole {
       const path = rest.split("/");
       let methodMismatch = false;
       for (const [method, segments, page] of ROUTES) {
-        const params = match(segments, path);
+        const params = matchSegments(segments, path);
         if (params === null) continue;
         if (method !== request.method) {
           methodMismatch = true;
