@@ -55,3 +55,29 @@ export async function installFixtureCapsule(
     await kernel.close();
   }
 }
+
+/**
+ * The URL `astrid mcp serve --http` prints on stderr once it listens; the
+ * rest of stderr is drained so the child never blocks on a full pipe.
+ *
+ * @param stderr The child's stderr.
+ * @returns The `http://127.0.0.1:PORT/mcp` URL.
+ */
+export async function listeningUrl(
+  stderr: ReadableStream<Uint8Array>,
+): Promise<string> {
+  let seen = "";
+  const reader = stderr.pipeThrough(new TextDecoderStream()).getReader();
+  while (true) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`astrid mcp serve --http ended: ${seen}`);
+    seen += value;
+    const m = /(http:\/\/127\.0\.0\.1:\d+\/mcp)/.exec(seen);
+    if (m) {
+      (async () => {
+        while (!(await reader.read()).done) { /* drain */ }
+      })().catch(() => {});
+      return m[1]!;
+    }
+  }
+}

@@ -21,7 +21,10 @@ import type {
 } from "../kernel/api/contract_admin.ts";
 import type { ApiClient } from "../kernel/api/client_kit.ts";
 import { CLI_MAIN, CLI_PERMS, runAstrid } from "./cli_fixture_test.ts";
-import { installFixtureCapsule } from "./mcp_serve_fixture_test.ts";
+import {
+  installFixtureCapsule,
+  listeningUrl,
+} from "./mcp_serve_fixture_test.ts";
 import { serveMcp } from "../cli/mcp/serve.ts";
 import type { CommandIo } from "../cli/commands/command_io.ts";
 import {
@@ -594,25 +597,6 @@ async function waitForApproval(api: ApiClient): Promise<ApprovalInfo> {
     return waiting !== undefined;
   }, "the approval to wait in the daemon's queue");
   return waiting!;
-}
-
-/** Reads the child's stderr until it prints the URL it serves. */
-async function listeningUrl(stderr: ReadableStream<Uint8Array>) {
-  let seen = "";
-  const reader = stderr.pipeThrough(new TextDecoderStream()).getReader();
-  while (true) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`astrid mcp serve ended: ${seen}`);
-    seen += value;
-    const m = /(http:\/\/127\.0\.0\.1:\d+\/mcp)/.exec(seen);
-    if (m) {
-      // Keep draining stderr so the child never blocks on a full pipe.
-      (async () => {
-        while (!(await reader.read()).done) { /* drain */ }
-      })().catch(() => {});
-      return m[1]!;
-    }
-  }
 }
 
 /** Sends raw HTTP (a Host header fetch() would not let us forge). */

@@ -37,27 +37,11 @@ import {
 import {
   FIXTURE_SERVER,
   installFixtureCapsule,
+  listeningUrl,
 } from "../../tests/mcp_serve_fixture_test.ts";
 
 const TOOL = { name: "test_simple_text", arguments: {} };
 const TOKEN = "bench-token-".padEnd(40, "x");
-
-async function listening(stderr: ReadableStream<Uint8Array>): Promise<string> {
-  let seen = "";
-  const reader = stderr.pipeThrough(new TextDecoderStream()).getReader();
-  while (true) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`astrid mcp serve --http ended: ${seen}`);
-    seen += value;
-    const m = /(http:\/\/127\.0\.0\.1:\d+\/mcp)/.exec(seen);
-    if (m) {
-      (async () => {
-        while (!(await reader.read()).done) { /* drain */ }
-      })().catch(() => {});
-      return m[1]!;
-    }
-  }
-}
 
 /** @see the module doc. */
 export default async function mcpServe(o: ScenarioOptions): Promise<Row[]> {
@@ -98,7 +82,7 @@ export default async function mcpServe(o: ScenarioOptions): Promise<Row[]> {
         stdout: "null",
         stderr: "piped",
       }).spawn();
-      const url = await listening(http.stderr);
+      const url = await listeningUrl(http.stderr);
       const viaHttp = new Client({ name: "bench", version: "0" });
       await viaHttp.connect(
         new StreamableHTTPClientTransport(new URL(url), {

@@ -219,7 +219,7 @@ export async function startTarget(): Promise<Target> {
   const { tempHome, installCapsules, spawnDaemonProcess } = await import(
     "../daemon_fixture_test.ts"
   );
-  const { installFixtureCapsule } = await import(
+  const { installFixtureCapsule, listeningUrl } = await import(
     "../mcp_serve_fixture_test.ts"
   );
   const { CLI_MAIN, CLI_PERMS } = await import("../cli_fixture_test.ts");
@@ -273,25 +273,6 @@ export async function startTarget(): Promise<Target> {
   } catch (err) {
     await close();
     throw err;
-  }
-}
-
-async function listeningUrl(
-  stderr: ReadableStream<Uint8Array>,
-): Promise<string> {
-  let seen = "";
-  const reader = stderr.pipeThrough(new TextDecoderStream()).getReader();
-  while (true) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`astrid mcp serve --http ended: ${seen}`);
-    seen += value;
-    const m = /(http:\/\/127\.0\.0\.1:\d+\/mcp)/.exec(seen);
-    if (m) {
-      (async () => {
-        while (!(await reader.read()).done) { /* drain */ }
-      })().catch(() => {});
-      return m[1]!;
-    }
   }
 }
 
