@@ -69,6 +69,16 @@ export interface SignalOptions {
   readonly signal?: AbortSignal | undefined;
 }
 
+/** Options of `find()` and `use()`. */
+export interface LookupOptions extends SignalOptions {
+  /**
+   * First check the principal's token epoch (one store read) and reload the
+   * in-memory index when another kernel on the same store registered a
+   * token since it was loaded. Default `false`: the index as it is.
+   */
+  readonly fresh?: boolean;
+}
+
 /** Whose tokens to search: a principal in a session (a `GateContext` fits). */
 export interface TokenOwner {
   /** Only this principal's tokens are considered. */

@@ -91,6 +91,7 @@
 export { TokenAuthority } from "./token_authority.ts";
 export type {
   AttenuateOptions,
+  LookupOptions,
   MintOptions,
   ResourceAccess,
   SignalOptions,

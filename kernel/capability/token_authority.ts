@@ -13,8 +13,9 @@
  * chain is known, and single-use consumption stays one atomic commit. Both
  * caches belong to this instance only. A principal with no token is
  * answered from the index without a store read; with several kernels on one
- * store that answer may miss another kernel's mint, which can only cause an
- * extra approval, never an allow (see `_token_index.ts`).
+ * store that answer may miss another kernel's mint until a lookup with
+ * `fresh: true` (one read of the principal's token epoch) reloads it — the
+ * gate asks for that before it would ask a human (see `_token_index.ts`).
  *
  * @module
  */
@@ -35,6 +36,7 @@ import { verifyChain } from "./_verify_chain.ts";
 import { VerifiedTokens } from "./_verified_tokens.ts";
 import type {
   AttenuateOptions,
+  LookupOptions,
   MintOptions,
   ResourceAccess,
   SignalOptions,
@@ -227,13 +229,13 @@ export class TokenAuthority {
    *
    * @param owner Principal and session (a `GateContext` fits).
    * @param access Resource and permission.
-   * @param options Cancellation.
+   * @param options Cancellation; `fresh` (see {@linkcode LookupOptions}).
    * @returns A token, or `null`.
    */
   async find(
     owner: TokenOwner,
     access: ResourceAccess,
-    options: SignalOptions = {},
+    options: LookupOptions = {},
   ): Promise<CapabilityToken | null> {
     for (const token of await this.#candidates(owner, access, options)) {
       if (await this.#usable(token, options)) return token;
@@ -266,7 +268,7 @@ export class TokenAuthority {
    *
    * @param owner Principal and session.
    * @param access Resource and permission.
-   * @param options Cancellation.
+   * @param options Cancellation; `fresh` (see {@linkcode LookupOptions}).
    * @returns The token used, or `null` when none grants the access.
    * @throws {KernelError} `CAPABILITY_USED` when a race for a single-use
    * token was lost and no other candidate worked.
@@ -274,7 +276,7 @@ export class TokenAuthority {
   async use(
     owner: TokenOwner,
     access: ResourceAccess,
-    options: SignalOptions = {},
+    options: LookupOptions = {},
   ): Promise<CapabilityToken | null> {
     const candidates = await this.#candidates(owner, access, options);
     return await spendFirst(candidates, async (token) => {
@@ -322,9 +324,10 @@ export class TokenAuthority {
   async #candidates(
     owner: TokenOwner,
     access: ResourceAccess,
-    options: SignalOptions,
+    options: LookupOptions,
   ): Promise<CapabilityToken[]> {
     throwIfAborted(options.signal, "looking up capability tokens");
+    if (options.fresh === true) await this.#index.refresh(owner.principal);
     const now = this.#deps.clock.now();
     const found = await this.#index.candidates(owner, access, now);
     throwIfAborted(options.signal, "looking up capability tokens");

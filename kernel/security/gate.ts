@@ -360,6 +360,21 @@ export class Gate {
           reason: mode.reason,
         }, budget);
       }
+      if (!tokenFound && info.resource !== null) {
+        // Before asking a human: a token another kernel on the same store
+        // registered since this kernel's index loaded (an Allow Always
+        // answered there). One read of the principal's token epoch.
+        const token = await d.tokens.use(ctx, info.resource, {
+          ...opts,
+          fresh: true,
+        }).catch(ignoreTokenError);
+        if (token) {
+          return await this.#allow(action, ctx, {
+            type: "capability",
+            token_id: token.id,
+          }, budget);
+        }
+      }
       const allowance = await d.allowances.findAndConsume(action, ctx, opts);
       if (allowance) {
         return await this.#allow(action, ctx, {

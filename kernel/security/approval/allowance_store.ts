@@ -12,7 +12,11 @@
  * seen; malformed records are never treated as grants. An in-memory copy of
  * each principal's allowances (see `_allowance_cache.ts`), kept up to date by
  * every mutation of this instance, only proposes candidates — the store
- * record decides — and lets a principal without allowances skip the store.
+ * record decides. Each lookup first reads the principal's allowance epoch
+ * (`["approval:allowance_epoch", principal]`, rewritten by every commit that
+ * stores one of its allowances), so an allowance granted by another kernel on
+ * the same store applies at once; lookups happen only on the approval path
+ * of the gate, never on a policy-allowed call.
  *
  * @module
  */
@@ -40,6 +44,11 @@ import {
 
 /** Store namespace of allowances: `[ns, principal, id]`. */
 export const ALLOWANCE_NAMESPACE = "approval:allowances";
+/**
+ * Store namespace of allowance epochs: `[ns, principal]`, rewritten in the
+ * commit that stores any allowance of the principal.
+ */
+export const ALLOWANCE_EPOCH_NAMESPACE = "approval:allowance_epoch";
 
 /** Ports of an {@linkcode AllowanceStore}. */
 export interface AllowanceStoreDeps {
@@ -139,7 +148,9 @@ export class AllowanceStore {
     throwIfAborted(options.signal, "storing an allowance");
     const key = keyOf(parsed.principal, parsed.id);
     const result = await this.#store.atomic().check(key, null)
-      .set(key, parsed as unknown as JsonValue).commit();
+      .set(key, parsed as unknown as JsonValue)
+      .set([ALLOWANCE_EPOCH_NAMESPACE, parsed.principal], parsed.id)
+      .commit();
     if (!result.ok) {
       throw new KernelError(
         "INVALID_INPUT",
@@ -208,9 +219,11 @@ export class AllowanceStore {
     throwIfAborted(signal, "looking up allowances");
     const now = this.#clock.now();
     const principal = ctx.principal;
+    const epoch = await this.#store.get([ALLOWANCE_EPOCH_NAMESPACE, principal]);
     const known = await this.#cache.of(
       principal,
       async () => await this.#scan(principal, now, undefined),
+      epoch?.versionstamp ?? null,
     );
     throwIfAborted(signal, "looking up allowances");
     if (known.size === 0) return null;
