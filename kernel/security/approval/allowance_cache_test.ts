@@ -166,3 +166,20 @@ Deno.test({
     assert.equal((await allowances.findAndConsume(TOOL, CTX))?.id, granted!.id);
   },
 });
+
+Deno.test({
+  name:
+    "`AllowanceStore` sharing a store with another: an allowance the other granted after this cache loaded applies at once, and one it revoked is refused at once",
+  permissions: "none",
+  async fn() {
+    const { store, allowances: a, clock } = await setup();
+    await using _ = store;
+    const b = new AllowanceStore({ store, clock, random: new SeededRandom(4) });
+    assert.equal(await a.findAndConsume(TOOL, CTX), null); // A loads: none
+    const granted = await b.grant(TOOL, CTX, { scope: "workspace" });
+    assert.ok(granted);
+    assert.equal((await a.findAndConsume(TOOL, CTX))?.id, granted.id);
+    assert.equal(await b.revoke(ALICE, granted.id), true);
+    assert.equal(await a.findAndConsume(TOOL, CTX), null);
+  },
+});
