@@ -16,6 +16,13 @@
  *   reserves at least that price, whatever the caller estimated.
  * - Resolving a deferred approval re-runs the whole gate with the stored action
  *   and context; the old decision is never trusted.
+ * - Several kernels on one store (`docs/cluster.md`): every layer's in-memory
+ *   cache only proposes; the store decides every allow (token markers, the
+ *   budget transaction, the allowance record, the audit head's
+ *   compare-and-set). Before asking a human, the gate looks for a token
+ *   another kernel registered since this kernel's index loaded (one read of
+ *   the principal's token epoch), after the allowances (which read their
+ *   own epoch in the same round trip as the candidate's record).
  *
  * @module
  */
@@ -360,10 +367,18 @@ export class Gate {
           reason: mode.reason,
         }, budget);
       }
+      const allowance = await d.allowances.findAndConsume(action, ctx, opts);
+      if (allowance) {
+        return await this.#allow(action, ctx, {
+          type: "allowance",
+          allowance_id: allowance.id,
+        }, budget);
+      }
       if (!tokenFound && info.resource !== null) {
         // Before asking a human: a token another kernel on the same store
         // registered since this kernel's index loaded (an Allow Always
-        // answered there). One read of the principal's token epoch.
+        // answered there). One read of the principal's token epoch; after
+        // the allowances, so that the allowance path costs no extra read.
         const token = await d.tokens.use(ctx, info.resource, {
           ...opts,
           fresh: true,
@@ -374,13 +389,6 @@ export class Gate {
             token_id: token.id,
           }, budget);
         }
-      }
-      const allowance = await d.allowances.findAndConsume(action, ctx, opts);
-      if (allowance) {
-        return await this.#allow(action, ctx, {
-          type: "allowance",
-          allowance_id: allowance.id,
-        }, budget);
       }
     }
     const answer = preset ??

@@ -104,6 +104,23 @@ export class AllowanceCache {
   }
 
   /**
+   * A principal's allowances and the epoch they were loaded at, when loaded
+   * (no load is started).
+   *
+   * @param principal Whose allowances.
+   * @returns The loaded slot, or `undefined`.
+   */
+  peek(principal: PrincipalId):
+    | {
+      readonly items: ReadonlyMap<string, CachedAllowance>;
+      readonly epoch: string | null;
+    }
+    | undefined {
+    const slot = this.#slots.get(principal);
+    return slot === undefined || slot.loading !== null ? undefined : slot;
+  }
+
+  /**
    * Records the current state of an allowance just written or read.
    *
    * @param allowance The record.

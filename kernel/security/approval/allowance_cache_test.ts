@@ -183,3 +183,34 @@ Deno.test({
     assert.equal(await a.findAndConsume(TOOL, CTX), null);
   },
 });
+
+Deno.test({
+  name:
+    "`AllowanceStore.findAndConsume()` on a loaded cache reads the epoch and the candidate's record in one round trip",
+  permissions: "none",
+  async fn() {
+    const inner = new KvStore(await openKv(":memory:"));
+    let reads = 0;
+    const store = new Proxy(inner, {
+      get(target, key) {
+        const value = Reflect.get(target, key, target);
+        if (typeof value !== "function") return value;
+        return (...args: unknown[]) => {
+          if (key === "get" || key === "getMany" || key === "list") reads++;
+          return value.apply(target, args);
+        };
+      },
+    });
+    await using _ = inner;
+    const a = new AllowanceStore({
+      store,
+      clock: new FakeClock(1_000),
+      random: new SeededRandom(5),
+    });
+    const granted = await a.grant(TOOL, CTX, { scope: "workspace" });
+    assert.ok(await a.findAndConsume(TOOL, CTX)); // loads (epoch moved)
+    const before = reads;
+    assert.equal((await a.findAndConsume(TOOL, CTX))?.id, granted?.id);
+    assert.equal(reads, before + 1);
+  },
+});

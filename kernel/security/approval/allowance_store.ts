@@ -24,7 +24,12 @@ import { throwIfAborted } from "../../core/abort.ts";
 import { KernelError } from "../../core/errors.ts";
 import type { PrincipalId, SessionId } from "../../core/ids.ts";
 import type { Clock, Random } from "../../core/ports.ts";
-import type { JsonValue, Store, StoreKey } from "../../store/store.ts";
+import type {
+  JsonValue,
+  Store,
+  StoreEntry,
+  StoreKey,
+} from "../../store/store.ts";
 import type { Action } from "../action.ts";
 import type { GateContext } from "../context.ts";
 import {
@@ -37,6 +42,7 @@ import {
 import { allowanceFromAction } from "./allowance_from_action.ts";
 import { AllowanceCache, type CachedAllowance } from "./_allowance_cache.ts";
 import {
+  confirmRead,
   confirmUnlimited,
   consumeUse,
   tryParseAllowance as tryParse,
@@ -219,32 +225,83 @@ export class AllowanceStore {
     throwIfAborted(signal, "looking up allowances");
     const now = this.#clock.now();
     const principal = ctx.principal;
-    const epoch = await this.#store.get([ALLOWANCE_EPOCH_NAMESPACE, principal]);
+    const applies = (a: Allowance): boolean =>
+      allowanceApplies(a, action, ctx, now);
+    const epochKey: StoreKey = [ALLOWANCE_EPOCH_NAMESPACE, principal];
+    // Loaded: the epoch and the candidates' records in one round trip.
+    const loaded = this.#cache.peek(principal);
+    let epoch: string | null | undefined;
+    if (loaded !== undefined) {
+      const candidates = await this.#candidates(principal, loaded.items, {
+        action,
+        ctx,
+        now,
+      });
+      const keys = candidates.map((c) => keyOf(principal, c.allowance.id));
+      const [e, ...records] = await this.#store.getMany([epochKey, ...keys]);
+      epoch = e?.versionstamp ?? null;
+      if (epoch === loaded.epoch) {
+        return await this.#useFirst(principal, candidates, applies, {
+          records,
+          signal,
+        });
+      }
+    }
+    epoch ??= (await this.#store.get(epochKey))?.versionstamp ?? null;
     const known = await this.#cache.of(
       principal,
       async () => await this.#scan(principal, now, undefined),
-      epoch?.versionstamp ?? null,
+      epoch,
     );
     throwIfAborted(signal, "looking up allowances");
     if (known.size === 0) return null;
+    const candidates = await this.#candidates(principal, known, {
+      action,
+      ctx,
+      now,
+    });
+    return await this.#useFirst(principal, candidates, applies, { signal });
+  }
+
+  /** The cached allowances covering the action, oldest first (purging stale ones). */
+  async #candidates(
+    principal: PrincipalId,
+    known: ReadonlyMap<string, CachedAllowance>,
+    q: { action: Action; ctx: GateContext; now: number },
+  ): Promise<CachedAllowance[]> {
     const candidates: CachedAllowance[] = [];
-    for (const item of known.values()) {
-      if (!isAllowanceValid(item.allowance, now)) {
+    for (const item of [...known.values()]) {
+      if (!isAllowanceValid(item.allowance, q.now)) {
         await this.#purge(keyOf(principal, item.allowance.id), item);
-      } else if (allowanceApplies(item.allowance, action, ctx, now)) {
+      } else if (allowanceApplies(item.allowance, q.action, q.ctx, q.now)) {
         candidates.push(item);
       }
     }
-    candidates.sort(byAge);
-    for (const item of candidates) {
+    return candidates.sort(byAge);
+  }
+
+  /**
+   * Uses the first candidate the store confirms; `records`: the candidates'
+   * records already read (else each is read when tried).
+   */
+  async #useFirst(
+    principal: PrincipalId,
+    candidates: readonly CachedAllowance[],
+    applies: (a: Allowance) => boolean,
+    o: {
+      records?: readonly (StoreEntry | null)[];
+      signal?: AbortSignal | undefined;
+    },
+  ): Promise<Allowance | null> {
+    for (const [i, item] of candidates.entries()) {
       const key = keyOf(principal, item.allowance.id);
-      const applies = (a: Allowance): boolean =>
-        allowanceApplies(a, action, ctx, now);
-      let outcome = item.allowance.uses_remaining === null
-        ? await confirmUnlimited(this.#store, key, item, applies)
-        : "limited" as const;
+      let outcome = item.allowance.uses_remaining !== null
+        ? "limited" as const
+        : o.records !== undefined
+        ? confirmRead(o.records[i] ?? null, item, applies)
+        : await confirmUnlimited(this.#store, key, item, applies);
       if (outcome === "limited") {
-        outcome = await consumeUse(this.#store, key, applies, signal);
+        outcome = await consumeUse(this.#store, key, applies, o.signal);
       }
       const state = outcome.state;
       if (state === null || state.allowance.principal !== principal) {
