@@ -96,6 +96,7 @@ export type {
   ResourceAccess,
   SignalOptions,
   TokenAuthorityDeps,
+  TokenCondition,
   TokenOwner,
   VerifyOptions,
 } from "./authority_options.ts";

@@ -88,6 +88,17 @@ export interface ListAllowancesOptions {
   readonly signal?: AbortSignal;
 }
 
+/** What {@linkcode AllowanceStore.findAndUse} used. */
+export interface AllowanceUse {
+  /** The allowance as it is after the use. */
+  readonly allowance: Allowance;
+  /** Store keys and versionstamps that must still hold when the decision lands. */
+  readonly conditions: readonly {
+    readonly key: StoreKey;
+    readonly versionstamp: string | null;
+  }[];
+}
+
 interface Scanned {
   readonly key: StoreKey;
   readonly versionstamp: string;
@@ -221,6 +232,29 @@ export class AllowanceStore {
     ctx: GateContext,
     options: { signal?: AbortSignal } = {},
   ): Promise<Allowance | null> {
+    return (await this.findAndUse(action, ctx, options))?.allowance ?? null;
+  }
+
+  /**
+   * {@linkcode AllowanceStore.findAndConsume}, also returning the store
+   * conditions under which the use stays valid: for an unlimited allowance,
+   * its record as confirmed (a revocation or change deletes or rewrites it);
+   * none for a limited one (consuming the use was the atomic decision). The
+   * gate's audit commit of the decision checks them, so a revocation
+   * committed by any kernel after the confirmation but before the decision
+   * lands refuses the decision.
+   *
+   * @param action The action asking.
+   * @param ctx The caller.
+   * @param options Cancellation.
+   * @returns The allowance after the use and its conditions, or `null`.
+   * @throws {KernelError} `ABORTED`; `STORE_CONFLICT`; store errors.
+   */
+  async findAndUse(
+    action: Action,
+    ctx: GateContext,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<AllowanceUse | null> {
     const { signal } = options;
     throwIfAborted(signal, "looking up allowances");
     const now = this.#clock.now();
@@ -292,7 +326,7 @@ export class AllowanceStore {
       records?: readonly (StoreEntry | null)[];
       signal?: AbortSignal | undefined;
     },
-  ): Promise<Allowance | null> {
+  ): Promise<AllowanceUse | null> {
     for (const [i, item] of candidates.entries()) {
       const key = keyOf(principal, item.allowance.id);
       let outcome = item.allowance.uses_remaining !== null
@@ -307,7 +341,11 @@ export class AllowanceStore {
       if (state === null || state.allowance.principal !== principal) {
         this.#cache.remove(principal, item.allowance.id);
       } else this.#cache.put(state.allowance, state.versionstamp);
-      if (outcome.used !== null) return outcome.used;
+      if (outcome.used === null) continue;
+      const conditions = outcome.used.uses_remaining === null && state !== null
+        ? [{ key, versionstamp: state.versionstamp }]
+        : [];
+      return { allowance: outcome.used, conditions };
     }
     return null;
   }
