@@ -63,7 +63,11 @@ import type {
 import { escapeResource } from "./_gate_resource.ts";
 import { actionCostMicros } from "./action_cost.ts";
 
-/** Everything the gate consults. */
+/**
+ * Everything the gate consults. `audit`, `tokens` and `allowances` must
+ * share one store: a decision's audit commit checks the token and allowance
+ * keys that allowed it.
+ */
 export interface GateDeps {
   readonly audit: AuditLog;
   readonly tokens: TokenAuthority;
