@@ -160,8 +160,15 @@ async function startNode(pg: PgCluster, home: string): Promise<ClusterNode> {
     },
     async close() {
       if (!exited) {
-        await send("exit");
-        await writer.close().catch(() => {});
+        // A node that does not exit within 10 s is killed.
+        const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+        try {
+          await Promise.race([send("exit"), status]);
+          await writer.close().catch(() => {});
+          await status;
+        } finally {
+          clearTimeout(timer);
+        }
       }
       await status;
     },
