@@ -10,12 +10,21 @@
  * head) or nothing is remembered, the append runs as a store transaction
  * that reads the head, so conflicting retries queue in the store's lane.
  *
+ * Conditions: a record may carry store keys whose versionstamps must still
+ * hold when its entry is committed (what allowed the decision it records).
+ * The fast path checks them all in its commit; when that commit fails, the
+ * transaction reads them, refuses the records whose conditions no longer
+ * hold (`STORE_CONFLICT`) and commits the rest — those reads are checks of
+ * the transaction's commit, so a condition is true at the moment the entry
+ * lands.
+ *
  * @module
  */
 import { KernelError } from "../core/errors.ts";
 import type { KeyPair } from "../crypto/key_pair.ts";
 import type { JsonValue, Store, StoreKey, StoreValue } from "../store/store.ts";
 import type { AuditChainHead, AuditEntry, AuditRecord } from "./audit_entry.ts";
+import type { AuditCondition } from "./audit_log_options.ts";
 import { type ChainState, chainState } from "./_chain_state.ts";
 import { commitIndexWrites, entryKey, headKey } from "./_keys.ts";
 import {
@@ -31,11 +40,17 @@ import {
 const BATCH_BYTES = 512 * 1024;
 /** Attempts of the transactional path before giving up. */
 const MAX_ATTEMPTS = 1_000;
+/** Conditions one commit checks at most (Deno KV allows 100 checks). */
+const MAX_CONDITIONS = 64;
+/** Keys per `getMany` (Deno KV reads at most 10 at once). */
+const READ_BATCH = 10;
 
 /** What one append needs. */
 export interface AppendContext extends SealContext {
   /** The entries to add, in order (none: only bring the chain to `current`). */
   readonly records: readonly AuditRecord[];
+  /** Per record (same index), the conditions its commit must check. */
+  readonly conditions?: readonly (readonly AuditCondition[] | undefined)[];
   /** The key that signs new entries (read once per attempt). */
   readonly current: () => KeyPair;
   /** Keys this runtime held before, by key id (to sign a rotation entry). */
@@ -64,6 +79,8 @@ interface Plan {
   readonly writes: [StoreKey, StoreValue][];
   readonly head: AuditChainHead | null;
   readonly maxTimestamp: number | null;
+  /** The conditions of the records this plan writes. */
+  readonly conditions: readonly AuditCondition[];
 }
 
 /**
@@ -87,7 +104,8 @@ export async function appendEntries(
     const p = ctx.principal;
     const { value, versionstamp } = await store.transact(async (tx) => {
       const state = await chainState(store, p, await tx.get(headKey(p)));
-      const plan = await planAppend(ctx, state);
+      const stale = await staleRecords(ctx, (keys) => tx.getMany(keys));
+      const plan = await planAppend(ctx, state, stale);
       for (const [key, v] of plan.writes) tx.set(key, v);
       return { plan, state };
     }, { maxAttempts: MAX_ATTEMPTS });
@@ -107,6 +125,7 @@ async function commitOn(
   const plan = await planAppend(ctx, state);
   if (plan.writes.length === 0) return finish(plan, state, null);
   const op = store.atomic().check(headKey(ctx.principal), state.versionstamp);
+  for (const c of plan.conditions) op.check(c.key, c.versionstamp);
   for (const [key, v] of plan.writes) op.set(key, v);
   const result = await op.commit();
   return result.ok ? finish(plan, state, result.versionstamp) : undefined;
@@ -130,9 +149,41 @@ function finish(
   return { rotation, results, state };
 }
 
+/**
+ * The indexes of the records whose conditions no longer hold, read through
+ * `read` (a transaction's reads: checked again at its commit).
+ */
+async function staleRecords(
+  ctx: AppendContext,
+  read: (
+    keys: StoreKey[],
+  ) => Promise<readonly ({ versionstamp: string } | null)[]>,
+): Promise<ReadonlySet<number>> {
+  const stale = new Set<number>();
+  const all: { i: number; c: AuditCondition }[] = [];
+  ctx.conditions?.forEach((cs, i) => cs?.forEach((c) => all.push({ i, c })));
+  for (let k = 0; k < all.length; k += READ_BATCH) {
+    const batch = all.slice(k, k + READ_BATCH);
+    const entries = await read(batch.map((b) => b.c.key));
+    batch.forEach(({ i, c }, j) => {
+      if ((entries[j]?.versionstamp ?? null) !== c.versionstamp) stale.add(i);
+    });
+  }
+  return stale;
+}
+
+function conflict(principal: string): KernelError {
+  return new KernelError(
+    "STORE_CONFLICT",
+    `Cannot append to the audit chain of '${principal}' as what allowed the decision changed in the store before its entry was committed`,
+    { data: { principal } },
+  );
+}
+
 async function planAppend(
   ctx: AppendContext,
   state: ChainState,
+  stale: ReadonlySet<number> = new Set(),
 ): Promise<Plan> {
   const p = ctx.principal;
   const current = ctx.current();
@@ -156,9 +207,22 @@ async function planAppend(
   // Per record: the index of its entry in `hashed`, an error, or undefined.
   const slots: (number | KernelError | undefined)[] = [];
   let budget = BATCH_BYTES;
-  for (const record of ctx.records) {
+  const conditions: AuditCondition[] = [];
+  for (const [i, record] of ctx.records.entries()) {
+    const own = ctx.conditions?.[i] ?? [];
+    if (own.length > MAX_CONDITIONS) {
+      slots.push(
+        failed(p, `it carries more than ${MAX_CONDITIONS} conditions`),
+      );
+      continue;
+    }
+    if (conditions.length + own.length > MAX_CONDITIONS) budget = 0;
     if (budget <= 0) {
       slots.push(undefined);
+      continue;
+    }
+    if (stale.has(i)) {
+      slots.push(conflict(p));
       continue;
     }
     let h: Hashed;
@@ -174,6 +238,7 @@ async function planAppend(
     }
     slots.push(hashed.length);
     hashed.push(h);
+    conditions.push(...own);
     head = headAfter(h, current.keyId);
     budget -= h.bytes.length + 1_024;
   }
@@ -197,6 +262,7 @@ async function planAppend(
     writes,
     head,
     maxTimestamp: max,
+    conditions,
   };
 }
 

@@ -30,6 +30,7 @@ import type { AuditVerifyPool } from "./verify_pool.ts";
 import type {
   AuditAppendOptions,
   AuditCallOptions,
+  AuditCondition,
   AuditLogDeps,
   AuditVerifyOptions,
 } from "./audit_log_options.ts";
@@ -43,6 +44,12 @@ import type {
  * rotation entry and the head stay under Deno KV's 1,000 per atomic.
  */
 const MAX_GROUP_COMMIT = 128;
+/** An append waiting in its chain's queue. */
+interface Queued {
+  readonly record: AuditRecord;
+  readonly conditions: readonly AuditCondition[] | undefined;
+}
+
 /** How long a lazy append waits for an eager one before it commits alone. */
 const DEFAULT_LINGER_MS = 5;
 
@@ -88,7 +95,7 @@ export class AuditLog {
   #hasher: Promise<Blake3Hasher> | undefined;
   /** Per chain: its head as of this log's last read or commit. */
   #chains = new Map<string, ChainState>();
-  #queue: ChainQueue<AuditRecord, AuditEntry>;
+  #queue: ChainQueue<Queued, AuditEntry>;
 
   /**
    * Opens the log on a store; nothing is read until the first call.
@@ -105,9 +112,9 @@ export class AuditLog {
     this.#logger = deps.logger;
     this.#pool = deps.verifyPool;
     const linger = deps.lingerMs ?? DEFAULT_LINGER_MS;
-    this.#queue = new ChainQueue<AuditRecord, AuditEntry>(
-      async (principal, records) =>
-        (await this.#write(principal as PrincipalId, records)).results,
+    this.#queue = new ChainQueue<Queued, AuditEntry>(
+      async (principal, items) =>
+        (await this.#write(principal as PrincipalId, items)).results,
       MAX_GROUP_COMMIT,
       (signal) => this.#clock.sleep(linger, { signal }),
       deps.gatherBursts === true,
@@ -141,11 +148,12 @@ export class AuditLog {
    * {@linkcode AuditLog.flush}.
    *
    * @param record The entry content.
-   * @param options Cancellation; `lazy`.
+   * @param options Cancellation; `lazy`; `conditions` (store keys that must
+   *   still hold when the entry lands, else `STORE_CONFLICT`).
    * @returns The stored entry.
    * @throws {KernelError} `AUDIT_FAILED` when the entry could not be written
    * (closed store, value too large, conflicts, unserialisable field);
-   * `ABORTED`.
+   * `STORE_CONFLICT` when a condition no longer held; `ABORTED`.
    * @throws {TypeError} When `decision` is not an {@linkcode AUDIT_DECISIONS} value.
    */
   async append(
@@ -162,7 +170,7 @@ export class AuditLog {
     throwIfAborted(options.signal, `an audit append to '${record.principal}'`);
     return await this.#queue.push(
       record.principal,
-      record,
+      { record, conditions: options.conditions },
       options.signal,
       options.lazy === true,
     );
@@ -315,7 +323,7 @@ export class AuditLog {
 
   async #write(
     principal: PrincipalId,
-    records: readonly AuditRecord[],
+    items: readonly Queued[],
   ): Promise<AppendResult> {
     const hasher = await this.#getHasher().catch((cause) => {
       throw new KernelError("AUDIT_FAILED", "Cannot start the audit hasher", {
@@ -325,7 +333,8 @@ export class AuditLog {
     try {
       const result = await appendEntries(this.#store, {
         principal,
-        records,
+        records: items.map((i) => i.record),
+        conditions: items.map((i) => i.conditions),
         current: () => this.#current,
         signers: this.#signers,
         hasher,

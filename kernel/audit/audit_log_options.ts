@@ -5,7 +5,7 @@
  */
 import type { Clock, Logger, Random } from "../core/ports.ts";
 import type { KeyPair } from "../crypto/key_pair.ts";
-import type { Store } from "../store/store.ts";
+import type { Store, StoreKey, Versionstamp } from "../store/store.ts";
 import type { VerifyChainOptions } from "./verify_chain.ts";
 import type { AuditVerifyPool } from "./verify_pool.ts";
 
@@ -64,6 +64,22 @@ export interface AuditAppendOptions extends AuditCallOptions {
    * records no effect waits on (outcomes); never for a decision.
    */
   readonly lazy?: boolean;
+  /**
+   * Store keys whose versionstamps the commit that writes this entry must
+   * still find (`null`: the key must be absent) — what allowed the decision
+   * this entry records. When one no longer holds, this entry is refused with
+   * `STORE_CONFLICT` (the others of its group commit are still written), so
+   * a decision never lands after what allowed it was revoked.
+   */
+  readonly conditions?: readonly AuditCondition[];
+}
+
+/** A store key and the versionstamp it must still have at commit. */
+export interface AuditCondition {
+  /** The key. */
+  readonly key: StoreKey;
+  /** Its versionstamp as read, or `null`: it must be absent. */
+  readonly versionstamp: Versionstamp | null;
 }
 
 /** Options of `AuditLog.verify()`. */

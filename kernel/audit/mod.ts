@@ -74,6 +74,7 @@ export { AuditLog } from "./audit_log.ts";
 export type {
   AuditAppendOptions,
   AuditCallOptions,
+  AuditCondition,
   AuditLogDeps,
   AuditVerifyOptions,
 } from "./audit_log_options.ts";

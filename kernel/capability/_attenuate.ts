@@ -15,6 +15,7 @@ import { linkProblem } from "./_narrowing.ts";
 import {
   allocatedKey,
   childKey,
+  epochKey,
   type IndexRecord,
   principalKey,
   revokedKey,
@@ -194,6 +195,7 @@ export async function registerChild(
     tx.set(tokenKey(c.id), tokenValue(child));
     const index: IndexRecord = { session: c.session, single_use: c.single_use };
     tx.set(principalKey(c.principal, c.id), { ...index });
+    tx.set(epochKey(c.principal), c.id);
     if (c.session !== null) tx.set(sessionKey(c.session, c.id), 1);
     tx.set(childKey(parent.id, c.id), 1);
   }, signal === undefined ? {} : { signal });

@@ -12,6 +12,7 @@ import type { KeyId } from "../crypto/key_id.ts";
 import type { Store } from "../store/store.ts";
 import { resolveExpiry, tokenValue } from "./_attenuate.ts";
 import {
+  epochKey,
   type IndexRecord,
   principalKey,
   sessionKey,
@@ -72,7 +73,8 @@ export function planRoot(
 
 /**
  * Registers a signed root token: its record, principal index and (for a
- * session token) session index, in one atomic commit.
+ * session token) session index, in one atomic commit that also moves the
+ * principal's token epoch (so every kernel's index learns of it).
  *
  * @param store The store.
  * @param token The signed token.
@@ -86,7 +88,8 @@ export async function registerRoot(
   const index: IndexRecord = { session: c.session, single_use: c.single_use };
   const atomic = store.atomic().check(tokenKey(c.id), null)
     .set(tokenKey(c.id), tokenValue(token))
-    .set(principalKey(c.principal, c.id), { ...index });
+    .set(principalKey(c.principal, c.id), { ...index })
+    .set(epochKey(c.principal), c.id);
   if (c.session !== null) atomic.set(sessionKey(c.session, c.id), 1);
   if (!(await atomic.commit()).ok) {
     throw new KernelError("INTERNAL", `Token id ${c.id} is already taken`);

@@ -9,7 +9,11 @@
  * - `["caps:children", parent, child]` → `1` (revocation cascade);
  * - `["caps:revoked", id]` → {@linkcode RevokedRecord};
  * - `["caps:used", id]` → {@linkcode UsedRecord} (single-use consumption);
- * - `["caps:allocated", parent]` → micro-dollars sliced off to children.
+ * - `["caps:allocated", parent]` → micro-dollars sliced off to children;
+ * - `["caps:epoch", principal]` → the id of the principal's latest token,
+ *   rewritten in the commit that registers each of its tokens: its
+ *   versionstamp tells a token index whether another kernel on the same
+ *   store registered a token since the index loaded (`_token_index.ts`).
  *
  * @module
  */
@@ -79,6 +83,11 @@ export function usedKey(id: TokenId): StoreKey {
 /** @returns The key of the budget already sliced off a parent. */
 export function allocatedKey(id: TokenId): StoreKey {
   return ["caps:allocated", id];
+}
+
+/** @returns The key whose versionstamp moves with each registration of a principal's token. */
+export function epochKey(principal: PrincipalId): StoreKey {
+  return ["caps:epoch", principal];
 }
 
 /** The prefix of all token records. */

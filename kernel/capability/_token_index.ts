@@ -28,25 +28,29 @@
  * consumption, `clearSession` and `cleanupExpired` remove from it, so its
  * own mutations take effect at once.
  *
- * Several kernels on one store (the daemon's own store has an exclusive lock
- * in `kernel/host/open_kv.ts`; a shared store such as PostgreSQL has none):
- * the cache is per instance and never learns another instance's mint, so
- * its "no token" can be stale. That is safe in one direction only, and it is
- * the direction that matters: a missing candidate means the gate falls
- * through to approval (an extra question to a human, or a deferral), never
- * to an allow. A cached *candidate*, the other way, is never trusted: every
- * use re-reads its record, the revocation markers of it and its ancestors
- * and its consumption marker from the store, and single-use consumption is
- * one atomic commit — so a token another instance revoked or consumed is
- * refused. No answer of this cache allows what the store refuses (tested in
- * `no_token_cache_test.ts`). A restart (a fresh authority) reloads.
+ * Several kernels on one store (a cluster on PostgreSQL, `docs/cluster.md`):
+ * a cached *candidate* is never trusted: every use re-reads its record, the
+ * revocation markers of it and its ancestors and its consumption marker
+ * from the store, and single-use consumption is one atomic commit — so a
+ * token another kernel revoked or consumed is refused at once. No answer of
+ * this cache allows what the store refuses (tested in
+ * `no_token_cache_test.ts` and `tests/cluster_promises_test.ts`). The other
+ * direction — another kernel minted a token (an Allow Always answered
+ * there) that this index lacks — is caught by the principal's token epoch
+ * (`["caps:epoch", principal]`), rewritten in the commit that registers any
+ * of the principal's tokens: an entry remembers the epoch's versionstamp as
+ * of its load, and {@linkcode TokenIndex.refresh} (one read of that key)
+ * drops the entry when the epoch moved, so the next lookup reloads. The
+ * gate refreshes only before it would ask a human (the approval path), so
+ * the fast path of a policy-allowed call reads nothing more; a stale miss
+ * there can only cost a question, never grant one.
  *
  * @module
  */
 import { KernelError } from "../core/errors.ts";
 import type { PrincipalId, TokenId } from "../core/ids.ts";
 import type { Store } from "../store/store.ts";
-import { principalKey, tokenKey } from "./_store_keys.ts";
+import { epochKey, principalKey, tokenKey } from "./_store_keys.ts";
 import type { ResourceAccess, TokenOwner } from "./authority_options.ts";
 import { type CapabilityToken, safeParseToken } from "./mint_token.ts";
 
@@ -58,6 +62,8 @@ interface Entry {
   loading: Promise<void> | null;
   /** Ids removed while loading: the load must not add them back. */
   readonly removed: Set<TokenId>;
+  /** The versionstamp of the principal's token epoch read by the load. */
+  epoch: string | null;
 }
 
 /** Registered tokens by principal, loaded lazily, updated write-through. */
@@ -136,6 +142,7 @@ export class TokenIndex {
         tokens: new Map(),
         loading: null,
         removed: new Set(),
+        epoch: null,
       };
       fresh.loading = this.#load(principal, fresh).then(
         () => {
@@ -156,7 +163,32 @@ export class TokenIndex {
     return entry.tokens;
   }
 
+  /**
+   * Drops the principal's entry when another writer registered one of its
+   * tokens since it was loaded (the epoch moved), so that the next lookup
+   * reloads it. One store read.
+   *
+   * @param principal Whose tokens.
+   * @throws {KernelError} Store failures.
+   */
+  async refresh(principal: PrincipalId): Promise<void> {
+    const entry = this.#entries.get(principal);
+    if (entry === undefined) return; // loaded from the store when needed
+    if (entry.loading !== null) {
+      // silent-ok: a failed load removed the entry; the lookup reloads.
+      await entry.loading.catch(() => {});
+    }
+    const now = (await this.#store.get(epochKey(principal)))?.versionstamp ??
+      null;
+    if (this.#entries.get(principal) === entry && entry.epoch !== now) {
+      this.#entries.delete(principal);
+    }
+  }
+
   async #load(principal: PrincipalId, entry: Entry): Promise<void> {
+    // The epoch first: a registration after this read moves it again.
+    entry.epoch = (await this.#store.get(epochKey(principal)))?.versionstamp ??
+      null;
     const ids: TokenId[] = [];
     for await (const item of this.#store.list(principalKey(principal))) {
       ids.push(item.key[2] as TokenId);

@@ -6,7 +6,7 @@
 import type { AuditEntryId, PrincipalId, SessionId } from "../core/ids.ts";
 import type { Clock, Random } from "../core/ports.ts";
 import type { KeyPair } from "../crypto/key_pair.ts";
-import type { Store } from "../store/store.ts";
+import type { Store, StoreKey } from "../store/store.ts";
 import type { Permission } from "./permission.ts";
 import type { TokenScope } from "./token_claims.ts";
 
@@ -67,6 +67,24 @@ export interface VerifyOptions {
 export interface SignalOptions {
   /** Cancels the operation. */
   readonly signal?: AbortSignal | undefined;
+}
+
+/** A store key and the versionstamp it must still have (`null`: absent). */
+export interface TokenCondition {
+  /** The key. */
+  readonly key: StoreKey;
+  /** Its versionstamp, or `null`: the key must be absent. */
+  readonly versionstamp: string | null;
+}
+
+/** Options of `find()` and `use()`. */
+export interface LookupOptions extends SignalOptions {
+  /**
+   * First check the principal's token epoch (one store read) and reload the
+   * in-memory index when another kernel on the same store registered a
+   * token since it was loaded. Default `false`: the index as it is.
+   */
+  readonly fresh?: boolean;
 }
 
 /** Whose tokens to search: a principal in a session (a `GateContext` fits). */

@@ -91,10 +91,12 @@
 export { TokenAuthority } from "./token_authority.ts";
 export type {
   AttenuateOptions,
+  LookupOptions,
   MintOptions,
   ResourceAccess,
   SignalOptions,
   TokenAuthorityDeps,
+  TokenCondition,
   TokenOwner,
   VerifyOptions,
 } from "./authority_options.ts";

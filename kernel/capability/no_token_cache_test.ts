@@ -91,3 +91,31 @@ Deno.test({
     assert.equal(await fresh.caps.find(owner(fresh), READ), null);
   },
 });
+
+Deno.test({
+  name:
+    "`TokenAuthority.use({ fresh: true })` finds a token another authority on the same store minted after the cache filled, with one epoch read",
+  permissions: "none",
+  async fn() {
+    const c = counted(new KvStore(await openKv(":memory:")));
+    const clock = new FakeClock(T0);
+    await using a = await fixture({ store: c.store, clock, seed: 1 });
+    const b = await fixture({ store: c.store, clock, seed: 2 });
+    assert.equal(await a.caps.find(owner(a), READ), null); // A caches "none"
+    let before = c.reads();
+    assert.equal(await a.caps.use(owner(a), READ, { fresh: true }), null);
+    assert.equal(c.reads(), before + 1, "an unmoved epoch costs one read");
+    const token = await grant(b); // B mints behind A's back
+    assert.equal(await a.caps.find(owner(a), READ), null); // still cached
+    assert.equal(
+      (await a.caps.use(owner(a), READ, { fresh: true }))?.id,
+      token.id,
+    );
+    // A's own mint moves the epoch as well: the next fresh lookup reloads.
+    const own = await grant(a);
+    before = c.reads();
+    assert.ok(await a.caps.use(owner(a), READ, { fresh: true }));
+    assert.ok(c.reads() > before + 1, "reloaded after the epoch moved");
+    assert.ok(own.id);
+  },
+});

@@ -13,8 +13,9 @@
  * chain is known, and single-use consumption stays one atomic commit. Both
  * caches belong to this instance only. A principal with no token is
  * answered from the index without a store read; with several kernels on one
- * store that answer may miss another kernel's mint, which can only cause an
- * extra approval, never an allow (see `_token_index.ts`).
+ * store that answer may miss another kernel's mint until a lookup with
+ * `fresh: true` (one read of the principal's token epoch) reloads it — the
+ * gate asks for that before it would ask a human (see `_token_index.ts`).
  *
  * @module
  */
@@ -29,16 +30,18 @@ import {
   revokeCascade,
 } from "./_housekeeping.ts";
 import { planRoot, registerRoot } from "./_root_token.ts";
-import { tokenKey } from "./_store_keys.ts";
+import { revokedKey, tokenKey } from "./_store_keys.ts";
 import { spendFirst, TokenIndex } from "./_token_index.ts";
 import { verifyChain } from "./_verify_chain.ts";
 import { VerifiedTokens } from "./_verified_tokens.ts";
 import type {
   AttenuateOptions,
+  LookupOptions,
   MintOptions,
   ResourceAccess,
   SignalOptions,
   TokenAuthorityDeps,
+  TokenCondition,
   TokenOwner,
   VerifyOptions,
 } from "./authority_options.ts";
@@ -227,16 +230,16 @@ export class TokenAuthority {
    *
    * @param owner Principal and session (a `GateContext` fits).
    * @param access Resource and permission.
-   * @param options Cancellation.
+   * @param options Cancellation; `fresh` (see {@linkcode LookupOptions}).
    * @returns A token, or `null`.
    */
   async find(
     owner: TokenOwner,
     access: ResourceAccess,
-    options: SignalOptions = {},
+    options: LookupOptions = {},
   ): Promise<CapabilityToken | null> {
     for (const token of await this.#candidates(owner, access, options)) {
-      if (await this.#usable(token, options)) return token;
+      if (await this.#usable(token, options) !== null) return token;
     }
     return null;
   }
@@ -266,7 +269,7 @@ export class TokenAuthority {
    *
    * @param owner Principal and session.
    * @param access Resource and permission.
-   * @param options Cancellation.
+   * @param options Cancellation; `fresh` (see {@linkcode LookupOptions}).
    * @returns The token used, or `null` when none grants the access.
    * @throws {KernelError} `CAPABILITY_USED` when a race for a single-use
    * token was lost and no other candidate worked.
@@ -274,14 +277,47 @@ export class TokenAuthority {
   async use(
     owner: TokenOwner,
     access: ResourceAccess,
-    options: SignalOptions = {},
+    options: LookupOptions = {},
   ): Promise<CapabilityToken | null> {
+    return (await this.useChecked(owner, access, options))?.token ?? null;
+  }
+
+  /**
+   * {@linkcode TokenAuthority.use}, also returning the store conditions under
+   * which the use stays valid: no revocation marker on the token or any
+   * ancestor. The gate's audit commit of the decision checks them
+   * (`AuditLog.append`'s `conditions`), so a revocation committed — by any
+   * kernel on the store — after this verification but before the decision
+   * lands refuses the decision.
+   *
+   * @param owner Principal and session.
+   * @param access Resource and permission.
+   * @param options Cancellation; `fresh` (see {@linkcode LookupOptions}).
+   * @returns The token used and its conditions, or `null`.
+   * @throws {KernelError} As {@linkcode TokenAuthority.use}.
+   */
+  async useChecked(
+    owner: TokenOwner,
+    access: ResourceAccess,
+    options: LookupOptions = {},
+  ): Promise<
+    { token: CapabilityToken; conditions: TokenCondition[] } | null
+  > {
     const candidates = await this.#candidates(owner, access, options);
-    return await spendFirst(candidates, async (token) => {
-      if (!(await this.#usable(token, options))) return false;
-      if (token.claims.single_use) await this.#markUsed(token);
+    let chain: readonly CapabilityToken[] = [];
+    const token = await spendFirst(candidates, async (t) => {
+      const verified = await this.#usable(t, options);
+      if (verified === null) return false;
+      if (t.claims.single_use) await this.#markUsed(t);
+      chain = verified;
       return true;
     });
+    if (token === null) return null;
+    const conditions = chain.map((c) => ({
+      key: revokedKey(c.id),
+      versionstamp: null,
+    }));
+    return { token, conditions };
   }
 
   /**
@@ -322,28 +358,32 @@ export class TokenAuthority {
   async #candidates(
     owner: TokenOwner,
     access: ResourceAccess,
-    options: SignalOptions,
+    options: LookupOptions,
   ): Promise<CapabilityToken[]> {
     throwIfAborted(options.signal, "looking up capability tokens");
+    if (options.fresh === true) await this.#index.refresh(owner.principal);
     const now = this.#deps.clock.now();
     const found = await this.#index.candidates(owner, access, now);
     throwIfAborted(options.signal, "looking up capability tokens");
     return found;
   }
 
-  /** Verifies a candidate; one revoked or consumed for good leaves the index. */
+  /**
+   * Verifies a candidate: its chain (leaf first), or `null`; one revoked or
+   * consumed for good leaves the index.
+   */
   async #usable(
     token: CapabilityToken,
     options: SignalOptions,
-  ): Promise<boolean> {
+  ): Promise<readonly CapabilityToken[] | null> {
     const result = await this.verify(token, options);
-    if (result.ok) return true;
+    if (result.ok) return result.chain;
     if (
       result.code === "CAPABILITY_REVOKED" || result.code === "CAPABILITY_USED"
     ) {
       this.#index.remove([token.id]);
     }
-    return false;
+    return null;
   }
 
   /**

@@ -80,6 +80,8 @@ export interface FixtureOptions {
   kvPath?: string;
   /** Put the audit chain on its own store (to close it for fail-closed tests). */
   separateAuditStore?: boolean;
+  /** Wraps the store the audit log writes to (to act between decision and commit). */
+  wrapAuditStore?: (store: Store) => Store;
 }
 
 export const FS_GRANTS: Partial<CapsuleGrants> = {
@@ -101,7 +103,12 @@ export async function makeGate(
   const random = new SeededRandom(7n);
   const logger = new MemoryLogger();
   const keyPair = keyPairFromSeed(new Uint8Array(32).fill(9));
-  const audit = new AuditLog({ store: auditStore, clock, random, keyPair });
+  const audit = new AuditLog({
+    store: options.wrapAuditStore?.(auditStore) ?? auditStore,
+    clock,
+    random,
+    keyPair,
+  });
   const tokens = new TokenAuthority({
     store,
     clock,

@@ -16,6 +16,17 @@
  *   reserves at least that price, whatever the caller estimated.
  * - Resolving a deferred approval re-runs the whole gate with the stored action
  *   and context; the old decision is never trusted.
+ * - Several kernels on one store (`docs/cluster.md`): every layer's in-memory
+ *   cache only proposes; the store decides every allow (token markers, the
+ *   budget transaction, the allowance record, the audit head's
+ *   compare-and-set). A decision allowed by a token or an unlimited
+ *   allowance carries conditions into its audit commit (no revocation marker
+ *   on the token chain; the allowance record unchanged): when another writer
+ *   revoked it after it was read, the entry does not land and the decision is
+ *   made again from the store (at most 3 times, then `AUDIT_FAILED`). Before asking a human, the gate looks for a token
+ *   another kernel registered since this kernel's index loaded (one read of
+ *   the principal's token epoch), after the allowances (which read their
+ *   own epoch in the same round trip as the candidate's record).
  *
  * @module
  */
@@ -23,6 +34,7 @@ import { KernelError } from "../core/errors.ts";
 import type { CapsuleId, PrincipalId, SessionId } from "../core/ids.ts";
 import type { Clock, Logger } from "../core/ports.ts";
 import type { AuditLog } from "../audit/audit_log.ts";
+import type { AuditCondition } from "../audit/audit_log_options.ts";
 import type { JsonValue } from "../store/store.ts";
 import type { TokenAuthority } from "../capability/token_authority.ts";
 import type { Action } from "./action.ts";
@@ -51,7 +63,11 @@ import type {
 import { escapeResource } from "./_gate_resource.ts";
 import { actionCostMicros } from "./action_cost.ts";
 
-/** Everything the gate consults. */
+/**
+ * Everything the gate consults. `audit`, `tokens` and `allowances` must
+ * share one store: a decision's audit commit checks the token and allowance
+ * keys that allowed it.
+ */
 export interface GateDeps {
   readonly audit: AuditLog;
   readonly tokens: TokenAuthority;
@@ -85,6 +101,12 @@ export interface DecideOptions {
   /** Cancels the decision; a reservation made so far is refunded. */
   readonly signal?: AbortSignal;
 }
+
+/** Decisions retried when what allowed them changed before they landed. */
+const MAX_STALE_ATTEMPTS = 3;
+
+/** Thrown by `#allow` when the audit commit found its conditions broken. */
+class StaleDecision extends Error {}
 
 const NO_SETTLEMENT: Settlement = {
   commit: () => true,
@@ -300,17 +322,28 @@ export class Gate {
     }
     const budget: Settlement = reserved.reservation ?? NO_SETTLEMENT;
     try {
-      const result = await this.#afterBudget(
-        action,
-        ctx,
-        info,
-        policy.result,
-        mode,
-        budget,
-        preset,
-        signal,
-        token !== null,
-      );
+      let result: Decision | undefined;
+      for (let attempt = 1; result === undefined; attempt++) {
+        try {
+          result = await this.#afterBudget(
+            action,
+            ctx,
+            info,
+            policy.result,
+            mode,
+            budget,
+            preset,
+            signal,
+            token !== null,
+          );
+        } catch (err) {
+          if (!(err instanceof StaleDecision)) throw err;
+          // What allowed it was revoked or changed before the decision
+          // landed: decide again from the store (the cache entries that
+          // proposed it are gone or refused now).
+          if (attempt >= MAX_STALE_ATTEMPTS) result = this.#auditFailed();
+        }
+      }
       if (!result.allowed) await budget.refund();
       return result;
     } catch (err) {
@@ -335,14 +368,20 @@ export class Gate {
     if (tokenFound && info.resource !== null) {
       // Spend it now (a single-use token atomically; a lost race tries the
       // next candidate, else falls through to approval).
-      const token = await d.tokens.use(ctx, info.resource, opts).catch(
+      const used = await d.tokens.useChecked(ctx, info.resource, opts).catch(
         ignoreTokenError,
       );
-      if (token) {
-        return await this.#allow(action, ctx, {
-          type: "capability",
-          token_id: token.id,
-        }, budget);
+      if (used) {
+        return await this.#allow(
+          action,
+          ctx,
+          {
+            type: "capability",
+            token_id: used.token.id,
+          },
+          budget,
+          used.conditions,
+        );
       }
     }
     if (preset === undefined) {
@@ -360,12 +399,40 @@ export class Gate {
           reason: mode.reason,
         }, budget);
       }
-      const allowance = await d.allowances.findAndConsume(action, ctx, opts);
+      const allowance = await d.allowances.findAndUse(action, ctx, opts);
       if (allowance) {
-        return await this.#allow(action, ctx, {
-          type: "allowance",
-          allowance_id: allowance.id,
-        }, budget);
+        return await this.#allow(
+          action,
+          ctx,
+          {
+            type: "allowance",
+            allowance_id: allowance.allowance.id,
+          },
+          budget,
+          allowance.conditions,
+        );
+      }
+      if (!tokenFound && info.resource !== null) {
+        // Before asking a human: a token another kernel on the same store
+        // registered since this kernel's index loaded (an Allow Always
+        // answered there). One read of the principal's token epoch; after
+        // the allowances, so that the allowance path costs no extra read.
+        const fresh = await d.tokens.useChecked(ctx, info.resource, {
+          ...opts,
+          fresh: true,
+        }).catch(ignoreTokenError);
+        if (fresh) {
+          return await this.#allow(
+            action,
+            ctx,
+            {
+              type: "capability",
+              token_id: fresh.token.id,
+            },
+            budget,
+            fresh.conditions,
+          );
+        }
       }
     }
     const answer = preset ??
@@ -489,8 +556,9 @@ export class Gate {
     ctx: GateContext,
     proof: Proof,
     budget: Settlement,
+    conditions?: readonly AuditCondition[],
   ): Promise<Decision> {
-    const id = await this.#append(action, ctx, "allowed", proof);
+    const id = await this.#append(action, ctx, "allowed", proof, conditions);
     if (id === null) return this.#auditFailed();
     return { allowed: true, proof, auditId: id, budget };
   }
@@ -540,6 +608,7 @@ export class Gate {
     ctx: GateContext,
     decision: "allowed" | "denied" | "deferred",
     proof: Proof,
+    conditions?: readonly AuditCondition[],
   ): Promise<Refused["auditId"]> {
     try {
       const entry = await this.#deps.audit.append({
@@ -552,9 +621,12 @@ export class Gate {
         decision,
         proof: proof as unknown as JsonValue,
         outcome: null,
-      });
+      }, conditions === undefined ? {} : { conditions });
       return entry.id;
     } catch (err) {
+      if (conditions !== undefined && KernelError.is(err, "STORE_CONFLICT")) {
+        throw new StaleDecision();
+      }
       this.#deps.logger.log(
         "error",
         "audit append failed; refusing the action (fail closed)",

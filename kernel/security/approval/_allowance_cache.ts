@@ -14,10 +14,14 @@
  * Security model: the cache only proposes candidates. Using one still reads
  * its record from the store (an unlimited allowance) or consumes a use in a
  * store transaction (a limited one), so a stale entry can never grant
- * anything; at worst an allowance the cache lacks is not found and the human
- * is asked. This relies on the daemon being the only process that opens the
- * store (an exclusive lock in `kernel/host/open_kv.ts`) and owning one
- * `AllowanceStore`; the cache is never shared between instances.
+ * anything, and an allowance revoked by another kernel on the same store is
+ * refused at once. The other direction — an allowance another kernel granted
+ * that this cache lacks — is caught by the principal's allowance epoch: a
+ * key rewritten in the commit that stores each of the principal's
+ * allowances. A slot remembers the epoch's versionstamp read before its
+ * load, and {@linkcode AllowanceCache.of} drops the slot when the
+ * epoch moved, so the next lookup reloads. The cache is never shared between
+ * instances.
  *
  * @module
  */
@@ -38,6 +42,8 @@ interface Slot {
   loading: Promise<void> | null;
   /** Ids removed while loading: the load must not add them back. */
   readonly removed: Set<string>;
+  /** The versionstamp of the principal's allowance epoch before the load. */
+  readonly epoch: string | null;
 }
 
 /** Allowances by principal, loaded lazily, updated write-through. */
@@ -49,19 +55,28 @@ export class AllowanceCache {
    *
    * @param principal Whose allowances.
    * @param load Reads them from the store (live ones only).
+   * @param epoch The versionstamp of the principal's allowance epoch, read
+   *   before `load` runs.
    * @returns Allowances by id.
    * @throws Whatever `load` throws (nothing is cached then).
    */
   async of(
     principal: PrincipalId,
     load: () => Promise<readonly CachedAllowance[]>,
+    epoch: string | null,
   ): Promise<ReadonlyMap<string, CachedAllowance>> {
     let slot = this.#slots.get(principal);
+    if (slot !== undefined && slot.epoch !== epoch) {
+      // Another writer stored an allowance since the load: load again.
+      this.#slots.delete(principal);
+      slot = undefined;
+    }
     if (slot === undefined) {
       const fresh: Slot = {
         items: new Map(),
         loading: null,
         removed: new Set(),
+        epoch,
       };
       fresh.loading = load().then(
         (loaded) => {
@@ -86,6 +101,23 @@ export class AllowanceCache {
     }
     if (slot.loading !== null) await slot.loading;
     return slot.items;
+  }
+
+  /**
+   * A principal's allowances and the epoch they were loaded at, when loaded
+   * (no load is started).
+   *
+   * @param principal Whose allowances.
+   * @returns The loaded slot, or `undefined`.
+   */
+  peek(principal: PrincipalId):
+    | {
+      readonly items: ReadonlyMap<string, CachedAllowance>;
+      readonly epoch: string | null;
+    }
+    | undefined {
+    const slot = this.#slots.get(principal);
+    return slot === undefined || slot.loading !== null ? undefined : slot;
   }
 
   /**

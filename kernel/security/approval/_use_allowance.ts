@@ -8,7 +8,12 @@
  * @module
  */
 import { KernelError } from "../../core/errors.ts";
-import type { JsonValue, Store, StoreKey } from "../../store/store.ts";
+import type {
+  JsonValue,
+  Store,
+  StoreEntry,
+  StoreKey,
+} from "../../store/store.ts";
 import { type Allowance, parseAllowance } from "./allowance.ts";
 import type { CachedAllowance } from "./_allowance_cache.ts";
 
@@ -36,7 +41,23 @@ export async function confirmUnlimited(
   item: CachedAllowance,
   applies: (allowance: Allowance) => boolean,
 ): Promise<UseOutcome | "limited"> {
-  const entry = await store.get(key);
+  return confirmRead(await store.get(key), item, applies);
+}
+
+/**
+ * {@linkcode confirmUnlimited} on a record already read (in the same
+ * round trip as other keys).
+ *
+ * @param entry The allowance's record as just read (`null`: gone).
+ * @param item What the cache holds for it.
+ * @param applies Whether a record covers the action now.
+ * @returns The outcome, or `"limited"` (consume it with {@linkcode consumeUse}).
+ */
+export function confirmRead(
+  entry: StoreEntry | null,
+  item: CachedAllowance,
+  applies: (allowance: Allowance) => boolean,
+): UseOutcome | "limited" {
   if (entry === null) return { used: null, state: null };
   const current = entry.versionstamp === item.versionstamp
     ? item.allowance

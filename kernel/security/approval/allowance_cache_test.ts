@@ -166,3 +166,51 @@ Deno.test({
     assert.equal((await allowances.findAndConsume(TOOL, CTX))?.id, granted!.id);
   },
 });
+
+Deno.test({
+  name:
+    "`AllowanceStore` sharing a store with another: an allowance the other granted after this cache loaded applies at once, and one it revoked is refused at once",
+  permissions: "none",
+  async fn() {
+    const { store, allowances: a, clock } = await setup();
+    await using _ = store;
+    const b = new AllowanceStore({ store, clock, random: new SeededRandom(4) });
+    assert.equal(await a.findAndConsume(TOOL, CTX), null); // A loads: none
+    const granted = await b.grant(TOOL, CTX, { scope: "workspace" });
+    assert.ok(granted);
+    assert.equal((await a.findAndConsume(TOOL, CTX))?.id, granted.id);
+    assert.equal(await b.revoke(ALICE, granted.id), true);
+    assert.equal(await a.findAndConsume(TOOL, CTX), null);
+  },
+});
+
+Deno.test({
+  name:
+    "`AllowanceStore.findAndConsume()` on a loaded cache reads the epoch and the candidate's record in one round trip",
+  permissions: "none",
+  async fn() {
+    const inner = new KvStore(await openKv(":memory:"));
+    let reads = 0;
+    const store = new Proxy(inner, {
+      get(target, key) {
+        const value = Reflect.get(target, key, target);
+        if (typeof value !== "function") return value;
+        return (...args: unknown[]) => {
+          if (key === "get" || key === "getMany" || key === "list") reads++;
+          return value.apply(target, args);
+        };
+      },
+    });
+    await using _ = inner;
+    const a = new AllowanceStore({
+      store,
+      clock: new FakeClock(1_000),
+      random: new SeededRandom(5),
+    });
+    const granted = await a.grant(TOOL, CTX, { scope: "workspace" });
+    assert.ok(await a.findAndConsume(TOOL, CTX)); // loads (epoch moved)
+    const before = reads;
+    assert.equal((await a.findAndConsume(TOOL, CTX))?.id, granted?.id);
+    assert.equal(reads, before + 1);
+  },
+});

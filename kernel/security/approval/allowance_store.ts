@@ -12,7 +12,11 @@
  * seen; malformed records are never treated as grants. An in-memory copy of
  * each principal's allowances (see `_allowance_cache.ts`), kept up to date by
  * every mutation of this instance, only proposes candidates — the store
- * record decides — and lets a principal without allowances skip the store.
+ * record decides. Each lookup first reads the principal's allowance epoch
+ * (`["approval:allowance_epoch", principal]`, rewritten by every commit that
+ * stores one of its allowances), so an allowance granted by another kernel on
+ * the same store applies at once; lookups happen only on the approval path
+ * of the gate, never on a policy-allowed call.
  *
  * @module
  */
@@ -20,7 +24,12 @@ import { throwIfAborted } from "../../core/abort.ts";
 import { KernelError } from "../../core/errors.ts";
 import type { PrincipalId, SessionId } from "../../core/ids.ts";
 import type { Clock, Random } from "../../core/ports.ts";
-import type { JsonValue, Store, StoreKey } from "../../store/store.ts";
+import type {
+  JsonValue,
+  Store,
+  StoreEntry,
+  StoreKey,
+} from "../../store/store.ts";
 import type { Action } from "../action.ts";
 import type { GateContext } from "../context.ts";
 import {
@@ -33,6 +42,7 @@ import {
 import { allowanceFromAction } from "./allowance_from_action.ts";
 import { AllowanceCache, type CachedAllowance } from "./_allowance_cache.ts";
 import {
+  confirmRead,
   confirmUnlimited,
   consumeUse,
   tryParseAllowance as tryParse,
@@ -40,6 +50,11 @@ import {
 
 /** Store namespace of allowances: `[ns, principal, id]`. */
 export const ALLOWANCE_NAMESPACE = "approval:allowances";
+/**
+ * Store namespace of allowance epochs: `[ns, principal]`, rewritten in the
+ * commit that stores any allowance of the principal.
+ */
+export const ALLOWANCE_EPOCH_NAMESPACE = "approval:allowance_epoch";
 
 /** Ports of an {@linkcode AllowanceStore}. */
 export interface AllowanceStoreDeps {
@@ -71,6 +86,17 @@ export interface ListAllowancesOptions {
   readonly workspace?: string;
   /** Cancels the listing. */
   readonly signal?: AbortSignal;
+}
+
+/** What {@linkcode AllowanceStore.findAndUse} used. */
+export interface AllowanceUse {
+  /** The allowance as it is after the use. */
+  readonly allowance: Allowance;
+  /** Store keys and versionstamps that must still hold when the decision lands. */
+  readonly conditions: readonly {
+    readonly key: StoreKey;
+    readonly versionstamp: string | null;
+  }[];
 }
 
 interface Scanned {
@@ -139,7 +165,9 @@ export class AllowanceStore {
     throwIfAborted(options.signal, "storing an allowance");
     const key = keyOf(parsed.principal, parsed.id);
     const result = await this.#store.atomic().check(key, null)
-      .set(key, parsed as unknown as JsonValue).commit();
+      .set(key, parsed as unknown as JsonValue)
+      .set([ALLOWANCE_EPOCH_NAMESPACE, parsed.principal], parsed.id)
+      .commit();
     if (!result.ok) {
       throw new KernelError(
         "INVALID_INPUT",
@@ -204,40 +232,120 @@ export class AllowanceStore {
     ctx: GateContext,
     options: { signal?: AbortSignal } = {},
   ): Promise<Allowance | null> {
+    return (await this.findAndUse(action, ctx, options))?.allowance ?? null;
+  }
+
+  /**
+   * {@linkcode AllowanceStore.findAndConsume}, also returning the store
+   * conditions under which the use stays valid: for an unlimited allowance,
+   * its record as confirmed (a revocation or change deletes or rewrites it);
+   * none for a limited one (consuming the use was the atomic decision). The
+   * gate's audit commit of the decision checks them, so a revocation
+   * committed by any kernel after the confirmation but before the decision
+   * lands refuses the decision.
+   *
+   * @param action The action asking.
+   * @param ctx The caller.
+   * @param options Cancellation.
+   * @returns The allowance after the use and its conditions, or `null`.
+   * @throws {KernelError} `ABORTED`; `STORE_CONFLICT`; store errors.
+   */
+  async findAndUse(
+    action: Action,
+    ctx: GateContext,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<AllowanceUse | null> {
     const { signal } = options;
     throwIfAborted(signal, "looking up allowances");
     const now = this.#clock.now();
     const principal = ctx.principal;
+    const applies = (a: Allowance): boolean =>
+      allowanceApplies(a, action, ctx, now);
+    const epochKey: StoreKey = [ALLOWANCE_EPOCH_NAMESPACE, principal];
+    // Loaded: the epoch and the candidates' records in one round trip.
+    const loaded = this.#cache.peek(principal);
+    let epoch: string | null | undefined;
+    if (loaded !== undefined) {
+      const candidates = await this.#candidates(principal, loaded.items, {
+        action,
+        ctx,
+        now,
+      });
+      const keys = candidates.map((c) => keyOf(principal, c.allowance.id));
+      const [e, ...records] = await this.#store.getMany([epochKey, ...keys]);
+      epoch = e?.versionstamp ?? null;
+      if (epoch === loaded.epoch) {
+        return await this.#useFirst(principal, candidates, applies, {
+          records,
+          signal,
+        });
+      }
+    }
+    epoch ??= (await this.#store.get(epochKey))?.versionstamp ?? null;
     const known = await this.#cache.of(
       principal,
       async () => await this.#scan(principal, now, undefined),
+      epoch,
     );
     throwIfAborted(signal, "looking up allowances");
     if (known.size === 0) return null;
+    const candidates = await this.#candidates(principal, known, {
+      action,
+      ctx,
+      now,
+    });
+    return await this.#useFirst(principal, candidates, applies, { signal });
+  }
+
+  /** The cached allowances covering the action, oldest first (purging stale ones). */
+  async #candidates(
+    principal: PrincipalId,
+    known: ReadonlyMap<string, CachedAllowance>,
+    q: { action: Action; ctx: GateContext; now: number },
+  ): Promise<CachedAllowance[]> {
     const candidates: CachedAllowance[] = [];
-    for (const item of known.values()) {
-      if (!isAllowanceValid(item.allowance, now)) {
+    for (const item of [...known.values()]) {
+      if (!isAllowanceValid(item.allowance, q.now)) {
         await this.#purge(keyOf(principal, item.allowance.id), item);
-      } else if (allowanceApplies(item.allowance, action, ctx, now)) {
+      } else if (allowanceApplies(item.allowance, q.action, q.ctx, q.now)) {
         candidates.push(item);
       }
     }
-    candidates.sort(byAge);
-    for (const item of candidates) {
+    return candidates.sort(byAge);
+  }
+
+  /**
+   * Uses the first candidate the store confirms; `records`: the candidates'
+   * records already read (else each is read when tried).
+   */
+  async #useFirst(
+    principal: PrincipalId,
+    candidates: readonly CachedAllowance[],
+    applies: (a: Allowance) => boolean,
+    o: {
+      records?: readonly (StoreEntry | null)[];
+      signal?: AbortSignal | undefined;
+    },
+  ): Promise<AllowanceUse | null> {
+    for (const [i, item] of candidates.entries()) {
       const key = keyOf(principal, item.allowance.id);
-      const applies = (a: Allowance): boolean =>
-        allowanceApplies(a, action, ctx, now);
-      let outcome = item.allowance.uses_remaining === null
-        ? await confirmUnlimited(this.#store, key, item, applies)
-        : "limited" as const;
+      let outcome = item.allowance.uses_remaining !== null
+        ? "limited" as const
+        : o.records !== undefined
+        ? confirmRead(o.records[i] ?? null, item, applies)
+        : await confirmUnlimited(this.#store, key, item, applies);
       if (outcome === "limited") {
-        outcome = await consumeUse(this.#store, key, applies, signal);
+        outcome = await consumeUse(this.#store, key, applies, o.signal);
       }
       const state = outcome.state;
       if (state === null || state.allowance.principal !== principal) {
         this.#cache.remove(principal, item.allowance.id);
       } else this.#cache.put(state.allowance, state.versionstamp);
-      if (outcome.used !== null) return outcome.used;
+      if (outcome.used === null) continue;
+      const conditions = outcome.used.uses_remaining === null && state !== null
+        ? [{ key, versionstamp: state.versionstamp }]
+        : [];
+      return { allowance: outcome.used, conditions };
     }
     return null;
   }

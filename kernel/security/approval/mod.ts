@@ -90,6 +90,7 @@ export type { AllowanceFromActionOptions } from "./allowance_from_action.ts";
 export { ALLOWANCE_NAMESPACE, AllowanceStore } from "./allowance_store.ts";
 export type {
   AllowanceStoreDeps,
+  AllowanceUse,
   GrantOptions,
   ListAllowancesOptions,
 } from "./allowance_store.ts";
