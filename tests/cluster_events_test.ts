@@ -394,6 +394,39 @@ natsTest("events across nodes on NATS JetStream", async (t) => {
     );
 
     await t.step(
+      "the bridge outlives a restart of nats-server: an event published while it was down arrives once it is back",
+      async () => {
+        const b2 = await startNode("node-b", nats.url);
+        try {
+          await nats.stop();
+          await a.send({
+            op: "publish",
+            topic: "astrid.v1.lifecycle.during_outage",
+            payload: { n: 1 },
+          });
+          await new Promise((r) => setTimeout(r, 300));
+          await nats.start();
+          const got = await b2.waitFor(
+            (l) =>
+              l.ev === "seen" &&
+              l["topic"] === "astrid.v1.lifecycle.during_outage",
+            "the event sent during the outage",
+          );
+          assert.equal(got["origin"], "node-a");
+          // Still flowing both ways afterwards.
+          await b2.send({ op: "publish", topic: "astrid.v1.lifecycle.after" });
+          await a.waitFor(
+            (l) =>
+              l.ev === "seen" && l["topic"] === "astrid.v1.lifecycle.after",
+            "an event after the restart",
+          );
+        } finally {
+          await b2.exit();
+        }
+      },
+    );
+
+    await t.step(
       "`natsHealth()` reports a reachable server with JetStream and the events stream, and an unreachable one as CLUSTER_UNAVAILABLE",
       async () => {
         const h = await natsHealth(nats.url);

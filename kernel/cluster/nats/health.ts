@@ -70,7 +70,12 @@ export async function natsHealth(
       ...(options.token === undefined ? {} : { token: options.token }),
     });
   } catch (err) {
-    return { servers, reachable: false, jetstream: false, error: toWireError(err) };
+    return {
+      servers,
+      reachable: false,
+      jetstream: false,
+      error: toWireError(err),
+    };
   }
   try {
     const rtt = await nc.rtt();

@@ -133,9 +133,21 @@ export async function decodeEvent(
     throw invalid("it is not an object");
   }
   field(raw["v"] === 1, 1, "v");
-  const id = field<string>(typeof raw["id"] === "string" && ID.test(raw["id"]), raw["id"], "id");
-  const origin = field<string>(isNodeId(raw["origin"]), raw["origin"], "origin");
-  const topic = field<string>(typeof raw["topic"] === "string", raw["topic"], "topic");
+  const id = field<string>(
+    typeof raw["id"] === "string" && ID.test(raw["id"]),
+    raw["id"],
+    "id",
+  );
+  const origin = field<string>(
+    isNodeId(raw["origin"]),
+    raw["origin"],
+    "origin",
+  );
+  const topic = field<string>(
+    typeof raw["topic"] === "string",
+    raw["topic"],
+    "topic",
+  );
   if (origin !== where.origin || topic !== where.topic) {
     throw invalid("its origin or topic differs from its subject's");
   }
@@ -144,7 +156,9 @@ export async function decodeEvent(
   } catch {
     throw invalid("its topic is malformed");
   }
-  if (!isClusterTopic(topic)) throw invalid(`'${topic}' is not a cluster topic`);
+  if (!isClusterTopic(topic)) {
+    throw invalid(`'${topic}' is not a cluster topic`);
+  }
   let principal: PrincipalId;
   let session: SessionId | null;
   try {
@@ -172,7 +186,9 @@ export async function decodeEvent(
   const extra = Object.keys(raw).filter((k) =>
     !["v", "sig", ...Object.keys(event)].includes(k)
   );
-  if (extra.length > 0) throw invalid(`unknown field '${extra[0]!.slice(0, 40)}'`);
+  if (extra.length > 0) {
+    throw invalid(`unknown field '${extra[0]!.slice(0, 40)}'`);
+  }
   const ok = await verify(
     publicKey,
     signedBytes(event),
