@@ -152,7 +152,10 @@ test("`ASTRID_STORE_URL` takes a password-free postgres:// URL, and a URL with a
 
 test("`ASTRID_NATS_URL` takes nats:// URLs without credentials, and a URL with a token or password is refused without echoing it", () => {
   const url = "nats://10.0.0.5:4222,nats://10.0.0.6:4222";
-  assert.equal(resolveEnv({ ASTRID_NATS_URL: url }).get("cluster.nats_url"), url);
+  assert.equal(
+    resolveEnv({ ASTRID_NATS_URL: url }).get("cluster.nats_url"),
+    url,
+  );
   assert.equal(resolveEnv({}).get("cluster.nats_url"), "");
   for (
     const bad of [

@@ -228,7 +228,9 @@ export class ClusterRelay {
     return this.#bus.subscribe(KERNEL_SOURCE, {
       pattern: sessionEventTopic(session),
       handler: (e) => {
-        if (e.origin !== undefined) push(e.payload as unknown as PromptStreamEvent);
+        if (e.origin !== undefined) {
+          push(e.payload as unknown as PromptStreamEvent);
+        }
       },
     });
   }
