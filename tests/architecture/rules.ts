@@ -114,7 +114,6 @@ export const KERNEL_LAYERS: Readonly<Record<string, readonly string[]>> = {
     "bus",
     "daemon",
     "api",
-    "cluster",
   ],
   // The web console: pages over the API client (no kernel internals); the
   // CLI (`astrid web`) and the headless server serve it.
