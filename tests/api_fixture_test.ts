@@ -84,10 +84,13 @@ export async function startApi(options: {
   replay?: unknown;
   /** The node's bus bridged to a cluster (the hub's `cluster` option). */
   cluster?: SessionHubOptions["cluster"];
+  /** The kernel's environment (e.g. `ASTRID_STORE_URL`). */
+  kernelEnv?: Record<string, string>;
 }): Promise<ApiFixture> {
   const tk = await startTestKernel({
     prefix: options.prefix,
     fileStore: true,
+    ...(options.kernelEnv ? { env: options.kernelEnv } : {}),
     ...(options.config ? { config: options.config } : {}),
     ...(options.mode ? { mode: options.mode } : {}),
   });
