@@ -283,7 +283,7 @@ natsTest("events across nodes on NATS JetStream", async (t) => {
     );
 
     await t.step(
-      "a message put on NATS directly cannot spoof an origin: unsigned, wrongly signed or subject/body mismatch are refused",
+      "a message put on NATS directly cannot spoof an origin: unsigned, wrongly signed, subject/body mismatch, node-local or replayed old ones are refused",
       async () => {
         const nc = await connect({ servers: nats.url });
         const js = jetstream(nc);
@@ -326,6 +326,16 @@ natsTest("events across nodes on NATS JetStream", async (t) => {
             right,
           ),
         );
+        // 5. correctly signed but two days old: a replay of a captured event
+        await js.publish(
+          "astrid.ev.node-a.astrid.v1.lifecycle.replayed",
+          await encodeEvent({
+            ...event,
+            id: "node-a:old-1",
+            topic: "astrid.v1.lifecycle.replayed",
+            sent_at: Date.now() - 2 * 86_400_000,
+          }, right),
+        );
         // Control: correctly signed, origin and subject agree -> delivered.
         await js.publish(
           "astrid.ev.node-c.astrid.v1.lifecycle.marker_3",
@@ -349,7 +359,7 @@ natsTest("events across nodes on NATS JetStream", async (t) => {
           ),
           ["astrid.v1.lifecycle.marker_3"],
         );
-        assert.equal((await b.stats())["refused"], before + 4);
+        assert.equal((await b.stats())["refused"], before + 5);
         await nc.close();
       },
     );

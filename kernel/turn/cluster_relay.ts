@@ -14,8 +14,11 @@
  * the node that holds the request, and audited there with the forwarding
  * node as the caller (`via: "cluster"`, `address: <node>`) and the person's
  * client as `on_behalf_of`. Remote requests are remembered in a bounded
- * map. The streamed text of a turn is published on the session's `delta`
- * topic, which stays on its node (docs/cluster.md, "Events across nodes").
+ * map. The streamed text of a turn is not sent (docs/cluster.md, "Events
+ * across nodes"). Publishing never blocks a turn: while NATS is away and the
+ * bridge's queue is full, the bus refuses (`BUS_BACKPRESSURE`) and the
+ * event is dropped for the other nodes with a warning; local frontends are
+ * not affected.
  *
  * @module
  */
@@ -34,7 +37,6 @@ import {
   approvalResponseTopic,
   KERNEL_TOPICS,
   lifecycleTopic,
-  sessionDeltaTopic,
   sessionEventTopic,
 } from "../../sdk/topics.ts";
 
@@ -163,17 +165,21 @@ export class ClusterRelay {
   }
 
   /**
-   * Publishes one event of a session held here (text deltas on the
-   * node-local topic, everything else on the cluster topic).
+   * Publishes one event of a session held here for the other nodes. The
+   * streamed text (`text_delta`) is not published: it is node-local (its
+   * topic, `astrid.v1.session.<id>.delta`, never crosses), and this node's
+   * own frontends get it from the hub directly.
    *
    * @param session The session.
    * @param event The event.
    */
   event(session: SessionId, event: PromptStreamEvent): void {
-    const topic = event.type === "text_delta"
-      ? sessionDeltaTopic(session)
-      : sessionEventTopic(session);
-    this.#publish(topic, event as unknown as JsonValue, session);
+    if (event.type === "text_delta") return;
+    this.#publish(
+      sessionEventTopic(session),
+      event as unknown as JsonValue,
+      session,
+    );
   }
 
   /**

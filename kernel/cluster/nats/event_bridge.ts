@@ -56,6 +56,12 @@ export const INBOUND_BATCH = 64;
 /** Message ids remembered against redelivery. */
 const SEEN_LIMIT = 10_000;
 
+/**
+ * Oldest event delivered: the stream's default age plus clock skew. An older
+ * one can only be a replay of a captured message.
+ */
+export const MAX_EVENT_AGE_MS = 24 * 3_600_000 + 5 * 60_000;
+
 /** Queue of the outbound kernel subscription. */
 const OUTBOUND_QUEUE = 1_024;
 
@@ -251,6 +257,16 @@ export class EventBridge {
     }
     if (this.#seen.has(event.id)) {
       m.ack();
+      return;
+    }
+    if (Date.now() - event.sent_at > MAX_EVENT_AGE_MS) {
+      // Older than the stream keeps anything: a replay of a captured event.
+      this.#stats.refused++;
+      this.#log.log("warn", "Refused a message from the cluster: too old", {
+        code: "CLUSTER_MESSAGE_INVALID",
+        origin: event.origin,
+      });
+      m.term();
       return;
     }
     try {
