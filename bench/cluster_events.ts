@@ -31,7 +31,14 @@ async function node(id: string) {
   const logger = new MemoryLogger();
   const bus = new Bus({ clock: systemClock(), random: cryptoRandom(), logger });
   const nc = await connectNats({ url: nats.url });
-  const bridge = await EventBridge.start({ bus, nc, nodeId: id, key, logger });
+  const bridge = await EventBridge.start({
+    bus,
+    nc,
+    nodeId: id,
+    key,
+    logger,
+    clock: systemClock(),
+  });
   return { bus, nc, bridge };
 }
 const a = await node("bench-a");

@@ -32,7 +32,14 @@ async function joinNode(url: string, nodeId: string, key: KeyPair) {
   const logger = new MemoryLogger();
   const bus = new Bus({ clock: systemClock(), random: cryptoRandom(), logger });
   const nc = await connectNats({ url, name: nodeId });
-  const bridge = await EventBridge.start({ bus, nc, nodeId, key, logger });
+  const bridge = await EventBridge.start({
+    bus,
+    nc,
+    nodeId,
+    key,
+    logger,
+    clock: systemClock(),
+  });
   return {
     bus,
     async [Symbol.asyncDispose]() {

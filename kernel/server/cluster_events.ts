@@ -88,6 +88,7 @@ export async function startClusterEvents(
       nodeId,
       key: kernel.runtimeKey,
       logger,
+      clock,
     });
   } catch (err) {
     await nc.close().catch(() => {});

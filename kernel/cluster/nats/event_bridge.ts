@@ -40,7 +40,7 @@ import {
 } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { KernelError } from "../../core/errors.ts";
-import type { Logger } from "../../core/ports.ts";
+import type { Clock, Logger } from "../../core/ports.ts";
 import type { KeyPair } from "../../crypto/key_pair.ts";
 import type { Bus } from "../../bus/bus.ts";
 import { type BusEnvelope, KERNEL_SOURCE } from "../../bus/envelope.ts";
@@ -77,6 +77,8 @@ export interface EventBridgeOptions {
   readonly key: KeyPair;
   /** Where refused messages and publish failures are logged. */
   readonly logger: Logger;
+  /** Time (event stamps are the bus's; ages and retry waits use this). */
+  readonly clock: Clock;
   /** Bounds of the events stream (when this node creates it). */
   readonly limits?: EventsStreamLimits;
   /** How long an outbound publish is retried while NATS is away (default 60 s). */
@@ -190,7 +192,8 @@ export class EventBridge {
       return;
     }
     const subject = subjectOf(this.#o.nodeId, e.topic);
-    const until = Date.now() + (this.#o.publishRetryMs ?? 60_000);
+    const clock = this.#o.clock;
+    const until = clock.now() + (this.#o.publishRetryMs ?? 60_000);
     for (let attempt = 0;; attempt++) {
       try {
         await this.#js.publish(subject, bytes, {
@@ -200,7 +203,7 @@ export class EventBridge {
         this.#stats.sent++;
         return;
       } catch (err) {
-        if (this.#closed || Date.now() >= until) {
+        if (this.#closed || clock.now() >= until) {
           this.#stats.failed++;
           this.#log.log(
             "error",
@@ -211,9 +214,7 @@ export class EventBridge {
           );
           return;
         }
-        await new Promise((r) =>
-          setTimeout(r, Math.min(100 * 2 ** attempt, 2_000))
-        );
+        await clock.sleep(Math.min(100 * 2 ** attempt, 2_000));
       }
     }
   }
@@ -259,7 +260,7 @@ export class EventBridge {
       m.ack();
       return;
     }
-    if (Date.now() - event.sent_at > MAX_EVENT_AGE_MS) {
+    if (this.#o.clock.now() - event.sent_at > MAX_EVENT_AGE_MS) {
       // Older than the stream keeps anything: a replay of a captured event.
       this.#stats.refused++;
       this.#log.log("warn", "Refused a message from the cluster: too old", {
