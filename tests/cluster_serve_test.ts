@@ -199,7 +199,12 @@ natsTest(
       );
       await b.client.call("approvalsAnswer", {
         params: { id: "approval:r-77" },
-        body: { decision: "allow_once", reason: "looks fine" },
+        body: {
+          decision: "allow_once",
+          reason: "looks fine",
+          // As the web console relays a person's answer.
+          on_behalf_of: { via: "web", address: "192.0.2.7" },
+        },
       });
       await waitUntil(
         () =>
@@ -218,8 +223,8 @@ natsTest(
         to: "serve-a",
         decision: "allow_once",
         reason: "looks fine",
-        via: "serve",
-        address: "127.0.0.1",
+        via: "web",
+        address: "192.0.2.7",
       });
       assert.deepEqual(await b.client.call("approvalsList"), []);
       // A holds no such request: it ignores the answer, nothing breaks.

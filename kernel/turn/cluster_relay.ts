@@ -211,13 +211,16 @@ export class ClusterRelay {
     const remote = this.#remote.get(requestId);
     const topic = responseTopic(requestId);
     if (remote === undefined || topic === undefined) return undefined;
+    // The person's client when the caller relays it (the web console),
+    // else the caller: the holding node audits it as `on_behalf_of`.
+    const who = caller.on_behalf_of ?? caller;
     this.#publish(topic, {
       kind: "answer",
       to: remote.origin,
       decision: body.decision,
       ...(body.reason ? { reason: body.reason } : {}),
-      via: caller.via,
-      ...(caller.address ? { address: caller.address } : {}),
+      via: who.via,
+      ...(who.address ? { address: who.address } : {}),
     }, remote.info.session);
     this.#remote.delete(requestId);
     return remote.info;
