@@ -96,15 +96,20 @@ async function waitListening(port: number, child: Deno.ChildProcess) {
 /**
  * Starts a private nats-server with JetStream.
  *
- * @param options `token`: require this token from clients.
+ * @param options `token`: require this token from clients; `config`: more
+ *   server configuration (e.g. an `authorization` block with NKey users).
  * @returns The running server; `await using` destroys it.
  */
 export async function startNats(
-  options: { token?: string } = {},
+  options: { token?: string; config?: string } = {},
 ): Promise<NatsServer> {
   const dir = await Deno.makeTempDir({ prefix: "astrid-nats-" });
   const port = freePort();
+  if (options.config !== undefined) {
+    await Deno.writeTextFile(`${dir}/server.conf`, options.config);
+  }
   const args = [
+    ...(options.config !== undefined ? ["-c", `${dir}/server.conf`] : []),
     "-a",
     "127.0.0.1",
     "-p",

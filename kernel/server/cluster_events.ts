@@ -1,9 +1,11 @@
 /**
  * Joins this node to the cluster's events when `[cluster] nats_url` is set:
  * a kernel bus of the node (the session hub publishes its sessions' events
- * and approval requests on it), the NATS connection (token from
- * `ASTRID_NATS_TOKEN` or `ASTRID_HOME/keys/nats.token`, never from the URL)
- * and the bridge to the JetStream events stream. Without `nats_url` nothing
+ * and approval requests on it), the NATS connection (never credentials
+ * from the URL)
+ * and the bridge to the JetStream events stream. Credentials: a token
+ * (`ASTRID_NATS_TOKEN` or `keys/nats.token`) or the node's NKey seed
+ * (`keys/nats.nkey`). Without `nats_url` nothing
  * is started and events stay in the process.
  *
  * The node id comes from `ASTRID_NODE_ID` until the `[cluster] node_id`
@@ -12,17 +14,12 @@
  *
  * @module
  */
-import * as path from "node:path";
 import { KernelError } from "../core/errors.ts";
 import type { Env } from "../core/ports.ts";
 import type { KernelHandle } from "../daemon/boot.ts";
 import { Bus } from "../bus/bus.ts";
 import { auditDenials } from "../bus/audit_denials.ts";
-import {
-  connectNats,
-  NATS_TOKEN_FILE,
-  readNatsToken,
-} from "../cluster/nats/connection.ts";
+import { connectNats, readNatsAuth } from "../cluster/nats/connection.ts";
 import { EventBridge } from "../cluster/nats/event_bridge.ts";
 import { isNodeId } from "../cluster/nats/subjects.ts";
 
@@ -60,10 +57,10 @@ export async function startClusterEvents(
       "[cluster] nats_url is set but this node has no id: set ASTRID_NODE_ID (1-64 characters of [A-Za-z0-9_-], stable across restarts)",
     );
   }
-  const token = await readNatsToken({
+  const auth = await readNatsAuth({
     env,
     fs: kernel.ports.fs,
-    tokenFile: path.join(kernel.home.root, NATS_TOKEN_FILE),
+    home: kernel.home.root,
   });
   const { clock, random, logger } = kernel.ports;
   const bus = new Bus({
@@ -75,7 +72,7 @@ export async function startClusterEvents(
   const nc = await connectNats({
     url,
     name: `astrid-${nodeId}`,
-    ...(token === undefined ? {} : { token }),
+    ...(auth === undefined ? {} : { auth }),
   }).catch((err) => {
     bus.close();
     throw err;

@@ -4,15 +4,21 @@
  * by itself, and failures into `CLUSTER_UNAVAILABLE`.
  *
  * Security model: the URL never carries credentials (the config schema
- * refuses a user, password or token in it); the token comes from the
- * daemon's environment (`ASTRID_NATS_TOKEN`) or `ASTRID_HOME/keys/nats.token`
- * (read by the caller through the FileSystem port, see
- * {@linkcode readNatsToken}). Error messages name the server's host and port
- * only, never the token.
+ * refuses a user, password or token in it). They come from the daemon's
+ * environment (`ASTRID_NATS_TOKEN`) or files of `ASTRID_HOME/keys/` (the
+ * daemon's only): `nats.token`, or `nats.nkey` — the node's NKey seed, so
+ * that the server can give each node its own user and let it publish only
+ * its own events (`astrid.ev.<node>.>`; docs/cluster.md). They are read by
+ * the caller through the FileSystem port ({@linkcode readNatsAuth}). Error
+ * messages name the server's host and port only, never a credential.
  *
  * @module
  */
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import {
+  connect,
+  type NatsConnection,
+  nkeyAuthenticator,
+} from "@nats-io/transport-node";
 import { KernelError } from "../../core/errors.ts";
 import type { Env, FileSystem } from "../../core/ports.ts";
 
@@ -22,12 +28,22 @@ export const NATS_TOKEN_ENV = "ASTRID_NATS_TOKEN";
 /** The token file under `ASTRID_HOME` (the keys directory is the daemon's only). */
 export const NATS_TOKEN_FILE = "keys/nats.token";
 
+/** The node's NKey seed file under `ASTRID_HOME` (`SU…`, from `nsc` or `nk -gen user`). */
+export const NATS_NKEY_FILE = "keys/nats.nkey";
+
+/** How this node proves itself to NATS. */
+export type NatsAuth =
+  | { readonly token: string }
+  | { readonly nkeySeed: string };
+
 /** Options of {@linkcode connectNats}. */
 export interface ConnectNatsOptions {
   /** Comma-separated `nats://host:port` URLs (checked by the config schema). */
   readonly url: string;
-  /** The token, when the server requires one. */
+  /** The token, when the server requires one (same as `auth: {token}`). */
   readonly token?: string;
+  /** The credentials, when the server requires them. */
+  readonly auth?: NatsAuth;
   /** The client name the server's monitoring shows (e.g. `astrid-<node>`). */
   readonly name?: string;
   /** How long the first connection may take (default 5,000 ms). */
@@ -67,10 +83,16 @@ export async function connectNats(
   options: ConnectNatsOptions,
 ): Promise<NatsConnection> {
   const servers = options.url.split(",").map((s) => s.trim());
+  const auth = options.auth ??
+    (options.token === undefined ? undefined : { token: options.token });
   try {
     return await connect({
       servers,
-      ...(options.token === undefined ? {} : { token: options.token }),
+      ...(auth === undefined ? {} : "token" in auth ? { token: auth.token } : {
+        authenticator: nkeyAuthenticator(
+          new TextEncoder().encode(auth.nkeySeed),
+        ),
+      }),
       ...(options.name === undefined ? {} : { name: options.name }),
       timeout: options.timeoutMs ?? 5_000,
       reconnect: true,
@@ -135,4 +157,49 @@ export async function readNatsToken(
     if (KernelError.is(err, "NOT_FOUND")) return undefined;
     throw err;
   }
+}
+
+/** What {@linkcode readNatsAuth} reads. */
+export interface ReadNatsAuthOptions {
+  /** The daemon's environment. */
+  readonly env: Env;
+  /** The file system. */
+  readonly fs: FileSystem;
+  /** `ASTRID_HOME`. */
+  readonly home: string;
+}
+
+/**
+ * The node's NATS credentials: a token (`ASTRID_NATS_TOKEN`, else
+ * `keys/nats.token`), else an NKey seed (`keys/nats.nkey`), else none.
+ *
+ * @param options Environment, file system and `ASTRID_HOME`.
+ * @returns The credentials, or `undefined`.
+ * @throws {KernelError} `HOST_IO` when a file exists but cannot be read;
+ * `CONFIG_INVALID` when `nats.nkey` is not a user seed.
+ */
+export async function readNatsAuth(
+  options: ReadNatsAuthOptions,
+): Promise<NatsAuth | undefined> {
+  const token = await readNatsToken({
+    env: options.env,
+    fs: options.fs,
+    tokenFile: `${options.home}/${NATS_TOKEN_FILE}`,
+  });
+  if (token !== undefined) return { token };
+  let seed: string;
+  try {
+    seed = (await options.fs.readTextFile(`${options.home}/${NATS_NKEY_FILE}`))
+      .trim();
+  } catch (err) {
+    if (KernelError.is(err, "NOT_FOUND")) return undefined;
+    throw err;
+  }
+  if (!/^SU[A-Z2-7]{56}$/.test(seed)) {
+    throw new KernelError(
+      "CONFIG_INVALID",
+      `${NATS_NKEY_FILE} must hold one NKey user seed (SU…, 58 characters)`,
+    );
+  }
+  return { nkeySeed: seed };
 }

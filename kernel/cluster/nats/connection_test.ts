@@ -7,6 +7,7 @@ import {
   connectNats,
   NATS_TOKEN_ENV,
   natsServersLabel,
+  readNatsAuth,
   readNatsToken,
 } from "./connection.ts";
 import { natsHealth } from "./health.ts";
@@ -118,4 +119,38 @@ Deno.test("`natsServersLabel()` names hosts and ports only", () => {
     natsServersLabel("nats://a:4222, nats://b:4223"),
     "a:4222,b:4223",
   );
+});
+
+Deno.test("`readNatsAuth()` prefers a token, else takes the NKey seed of keys/nats.nkey, and refuses a file that is not a user seed", async () => {
+  const home = await Deno.makeTempDir();
+  try {
+    const fs = createDenoFs();
+    await Deno.mkdir(`${home}/keys`);
+    assert.equal(
+      await readNatsAuth({ env: new MemoryEnv(), fs, home }),
+      undefined,
+    );
+    const seed = "SU" + "A".repeat(56);
+    await Deno.writeTextFile(`${home}/keys/nats.nkey`, `${seed}\n`);
+    assert.deepEqual(await readNatsAuth({ env: new MemoryEnv(), fs, home }), {
+      nkeySeed: seed,
+    });
+    assert.deepEqual(
+      await readNatsAuth({
+        env: new MemoryEnv({ [NATS_TOKEN_ENV]: "tok" }),
+        fs,
+        home,
+      }),
+      { token: "tok" },
+    );
+    await Deno.writeTextFile(`${home}/keys/nats.nkey`, "SAAAA-not-a-user-seed");
+    await assert.rejects(
+      readNatsAuth({ env: new MemoryEnv(), fs, home }),
+      (e: unknown) =>
+        KernelError.is(e, "CONFIG_INVALID") &&
+        !e.message.includes("not-a-user-seed"),
+    );
+  } finally {
+    await Deno.remove(home, { recursive: true });
+  }
 });

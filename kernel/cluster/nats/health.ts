@@ -8,7 +8,7 @@
  */
 import { jetstreamManager } from "@nats-io/jetstream";
 import { toWireError, type WireError } from "../../core/errors.ts";
-import { connectNats, natsServersLabel } from "./connection.ts";
+import { connectNats, type NatsAuth, natsServersLabel } from "./connection.ts";
 import { EVENTS_STREAM } from "./subjects.ts";
 
 /** The answer of {@linkcode natsHealth}. */
@@ -37,6 +37,8 @@ export interface NatsHealth {
 export interface NatsHealthOptions {
   /** The token, when the server requires one. */
   readonly token?: string;
+  /** The credentials (wins over `token`), e.g. from `readNatsAuth()`. */
+  readonly auth?: NatsAuth;
   /** How long to wait for the server (default 2,000 ms). */
   readonly timeoutMs?: number;
 }
@@ -68,6 +70,7 @@ export async function natsHealth(
       timeoutMs: options.timeoutMs ?? 2_000,
       name: "astrid-health",
       ...(options.token === undefined ? {} : { token: options.token }),
+      ...(options.auth === undefined ? {} : { auth: options.auth }),
     });
   } catch (err) {
     return {

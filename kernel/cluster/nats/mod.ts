@@ -26,12 +26,19 @@
 export {
   clusterUnavailable,
   connectNats,
+  NATS_NKEY_FILE,
   NATS_TOKEN_ENV,
   NATS_TOKEN_FILE,
   natsServersLabel,
+  readNatsAuth,
   readNatsToken,
 } from "./connection.ts";
-export type { ConnectNatsOptions, ReadNatsTokenOptions } from "./connection.ts";
+export type {
+  ConnectNatsOptions,
+  NatsAuth,
+  ReadNatsAuthOptions,
+  ReadNatsTokenOptions,
+} from "./connection.ts";
 export { natsHealth } from "./health.ts";
 export type { NatsHealth, NatsHealthOptions } from "./health.ts";
 export {

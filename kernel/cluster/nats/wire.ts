@@ -11,8 +11,9 @@
  * differs from the subject's, or its signature does not verify with the
  * runtime key's public half. The nodes share that key (one runtime
  * identity), so a valid signature proves the message comes from a node of
- * this cluster — not which one: per-node keys would be needed to stop a
- * compromised node from speaking for another.
+ * this cluster — not which one; per-node NATS users allowed to publish only
+ * `astrid.ev.<own id>.>` stop a node from speaking for another
+ * (docs/cluster.md).
  *
  * @module
  */
