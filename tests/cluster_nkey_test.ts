@@ -30,7 +30,14 @@ function nodeUser(publicKey: string, node: string): string {
   return `{
       nkey: ${publicKey}
       permissions: {
-        publish: { allow: ["astrid.ev.${node}.>", "$JS.API.>", "$JS.ACK.>", "_INBOX.>"] }
+        publish: { allow: [
+          "astrid.ev.${node}.>", "$JS.ACK.ASTRID_EVENTS.node_${node}.>", "_INBOX.>",
+          "$JS.API.INFO", "$JS.API.STREAM.INFO.ASTRID_EVENTS",
+          "$JS.API.STREAM.CREATE.ASTRID_EVENTS",
+          "$JS.API.CONSUMER.*.ASTRID_EVENTS.node_${node}",
+          "$JS.API.CONSUMER.*.ASTRID_EVENTS.node_${node}.>",
+          "$JS.API.CONSUMER.MSG.NEXT.ASTRID_EVENTS.node_${node}"
+        ] }
         subscribe: { allow: ["_INBOX.>"] }
       }
     }`;
@@ -46,6 +53,13 @@ async function join(
   const clock = systemClock();
   const bus = new Bus({ clock, random: cryptoRandom(), logger });
   const nc = await connectNats({ url, auth, name: nodeId });
+  // Every permission the bridge lacks would show here (acks included).
+  const errors: string[] = [];
+  (async () => {
+    for await (const s of nc.status()) {
+      if (s.type === "error") errors.push(String(s.error));
+    }
+  })();
   const bridge = await EventBridge.start({
     bus,
     nc,
@@ -63,6 +77,7 @@ async function join(
     bus,
     nc,
     seen,
+    errors,
     async [Symbol.asyncDispose]() {
       await bridge.close();
       await nc.close();
@@ -158,6 +173,8 @@ natsTest(
         ["astrid.v1.lifecycle.marker"],
       );
       await raw.close();
+      // The narrow permissions above are all the bridges needed.
+      assert.deepEqual([...a.errors, ...b.errors], []);
     } finally {
       await Deno.remove(home, { recursive: true });
     }
