@@ -198,7 +198,7 @@ export class EventBridge {
       try {
         await this.#js.publish(subject, bytes, {
           msgID: event.id,
-          timeout: 5_000,
+          timeout: 2_000,
         });
         this.#stats.sent++;
         return;
