@@ -14,7 +14,10 @@
  * the node that holds the request, and audited there with the forwarding
  * node as the caller (`via: "cluster"`, `address: <node>`) and the person's
  * client as `on_behalf_of`. Remote requests are remembered in a bounded
- * map. The streamed text of a turn is not sent (docs/cluster.md, "Events
+ * map, and no longer listed once their node has been silent for
+ * {@linkcode SILENT_MS} (each node says `node_alive` every
+ * {@linkcode HEARTBEAT_MS}): a node that died does not leave requests behind
+ * that nobody can answer. The streamed text of a turn is not sent (docs/cluster.md, "Events
  * across nodes"). Publishing never blocks a turn: while NATS is away and the
  * bridge's queue is full, the bus refuses (`BUS_BACKPRESSURE`) and the
  * event is dropped for the other nodes with a warning; local frontends are
@@ -22,7 +25,7 @@
  *
  * @module
  */
-import type { Logger } from "../core/ports.ts";
+import type { Clock, Logger } from "../core/ports.ts";
 import type { PrincipalId, SessionId } from "../core/ids.ts";
 import type { Bus } from "../bus/bus.ts";
 import { type BusEnvelope, KERNEL_SOURCE } from "../bus/envelope.ts";
@@ -42,6 +45,16 @@ import {
 
 /** Most requests of other nodes remembered. */
 const MAX_REMOTE = 1_000;
+
+/** How often a node says it is alive (`astrid.v1.lifecycle.node_alive`). */
+export const HEARTBEAT_MS = 30_000;
+
+/**
+ * How long a node may stay silent before the requests it held are no
+ * longer listed (it died without settling them; they come back as deferred
+ * requests from the store when it restarts, or stay answerable there).
+ */
+export const SILENT_MS = 3 * HEARTBEAT_MS;
 
 /** Answers a request this node holds (`false` when it holds none by that id). */
 export type AnswerLocal = (
@@ -95,13 +108,17 @@ export class ClusterRelay {
   readonly #answerLocal: AnswerLocal;
   readonly #log: Logger;
   readonly #remote = new Map<string, Remote>();
+  /** Node → when it was last heard of (its own clock for heartbeats). */
+  readonly #alive = new Map<string, number>();
+  readonly #clock: Clock;
   readonly #stops: (() => void)[] = [];
+  readonly #beat = new AbortController();
 
   /**
    * Subscribes to the requests and answers of the other nodes.
    *
    * @param bus The node's kernel bus, bridged to the cluster.
-   * @param options Principal, the hub's local answer path, logger.
+   * @param options Principal, the hub's local answer path, logger, clock.
    */
   constructor(
     bus: Bus,
@@ -109,9 +126,11 @@ export class ClusterRelay {
       readonly principal: PrincipalId;
       readonly answerLocal: AnswerLocal;
       readonly logger: Logger;
+      readonly clock: Clock;
     },
   ) {
     this.#bus = bus;
+    this.#clock = options.clock;
     this.#principal = options.principal;
     this.#answerLocal = options.answerLocal;
     this.#log = options.logger.child({ component: "cluster-relay" });
@@ -135,8 +154,40 @@ export class ClusterRelay {
           }
         },
       }),
+      bus.subscribe(KERNEL_SOURCE, {
+        pattern: lifecycleTopic("node_alive"),
+        handler: (e) => {
+          if (e.origin === undefined) return;
+          const at = record(e.payload)?.["at"];
+          // A heartbeat read late (a backlog after this node's restart)
+          // counts from when it was sent, never from the future.
+          const now = this.#clock.now();
+          if (typeof at === "number") this.#heard(e.origin, Math.min(at, now));
+        },
+      }),
     );
     this.#publish(lifecycleTopic("node_start"), {}, null);
+    void this.#heartbeat();
+  }
+
+  async #heartbeat(): Promise<void> {
+    const signal = this.#beat.signal;
+    while (!signal.aborted) {
+      try {
+        await this.#clock.sleep(HEARTBEAT_MS, { signal });
+      } catch {
+        return;
+      }
+      this.#publish(
+        lifecycleTopic("node_alive"),
+        { at: this.#clock.now() },
+        null,
+      );
+    }
+  }
+
+  #heard(origin: string, at: number): void {
+    if (at > (this.#alive.get(origin) ?? 0)) this.#alive.set(origin, at);
   }
 
   /**
@@ -189,6 +240,10 @@ export class ClusterRelay {
    * @returns Their `ApprovalInfo`s.
    */
   remoteApprovals(session?: string): ApprovalInfo[] {
+    const cutoff = this.#clock.now() - SILENT_MS;
+    for (const [id, r] of this.#remote) {
+      if ((this.#alive.get(r.origin) ?? 0) < cutoff) this.#remote.delete(id);
+    }
     return [...this.#remote.values()]
       .filter((r) => session === undefined || r.info.session === session)
       .map((r) => r.info);
@@ -246,6 +301,7 @@ export class ClusterRelay {
 
   /** Stops listening. */
   close(): void {
+    this.#beat.abort();
     for (const stop of this.#stops.splice(0)) stop();
   }
 
@@ -271,6 +327,7 @@ export class ClusterRelay {
       if (oldest !== undefined) this.#remote.delete(oldest);
     }
     this.#remote.set(info.request_id, { info, origin: e.origin });
+    this.#heard(e.origin, Math.min(info.created_at, this.#clock.now()));
   }
 
   async #onResponse(e: BusEnvelope): Promise<void> {

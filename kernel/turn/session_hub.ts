@@ -193,6 +193,7 @@ class Hub implements SessionHub {
         principal: kernel.principal,
         answerLocal: (id, body, caller) => this.#answerLive(id, body, caller),
         logger: kernel.ports.logger,
+        clock: kernel.ports.clock,
       });
     this.#records = new SessionRecords(kernel.store, kernel.principal);
     this.#overlays = createOverlayManager(kernel);
