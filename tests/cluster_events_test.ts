@@ -404,6 +404,35 @@ natsTest("events across nodes on NATS JetStream", async (t) => {
     );
 
     await t.step(
+      "a node that stops sends what it published before it leaves",
+      async () => {
+        const c = await startNode("node-c", nats.url);
+        const from = a.lines.length;
+        for (let i = 0; i < 20; i++) {
+          await c.send({
+            op: "publish",
+            topic: `astrid.v1.lifecycle.last_words_${i}`,
+          });
+        }
+        await c.exit();
+        await a.waitFor(
+          (l) =>
+            l.ev === "seen" &&
+            l["topic"] === "astrid.v1.lifecycle.last_words_19",
+          "the last event of the stopped node",
+          from,
+        );
+        assert.equal(
+          a.lines.slice(from).filter((l) =>
+            l.ev === "seen" &&
+            String(l["topic"]).startsWith("astrid.v1.lifecycle.last_words_")
+          ).length,
+          20,
+        );
+      },
+    );
+
+    await t.step(
       "the bridge outlives a restart of nats-server: an event published while it was down arrives once it is back",
       async () => {
         const b2 = await startNode("node-b", nats.url);
@@ -444,7 +473,7 @@ natsTest("events across nodes on NATS JetStream", async (t) => {
         assert.equal(h.jetstream, true);
         assert.equal(typeof h.rtt_ms, "number");
         assert.ok((h.events_stream_messages ?? 0) > 0);
-        assert.equal(h.events_consumers, 2);
+        assert.equal(h.events_consumers, 3); // node-a, node-b, node-c
         const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
         const port = (l.addr as Deno.NetAddr).port;
         l.close();

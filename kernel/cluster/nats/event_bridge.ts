@@ -62,6 +62,9 @@ const SEEN_LIMIT = 10_000;
  */
 export const MAX_EVENT_AGE_MS = 24 * 3_600_000 + 5 * 60_000;
 
+/** The longest `close()` waits for outbound events to be sent. */
+export const CLOSE_FLUSH_MS = 2_000;
+
 /** Queue of the outbound kernel subscription. */
 const OUTBOUND_QUEUE = 1_024;
 
@@ -152,9 +155,21 @@ export class EventBridge {
     return { ...this.#stats };
   }
 
-  /** Stops both directions (unacknowledged messages are redelivered later). */
+  /**
+   * Stops both directions: first lets what the node published reach NATS
+   * (at most {@linkcode CLOSE_FLUSH_MS}; e.g. the settlements of the
+   * requests a stopping node defers), then stops reading (unacknowledged
+   * messages are redelivered to this node's consumer later).
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
+    const flushed = new AbortController();
+    await Promise.race([
+      this.#o.bus.whenIdle(),
+      this.#o.clock.sleep(CLOSE_FLUSH_MS, { signal: flushed.signal })
+        .catch(() => {}),
+    ]);
+    flushed.abort();
     this.#closed = true;
     this.#unsubscribe?.();
     await this.#messages?.close().catch(() => {});
