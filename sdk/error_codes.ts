@@ -206,6 +206,12 @@ export const ERROR_CODES: Readonly<Record<ErrorCode, string>> = Object.freeze({
   /** The engine cannot run here (e.g. subprocesses on Deno Deploy). */
   ENGINE_UNAVAILABLE:
     "The engine cannot run here (e.g. subprocesses on Deno Deploy).",
+  /** The cluster's message server (NATS JetStream) cannot be reached or refused the request. */
+  CLUSTER_UNAVAILABLE:
+    "The cluster's message server cannot be reached or refused the request.",
+  /** A message from another node was malformed, unsigned or claimed a false origin. */
+  CLUSTER_MESSAGE_INVALID:
+    "A message from another node was malformed, unsigned or claimed a false origin.",
 });
 
 /**
@@ -226,6 +232,7 @@ export const ERROR_CODES: Readonly<Record<ErrorCode, string>> = Object.freeze({
  * - `TURN_MAX_ITERATIONS`, `PROVIDER_FAILED`: the agent's turn and the model providers.
  * - `API_*`, `DAEMON_*`, `WORKSPACE_OUTSIDE_ROOTS`, `ENGINE_UNAVAILABLE`: the daemon's
  *   HTTP API, its process, and what its scoped permissions allow.
+ * - `CLUSTER_*`: events across nodes (NATS JetStream).
  */
 export type ErrorCode =
   | "INVALID_INPUT"
@@ -245,6 +252,8 @@ export type ErrorCode =
   | "STORE_ATOMIC_TOO_LARGE"
   | "STORE_UNAVAILABLE"
   | "STORE_CONFLICT"
+  | "CLUSTER_UNAVAILABLE"
+  | "CLUSTER_MESSAGE_INVALID"
   | "CONFIG_PARSE"
   | "CONFIG_INVALID"
   | "CONFIG_WIDENING"

@@ -30,6 +30,10 @@ export interface KernelTopics {
   readonly elicitResponses: "astrid.v1.elicit.response.*";
   /** Pattern of every lifecycle event (see {@linkcode lifecycleTopic}). */
   readonly lifecycle: "astrid.v1.lifecycle.*";
+  /** Pattern of the sessions' events (see {@linkcode sessionEventTopic}). */
+  readonly sessionEvents: "astrid.v1.session.*.event";
+  /** Pattern of the sessions' streamed text (see {@linkcode sessionDeltaTopic}). */
+  readonly sessionDeltas: "astrid.v1.session.*.delta";
   /** A frontend connected to the daemon; payload `{}`. */
   readonly clientConnected: "client.v1.connected";
   /** A frontend disconnected; payload `{reason?}`. */
@@ -60,6 +64,8 @@ export const KERNEL_TOPICS: KernelTopics = Object.freeze({
   elicit: "astrid.v1.elicit",
   elicitResponses: "astrid.v1.elicit.response.*",
   lifecycle: "astrid.v1.lifecycle.*",
+  sessionEvents: "astrid.v1.session.*.event",
+  sessionDeltas: "astrid.v1.session.*.delta",
   clientConnected: "client.v1.connected",
   clientDisconnect: "client.v1.disconnect",
   toolCancel: "tool.v1.request.cancel",
@@ -129,4 +135,41 @@ export function elicitResponseTopic(requestId: string): string {
  */
 export function lifecycleTopic(event: string): string {
   return `astrid.v1.lifecycle.${segment(event, "a lifecycle event name")}`;
+}
+
+/**
+ * The topic of one session's events as frontends see them (`turn_start`,
+ * tool calls and results, approval requests and decisions, budget, `final`
+ * or `error`; every turn event except the streamed text).
+ *
+ * @param session The session id.
+ * @returns `astrid.v1.session.<session>.event`.
+ * @throws {RangeError} When the id is not one topic segment.
+ *
+ * @example
+ * ```ts
+ * import { sessionEventTopic } from "./topics.ts";
+ * console.assert(sessionEventTopic("s1") === "astrid.v1.session.s1.event");
+ * ```
+ */
+export function sessionEventTopic(session: string): string {
+  return `astrid.v1.session.${segment(session, "a session id")}.event`;
+}
+
+/**
+ * The topic of one session's streamed text (`text_delta` events): many
+ * small messages per turn, for the frontends of the session's own node.
+ *
+ * @param session The session id.
+ * @returns `astrid.v1.session.<session>.delta`.
+ * @throws {RangeError} When the id is not one topic segment.
+ *
+ * @example
+ * ```ts
+ * import { sessionDeltaTopic } from "./topics.ts";
+ * console.assert(sessionDeltaTopic("s1") === "astrid.v1.session.s1.delta");
+ * ```
+ */
+export function sessionDeltaTopic(session: string): string {
+  return `astrid.v1.session.${segment(session, "a session id")}.delta`;
 }

@@ -13,7 +13,10 @@ import { sessionRoutes } from "../kernel/api/routes_sessions.ts";
 import { toolRoutes } from "../kernel/api/routes_tools.ts";
 import type { SessionHub } from "../kernel/api/session_hub.ts";
 import { type KernelHandle, startKernel } from "../kernel/daemon/boot.ts";
-import { createSessionHub } from "../kernel/turn/session_hub.ts";
+import {
+  createSessionHub,
+  type SessionHubOptions,
+} from "../kernel/turn/session_hub.ts";
 import { MemoryEnv } from "../kernel/testing/memory_env.ts";
 import { AGENT_PERMS, installAgentCapsules } from "./agent_fixture_test.ts";
 import { startTestKernel, type TestKernel } from "./test_kernel_test.ts";
@@ -79,10 +82,15 @@ export async function startApi(options: {
   env?: Record<string, string>;
   /** A replay transcript (`{ turns: [...] }`): written beside the home, the replay provider in use. */
   replay?: unknown;
+  /** The node's bus bridged to a cluster (the hub's `cluster` option). */
+  cluster?: SessionHubOptions["cluster"];
+  /** The kernel's environment (e.g. `ASTRID_STORE_URL`). */
+  kernelEnv?: Record<string, string>;
 }): Promise<ApiFixture> {
   const tk = await startTestKernel({
     prefix: options.prefix,
     fileStore: true,
+    ...(options.kernelEnv ? { env: options.kernelEnv } : {}),
     ...(options.config ? { config: options.config } : {}),
     ...(options.mode ? { mode: options.mode } : {}),
   });
@@ -101,6 +109,7 @@ export async function startApi(options: {
       roots: [tk.root],
       env: new MemoryEnv(env),
       mcpAvailable: false,
+      ...(options.cluster ? { cluster: options.cluster } : {}),
     });
     const router = new Router();
     const deps = {

@@ -52,6 +52,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   KEY_EXISTS: 409,
   ENGINE_UNAVAILABLE: 503,
   STORE_UNAVAILABLE: 503,
+  CLUSTER_UNAVAILABLE: 503,
 };
 
 /**

@@ -264,6 +264,11 @@ export class Dispatcher {
       principal: message.principal,
       session: message.session,
       ...(message.agent ? { agent: message.agent } : {}),
+      // Only the kernel (its cluster bridge) says a message came from
+      // another node; a capsule's message is always its own node's.
+      ...(message.origin !== undefined && source === KERNEL_SOURCE
+        ? { origin: message.origin }
+        : {}),
       correlation_id: correlationId,
       timestamp: stamp.now,
     });

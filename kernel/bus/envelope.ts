@@ -40,6 +40,12 @@ export interface BusContext {
   readonly session: SessionId | null;
   /** The agent the publishing call runs for (kernel-stamped), when known. */
   readonly agent?: AgentLineage;
+  /**
+   * The cluster node a kernel message came from, set only by the kernel's
+   * NATS bridge on messages of another node (absent on local messages).
+   * Kept on kernel messages only: a capsule's message never carries one.
+   */
+  readonly origin?: string;
 }
 
 /** What a publisher hands to {@linkcode Bus.publish} / {@linkcode Bus.request}. */

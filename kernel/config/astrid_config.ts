@@ -183,6 +183,17 @@ export interface StoreConfig {
   readonly "url": string;
 }
 
+/** `[cluster]`. */
+export interface ClusterConfig {
+  /**
+   * The NATS server(s) that carry events between the nodes: `""` (one node,
+   * events stay in the process) or `nats://host:port` URLs, comma-separated,
+   * without user or password (a token comes from `ASTRID_NATS_TOKEN` or
+   * `ASTRID_HOME/keys/nats.token`).
+   */
+  readonly "nats_url": string;
+}
+
 /** The whole effective configuration. */
 export interface AstridConfig {
   /** `[model]`. */
@@ -207,6 +218,8 @@ export interface AstridConfig {
   readonly "retry": RetryConfig;
   /** `[store]`. */
   readonly "store": StoreConfig;
+  /** `[cluster]`. */
+  readonly "cluster": ClusterConfig;
 }
 
 /** A leaf value of the configuration. */

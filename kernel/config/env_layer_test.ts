@@ -149,3 +149,32 @@ test("`ASTRID_STORE_URL` takes a password-free postgres:// URL, and a URL with a
     );
   }
 });
+
+test("`ASTRID_NATS_URL` takes nats:// URLs without credentials, and a URL with a token or password is refused without echoing it", () => {
+  const url = "nats://10.0.0.5:4222,nats://10.0.0.6:4222";
+  assert.equal(
+    resolveEnv({ ASTRID_NATS_URL: url }).get("cluster.nats_url"),
+    url,
+  );
+  assert.equal(resolveEnv({}).get("cluster.nats_url"), "");
+  for (
+    const bad of [
+      "nats://hunter2@nats:4222",
+      "nats://astrid:hunter2@nats:4222",
+      "nats://ok:4222,nats://u:hunter2@b:4222",
+      "http://nats/hunter2",
+      "nats://nats:4222/?token=hunter2",
+      "hunter2",
+    ]
+  ) {
+    assert.throws(
+      () => resolveEnv({ ASTRID_NATS_URL: bad }),
+      (e: unknown) =>
+        KernelError.is(e, "CONFIG_INVALID") &&
+        /cluster\.nats_url: expected '' or nats:\/\/host:port URLs/.test(
+          e.message,
+        ) &&
+        !JSON.stringify([e.message, e.data]).includes("hunter2"),
+    );
+  }
+});

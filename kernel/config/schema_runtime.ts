@@ -1,6 +1,6 @@
 /**
  * Schema rows of the runtime sections: `[rate_limits]`, `[timeouts]`,
- * `[audit]`, `[logging]`, `[store]`, `[subagents]` and `[retry]` (defaults from
+ * `[audit]`, `[logging]`, `[store]`, `[cluster]`, `[subagents]` and `[retry]` (defaults from
  * reference §9.2).
  *
  * @module
@@ -115,6 +115,16 @@ export const RUNTIME_SCHEMA: readonly ConfigKeySpec[] = Object.freeze([
     // Secret: a mistyped URL may carry a password, so it is never echoed.
     { env: "ASTRID_STORE_URL", check: storeUrl, secret: true },
   ),
+  // [cluster]
+  row(
+    "cluster.nats_url",
+    "string",
+    "",
+    "forbidden",
+    "NATS servers ('' = one node; nats://host:port, comma-separated)",
+    // Secret: a mistyped URL may carry a token or password; never echoed.
+    { env: "ASTRID_NATS_URL", check: natsUrl, secret: true },
+  ),
   // [subagents]
   row(
     "subagents.max_concurrent",
@@ -211,4 +221,25 @@ function storeUrl(value: ConfigValue): string | undefined {
   const url = new URL(value);
   const scheme = url.protocol === "postgres:" || url.protocol === "postgresql:";
   return scheme && url.password === "" ? undefined : expected;
+}
+
+/**
+ * `""` or comma-separated `nats://` / `tls://` URLs with a host and no user
+ * or password (NATS reads a token from the user part, so none is allowed).
+ */
+function natsUrl(value: ConfigValue): string | undefined {
+  if (value === "") return undefined;
+  const expected =
+    "'' or nats://host:port URLs without user or password (set ASTRID_NATS_TOKEN)";
+  if (typeof value !== "string") return expected;
+  for (const part of value.split(",")) {
+    if (!URL.canParse(part.trim())) return expected;
+    const url = new URL(part.trim());
+    const scheme = url.protocol === "nats:" || url.protocol === "tls:";
+    const bare = url.username === "" && url.password === "" &&
+      url.hostname !== "" && (url.pathname === "" || url.pathname === "/") &&
+      url.search === "" && url.hash === "";
+    if (!scheme || !bare) return expected;
+  }
+  return undefined;
 }

@@ -97,6 +97,7 @@ test("`CONFIG_SCHEMA` keeps the tighten rules of reference §9.2 for security ke
     "model.api_key": "forbidden",
     "model.api_url": "forbidden",
     "store.url": "forbidden",
+    "cluster.nats_url": "forbidden",
     "subagents.max_depth": "decrease",
   };
   for (const [key, tighten] of Object.entries(expected)) {

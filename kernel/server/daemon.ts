@@ -26,6 +26,7 @@ import { processFacts, subprocessesPermitted } from "../host/process_info.ts";
 import { createApi } from "../api/api.ts";
 import { type KernelHandle, kernelPaths, startKernel } from "../daemon/boot.ts";
 import { createSessionHub } from "../turn/session_hub.ts";
+import { startClusterEvents } from "./cluster_events.ts";
 import { Activity } from "./activity.ts";
 import { watchIdle } from "./idle_watch.ts";
 import { engineStatuses } from "./engines.ts";
@@ -120,11 +121,14 @@ export async function startDaemon(
     const mcpAvailable = await subprocessesPermitted(MCP_COMMANDS);
     // The workspace the daemon was started for gets a session booted ahead.
     const spare = options.roots?.[0];
+    const cluster = await startClusterEvents(kernel, env);
+    if (cluster) undo.push(() => cluster.close());
     const hub = await createSessionHub(kernel, {
       roots,
       env,
       mcpAvailable,
       ...(spare === undefined ? {} : { spare: path.resolve(spare) }),
+      ...(cluster ? { cluster } : {}),
     });
     undo.push(() => hub.close());
     const token = newBearerToken(kernel.ports.random);
@@ -167,6 +171,7 @@ export async function startDaemon(
     const stopping = lifecycle({
       kernel,
       hub,
+      closeCluster: () => cluster?.close() ?? Promise.resolve(),
       server,
       files,
       logger,
@@ -208,6 +213,7 @@ export async function startDaemon(
 function lifecycle(parts: {
   kernel: KernelHandle;
   hub: SessionHub;
+  closeCluster: () => Promise<void>;
   server: UnixServer;
   files: RunFiles;
   logger: Logger;
@@ -242,6 +248,7 @@ function lifecycle(parts: {
         ]);
         clearTimeout(timer);
       });
+      await step("leaving the cluster's events", parts.closeCluster);
       await step("closing the kernel", () => kernel.close());
       await removeQuietly(files.socket);
       await removeQuietly(files.token);

@@ -22,6 +22,7 @@ import type { ConnectionInfo } from "../api/router.ts";
 import { createConsole } from "../web/console.ts";
 import { kernelPaths, startKernel } from "../daemon/boot.ts";
 import { createSessionHub } from "../turn/session_hub.ts";
+import { startClusterEvents } from "./cluster_events.ts";
 import { engineStatuses } from "./engines.ts";
 import { runFiles } from "../daemon/run_files.ts";
 
@@ -88,7 +89,16 @@ export async function startHeadless(
       const roots = kernel.config.values.workspace.roots.map((r) =>
         path.resolve(r)
       );
-      const hub = await createSessionHub(kernel, { roots, env, mcpAvailable });
+      const cluster = await startClusterEvents(kernel, env);
+      const hub = await createSessionHub(kernel, {
+        roots,
+        env,
+        mcpAvailable,
+        ...(cluster ? { cluster } : {}),
+      }).catch(async (err) => {
+        await cluster?.close();
+        throw err;
+      });
       const router = createApi({
         kernel,
         hub,
@@ -120,6 +130,7 @@ export async function startHeadless(
             web.close();
             try {
               await hub.close();
+              await cluster?.close();
             } finally {
               try {
                 await kernel.close();

@@ -67,6 +67,8 @@ import { EventQueue, readQueue } from "./event_queue.ts";
 import { approvalRouterOf } from "./approval_router.ts";
 import { listGatewayTools } from "./tool_gateway.ts";
 import { SessionCalls } from "./session_calls.ts";
+import { ClusterRelay } from "./cluster_relay.ts";
+import type { Bus } from "../bus/bus.ts";
 import {
   getGatewayItem,
   type ItemKind,
@@ -99,6 +101,12 @@ export interface SessionHubOptions {
    * session's first turn does not wait for its capsules to boot.
    */
   readonly spare?: string;
+  /**
+   * The node's kernel bus bridged to the other nodes (`[cluster]
+   * nats_url`): sessions' events and approval requests are published on it,
+   * other nodes' requests listed and answered through it.
+   */
+  readonly cluster?: { readonly bus: Bus };
 }
 
 interface Booted {
@@ -174,10 +182,19 @@ class Hub implements SessionHub {
   readonly #lives = new Map<string, Live>();
   #spare: Spare | undefined;
   #closed = false;
+  readonly #relay: ClusterRelay | undefined;
 
   constructor(kernel: KernelHandle, options: SessionHubOptions) {
     this.#kernel = kernel;
     this.#options = options;
+    this.#relay = options.cluster === undefined
+      ? undefined
+      : new ClusterRelay(options.cluster.bus, {
+        principal: kernel.principal,
+        answerLocal: (id, body, caller) => this.#answerLive(id, body, caller),
+        logger: kernel.ports.logger,
+        clock: kernel.ports.clock,
+      });
     this.#records = new SessionRecords(kernel.store, kernel.principal);
     this.#overlays = createOverlayManager(kernel);
   }
@@ -432,7 +449,12 @@ class Hub implements SessionHub {
     const live = this.#live(parseSessionId(id));
     const queue = new EventQueue<PromptStreamEvent>();
     live.subscribers.add(queue);
-    return readQueue(queue, signal, () => live.subscribers.delete(queue));
+    // Events of the session while another node holds it.
+    const unwatch = this.#relay?.watch(live.id, (e) => queue.push(e));
+    return readQueue(queue, signal, () => {
+      unwatch?.();
+      live.subscribers.delete(queue);
+    });
   }
 
   async approvals(session?: string): Promise<ApprovalInfo[]> {
@@ -462,6 +484,9 @@ class Hub implements SessionHub {
         created_at: item.queued_at,
       });
     }
+    for (const info of this.#relay?.remoteApprovals(session) ?? []) {
+      if (!out.some((o) => o.request_id === info.request_id)) out.push(info);
+    }
     return out.sort((a, b) => a.created_at - b.created_at);
   }
 
@@ -470,12 +495,18 @@ class Hub implements SessionHub {
     body: ApprovalAnswerBody,
     caller: ApiCaller,
   ): Promise<void> {
-    for (const live of this.#lives.values()) {
-      const pending = live.approvals.get(requestId);
-      if (pending === undefined || !pending.waiting()) continue;
-      const response = checkAnswer(body, pending.info.options);
-      await this.#audit(pending.info, response, caller);
-      pending.answer(response);
+    if (await this.#answerLive(requestId, body, caller)) return;
+    const remote = this.#relay?.remoteApprovals().find((r) =>
+      r.request_id === requestId
+    );
+    if (remote !== undefined) {
+      // Held by another node: checked here, then checked, audited and
+      // applied there.
+      this.#relay!.forward(
+        requestId,
+        checkAnswer(body, remote.options),
+        caller,
+      );
       return;
     }
     const item = requestId.startsWith("resolution:")
@@ -511,6 +542,23 @@ class Hub implements SessionHub {
     // The deferred call itself is over: its reservation is given back; an
     // allowance or token the answer created stays.
     if (decision.allowed) await decision.budget.refund();
+  }
+
+  /** Answers a request a session of this node holds; `false` when none. */
+  async #answerLive(
+    requestId: string,
+    body: ApprovalAnswerBody,
+    caller: ApiCaller,
+  ): Promise<boolean> {
+    for (const live of this.#lives.values()) {
+      const pending = live.approvals.get(requestId);
+      if (pending === undefined || !pending.waiting()) continue;
+      const response = checkAnswer(body, pending.info.options);
+      await this.#audit(pending.info, response, caller);
+      pending.answer(response);
+      return true;
+    }
+    return false;
   }
 
   async diff(id: string): Promise<WorkspaceChange[]> {
@@ -579,6 +627,7 @@ class Hub implements SessionHub {
     this.#closed = true;
     this.#spare = undefined;
     await this.#deferPending();
+    this.#relay?.close();
     for (const live of this.#lives.values()) {
       live.turn?.cancel();
       await live.turnDone;
@@ -821,6 +870,7 @@ class Hub implements SessionHub {
   #broadcast(live: Live, event: PromptStreamEvent): void {
     for (const q of live.streams) q.push(event);
     for (const q of live.subscribers) q.push(event);
+    this.#relay?.event(live.id, event);
   }
 
   async #pump(live: Live, agent: AgentSession, turn: Turn): Promise<void> {
@@ -830,19 +880,31 @@ class Hub implements SessionHub {
         if (e.type === "approval_required") {
           const request = agent.pendingRequest(e.request_id);
           held.add(e.request_id);
+          const info = infoOf(
+            live.id,
+            e,
+            request,
+            this.#kernel.ports.clock.now(),
+          );
           live.approvals.set(e.request_id, {
-            info: infoOf(live.id, e, request, this.#kernel.ports.clock.now()),
+            info,
             waiting: () => agent.pendingRequest(e.request_id) !== undefined,
             answer: (r) => agent.answer(e.request_id, r.decision, r.reason),
             dismiss: () => agent.dismissApprovals(),
           });
+          this.#relay?.announce(info);
         } else if (e.type === "approval_decision") {
+          const p = live.approvals.get(e.request_id);
           live.approvals.delete(e.request_id);
+          if (p) this.#relay?.settled(p.info, e.decision);
         }
         this.#broadcast(live, e);
       }
     } finally {
-      for (const id of held) live.approvals.delete(id);
+      for (const id of held) {
+        const p = live.approvals.get(id);
+        if (live.approvals.delete(id) && p) this.#relay?.settled(p.info, null);
+      }
       const record = await this.#records.get(live.id).catch(() => null);
       if (record) {
         await this.#records.put({
@@ -873,6 +935,7 @@ class Hub implements SessionHub {
       const finish = (response: ApprovalResponse | null) => {
         if (!live.approvals.delete(request.id)) return;
         signal.removeEventListener("abort", dismissed);
+        this.#relay?.settled(info, response?.decision ?? null);
         if (response) {
           const decided = {
             type: "approval_decision",
@@ -885,12 +948,14 @@ class Hub implements SessionHub {
         resolve(response);
       };
       const dismissed = () => finish(null);
+      const info = infoOf(live.id, event, request, request.created_at);
       live.approvals.set(request.id, {
-        info: infoOf(live.id, event, request, request.created_at),
+        info,
         waiting: () => true,
         answer: finish,
         dismiss: dismissed,
       });
+      this.#relay?.announce(info);
       signal.addEventListener("abort", dismissed, { once: true });
       this.#broadcast(live, event);
       for (const q of calls) q.push(event);

@@ -74,6 +74,19 @@ export const KERNEL_LAYERS: Readonly<Record<string, readonly string[]>> = {
     "abi",
     "host",
   ],
+  // The cluster (issue 17): events across nodes on NATS JetStream (the
+  // bridge between a node's kernel bus and the events stream, the NATS
+  // connection and its health).
+  cluster: [
+    "core",
+    "crypto",
+    "store",
+    "config",
+    "audit",
+    "capability",
+    "security",
+    "bus",
+  ],
   // The daemon's HTTP API: routes over the kernel (daemon) and the session
   // hub port it defines; the hub itself lives in `turn`.
   api: [
@@ -125,6 +138,7 @@ export const KERNEL_LAYERS: Readonly<Record<string, readonly string[]>> = {
     "api",
     "turn",
     "web",
+    "cluster",
   ],
 };
 

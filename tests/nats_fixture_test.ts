@@ -1,0 +1,166 @@
+/**
+ * A private, throw-away `nats-server` for tests: JetStream on, listening on
+ * a random loopback port, its store in a temp directory, optionally with a
+ * token; killed and deleted at the end. One per test FILE, shared by its
+ * tests (it starts in milliseconds, but each file gets a clean one).
+ *
+ * When nats-server is not installed, {@linkcode natsTest} registers the test
+ * as ignored with a message — unless `CI=true`, where it fails: CI must run
+ * them (`.ci/setup` installs Debian's `nats-server`).
+ *
+ * @module
+ */
+
+/** Where Debian installs nats-server (override with `ASTRID_NATS_SERVER`). */
+export const NATS_SERVER = Deno.env.get("ASTRID_NATS_SERVER") ??
+  "/usr/sbin/nats-server";
+
+/** One running server. */
+export interface NatsServer extends AsyncDisposable {
+  /** `nats://127.0.0.1:<port>` (no credentials). */
+  readonly url: string;
+  /** The token clients must present, when started with one. */
+  readonly token: string | undefined;
+  /** Kills the server (SIGKILL: no goodbye to clients); its store stays. */
+  stop(): Promise<void>;
+  /** Starts it again on the same port and store. */
+  start(): Promise<void>;
+  /** Kills it and deletes its store. Idempotent. */
+  destroy(): Promise<void>;
+}
+
+/**
+ * Why nats-server cannot be used here, or `undefined` when it can.
+ *
+ * @returns The reason, for the skip message.
+ */
+export function natsMissing(): string | undefined {
+  try {
+    Deno.statSync(NATS_SERVER);
+    return undefined;
+  } catch {
+    return `nats-server is not installed (no ${NATS_SERVER}; apt-get install nats-server)`;
+  }
+}
+
+/**
+ * Registers a test that needs nats-server: ignored with a message when it is
+ * missing on a developer's machine, failing when it is missing under `CI=true`.
+ *
+ * @param name The test name.
+ * @param fn The test.
+ */
+export function natsTest(
+  name: string,
+  fn: (t: Deno.TestContext) => Promise<void>,
+): void {
+  const missing = natsMissing();
+  const ci = Deno.env.get("CI") === "true";
+  Deno.test({
+    name: missing && !ci ? `${name} (skipped: ${missing})` : name,
+    ignore: missing !== undefined && !ci,
+    sanitizeResources: false,
+    sanitizeOps: false,
+    fn: missing
+      ? () => {
+        throw new Error(`CI must run the NATS tests: ${missing}`);
+      }
+      : fn,
+  });
+}
+
+function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
+async function waitListening(port: number, child: Deno.ChildProcess) {
+  const deadline = Date.now() + 10_000;
+  let exited = false;
+  child.status.then(() => (exited = true));
+  while (Date.now() < deadline) {
+    if (exited) throw new Error("nats-server exited at start");
+    try {
+      const c = await Deno.connect({ hostname: "127.0.0.1", port });
+      c.close();
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+  throw new Error(`nats-server did not listen on ${port} within 10 s`);
+}
+
+/**
+ * Starts a private nats-server with JetStream.
+ *
+ * @param options `token`: require this token from clients; `config`: more
+ *   server configuration (e.g. an `authorization` block with NKey users).
+ * @returns The running server; `await using` destroys it.
+ */
+export async function startNats(
+  options: { token?: string; config?: string } = {},
+): Promise<NatsServer> {
+  const dir = await Deno.makeTempDir({ prefix: "astrid-nats-" });
+  const port = freePort();
+  if (options.config !== undefined) {
+    await Deno.writeTextFile(`${dir}/server.conf`, options.config);
+  }
+  const args = [
+    ...(options.config !== undefined ? ["-c", `${dir}/server.conf`] : []),
+    "-a",
+    "127.0.0.1",
+    "-p",
+    String(port),
+    "-js",
+    "-sd",
+    dir,
+    "-l",
+    `${dir}/log`,
+    ...(options.token ? ["--auth", options.token] : []),
+  ];
+  let child: Deno.ChildProcess | undefined;
+  const start = async () => {
+    child = new Deno.Command(NATS_SERVER, {
+      args,
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    await waitListening(port, child);
+  };
+  const stop = async () => {
+    const c = child;
+    child = undefined;
+    if (c === undefined) return;
+    try {
+      c.kill("SIGKILL");
+    } catch { /* gone */ }
+    await c.status;
+  };
+  await start();
+  let gone = false;
+  const server: NatsServer = {
+    url: `nats://127.0.0.1:${port}`,
+    token: options.token,
+    stop,
+    async start() {
+      if (child === undefined) await start();
+    },
+    async destroy() {
+      if (gone) return;
+      gone = true;
+      try {
+        await stop();
+      } finally {
+        await Deno.remove(dir, { recursive: true });
+      }
+    },
+    [Symbol.asyncDispose]() {
+      return server.destroy();
+    },
+  };
+  return server;
+}
