@@ -183,6 +183,22 @@ export interface StoreConfig {
   readonly "url": string;
 }
 
+/** `[cluster]` (several kernels sharing one `store.url`). */
+export interface ClusterConfig {
+  /**
+   * This node's id; `""` = generated once and kept in
+   * `ASTRID_HOME/var/node_id`.
+   */
+  readonly "node_id": string;
+  /**
+   * A directory on storage every node mounts, holding the session overlays
+   * (`""` = under each node's own `ASTRID_HOME`: sessions cannot move).
+   */
+  readonly "overlay_root": string;
+  /** How long a node's claim on a session (and its heartbeat) lasts unrenewed. */
+  readonly "lease_secs": number;
+}
+
 /** The whole effective configuration. */
 export interface AstridConfig {
   /** `[model]`. */
@@ -207,6 +223,8 @@ export interface AstridConfig {
   readonly "retry": RetryConfig;
   /** `[store]`. */
   readonly "store": StoreConfig;
+  /** `[cluster]`. */
+  readonly "cluster": ClusterConfig;
 }
 
 /** A leaf value of the configuration. */

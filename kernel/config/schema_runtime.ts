@@ -115,6 +115,31 @@ export const RUNTIME_SCHEMA: readonly ConfigKeySpec[] = Object.freeze([
     // Secret: a mistyped URL may carry a password, so it is never echoed.
     { env: "ASTRID_STORE_URL", check: storeUrl, secret: true },
   ),
+  // [cluster]
+  row(
+    "cluster.node_id",
+    "string",
+    "",
+    "forbidden",
+    "This node's id ('' = generated once, kept in ASTRID_HOME/var/node_id)",
+    { env: "ASTRID_NODE_ID", check: nodeId },
+  ),
+  row(
+    "cluster.overlay_root",
+    "string",
+    "",
+    "forbidden",
+    "Session overlays on storage all nodes mount ('' = in ASTRID_HOME: sessions stay on their node)",
+    { env: "ASTRID_OVERLAY_ROOT", check: absoluteOrEmpty },
+  ),
+  row(
+    "cluster.lease_secs",
+    "integer",
+    15,
+    "forbidden",
+    "How long a node's session lease and heartbeat last unrenewed",
+    { min: 1, max: 3_600, env: "ASTRID_CLUSTER_LEASE_SECS" },
+  ),
   // [subagents]
   row(
     "subagents.max_concurrent",
@@ -211,4 +236,19 @@ function storeUrl(value: ConfigValue): string | undefined {
   const url = new URL(value);
   const scheme = url.protocol === "postgres:" || url.protocol === "postgresql:";
   return scheme && url.password === "" ? undefined : expected;
+}
+
+/** `""` or a node id: 1–63 of `[A-Za-z0-9._-]`, starting with a letter or digit. */
+function nodeId(value: ConfigValue): string | undefined {
+  return value === "" ||
+      (typeof value === "string" && /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(value))
+    ? undefined
+    : "'' or 1-63 letters, digits, '.', '_' or '-' (starting with a letter or digit)";
+}
+
+/** `""` or an absolute path. */
+function absoluteOrEmpty(value: ConfigValue): string | undefined {
+  return value === "" || (typeof value === "string" && value.startsWith("/"))
+    ? undefined
+    : "'' or an absolute path";
 }

@@ -54,6 +54,7 @@ import { createPinnedFetch } from "../host/pinned_fetch.ts";
 import { VERSION } from "../../version.ts";
 import type { KernelHandle } from "./boot.ts";
 import { KvSecretStore } from "./kv_secrets.ts";
+import type { Store } from "../store/store.ts";
 import { ModelMeter } from "./model_meter.ts";
 import type { BusEnvelope, InterceptResult } from "../bus/envelope.ts";
 
@@ -102,6 +103,12 @@ export interface RuntimeOptions {
    * new one ({@linkcode createOverlayManager}).
    */
   readonly overlays?: OverlayManager;
+  /**
+   * The store the session's capsules write through (their KV: the session
+   * history among it); default the kernel's. A cluster node passes the
+   * session's fenced store (`kernel/cluster/fenced_store.ts`).
+   */
+  readonly store?: Store;
   /** MCP capsules: who answers elicitation and sampling, restart policy. */
   readonly mcp?: {
     /** Shows an MCP server's question to the human; without it questions are declined. */
@@ -140,7 +147,8 @@ export interface Runtime extends AsyncDisposable {
 
 /**
  * The overlay manager of a kernel's sessions (overlays under the principal
- * homes, commits through the kernel's gate and audit log).
+ * homes — or under `cluster.overlay_root`, storage every node of a cluster
+ * mounts — commits through the kernel's gate and audit log).
  *
  * @param kernel The kernel.
  * @returns A new manager.
@@ -149,7 +157,7 @@ export function createOverlayManager(kernel: KernelHandle): OverlayManager {
   const { fs, logger } = kernel.ports;
   const { gate, audit } = kernel.security;
   return new OverlayManager({ fs, gate, audit, logger }, {
-    homes: kernel.home.homes,
+    homes: kernel.config.values.cluster.overlay_root || kernel.home.homes,
   });
 }
 
@@ -206,7 +214,7 @@ export async function startRuntime(
     gate,
     audit,
     approvals,
-    store: kernel.store,
+    store: options.store ?? kernel.store,
     clock,
     logger,
     fetch: options.fetch ?? globalThis.fetch,

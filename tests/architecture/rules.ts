@@ -60,6 +60,9 @@ export const KERNEL_LAYERS: Readonly<Record<string, readonly string[]>> = {
     "bus",
     "capsule",
   ],
+  // Several kernels on one store: node id, registry, session leases and
+  // their fencing, status (issue 17).
+  cluster: ["core", "store", "config"],
   daemon: [
     "core",
     "crypto",
@@ -90,12 +93,14 @@ export const KERNEL_LAYERS: Readonly<Record<string, readonly string[]>> = {
     "abi",
     "daemon",
     "host",
+    "cluster",
   ],
   // The turn API drives a booted runtime (daemon) and is what frontends use;
   // its session hub implements the API's port.
   turn: [
     "core",
     "store",
+    "cluster",
     "security",
     "vfs",
     "bus",
@@ -125,6 +130,7 @@ export const KERNEL_LAYERS: Readonly<Record<string, readonly string[]>> = {
     "api",
     "turn",
     "web",
+    "cluster",
   ],
 };
 

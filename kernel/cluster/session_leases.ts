@@ -1,0 +1,262 @@
+/**
+ * Session leases: which node serves a session of a cluster. A session is
+ * served by one node at a time; the node that holds its lease renews it
+ * (every third of `cluster.lease_secs`), and another node may take the
+ * session over only once the lease has expired (its node died or lost the
+ * store) — or at once when the holder released it (graceful stop).
+ *
+ * Two keys per session, in the shared store:
+ * - `["cluster:session_owner", principal, session]` = `{node, epoch}`:
+ *   written only when a node takes the session (epoch + 1). Its versionstamp
+ *   is the **fencing token**: every write of the session's runtime commits
+ *   with a check of it (`fenced_store.ts`), so once another node took the
+ *   session over, the old holder's late writes are refused
+ *   (`SESSION_LEASE_LOST`) — even if it is still running and does not know.
+ * - `["cluster:session_lease", principal, session]` = `{node, epoch,
+ *   expires_at}`: renewed by the holder (checked against the owner key, so
+ *   a node that lost the session cannot renew it back).
+ *
+ * Security model: expiry compares the stored `expires_at` (the holder's clock)
+ * with the taker's clock, so the clocks of the nodes must agree to well
+ * within a lease (NTP); the fencing token does not depend on clocks: a stale
+ * holder's store writes fail whatever the clocks say. A holder also stops on
+ * its own when it could not renew before its lease ran out by its own clock
+ * (`onLost`).
+ *
+ * @module
+ */
+import { KernelError } from "../core/errors.ts";
+import type { Clock } from "../core/ports.ts";
+import type { JsonValue, Store, StoreKey, Versionstamp } from "../store/store.ts";
+
+/** Store namespace of the owner (fencing) keys. */
+export const OWNER_NAMESPACE = "cluster:session_owner";
+/** Store namespace of the lease (expiry) keys. */
+export const LEASE_NAMESPACE = "cluster:session_lease";
+
+/** A lease this node holds. */
+export interface HeldLease {
+  /** The session. */
+  readonly session: string;
+  /** The takeover count of the session (1 = first node). */
+  readonly epoch: number;
+  /** The owner key (check it to fence a write). */
+  readonly ownerKey: StoreKey;
+  /** The owner key's versionstamp when this node took the session. */
+  readonly fence: Versionstamp;
+  /** `true` while this node may still act for the session (by its own clock). */
+  valid(): boolean;
+}
+
+/** What {@linkcode SessionLeases.acquire} reports. */
+export interface Acquired {
+  /** The lease. */
+  readonly lease: HeldLease;
+  /** `true` when this call took the session (it was not held here before). */
+  readonly taken: boolean;
+}
+
+interface Held {
+  lease: HeldLease;
+  leaseVs: Versionstamp;
+  validUntil: number;
+  lost: boolean;
+}
+
+/** The leases of one node, for one principal's sessions. */
+export class SessionLeases {
+  readonly #store: Store;
+  readonly #clock: Clock;
+  readonly #node: string;
+  readonly #principal: string;
+  readonly #ttl: number;
+  readonly #held = new Map<string, Held>();
+  readonly #pending = new Map<string, Promise<Acquired>>();
+  readonly #lost = new Set<(session: string) => void>();
+
+  /**
+   * @param store The cluster's shared store.
+   * @param clock The clock.
+   * @param options This node's id, the principal, the lease length (ms).
+   */
+  constructor(
+    store: Store,
+    clock: Clock,
+    options: { node: string; principal: string; ttlMs: number },
+  ) {
+    this.#store = store;
+    this.#clock = clock;
+    this.#node = options.node;
+    this.#principal = options.principal;
+    this.#ttl = options.ttlMs;
+  }
+
+  /** This node's id. */
+  get node(): string {
+    return this.#node;
+  }
+
+  /** How many sessions this node holds. */
+  get size(): number {
+    return this.#held.size;
+  }
+
+  /**
+   * Calls `fn` when this node loses a session (renewal refused or too late).
+   *
+   * @param fn The listener.
+   */
+  onLost(fn: (session: string) => void): void {
+    this.#lost.add(fn);
+  }
+
+  /**
+   * Makes sure this node holds the session's lease: keeps a valid one, takes
+   * a free, released or expired one (or one this node id held before a
+   * restart).
+   *
+   * @param session The session id.
+   * @returns The lease, and whether it was taken now.
+   * @throws {KernelError} `SESSION_ELSEWHERE` while another node holds an
+   *   unexpired lease; `STORE_UNAVAILABLE`.
+   */
+  acquire(session: string): Promise<Acquired> {
+    const held = this.#held.get(session);
+    if (held && !held.lost && held.lease.valid()) {
+      return Promise.resolve({ lease: held.lease, taken: false });
+    }
+    let p = this.#pending.get(session);
+    if (p === undefined) {
+      p = this.#take(session).finally(() => this.#pending.delete(session));
+      this.#pending.set(session, p);
+    }
+    return p;
+  }
+
+  async #take(session: string): Promise<Acquired> {
+    this.#held.delete(session);
+    const ownerKey: StoreKey = [OWNER_NAMESPACE, this.#principal, session];
+    const leaseKey: StoreKey = [LEASE_NAMESPACE, this.#principal, session];
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const [owner, lease] = await this.#store.getMany([ownerKey, leaseKey]);
+      const l = lease?.value as
+        | { node?: unknown; expires_at?: unknown }
+        | undefined;
+      const now = this.#clock.now();
+      if (
+        l && l.node !== this.#node && typeof l.expires_at === "number" &&
+        l.expires_at > now
+      ) {
+        throw new KernelError(
+          "SESSION_ELSEWHERE",
+          `Session ${session} is served by node ${
+            String(l.node).slice(0, 63)
+          } (its lease runs ${
+            Math.ceil((l.expires_at - now) / 1000)
+          } s more); use that node, or wait for it to expire if the node is gone`,
+          { data: { node: String(l.node).slice(0, 63) } },
+        );
+      }
+      const prev = owner?.value as { epoch?: unknown } | undefined;
+      const epoch = (typeof prev?.epoch === "number" ? prev.epoch : 0) + 1;
+      const start = this.#clock.now();
+      const record = { node: this.#node, epoch };
+      const r = await this.#store.atomic()
+        .check(ownerKey, owner?.versionstamp ?? null)
+        .check(leaseKey, lease?.versionstamp ?? null)
+        .set(ownerKey, record as JsonValue)
+        .set(leaseKey, { ...record, expires_at: start + this.#ttl })
+        .commit();
+      if (!r.ok) continue;
+      const h: Held = {
+        lease: {
+          session,
+          epoch,
+          ownerKey,
+          fence: r.versionstamp,
+          valid: () => !h.lost && this.#clock.now() < h.validUntil,
+        },
+        leaseVs: r.versionstamp,
+        validUntil: start + this.#ttl,
+        lost: false,
+      };
+      this.#held.set(session, h);
+      return { lease: h.lease, taken: true };
+    }
+    throw new KernelError(
+      "STORE_CONFLICT",
+      `Cannot take the lease of session ${session}: other nodes kept changing it`,
+    );
+  }
+
+  /**
+   * Renews every held lease once; a lease the store refuses (another node
+   * took the session) or that ran out before it could be renewed is lost
+   * (the `onLost` listeners run).
+   */
+  async renew(): Promise<void> {
+    for (const [session, h] of [...this.#held]) {
+      if (h.lost) continue;
+      const start = this.#clock.now();
+      const leaseKey: StoreKey = [LEASE_NAMESPACE, this.#principal, session];
+      try {
+        const r = await this.#store.atomic()
+          .check(h.lease.ownerKey, h.lease.fence)
+          .check(leaseKey, h.leaseVs)
+          .set(leaseKey, {
+            node: this.#node,
+            epoch: h.lease.epoch,
+            expires_at: start + this.#ttl,
+          })
+          .commit();
+        if (r.ok) {
+          h.leaseVs = r.versionstamp;
+          h.validUntil = start + this.#ttl;
+          continue;
+        }
+      } catch {
+        // The store is unreachable: keep the lease until it runs out.
+        if (this.#clock.now() < h.validUntil) continue;
+      }
+      this.#lose(session, h);
+    }
+  }
+
+  #lose(session: string, h: Held): void {
+    h.lost = true;
+    this.#held.delete(session);
+    for (const fn of this.#lost) {
+      try {
+        fn(session);
+      } catch {
+        // silent-ok: a listener's failure must not stop the others
+      }
+    }
+  }
+
+  /**
+   * Gives a session back (its lease is deleted, so any node may take it at
+   * once). A lease already lost is left alone.
+   *
+   * @param session The session id.
+   */
+  async release(session: string): Promise<void> {
+    const h = this.#held.get(session);
+    if (h === undefined) return;
+    this.#held.delete(session);
+    h.lost = true;
+    const leaseKey: StoreKey = [LEASE_NAMESPACE, this.#principal, session];
+    await this.#store.atomic()
+      .check(h.lease.ownerKey, h.lease.fence)
+      .check(leaseKey, h.leaseVs)
+      .delete(leaseKey)
+      .commit();
+  }
+
+  /** Releases every held lease (graceful stop); failures are ignored. */
+  async releaseAll(): Promise<void> {
+    for (const session of [...this.#held.keys()]) {
+      await this.release(session).catch(() => {});
+    }
+  }
+}
