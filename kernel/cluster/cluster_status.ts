@@ -12,7 +12,11 @@
 import { KernelError } from "../core/errors.ts";
 import type { Clock } from "../core/ports.ts";
 import type { Store } from "../store/store.ts";
-import { NODES_NAMESPACE, NodeRegistry, type NodeView } from "./node_registry.ts";
+import {
+  NodeRegistry,
+  NODES_NAMESPACE,
+  type NodeView,
+} from "./node_registry.ts";
 
 /** Whether a dependency answers. */
 export interface Reachability {
@@ -60,7 +64,8 @@ export function natsUnchecked(url: string): NatsCheck {
           configured: false,
           reachable: null,
           latency_ms: null,
-          detail: "not configured (cluster.nats_url is empty): events stay on each node",
+          detail:
+            "not configured (cluster.nats_url is empty): events stay on each node",
         }
         : {
           configured: true,
@@ -105,7 +110,9 @@ export async function clusterStatus(
       latency_ms: ms,
       detail: "a one-key read answered",
     };
-    if (clustered) nodes = await new NodeRegistry(deps.store, deps.clock).list();
+    if (clustered) {
+      nodes = await new NodeRegistry(deps.store, deps.clock).list();
+    }
   } catch (err) {
     store = {
       configured: true,

@@ -60,11 +60,16 @@ export async function resolveNodeId(options: NodeIdOptions): Promise<string> {
   } catch (err) {
     if (!KernelError.is(err, "NOT_FOUND")) throw err;
   }
-  const hex = Array.from(options.random.bytes(6), (b) =>
-    b.toString(16).padStart(2, "0")).join("");
+  const hex = Array.from(
+    options.random.bytes(6),
+    (b) => b.toString(16).padStart(2, "0"),
+  ).join("");
   const id = `node-${hex}`;
   try {
-    await options.fs.writeFile(file, `${id}\n`, { mode: 0o600, createNew: true });
+    await options.fs.writeFile(file, `${id}\n`, {
+      mode: 0o600,
+      createNew: true,
+    });
   } catch (err) {
     // Another process of this home wrote it first: use theirs.
     if (!KernelError.is(err, "HOST_IO")) throw err;

@@ -27,7 +27,12 @@
  */
 import { KernelError } from "../core/errors.ts";
 import type { Clock } from "../core/ports.ts";
-import type { JsonValue, Store, StoreKey, Versionstamp } from "../store/store.ts";
+import type {
+  JsonValue,
+  Store,
+  StoreKey,
+  Versionstamp,
+} from "../store/store.ts";
 
 /** Store namespace of the owner (fencing) keys. */
 export const OWNER_NAMESPACE = "cluster:session_owner";

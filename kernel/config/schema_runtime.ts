@@ -241,7 +241,8 @@ function storeUrl(value: ConfigValue): string | undefined {
 /** `""` or a node id: 1–63 of `[A-Za-z0-9._-]`, starting with a letter or digit. */
 function nodeId(value: ConfigValue): string | undefined {
   return value === "" ||
-      (typeof value === "string" && /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(value))
+      (typeof value === "string" &&
+        /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(value))
     ? undefined
     : "'' or 1-63 letters, digits, '.', '_' or '-' (starting with a letter or digit)";
 }

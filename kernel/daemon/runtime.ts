@@ -157,7 +157,10 @@ export function createOverlayManager(kernel: KernelHandle): OverlayManager {
   const { fs, logger } = kernel.ports;
   const { gate, audit } = kernel.security;
   return new OverlayManager({ fs, gate, audit, logger }, {
-    homes: kernel.config.values.cluster.overlay_root || kernel.home.homes,
+    homes: kernel.home.homes,
+    ...(kernel.config.values.cluster.overlay_root
+      ? { overlayRoot: kernel.config.values.cluster.overlay_root }
+      : {}),
   });
 }
 

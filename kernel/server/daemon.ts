@@ -26,6 +26,7 @@ import { processFacts, subprocessesPermitted } from "../host/process_info.ts";
 import { createApi } from "../api/api.ts";
 import { type KernelHandle, kernelPaths, startKernel } from "../daemon/boot.ts";
 import { createSessionHub } from "../turn/session_hub.ts";
+import { type ClusterSetup, setupCluster } from "./cluster_setup.ts";
 import { Activity } from "./activity.ts";
 import { watchIdle } from "./idle_watch.ts";
 import { engineStatuses } from "./engines.ts";
@@ -120,11 +121,15 @@ export async function startDaemon(
     const mcpAvailable = await subprocessesPermitted(MCP_COMMANDS);
     // The workspace the daemon was started for gets a session booted ahead.
     const spare = options.roots?.[0];
+    // With store.url set this kernel is a cluster node (heartbeat, leases).
+    const cluster = await setupCluster(kernel, { mode: "socket" });
+    undo.push(() => cluster.close());
     const hub = await createSessionHub(kernel, {
       roots,
       env,
       mcpAvailable,
       ...(spare === undefined ? {} : { spare: path.resolve(spare) }),
+      ...(cluster.node ? { leases: cluster.node.leases } : {}),
     });
     undo.push(() => hub.close());
     const token = newBearerToken(kernel.ports.random);
@@ -150,6 +155,7 @@ export async function startDaemon(
       idleTimeoutMs: idleMs,
       engines: engineStatuses(mcpAvailable),
       shutdown: () => void stop("api"),
+      cluster: cluster.status,
     });
     const server = await createDenoNet({ logger }).serveUnix(
       files.socket,
@@ -167,6 +173,7 @@ export async function startDaemon(
     const stopping = lifecycle({
       kernel,
       hub,
+      cluster,
       server,
       files,
       logger,
@@ -208,12 +215,13 @@ export async function startDaemon(
 function lifecycle(parts: {
   kernel: KernelHandle;
   hub: SessionHub;
+  cluster: ClusterSetup;
   server: UnixServer;
   files: RunFiles;
   logger: Logger;
   release: () => Promise<void>;
 }): { shutdown(reason: string): Promise<void>; finished: Promise<void> } {
-  const { kernel, hub, server, files, logger } = parts;
+  const { kernel, hub, cluster, server, files, logger } = parts;
   let done!: () => void;
   const finished = new Promise<void>((resolve) => (done = resolve));
   let running: Promise<void> | undefined;
@@ -234,6 +242,7 @@ function lifecycle(parts: {
       const serverDone = server.shutdown();
       // Ends every turn and stream, so the open requests can finish.
       await step("closing the sessions", () => hub.close());
+      await step("leaving the cluster", () => cluster.close());
       await step("finishing open requests", async () => {
         let timer: ReturnType<typeof setTimeout> | undefined;
         await Promise.race([

@@ -22,6 +22,7 @@ import type { ConnectionInfo } from "../api/router.ts";
 import { createConsole } from "../web/console.ts";
 import { kernelPaths, startKernel } from "../daemon/boot.ts";
 import { createSessionHub } from "../turn/session_hub.ts";
+import { setupCluster } from "./cluster_setup.ts";
 import { engineStatuses } from "./engines.ts";
 import { runFiles } from "../daemon/run_files.ts";
 
@@ -88,7 +89,14 @@ export async function startHeadless(
       const roots = kernel.config.values.workspace.roots.map((r) =>
         path.resolve(r)
       );
-      const hub = await createSessionHub(kernel, { roots, env, mcpAvailable });
+      // With store.url set this kernel is a cluster node (heartbeat, leases).
+      const cluster = await setupCluster(kernel, { mode: "serve" });
+      const hub = await createSessionHub(kernel, {
+        roots,
+        env,
+        mcpAvailable,
+        ...(cluster.node ? { leases: cluster.node.leases } : {}),
+      });
       const router = createApi({
         kernel,
         hub,
@@ -97,6 +105,7 @@ export async function startHeadless(
         idleTimeoutMs: null,
         engines: engineStatuses(mcpAvailable),
         shutdown: () => {},
+        cluster: cluster.status,
       });
       const api = router.handler({ token: () => token });
       // The console logs in with the server's token (its login form) and
@@ -120,6 +129,7 @@ export async function startHeadless(
             web.close();
             try {
               await hub.close();
+              await cluster.close();
             } finally {
               try {
                 await kernel.close();

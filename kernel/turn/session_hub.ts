@@ -77,6 +77,9 @@ import {
   SessionRecords,
   titleOf,
 } from "./session_records.ts";
+import type { SessionLeases } from "../cluster/session_leases.ts";
+import { fencedStore } from "../cluster/fenced_store.ts";
+import type { Store } from "../store/store.ts";
 
 /** Options of {@linkcode createSessionHub}. */
 export interface SessionHubOptions {
@@ -99,6 +102,12 @@ export interface SessionHubOptions {
    * session's first turn does not wait for its capsules to boot.
    */
   readonly spare?: string;
+  /**
+   * The leases of this cluster node (`store.url` set): a session is served
+   * only while this node holds its lease, and its capsules write through the
+   * store fenced by it. Absent on a single node.
+   */
+  readonly leases?: SessionLeases;
 }
 
 interface Booted {
@@ -180,6 +189,9 @@ class Hub implements SessionHub {
     this.#options = options;
     this.#records = new SessionRecords(kernel.store, kernel.principal);
     this.#overlays = createOverlayManager(kernel);
+    // A lost lease (another node took the session): stop its turn; the
+    // next use takes the lease again (or is refused) and reboots.
+    options.leases?.onLost((id) => this.#lives.get(id)?.turn?.cancel());
   }
 
   async list(): Promise<SessionInfo[]> {
@@ -291,6 +303,7 @@ class Hub implements SessionHub {
       await this.#records.delete(record.id);
       for (const q of live.subscribers) q.end();
       this.#lives.delete(record.id);
+      await this.#options.leases?.release(record.id).catch(() => {});
     } finally {
       live.busy = null;
     }
@@ -742,9 +755,37 @@ class Hub implements SessionHub {
     };
   }
 
-  #booted(
+  /**
+   * On a cluster node: makes sure this node holds the session's lease
+   * (`SESSION_ELSEWHERE` while another live node does). When the lease was
+   * taken now, whatever this node had of the session from an earlier lease
+   * (runtime, open overlay) is dropped: another node may have changed it.
+   *
+   * @returns The session's fenced store, or `undefined` on a single node.
+   */
+  async #lease(live: Live): Promise<Store | undefined> {
+    const leases = this.#options.leases;
+    if (leases === undefined) return undefined;
+    const { lease, taken } = await leases.acquire(live.id);
+    if (taken) {
+      if (live.boot !== undefined) await this.#closeRuntime(live);
+      this.#overlays.release(this.#kernel.principal, live.id);
+    }
+    return fencedStore(this.#kernel.store, lease);
+  }
+
+  async #booted(
     live: Live,
     record: Pick<SessionRecord, "id" | "workspace">,
+  ): Promise<Booted> {
+    const store = await this.#lease(live);
+    return await this.#boot(live, record, store);
+  }
+
+  #boot(
+    live: Live,
+    record: Pick<SessionRecord, "id" | "workspace">,
+    store: Store | undefined,
   ): Promise<Booted> {
     if (live.boot) return live.boot;
     const kernel = this.#kernel;
@@ -769,6 +810,7 @@ class Hub implements SessionHub {
         session: record.id,
         capsuleConfig,
         overlays: this.#overlays,
+        ...(store ? { store } : {}),
         ...(this.#options.mcpAvailable === false ? { bubblewrap: null } : {}),
       });
       try {
@@ -811,6 +853,7 @@ class Hub implements SessionHub {
   }
 
   async #overlay(record: SessionRecord) {
+    await this.#lease(this.#live(record.id));
     return await this.#overlays.forSession(
       this.#kernel.principal,
       record.id,
