@@ -1,0 +1,295 @@
+/**
+ * Sessions survive a node (issue 17, part 4): two headless servers (real
+ * `deno serve` processes, each its own `ASTRID_HOME`, the same keys and the
+ * same PostgreSQL `store.url`, session overlays under one shared
+ * `cluster.overlay_root`) — a replayed turn runs on node A, A is SIGKILLed,
+ * node B takes the session over once A's lease expired: the history, the
+ * overlay write and the replay position are intact, the next turn does not
+ * repeat the tool call A already ran, the audit chain verifies, and
+ * `astrid cluster status` shows A stale and B alive.
+ */
+import assert from "node:assert/strict";
+import * as path from "node:path";
+import { ApiClient, KernelError } from "../mod.ts";
+import type {
+  AuditListBody,
+  AuditVerifyBody,
+} from "../kernel/api/contract_admin.ts";
+import type {
+  PromptStreamEvent,
+  SessionInfo,
+  WorkspaceChange,
+} from "../kernel/api/contract.ts";
+import type { ClusterStatus } from "../kernel/cluster/cluster_status.ts";
+import type { Message } from "../sdk/llm.ts";
+import { AGENT, answerFirst } from "./api_fixture_test.ts";
+import { runAstrid } from "./cli_fixture_test.ts";
+import {
+  DENO_JSON,
+  installCapsules,
+  SERVE_MAIN,
+  type TempHome,
+  tempHome,
+  waitUntil,
+} from "./daemon_fixture_test.ts";
+import { pgTest, startPg } from "./pg_fixture_test.ts";
+
+const TOKEN = "cluster-test-token-0123456789abcdefghijklmn";
+const LEASE_SECS = 2;
+
+/** Two turns: turn 1 writes b.txt (then answers), turn 2 only answers. */
+const TRANSCRIPT = {
+  turns: [
+    {
+      text: "Writing.",
+      tool_calls: [
+        { name: "write_file", arguments: { path: "b.txt", content: "beta\n" } },
+      ],
+    },
+    { text: "Wrote b.txt." },
+    { text: "Resumed on another node." },
+  ],
+};
+
+function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
+interface Node {
+  readonly id: string;
+  readonly child: Deno.ChildProcess;
+  readonly client: ApiClient;
+  readonly url: string;
+  readonly stderr: Promise<string>;
+}
+
+async function startNode(
+  id: string,
+  home: string,
+  h: TempHome,
+  env: Record<string, string>,
+): Promise<Node> {
+  const port = freePort();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "serve",
+      "--config",
+      DENO_JSON,
+      "--host",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "-A",
+      SERVE_MAIN,
+    ],
+    env: {
+      ...h.env,
+      ...env,
+      ASTRID_HOME: home,
+      ASTRID_NODE_ID: id,
+      ASTRID_SERVE_TOKEN: TOKEN,
+    },
+    clearEnv: true,
+    cwd: h.dir,
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const stderr = new Response(child.stderr).text();
+  const url = `http://127.0.0.1:${port}`;
+  const client = new ApiClient({ baseUrl: url }, TOKEN);
+  let exited = false;
+  child.status.then(() => (exited = true));
+  await waitUntil(
+    async () => {
+      if (exited) throw new Error(`node ${id} exited: ${await stderr}`);
+      try {
+        await client.call("status");
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    `node ${id} to serve`,
+    60_000,
+  );
+  return { id, child, client, url, stderr };
+}
+
+async function turn(c: ApiClient, session: string, text: string) {
+  const events: PromptStreamEvent[] = [];
+  for await (
+    const e of c.stream<PromptStreamEvent>("sessionPrompt", {
+      params: { id: session },
+      body: { text },
+    })
+  ) events.push(e);
+  return events;
+}
+
+pgTest(
+  "failover: node A is SIGKILLed after a turn; node B takes the session over once A's lease expired (refused before, SESSION_ELSEWHERE) with history, overlay write and replay position intact, no repeated tool call, a verifying audit chain; cluster status shows A stale and B alive",
+  async () => {
+    await using pg = await startPg();
+    await using h = await tempHome();
+    const shared = path.join(h.dir, "shared-overlays");
+    const transcript = path.join(h.dir, "t.json");
+    await Deno.writeTextFile(transcript, JSON.stringify(TRANSCRIPT));
+    await Deno.mkdir(path.join(h.home, "etc"), { recursive: true });
+    await Deno.writeTextFile(
+      path.join(h.home, "etc", "config.toml"),
+      [
+        "[store]",
+        `url = "${pg.url}"`,
+        "[cluster]",
+        `overlay_root = "${shared}"`,
+        `lease_secs = ${LEASE_SECS}`,
+        "[workspace]",
+        `roots = ["${h.workspace}"]`,
+        "",
+      ].join("\n"),
+    );
+    const env = {
+      ASTRID_STORE_PASSWORD: pg.password,
+      ASTRID_PROVIDER: "replay",
+      ASTRID_REPLAY_FILE: transcript,
+    };
+    await installCapsules({ ...h, env: { ...h.env, ...env } }, AGENT);
+    // Node B's home: the same keys, config and installed capsules.
+    const homeB = path.join(h.dir, "home-b");
+    const cp = await new Deno.Command("cp", { args: ["-a", h.home, homeB] })
+      .output();
+    assert.ok(cp.success);
+
+    const [a, b] = await Promise.all([
+      startNode("node-a", h.home, h, env),
+      startNode("node-b", homeB, h, env),
+    ]);
+    try {
+      const s = await a.client.call<SessionInfo>("sessionsCreate", {
+        body: { workspace: h.workspace },
+      });
+      const first = await turn(a.client, s.id, "Write b");
+      assert.equal(first.at(-1)?.type, "final", JSON.stringify(first));
+      assert.ok(first.some((e) => e.type === "tool_result"));
+      // While A lives and holds the session, B refuses it.
+      await assert.rejects(
+        b.client.call("sessionMessages", { params: { id: s.id } }),
+        (e: unknown) =>
+          KernelError.is(e, "SESSION_ELSEWHERE") && /node-a/.test(e.message),
+      );
+      const before = await b.client.call<AuditListBody>("auditList", {
+        query: { limit: "1000" },
+      });
+
+      a.child.kill("SIGKILL");
+      await a.child.status;
+      const killedAt = Date.now();
+      // B takes over once A's lease expired (≤ LEASE_SECS after its last renewal).
+      let history: Message[] = [];
+      await waitUntil(
+        async () => {
+          try {
+            history = await b.client.call<Message[]>("sessionMessages", {
+              params: { id: s.id },
+            });
+            return true;
+          } catch (e) {
+            if (KernelError.is(e, "SESSION_ELSEWHERE")) return false;
+            throw e;
+          }
+        },
+        "node B to take the session over",
+        20_000,
+      );
+      assert.ok(Date.now() - killedAt < (LEASE_SECS + 5) * 1000);
+      // History intact: the prompt, the tool call with its result, the answer.
+      assert.equal(history[0]?.role, "user");
+      assert.match(JSON.stringify(history), /write_file/);
+      assert.match(JSON.stringify(history), /Wrote b\.txt/);
+      // The overlay write A acknowledged is there on B.
+      const diff = await b.client.call<WorkspaceChange[]>("workspaceDiff", {
+        params: { id: s.id },
+      });
+      assert.deepEqual(diff.map((d) => `${d.change} ${d.path}`), [
+        "added b.txt",
+      ]);
+      assert.match(diff[0]?.diff ?? "", /\+beta/);
+      // The next turn continues the transcript: the write is not replayed.
+      const second = await turn(b.client, s.id, "Go on");
+      assert.equal(second.at(-1)?.type, "final", JSON.stringify(second));
+      assert.equal(
+        (second.at(-1) as { text?: string }).text,
+        "Resumed on another node.",
+      );
+      assert.ok(!second.some((e) => e.type === "tool_call"));
+      // Commit the overlay from B (approved by a client of B).
+      const committing = b.client.call<{ committed: string[] }>(
+        "workspaceCommit",
+        { params: { id: s.id }, body: {} },
+      );
+      await answerFirst(b.client, s.id, "allow_once");
+      assert.deepEqual((await committing).committed, ["write b.txt"]);
+      assert.equal(
+        await Deno.readTextFile(path.join(h.workspace, "b.txt")),
+        "beta\n",
+      );
+      // The audit chain: nothing committed before the kill is lost, it
+      // verifies, and b.txt was written into the overlay exactly once.
+      const verify = await b.client.call<AuditVerifyBody>("auditVerify", {
+        body: {},
+      });
+      assert.equal(verify.ok, true, JSON.stringify(verify));
+      const after = await b.client.call<AuditListBody>("auditList", {
+        query: { limit: "1000" },
+      });
+      const ids = new Set(after.entries.map((e) => e.id));
+      for (const e of before.entries) assert.ok(ids.has(e.id), `lost ${e.id}`);
+      // The file write of A's tool call is decided once, on A, and not again.
+      const writes = after.entries.filter((e) => {
+        const a = e.action as { type?: string; mode?: string; path?: string };
+        return a.type === "capsule_file_access" && a.mode === "write" &&
+          a.path === path.join(h.workspace, "b.txt");
+      });
+      assert.equal(writes.length, 1, JSON.stringify(writes));
+      assert.equal(writes[0]?.decision, "allowed");
+      assert.ok(before.entries.some((e) => e.id === writes[0]?.id));
+
+      // Operations: the CLI against B.
+      const st = await runAstrid(["cluster", "status", "--json"], {
+        env: { ...h.env, ASTRID_URL: b.url, ASTRID_TOKEN: TOKEN },
+      });
+      assert.equal(st.code, 0, st.stderr);
+      const status = JSON.parse(st.stdout) as ClusterStatus;
+      assert.equal(status.clustered, true);
+      assert.equal(status.node_id, "node-b");
+      assert.equal(status.store.reachable, true);
+      assert.equal(status.nats.configured, false);
+      assert.deepEqual(
+        status.nodes.map((n) => [n.node_id, n.health]),
+        [["node-a", "stale"], ["node-b", "alive"]],
+      );
+      const text = await runAstrid(["cluster", "status"], {
+        env: { ...h.env, ASTRID_URL: b.url, ASTRID_TOKEN: TOKEN },
+      });
+      assert.equal(text.code, 0, text.stderr);
+      assert.match(text.stdout, /node-a\s+stale/);
+      assert.match(text.stdout, /node-b \(this\)\s+alive/);
+      assert.ok(!text.stdout.includes(pg.password));
+    } finally {
+      for (const n of [a, b]) {
+        n.client.close();
+        try {
+          n.child.kill("SIGTERM");
+        } catch {
+          // silent-ok: already gone
+        }
+        await n.child.status;
+        await n.stderr;
+      }
+    }
+  },
+);
