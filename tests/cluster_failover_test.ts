@@ -6,7 +6,9 @@
  * node B takes the session over once A's lease expired: the history, the
  * overlay write and the replay position are intact, the next turn does not
  * repeat the tool call A already ran, the audit chain verifies, and
- * `astrid cluster status` shows A stale and B alive.
+ * `astrid cluster status` shows A stale and B alive. Then a third node, a
+ * real daemon under its scoped Deno flags, takes the session over at once
+ * when B stops gracefully (B released its leases).
  */
 import assert from "node:assert/strict";
 import * as path from "node:path";
@@ -24,10 +26,14 @@ import type { ClusterStatus } from "../kernel/cluster/cluster_status.ts";
 import type { Message } from "../sdk/llm.ts";
 import { AGENT, answerFirst } from "./api_fixture_test.ts";
 import { runAstrid } from "./cli_fixture_test.ts";
+import { astridHomePaths } from "../kernel/host/astrid_home.ts";
+import { runFiles } from "../mod.ts";
 import {
+  clientOf,
   DENO_JSON,
   installCapsules,
   SERVE_MAIN,
+  spawnDaemonProcess,
   type TempHome,
   tempHome,
   waitUntil,
@@ -131,7 +137,7 @@ async function turn(c: ApiClient, session: string, text: string) {
 }
 
 pgTest(
-  "failover: node A is SIGKILLed after a turn; node B takes the session over once A's lease expired (refused before, SESSION_ELSEWHERE) with history, overlay write and replay position intact, no repeated tool call, a verifying audit chain; cluster status shows A stale and B alive",
+  "failover: node A is SIGKILLed after a turn; node B takes the session over once A's lease expired (refused before, SESSION_ELSEWHERE) with history, overlay write and replay position intact, no repeated tool call, a verifying audit chain; cluster status shows A stale and B alive; a daemon node C under scoped flags takes the session at once when B stops gracefully",
   async () => {
     await using pg = await startPg();
     await using h = await tempHome();
@@ -160,9 +166,12 @@ pgTest(
     await installCapsules({ ...h, env: { ...h.env, ...env } }, AGENT);
     // Node B's home: the same keys, config and installed capsules.
     const homeB = path.join(h.dir, "home-b");
-    const cp = await new Deno.Command("cp", { args: ["-a", h.home, homeB] })
-      .output();
-    assert.ok(cp.success);
+    const homeC = path.join(h.dir, "home-c");
+    for (const to of [homeB, homeC]) {
+      const cp = await new Deno.Command("cp", { args: ["-a", h.home, to] })
+        .output();
+      assert.ok(cp.success);
+    }
 
     const [a, b] = await Promise.all([
       startNode("node-a", h.home, h, env),
@@ -279,6 +288,44 @@ pgTest(
       assert.match(text.stdout, /node-a\s+stale/);
       assert.match(text.stdout, /node-b \(this\)\s+alive/);
       assert.ok(!text.stdout.includes(pg.password));
+
+      // A third node, a real daemon under its scoped Deno flags (the
+      // store's socket and the overlay root are in them): it joins, is
+      // refused B's session while B lives, and takes it at once when B
+      // stops gracefully (B releases its leases).
+      const hc: TempHome = {
+        ...h,
+        home: homeC,
+        files: runFiles(astridHomePaths(homeC)),
+        log: path.join(homeC, "log", "daemon.log"),
+        env: { ...h.env, ...env, ASTRID_HOME: homeC, ASTRID_NODE_ID: "node-c" },
+      };
+      const daemon = await spawnDaemonProcess(hc).catch(async (e) => {
+        throw new Error(
+          `${e}\n${await Deno.readTextFile(hc.log).catch(() => "")}`,
+        );
+      });
+      try {
+        using c = await clientOf(hc);
+        await assert.rejects(
+          c.call("sessionMessages", { params: { id: s.id } }),
+          { code: "SESSION_ELSEWHERE" },
+        );
+        b.child.kill("SIGTERM");
+        assert.equal((await b.child.status).code, 0);
+        const moved = await c.call<Message[]>("sessionMessages", {
+          params: { id: s.id },
+        });
+        assert.match(JSON.stringify(moved), /Resumed on another node/);
+        const st3 = await c.call<ClusterStatus>("clusterStatus");
+        assert.deepEqual(
+          st3.nodes.map((n) => [n.node_id, n.health]),
+          [["node-a", "stale"], ["node-b", "stopped"], ["node-c", "alive"]],
+        );
+      } finally {
+        const end = await daemon.stop("SIGTERM");
+        assert.equal(end.code, 0, end.stderr);
+      }
     } finally {
       for (const n of [a, b]) {
         n.client.close();
