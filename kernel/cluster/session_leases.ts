@@ -20,8 +20,9 @@
  * with the taker's clock, so the clocks of the nodes must agree to well
  * within a lease (NTP); the fencing token does not depend on clocks: a stale
  * holder's store writes fail whatever the clocks say. A holder also stops on
- * its own when it could not renew before its lease ran out by its own clock
- * (`onLost`).
+ * its own (`onLost`) when it could not renew and its lease would run out
+ * before the next try — a third of a lease before any other node may take
+ * the session.
  *
  * @module
  */
@@ -132,14 +133,48 @@ export class SessionLeases {
     }
     let p = this.#pending.get(session);
     if (p === undefined) {
-      p = this.#take(session).finally(() => this.#pending.delete(session));
+      p = this.#reacquire(session, held).finally(() =>
+        this.#pending.delete(session)
+      );
       this.#pending.set(session, p);
     }
     return p;
   }
 
+  /**
+   * A lease this node still holds but that ran out by its clock (a stalled
+   * event loop) is renewed in place when no other node took it meanwhile —
+   * the session keeps its runtime; otherwise the session is taken anew.
+   */
+  async #reacquire(session: string, held: Held | undefined): Promise<Acquired> {
+    if (held && !held.lost && await this.#renewOne(session, held)) {
+      return { lease: held.lease, taken: false };
+    }
+    return await this.#take(session);
+  }
+
+  /** Renews one lease; `false` when the store refused it (another node took it). */
+  async #renewOne(session: string, h: Held): Promise<boolean> {
+    const start = this.#clock.now();
+    const leaseKey: StoreKey = [LEASE_NAMESPACE, this.#principal, session];
+    const r = await this.#store.atomic()
+      .check(h.lease.ownerKey, h.lease.fence)
+      .check(leaseKey, h.leaseVs)
+      .set(leaseKey, {
+        node: this.#node,
+        epoch: h.lease.epoch,
+        expires_at: start + this.#ttl,
+      })
+      .commit();
+    if (!r.ok) return false;
+    h.leaseVs = r.versionstamp;
+    h.validUntil = start + this.#ttl;
+    return true;
+  }
+
   async #take(session: string): Promise<Acquired> {
-    this.#held.delete(session);
+    const old = this.#held.get(session);
+    if (old) this.#lose(session, old);
     const ownerKey: StoreKey = [OWNER_NAMESPACE, this.#principal, session];
     const leaseKey: StoreKey = [LEASE_NAMESPACE, this.#principal, session];
     for (let attempt = 0; attempt < 5; attempt++) {
@@ -202,26 +237,14 @@ export class SessionLeases {
   async renew(): Promise<void> {
     for (const [session, h] of [...this.#held]) {
       if (h.lost) continue;
-      const start = this.#clock.now();
-      const leaseKey: StoreKey = [LEASE_NAMESPACE, this.#principal, session];
       try {
-        const r = await this.#store.atomic()
-          .check(h.lease.ownerKey, h.lease.fence)
-          .check(leaseKey, h.leaseVs)
-          .set(leaseKey, {
-            node: this.#node,
-            epoch: h.lease.epoch,
-            expires_at: start + this.#ttl,
-          })
-          .commit();
-        if (r.ok) {
-          h.leaseVs = r.versionstamp;
-          h.validUntil = start + this.#ttl;
-          continue;
-        }
+        if (await this.#renewOne(session, h)) continue;
       } catch {
-        // The store is unreachable: keep the lease until it runs out.
-        if (this.#clock.now() < h.validUntil) continue;
+        // The store is unreachable: keep the lease while the next renewal
+        // could still come in time; give it up a renewal period before it
+        // runs out, so that this node has stopped before any other node
+        // may take the session (clocks agreeing).
+        if (this.#clock.now() + this.#ttl / 3 < h.validUntil) continue;
       }
       this.#lose(session, h);
     }

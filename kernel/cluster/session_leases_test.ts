@@ -63,7 +63,6 @@ Deno.test("fencing: once another node took the session over, the old holder's la
     await assert.rejects(write, { code: "SESSION_LEASE_LOST" });
   }
   assert.equal((await store.get(["history", S]))?.value, "turn 2 on b");
-  // Its own clock also stops it before the store is asked.
   await assert.rejects(fa.set(["t", "x"], 1), { code: "SESSION_LEASE_LOST" });
   // A conflicting check of the caller's own is still an ordinary conflict.
   const r = await fb.atomic().check(["history", S], null).set(["t", "y"], 1)
@@ -107,4 +106,56 @@ Deno.test("a released lease (graceful stop) is taken by another node at once; th
     ttlMs: TTL,
   });
   assert.equal((await b2.acquire(S)).lease.epoch, 3);
+});
+
+Deno.test("a holder that cannot reach the store gives the session up a renewal period before its lease runs out (before any other node may take it)", async () => {
+  await using store = new KvStore(await openKv(":memory:"));
+  const clock = new FakeClock(1_000_000);
+  let down = false;
+  const flaky = new Proxy(store, {
+    get(target, prop, receiver) {
+      if (prop === "atomic" && down) {
+        return () => {
+          throw new KernelError("STORE_UNAVAILABLE", "the store is down");
+        };
+      }
+      const v = Reflect.get(target, prop, receiver);
+      return typeof v === "function" ? v.bind(target) : v;
+    },
+  });
+  const a = new SessionLeases(flaky, clock, {
+    node: "node-a",
+    principal: "default",
+    ttlMs: TTL,
+  });
+  const lost: string[] = [];
+  a.onLost((s) => lost.push(s));
+  const lease = (await a.acquire(S)).lease;
+  down = true;
+  await clock.advance(TTL / 3);
+  await a.renew();
+  assert.deepEqual(lost, []);
+  await clock.advance(TTL / 3 + 1);
+  await a.renew();
+  assert.deepEqual(lost, [S]);
+  assert.equal(lease.valid(), false);
+  // The stored lease has not run out yet: no one else could have taken it.
+  const { b } = nodes(store, clock);
+  await assert.rejects(b.acquire(S), { code: "SESSION_ELSEWHERE" });
+});
+
+Deno.test("a lease that ran out by the holder's clock but was taken by no one (a stalled event loop) is renewed in place: same epoch, same fence, writes go on", async () => {
+  await using store = new KvStore(await openKv(":memory:"));
+  const clock = new FakeClock(1_000_000);
+  const { a } = nodes(store, clock);
+  const first = (await a.acquire(S)).lease;
+  const fenced = fencedStore(store, first);
+  await clock.advance(TTL * 3);
+  assert.equal(first.valid(), false);
+  await fenced.set(["t", "late-but-alone"], 1);
+  const again = await a.acquire(S);
+  assert.equal(again.taken, false);
+  assert.equal(again.lease, first);
+  assert.equal(first.valid(), true);
+  await fenced.set(["t", "after"], 2);
 });
