@@ -8,7 +8,8 @@
  * repeat the tool call A already ran, the audit chain verifies, and
  * `astrid cluster status` shows A stale and B alive. Then a third node, a
  * real daemon under its scoped Deno flags, takes the session over at once
- * when B stops gracefully (B released its leases).
+ * when B stops gracefully (B released its leases), and node A, restarted,
+ * takes it from the live C once C has left it idle (`session_idle_secs`).
  */
 import assert from "node:assert/strict";
 import * as path from "node:path";
@@ -207,7 +208,7 @@ pgTest(
     );
 
     await t.step(
-      "failover: node A is SIGKILLed after a turn; node B takes the session over once A's lease expired (refused before, SESSION_ELSEWHERE) with history, overlay write and replay position intact, no repeated tool call, a verifying audit chain; cluster status shows A stale and B alive; a daemon node C under scoped flags takes the session at once when B stops gracefully",
+      "failover: node A is SIGKILLed after a turn; node B takes the session over once A's lease expired (refused before, SESSION_ELSEWHERE) with history, overlay write and replay position intact, no repeated tool call, a verifying audit chain; cluster status shows A stale and B alive; a daemon node C under scoped flags takes the session at once when B stops gracefully; A restarted takes it from C once C offers it idle",
       async () => {
         await using h = await tempHome();
         const shared = path.join(h.dir, "shared-overlays");
@@ -227,11 +228,14 @@ pgTest(
             "",
           ].join("\n"),
         );
-        const env = {
+        const env: Record<string, string> = {
           ASTRID_STORE_PASSWORD: pg.password,
           ASTRID_PROVIDER: "replay",
           ASTRID_REPLAY_FILE: transcript,
         };
+        // A and B keep their sessions until they stop or die; C offers an
+        // idle session to the others after 1 s.
+        const sticky = { ...env, ASTRID_CLUSTER_SESSION_IDLE_SECS: "0" };
         await installCapsules({ ...h, env: { ...h.env, ...env } }, AGENT);
         // Node B's home: the same keys, config and installed capsules.
         const homeB = path.join(h.dir, "home-b");
@@ -243,8 +247,8 @@ pgTest(
         }
 
         const [a, b] = await Promise.all([
-          startNode("node-a", h.home, h, env),
-          startNode("node-b", homeB, h, env),
+          startNode("node-a", h.home, h, sticky),
+          startNode("node-b", homeB, h, sticky),
         ]);
         try {
           const s = await a.client.call<SessionInfo>("sessionsCreate", {
@@ -377,6 +381,7 @@ pgTest(
               ...env,
               ASTRID_HOME: homeC,
               ASTRID_NODE_ID: "node-c",
+              ASTRID_CLUSTER_SESSION_IDLE_SECS: "1",
             },
           };
           const daemon = await spawnDaemonProcess(hc).catch(async (e) => {
@@ -401,6 +406,40 @@ pgTest(
               st3.nodes.map((n) => [n.node_id, n.health]),
               [["node-a", "stale"], ["node-b", "stopped"], ["node-c", "alive"]],
             );
+            // Node A comes back (same node id): C, idle on the session for
+            // its idle time, offers it and A takes it while C lives.
+            const back = await startNode("node-a", h.home, h, sticky);
+            try {
+              let again: Message[] = [];
+              await waitUntil(
+                async () => {
+                  try {
+                    again = await back.client.call<Message[]>(
+                      "sessionMessages",
+                      { params: { id: s.id } },
+                    );
+                    return true;
+                  } catch (e) {
+                    if (KernelError.is(e, "SESSION_ELSEWHERE")) return false;
+                    throw e;
+                  }
+                },
+                "node A to take the idle session from node C",
+                20_000,
+              );
+              assert.match(JSON.stringify(again), /Resumed on another node/);
+              await assert.rejects(
+                c.call("sessionMessages", { params: { id: s.id } }),
+                (e: unknown) =>
+                  KernelError.is(e, "SESSION_ELSEWHERE") &&
+                  /node-a/.test(e.message),
+              );
+            } finally {
+              back.client.close();
+              back.child.kill("SIGTERM");
+              assert.equal((await back.child.status).code, 0);
+              await back.stderr;
+            }
           } finally {
             const end = await daemon.stop("SIGTERM");
             assert.equal(end.code, 0, end.stderr);

@@ -32,6 +32,8 @@ export interface ClusterNodeOptions {
   readonly principal: string;
   /** `cluster.lease_secs` in ms. */
   readonly leaseMs: number;
+  /** `cluster.session_idle_secs` in ms (`0` = never offer a session). */
+  readonly idleMs?: number;
   /** `socket` or `serve`. */
   readonly mode: string;
   /** The kernel version. */
@@ -66,6 +68,7 @@ export async function startClusterNode(
     node: options.node,
     principal: options.principal,
     ttlMs: options.leaseMs,
+    ...(options.idleMs ? { idleMs: options.idleMs } : {}),
   });
   const startedAt = clock.now();
   const record = (stopped: boolean) => ({

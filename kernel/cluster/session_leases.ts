@@ -5,6 +5,11 @@
  * session over only once the lease has expired (its node died or lost the
  * store) — or at once when the holder released it (graceful stop).
  *
+ * A node offers a session it has not used for `idleMs` (and that is not
+ * busy) to the others: its renewal marks the lease `idle`, and any node may
+ * then take it at once — the next use on the old node goes through the store
+ * and finds the session elsewhere (or takes it back if it is idle there too).
+ *
  * Two keys per session, in the shared store:
  * - `["cluster:session_owner", principal, session]` = `{node, epoch}`:
  *   written only when a node takes the session (epoch + 1). Its versionstamp
@@ -67,6 +72,26 @@ interface Held {
   leaseVs: Versionstamp;
   validUntil: number;
   lost: boolean;
+  /** Offered to other nodes (stored as `idle: true`). */
+  idle: boolean;
+  /** The last use (`acquire`, or a renewal while busy). */
+  usedAt: number;
+}
+
+/** What the lease constructor takes. */
+export interface SessionLeasesOptions {
+  /** This node's id. */
+  readonly node: string;
+  /** Whose sessions. */
+  readonly principal: string;
+  /** The lease length (ms). */
+  readonly ttlMs: number;
+  /**
+   * After how long unused (and not busy) a held session is offered to other
+   * nodes: its lease is marked idle and any node may take it at once
+   * (`0` = never: a node keeps its sessions until it stops). Default `0`.
+   */
+  readonly idleMs?: number;
 }
 
 /** The leases of one node, for one principal's sessions. */
@@ -76,6 +101,8 @@ export class SessionLeases {
   readonly #node: string;
   readonly #principal: string;
   readonly #ttl: number;
+  readonly #idleMs: number;
+  #busy: (session: string) => boolean = () => false;
   readonly #held = new Map<string, Held>();
   readonly #pending = new Map<string, Promise<Acquired>>();
   readonly #lost = new Set<(session: string) => void>();
@@ -83,18 +110,25 @@ export class SessionLeases {
   /**
    * @param store The cluster's shared store.
    * @param clock The clock.
-   * @param options This node's id, the principal, the lease length (ms).
+   * @param options This node's id, the principal, the lease length, the idle handover.
    */
-  constructor(
-    store: Store,
-    clock: Clock,
-    options: { node: string; principal: string; ttlMs: number },
-  ) {
+  constructor(store: Store, clock: Clock, options: SessionLeasesOptions) {
     this.#store = store;
     this.#clock = clock;
     this.#node = options.node;
     this.#principal = options.principal;
     this.#ttl = options.ttlMs;
+    this.#idleMs = options.idleMs ?? 0;
+  }
+
+  /**
+   * Tells the leases which sessions are busy (a turn, a tool call, a
+   * commit): a busy session is never offered to other nodes.
+   *
+   * @param fn `true` while the session is busy.
+   */
+  setBusyProbe(fn: (session: string) => boolean): void {
+    this.#busy = fn;
   }
 
   /** This node's id. */
@@ -128,7 +162,8 @@ export class SessionLeases {
    */
   acquire(session: string): Promise<Acquired> {
     const held = this.#held.get(session);
-    if (held && !held.lost && held.lease.valid()) {
+    if (held && !held.lost && !held.idle && held.lease.valid()) {
+      held.usedAt = this.#clock.now();
       return Promise.resolve({ lease: held.lease, taken: false });
     }
     let p = this.#pending.get(session);
@@ -143,18 +178,20 @@ export class SessionLeases {
 
   /**
    * A lease this node still holds but that ran out by its clock (a stalled
-   * event loop) is renewed in place when no other node took it meanwhile —
-   * the session keeps its runtime; otherwise the session is taken anew.
+   * event loop) or that it offered as idle is renewed in place (not idle)
+   * when no other node took it meanwhile — the session keeps its runtime;
+   * otherwise the session is taken anew.
    */
   async #reacquire(session: string, held: Held | undefined): Promise<Acquired> {
-    if (held && !held.lost && await this.#renewOne(session, held)) {
+    if (held && !held.lost && await this.#renewOne(session, held, false)) {
+      held.usedAt = this.#clock.now();
       return { lease: held.lease, taken: false };
     }
     return await this.#take(session);
   }
 
   /** Renews one lease; `false` when the store refused it (another node took it). */
-  async #renewOne(session: string, h: Held): Promise<boolean> {
+  async #renewOne(session: string, h: Held, idle: boolean): Promise<boolean> {
     const start = this.#clock.now();
     const leaseKey: StoreKey = [LEASE_NAMESPACE, this.#principal, session];
     const r = await this.#store.atomic()
@@ -164,11 +201,13 @@ export class SessionLeases {
         node: this.#node,
         epoch: h.lease.epoch,
         expires_at: start + this.#ttl,
+        ...(idle ? { idle: true } : {}),
       })
       .commit();
     if (!r.ok) return false;
     h.leaseVs = r.versionstamp;
     h.validUntil = start + this.#ttl;
+    h.idle = idle;
     return true;
   }
 
@@ -180,12 +219,12 @@ export class SessionLeases {
     for (let attempt = 0; attempt < 5; attempt++) {
       const [owner, lease] = await this.#store.getMany([ownerKey, leaseKey]);
       const l = lease?.value as
-        | { node?: unknown; expires_at?: unknown }
+        | { node?: unknown; expires_at?: unknown; idle?: unknown }
         | undefined;
       const now = this.#clock.now();
       if (
         l && l.node !== this.#node && typeof l.expires_at === "number" &&
-        l.expires_at > now
+        l.expires_at > now && l.idle !== true
       ) {
         throw new KernelError(
           "SESSION_ELSEWHERE",
@@ -219,6 +258,8 @@ export class SessionLeases {
         leaseVs: r.versionstamp,
         validUntil: start + this.#ttl,
         lost: false,
+        idle: false,
+        usedAt: start,
       };
       this.#held.set(session, h);
       return { lease: h.lease, taken: true };
@@ -232,13 +273,21 @@ export class SessionLeases {
   /**
    * Renews every held lease once; a lease the store refuses (another node
    * took the session) or that ran out before it could be renewed is lost
-   * (the `onLost` listeners run).
+   * (the `onLost` listeners run). A session unused for the idle time and
+   * not busy is renewed as idle: offered to other nodes.
    */
   async renew(): Promise<void> {
     for (const [session, h] of [...this.#held]) {
       if (h.lost) continue;
+      const now = this.#clock.now();
+      if (this.#busy(session)) h.usedAt = now;
+      const idle = h.idle ||
+        (this.#idleMs > 0 && now - h.usedAt >= this.#idleMs);
+      // From here on a use of the session goes through the store (the slow
+      // path of `acquire`), so it cannot slip past the offer.
+      if (idle) h.idle = true;
       try {
-        if (await this.#renewOne(session, h)) continue;
+        if (await this.#renewOne(session, h, idle)) continue;
       } catch {
         // The store is unreachable: keep the lease while the next renewal
         // could still come in time; give it up a renewal period before it

@@ -159,3 +159,52 @@ Deno.test("a lease that ran out by the holder's clock but was taken by no one (a
   assert.equal(first.valid(), true);
   await fenced.set(["t", "after"], 2);
 });
+
+Deno.test("idle handover: a session unused for the idle time and not busy is offered; another node takes it at once; the old holder's next use finds it elsewhere and its late writes are refused; a busy session is never offered", async () => {
+  await using store = new KvStore(await openKv(":memory:"));
+  const clock = new FakeClock(1_000_000);
+  const of = (node: string) =>
+    new SessionLeases(store, clock, {
+      node,
+      principal: "default",
+      ttlMs: TTL,
+      idleMs: 60_000,
+    });
+  const a = of("node-a");
+  const b = of("node-b");
+  let busy = true;
+  a.setBusyProbe(() => busy);
+  const la = (await a.acquire(S)).lease;
+  // Busy for two minutes: renewed, never offered.
+  for (let i = 0; i < 24; i++) {
+    await clock.advance(5_000);
+    await a.renew();
+  }
+  await assert.rejects(b.acquire(S), { code: "SESSION_ELSEWHERE" });
+  busy = false;
+  await clock.advance(5_000);
+  await a.renew();
+  await assert.rejects(b.acquire(S), { code: "SESSION_ELSEWHERE" });
+  // Unused for the idle time: offered on the next renewal.
+  for (let i = 0; i < 12; i++) {
+    await clock.advance(5_000);
+    await a.renew();
+  }
+  // Nobody took it yet: a's own next use renews it in place.
+  const again = await a.acquire(S);
+  assert.equal(again.taken, false);
+  assert.equal(again.lease, la);
+  await assert.rejects(b.acquire(S), { code: "SESSION_ELSEWHERE" });
+  for (let i = 0; i < 13; i++) {
+    await clock.advance(5_000);
+    await a.renew();
+  }
+  const lb = await b.acquire(S);
+  assert.equal(lb.taken, true);
+  assert.equal(lb.lease.epoch, 2);
+  await assert.rejects(a.acquire(S), { code: "SESSION_ELSEWHERE" });
+  await assert.rejects(
+    fencedStore(store, la).set(["t", "late"], 1),
+    { code: "SESSION_LEASE_LOST" },
+  );
+});

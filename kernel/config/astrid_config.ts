@@ -197,6 +197,11 @@ export interface ClusterConfig {
   readonly "overlay_root": string;
   /** How long a node's claim on a session (and its heartbeat) lasts unrenewed. */
   readonly "lease_secs": number;
+  /**
+   * After how long unused a node offers a session to the other nodes
+   * (`0` = keep it until this node stops).
+   */
+  readonly "session_idle_secs": number;
 }
 
 /** The whole effective configuration. */

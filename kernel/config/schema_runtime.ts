@@ -140,6 +140,14 @@ export const RUNTIME_SCHEMA: readonly ConfigKeySpec[] = Object.freeze([
     "How long a node's session lease and heartbeat last unrenewed",
     { min: 1, max: 3_600, env: "ASTRID_CLUSTER_LEASE_SECS" },
   ),
+  row(
+    "cluster.session_idle_secs",
+    "integer",
+    60,
+    "forbidden",
+    "After how long unused a node offers a session to the other nodes (0 = keep it until the node stops)",
+    { min: 0, max: 86_400, env: "ASTRID_CLUSTER_SESSION_IDLE_SECS" },
+  ),
   // [subagents]
   row(
     "subagents.max_concurrent",

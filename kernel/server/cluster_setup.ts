@@ -69,6 +69,7 @@ export async function setupCluster(
       }),
       principal: kernel.principal,
       leaseMs: kernel.config.values.cluster.lease_secs * 1000,
+      idleMs: kernel.config.values.cluster.session_idle_secs * 1000,
       mode: options.mode,
       version: VERSION,
     });

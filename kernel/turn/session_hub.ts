@@ -192,6 +192,10 @@ class Hub implements SessionHub {
     // A lost lease (another node took the session): stop its turn; the
     // next use takes the lease again (or is refused) and reboots.
     options.leases?.onLost((id) => this.#lives.get(id)?.turn?.cancel());
+    // A busy session (turn, tool calls, commit) is never offered to others.
+    options.leases?.setBusyProbe((id) =>
+      (this.#lives.get(id)?.busy ?? null) !== null
+    );
   }
 
   async list(): Promise<SessionInfo[]> {
