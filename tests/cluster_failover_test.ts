@@ -365,7 +365,11 @@ pgTest(
           assert.equal(text.code, 0, text.stderr);
           assert.match(text.stdout, /node-a\s+stale/);
           assert.match(text.stdout, /node-b \(this\)\s+alive/);
-          assert.ok(!text.stdout.includes(pg.password));
+          // Neither the store's URL (its socket path) nor its password.
+          for (const out of [st.stdout, text.stdout]) {
+            assert.ok(!out.includes(pg.password));
+            assert.ok(!out.includes(new URL(pg.url).searchParams.get("host")!));
+          }
 
           // A third node, a real daemon under its scoped Deno flags (the
           // store's socket and the overlay root are in them): it joins, is

@@ -316,18 +316,24 @@ export class SessionLeases {
    * once). A lease already lost is left alone.
    *
    * @param session The session id.
+   * @param options `forget`: the session was deleted — its owner key goes
+   *   too.
    */
-  async release(session: string): Promise<void> {
+  async release(
+    session: string,
+    options: { forget?: boolean } = {},
+  ): Promise<void> {
     const h = this.#held.get(session);
     if (h === undefined) return;
     this.#held.delete(session);
     h.lost = true;
     const leaseKey: StoreKey = [LEASE_NAMESPACE, this.#principal, session];
-    await this.#store.atomic()
+    const op = this.#store.atomic()
       .check(h.lease.ownerKey, h.lease.fence)
       .check(leaseKey, h.leaseVs)
-      .delete(leaseKey)
-      .commit();
+      .delete(leaseKey);
+    if (options.forget) op.delete(h.lease.ownerKey);
+    await op.commit();
   }
 
   /** Releases every held lease (graceful stop); failures are ignored. */

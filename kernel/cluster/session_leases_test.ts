@@ -92,7 +92,7 @@ Deno.test("renewal keeps a lease alive past its first expiry; a holder whose ren
   await assert.rejects(a.acquire(S), { code: "SESSION_ELSEWHERE" });
 });
 
-Deno.test("a released lease (graceful stop) is taken by another node at once; the same node id takes its own lease back after a restart without waiting", async () => {
+Deno.test("a released lease (graceful stop) is taken by another node at once; the same node id takes its own lease back after a restart without waiting; a deleted session's keys are removed", async () => {
   await using store = new KvStore(await openKv(":memory:"));
   const clock = new FakeClock(1_000_000);
   const { a, b } = nodes(store, clock);
@@ -106,6 +106,16 @@ Deno.test("a released lease (graceful stop) is taken by another node at once; th
     ttlMs: TTL,
   });
   assert.equal((await b2.acquire(S)).lease.epoch, 3);
+  // A deleted session leaves no key behind.
+  await b2.release(S, { forget: true });
+  assert.deepEqual(
+    await Array.fromAsync(store.list(["cluster:session_owner"])),
+    [],
+  );
+  assert.deepEqual(
+    await Array.fromAsync(store.list(["cluster:session_lease"])),
+    [],
+  );
 });
 
 Deno.test("a holder that cannot reach the store gives the session up a renewal period before its lease runs out (before any other node may take it)", async () => {

@@ -42,6 +42,13 @@ Deno.test("single node (no store.url): no node id is generated, nothing is regis
     assert.equal(s.store.reachable, true);
     assert.equal(s.nats.configured, false);
     assert.deepEqual(s.nodes, []);
+    // The route is behind the API's bearer token like every other.
+    using stranger = new ApiClient({
+      handler: router.handler({ token: () => "t" }),
+    }, "not-the-token");
+    await assert.rejects(stranger.call("clusterStatus"), {
+      code: "API_UNAUTHORIZED",
+    });
     await assert.rejects(Deno.stat(`${dir}/var/node_id`), Deno.errors.NotFound);
     const records = await Array.fromAsync(kernel.store.list([NODES_NAMESPACE]));
     assert.deepEqual(records, []);

@@ -307,7 +307,8 @@ class Hub implements SessionHub {
       await this.#records.delete(record.id);
       for (const q of live.subscribers) q.end();
       this.#lives.delete(record.id);
-      await this.#options.leases?.release(record.id).catch(() => {});
+      await this.#options.leases?.release(record.id, { forget: true })
+        .catch(() => {});
     } finally {
       live.busy = null;
     }
