@@ -29,6 +29,7 @@ const SCENARIOS = [
   "overlay",
   "store_commit",
   "store_pg",
+  "cluster",
   "turn",
   "daemon",
 ] as const;
