@@ -18,6 +18,36 @@ import type { Store } from "../store/store.ts";
 import { NodeRegistry } from "./node_registry.ts";
 import { SessionLeases } from "./session_leases.ts";
 
+/**
+ * Refuses a node id another live process uses (e.g. a home copied with its
+ * `var/node_id`): a lease naming "this node" is taken without waiting, so
+ * two processes with one id would both serve a session. A fresh record that
+ * is not marked stopped may also be this node's own, from before a crash:
+ * wait until it would be stale; if its heartbeat moved meanwhile, another
+ * process is beating with this id.
+ */
+async function checkIdFree(
+  registry: NodeRegistry,
+  clock: Clock,
+  node: string,
+): Promise<void> {
+  const seen = await registry.get(node);
+  if (seen === null || seen.stopped) return;
+  const staleAt = seen.heartbeat_at + seen.lease_ms;
+  const now = clock.now();
+  if (now > staleAt) return;
+  await clock.sleep(staleAt - now + 1);
+  const again = await registry.get(node);
+  if (
+    again !== null && !again.stopped && again.heartbeat_at !== seen.heartbeat_at
+  ) {
+    throw new KernelError(
+      "CONFIG_INVALID",
+      `Another live process is cluster node ${node} (its heartbeat is fresh): give each node its own [cluster] node_id (or delete var/node_id of a copied home)`,
+    );
+  }
+}
+
 /** What {@linkcode startClusterNode} needs. */
 export interface ClusterNodeOptions {
   /** The shared store. */
@@ -57,7 +87,10 @@ export interface ClusterNode {
  *
  * @param options Store, clock, ids, lease length.
  * @returns The node.
- * @throws {KernelError} `STORE_UNAVAILABLE` when the first heartbeat fails.
+ * @throws {KernelError} `STORE_UNAVAILABLE` when the first heartbeat fails;
+ *   `CONFIG_INVALID` when another live process uses this node id (a fresh
+ *   record of this id that is not stopped is waited out first: at most one
+ *   lease, after a crash).
  */
 export async function startClusterNode(
   options: ClusterNodeOptions,
@@ -80,6 +113,7 @@ export async function startClusterNode(
     sessions: leases.size,
     stopped,
   });
+  await checkIdFree(registry, clock, options.node);
   await registry.beat(record(false));
   const stop = new AbortController();
   const every = Math.max(100, Math.floor(options.leaseMs / 3));

@@ -85,6 +85,17 @@ export class NodeRegistry {
   }
 
   /**
+   * One node's record as stored (no health judgement).
+   *
+   * @param id The node id.
+   * @returns The record, or `null`.
+   */
+  async get(id: string): Promise<NodeRecord | null> {
+    const e = await this.#store.get(this.#key(id));
+    return e === null ? null : parseNode(e.value);
+  }
+
+  /**
    * Every known node, with its health by this reader's clock, by id.
    * Records silent for over a day are deleted on the way.
    *
