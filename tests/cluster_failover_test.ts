@@ -432,12 +432,14 @@ pgTest(
                 20_000,
               );
               assert.match(JSON.stringify(again), /Resumed on another node/);
-              await assert.rejects(
-                c.call("sessionMessages", { params: { id: s.id } }),
-                (e: unknown) =>
-                  KernelError.is(e, "SESSION_ELSEWHERE") &&
-                  /node-a/.test(e.message),
-              );
+              for (const route of ["sessionMessages", "sessionCancel"]) {
+                await assert.rejects(
+                  c.call(route as "sessionMessages", { params: { id: s.id } }),
+                  (e: unknown) =>
+                    KernelError.is(e, "SESSION_ELSEWHERE") &&
+                    /node-a/.test(e.message),
+                );
+              }
             } finally {
               back.client.close();
               back.child.kill("SIGTERM");

@@ -271,6 +271,29 @@ export class SessionLeases {
   }
 
   /**
+   * Which other node serves a session now (an unexpired lease that is not
+   * offered idle), without taking it.
+   *
+   * @param session The session id.
+   * @returns The other node's id, or `null` (free, idle, expired or ours).
+   */
+  async holder(session: string): Promise<string | null> {
+    const e = await this.#store.get([
+      LEASE_NAMESPACE,
+      this.#principal,
+      session,
+    ]);
+    const l = e?.value as
+      | { node?: unknown; expires_at?: unknown; idle?: unknown }
+      | undefined;
+    return l && typeof l.node === "string" && l.node !== this.#node &&
+        typeof l.expires_at === "number" &&
+        l.expires_at > this.#clock.now() && l.idle !== true
+      ? l.node
+      : null;
+  }
+
+  /**
    * Renews every held lease once; a lease the store refuses (another node
    * took the session) or that ran out before it could be renewed is lost
    * (the `onLost` listeners run). A session unused for the idle time and

@@ -28,6 +28,8 @@ Deno.test("a session's lease: another node is refused (SESSION_ELSEWHERE, naming
     (e: unknown) =>
       KernelError.is(e, "SESSION_ELSEWHERE") && /node-a/.test(e.message),
   );
+  assert.equal(await b.holder(S), "node-a");
+  assert.equal(await a.holder(S), null);
   await clock.advance(TTL - 1);
   await assert.rejects(b.acquire(S), { code: "SESSION_ELSEWHERE" });
   await clock.advance(2);

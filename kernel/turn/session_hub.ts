@@ -443,7 +443,19 @@ class Hub implements SessionHub {
 
   async cancel(id: string): Promise<void> {
     const record = await this.#record(id);
-    this.#lives.get(record.id)?.turn?.cancel();
+    const turn = this.#lives.get(record.id)?.turn;
+    if (turn === undefined && this.#options.leases) {
+      // A turn of another node is cancelled there: say where.
+      const node = await this.#options.leases.holder(record.id);
+      if (node !== null) {
+        throw new KernelError(
+          "SESSION_ELSEWHERE",
+          `Session ${record.id} is served by node ${node}: cancel its turn there`,
+          { data: { node } },
+        );
+      }
+    }
+    turn?.cancel();
   }
 
   events(id: string, signal: AbortSignal): AsyncIterable<PromptStreamEvent> {
