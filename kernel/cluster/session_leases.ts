@@ -271,6 +271,34 @@ export class SessionLeases {
   }
 
   /**
+   * Resolves while this node holds the session: at once while its lease is
+   * valid by this node's clock, after a renewal in place otherwise (a stalled
+   * or paused node asks the store before it acts again).
+   *
+   * @param session The session id.
+   * @throws {KernelError} `SESSION_LEASE_LOST` when this node does not hold
+   *   it (never took it, lost it, or another node took it meanwhile).
+   */
+  async ensure(session: string): Promise<void> {
+    const h = this.#held.get(session);
+    if (h && !h.lost && !h.idle && h.lease.valid()) return;
+    if (h && !h.lost) {
+      const renewed = await this.#renewOne(session, h, false).catch(() =>
+        false
+      );
+      if (renewed) {
+        h.usedAt = this.#clock.now();
+        return;
+      }
+      this.#lose(session, h);
+    }
+    throw new KernelError(
+      "SESSION_LEASE_LOST",
+      `Cannot write the overlay of session ${session}: this node no longer holds its lease`,
+    );
+  }
+
+  /**
    * Which other node serves a session now (an unexpired lease that is not
    * offered idle), without taking it.
    *

@@ -55,6 +55,7 @@ import { VERSION } from "../../version.ts";
 import type { KernelHandle } from "./boot.ts";
 import { KvSecretStore } from "./kv_secrets.ts";
 import type { Store } from "../store/store.ts";
+import type { FileSystem } from "../core/ports.ts";
 import { ModelMeter } from "./model_meter.ts";
 import type { BusEnvelope, InterceptResult } from "../bus/envelope.ts";
 
@@ -151,10 +152,16 @@ export interface Runtime extends AsyncDisposable {
  * mounts — commits through the kernel's gate and audit log).
  *
  * @param kernel The kernel.
+ * @param options `fs`: the file system overlays write through (default the
+ *   kernel's; a cluster node guards writes with the session leases).
  * @returns A new manager.
  */
-export function createOverlayManager(kernel: KernelHandle): OverlayManager {
-  const { fs, logger } = kernel.ports;
+export function createOverlayManager(
+  kernel: KernelHandle,
+  options: { fs?: FileSystem } = {},
+): OverlayManager {
+  const { logger } = kernel.ports;
+  const fs = options.fs ?? kernel.ports.fs;
   const { gate, audit } = kernel.security;
   return new OverlayManager({ fs, gate, audit, logger }, {
     homes: kernel.home.homes,

@@ -79,6 +79,7 @@ import {
 } from "./session_records.ts";
 import type { SessionLeases } from "../cluster/session_leases.ts";
 import { fencedStore } from "../cluster/fenced_store.ts";
+import { leaseGuardedFs } from "../cluster/lease_guarded_fs.ts";
 import type { Store } from "../store/store.ts";
 
 /** Options of {@linkcode createSessionHub}. */
@@ -188,7 +189,21 @@ class Hub implements SessionHub {
     this.#kernel = kernel;
     this.#options = options;
     this.#records = new SessionRecords(kernel.store, kernel.principal);
-    this.#overlays = createOverlayManager(kernel);
+    const root = kernel.config.values.cluster.overlay_root;
+    const leases = options.leases;
+    // Overlays on shared storage: a write asks the session's lease first.
+    this.#overlays = createOverlayManager(
+      kernel,
+      leases && root !== ""
+        ? {
+          fs: leaseGuardedFs(kernel.ports.fs, {
+            root,
+            principal: kernel.principal,
+            ensure: (session) => leases.ensure(session),
+          }),
+        }
+        : {},
+    );
     // A lost lease (another node took the session): stop its turn; the
     // next use takes the lease again (or is refused) and reboots.
     options.leases?.onLost((id) => this.#lives.get(id)?.turn?.cancel());
