@@ -30,6 +30,7 @@ const SCENARIOS = [
   "store_commit",
   "store_pg",
   "cluster",
+  "cluster_fencing",
   "turn",
   "daemon",
 ] as const;

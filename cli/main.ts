@@ -50,6 +50,7 @@ Commands:
                        questions, enter API keys (capsules/Distro.toml)
   distro lock|verify|install
                        pin a distro's capsule sources (Distro.lock) and install it
+  cluster status       the cluster's nodes (heartbeats, health), store and NATS
   start [--foreground] start the daemon of $ASTRID_HOME (stays until 'stop')
   status               whether the daemon runs, its sessions and engines
   stop                 stop the daemon gracefully
@@ -160,6 +161,10 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   sessions: async () => {
     const m = await import("./commands/sessions.ts");
     return client(m.sessionsCommand, m.SESSIONS_HELP);
+  },
+  cluster: async () => {
+    const m = await import("./commands/cluster.ts");
+    return client(m.clusterCommand, m.CLUSTER_HELP);
   },
   approvals: async () => {
     const m = await import("./commands/approvals.ts");

@@ -127,6 +127,11 @@ export const ERROR_CODES: Readonly<Record<ErrorCode, string>> = Object.freeze({
   AGENT_DEPTH_EXCEEDED: "A sub-agent would nest deeper than the limit.",
   /** A turn was started while another turn of the same session runs. */
   TURN_BUSY: "Another turn of this session is still running.",
+  /** Another live node of the cluster holds the session's lease. */
+  SESSION_ELSEWHERE: "Another node of the cluster is serving this session.",
+  /** This node lost the session's lease (another node took it over): its writes are refused. */
+  SESSION_LEASE_LOST:
+    "This node no longer holds the session's lease; the write was refused.",
   /** The orchestrator failed the turn (its message says why). */
   TURN_FAILED: "The turn failed before the agent could answer.",
   /** An interceptor denied the message. */
@@ -284,6 +289,8 @@ export type ErrorCode =
   | "BUS_RATE_LIMITED"
   | "AGENT_DEPTH_EXCEEDED"
   | "TURN_BUSY"
+  | "SESSION_ELSEWHERE"
+  | "SESSION_LEASE_LOST"
   | "TURN_FAILED"
   | "BUS_DENIED"
   | "VFS_PATH_ESCAPE"

@@ -9,6 +9,7 @@
 import type { KernelHandle } from "../daemon/boot.ts";
 import type { EngineStatus } from "./contract.ts";
 import { Router } from "./router.ts";
+import type { ClusterStatus } from "../cluster/cluster_status.ts";
 import type { SessionHub } from "./session_hub.ts";
 import { sessionRoutes } from "./routes_sessions.ts";
 import { adminRoutes } from "./routes_admin.ts";
@@ -31,6 +32,11 @@ export interface ApiDeps {
   readonly engines: readonly EngineStatus[];
   /** Asks the server to stop (graceful). */
   readonly shutdown: () => void;
+  /**
+   * The cluster's status (`GET /v1/cluster`); default: this kernel alone
+   * (not clustered, NATS not configured).
+   */
+  readonly cluster?: () => Promise<ClusterStatus>;
 }
 
 /**

@@ -13,6 +13,8 @@ export { ApiClient } from "./client.ts";
 export { constantTimeEqual } from "./router.ts";
 export type { ApiTransport, CallOptions } from "./client.ts";
 export type * from "./contract.ts";
+export type { ClusterStatus, Reachability } from "../cluster/cluster_status.ts";
+export type { NodeView } from "../cluster/node_registry.ts";
 export { daemonEnv } from "../daemon/daemon_env.ts";
 export { parseReady, runFiles } from "../daemon/run_files.ts";
 export type { ReadyInfo, RunFiles } from "../daemon/run_files.ts";

@@ -44,6 +44,8 @@ export interface ApiErrorBody {
 /** The routes: method and path pattern (`:name` is one path segment). */
 export const ROUTES = {
   status: "GET /v1/status",
+  /** This node, the cluster's nodes, store and NATS reachability: `ClusterStatus` (`kernel/cluster/cluster_status.ts`). */
+  clusterStatus: "GET /v1/cluster",
   shutdown: "POST /v1/shutdown",
   sessionsList: "GET /v1/sessions",
   sessionsCreate: "POST /v1/sessions",

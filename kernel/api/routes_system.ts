@@ -1,5 +1,5 @@
 /**
- * API routes: system — `status` and `shutdown`.
+ * API routes: system — `status`, `clusterStatus` and `shutdown`.
  *
  * @module
  */
@@ -9,6 +9,7 @@ import { VERSION } from "../../version.ts";
 import type { ApiDeps } from "./api.ts";
 import type { StatusInfo } from "./contract.ts";
 import { jsonResponse, type Router } from "./router.ts";
+import { clusterStatus, natsUnchecked } from "../cluster/cluster_status.ts";
 
 /**
  * Registers the system routes.
@@ -32,6 +33,15 @@ export function systemRoutes(router: Router, deps: ApiDeps): void {
       mode: deps.mode,
       idle_timeout_ms: deps.idleTimeoutMs,
     };
+    return jsonResponse(status);
+  });
+  router.on("clusterStatus", async () => {
+    const status = deps.cluster ? await deps.cluster() : await clusterStatus({
+      store: deps.kernel.store,
+      clock: deps.kernel.ports.clock,
+      node: null,
+      nats: natsUnchecked(""),
+    });
     return jsonResponse(status);
   });
   router.on("shutdown", () => {

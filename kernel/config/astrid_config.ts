@@ -192,6 +192,23 @@ export interface ClusterConfig {
    * `ASTRID_HOME/keys/nats.token`).
    */
   readonly "nats_url": string;
+  /**
+   * This node's id; `""` = generated once and kept in
+   * `ASTRID_HOME/var/node_id`.
+   */
+  readonly "node_id": string;
+  /**
+   * A directory on storage every node mounts, holding the session overlays
+   * (`""` = under each node's own `ASTRID_HOME`: sessions cannot move).
+   */
+  readonly "overlay_root": string;
+  /** How long a node's claim on a session (and its heartbeat) lasts unrenewed. */
+  readonly "lease_secs": number;
+  /**
+   * After how long unused a node offers a session to the other nodes
+   * (`0` = keep it until this node stops).
+   */
+  readonly "session_idle_secs": number;
 }
 
 /** The whole effective configuration. */

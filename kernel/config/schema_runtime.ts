@@ -125,6 +125,38 @@ export const RUNTIME_SCHEMA: readonly ConfigKeySpec[] = Object.freeze([
     // Secret: a mistyped URL may carry a token or password; never echoed.
     { env: "ASTRID_NATS_URL", check: natsUrl, secret: true },
   ),
+  row(
+    "cluster.node_id",
+    "string",
+    "",
+    "forbidden",
+    "This node's id ('' = generated once, kept in ASTRID_HOME/var/node_id)",
+    { env: "ASTRID_NODE_ID", check: nodeId },
+  ),
+  row(
+    "cluster.overlay_root",
+    "string",
+    "",
+    "forbidden",
+    "Session overlays on storage all nodes mount ('' = in ASTRID_HOME: sessions stay on their node)",
+    { env: "ASTRID_OVERLAY_ROOT", check: absoluteOrEmpty },
+  ),
+  row(
+    "cluster.lease_secs",
+    "integer",
+    15,
+    "forbidden",
+    "How long a node's session lease and heartbeat last unrenewed",
+    { min: 1, max: 3_600, env: "ASTRID_CLUSTER_LEASE_SECS" },
+  ),
+  row(
+    "cluster.session_idle_secs",
+    "integer",
+    60,
+    "forbidden",
+    "After how long unused a node offers a session to the other nodes (0 = keep it until the node stops)",
+    { min: 0, max: 86_400, env: "ASTRID_CLUSTER_SESSION_IDLE_SECS" },
+  ),
   // [subagents]
   row(
     "subagents.max_concurrent",
@@ -242,4 +274,20 @@ function natsUrl(value: ConfigValue): string | undefined {
     if (!scheme || !bare) return expected;
   }
   return undefined;
+}
+
+/** `""` or a node id: 1–63 of `[A-Za-z0-9_-]`, starting with a letter or digit. */
+function nodeId(value: ConfigValue): string | undefined {
+  return value === "" ||
+      (typeof value === "string" &&
+        /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/.test(value))
+    ? undefined
+    : "'' or 1-63 letters, digits, '_' or '-' (starting with a letter or digit; no '.': a NATS subject token)";
+}
+
+/** `""` or an absolute path. */
+function absoluteOrEmpty(value: ConfigValue): string | undefined {
+  return value === "" || (typeof value === "string" && value.startsWith("/"))
+    ? undefined
+    : "'' or an absolute path";
 }

@@ -380,6 +380,50 @@ export async function daemonFlags(
       }
     }
   }
+  // The shared store (a cluster node) and the shared overlay root.
+  const storeUrl = config.get("store.url");
+  if (storeUrl !== "") {
+    const entry = storeNetEntry(storeUrl);
+    if (entry.kind === "unix") {
+      net.add(
+        `unix:${entry.socket}`,
+        "the PostgreSQL server of store.url (its Unix socket)",
+        "store.url",
+      );
+      // Node's net.connect on a Unix socket also asks for read and write.
+      const why = "the Unix socket of store.url's PostgreSQL server";
+      read.add(entry.socket, why, "store.url");
+      write.add(entry.socket, why, "store.url");
+    } else if (entry.kind === "tcp") {
+      const grant = parseNetGrant(entry.hostPort);
+      if (grant.kind !== "any") {
+        named ||= grant.kind === "name";
+        const why = "the PostgreSQL server of store.url";
+        for (const v of await netValues(grant, why, resolve, false)) {
+          net.add(v.value, v.reason, "store.url");
+        }
+      }
+    } else {
+      notes.push(
+        "store.url is not a postgres:// URL: no store host is granted",
+      );
+    }
+    envs.add(
+      "PG*",
+      "the PostgreSQL client of store.url reads its PG* defaults (PGSSL, PGHOST, …)",
+      "store.url",
+    );
+  }
+  const overlayRoot = config.get("cluster.overlay_root");
+  if (overlayRoot !== "") {
+    const root = checkRoot(overlayRoot, "cluster.overlay_root");
+    for (const p of await spellings(fs, root, "cluster.overlay_root")) {
+      const why =
+        "cluster.overlay_root: the session overlays shared by the cluster's nodes";
+      read.add(p, why, "cluster.overlay_root");
+      write.add(p, why, "cluster.overlay_root");
+    }
+  }
   if (named && !anyNet) {
     const servers = input.nameservers ?? await readNameservers(fs);
     for (const ns of servers) {
@@ -439,5 +483,43 @@ export async function daemonFlags(
     roots,
     skipped,
     notes,
+  };
+}
+
+/**
+ * Where the PostgreSQL client of `store.url` connects: a Unix socket
+ * (`?host=/dir` → `/dir/.s.PGSQL.<port>`) or `host:port` (default 5432).
+ *
+ * @param url `store.url`.
+ * @returns The entry, or `none` for something else.
+ */
+export function storeNetEntry(
+  url: string,
+):
+  | { kind: "unix"; socket: string }
+  | { kind: "tcp"; hostPort: string }
+  | { kind: "none" } {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return { kind: "none" };
+  }
+  if (u.protocol !== "postgres:" && u.protocol !== "postgresql:") {
+    return { kind: "none" };
+  }
+  const port = u.port === "" ? "5432" : u.port;
+  const dir = u.searchParams.get("host");
+  if (dir !== null && dir.startsWith("/")) {
+    return {
+      kind: "unix",
+      socket: `${dir.replace(/\/+$/, "")}/.s.PGSQL.${port}`,
+    };
+  }
+  const host = u.hostname.replace(/^\[|\]$/g, "");
+  if (host === "") return { kind: "none" };
+  return {
+    kind: "tcp",
+    hostPort: host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`,
   };
 }

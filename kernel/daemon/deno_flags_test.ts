@@ -363,3 +363,39 @@ Deno.test({
     assert.match(entry!.reason, /capsule 'wrapped' grants its MCP servers/);
   },
 });
+
+Deno.test({
+  name:
+    "daemonFlags of a cluster node: the store's server only (its Unix socket by exact path, or its host:port), the PG* variables its client reads, and the shared overlay root read/write; nothing of it without store.url",
+  permissions: PERMS,
+  async fn() {
+    const overlays = await Deno.realPath(await Deno.makeTempDir());
+    try {
+      await using h = await makeHome(
+        `[store]\nurl = "postgres://astrid@localhost:5433/db?host=/run/pg"\n[cluster]\noverlay_root = "${overlays}"\n`,
+      );
+      const f = await h.flags();
+      const net = flag(f.args, "net")!;
+      assert.ok(net.includes("unix:/run/pg/.s.PGSQL.5433"), net.join());
+      assert.ok(flag(f.args, "read")!.includes("/run/pg/.s.PGSQL.5433"));
+      assert.ok(flag(f.args, "write")!.includes(overlays));
+      assert.ok(flag(f.args, "read")!.includes(overlays));
+      assert.ok(flag(f.args, "env")!.includes("PG*"));
+      await using tcp = await makeHome(
+        `[store]\nurl = "postgres://astrid@db.internal/astrid"\n`,
+      );
+      const t = await tcp.flags({
+        resolve: (host) =>
+          Promise.resolve(host === "db.internal" ? ["192.0.2.9"] : []),
+      });
+      const tnet = flag(t.args, "net")!;
+      assert.ok(tnet.includes("db.internal:5432"), tnet.join());
+      await using none = await makeHome();
+      const n = await none.flags();
+      assert.ok(!flag(n.args, "env")!.includes("PG*"));
+      assert.ok(!flag(n.args, "net")!.some((v) => v.includes("PGSQL")));
+    } finally {
+      await Deno.remove(overlays, { recursive: true });
+    }
+  },
+});

@@ -54,6 +54,8 @@ import { createPinnedFetch } from "../host/pinned_fetch.ts";
 import { VERSION } from "../../version.ts";
 import type { KernelHandle } from "./boot.ts";
 import { KvSecretStore } from "./kv_secrets.ts";
+import type { Store } from "../store/store.ts";
+import type { FileSystem } from "../core/ports.ts";
 import { ModelMeter } from "./model_meter.ts";
 import type { BusEnvelope, InterceptResult } from "../bus/envelope.ts";
 
@@ -102,6 +104,12 @@ export interface RuntimeOptions {
    * new one ({@linkcode createOverlayManager}).
    */
   readonly overlays?: OverlayManager;
+  /**
+   * The store the session's capsules write through (their KV: the session
+   * history among it); default the kernel's. A cluster node passes the
+   * session's fenced store (`kernel/cluster/fenced_store.ts`).
+   */
+  readonly store?: Store;
   /** MCP capsules: who answers elicitation and sampling, restart policy. */
   readonly mcp?: {
     /** Shows an MCP server's question to the human; without it questions are declined. */
@@ -140,16 +148,26 @@ export interface Runtime extends AsyncDisposable {
 
 /**
  * The overlay manager of a kernel's sessions (overlays under the principal
- * homes, commits through the kernel's gate and audit log).
+ * homes — or under `cluster.overlay_root`, storage every node of a cluster
+ * mounts — commits through the kernel's gate and audit log).
  *
  * @param kernel The kernel.
+ * @param options `fs`: the file system overlays write through (default the
+ *   kernel's; a cluster node guards writes with the session leases).
  * @returns A new manager.
  */
-export function createOverlayManager(kernel: KernelHandle): OverlayManager {
-  const { fs, logger } = kernel.ports;
+export function createOverlayManager(
+  kernel: KernelHandle,
+  options: { fs?: FileSystem } = {},
+): OverlayManager {
+  const { logger } = kernel.ports;
+  const fs = options.fs ?? kernel.ports.fs;
   const { gate, audit } = kernel.security;
   return new OverlayManager({ fs, gate, audit, logger }, {
     homes: kernel.home.homes,
+    ...(kernel.config.values.cluster.overlay_root
+      ? { overlayRoot: kernel.config.values.cluster.overlay_root }
+      : {}),
   });
 }
 
@@ -206,7 +224,7 @@ export async function startRuntime(
     gate,
     audit,
     approvals,
-    store: kernel.store,
+    store: options.store ?? kernel.store,
     clock,
     logger,
     fetch: options.fetch ?? globalThis.fetch,

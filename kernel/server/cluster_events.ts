@@ -8,8 +8,8 @@
  * (`keys/nats.nkey`). Without `nats_url` nothing
  * is started and events stay in the process.
  *
- * The node id comes from `ASTRID_NODE_ID` until the `[cluster] node_id`
- * setting (persisted in `ASTRID_HOME/var/node_id`) is merged: it must be
+ * The node id is the node's `[cluster] node_id` (`ASTRID_NODE_ID`, else
+ * generated once into `ASTRID_HOME/var/node_id`, `./cluster_setup.ts`): it is
  * stable across restarts, since it names the node's durable consumer.
  *
  * @module
@@ -39,22 +39,23 @@ export interface ClusterEvents {
  * Starts the cluster's events for a booted kernel, when configured.
  *
  * @param kernel The kernel (config, key, ports, audit).
- * @param env The process's environment (`ASTRID_NODE_ID`, `ASTRID_NATS_TOKEN`).
+ * @param env The process's environment (`ASTRID_NATS_TOKEN`).
+ * @param nodeId The node's id (stable across restarts).
  * @returns The node's part, or `undefined` when `nats_url` is empty.
- * @throws {KernelError} `CONFIG_INVALID` without a usable node id;
+ * @throws {KernelError} `CONFIG_INVALID` for a node id NATS cannot name;
  * `CLUSTER_UNAVAILABLE` when NATS or JetStream cannot be reached.
  */
 export async function startClusterEvents(
   kernel: KernelHandle,
   env: Env,
+  nodeId: string,
 ): Promise<ClusterEvents | undefined> {
   const url = kernel.config.values.cluster.nats_url;
   if (url === "") return undefined;
-  const nodeId = env.get("ASTRID_NODE_ID") ?? "";
   if (!isNodeId(nodeId)) {
     throw new KernelError(
       "CONFIG_INVALID",
-      "[cluster] nats_url is set but this node has no id: set ASTRID_NODE_ID (1-64 characters of [A-Za-z0-9_-], stable across restarts)",
+      "[cluster] node_id cannot name a NATS consumer: use 1-64 characters of [A-Za-z0-9_-]",
     );
   }
   const auth = await readNatsAuth({

@@ -26,7 +26,7 @@ import { processFacts, subprocessesPermitted } from "../host/process_info.ts";
 import { createApi } from "../api/api.ts";
 import { type KernelHandle, kernelPaths, startKernel } from "../daemon/boot.ts";
 import { createSessionHub } from "../turn/session_hub.ts";
-import { startClusterEvents } from "./cluster_events.ts";
+import { type ClusterSetup, setupCluster } from "./cluster_setup.ts";
 import { Activity } from "./activity.ts";
 import { watchIdle } from "./idle_watch.ts";
 import { engineStatuses } from "./engines.ts";
@@ -121,14 +121,17 @@ export async function startDaemon(
     const mcpAvailable = await subprocessesPermitted(MCP_COMMANDS);
     // The workspace the daemon was started for gets a session booted ahead.
     const spare = options.roots?.[0];
-    const cluster = await startClusterEvents(kernel, env);
-    if (cluster) undo.push(() => cluster.close());
+    // With store.url set this kernel is a cluster node (heartbeat, leases);
+    // with cluster.nats_url set it also joins the cluster's events.
+    const cluster = await setupCluster(kernel, { mode: "socket", env });
+    undo.push(() => cluster.close());
     const hub = await createSessionHub(kernel, {
       roots,
       env,
       mcpAvailable,
       ...(spare === undefined ? {} : { spare: path.resolve(spare) }),
-      ...(cluster ? { cluster } : {}),
+      ...(cluster.node ? { leases: cluster.node.leases } : {}),
+      ...(cluster.events ? { cluster: cluster.events } : {}),
     });
     undo.push(() => hub.close());
     const token = newBearerToken(kernel.ports.random);
@@ -154,6 +157,7 @@ export async function startDaemon(
       idleTimeoutMs: idleMs,
       engines: engineStatuses(mcpAvailable),
       shutdown: () => void stop("api"),
+      cluster: cluster.status,
     });
     const server = await createDenoNet({ logger }).serveUnix(
       files.socket,
@@ -171,7 +175,7 @@ export async function startDaemon(
     const stopping = lifecycle({
       kernel,
       hub,
-      closeCluster: () => cluster?.close() ?? Promise.resolve(),
+      cluster,
       server,
       files,
       logger,
@@ -213,13 +217,13 @@ export async function startDaemon(
 function lifecycle(parts: {
   kernel: KernelHandle;
   hub: SessionHub;
-  closeCluster: () => Promise<void>;
+  cluster: ClusterSetup;
   server: UnixServer;
   files: RunFiles;
   logger: Logger;
   release: () => Promise<void>;
 }): { shutdown(reason: string): Promise<void>; finished: Promise<void> } {
-  const { kernel, hub, server, files, logger } = parts;
+  const { kernel, hub, cluster, server, files, logger } = parts;
   let done!: () => void;
   const finished = new Promise<void>((resolve) => (done = resolve));
   let running: Promise<void> | undefined;
@@ -240,6 +244,7 @@ function lifecycle(parts: {
       const serverDone = server.shutdown();
       // Ends every turn and stream, so the open requests can finish.
       await step("closing the sessions", () => hub.close());
+      await step("leaving the cluster", () => cluster.close());
       await step("finishing open requests", async () => {
         let timer: ReturnType<typeof setTimeout> | undefined;
         await Promise.race([
@@ -248,7 +253,6 @@ function lifecycle(parts: {
         ]);
         clearTimeout(timer);
       });
-      await step("leaving the cluster's events", parts.closeCluster);
       await step("closing the kernel", () => kernel.close());
       await removeQuietly(files.socket);
       await removeQuietly(files.token);

@@ -22,7 +22,7 @@ import type { ConnectionInfo } from "../api/router.ts";
 import { createConsole } from "../web/console.ts";
 import { kernelPaths, startKernel } from "../daemon/boot.ts";
 import { createSessionHub } from "../turn/session_hub.ts";
-import { startClusterEvents } from "./cluster_events.ts";
+import { type ClusterSetup, setupCluster } from "./cluster_setup.ts";
 import { engineStatuses } from "./engines.ts";
 import { runFiles } from "../daemon/run_files.ts";
 
@@ -84,20 +84,22 @@ export async function startHeadless(
   const lock = await acquireDaemonLock(runFiles(home).lock);
   try {
     const kernel = await startKernel({ env });
+    let cluster: ClusterSetup | undefined;
     try {
       const mcpAvailable = await subprocessesPermitted(["bwrap", "deno"]);
       const roots = kernel.config.values.workspace.roots.map((r) =>
         path.resolve(r)
       );
-      const cluster = await startClusterEvents(kernel, env);
+      // With store.url set this kernel is a cluster node (heartbeat, leases);
+      // with cluster.nats_url set it also joins the cluster's events.
+      const joined = await setupCluster(kernel, { mode: "serve", env });
+      cluster = joined;
       const hub = await createSessionHub(kernel, {
         roots,
         env,
         mcpAvailable,
-        ...(cluster ? { cluster } : {}),
-      }).catch(async (err) => {
-        await cluster?.close();
-        throw err;
+        ...(joined.node ? { leases: joined.node.leases } : {}),
+        ...(joined.events ? { cluster: joined.events } : {}),
       });
       const router = createApi({
         kernel,
@@ -107,6 +109,7 @@ export async function startHeadless(
         idleTimeoutMs: null,
         engines: engineStatuses(mcpAvailable),
         shutdown: () => {},
+        cluster: joined.status,
       });
       const api = router.handler({ token: () => token });
       // The console logs in with the server's token (its login form) and
@@ -129,8 +132,12 @@ export async function startHeadless(
           closing ??= (async () => {
             web.close();
             try {
-              await hub.close();
-              await cluster?.close();
+              try {
+                await hub.close();
+              } finally {
+                // Leave the cluster: the leases go back at once.
+                await joined.close();
+              }
             } finally {
               try {
                 await kernel.close();
@@ -141,6 +148,7 @@ export async function startHeadless(
           })(),
       };
     } catch (err) {
+      await cluster?.close().catch(() => {});
       await kernel.close().catch(() => {});
       throw err;
     }

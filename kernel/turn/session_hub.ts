@@ -79,6 +79,10 @@ import {
   SessionRecords,
   titleOf,
 } from "./session_records.ts";
+import type { SessionLeases } from "../cluster/session_leases.ts";
+import { fencedStore } from "../cluster/fenced_store.ts";
+import { leaseGuardedFs } from "../cluster/lease_guarded_fs.ts";
+import type { Store } from "../store/store.ts";
 
 /** Options of {@linkcode createSessionHub}. */
 export interface SessionHubOptions {
@@ -107,6 +111,12 @@ export interface SessionHubOptions {
    * other nodes' requests listed and answered through it.
    */
   readonly cluster?: { readonly bus: Bus };
+  /**
+   * The leases of this cluster node (`store.url` set): a session is served
+   * only while this node holds its lease, and its capsules write through the
+   * store fenced by it. Absent on a single node.
+   */
+  readonly leases?: SessionLeases;
 }
 
 interface Booted {
@@ -196,7 +206,28 @@ class Hub implements SessionHub {
         clock: kernel.ports.clock,
       });
     this.#records = new SessionRecords(kernel.store, kernel.principal);
-    this.#overlays = createOverlayManager(kernel);
+    const root = kernel.config.values.cluster.overlay_root;
+    const leases = options.leases;
+    // Overlays on shared storage: a write asks the session's lease first.
+    this.#overlays = createOverlayManager(
+      kernel,
+      leases && root !== ""
+        ? {
+          fs: leaseGuardedFs(kernel.ports.fs, {
+            root,
+            principal: kernel.principal,
+            ensure: (session) => leases.ensure(session),
+          }),
+        }
+        : {},
+    );
+    // A lost lease (another node took the session): stop its turn; the
+    // next use takes the lease again (or is refused) and reboots.
+    options.leases?.onLost((id) => this.#lives.get(id)?.turn?.cancel());
+    // A busy session (turn, tool calls, commit) is never offered to others.
+    options.leases?.setBusyProbe((id) =>
+      (this.#lives.get(id)?.busy ?? null) !== null
+    );
   }
 
   async list(): Promise<SessionInfo[]> {
@@ -308,6 +339,8 @@ class Hub implements SessionHub {
       await this.#records.delete(record.id);
       for (const q of live.subscribers) q.end();
       this.#lives.delete(record.id);
+      await this.#options.leases?.release(record.id, { forget: true })
+        .catch(() => {});
     } finally {
       live.busy = null;
     }
@@ -442,7 +475,19 @@ class Hub implements SessionHub {
 
   async cancel(id: string): Promise<void> {
     const record = await this.#record(id);
-    this.#lives.get(record.id)?.turn?.cancel();
+    const turn = this.#lives.get(record.id)?.turn;
+    if (turn === undefined && this.#options.leases) {
+      // A turn of another node is cancelled there: say where.
+      const node = await this.#options.leases.holder(record.id);
+      if (node !== null) {
+        throw new KernelError(
+          "SESSION_ELSEWHERE",
+          `Session ${record.id} is served by node ${node}: cancel its turn there`,
+          { data: { node } },
+        );
+      }
+    }
+    turn?.cancel();
   }
 
   events(id: string, signal: AbortSignal): AsyncIterable<PromptStreamEvent> {
@@ -791,9 +836,37 @@ class Hub implements SessionHub {
     };
   }
 
-  #booted(
+  /**
+   * On a cluster node: makes sure this node holds the session's lease
+   * (`SESSION_ELSEWHERE` while another live node does). When the lease was
+   * taken now, whatever this node had of the session from an earlier lease
+   * (runtime, open overlay) is dropped: another node may have changed it.
+   *
+   * @returns The session's fenced store, or `undefined` on a single node.
+   */
+  async #lease(live: Live): Promise<Store | undefined> {
+    const leases = this.#options.leases;
+    if (leases === undefined) return undefined;
+    const { lease, taken } = await leases.acquire(live.id);
+    if (taken) {
+      if (live.boot !== undefined) await this.#closeRuntime(live);
+      this.#overlays.release(this.#kernel.principal, live.id);
+    }
+    return fencedStore(this.#kernel.store, lease);
+  }
+
+  async #booted(
     live: Live,
     record: Pick<SessionRecord, "id" | "workspace">,
+  ): Promise<Booted> {
+    const store = await this.#lease(live);
+    return await this.#boot(live, record, store);
+  }
+
+  #boot(
+    live: Live,
+    record: Pick<SessionRecord, "id" | "workspace">,
+    store: Store | undefined,
   ): Promise<Booted> {
     if (live.boot) return live.boot;
     const kernel = this.#kernel;
@@ -818,6 +891,7 @@ class Hub implements SessionHub {
         session: record.id,
         capsuleConfig,
         overlays: this.#overlays,
+        ...(store ? { store } : {}),
         ...(this.#options.mcpAvailable === false ? { bubblewrap: null } : {}),
       });
       try {
@@ -860,6 +934,7 @@ class Hub implements SessionHub {
   }
 
   async #overlay(record: SessionRecord) {
+    await this.#lease(this.#live(record.id));
     return await this.#overlays.forSession(
       this.#kernel.principal,
       record.id,

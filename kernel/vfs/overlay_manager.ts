@@ -21,6 +21,12 @@ import { SessionVfs } from "./session_vfs.ts";
 export interface OverlayManagerOptions {
   /** The parent of every principal home: `<ASTRID_HOME>/home`. */
   readonly homes: string;
+  /**
+   * Where overlays live instead of the principal homes: `<root>/<principal>/<session>`
+   * (`cluster.overlay_root`, storage every node of a cluster mounts, so a
+   * session can move between nodes). The `home://` mount stays in `homes`.
+   */
+  readonly overlayRoot?: string;
 }
 
 /** Options of {@linkcode OverlayManager.forSession}. */
@@ -63,6 +69,7 @@ export interface ForSessionOptions {
 export class OverlayManager {
   #deps: OverlayDeps;
   #homes: string;
+  #overlayRoot: string | undefined;
   #open = new Map<string, Promise<Overlay>>();
   #hasher: Promise<Blake3Hasher> | null = null;
 
@@ -79,6 +86,12 @@ export class OverlayManager {
     }
     this.#deps = deps;
     this.#homes = options.homes.replace(/\/+$/, "");
+    if (
+      options.overlayRoot !== undefined && !options.overlayRoot.startsWith("/")
+    ) {
+      throw new TypeError("OverlayManager needs an absolute overlay root");
+    }
+    this.#overlayRoot = options.overlayRoot?.replace(/\/+$/, "");
   }
 
   /**
@@ -86,10 +99,16 @@ export class OverlayManager {
    *
    * @param principal The principal.
    * @param session The session.
-   * @returns `<homes>/<principal>/.local/overlay/<session>`.
+   * @returns `<homes>/<principal>/.local/overlay/<session>`, or
+   *   `<overlayRoot>/<principal>/<session>`.
    * @throws {KernelError} `INVALID_ID` for a malformed id.
    */
   overlayDir(principal: PrincipalId, session: SessionId): string {
+    if (this.#overlayRoot !== undefined) {
+      return `${this.#overlayRoot}/${parsePrincipalId(principal)}/${
+        parseSessionId(session)
+      }`;
+    }
     return `${this.#home(principal)}/.local/overlay/${parseSessionId(session)}`;
   }
 

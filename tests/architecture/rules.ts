@@ -74,9 +74,10 @@ export const KERNEL_LAYERS: Readonly<Record<string, readonly string[]>> = {
     "abi",
     "host",
   ],
-  // The cluster (issue 17): events across nodes on NATS JetStream (the
-  // bridge between a node's kernel bus and the events stream, the NATS
-  // connection and its health).
+  // The cluster (issue 17): node id, registry, session leases and their
+  // fencing, status; events across nodes on NATS JetStream (the bridge
+  // between a node's kernel bus and the events stream, the NATS connection
+  // and its health).
   cluster: [
     "core",
     "crypto",
@@ -103,12 +104,14 @@ export const KERNEL_LAYERS: Readonly<Record<string, readonly string[]>> = {
     "abi",
     "daemon",
     "host",
+    "cluster",
   ],
   // The turn API drives a booted runtime (daemon) and is what frontends use;
   // its session hub implements the API's port.
   turn: [
     "core",
     "store",
+    "cluster",
     "security",
     "vfs",
     "bus",
