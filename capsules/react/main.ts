@@ -2,7 +2,9 @@
  * `react`: the orchestrator. Answers `user.v1.prompt` (a `TurnRequest`)
  * with a `TurnResult` after running the ReAct loop of one turn:
  *
- * 1. append the user message to the session (`session.v1.request.append`)
+ * 1. append the user message to the session (`session.v1.request.append`;
+ *    later appends of the turn name the messages held, `known`, so that the
+ *    session answers only the appended ones)
  *    and, at the same time, get the system prompt (`spark.v1.request.build`)
  *    and the tools (`tool.v1.request.describe` with `{tools: []}`, answered
  *    by the router) — three requests in flight together;
@@ -43,6 +45,7 @@ import {
   type LlmRequest,
   type LlmResponse,
   type Message,
+  type SessionAppend,
   type SessionMessages,
   textOf,
   toolCallsOf,
@@ -156,13 +159,23 @@ export default defineCapsule({
       // The session answers an append with the whole (compacted) history:
       // the next model call's messages, without another round trip.
       let history: readonly Message[] = [];
+      let held = false;
       const append = async (messages: Message[]) => {
         const h = await ask(
           TOPICS.append,
-          { session_id: sid, messages },
+          {
+            session_id: sid,
+            messages,
+            ...(held ? { known: history.length } : {}),
+          } satisfies SessionAppend,
           s.serviceMs,
         ) as Partial<SessionMessages> | null;
-        history = Array.isArray(h?.messages) ? h.messages : [];
+        const got = Array.isArray(h?.messages) ? h.messages : [];
+        // With `offset` the session answered only the appended messages.
+        history = held && h?.offset === history.length
+          ? [...history, ...got]
+          : got;
+        held = true;
       };
       const emit = async (e: TurnEventMessage["event"]) => {
         try {

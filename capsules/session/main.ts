@@ -5,7 +5,7 @@
  * | topic | request → answer |
  * |---|---|
  * | `session.v1.request.get_messages` | `{session_id}` → `{session_id, messages}` |
- * | `session.v1.request.append` | `{session_id, messages}` → `{session_id, messages}` (the whole history after the append) |
+ * | `session.v1.request.append` | `{session_id, messages, known?}` → `{session_id, messages, offset?}` (the whole history after the append; only the appended messages, with `offset`, when `known` equals the history's length before it and nothing was compacted) |
  * | `session.v1.request.clear` | `{session_id}` → `{session_id, messages: []}` |
  *
  * On append the history is compacted to `[env] max_context_tokens`
@@ -44,6 +44,7 @@ import {
   host,
   type InterceptEvent,
   type Message,
+  type SessionAppend,
   type SessionMessages,
 } from "@astrid/sdk";
 import { compact } from "./compact.ts";
@@ -231,9 +232,16 @@ function budget(config: CapsuleContext["config"]): number {
   return Number.isFinite(n) && n > 0 ? n : DEFAULT_BUDGET;
 }
 
-const answer = (session_id: string, messages: readonly Message[]) => ({
+const answer = (
+  session_id: string,
+  messages: readonly Message[],
+  offset?: number,
+) => ({
   type: "final" as const,
-  payload: { session_id, messages } satisfies SessionMessages,
+  payload:
+    (offset === undefined
+      ? { session_id, messages }
+      : { session_id, messages, offset }) satisfies SessionMessages,
 });
 
 export default defineCapsule({
@@ -243,13 +251,14 @@ export default defineCapsule({
       const sid = sessionIdOf(event.payload);
       return answer(sid, (await load(sid)).messages);
     },
-    /** `session.v1.request.append`: appends, compacts, answers the history. */
-    async append(
-      event: InterceptEvent<{ session_id: string; messages: Message[] }>,
-      ctx: CapsuleContext,
-    ) {
+    /**
+     * `session.v1.request.append`: appends, compacts, answers the history
+     * (or only the appended messages to a caller that holds the rest).
+     */
+    async append(event: InterceptEvent<SessionAppend>, ctx: CapsuleContext) {
       const sid = sessionIdOf(event.payload);
       const added = checkMessages(event.payload.messages);
+      const known = event.payload.known;
       const { head, messages, text } = await load(sid);
       const all = joined(messages, text, added);
       const { messages: kept, removed } = compact(
@@ -270,7 +279,11 @@ export default defineCapsule({
           `session ${sid}: compacted, ${removed} messages removed`,
         );
       }
-      return answer(sid, kept);
+      // The caller holds the history so far: only what was added goes back
+      // (the whole history is most of a turn's bytes on the bus).
+      return removed === 0 && known === messages.length
+        ? answer(sid, added, known)
+        : answer(sid, kept);
     },
     /** `session.v1.request.clear`. */
     async clear(event: InterceptEvent<{ session_id: string }>) {

@@ -197,6 +197,89 @@ agentTest(
   },
 );
 
+agentTest(
+  "session: an append naming the history length it holds (known) gets only the appended messages; a stale or absent known gets the whole history",
+  async () => {
+    await using fx = await startAgentFixture({
+      prefix: "astrid-session-known-",
+      capsules: ["session"],
+    });
+    const first = await session(fx, "append", {
+      session_id: "s",
+      messages: [user("hi")],
+      known: 0,
+    });
+    assert.deepEqual(first, {
+      session_id: "s",
+      messages: [user("hi")],
+      offset: 0,
+    });
+    const delta = await session(fx, "append", {
+      session_id: "s",
+      messages: [assistant("hello"), user("more")],
+      known: 1,
+    });
+    assert.deepEqual(delta, {
+      session_id: "s",
+      messages: [assistant("hello"), user("more")],
+      offset: 1,
+    });
+    // A caller that holds a different history (another writer appended in
+    // between) gets the whole history, without offset.
+    const stale = await session(fx, "append", {
+      session_id: "s",
+      messages: [assistant("ok")],
+      known: 1,
+    });
+    assert.deepEqual(stale, {
+      session_id: "s",
+      messages: [user("hi"), assistant("hello"), user("more"), assistant("ok")],
+    });
+    const plain = await session(fx, "append", {
+      session_id: "s",
+      messages: [user("last")],
+    });
+    assert.equal(plain.offset, undefined);
+    assert.equal(plain.messages.length, 5);
+    assert.deepEqual(
+      (await session(fx, "get_messages", { session_id: "s" })).messages,
+      plain.messages,
+    );
+  },
+);
+
+agentTest(
+  "session: an append that compacts answers the whole compacted history even when the caller named known",
+  async () => {
+    await using fx = await startAgentFixture({
+      prefix: "astrid-session-known-compact-",
+      capsules: ["session"],
+      runtime: { capsuleConfig: { session: { max_context_tokens: "400" } } },
+    });
+    const filler = "y".repeat(300);
+    let held = (await session(fx, "append", {
+      session_id: "s",
+      messages: [user("The task")],
+    })).messages;
+    let compacted = false;
+    for (let i = 0; i < 6; i++) {
+      const r = await session(fx, "append", {
+        session_id: "s",
+        messages: [toolUse(`c${i}`, filler), toolResult(`c${i}`, filler)],
+        known: held.length,
+      });
+      if (r.offset === undefined) compacted = true;
+      else assert.equal(r.offset, held.length);
+      held = r.offset === undefined ? r.messages : [...held, ...r.messages];
+      assert.deepEqual(
+        held,
+        (await session(fx, "get_messages", { session_id: "s" })).messages,
+      );
+    }
+    assert.ok(compacted, "the budget made an append compact");
+  },
+);
+
 Deno.test({
   name: "compact(): under budget nothing changes",
   permissions: "none",
