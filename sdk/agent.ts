@@ -12,7 +12,7 @@
  * | `user.v1.prompt` | {@linkcode TurnRequest} → {@linkcode TurnResult} (the orchestrator) |
  * | `agent.v1.turn_event` | published by the orchestrator: {@linkcode TurnEventMessage} |
  * | `session.v1.request.get_messages` | `{session_id}` → {@linkcode SessionMessages} |
- * | `session.v1.request.append` | {@linkcode SessionAppend} → {@linkcode SessionMessages} (the whole history after the append, as `get_messages` would answer it: possibly compacted; only the appended messages, with `offset`, when the caller said it holds the history so far and nothing was compacted) |
+ * | `session.v1.request.append` | {@linkcode SessionAppend} → {@linkcode SessionMessages} (the whole history after the append, as `get_messages` would answer it: possibly compacted; only the appended messages, with `offset`, when the caller named the `tag` of the history it holds and nothing was compacted) |
  * | `session.v1.request.clear` | `{session_id}` → {@linkcode SessionMessages} (empty) |
  * | `spark.v1.request.build` | {@linkcode IdentityRequest} → `{prompt}` |
  * | `tool.v1.request.describe` | `{tools: []}` → {@linkcode ToolDescribeResult} (each tool capsule appends, the router answers) |
@@ -121,11 +121,16 @@ export interface SessionMessages {
    */
   readonly messages: readonly Message[];
   /**
-   * Present only in an answer to an append that named `known` equal to the
-   * history's length before it, when nothing was compacted: `messages` are
-   * just the appended ones.
+   * Present only in an answer to an append whose `known` named the stored
+   * history (its `tag`), when nothing was compacted: `messages` are just the
+   * appended ones, to follow the caller's first `offset` messages.
    */
   readonly offset?: number;
+  /**
+   * The version of the stored history this answer describes (new with every
+   * write); absent when the session keeps no version.
+   */
+  readonly tag?: string;
 }
 
 /** Appends messages to a session's history (`session.v1.request.append`). */
@@ -135,13 +140,13 @@ export interface SessionAppend {
   /** The messages to append, oldest first. */
   readonly messages: readonly Message[];
   /**
-   * How many messages of the history the caller holds (exactly as the last
-   * answer gave them). When it equals the stored history's length and the
-   * append compacts nothing, the answer carries only the appended messages
-   * (`offset` = `known`) instead of the whole history; otherwise the whole
-   * history, without `offset`.
+   * The `tag` of the history the caller holds (from an earlier answer, with
+   * the messages it described). When it still names the stored history and
+   * the append compacts nothing, the answer carries only the appended
+   * messages (with `offset`) instead of the whole history; otherwise the
+   * whole history, without `offset`.
    */
-  readonly known?: number;
+  readonly known?: string;
 }
 
 /** Asks the identity capsule for the system prompt. */

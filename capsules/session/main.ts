@@ -5,7 +5,7 @@
  * | topic | request → answer |
  * |---|---|
  * | `session.v1.request.get_messages` | `{session_id}` → `{session_id, messages}` |
- * | `session.v1.request.append` | `{session_id, messages, known?}` → `{session_id, messages, offset?}` (the whole history after the append; only the appended messages, with `offset`, when `known` equals the history's length before it and nothing was compacted) |
+ * | `session.v1.request.append` | `{session_id, messages, known?}` → `{session_id, messages, tag, offset?}` (the whole history after the append; only the appended messages, with `offset`, when `known` is the `tag` of the stored history and nothing was compacted) |
  * | `session.v1.request.clear` | `{session_id}` → `{session_id, messages: []}` |
  *
  * On append the history is compacted to `[env] max_context_tokens`
@@ -152,7 +152,7 @@ async function save(
   messages: readonly Message[],
   text: string,
   same = 0,
-): Promise<void> {
+): Promise<string | undefined> {
   const gen = (old?.gen ?? 0) + 1;
   // Full chunks only; the rest goes into the head.
   const count = messages.length === 0 ? 0 : Math.floor(text.length / CHUNK);
@@ -174,9 +174,10 @@ async function save(
     }),
   );
   cache.delete(sid);
+  let tag: string | undefined;
   if (messages.length === 0) await host.kv.delete(headKey(sid));
   else {
-    const tag = newTag();
+    tag = newTag();
     const head: Head = gens.every((g) => g === gen)
       ? { gen, chunks: count, tag, tail }
       : { gen, chunks: count, tag, gens, tail };
@@ -191,6 +192,7 @@ async function save(
       ),
     );
   }
+  return tag;
 }
 
 /** The JSON text of `messages` followed by `added`, from the former's text. */
@@ -235,13 +237,16 @@ function budget(config: CapsuleContext["config"]): number {
 const answer = (
   session_id: string,
   messages: readonly Message[],
+  tag?: string,
   offset?: number,
 ) => ({
   type: "final" as const,
-  payload:
-    (offset === undefined
-      ? { session_id, messages }
-      : { session_id, messages, offset }) satisfies SessionMessages,
+  payload: {
+    session_id,
+    messages,
+    ...(tag === undefined ? {} : { tag }),
+    ...(offset === undefined ? {} : { offset }),
+  } satisfies SessionMessages,
 });
 
 export default defineCapsule({
@@ -249,7 +254,8 @@ export default defineCapsule({
     /** `session.v1.request.get_messages`. */
     async get_messages(event: InterceptEvent<{ session_id: string }>) {
       const sid = sessionIdOf(event.payload);
-      return answer(sid, (await load(sid)).messages);
+      const { head, messages } = await load(sid);
+      return answer(sid, messages, head?.tag);
     },
     /**
      * `session.v1.request.append`: appends, compacts, answers the history
@@ -267,7 +273,7 @@ export default defineCapsule({
         Math.ceil(all.length / 4),
       );
       // A plain append keeps the stored text but its closing bracket.
-      await save(
+      const tag = await save(
         sid,
         head,
         kept,
@@ -279,11 +285,14 @@ export default defineCapsule({
           `session ${sid}: compacted, ${removed} messages removed`,
         );
       }
-      // The caller holds the history so far: only what was added goes back
-      // (the whole history is most of a turn's bytes on the bus).
-      return removed === 0 && known === messages.length
-        ? answer(sid, added, known)
-        : answer(sid, kept);
+      // The caller holds the stored history (its tag names this very
+      // version): only what was added goes back — the whole history is
+      // most of a turn's bytes on the bus and in the guests' JSON.
+      const holds = typeof known === "string" && known !== "" &&
+        known === head?.tag;
+      return removed === 0 && holds
+        ? answer(sid, added, tag, messages.length)
+        : answer(sid, kept, tag);
     },
     /** `session.v1.request.clear`. */
     async clear(event: InterceptEvent<{ session_id: string }>) {

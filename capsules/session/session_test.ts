@@ -198,7 +198,7 @@ agentTest(
 );
 
 agentTest(
-  "session: an append naming the history length it holds (known) gets only the appended messages; a stale or absent known gets the whole history",
+  "session: an append naming the tag of the history it holds (known) gets only the appended messages; a stale, foreign or absent tag gets the whole history",
   async () => {
     await using fx = await startAgentFixture({
       prefix: "astrid-session-known-",
@@ -207,49 +207,62 @@ agentTest(
     const first = await session(fx, "append", {
       session_id: "s",
       messages: [user("hi")],
-      known: 0,
     });
-    assert.deepEqual(first, {
-      session_id: "s",
-      messages: [user("hi")],
-      offset: 0,
-    });
+    assert.deepEqual(first.messages, [user("hi")]);
+    assert.equal(first.offset, undefined);
+    assert.equal(typeof first.tag, "string");
     const delta = await session(fx, "append", {
       session_id: "s",
       messages: [assistant("hello"), user("more")],
-      known: 1,
+      known: first.tag,
     });
-    assert.deepEqual(delta, {
-      session_id: "s",
-      messages: [assistant("hello"), user("more")],
-      offset: 1,
-    });
-    // A caller that holds a different history (another writer appended in
-    // between) gets the whole history, without offset.
+    assert.deepEqual(delta.messages, [assistant("hello"), user("more")]);
+    assert.equal(delta.offset, 1);
+    assert.notEqual(delta.tag, first.tag, "every write is a new version");
+    // A caller holding an older version (another writer appended since)
+    // gets the whole history.
     const stale = await session(fx, "append", {
       session_id: "s",
       messages: [assistant("ok")],
-      known: 1,
+      known: first.tag,
     });
-    assert.deepEqual(stale, {
+    assert.equal(stale.offset, undefined);
+    assert.deepEqual(stale.messages, [
+      user("hi"),
+      assistant("hello"),
+      user("more"),
+      assistant("ok"),
+    ]);
+    for (const known of [undefined, "", "made-up", 5]) {
+      const r = await session(fx, "append", {
+        session_id: "s",
+        messages: [user("x")],
+        ...(known === undefined ? {} : { known }),
+      });
+      assert.equal(r.offset, undefined);
+    }
+    const all = await session(fx, "get_messages", { session_id: "s" });
+    assert.equal(all.messages.length, 8);
+    // get_messages names the version too; a clear makes every tag stale.
+    const next = await session(fx, "append", {
       session_id: "s",
-      messages: [user("hi"), assistant("hello"), user("more"), assistant("ok")],
+      messages: [assistant("y")],
+      known: all.tag,
     });
-    const plain = await session(fx, "append", {
+    assert.equal(next.offset, 8);
+    await session(fx, "clear", { session_id: "s" });
+    const after = await session(fx, "append", {
       session_id: "s",
-      messages: [user("last")],
+      messages: [user("fresh")],
+      known: next.tag,
     });
-    assert.equal(plain.offset, undefined);
-    assert.equal(plain.messages.length, 5);
-    assert.deepEqual(
-      (await session(fx, "get_messages", { session_id: "s" })).messages,
-      plain.messages,
-    );
+    assert.equal(after.offset, undefined);
+    assert.deepEqual(after.messages, [user("fresh")]);
   },
 );
 
 agentTest(
-  "session: an append that compacts answers the whole compacted history even when the caller named known",
+  "session: an append that compacts answers the whole compacted history even when the caller's tag is current",
   async () => {
     await using fx = await startAgentFixture({
       prefix: "astrid-session-known-compact-",
@@ -257,20 +270,23 @@ agentTest(
       runtime: { capsuleConfig: { session: { max_context_tokens: "400" } } },
     });
     const filler = "y".repeat(300);
-    let held = (await session(fx, "append", {
+    let last = await session(fx, "append", {
       session_id: "s",
       messages: [user("The task")],
-    })).messages;
+    });
+    let held = last.messages;
     let compacted = false;
     for (let i = 0; i < 6; i++) {
-      const r = await session(fx, "append", {
+      last = await session(fx, "append", {
         session_id: "s",
         messages: [toolUse(`c${i}`, filler), toolResult(`c${i}`, filler)],
-        known: held.length,
+        known: last.tag,
       });
-      if (r.offset === undefined) compacted = true;
-      else assert.equal(r.offset, held.length);
-      held = r.offset === undefined ? r.messages : [...held, ...r.messages];
+      if (last.offset === undefined) compacted = true;
+      else assert.equal(last.offset, held.length);
+      held = last.offset === undefined
+        ? last.messages
+        : [...held, ...last.messages];
       assert.deepEqual(
         held,
         (await session(fx, "get_messages", { session_id: "s" })).messages,
