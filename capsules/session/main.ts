@@ -22,7 +22,9 @@
  * each chunk was written under, `gens`): it writes the chunks it filled, if
  * any, then the head — usually one KV write — and deletes nothing. (Heads
  * written before `tail` existed keep every chunk under a key; they read the
- * same.)
+ * same.) The head names the chunk size (`size`; absent: 16 000 characters,
+ * the size before it was named): an append to a head of another size
+ * rewrites every chunk once.
  *
  * Cache: each instance keeps the histories it last read or wrote (a few
  * sessions, parsed and as JSON text) and uses one only while the session's
@@ -49,8 +51,17 @@ import {
 } from "@astrid/sdk";
 import { compact } from "./compact.ts";
 
-/** Characters per stored chunk: ≤ 3 bytes each in UTF-8, escaping included, well under 64 KiB. */
-const CHUNK = 16_000;
+/**
+ * Characters per stored chunk: ≤ 3 bytes each in UTF-8, escaping included,
+ * well under 64 KiB. Not larger: the text after the last full chunk rides
+ * in the head, which every append reads and rewrites (through the guest's
+ * JSON); not smaller: a full history (`max_context_tokens` × 4 characters)
+ * must fit the KV key quota as often as it fits the byte quota.
+ */
+const CHUNK = 8_000;
+
+/** The chunk size of heads that do not name one (written before `size`). */
+const LEGACY_CHUNK = 16_000;
 const DEFAULT_BUDGET = 100_000;
 
 interface Head {
@@ -62,6 +73,8 @@ interface Head {
   readonly gens?: readonly number[];
   /** The text after the chunks (absent: none). */
   readonly tail?: string;
+  /** Characters per chunk (absent: {@linkcode LEGACY_CHUNK}). */
+  readonly size?: number;
 }
 
 /** The generation chunk `i` of `head` is stored under. */
@@ -157,7 +170,8 @@ async function save(
   // Full chunks only; the rest goes into the head.
   const count = messages.length === 0 ? 0 : Math.floor(text.length / CHUNK);
   const tail = messages.length === 0 ? "" : text.slice(count * CHUNK);
-  const kept = old === null
+  // Chunks of another size (a head written before `size`) are rewritten.
+  const kept = old === null || (old.size ?? LEGACY_CHUNK) !== CHUNK
     ? 0
     : Math.min(old.chunks, count, Math.floor(same / CHUNK));
   const gens = Array.from(
@@ -179,8 +193,8 @@ async function save(
   else {
     tag = newTag();
     const head: Head = gens.every((g) => g === gen)
-      ? { gen, chunks: count, tag, tail }
-      : { gen, chunks: count, tag, gens, tail };
+      ? { gen, chunks: count, tag, tail, size: CHUNK }
+      : { gen, chunks: count, tag, gens, tail, size: CHUNK };
     await host.kv.set(headKey(sid), head);
     remember(sid, { gen, tag, messages, text });
   }

@@ -10,6 +10,8 @@ import {
 } from "../../tests/agent_fixture_test.ts";
 import type { Message, SessionMessages } from "@astrid/sdk";
 import { compact, estimateTokens } from "./compact.ts";
+import { capsuleKv, kvNamespaceOf } from "../../kernel/abi/capsule_kv.ts";
+import { DEFAULT_KV_QUOTA } from "../../kernel/abi/ports.ts";
 
 const user = (text: string): Message => ({
   role: "user",
@@ -293,6 +295,56 @@ agentTest(
       );
     }
     assert.ok(compacted, "the budget made an append compact");
+  },
+);
+
+agentTest(
+  "session: a history stored in the former 16 000-character chunks (head without size) reads whole, and the next append rewrites it in the current size",
+  async () => {
+    const fx = await startAgentFixture({
+      prefix: "astrid-session-legacy-",
+      capsules: ["session"],
+      fileStore: true,
+    });
+    const kv = capsuleKv(
+      fx.tk.kernel.store,
+      kvNamespaceOf({ principal: fx.tk.kernel.principal, capsule: "session" }),
+      DEFAULT_KV_QUOTA,
+    );
+    const legacy = [
+      user("a".repeat(20_000)),
+      assistant("b".repeat(15_000)),
+      user("c"),
+    ];
+    const text = JSON.stringify(legacy);
+    await kv.set("h/s/1/0", text.slice(0, 16_000));
+    await kv.set("h/s/1/1", text.slice(16_000, 32_000));
+    await kv.set("h/s", {
+      gen: 1,
+      chunks: 2,
+      tag: "old",
+      tail: text.slice(32_000),
+    });
+    assert.deepEqual(
+      (await session(fx, "get_messages", { session_id: "s" })).messages,
+      legacy,
+    );
+    const grown = await session(fx, "append", {
+      session_id: "s",
+      messages: [assistant("d")],
+      known: "old",
+    });
+    assert.equal(grown.offset, 3);
+    assert.deepEqual(grown.messages, [assistant("d")]);
+    const head = await kv.get("h/s") as { size?: number; gen: number };
+    assert.equal(head.size, 8_000);
+    assert.equal(await kv.get("h/s/1/0"), null, "the old chunks are gone");
+    await using again = await fx.restart();
+    await fx.close(); // no-op: restart() closed it
+    assert.deepEqual(
+      (await session(again, "get_messages", { session_id: "s" })).messages,
+      [...legacy, assistant("d")],
+    );
   },
 );
 
