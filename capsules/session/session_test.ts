@@ -10,8 +10,6 @@ import {
 } from "../../tests/agent_fixture_test.ts";
 import type { Message, SessionMessages } from "@astrid/sdk";
 import { compact, estimateTokens } from "./compact.ts";
-import { capsuleKv, kvNamespaceOf } from "../../kernel/abi/capsule_kv.ts";
-import { DEFAULT_KV_QUOTA } from "../../kernel/abi/ports.ts";
 
 const user = (text: string): Message => ({
   role: "user",
@@ -306,11 +304,14 @@ agentTest(
       capsules: ["session"],
       fileStore: true,
     });
-    const kv = capsuleKv(
-      fx.tk.kernel.store,
-      kvNamespaceOf({ principal: fx.tk.kernel.principal, capsule: "session" }),
-      DEFAULT_KV_QUOTA,
-    );
+    // The capsule's KV namespace in the kernel's store (kernel/abi/capsule_kv.ts).
+    const store = fx.tk.kernel.store;
+    const ns = `${fx.tk.kernel.principal}:capsule:session`;
+    const kv = {
+      set: (k: string, v: string | Record<string, unknown>) =>
+        store.set([ns, k], v as Parameters<typeof store.set>[1]),
+      get: async (k: string) => (await store.get([ns, k]))?.value ?? null,
+    };
     const legacy = [
       user("a".repeat(20_000)),
       assistant("b".repeat(15_000)),
