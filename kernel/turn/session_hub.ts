@@ -214,10 +214,12 @@ class Hub implements SessionHub {
     };
     await this.#records.put(record);
     const id = record.id;
-    this.prepareSpare(
-      workspace,
-      () => this.#lives.get(id)?.turnDone !== undefined,
-    );
+    // Its prompt has come once the session is claimed for a turn (or ran one).
+    this.prepareSpare(workspace, () => {
+      const live = this.#lives.get(id);
+      return live !== undefined &&
+        (live.busy !== null || live.turnDone !== undefined);
+    });
     return this.#info(record);
   }
 
