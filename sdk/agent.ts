@@ -12,7 +12,7 @@
  * | `user.v1.prompt` | {@linkcode TurnRequest} → {@linkcode TurnResult} (the orchestrator) |
  * | `agent.v1.turn_event` | published by the orchestrator: {@linkcode TurnEventMessage} |
  * | `session.v1.request.get_messages` | `{session_id}` → {@linkcode SessionMessages} |
- * | `session.v1.request.append` | `{session_id, messages}` → {@linkcode SessionMessages} (the whole history after the append, as `get_messages` would answer it: possibly compacted) |
+ * | `session.v1.request.append` | {@linkcode SessionAppend} → {@linkcode SessionMessages} (the whole history after the append, as `get_messages` would answer it: possibly compacted; only the appended messages, with `offset`, when the caller named the `tag` of the history it holds and nothing was compacted) |
  * | `session.v1.request.clear` | `{session_id}` → {@linkcode SessionMessages} (empty) |
  * | `spark.v1.request.build` | {@linkcode IdentityRequest} → `{prompt}` |
  * | `tool.v1.request.describe` | `{tools: []}` → {@linkcode ToolDescribeResult} (each tool capsule appends, the router answers) |
@@ -114,8 +114,39 @@ export interface TurnEventMessage {
 export interface SessionMessages {
   /** The session. */
   readonly session_id: string;
-  /** Its messages, oldest first. */
+  /**
+   * Its messages, oldest first; with `offset`, only the messages from that
+   * index on (the history is the caller's first `offset` messages followed
+   * by these).
+   */
   readonly messages: readonly Message[];
+  /**
+   * Present only in an answer to an append whose `known` named the stored
+   * history (its `tag`), when nothing was compacted: `messages` are just the
+   * appended ones, to follow the caller's first `offset` messages.
+   */
+  readonly offset?: number;
+  /**
+   * The version of the stored history this answer describes (new with every
+   * write); absent when the session keeps no version.
+   */
+  readonly tag?: string;
+}
+
+/** Appends messages to a session's history (`session.v1.request.append`). */
+export interface SessionAppend {
+  /** The session. */
+  readonly session_id: string;
+  /** The messages to append, oldest first. */
+  readonly messages: readonly Message[];
+  /**
+   * The `tag` of the history the caller holds (from an earlier answer, with
+   * the messages it described). When it still names the stored history and
+   * the append compacts nothing, the answer carries only the appended
+   * messages (with `offset`) instead of the whole history; otherwise the
+   * whole history, without `offset`.
+   */
+  readonly known?: string;
 }
 
 /** Asks the identity capsule for the system prompt. */

@@ -88,6 +88,7 @@ export {
 export type {
   AgentTopics,
   IdentityRequest,
+  SessionAppend,
   SessionMessages,
   ToolDescribeResult,
   ToolExecuteRequest,

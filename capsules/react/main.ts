@@ -2,7 +2,10 @@
  * `react`: the orchestrator. Answers `user.v1.prompt` (a `TurnRequest`)
  * with a `TurnResult` after running the ReAct loop of one turn:
  *
- * 1. append the user message to the session (`session.v1.request.append`)
+ * 1. append the user message to the session (`session.v1.request.append`;
+ *    each append names the version of the history this instance holds,
+ *    `known`, so that the session answers only the appended messages when
+ *    it still is that version)
  *    and, at the same time, get the system prompt (`spark.v1.request.build`)
  *    and the tools (`tool.v1.request.describe` with `{tools: []}`, answered
  *    by the router) — three requests in flight together;
@@ -43,6 +46,7 @@ import {
   type LlmRequest,
   type LlmResponse,
   type Message,
+  type SessionAppend,
   type SessionMessages,
   textOf,
   toolCallsOf,
@@ -64,6 +68,33 @@ const TOPICS = {
   execute: "tool.v1.request.execute",
   event: "agent.v1.turn_event",
 } as const;
+
+/** Sessions whose history this instance keeps (most recently used last). */
+const HELD_SESSIONS = 4;
+
+/**
+ * The history of a session as the session capsule last answered it, with
+ * the version (`tag`) that answer named: sent back as `known`, so that the
+ * session answers an append with only the appended messages. A stale tag
+ * (another writer, a clear, a compaction) gets the whole history back.
+ */
+const held = new Map<
+  string,
+  { readonly messages: readonly Message[]; readonly tag: string }
+>();
+
+function remember(
+  sid: string,
+  messages: readonly Message[],
+  tag: unknown,
+): void {
+  held.delete(sid);
+  if (typeof tag !== "string" || tag === "") return;
+  held.set(sid, { messages, tag });
+  if (held.size > HELD_SESSIONS) {
+    held.delete(held.keys().next().value as string);
+  }
+}
 
 /** An error with a kernel error code, reported as `CODE: message`. */
 class TurnError extends Error {
@@ -153,16 +184,29 @@ export default defineCapsule({
       const sid = req.session_id;
       const ask = (topic: string, payload: unknown, timeoutMs: number) =>
         host.ipc.request(topic, payload, { timeoutMs });
-      // The session answers an append with the whole (compacted) history:
-      // the next model call's messages, without another round trip.
+      // The session answers an append with the whole (compacted) history —
+      // or, when `known` names the version this instance holds (from the
+      // last answer, of this turn or an earlier one), only the appended
+      // messages: the next model call's messages, without another round
+      // trip and without the whole history crossing the bus each time.
       let history: readonly Message[] = [];
       const append = async (messages: Message[]) => {
+        const mine = held.get(sid);
         const h = await ask(
           TOPICS.append,
-          { session_id: sid, messages },
+          {
+            session_id: sid,
+            messages,
+            ...(mine ? { known: mine.tag } : {}),
+          } satisfies SessionAppend,
           s.serviceMs,
         ) as Partial<SessionMessages> | null;
-        history = Array.isArray(h?.messages) ? h.messages : [];
+        const got = Array.isArray(h?.messages) ? h.messages : [];
+        history = mine && typeof h?.offset === "number" &&
+            h.offset === mine.messages.length
+          ? [...mine.messages, ...got]
+          : got;
+        remember(sid, history, h?.tag);
       };
       const emit = async (e: TurnEventMessage["event"]) => {
         try {

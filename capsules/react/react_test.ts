@@ -442,3 +442,40 @@ agentTest(
     assert.ok(inputs.at(-1)! < inputs[0]! + 600, JSON.stringify(inputs));
   },
 );
+
+agentTest(
+  "react: across turns the model gets exactly the stored history — the held copy is used only while the session still has that version (a clear in between is seen)",
+  async () => {
+    await using fx = await agent("astrid-react-held-", [
+      { text: "one" },
+      { text: "two" },
+      { text: "three" },
+    ]);
+    const stream = fx.watch("llm.v1.stream.*");
+    const inputs = () =>
+      stream.map((e) => e.payload as unknown as LlmStreamMessage)
+        .flatMap((m) =>
+          m.event.type === "usage" ? [m.event.usage.input_tokens] : []
+        );
+    assert.equal((await prompt(fx, "q-1")).text, "one");
+    assert.equal((await prompt(fx, "q-2")).text, "two");
+    const stored = await history(fx);
+    assert.deepEqual(stored.map((m) => m.role), [
+      "user",
+      "assistant",
+      "user",
+      "assistant",
+    ]);
+    await fx.request("session.v1.request.clear", { session_id: "s1" });
+    assert.equal((await prompt(fx, "q-3")).text, "three");
+    // Turn 2 saw turn 1 (more input); turn 3 saw only its own prompt, as
+    // turn 1 did (same length), not the cleared history.
+    const [first, second, third] = inputs();
+    assert.ok(second! > first!, JSON.stringify(inputs()));
+    assert.equal(third, first, JSON.stringify(inputs()));
+    assert.deepEqual(await history(fx), [
+      { role: "user", content: [{ type: "text", text: "q-3" }] },
+      { role: "assistant", content: [{ type: "text", text: "three" }] },
+    ]);
+  },
+);

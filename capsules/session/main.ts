@@ -5,7 +5,7 @@
  * | topic | request → answer |
  * |---|---|
  * | `session.v1.request.get_messages` | `{session_id}` → `{session_id, messages}` |
- * | `session.v1.request.append` | `{session_id, messages}` → `{session_id, messages}` (the whole history after the append) |
+ * | `session.v1.request.append` | `{session_id, messages, known?}` → `{session_id, messages, tag, offset?}` (the whole history after the append; only the appended messages, with `offset`, when `known` is the `tag` of the stored history and nothing was compacted) |
  * | `session.v1.request.clear` | `{session_id}` → `{session_id, messages: []}` |
  *
  * On append the history is compacted to `[env] max_context_tokens`
@@ -22,7 +22,9 @@
  * each chunk was written under, `gens`): it writes the chunks it filled, if
  * any, then the head — usually one KV write — and deletes nothing. (Heads
  * written before `tail` existed keep every chunk under a key; they read the
- * same.)
+ * same.) The head names the chunk size (`size`; absent: 16 000 characters,
+ * the size before it was named): an append to a head of another size
+ * rewrites every chunk once.
  *
  * Cache: each instance keeps the histories it last read or wrote (a few
  * sessions, parsed and as JSON text) and uses one only while the session's
@@ -44,12 +46,22 @@ import {
   host,
   type InterceptEvent,
   type Message,
+  type SessionAppend,
   type SessionMessages,
 } from "@astrid/sdk";
 import { compact } from "./compact.ts";
 
-/** Characters per stored chunk: ≤ 3 bytes each in UTF-8, escaping included, well under 64 KiB. */
-const CHUNK = 16_000;
+/**
+ * Characters per stored chunk: ≤ 3 bytes each in UTF-8, escaping included,
+ * well under 64 KiB. Not larger: the text after the last full chunk rides
+ * in the head, which every append reads and rewrites (through the guest's
+ * JSON); not smaller: a full history (`max_context_tokens` × 4 characters)
+ * must fit the KV key quota as often as it fits the byte quota.
+ */
+const CHUNK = 8_000;
+
+/** The chunk size of heads that do not name one (written before `size`). */
+const LEGACY_CHUNK = 16_000;
 const DEFAULT_BUDGET = 100_000;
 
 interface Head {
@@ -61,6 +73,8 @@ interface Head {
   readonly gens?: readonly number[];
   /** The text after the chunks (absent: none). */
   readonly tail?: string;
+  /** Characters per chunk (absent: {@linkcode LEGACY_CHUNK}). */
+  readonly size?: number;
 }
 
 /** The generation chunk `i` of `head` is stored under. */
@@ -151,12 +165,13 @@ async function save(
   messages: readonly Message[],
   text: string,
   same = 0,
-): Promise<void> {
+): Promise<string | undefined> {
   const gen = (old?.gen ?? 0) + 1;
   // Full chunks only; the rest goes into the head.
   const count = messages.length === 0 ? 0 : Math.floor(text.length / CHUNK);
   const tail = messages.length === 0 ? "" : text.slice(count * CHUNK);
-  const kept = old === null
+  // Chunks of another size (a head written before `size`) are rewritten.
+  const kept = old === null || (old.size ?? LEGACY_CHUNK) !== CHUNK
     ? 0
     : Math.min(old.chunks, count, Math.floor(same / CHUNK));
   const gens = Array.from(
@@ -173,12 +188,13 @@ async function save(
     }),
   );
   cache.delete(sid);
+  let tag: string | undefined;
   if (messages.length === 0) await host.kv.delete(headKey(sid));
   else {
-    const tag = newTag();
+    tag = newTag();
     const head: Head = gens.every((g) => g === gen)
-      ? { gen, chunks: count, tag, tail }
-      : { gen, chunks: count, tag, gens, tail };
+      ? { gen, chunks: count, tag, tail, size: CHUNK }
+      : { gen, chunks: count, tag, gens, tail, size: CHUNK };
     await host.kv.set(headKey(sid), head);
     remember(sid, { gen, tag, messages, text });
   }
@@ -190,6 +206,7 @@ async function save(
       ),
     );
   }
+  return tag;
 }
 
 /** The JSON text of `messages` followed by `added`, from the former's text. */
@@ -231,9 +248,19 @@ function budget(config: CapsuleContext["config"]): number {
   return Number.isFinite(n) && n > 0 ? n : DEFAULT_BUDGET;
 }
 
-const answer = (session_id: string, messages: readonly Message[]) => ({
+const answer = (
+  session_id: string,
+  messages: readonly Message[],
+  tag?: string,
+  offset?: number,
+) => ({
   type: "final" as const,
-  payload: { session_id, messages } satisfies SessionMessages,
+  payload: {
+    session_id,
+    messages,
+    ...(tag === undefined ? {} : { tag }),
+    ...(offset === undefined ? {} : { offset }),
+  } satisfies SessionMessages,
 });
 
 export default defineCapsule({
@@ -241,15 +268,17 @@ export default defineCapsule({
     /** `session.v1.request.get_messages`. */
     async get_messages(event: InterceptEvent<{ session_id: string }>) {
       const sid = sessionIdOf(event.payload);
-      return answer(sid, (await load(sid)).messages);
+      const { head, messages } = await load(sid);
+      return answer(sid, messages, head?.tag);
     },
-    /** `session.v1.request.append`: appends, compacts, answers the history. */
-    async append(
-      event: InterceptEvent<{ session_id: string; messages: Message[] }>,
-      ctx: CapsuleContext,
-    ) {
+    /**
+     * `session.v1.request.append`: appends, compacts, answers the history
+     * (or only the appended messages to a caller that holds the rest).
+     */
+    async append(event: InterceptEvent<SessionAppend>, ctx: CapsuleContext) {
       const sid = sessionIdOf(event.payload);
       const added = checkMessages(event.payload.messages);
+      const known = event.payload.known;
       const { head, messages, text } = await load(sid);
       const all = joined(messages, text, added);
       const { messages: kept, removed } = compact(
@@ -258,7 +287,7 @@ export default defineCapsule({
         Math.ceil(all.length / 4),
       );
       // A plain append keeps the stored text but its closing bracket.
-      await save(
+      const tag = await save(
         sid,
         head,
         kept,
@@ -270,7 +299,14 @@ export default defineCapsule({
           `session ${sid}: compacted, ${removed} messages removed`,
         );
       }
-      return answer(sid, kept);
+      // The caller holds the stored history (its tag names this very
+      // version): only what was added goes back — the whole history is
+      // most of a turn's bytes on the bus and in the guests' JSON.
+      const holds = typeof known === "string" && known !== "" &&
+        known === head?.tag;
+      return removed === 0 && holds
+        ? answer(sid, added, tag, messages.length)
+        : answer(sid, kept, tag);
     },
     /** `session.v1.request.clear`. */
     async clear(event: InterceptEvent<{ session_id: string }>) {

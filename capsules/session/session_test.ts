@@ -197,6 +197,158 @@ agentTest(
   },
 );
 
+agentTest(
+  "session: an append naming the tag of the history it holds (known) gets only the appended messages; a stale, foreign or absent tag gets the whole history",
+  async () => {
+    await using fx = await startAgentFixture({
+      prefix: "astrid-session-known-",
+      capsules: ["session"],
+    });
+    const first = await session(fx, "append", {
+      session_id: "s",
+      messages: [user("hi")],
+    });
+    assert.deepEqual(first.messages, [user("hi")]);
+    assert.equal(first.offset, undefined);
+    assert.equal(typeof first.tag, "string");
+    const delta = await session(fx, "append", {
+      session_id: "s",
+      messages: [assistant("hello"), user("more")],
+      known: first.tag,
+    });
+    assert.deepEqual(delta.messages, [assistant("hello"), user("more")]);
+    assert.equal(delta.offset, 1);
+    assert.notEqual(delta.tag, first.tag, "every write is a new version");
+    // A caller holding an older version (another writer appended since)
+    // gets the whole history.
+    const stale = await session(fx, "append", {
+      session_id: "s",
+      messages: [assistant("ok")],
+      known: first.tag,
+    });
+    assert.equal(stale.offset, undefined);
+    assert.deepEqual(stale.messages, [
+      user("hi"),
+      assistant("hello"),
+      user("more"),
+      assistant("ok"),
+    ]);
+    for (const known of [undefined, "", "made-up", 5]) {
+      const r = await session(fx, "append", {
+        session_id: "s",
+        messages: [user("x")],
+        ...(known === undefined ? {} : { known }),
+      });
+      assert.equal(r.offset, undefined);
+    }
+    const all = await session(fx, "get_messages", { session_id: "s" });
+    assert.equal(all.messages.length, 8);
+    // get_messages names the version too; a clear makes every tag stale.
+    const next = await session(fx, "append", {
+      session_id: "s",
+      messages: [assistant("y")],
+      known: all.tag,
+    });
+    assert.equal(next.offset, 8);
+    await session(fx, "clear", { session_id: "s" });
+    const after = await session(fx, "append", {
+      session_id: "s",
+      messages: [user("fresh")],
+      known: next.tag,
+    });
+    assert.equal(after.offset, undefined);
+    assert.deepEqual(after.messages, [user("fresh")]);
+  },
+);
+
+agentTest(
+  "session: an append that compacts answers the whole compacted history even when the caller's tag is current",
+  async () => {
+    await using fx = await startAgentFixture({
+      prefix: "astrid-session-known-compact-",
+      capsules: ["session"],
+      runtime: { capsuleConfig: { session: { max_context_tokens: "400" } } },
+    });
+    const filler = "y".repeat(300);
+    let last = await session(fx, "append", {
+      session_id: "s",
+      messages: [user("The task")],
+    });
+    let held = last.messages;
+    let compacted = false;
+    for (let i = 0; i < 6; i++) {
+      last = await session(fx, "append", {
+        session_id: "s",
+        messages: [toolUse(`c${i}`, filler), toolResult(`c${i}`, filler)],
+        known: last.tag,
+      });
+      if (last.offset === undefined) compacted = true;
+      else assert.equal(last.offset, held.length);
+      held = last.offset === undefined
+        ? last.messages
+        : [...held, ...last.messages];
+      assert.deepEqual(
+        held,
+        (await session(fx, "get_messages", { session_id: "s" })).messages,
+      );
+    }
+    assert.ok(compacted, "the budget made an append compact");
+  },
+);
+
+agentTest(
+  "session: a history stored in the former 16 000-character chunks (head without size) reads whole, and the next append rewrites it in the current size",
+  async () => {
+    const fx = await startAgentFixture({
+      prefix: "astrid-session-legacy-",
+      capsules: ["session"],
+      fileStore: true,
+    });
+    // The capsule's KV namespace in the kernel's store (kernel/abi/capsule_kv.ts).
+    const store = fx.tk.kernel.store;
+    const ns = `${fx.tk.kernel.principal}:capsule:session`;
+    const kv = {
+      set: (k: string, v: string | Record<string, unknown>) =>
+        store.set([ns, k], v as Parameters<typeof store.set>[1]),
+      get: async (k: string) => (await store.get([ns, k]))?.value ?? null,
+    };
+    const legacy = [
+      user("a".repeat(20_000)),
+      assistant("b".repeat(15_000)),
+      user("c"),
+    ];
+    const text = JSON.stringify(legacy);
+    await kv.set("h/s/1/0", text.slice(0, 16_000));
+    await kv.set("h/s/1/1", text.slice(16_000, 32_000));
+    await kv.set("h/s", {
+      gen: 1,
+      chunks: 2,
+      tag: "old",
+      tail: text.slice(32_000),
+    });
+    assert.deepEqual(
+      (await session(fx, "get_messages", { session_id: "s" })).messages,
+      legacy,
+    );
+    const grown = await session(fx, "append", {
+      session_id: "s",
+      messages: [assistant("d")],
+      known: "old",
+    });
+    assert.equal(grown.offset, 3);
+    assert.deepEqual(grown.messages, [assistant("d")]);
+    const head = await kv.get("h/s") as { size?: number; gen: number };
+    assert.equal(head.size, 8_000);
+    assert.equal(await kv.get("h/s/1/0"), null, "the old chunks are gone");
+    await using again = await fx.restart();
+    await fx.close(); // no-op: restart() closed it
+    assert.deepEqual(
+      (await session(again, "get_messages", { session_id: "s" })).messages,
+      [...legacy, assistant("d")],
+    );
+  },
+);
+
 Deno.test({
   name: "compact(): under budget nothing changes",
   permissions: "none",

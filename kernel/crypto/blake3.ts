@@ -14,7 +14,6 @@
  * @module
  */
 import { blake3 as nobleBlake3 } from "@noble/hashes/blake3.js";
-import { createBLAKE3 } from "hash-wasm";
 import { throwIfAborted } from "../core/abort.ts";
 
 /** Length in bytes of a BLAKE3 digest as used by Astrid. */
@@ -106,6 +105,10 @@ export async function createBlake3Hasher(
   options: CreateBlake3HasherOptions = {},
 ): Promise<Blake3Hasher> {
   throwIfAborted(options.signal, "creating the BLAKE3 hasher");
+  // Loaded on first use: `hash-wasm` is 1.7 MB of JavaScript (every
+  // algorithm's wasm inlined) that a process which never hashes bulk data
+  // (the CLI computing the daemon's flags) must not parse at start.
+  const { createBLAKE3 } = await import("hash-wasm");
   const wasm = await createBLAKE3(BLAKE3_LENGTH * 8);
   throwIfAborted(options.signal, "creating the BLAKE3 hasher");
   function hash(data: Uint8Array | string): Uint8Array {

@@ -22,7 +22,12 @@ import { basename, dirname, join } from "node:path";
 import { throwIfAborted } from "../core/abort.ts";
 import { KernelError } from "../core/errors.ts";
 import type { FileSystem, Random } from "../core/ports.ts";
-import { generateKeyPair, KeyPair, SEED_LENGTH } from "./key_pair.ts";
+import {
+  generateKeyPair,
+  type KeyPair,
+  keyPairFromSeedAsync,
+  SEED_LENGTH,
+} from "./key_pair.ts";
 
 /** Where the runtime key lives, relative to the Astrid home. */
 export const RUNTIME_KEY_FILE = "keys/runtime.key";
@@ -119,7 +124,8 @@ export async function loadKeyFile(
   }
   try {
     if (bytes.length !== SEED_LENGTH) throw wrongLength(name, bytes.length);
-    return new KeyPair(bytes);
+    // WebCrypto derives the public key: no pure-JS base-point tables at start.
+    return await keyPairFromSeedAsync(bytes);
   } finally {
     bytes.fill(0);
   }

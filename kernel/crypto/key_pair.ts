@@ -14,6 +14,17 @@ import { type KeyId, keyId } from "./key_id.ts";
 /** Length in bytes of an Ed25519 seed (the RFC 8032 secret key). */
 export const SEED_LENGTH = 32;
 
+/**
+ * Marks a public key derived in this module ({@linkcode keyPairFromSeedAsync}):
+ * only this module can hand one to the constructor.
+ */
+const DERIVED: unique symbol = Symbol("derived public key");
+
+/** A public key this module derived from the seed it comes with. */
+interface Derived {
+  readonly [DERIVED]: Uint8Array;
+}
+
 /** DER header of a PKCS#8 `OneAsymmetricKey` holding an Ed25519 seed (RFC 8410). */
 const PKCS8_ED25519_PREFIX = "302e020100300506032b657004220420";
 
@@ -47,7 +58,7 @@ export class KeyPair {
    * @param seed The 32-byte seed.
    * @throws {KernelError} `KEY_INVALID` when the seed is not 32 bytes.
    */
-  constructor(seed: Uint8Array) {
+  constructor(seed: Uint8Array, derived?: Derived) {
     if (!(seed instanceof Uint8Array) || seed.length !== SEED_LENGTH) {
       const got = seed instanceof Uint8Array
         ? `${seed.length} bytes`
@@ -59,7 +70,10 @@ export class KeyPair {
       );
     }
     this.#seed = seed.slice();
-    this.#publicKey = noble().getPublicKey(this.#seed);
+    const given = derived?.[DERIVED];
+    this.#publicKey = given instanceof Uint8Array && given.length === 32
+      ? given.slice()
+      : noble().getPublicKey(this.#seed);
     this.#keyId = keyId(this.#publicKey);
   }
 
@@ -189,4 +203,54 @@ export function generateKeyPair(random: Random): KeyPair {
  */
 export function keyPairFromSeed(seed: Uint8Array): KeyPair {
   return new KeyPair(seed);
+}
+
+/**
+ * Derives the key pair of a 32-byte seed with WebCrypto (native): the same
+ * pair as `new KeyPair(seed)`, without the pure-JavaScript base-point
+ * tables the first `@noble/ed25519` multiplication of a process builds
+ * (tens of milliseconds on every start of the CLI and the daemon).
+ *
+ * @param seed The 32-byte seed; it is copied before the first `await`.
+ * @returns The key pair.
+ * @throws {KernelError} `KEY_INVALID` when the seed is not 32 bytes.
+ *
+ * @example Same pair as the constructor
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { KeyPair, keyPairFromSeedAsync } from "./key_pair.ts";
+ * const seed = new Uint8Array(32).fill(5);
+ * const pair = await keyPairFromSeedAsync(seed);
+ * assert.ok(pair.publicKey.toHex() === new KeyPair(seed).publicKey.toHex());
+ * ```
+ */
+export async function keyPairFromSeedAsync(
+  seed: Uint8Array,
+): Promise<KeyPair> {
+  if (!(seed instanceof Uint8Array) || seed.length !== SEED_LENGTH) {
+    return new KeyPair(seed); // throws KEY_INVALID
+  }
+  const own = seed.slice();
+  const pkcs8 = new Uint8Array(16 + SEED_LENGTH);
+  pkcs8.set(Uint8Array.fromHex(PKCS8_ED25519_PREFIX));
+  pkcs8.set(own, 16);
+  let publicKey: Uint8Array;
+  try {
+    const key = await crypto.subtle.importKey(
+      "pkcs8",
+      pkcs8,
+      { name: "Ed25519" },
+      true,
+      ["sign"],
+    );
+    const jwk = await crypto.subtle.exportKey("jwk", key);
+    publicKey = Uint8Array.fromBase64(jwk.x ?? "", { alphabet: "base64url" });
+  } finally {
+    pkcs8.fill(0);
+  }
+  try {
+    return new KeyPair(own, { [DERIVED]: publicKey });
+  } finally {
+    own.fill(0);
+  }
 }

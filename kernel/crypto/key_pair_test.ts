@@ -4,6 +4,7 @@ import {
   generateKeyPair,
   KeyPair,
   keyPairFromSeed,
+  keyPairFromSeedAsync,
   SEED_LENGTH,
 } from "./key_pair.ts";
 
@@ -25,6 +26,43 @@ Deno.test({
     const pair = keyPairFromSeed(Uint8Array.fromHex(SEED_HEX));
     assert.equal(pair.publicKey.toHex(), PUBLIC_HEX);
     assert.equal(pair.exportSeed().toHex(), SEED_HEX);
+  },
+});
+
+Deno.test({
+  name:
+    "`keyPairFromSeedAsync()` (WebCrypto) derives the same pair as the constructor: RFC 8032 TEST 1 and random seeds",
+  permissions: "none",
+  async fn() {
+    const seed = Uint8Array.fromHex(SEED_HEX);
+    const pair = await keyPairFromSeedAsync(seed);
+    assert.equal(pair.publicKey.toHex(), PUBLIC_HEX);
+    assert.equal(pair.exportSeed().toHex(), SEED_HEX);
+    assert.equal(seed.toHex(), SEED_HEX, "the caller's seed is left as is");
+    for (let i = 0; i < 20; i++) {
+      const s = crypto.getRandomValues(new Uint8Array(32));
+      const a = await keyPairFromSeedAsync(s);
+      const b = new KeyPair(s);
+      assert.equal(a.publicKey.toHex(), b.publicKey.toHex());
+      assert.equal(a.keyId, b.keyId);
+    }
+    await assert.rejects(
+      keyPairFromSeedAsync(new Uint8Array(31)),
+      (err) => KernelError.is(err, "KEY_INVALID"),
+    );
+  },
+});
+
+Deno.test({
+  name:
+    "`KeyPair` cannot be handed a public key from outside its module (a forged derived key is ignored)",
+  permissions: "none",
+  fn() {
+    const seed = Uint8Array.fromHex(SEED_HEX);
+    const forged = {
+      [Symbol("derived public key")]: new Uint8Array(32),
+    } as unknown as ConstructorParameters<typeof KeyPair>[1];
+    assert.equal(new KeyPair(seed, forged).publicKey.toHex(), PUBLIC_HEX);
   },
 });
 

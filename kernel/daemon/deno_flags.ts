@@ -40,8 +40,10 @@ import {
   createDenoFs,
   createDenoSpawner,
   denoToolchain,
+  systemClock,
   TOOL_ENV_NAMES,
 } from "../host/mod.ts";
+import { cachedBubblewrap } from "./bwrap_probe_cache.ts";
 import { resolveHostAddresses } from "../host/deno_dns.ts";
 import {
   PLUGIN_WORKER_URL,
@@ -71,7 +73,10 @@ export interface DaemonFlagsInput {
   readonly principal?: PrincipalId;
   /** Skip `/etc/astrid/config.toml` (tests, throwaway homes). */
   readonly ignoreSystemConfig?: boolean;
-  /** `bwrap` path, or `null` for none; default: probed ({@linkcode findBubblewrap}). */
+  /**
+   * `bwrap` path, or `null` for none; default: probed ({@linkcode findBubblewrap}),
+   * a positive answer remembered in `var/` (`bwrap_probe_cache.ts`).
+   */
   readonly bubblewrap?: string | null;
   /** DNS servers `Deno.resolveDns` asks; default: `nameserver` lines of `/etc/resolv.conf`. */
   readonly nameservers?: readonly string[];
@@ -204,7 +209,12 @@ export async function daemonFlags(
   // Probing bubblewrap spawns it: meanwhile the config and manifests are read.
   const bwrapProbe = input.bubblewrap !== undefined
     ? Promise.resolve(input.bubblewrap)
-    : usableBubblewrap();
+    : cachedBubblewrap({
+      fs,
+      clock: systemClock(),
+      varDir: home.var,
+      probe: usableBubblewrap,
+    });
   bwrapProbe.catch(() => {/* silent-ok: awaited below */});
   const config = await readKernelConfig({
     env,
@@ -322,6 +332,11 @@ export async function daemonFlags(
     run.add(
       bwrap,
       "bubblewrap: the sandbox of spawned processes and non-Deno MCP servers",
+      "the kernel",
+    );
+    read.add(
+      bwrap,
+      "bubblewrap's binary, read only (this one file): its size and mtime key the remembered probe (var/bwrap-probe.json)",
       "the kernel",
     );
   } else {

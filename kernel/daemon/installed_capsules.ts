@@ -180,7 +180,7 @@ export async function recordedSource(
     );
   });
   const meta = parseMeta(text, file);
-  verifyInstallRecord(meta, {
+  await verifyInstallRecord(meta, {
     keyId: kernel.runtimeKey.keyId,
     publicKey: kernel.runtimeKey.publicKey,
   }, file);

@@ -35,6 +35,7 @@ import { createDenoNet } from "../host/deno_net.ts";
 import { createDenoEnv } from "../host/deno_env.ts";
 import { denoToolchain } from "../host/deno_toolchain.ts";
 import { findBubblewrap } from "../capsule/sandbox/find_bwrap.ts";
+import { cachedBubblewrap } from "./bwrap_probe_cache.ts";
 import { UNSHARE_PATH } from "../capsule/sandbox/sandbox_env.ts";
 import {
   type BootReport,
@@ -216,10 +217,16 @@ export async function startRuntime(
   const toolchain = denoToolchain(createDenoEnv());
   const spawner = createDenoSpawner();
   // Spawned processes and MCP servers that are not Deno programs run only
-  // inside bubblewrap: find it unless the caller decided (null = not available).
+  // inside bubblewrap: find it unless the caller decided (null = not available);
+  // a positive probe is remembered in var/ (bwrap_probe_cache.ts).
   const bwrap = options.bubblewrap !== undefined
     ? options.bubblewrap
-    : await findBubblewrap(spawner);
+    : await cachedBubblewrap({
+      fs,
+      clock,
+      varDir: kernel.home.var,
+      probe: () => findBubblewrap(spawner),
+    });
   const hostDeps: HostDeps = {
     gate,
     audit,

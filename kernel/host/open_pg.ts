@@ -34,7 +34,7 @@
  *
  * @module
  */
-import postgres from "postgres";
+import type postgres from "postgres";
 import { KernelError } from "../core/errors.ts";
 import {
   COMMIT_FUNCTION,
@@ -114,7 +114,10 @@ export async function openPg(options: OpenPgOptions): Promise<KvLike> {
   const socketDir = url.searchParams.get("host");
   url.searchParams.delete("host");
   const secret = options.password;
-  const sql = postgres(url.href, {
+  // Loaded when a store is on PostgreSQL: a kernel on Deno KV (and the CLI)
+  // does not parse the client at start.
+  const { default: pg } = await import("postgres");
+  const sql = pg(url.href, {
     ...(socketDir === null ? {} : { host: socketDir }),
     ...(secret === undefined ? {} : { password: secret }),
     max: options.maxConnections ?? 4,
@@ -125,7 +128,7 @@ export async function openPg(options: OpenPgOptions): Promise<KvLike> {
     onnotice: () => {},
     prepare: true,
     // int8 (commit numbers) as bigint, never a lossy number.
-    types: { bigint: postgres.BigInt },
+    types: { bigint: pg.BigInt },
   });
   try {
     // One statement (a DO block is one transaction): nothing for the client

@@ -152,6 +152,15 @@ interface Live {
 /** How long a new spare waits for the prompt of the session that took the last one. */
 const SPARE_DELAY_MS = 100;
 
+/**
+ * How long a new spare waits for the first turn of the session just created
+ * to start: booting capsules is CPU work on the daemon's one thread, and the
+ * client's prompt comes right after its `create` (slower than
+ * {@linkcode SPARE_DELAY_MS} on a loaded machine). Once that turn runs, the
+ * spare waits for it to end.
+ */
+const SPARE_PROMPT_WAIT_MS = 1_000;
+
 /** How often a spare waiting for the turns to end looks again. */
 const SPARE_IDLE_POLL_MS = 25;
 
@@ -252,7 +261,13 @@ class Hub implements SessionHub {
       title: null,
     };
     await this.#records.put(record);
-    this.prepareSpare(workspace);
+    const id = record.id;
+    // Its prompt has come once the session is claimed for a turn (or ran one).
+    this.prepareSpare(workspace, () => {
+      const live = this.#lives.get(id);
+      return live !== undefined &&
+        (live.busy !== null || live.turnDone !== undefined);
+    });
     return this.#info(record);
   }
 
@@ -278,8 +293,11 @@ class Hub implements SessionHub {
    * use of the session that adopts it.
    *
    * @param workspace The workspace (absolute).
+   * @param started Whether the first turn of the session just created has
+   *   started: the boot waits for it (at most {@linkcode SPARE_PROMPT_WAIT_MS})
+   *   and then for the turns to end.
    */
-  prepareSpare(workspace: string): void {
+  prepareSpare(workspace: string, started?: () => boolean): void {
     if (this.#closed) return;
     const old = this.#spare;
     this.#spare = undefined;
@@ -290,14 +308,21 @@ class Hub implements SessionHub {
     void (async () => {
       // Boot it while no turn runs: a spare must not slow the turn of the
       // session that just took the last one (whose prompt comes next).
+      const clock = this.#kernel.ports.clock;
+      if (started !== undefined) {
+        const until = clock.now() + SPARE_PROMPT_WAIT_MS;
+        while (!this.#closed && !started() && clock.now() < until) {
+          await clock.sleep(SPARE_IDLE_POLL_MS);
+        }
+      }
       if (old !== undefined || this.#lives.size > 0) {
-        await this.#kernel.ports.clock.sleep(SPARE_DELAY_MS);
+        await clock.sleep(SPARE_DELAY_MS);
       }
       while (
         !this.#closed &&
         [...this.#lives.values()].some((l) => l.busy !== null)
       ) {
-        await this.#kernel.ports.clock.sleep(SPARE_IDLE_POLL_MS);
+        await clock.sleep(SPARE_IDLE_POLL_MS);
       }
       const real = await this.#checkWorkspace(workspace);
       if (this.#closed || this.#spare !== undefined) return;

@@ -15,7 +15,7 @@
 import { KernelError } from "../../core/errors.ts";
 import { canonicalBytes, canonicalize } from "../../core/canonical_json.ts";
 import { blake3Hex } from "../../crypto/blake3.ts";
-import { signSync, verifySync } from "../../crypto/ed25519.ts";
+import { signSync, verify } from "../../crypto/ed25519.ts";
 import type { KeyPair } from "../../crypto/key_pair.ts";
 import type { CapsuleMeta } from "./capsule_meta.ts";
 
@@ -99,7 +99,7 @@ export function decisionHash(decided: {
  *   meta_version: 2, capsule: "a", version: "1.0.0", installed_at: 0, updated_at: 0,
  *   artifacts: {}, grants: {}, approval: { approved_at: 0, audit_entry: "e" },
  * }, key);
- * verifyInstallRecord(meta, { keyId: key.keyId, publicKey: key.publicKey }, "meta.json");
+ * await verifyInstallRecord(meta, { keyId: key.keyId, publicKey: key.publicKey }, "meta.json");
  * ```
  */
 export function signInstallRecord(
@@ -121,11 +121,11 @@ export function signInstallRecord(
  *   was signed by another key or its signature does not verify (an edited or
  *   recomputed record).
  */
-export function verifyInstallRecord(
+export async function verifyInstallRecord(
   meta: CapsuleMeta,
   trust: InstallTrust,
   file: string,
-): void {
+): Promise<void> {
   if (meta.key_id !== trust.keyId) {
     throw new KernelError(
       "CAPSULE_INTEGRITY",
@@ -134,7 +134,10 @@ export function verifyInstallRecord(
     );
   }
   const signature = Uint8Array.fromHex(meta.signature);
-  if (!verifySync(trust.publicKey, installRecordBytes(meta), signature)) {
+  // WebCrypto (native), as tokens and audit signatures are verified: the
+  // pure-JS verifier would build its base-point tables on every start of
+  // the CLI (the daemon's flags) and the daemon (capsule boot).
+  if (!(await verify(trust.publicKey, installRecordBytes(meta), signature))) {
     throw new KernelError(
       "CAPSULE_INTEGRITY",
       `Cannot load capsule '${meta.capsule}': the signature of install record ${file} does not match its contents (edited or recomputed after install); reinstall it`,

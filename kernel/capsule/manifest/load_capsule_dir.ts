@@ -252,7 +252,7 @@ export async function loadCapsuleDir(
 ): Promise<InstalledCapsuleDir> {
   const { hasher, signal } = options;
   const meta = await readMetaFile(fs, dir, signal);
-  verifyInstallRecord(meta, options.trust, path.join(dir, META_FILE));
+  await verifyInstallRecord(meta, options.trust, path.join(dir, META_FILE));
   const toml = await readArtifact(fs, { dir, meta, file: MANIFEST_FILE }, {
     ...(hasher === undefined ? {} : { hasher }),
     ...(signal === undefined ? {} : { signal }),
