@@ -117,7 +117,7 @@ export async function modeOf(p: string): Promise<number> {
 export async function waitUntil(
   cond: () => boolean | Promise<boolean>,
   what: string,
-  timeoutMs = 20_000,
+  timeoutMs = 60_000,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await cond())) {
@@ -188,7 +188,7 @@ export async function killHomeDaemon(files: RunFiles): Promise<void> {
   } catch {
     return;
   }
-  await waitUntil(async () => !(await alive(pid)), `pid ${pid} to die`, 5000)
+  await waitUntil(async () => !(await alive(pid)), `pid ${pid} to die`, 20_000)
     .catch(
       () => {},
     );

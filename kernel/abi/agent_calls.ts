@@ -32,7 +32,10 @@ const PROMPT_TOPIC = "user.v1.prompt";
 const DEFAULT_TIMEOUT_MS = 10 * 60_000;
 const MAX_TIMEOUT_MS = 30 * 60_000;
 
-function refused(code: "AGENT_DEPTH_EXCEEDED" | "INVALID_INPUT", m: string) {
+function refused(
+  code: "AGENT_DEPTH_EXCEEDED" | "INVALID_INPUT" | "BUDGET_EXCEEDED",
+  m: string,
+) {
   return new KernelError(code, `agent_delegate: ${m}`);
 }
 
@@ -114,6 +117,23 @@ export const agentDelegate: HostCall = async (payload, call) => {
             JsonValue
           >
           | null;
+        // The meter charges each model call as its usage event arrives, on
+        // its own delivery queue: a sub-agent can answer before the charge
+        // that stops it lands. Its answer carries its whole usage, so the
+        // slice is judged again here, and an overspent answer is refused.
+        if (stop.signal.aborted) throw stop.signal.reason;
+        const spent = call.meter?.costMicros(usageOf(out?.["usage"])) ?? 0;
+        const limit = typeof budget === "number"
+          ? Math.floor(budget * 1_000_000)
+          : null;
+        if (limit !== null && spent > limit) {
+          throw refused(
+            "BUDGET_EXCEEDED",
+            `Stopped: agent '${child.id}' spent $${
+              (spent / 1e6).toFixed(4)
+            } of its $${(limit / 1e6).toFixed(4)} slice`,
+          );
+        }
         return {
           text: typeof out?.["text"] === "string" ? out["text"] : "",
           usage: out?.["usage"] ?? { input_tokens: 0, output_tokens: 0 },
@@ -131,6 +151,22 @@ export const agentDelegate: HostCall = async (payload, call) => {
     },
   );
 };
+
+/** Tokens in and out of a reported usage (anything malformed counts 0). */
+function usageOf(
+  usage: JsonValue | undefined,
+): { input_tokens: number; output_tokens: number } {
+  const u = (typeof usage === "object" && usage !== null &&
+      !Array.isArray(usage)
+    ? usage
+    : {}) as Readonly<Record<string, JsonValue>>;
+  const n = (v: JsonValue | undefined) =>
+    typeof v === "number" && Number.isSafeInteger(v) && v >= 0 ? v : 0;
+  return {
+    input_tokens: n(u["input_tokens"]),
+    output_tokens: n(u["output_tokens"]),
+  };
+}
 
 function delegation(child: AgentLineage, budget: unknown): JsonValue {
   return {

@@ -120,6 +120,13 @@ export interface MeterPort {
       onExceeded(error: Error): void;
     },
   ): () => void;
+  /**
+   * The cost of model use at the kernel's prices.
+   *
+   * @param usage Tokens in and out.
+   * @returns Micro-dollars (rounded up).
+   */
+  costMicros(usage: { input_tokens: number; output_tokens: number }): number;
 }
 
 /** Secret values held by the kernel; capsules never read them. */
