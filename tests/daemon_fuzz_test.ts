@@ -15,6 +15,16 @@ import {
 import type { TempHome } from "./daemon_fixture_test.ts";
 
 /** Sends raw bytes on a fresh connection and reads the answer until the server closes or 2 s pass. */
+/** Whether an HTTP answer is whole: headers, and the body its Content-Length names. */
+function complete(answer: string): boolean {
+  const end = answer.indexOf("\r\n\r\n");
+  if (end < 0) return false;
+  const length = /\r\ncontent-length: *(\d+)/i.exec(answer.slice(0, end));
+  if (length === null) return false;
+  return new TextEncoder().encode(answer.slice(end + 4)).length >=
+    Number(length[1]);
+}
+
 async function raw(
   h: TempHome,
   bytes: Uint8Array | string,
@@ -34,11 +44,17 @@ async function raw(
     if (options.closeWrite) await conn.closeWrite().catch(() => {});
     const chunks: Uint8Array[] = [];
     const buf = new Uint8Array(64 * 1024);
-    const deadline = Date.now() + 2000;
-    while (Date.now() < deadline) {
+    const text = () =>
+      new TextDecoder().decode(
+        chunks.reduce((a, c) => new Uint8Array([...a, ...c]), new Uint8Array()),
+      );
+    // A generous bound (a loaded machine answers late); the answer is read
+    // until it is complete, the server closes, or it stops coming for 2 s.
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline && !complete(text())) {
       const n = await Promise.race([
         conn.read(buf).catch(() => null),
-        new Promise<"t">((r) => setTimeout(() => r("t"), 200)),
+        new Promise<"t">((r) => setTimeout(() => r("t"), 2000)),
       ]);
       if (n === "t") {
         if (chunks.length > 0) break;
@@ -47,9 +63,7 @@ async function raw(
       if (n === null) break;
       chunks.push(buf.slice(0, n));
     }
-    return new TextDecoder().decode(
-      chunks.reduce((a, c) => new Uint8Array([...a, ...c]), new Uint8Array()),
-    );
+    return text();
   } finally {
     try {
       conn.close();
