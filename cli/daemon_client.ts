@@ -19,10 +19,14 @@ import type { ReadyInfo, RunFiles } from "../kernel/api/client_kit.ts";
 import type { GlobalFlags } from "./flags.ts";
 
 /** How long a running daemon may take to answer `status`. */
-export const STATUS_TIMEOUT_MS = 5_000;
+export const STATUS_TIMEOUT_MS = 10_000;
 
-/** How long the CLI waits for a daemon it started to serve. */
-export const DAEMON_START_TIMEOUT_MS = 10_000;
+/**
+ * How long the CLI waits for a daemon it started to serve. Generous: a daemon
+ * that fails exits and is reported at once; a loaded machine only starts it
+ * slowly (a daemon normally serves in well under a second).
+ */
+export const DAEMON_START_TIMEOUT_MS = 30_000;
 
 /** How often a starting CLI looks for the daemon's ready sentinel. */
 const READY_POLL_MS = 10;
