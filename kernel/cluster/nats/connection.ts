@@ -20,6 +20,7 @@ import {
   nkeyAuthenticator,
 } from "@nats-io/transport-node";
 import { KernelError } from "../../core/errors.ts";
+import { guardNatsSockets } from "./_socket_guard.ts";
 import type { Env, FileSystem } from "../../core/ports.ts";
 
 /** The environment variable that holds the NATS token. */
@@ -82,6 +83,7 @@ export function natsServersLabel(url: string): string {
 export async function connectNats(
   options: ConnectNatsOptions,
 ): Promise<NatsConnection> {
+  guardNatsSockets();
   const servers = options.url.split(",").map((s) => s.trim());
   const auth = options.auth ??
     (options.token === undefined ? undefined : { token: options.token });
