@@ -238,13 +238,15 @@ natsTest(
 );
 
 natsTest(
-  "a headless server with [cluster] nats_url refuses to start without a node id, with credentials in the URL, or when NATS is unreachable",
+  "a headless server with [cluster] nats_url refuses to start with a node id NATS cannot name, with credentials in the URL, or when NATS is unreachable",
   async () => {
     await using h = await tempHome();
     const cases: [Record<string, string>, RegExp][] = [
       [
-        { ASTRID_NATS_URL: "nats://127.0.0.1:4222" },
-        /CONFIG_INVALID.*ASTRID_NODE_ID/,
+        // A '.' separates NATS subject tokens: it would split the node's
+        // subjects and consumer name.
+        { ASTRID_NATS_URL: "nats://127.0.0.1:4222", ASTRID_NODE_ID: "a.b" },
+        /CONFIG_INVALID.*cluster\.node_id/,
       ],
       [
         {

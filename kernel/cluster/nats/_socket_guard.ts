@@ -42,7 +42,10 @@ export function guardNatsSockets(): void {
     const socket = dial.apply(net, args);
     const removeAll = socket.removeAllListeners.bind(socket);
     socket.removeAllListeners = ((event?: string | symbol) => {
-      removeAll(event);
+      // Node tells "remove all" from "remove the listeners of `undefined`"
+      // by the number of arguments.
+      if (event === undefined) removeAll();
+      else removeAll(event);
       if (event === undefined || event === "error") socket.on("error", ignore);
       return socket;
     }) as typeof socket.removeAllListeners;
