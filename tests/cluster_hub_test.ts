@@ -13,42 +13,15 @@ import type {
   ApprovalInfo,
   PromptStreamEvent,
 } from "../kernel/api/contract.ts";
-import { Bus } from "../kernel/bus/bus.ts";
-import { connectNats } from "../kernel/cluster/nats/connection.ts";
-import { EventBridge } from "../kernel/cluster/nats/event_bridge.ts";
-import { generateKeyPair, type KeyPair } from "../kernel/crypto/key_pair.ts";
-import { cryptoRandom, systemClock } from "../kernel/host/mod.ts";
-import { MemoryLogger } from "../kernel/testing/memory_logger.ts";
+import { generateKeyPair } from "../kernel/crypto/key_pair.ts";
+import { cryptoRandom } from "../kernel/host/mod.ts";
 import {
   answerFirst,
   newSession,
   PROBE,
   startApi,
 } from "./api_fixture_test.ts";
-import { natsTest, startNats } from "./nats_fixture_test.ts";
-
-/** A node's bus bridged to the cluster (the hub's `cluster` option). */
-async function joinNode(url: string, nodeId: string, key: KeyPair) {
-  const logger = new MemoryLogger();
-  const bus = new Bus({ clock: systemClock(), random: cryptoRandom(), logger });
-  const nc = await connectNats({ url, name: nodeId });
-  const bridge = await EventBridge.start({
-    bus,
-    nc,
-    nodeId,
-    key,
-    logger,
-    clock: systemClock(),
-  });
-  return {
-    bus,
-    async [Symbol.asyncDispose]() {
-      await bridge.close();
-      await nc.drain();
-      bus.close();
-    },
-  };
-}
+import { joinBridgedNode, natsTest, startNats } from "./nats_fixture_test.ts";
 
 natsTest(
   "an approval asked by a turn on node A is listed and answered through node B's API, and B's events stream follows A's session",
@@ -56,8 +29,8 @@ natsTest(
     await using nats = await startNats();
     // One key for both bridges: the nodes of a cluster share keys/.
     const key = generateKeyPair(cryptoRandom());
-    await using nodeA = await joinNode(nats.url, "hub-a", key);
-    await using nodeB = await joinNode(nats.url, "hub-b", key);
+    await using nodeA = await joinBridgedNode(nats.url, "hub-a", key);
+    await using nodeB = await joinBridgedNode(nats.url, "hub-b", key);
     await using a = await startApi({
       prefix: "cl-hub-a-",
       capsules: [PROBE],

@@ -11,54 +11,21 @@
  */
 import assert from "node:assert/strict";
 import type { PromptStreamEvent } from "../kernel/api/contract.ts";
-import { Bus } from "../kernel/bus/bus.ts";
-import { connectNats } from "../kernel/cluster/nats/connection.ts";
-import { EventBridge } from "../kernel/cluster/nats/event_bridge.ts";
-import { generateKeyPair, type KeyPair } from "../kernel/crypto/key_pair.ts";
-import { cryptoRandom, systemClock } from "../kernel/host/mod.ts";
-import { MemoryLogger } from "../kernel/testing/memory_logger.ts";
+import { generateKeyPair } from "../kernel/crypto/key_pair.ts";
+import { cryptoRandom } from "../kernel/host/mod.ts";
 import { sseEvents } from "../sdk/stream.ts";
 import { newSession, PROBE, startApi } from "./api_fixture_test.ts";
-import { natsMissing, startNats } from "./nats_fixture_test.ts";
+import {
+  joinBridgedNode,
+  natsMissing,
+  startNats,
+} from "./nats_fixture_test.ts";
+import { needsTest } from "./needs_fixture_test.ts";
 import { pgMissing, startPg } from "./pg_fixture_test.ts";
 
 /** Skipped with a message without PostgreSQL or nats-server; failing under CI=true. */
 function pgNatsTest(name: string, fn: () => Promise<void>): void {
-  const missing = pgMissing() ?? natsMissing();
-  const ci = Deno.env.get("CI") === "true";
-  Deno.test({
-    name: missing && !ci ? `${name} (skipped: ${missing})` : name,
-    ignore: missing !== undefined && !ci,
-    sanitizeResources: false,
-    sanitizeOps: false,
-    fn: missing
-      ? () => {
-        throw new Error(`CI must run the cluster tests: ${missing}`);
-      }
-      : fn,
-  });
-}
-
-async function joinNode(url: string, nodeId: string, key: KeyPair) {
-  const logger = new MemoryLogger();
-  const bus = new Bus({ clock: systemClock(), random: cryptoRandom(), logger });
-  const nc = await connectNats({ url, name: nodeId });
-  const bridge = await EventBridge.start({
-    bus,
-    nc,
-    nodeId,
-    key,
-    logger,
-    clock: systemClock(),
-  });
-  return {
-    bus,
-    async [Symbol.asyncDispose]() {
-      await bridge.close();
-      await nc.drain();
-      bus.close();
-    },
-  };
+  needsTest("cluster tests", pgMissing() ?? natsMissing(), name, fn);
 }
 
 pgNatsTest(
@@ -67,8 +34,8 @@ pgNatsTest(
     await using pg = await startPg();
     await using nats = await startNats();
     const key = generateKeyPair(cryptoRandom());
-    await using nodeA = await joinNode(nats.url, "pg-a", key);
-    await using nodeB = await joinNode(nats.url, "pg-b", key);
+    await using nodeA = await joinBridgedNode(nats.url, "pg-a", key);
+    await using nodeB = await joinBridgedNode(nats.url, "pg-b", key);
     const kernelEnv = {
       ASTRID_STORE_URL: pg.url,
       ASTRID_STORE_PASSWORD: pg.password,

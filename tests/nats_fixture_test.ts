@@ -10,6 +10,13 @@
  *
  * @module
  */
+import { Bus } from "../kernel/bus/bus.ts";
+import { connectNats } from "../kernel/cluster/nats/connection.ts";
+import { EventBridge } from "../kernel/cluster/nats/event_bridge.ts";
+import type { KeyPair } from "../kernel/crypto/key_pair.ts";
+import { cryptoRandom, systemClock } from "../kernel/host/mod.ts";
+import { MemoryLogger } from "../kernel/testing/memory_logger.ts";
+import { needsTest } from "./needs_fixture_test.ts";
 
 /** Where Debian installs nats-server (override with `ASTRID_NATS_SERVER`). */
 export const NATS_SERVER = Deno.env.get("ASTRID_NATS_SERVER") ??
@@ -54,19 +61,7 @@ export function natsTest(
   name: string,
   fn: (t: Deno.TestContext) => Promise<void>,
 ): void {
-  const missing = natsMissing();
-  const ci = Deno.env.get("CI") === "true";
-  Deno.test({
-    name: missing && !ci ? `${name} (skipped: ${missing})` : name,
-    ignore: missing !== undefined && !ci,
-    sanitizeResources: false,
-    sanitizeOps: false,
-    fn: missing
-      ? () => {
-        throw new Error(`CI must run the NATS tests: ${missing}`);
-      }
-      : fn,
-  });
+  needsTest("NATS tests", natsMissing(), name, fn);
 }
 
 function freePort(): number {
@@ -163,4 +158,45 @@ export async function startNats(
     },
   };
   return server;
+}
+
+/** A node's kernel bus bridged to the cluster (the hub's `cluster` option). */
+export interface BridgedNode extends AsyncDisposable {
+  /** The node's kernel bus. */
+  readonly bus: Bus;
+}
+
+/**
+ * Joins a node's own kernel bus to the cluster's events through a real
+ * connection and bridge (what `startClusterEvents` builds for a server).
+ *
+ * @param url The nats-server's URL.
+ * @param nodeId The node's id.
+ * @param key The cluster's key (shared by the nodes).
+ * @returns The node's bus; disposing closes bridge, connection and bus.
+ */
+export async function joinBridgedNode(
+  url: string,
+  nodeId: string,
+  key: KeyPair,
+): Promise<BridgedNode> {
+  const logger = new MemoryLogger();
+  const bus = new Bus({ clock: systemClock(), random: cryptoRandom(), logger });
+  const nc = await connectNats({ url, name: nodeId });
+  const bridge = await EventBridge.start({
+    bus,
+    nc,
+    nodeId,
+    key,
+    logger,
+    clock: systemClock(),
+  });
+  return {
+    bus,
+    async [Symbol.asyncDispose]() {
+      await bridge.close();
+      await nc.drain();
+      bus.close();
+    },
+  };
 }

@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { needsTest } from "./needs_fixture_test.ts";
 /** Where Debian's PostgreSQL 15 binaries live (override with `ASTRID_PG_BIN`). */
 export const PG_BIN = Deno.env.get("ASTRID_PG_BIN") ??
   "/usr/lib/postgresql/15/bin";
@@ -64,19 +65,7 @@ export function pgTest(
   name: string,
   fn: (t: Deno.TestContext) => Promise<void>,
 ): void {
-  const missing = pgMissing();
-  const ci = Deno.env.get("CI") === "true";
-  Deno.test({
-    name: missing && !ci ? `${name} (skipped: ${missing})` : name,
-    ignore: missing !== undefined && !ci,
-    sanitizeResources: false,
-    sanitizeOps: false,
-    fn: missing
-      ? () => {
-        throw new Error(`CI must run the PostgreSQL tests: ${missing}`);
-      }
-      : fn,
-  });
+  needsTest("PostgreSQL tests", pgMissing(), name, fn);
 }
 
 async function run(cmd: string, args: string[], user?: string): Promise<void> {
