@@ -8,11 +8,9 @@
  * Security model:
  * - A workspace must lie inside the daemon's roots after resolving symlinks
  *   of both the workspace and each root (`WORKSPACE_OUTSIDE_ROOTS`).
- * - An answer is checked against the options the request offered, and
- *   audited (who answered, from where) before it takes effect.
- * - A deferred approval is answered by the gate itself
- *   (`Gate.resolveDeferred`: taken from the queue atomically and the whole
- *   gate re-run with the answer), never by trusting the stored item.
+ * - Approval requests (held, deferred, another node's) and their answers:
+ *   `hub_approvals.ts` — an answer is checked against the options offered
+ *   and audited before it takes effect; a deferred one is re-run by the gate.
  * - A client that closes a prompt stream only stops reading: the turn runs
  *   on (its approvals stay answerable); only `cancel()` stops it.
  * - Tool gateway calls (an MCP host's, `tool_gateway.ts`) run concurrently
@@ -26,7 +24,6 @@
 import * as path from "node:path";
 import { KernelError } from "../core/errors.ts";
 import { newSessionId, parseSessionId, type SessionId } from "../core/ids.ts";
-import type { Env } from "../core/ports.ts";
 import { isPathWithin } from "../core/path_within.ts";
 import type { KernelHandle } from "../daemon/boot.ts";
 import {
@@ -35,13 +32,6 @@ import {
   startRuntime,
 } from "../daemon/runtime.ts";
 import { sessionCapsuleConfig, sessionModel } from "../daemon/session_setup.ts";
-import { actionInfo } from "../security/action_info.ts";
-import {
-  APPROVAL_OPTIONS,
-  type ApprovalRequest,
-  type ApprovalResponse,
-  parseApprovalResponse,
-} from "../security/approval/handler.ts";
 import type { ApiCaller, SessionHub } from "../api/session_hub.ts";
 import type {
   ApprovalAnswerBody,
@@ -59,16 +49,15 @@ import type {
   WorkspaceChange,
 } from "../api/contract.ts";
 import type { Message } from "../../sdk/llm.ts";
-import type { ApprovalAnswer } from "../../sdk/turn.ts";
 import { AgentSession, type Turn } from "./agent_session.ts";
-import { approvalEventOf } from "./approval_event.ts";
 import { commitOverlayAnswering } from "./commit_answering.ts";
 import { EventQueue, readQueue } from "./event_queue.ts";
 import { approvalRouterOf } from "./approval_router.ts";
 import { listGatewayTools } from "./tool_gateway.ts";
 import { SessionCalls } from "./session_calls.ts";
 import { ClusterRelay } from "./cluster_relay.ts";
-import type { Bus } from "../bus/bus.ts";
+import { HubApprovals, infoOf } from "./hub_approvals.ts";
+import type { Booted, Live } from "./_hub_live.ts";
 import {
   getGatewayItem,
   type ItemKind,
@@ -79,75 +68,11 @@ import {
   SessionRecords,
   titleOf,
 } from "./session_records.ts";
-import type { SessionLeases } from "../cluster/session_leases.ts";
 import { fencedStore } from "../cluster/fenced_store.ts";
 import { leaseGuardedFs } from "../cluster/lease_guarded_fs.ts";
 import type { Store } from "../store/store.ts";
-
-/** Options of {@linkcode createSessionHub}. */
-export interface SessionHubOptions {
-  /**
-   * Absolute directories a workspace must lie in (config `workspace.roots`
-   * plus the roots the daemon was started with, merged by the caller).
-   */
-  readonly roots: readonly string[];
-  /** The daemon's environment (`ASTRID_PROVIDER`, `ASTRID_REPLAY_FILE`). */
-  readonly env: Env;
-  /** Where a relative `ASTRID_REPLAY_FILE` starts (default `/`). */
-  readonly cwd?: string;
-  /** `false` on a host without subprocesses (no bubblewrap lookup). */
-  readonly mcpAvailable?: boolean;
-  /** The longest a turn may take, waits included. */
-  readonly turnTimeoutMs?: number;
-  /**
-   * Keep one session's runtime booted ahead for this workspace (and then
-   * for the workspace of the last session created), so that a new
-   * session's first turn does not wait for its capsules to boot.
-   */
-  readonly spare?: string;
-  /**
-   * The node's kernel bus bridged to the other nodes (`[cluster]
-   * nats_url`): sessions' events and approval requests are published on it,
-   * other nodes' requests listed and answered through it.
-   */
-  readonly cluster?: { readonly bus: Bus };
-  /**
-   * The leases of this cluster node (`store.url` set): a session is served
-   * only while this node holds its lease, and its capsules write through the
-   * store fenced by it. Absent on a single node.
-   */
-  readonly leases?: SessionLeases;
-}
-
-interface Booted {
-  readonly runtime: Runtime;
-  readonly agent: AgentSession;
-}
-
-interface Pending {
-  readonly info: ApprovalInfo;
-  /** Whether it still waits. */
-  readonly waiting: () => boolean;
-  readonly answer: (response: ApprovalResponse) => void;
-  /** Takes it back unanswered (the manager then defers it). */
-  readonly dismiss: () => void;
-}
-
-interface Live {
-  readonly id: SessionId;
-  boot: Promise<Booted> | undefined;
-  busy: "turn" | "workspace" | "delete" | "tools" | null;
-  /** Tool gateway calls in flight (`busy` is `tools` while there are any). */
-  readonly calls: SessionCalls;
-  turn: Turn | undefined;
-  turnDone: Promise<void> | undefined;
-  stale: boolean;
-  readonly approvals: Map<string, Pending>;
-  /** Prompt streams of the running turn. */
-  readonly streams: Set<EventQueue<PromptStreamEvent>>;
-  /** `events()` subscribers. */
-  readonly subscribers: Set<EventQueue<PromptStreamEvent>>;
-}
+import type { SessionHubOptions } from "./session_hub_options.ts";
+export type { SessionHubOptions } from "./session_hub_options.ts";
 
 /** How long a new spare waits for the prompt of the session that took the last one. */
 const SPARE_DELAY_MS = 100;
@@ -163,9 +88,6 @@ const SPARE_PROMPT_WAIT_MS = 1_000;
 
 /** How often a spare waiting for the turns to end looks again. */
 const SPARE_IDLE_POLL_MS = 25;
-
-/** How long `close()` waits for dismissed approval requests to be deferred. */
-const DEFER_WAIT_MS = 2_000;
 
 /** The message of `WORKSPACE_OUTSIDE_ROOTS`: how to add a workspace. */
 export const OUTSIDE_ROOTS_HINT =
@@ -202,15 +124,23 @@ class Hub implements SessionHub {
   #spare: Spare | undefined;
   #closed = false;
   readonly #relay: ClusterRelay | undefined;
+  readonly #approvals: HubApprovals;
 
   constructor(kernel: KernelHandle, options: SessionHubOptions) {
     this.#kernel = kernel;
     this.#options = options;
+    this.#approvals = new HubApprovals({
+      kernel,
+      lives: () => this.#lives.values(),
+      relay: () => this.#relay,
+      broadcast: (live, event) => this.#broadcast(live, event),
+    });
     this.#relay = options.cluster === undefined
       ? undefined
       : new ClusterRelay(options.cluster.bus, {
         principal: kernel.principal,
-        answerLocal: (id, body, caller) => this.#answerLive(id, body, caller),
+        answerLocal: (id, body, caller) =>
+          this.#approvals.answerLive(id, body, caller),
         logger: kernel.ports.logger,
         clock: kernel.ports.clock,
       });
@@ -527,108 +457,16 @@ class Hub implements SessionHub {
     });
   }
 
-  async approvals(session?: string): Promise<ApprovalInfo[]> {
-    const out: ApprovalInfo[] = [];
-    for (const live of this.#lives.values()) {
-      if (session !== undefined && live.id !== session) continue;
-      for (const p of live.approvals.values()) {
-        if (p.waiting()) out.push(p.info);
-      }
-    }
-    const deferred = await this.#kernel.security.approvals.deferred.list(
-      this.#kernel.principal,
-    );
-    for (const item of deferred) {
-      if (session !== undefined && item.ctx.session !== session) continue;
-      const info = actionInfo(item.action);
-      out.push({
-        request_id: item.id,
-        kind: "deferred",
-        session: item.ctx.session,
-        action: info.type,
-        resource: info.paths[0] ?? info.hosts[0] ?? info.summary,
-        risk: item.risk,
-        summary: item.summary,
-        reason: item.reason,
-        options: [...APPROVAL_OPTIONS],
-        created_at: item.queued_at,
-      });
-    }
-    for (const info of this.#relay?.remoteApprovals(session) ?? []) {
-      if (!out.some((o) => o.request_id === info.request_id)) out.push(info);
-    }
-    return out.sort((a, b) => a.created_at - b.created_at);
+  approvals(session?: string): Promise<ApprovalInfo[]> {
+    return this.#approvals.list(session);
   }
 
-  async answer(
+  answer(
     requestId: string,
     body: ApprovalAnswerBody,
     caller: ApiCaller,
   ): Promise<void> {
-    if (await this.#answerLive(requestId, body, caller)) return;
-    const remote = this.#relay?.remoteApprovals().find((r) =>
-      r.request_id === requestId
-    );
-    if (remote !== undefined) {
-      // Held by another node: checked here, then checked, audited and
-      // applied there.
-      this.#relay!.forward(
-        requestId,
-        checkAnswer(body, remote.options),
-        caller,
-      );
-      return;
-    }
-    const item = requestId.startsWith("resolution:")
-      ? await this.#kernel.security.approvals.deferred.get(requestId, {
-        principal: this.#kernel.principal,
-      })
-      : null;
-    if (item === null) {
-      throw new KernelError(
-        "NOT_FOUND",
-        `No approval request '${
-          String(requestId).slice(0, 80)
-        }' is waiting (it may have been answered, dismissed or expired)`,
-      );
-    }
-    const response = checkAnswer(body, APPROVAL_OPTIONS);
-    const info = actionInfo(item.action);
-    await this.#audit(
-      {
-        request_id: item.id,
-        kind: "deferred",
-        session: item.ctx.session,
-        action: info.type,
-      },
-      response,
-      caller,
-    );
-    const decision = await this.#kernel.security.gate.resolveDeferred(
-      this.#kernel.principal,
-      item.id,
-      { response },
-    );
-    // The deferred call itself is over: its reservation is given back; an
-    // allowance or token the answer created stays.
-    if (decision.allowed) await decision.budget.refund();
-  }
-
-  /** Answers a request a session of this node holds; `false` when none. */
-  async #answerLive(
-    requestId: string,
-    body: ApprovalAnswerBody,
-    caller: ApiCaller,
-  ): Promise<boolean> {
-    for (const live of this.#lives.values()) {
-      const pending = live.approvals.get(requestId);
-      if (pending === undefined || !pending.waiting()) continue;
-      const response = checkAnswer(body, pending.info.options);
-      await this.#audit(pending.info, response, caller);
-      pending.answer(response);
-      return true;
-    }
-    return false;
+    return this.#approvals.answer(requestId, body, caller);
   }
 
   async diff(id: string): Promise<WorkspaceChange[]> {
@@ -651,7 +489,7 @@ class Hub implements SessionHub {
         this.#kernel,
         record.id,
         overlay,
-        (request, signal) => this.#hold(live, request, signal),
+        (request, signal) => this.#approvals.hold(live, request, signal),
         paths ? { paths } : {},
       );
     } finally {
@@ -696,7 +534,7 @@ class Hub implements SessionHub {
     if (this.#closed) return;
     this.#closed = true;
     this.#spare = undefined;
-    await this.#deferPending();
+    await this.#approvals.deferPending();
     this.#relay?.close();
     for (const live of this.#lives.values()) {
       live.turn?.cancel();
@@ -705,32 +543,6 @@ class Hub implements SessionHub {
       await this.#closeRuntime(live);
     }
     this.#lives.clear();
-  }
-
-  /**
-   * Takes every waiting request back unanswered so that the approval
-   * manager defers (persists) it — it survives the stop and is answered
-   * after it — and waits (bounded) until the deferrals are written.
-   */
-  async #deferPending(): Promise<void> {
-    const deferred = this.#kernel.security.approvals.deferred;
-    const principal = this.#kernel.principal;
-    let dismissed = 0;
-    for (const live of this.#lives.values()) {
-      const waiting = [...live.approvals.values()].filter((p) => p.waiting());
-      for (const p of waiting) p.dismiss();
-      dismissed += waiting.length;
-    }
-    if (dismissed === 0) return;
-    const before = (await deferred.list(principal)).length;
-    const clock = this.#kernel.ports.clock;
-    const until = clock.now() + DEFER_WAIT_MS;
-    while (clock.now() < until) {
-      if ((await deferred.list(principal)).length >= before + dismissed) {
-        return;
-      }
-      await new Promise((r) => setTimeout(r, 20));
-    }
   }
 
   #open(): void {
@@ -782,7 +594,8 @@ class Hub implements SessionHub {
         calls: new SessionCalls(() =>
           approvalRouterOf(this.#kernel.security.approvals).listen(
             id,
-            (request, { signal }) => this.#hold(live!, request, signal),
+            (request, { signal }) =>
+              this.#approvals.hold(live!, request, signal),
           )
         ),
         approvals: new Map(),
@@ -1022,115 +835,4 @@ class Hub implements SessionHub {
       live.streams.clear();
     }
   }
-
-  /** Holds a commit's approval request until a client answers it. */
-  #hold(
-    live: Live,
-    request: ApprovalRequest,
-    signal: AbortSignal,
-  ): Promise<ApprovalResponse | null> {
-    const event = approvalEventOf(request);
-    const calls = live.calls.of(request);
-    return new Promise((resolve) => {
-      const finish = (response: ApprovalResponse | null) => {
-        if (!live.approvals.delete(request.id)) return;
-        signal.removeEventListener("abort", dismissed);
-        this.#relay?.settled(info, response?.decision ?? null);
-        if (response) {
-          const decided = {
-            type: "approval_decision",
-            request_id: request.id,
-            decision: response.decision,
-          } as const;
-          this.#broadcast(live, decided);
-          for (const q of calls) q.push(decided);
-        }
-        resolve(response);
-      };
-      const dismissed = () => finish(null);
-      const info = infoOf(live.id, event, request, request.created_at);
-      live.approvals.set(request.id, {
-        info,
-        waiting: () => true,
-        answer: finish,
-        dismiss: dismissed,
-      });
-      this.#relay?.announce(info);
-      signal.addEventListener("abort", dismissed, { once: true });
-      this.#broadcast(live, event);
-      for (const q of calls) q.push(event);
-    });
-  }
-
-  async #audit(
-    info: Pick<ApprovalInfo, "request_id" | "kind" | "session" | "action">,
-    response: ApprovalResponse,
-    caller: ApiCaller,
-  ): Promise<void> {
-    await this.#kernel.security.audit.append({
-      principal: this.#kernel.principal,
-      session: info.session as SessionId,
-      capsule: null,
-      call_id: info.request_id,
-      action: {
-        type: "approval_answer",
-        request_id: info.request_id,
-        kind: info.kind,
-        action: info.action,
-        decision: response.decision,
-        ...(response.reason ? { reason: response.reason } : {}),
-      },
-      decision: "info",
-      proof: {
-        type: "api",
-        via: caller.via,
-        ...(caller.address ? { address: caller.address } : {}),
-        ...(caller.on_behalf_of
-          ? { on_behalf_of: { ...caller.on_behalf_of } }
-          : {}),
-      },
-      outcome: null,
-    });
-  }
-}
-
-function infoOf(
-  session: SessionId,
-  event: {
-    request_id: string;
-    action: string;
-    resource: string;
-    risk: ApprovalInfo["risk"];
-    options: readonly ApprovalAnswer[];
-  },
-  request: ApprovalRequest | undefined,
-  now: number,
-): ApprovalInfo {
-  return {
-    request_id: event.request_id,
-    kind: "pending",
-    session,
-    action: event.action,
-    resource: event.resource,
-    risk: event.risk,
-    summary: request?.summary ?? `${event.action} ${event.resource}`,
-    options: [...event.options],
-    created_at: request?.created_at ?? now,
-  };
-}
-
-function checkAnswer(
-  body: ApprovalAnswerBody,
-  offered: readonly ApprovalAnswer[],
-): ApprovalResponse {
-  const response = parseApprovalResponse(body, offered);
-  if (response === null) {
-    throw new KernelError(
-      "INVALID_INPUT",
-      `Cannot answer '${String(body?.decision).slice(0, 40)}': offered are ${
-        offered.join(", ")
-      }`,
-    );
-  }
-  return response;
 }
