@@ -167,6 +167,22 @@ export function ratioRow(
 }
 
 /**
+ * A row of per-round times in milliseconds.
+ *
+ * @param name The row's name.
+ * @param xs Per-round times (ms).
+ * @param extra Store kind and target.
+ * @returns The row.
+ */
+export function msRow(
+  name: string,
+  xs: readonly number[],
+  extra: { store?: "memory" | "file"; target?: Target } = {},
+): Row {
+  return { name, unit: "ms", summary: summarize(xs), ...extra };
+}
+
+/**
  * Milliseconds for a table cell.
  *
  * @param ms A duration.

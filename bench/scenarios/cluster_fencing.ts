@@ -11,7 +11,7 @@
  * @module
  */
 import type { Row } from "../_interleave.ts";
-import { interleave, ratioRow, summarize } from "../_interleave.ts";
+import { interleave, msRow, ratioRow, summarize } from "../_interleave.ts";
 import { oneCommit } from "../_bound.ts";
 import type { ScenarioOptions } from "./_scenario.ts";
 import { openPg } from "../../kernel/host/open_pg.ts";
@@ -57,11 +57,7 @@ export default async function cluster(o: ScenarioOptions): Promise<Row[]> {
         warmup: 50,
       },
     );
-    const ms = (name: string, xs: number[]): Row => ({
-      name,
-      unit: "ms",
-      summary: summarize(xs),
-    });
+    const ms = msRow;
     return [
       ms("PostgreSQL: checked commit (entry + head), ms", t.plain!),
       ms(

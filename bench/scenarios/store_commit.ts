@@ -11,7 +11,7 @@
  */
 import { DatabaseSync } from "node:sqlite";
 import type { Row } from "../_interleave.ts";
-import { interleave, ratioRow, summarize } from "../_interleave.ts";
+import { interleave, msRow, ratioRow } from "../_interleave.ts";
 import { oneCommit } from "../_bound.ts";
 import { openStore, type ScenarioOptions } from "./_scenario.ts";
 import type { Versionstamp } from "../../kernel/store/store.ts";
@@ -101,12 +101,8 @@ export default async function storeCommit(o: ScenarioOptions): Promise<Row[]> {
         warmup: 20,
       },
     );
-    const ms = (name: string, xs: number[]): Row => ({
-      name,
-      unit: "ms",
-      store: "file",
-      summary: summarize(xs),
-    });
+    const ms = (name: string, xs: number[]) =>
+      msRow(name, xs, { store: "file" });
     return [
       ms("Deno KV file: 1 entry + head, ms/commit", t.kv!),
       ms("sqlite WAL sync=FULL: 1 entry + head", t.full!),

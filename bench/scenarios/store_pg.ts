@@ -13,7 +13,7 @@
  * @module
  */
 import type { Row } from "../_interleave.ts";
-import { interleave, ratioRow, summarize } from "../_interleave.ts";
+import { interleave, msRow, ratioRow, summarize } from "../_interleave.ts";
 import { oneCommit } from "../_bound.ts";
 import { openStore, type ScenarioOptions } from "./_scenario.ts";
 import type { Action } from "../../kernel/security/action.ts";
@@ -100,11 +100,7 @@ export default async function storePg(o: ScenarioOptions): Promise<Row[]> {
         warmup: 50,
       },
     );
-    const ms = (name: string, xs: number[]): Row => ({
-      name,
-      unit: "ms",
-      summary: summarize(xs),
-    });
+    const ms = msRow;
     return [
       ms("Deno KV file: checked commit (entry + head), ms", t.kv!),
       ms("PostgreSQL: checked commit (entry + head), ms", t.pg!),
