@@ -31,10 +31,10 @@ import { astridHomePaths } from "../kernel/host/astrid_home.ts";
 import { runFiles } from "../mod.ts";
 import {
   clientOf,
-  DENO_JSON,
+  freePort,
   installCapsules,
-  SERVE_MAIN,
   spawnDaemonProcess,
+  spawnServe,
   type TempHome,
   tempHome,
   waitUntil,
@@ -67,13 +67,6 @@ const TRANSCRIPT = {
   ],
 };
 
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
-
 interface Node {
   readonly id: string;
   readonly child: Deno.ChildProcess;
@@ -89,31 +82,12 @@ async function startNode(
   env: Record<string, string>,
 ): Promise<Node> {
   const port = freePort();
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "serve",
-      "--config",
-      DENO_JSON,
-      "--host",
-      "127.0.0.1",
-      "--port",
-      String(port),
-      "-A",
-      SERVE_MAIN,
-    ],
-    env: {
-      ...h.env,
-      ...env,
-      ASTRID_HOME: home,
-      ASTRID_NODE_ID: id,
-      ASTRID_SERVE_TOKEN: TOKEN,
-    },
-    clearEnv: true,
-    cwd: h.dir,
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
+  const child = spawnServe(h, port, {
+    ...env,
+    ASTRID_HOME: home,
+    ASTRID_NODE_ID: id,
+    ASTRID_SERVE_TOKEN: TOKEN,
+  }, { stdout: "null" });
   const stderr = new Response(child.stderr).text();
   const url = `http://127.0.0.1:${port}`;
   const client = new ApiClient({ baseUrl: url }, TOKEN);

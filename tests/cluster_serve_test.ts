@@ -22,8 +22,8 @@ import type { PrincipalId } from "../kernel/core/ids.ts";
 import { encodeEvent } from "../kernel/cluster/nats/wire.ts";
 import { natsHealth } from "../kernel/cluster/nats/health.ts";
 import {
-  DENO_JSON,
-  SERVE_MAIN,
+  freePort,
+  spawnServe,
   type TempHome,
   tempHome,
   waitUntil,
@@ -33,38 +33,9 @@ import { natsTest, startNats } from "./nats_fixture_test.ts";
 const TOKEN = "cluster-serve-token-0123456789abcdefghijklmnop";
 const SESSION = "6f1d7c1e-93a4-4f5e-8a57-2b1f0c9d4e02";
 
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
-
-function serve(h: TempHome, port: number, env: Record<string, string>) {
-  return new Deno.Command(Deno.execPath(), {
-    args: [
-      "serve",
-      "--config",
-      DENO_JSON,
-      "--host",
-      "127.0.0.1",
-      "--port",
-      String(port),
-      "-A",
-      SERVE_MAIN,
-    ],
-    env: { ...h.env, ASTRID_SERVE_TOKEN: TOKEN, ...env },
-    clearEnv: true,
-    cwd: h.dir,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-}
-
 async function startNode(h: TempHome, env: Record<string, string>) {
   const port = freePort();
-  const child = serve(h, port, env);
+  const child = spawnServe(h, port, { ASTRID_SERVE_TOKEN: TOKEN, ...env });
   const output = child.output();
   const client = new ApiClient({ baseUrl: `http://127.0.0.1:${port}` }, TOKEN);
   try {
@@ -264,7 +235,10 @@ natsTest(
       ],
     ];
     for (const [env, expected] of cases) {
-      const out = await serve(h, freePort(), env).output();
+      const out = await spawnServe(h, freePort(), {
+        ASTRID_SERVE_TOKEN: TOKEN,
+        ...env,
+      }).output();
       const stderr = new TextDecoder().decode(out.stderr);
       assert.notEqual(out.code, 0);
       assert.match(stderr, expected);

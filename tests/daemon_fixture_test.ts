@@ -345,3 +345,52 @@ export async function installCapsules(
     await kernel.close();
   }
 }
+
+/**
+ * A free loopback TCP port (bound and released at once).
+ *
+ * @returns The port.
+ */
+export function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
+/**
+ * Starts the headless server (`deno serve kernel/serve.ts`) of a temp home
+ * on a loopback port, with a clean environment: the home's, plus `env`.
+ *
+ * @param h The home.
+ * @param port The port.
+ * @param env More environment (the server's token, cluster settings).
+ * @param options Deno's permission flags (default `-A`); where stdout goes.
+ * @returns The process (stderr piped).
+ */
+export function spawnServe(
+  h: TempHome,
+  port: number,
+  env: Record<string, string>,
+  options: { perms?: readonly string[]; stdout?: "piped" | "null" } = {},
+): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
+    args: [
+      "serve",
+      "--config",
+      DENO_JSON,
+      "--host",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      ...(options.perms ?? ["-A"]),
+      SERVE_MAIN,
+    ],
+    env: { ...h.env, ...env },
+    clearEnv: true,
+    cwd: h.dir,
+    stdin: "null",
+    stdout: options.stdout ?? "piped",
+    stderr: "piped",
+  }).spawn();
+}

@@ -9,58 +9,25 @@ import { connectDaemonWith, findDaemon } from "../cli/daemon_client.ts";
 import { parseFlags } from "../cli/flags.ts";
 import type { StatusInfo } from "../mod.ts";
 import {
-  DENO_JSON,
-  SERVE_MAIN,
+  freePort,
+  spawnServe,
   tempHome,
   waitUntil,
 } from "./daemon_fixture_test.ts";
-import type { TempHome } from "./daemon_fixture_test.ts";
 
 const TOKEN = "serve-test-token-0123456789abcdefghijklmnop";
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
-
-function serve(
-  h: TempHome,
-  port: number,
-  env: Record<string, string>,
-  perms: readonly string[],
-): Deno.ChildProcess {
-  return new Deno.Command(Deno.execPath(), {
-    args: [
-      "serve",
-      "--config",
-      DENO_JSON,
-      "--host",
-      "127.0.0.1",
-      "--port",
-      String(port),
-      ...perms,
-      SERVE_MAIN,
-    ],
-    env: { ...h.env, ...env },
-    clearEnv: true,
-    cwd: h.dir,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-}
 
 Deno.test("deno serve kernel/serve.ts: status with the token answers (mcp unavailable without --allow-run), also through the CLI client's --url/ASTRID_URL; without or with a wrong token 401", async () => {
   await using h = await tempHome();
   const port = freePort();
-  const child = serve(h, port, { ASTRID_SERVE_TOKEN: TOKEN }, [
-    "--allow-read",
-    "--allow-write",
-    "--allow-env",
-    `--allow-net=127.0.0.1:${port}`,
-  ]);
+  const child = spawnServe(h, port, { ASTRID_SERVE_TOKEN: TOKEN }, {
+    perms: [
+      "--allow-read",
+      "--allow-write",
+      "--allow-env",
+      `--allow-net=127.0.0.1:${port}`,
+    ],
+  });
   const output = child.output();
   try {
     const baseUrl = `http://127.0.0.1:${port}`;
@@ -122,12 +89,14 @@ Deno.test("deno serve kernel/serve.ts: status with the token answers (mcp unavai
 Deno.test("deno serve kernel/serve.ts mounts the web console under /console/: its login form takes the server's token (a wrong one 401), the cookie is Secure behind https, the API still wants its bearer token", async () => {
   await using h = await tempHome();
   const port = freePort();
-  const child = serve(h, port, { ASTRID_SERVE_TOKEN: TOKEN }, [
-    "--allow-read",
-    "--allow-write",
-    "--allow-env",
-    `--allow-net=127.0.0.1:${port}`,
-  ]);
+  const child = spawnServe(h, port, { ASTRID_SERVE_TOKEN: TOKEN }, {
+    perms: [
+      "--allow-read",
+      "--allow-write",
+      "--allow-env",
+      `--allow-net=127.0.0.1:${port}`,
+    ],
+  });
   const output = child.output();
   try {
     const base = `http://127.0.0.1:${port}`;
@@ -196,7 +165,8 @@ Deno.test("deno serve kernel/serve.ts refuses to start without ASTRID_SERVE_TOKE
   for (
     const env of [{}, { ASTRID_SERVE_TOKEN: "short-token-of-31-characters-xx" }]
   ) {
-    const out = await serve(h, freePort(), env, ["-A"]).output();
+    const out = await spawnServe(h, freePort(), env, { perms: ["-A"] })
+      .output();
     assert.notEqual(out.code, 0);
     assert.match(
       new TextDecoder().decode(out.stderr),

@@ -17,6 +17,7 @@ import type { KeyPair } from "../kernel/crypto/key_pair.ts";
 import { cryptoRandom, systemClock } from "../kernel/host/mod.ts";
 import { MemoryLogger } from "../kernel/testing/memory_logger.ts";
 import { needsTest } from "./needs_fixture_test.ts";
+import { freePort } from "./daemon_fixture_test.ts";
 
 /** Where Debian installs nats-server (override with `ASTRID_NATS_SERVER`). */
 export const NATS_SERVER = Deno.env.get("ASTRID_NATS_SERVER") ??
@@ -62,13 +63,6 @@ export function natsTest(
   fn: (t: Deno.TestContext) => Promise<void>,
 ): void {
   needsTest("NATS tests", natsMissing(), name, fn);
-}
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
 }
 
 async function waitListening(port: number, child: Deno.ChildProcess) {
