@@ -15,6 +15,7 @@
  *
  * @module
  */
+import { usageTokens } from "./usage_tokens.ts";
 import { KernelError } from "../core/errors.ts";
 import type { JsonValue } from "../store/store.ts";
 import {
@@ -89,11 +90,12 @@ export const agentDelegate: HostCall = async (payload, call) => {
         proof: { type: "agent_lineage", parent: parent.id },
       });
       const stop = new AbortController();
+      const limit = typeof budget === "number"
+        ? Math.floor(budget * 1_000_000)
+        : null;
       const untrack = call.meter?.track(history, {
         agent: child.id,
-        limitMicros: typeof budget === "number"
-          ? Math.floor(budget * 1_000_000)
-          : null,
+        limitMicros: limit,
         onExceeded: (error) => stop.abort(error),
       });
       if (typeof budget === "number" && untrack === undefined) {
@@ -122,10 +124,7 @@ export const agentDelegate: HostCall = async (payload, call) => {
         // that stops it lands. Its answer carries its whole usage, so the
         // slice is judged again here, and an overspent answer is refused.
         if (stop.signal.aborted) throw stop.signal.reason;
-        const spent = call.meter?.costMicros(usageOf(out?.["usage"])) ?? 0;
-        const limit = typeof budget === "number"
-          ? Math.floor(budget * 1_000_000)
-          : null;
+        const spent = call.meter?.costMicros(usageTokens(out?.["usage"])) ?? 0;
         if (limit !== null && spent > limit) {
           throw refused(
             "BUDGET_EXCEEDED",
@@ -151,22 +150,6 @@ export const agentDelegate: HostCall = async (payload, call) => {
     },
   );
 };
-
-/** Tokens in and out of a reported usage (anything malformed counts 0). */
-function usageOf(
-  usage: JsonValue | undefined,
-): { input_tokens: number; output_tokens: number } {
-  const u = (typeof usage === "object" && usage !== null &&
-      !Array.isArray(usage)
-    ? usage
-    : {}) as Readonly<Record<string, JsonValue>>;
-  const n = (v: JsonValue | undefined) =>
-    typeof v === "number" && Number.isSafeInteger(v) && v >= 0 ? v : 0;
-  return {
-    input_tokens: n(u["input_tokens"]),
-    output_tokens: n(u["output_tokens"]),
-  };
-}
 
 function delegation(child: AgentLineage, budget: unknown): JsonValue {
   return {

@@ -23,6 +23,7 @@ import type { AuditLog } from "../audit/audit_log.ts";
 import type { BudgetLedger } from "../security/budget_ledger.ts";
 import type { GateContext } from "../security/context.ts";
 import type { MeterPort } from "../abi/ports.ts";
+import { usageTokens } from "../abi/usage_tokens.ts";
 
 /** What one tracked history session does when its money runs out. */
 export interface MeterTrack {
@@ -128,14 +129,7 @@ export class ModelMeter implements MeterPort {
     if (m?.event?.type !== "usage" || typeof m.session_id !== "string") return;
     const t = this.#tracks.get(m.session_id);
     if (t === undefined) return;
-    const tokens = (k: string) => {
-      const v = m.event?.usage?.[k];
-      return typeof v === "number" && Number.isSafeInteger(v) && v >= 0 ? v : 0;
-    };
-    const usage = {
-      input_tokens: tokens("input_tokens"),
-      output_tokens: tokens("output_tokens"),
-    };
+    const usage = usageTokens(m.event?.usage);
     const cost = this.costMicros(usage);
     const ctx: GateContext = {
       ...this.#deps.ctx,
