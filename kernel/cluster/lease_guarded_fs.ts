@@ -30,14 +30,16 @@ export interface LeaseGuardOptions {
  * Wraps a file system so that writes into a session's overlay are guarded
  * by the session's lease.
  *
- * @param fs The node's file system.
+ * @param shared The node's file system (its non-blocking view is used).
  * @param options The overlay root, the principal, the lease check.
  * @returns The guarded file system (same optional methods as `fs`).
  */
 export function leaseGuardedFs(
-  fs: FileSystem,
+  shared: FileSystem,
   options: LeaseGuardOptions,
 ): FileSystem {
+  // Shared storage: no call may block the event loop for a network round trip.
+  const fs = shared.nonBlocking?.() ?? shared;
   const prefix = `${options.root.replace(/\/+$/, "")}/${options.principal}/`;
   const guard = async (...paths: string[]) => {
     for (const p of paths) {

@@ -64,3 +64,29 @@ Deno.test("overlay writes on shared storage ask the session's lease: free while 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("the overlay file system on shared storage uses the node file system's non-blocking view (no call blocks the event loop on a network round trip)", async () => {
+  const dir = await Deno.realPath(await Deno.makeTempDir());
+  try {
+    const base = createDenoFs();
+    const calls: string[] = [];
+    const view = base.nonBlocking!();
+    const spy = {
+      ...base,
+      nonBlocking: () => {
+        calls.push("nonBlocking");
+        return view;
+      },
+    } as typeof base;
+    const fs = leaseGuardedFs(spy, {
+      root: `${dir}/shared`,
+      principal: "default",
+      ensure: () => Promise.resolve(),
+    });
+    assert.deepEqual(calls, ["nonBlocking"]);
+    await fs.writeFile(`${dir}/a.txt`, "one");
+    assert.equal(await fs.readTextFile(`${dir}/a.txt`), "one");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -190,6 +190,13 @@ export interface FileSystem {
   realPath(path: string): Promise<string>;
   /** Reads the target of a symlink. */
   readLink(path: string): Promise<string>;
+  /**
+   * The same file system with no call that blocks the event loop (an
+   * implementation may run small calls synchronously, which is cheaper on a
+   * local disk; a network file system wants this view). Optional: without
+   * it, no call blocks.
+   */
+  nonBlocking?(): FileSystem;
 }
 
 /** Read access to environment variables. */

@@ -30,6 +30,19 @@ import { hostError } from "./_host_error.ts";
  * real path (`/proc/self/fd` where the sandbox allows it; else `realpath`
  * checked against the device and inode seen before the open).
  *
+ * Small I/O is blocking by default (`blockingSmallIo`): `stat`, `lstat`,
+ * `realPath`, `readLink`, and a `writeFile` (without `sync`) or `appendFile`
+ * of at most {@linkcode SMALL_IO_BYTES}, run as one synchronous call on the
+ * event loop. On a local disk such a call costs a few microseconds, less than
+ * the thread-pool round trip of its async twin (measured: `lstat` of a
+ * missing path 15 µs sync vs 45 µs async, a 4 KiB new file 26 µs vs 60 µs),
+ * and the overlay's first write is made of exactly these. Larger transfers,
+ * reads of unknown size, directory listings and fsynced writes stay async, so
+ * the loop never stalls on them. Pass `{ blockingSmallIo: false }` for a file
+ * system where one metadata call can take a network round trip (the shared
+ * `cluster.overlay_root` uses `nonBlocking()`).
+ *
+ * @param options `blockingSmallIo` (default `true`).
  * @returns A {@linkcode FileSystem}.
  * @throws {KernelError} From its methods: `NOT_FOUND`, `HOST_PERMISSION_DENIED`, `HOST_IO`, `ABORTED`.
  *
@@ -44,12 +57,26 @@ import { hostError } from "./_host_error.ts";
  * await fs.remove(dir, { recursive: true });
  * ```
  */
-export function createDenoFs(): FileSystem {
-  return new DenoFs();
+export function createDenoFs(
+  options: { readonly blockingSmallIo?: boolean } = {},
+): FileSystem {
+  return new DenoFs(options.blockingSmallIo ?? true);
 }
+
+/** Writes up to this many bytes are one blocking call when small I/O blocks. */
+export const SMALL_IO_BYTES = 64 * 1024;
 
 class DenoFs implements FileSystem {
   #checked = new CheckedReader();
+  #blocking: boolean;
+
+  constructor(blocking: boolean) {
+    this.#blocking = blocking;
+  }
+
+  nonBlocking(): FileSystem {
+    return this.#blocking ? new DenoFs(false) : this;
+  }
 
   async readFile(
     path: string,
@@ -98,6 +125,7 @@ class DenoFs implements FileSystem {
       : data;
     try {
       if (options.sync) await writeSynced(path, bytes, opts);
+      else if (this.#small(bytes)) Deno.writeFileSync(path, bytes, opts);
       else await Deno.writeFile(path, bytes, opts);
     } catch (err) {
       throw abortedOr(err, options.signal, what);
@@ -118,10 +146,16 @@ class DenoFs implements FileSystem {
       ? new TextEncoder().encode(data)
       : data;
     try {
-      await Deno.writeFile(path, bytes, opts);
+      if (this.#small(bytes)) Deno.writeFileSync(path, bytes, opts);
+      else await Deno.writeFile(path, bytes, opts);
     } catch (err) {
       throw abortedOr(err, options.signal, what);
     }
+  }
+
+  /** Whether a write of `bytes` is one blocking call. */
+  #small(bytes: Uint8Array): boolean {
+    return this.#blocking && bytes.length <= SMALL_IO_BYTES;
   }
 
   readFileChecked(
@@ -133,7 +167,9 @@ class DenoFs implements FileSystem {
 
   async stat(path: string): Promise<FileInfo | null> {
     try {
-      return toFileInfo(await Deno.stat(path));
+      return toFileInfo(
+        this.#blocking ? Deno.statSync(path) : await Deno.stat(path),
+      );
     } catch (err) {
       if (err instanceof Deno.errors.NotFound) return null;
       throw hostError(err, `stat '${path}'`);
@@ -142,7 +178,9 @@ class DenoFs implements FileSystem {
 
   async lstat(path: string): Promise<FileInfo | null> {
     try {
-      return toFileInfo(await Deno.lstat(path));
+      return toFileInfo(
+        this.#blocking ? Deno.lstatSync(path) : await Deno.lstat(path),
+      );
     } catch (err) {
       if (err instanceof Deno.errors.NotFound) return null;
       throw hostError(err, `lstat '${path}'`);
@@ -208,7 +246,9 @@ class DenoFs implements FileSystem {
 
   async realPath(path: string): Promise<string> {
     try {
-      return await Deno.realPath(path);
+      return this.#blocking
+        ? Deno.realPathSync(path)
+        : await Deno.realPath(path);
     } catch (err) {
       throw hostError(err, `resolve '${path}'`);
     }
@@ -216,7 +256,9 @@ class DenoFs implements FileSystem {
 
   async readLink(path: string): Promise<string> {
     try {
-      return await Deno.readLink(path);
+      return this.#blocking
+        ? Deno.readLinkSync(path)
+        : await Deno.readLink(path);
     } catch (err) {
       throw hostError(err, `read link '${path}'`);
     }

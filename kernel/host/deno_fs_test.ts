@@ -345,3 +345,40 @@ Deno.test({
       assert.equal(await Deno.readTextFile(`${dir}/target`), "keep");
     }),
 });
+
+Deno.test("`createDenoFs()` writes a small file in one blocking call (done when the call returns) and its non-blocking view writes the same bytes", async () => {
+  await withTempDir(async (dir) => {
+    const fs = createDenoFs();
+    const pending = fs.writeFile(`${dir}/small.txt`, "abc");
+    // Blocking small I/O: the file is complete before the promise is awaited.
+    assert.equal(Deno.readTextFileSync(`${dir}/small.txt`), "abc");
+    await pending;
+    const appended = fs.appendFile!(`${dir}/small.txt`, "d");
+    assert.equal(Deno.readTextFileSync(`${dir}/small.txt`), "abcd");
+    await appended;
+    const view = fs.nonBlocking!();
+    assert.notEqual(view, fs);
+    assert.equal(view.nonBlocking!(), view);
+    await view.writeFile(`${dir}/b.txt`, "xyz");
+    await view.appendFile!(`${dir}/b.txt`, "!");
+    assert.equal(await view.readTextFile(`${dir}/b.txt`), "xyz!");
+    assert.equal((await view.lstat(`${dir}/b.txt`))?.size, 4);
+    assert.equal(await view.lstat(`${dir}/missing`), null);
+    assert.equal(await fs.lstat(`${dir}/missing`), null);
+    assert.equal(
+      await fs.realPath(`${dir}/b.txt`),
+      await view.realPath(`${dir}/b.txt`),
+    );
+    // The same refusals in both modes.
+    for (const f of [fs, view]) {
+      await assert.rejects(
+        f.writeFile(`${dir}/no/such/dir.txt`, "x"),
+        (e) => assertKernelError(e, "NOT_FOUND"),
+      );
+      await assert.rejects(
+        f.writeFile(`${dir}/b.txt`, "x", { createNew: true }),
+        (e) => assertKernelError(e, "HOST_IO"),
+      );
+    }
+  });
+});
