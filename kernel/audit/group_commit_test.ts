@@ -162,6 +162,37 @@ Deno.test({
 
 Deno.test({
   name:
+    "`AuditLog.append()` with `lazy` keeps one linger timer per chain: a lazy entry queued after the earlier ones left commits alone within two linger times",
+  permissions: "none",
+  async fn() {
+    await using f = await openFixture({ lingerMs: 5 });
+    const a = f.log.append(rec(ALICE), { lazy: true }); // timer due at 5
+    await f.log.append(rec(ALICE)); // `a` leaves with this commit
+    assert.equal((await a).seq, 0);
+    await f.clock.advance(2);
+    let done = false;
+    const b = f.log.append(rec(ALICE), { lazy: true }).then((e) => {
+      done = true;
+      return e;
+    });
+    assert.equal(f.clock.pendingSleeps, 1); // no second timer
+    await f.clock.advance(3); // fires at 5: `b` came later, set again (10)
+    for (let i = 0; i < 20; i++) await Promise.resolve();
+    assert.equal(done, false);
+    await f.clock.advance(5);
+    assert.equal((await b).seq, 2);
+    assert.notEqual((await b).signature, null);
+    // A flush cancels the chain's timer: nothing outlives it.
+    const c = f.log.append(rec(ALICE), { lazy: true });
+    assert.equal(f.clock.pendingSleeps, 1);
+    await f.log.flush(ALICE);
+    assert.equal((await c).seq, 3);
+    assert.equal(f.clock.pendingSleeps, 0);
+  },
+});
+
+Deno.test({
+  name:
     "`AuditLog.verify()` names an edited entry inside a batch, and the entry after one re-hashed in place",
   permissions: "none",
   async fn() {

@@ -127,8 +127,10 @@ function fast(value: unknown, depth: number): string | undefined {
  * ```
  */
 export function canonicalBytes(value: unknown): Uint8Array {
-  return new TextEncoder().encode(canonicalize(value));
+  return UTF8.encode(canonicalize(value));
 }
+
+const UTF8 = new TextEncoder();
 
 function unsupported(path: string, why: string): KernelError {
   return new KernelError(
