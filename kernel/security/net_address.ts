@@ -172,15 +172,48 @@ export function hostFromUrl(url: string): string | null {
 }
 
 function urlHostOf(url: string): string | null {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return null; // silent-ok: an unparsable URL has no host
-  }
-  if (parsed.hostname === "") return null;
+  const parsed = urlParts(url);
+  if (parsed === null || parsed.hostname === "") return null;
   const c = classifyHost(parsed.hostname);
   return c.kind === "invalid" ? null : c.normalized;
+}
+
+/** The parts of a URL the gate reads, as the URL parser reads them. */
+export interface UrlParts {
+  /** E.g. `https:`. */
+  readonly protocol: string;
+  /** As `URL.hostname` (IPv6 in brackets). */
+  readonly hostname: string;
+  /** As `URL.port` (`""` for the scheme's default). */
+  readonly port: string;
+}
+
+const URL_PARTS = new Map<string, UrlParts | null>();
+
+/**
+ * `new URL(url)`'s protocol, host name and port, remembered per URL string
+ * (bounded): a decision reads them several times.
+ *
+ * @param url The URL.
+ * @returns The parts, or `null` when the URL does not parse.
+ *
+ * @example Parts of a URL
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { urlParts } from "./net_address.ts";
+ * assert.deepEqual(urlParts("https://API.example.com:8443/x"), { protocol: "https:", hostname: "api.example.com", port: "8443" });
+ * assert.equal(urlParts("not a url"), null);
+ * ```
+ */
+export function urlParts(url: string): UrlParts | null {
+  return memo(URL_PARTS, url, (u) => {
+    try {
+      const { protocol, hostname, port } = new URL(u);
+      return { protocol, hostname, port };
+    } catch {
+      return null; // silent-ok: the caller reports an unparsable URL
+    }
+  });
 }
 
 function classifyNormalized(
