@@ -75,15 +75,7 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
 }
 
 function aborted(signal: AbortSignal): KernelError {
-  // Cancelling a timer is routine (a call that ended before its deadline):
-  // no stack trace to capture, which was most of the cost of a cancel.
-  const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 0;
-  try {
-    return new KernelError("ABORTED", "Cancelled sleep", {
-      cause: signal.reason,
-    });
-  } finally {
-    Error.stackTraceLimit = limit;
-  }
+  return new KernelError("ABORTED", "Cancelled sleep", {
+    cause: signal.reason,
+  });
 }
