@@ -188,7 +188,7 @@ export function commitIndexWrites(
       else group(key, entry.seq);
     }
     if (entry.seq < indexFrom) continue;
-    refs.push(entry);
+    refs.push(indexRef(entry));
     if (entry.seq % INDEX_BLOCK !== INDEX_BLOCK - 1) continue;
     // The block is complete: one key per value for its entries.
     const p = entry.principal;
@@ -213,7 +213,7 @@ export function commitIndexWrites(
   for (const [key, seqs] of grouped.values()) {
     out.push([key, seqs.length === 1 ? null : seqs]);
   }
-  return { writes: out, block: refs.map(indexRef) };
+  return { writes: out, block: refs };
 }
 
 /**
