@@ -25,8 +25,15 @@ import type { KeyPair } from "../crypto/key_pair.ts";
 import type { JsonValue, Store, StoreKey, StoreValue } from "../store/store.ts";
 import type { AuditChainHead, AuditEntry, AuditRecord } from "./audit_entry.ts";
 import type { AuditCondition } from "./audit_log_options.ts";
-import { type ChainState, chainState } from "./_chain_state.ts";
-import { commitIndexWrites, entryKey, headKey } from "./_keys.ts";
+import { type ChainState, chainState, readIndexRefs } from "./_chain_state.ts";
+import {
+  blockStart,
+  commitIndexWrites,
+  entryKey,
+  headKey,
+  INDEX_BLOCK,
+  type IndexRef,
+} from "./_keys.ts";
 import {
   type Hashed,
   hashRecord,
@@ -79,6 +86,8 @@ interface Plan {
   readonly writes: [StoreKey, StoreValue][];
   readonly head: AuditChainHead | null;
   readonly maxTimestamp: number | null;
+  /** The entries of the chain's incomplete block after the commit. */
+  readonly block: readonly IndexRef[] | undefined;
   /** The conditions of the records this plan writes. */
   readonly conditions: readonly AuditCondition[];
 }
@@ -105,7 +114,7 @@ export async function appendEntries(
     const { value, versionstamp } = await store.transact(async (tx) => {
       const state = await chainState(store, p, await tx.get(headKey(p)));
       const stale = await staleRecords(ctx, (keys) => tx.getMany(keys));
-      const plan = await planAppend(ctx, state, stale);
+      const plan = await planAppend(store, ctx, state, stale);
       for (const [key, v] of plan.writes) tx.set(key, v);
       return { plan, state };
     }, { maxAttempts: MAX_ATTEMPTS });
@@ -122,7 +131,7 @@ async function commitOn(
   ctx: AppendContext,
   state: ChainState,
 ): Promise<AppendResult | undefined> {
-  const plan = await planAppend(ctx, state);
+  const plan = await planAppend(store, ctx, state);
   if (plan.writes.length === 0) return finish(plan, state, null);
   const op = store.atomic().check(headKey(ctx.principal), state.versionstamp);
   for (const c of plan.conditions) op.check(c.key, c.versionstamp);
@@ -141,10 +150,12 @@ function finish(
   if (versionstamp === null || plan.writes.length === 0) {
     return { rotation, results, state: before };
   }
-  const state = {
+  const state: ChainState = {
     head: plan.head,
     maxTimestamp: plan.maxTimestamp,
     versionstamp,
+    indexFrom: before.indexFrom,
+    block: plan.block,
   };
   return { rotation, results, state };
 }
@@ -181,6 +192,7 @@ function conflict(principal: string): KernelError {
 }
 
 async function planAppend(
+  store: Store,
   ctx: AppendContext,
   state: ChainState,
   stale: ReadonlySet<number> = new Set(),
@@ -251,9 +263,25 @@ async function planAppend(
     indexed.push({ entry: e, maxBefore: max });
     max = max === null ? e.timestamp : Math.max(max, e.timestamp);
   }
-  writes.push(...commitIndexWrites(indexed));
+  const indexFrom = state.indexFrom;
+  let block = state.block;
+  const ends = sealed.some(({ entry: e }) =>
+    e.seq >= indexFrom && e.seq % INDEX_BLOCK === INDEX_BLOCK - 1
+  );
+  if (block === undefined && ends) {
+    // A block ends here and the log does not remember its earlier entries.
+    const first = sealed[0]!.entry.seq;
+    const from = Math.max(indexFrom, blockStart(first));
+    block = await readIndexRefs(store, p, from, first);
+  }
+  const index = commitIndexWrites(indexed, indexFrom, block ?? []);
+  writes.push(...index.writes);
   if (head !== null && sealed.length > 0) {
-    const stored = { ...head, max_timestamp: max } as unknown as JsonValue;
+    const stored = {
+      ...head,
+      max_timestamp: max,
+      index_from: indexFrom,
+    } as unknown as JsonValue;
     writes.push([headKey(p), stored]);
   }
   return {
@@ -262,6 +290,7 @@ async function planAppend(
     writes,
     head,
     maxTimestamp: max,
+    block: block === undefined && !ends ? undefined : index.block,
     conditions,
   };
 }

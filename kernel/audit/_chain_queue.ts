@@ -8,9 +8,13 @@
  * step (a burst) go into that first commit together too.
  * A *lazy* value (an outcome record, which nothing waits on) starts no
  * commit of its own: it rides with the next eager value of its chain (the
- * next call's decision), or goes at the latest when `linger` resolves or
- * {@linkcode ChainQueue.flush} is called. Order is kept: a lazy value is
- * always committed before any value queued after it.
+ * next call's decision), or goes at the latest when {@linkcode
+ * ChainQueue.flush} is called or after one to two `linger` periods: a
+ * chain has at most one linger timer, which is not cancelled when its lazy
+ * values leave with an eager one (cancelling costs more than the timer);
+ * when it fires it commits the lazy values that were already waiting when
+ * it was set, or sets itself again for newer ones. Order is kept: a lazy
+ * value is always committed before any value queued after it.
  * This is only a performance aid — chain integrity rests on the head
  * compare-and-set of each commit, which still guards against every other
  * writer of the store.
@@ -41,6 +45,9 @@ interface Waiter<T, R> {
  */
 export type LingerFn = (signal: AbortSignal) => Promise<void>;
 
+/** The abort reason of a linger timer cancelled by a flush. */
+const FLUSHED = new KernelError("ABORTED", "Flushed");
+
 /** Queues per key, flushed one batch at a time per key. */
 export class ChainQueue<T, R> {
   #flush: FlushFn<T, R>;
@@ -50,8 +57,12 @@ export class ChainQueue<T, R> {
   #pending = new Map<string, Waiter<T, R>[]>();
   /** Keys whose queue is being drained. */
   #draining = new Set<string>();
-  /** Keys holding only lazy values, with the timer that will drain them. */
-  #lingering = new Map<string, AbortController>();
+  /** Keys holding only lazy values (not draining). */
+  #lingering = new Set<string>();
+  /** Keys with a linger timer set, and the timer's cancel (for flush). */
+  #timers = new Map<string, AbortController>();
+  /** Per key, how many times its lazy values left (with any commit). */
+  #departures = new Map<string, number>();
   /** Per key, the result of the value queued last (what `flush()` awaits). */
   #last = new Map<string, Promise<R>>();
 
@@ -99,14 +110,8 @@ export class ChainQueue<T, R> {
       list.push(waiter);
       if (this.#draining.has(key)) return;
       if (!lazy) return this.#start(key);
-      if (this.#lingering.has(key)) return;
-      const timer = new AbortController();
-      this.#lingering.set(key, timer);
-      this.#linger(timer.signal).then(
-        () => this.#lingering.get(key) === timer && this.#start(key),
-        // silent-ok: aborted because the values left with an earlier commit.
-        () => {},
-      );
+      this.#lingering.add(key);
+      if (!this.#timers.has(key)) this.#arm(key);
     });
     this.#last.set(key, result);
     const forget = () => {
@@ -134,14 +139,36 @@ export class ChainQueue<T, R> {
       if (this.#lingering.has(k)) this.#start(k);
       waits.push(last);
     }
+    // No timer outlives a flush of its chain.
+    for (const k of key === undefined ? [...this.#timers.keys()] : [key]) {
+      this.#timers.get(k)?.abort(FLUSHED);
+      this.#timers.delete(k);
+    }
     await Promise.allSettled(waits);
   }
 
+  /** Sets the chain's linger timer (see the module doc). */
+  #arm(key: string): void {
+    const timer = new AbortController();
+    this.#timers.set(key, timer);
+    const departed = this.#departures.get(key) ?? 0;
+    this.#linger(timer.signal).then(
+      () => {
+        if (this.#timers.get(key) !== timer) return;
+        this.#timers.delete(key);
+        if (!this.#lingering.has(key)) return;
+        // The values waiting when the timer was set are still here: go.
+        if ((this.#departures.get(key) ?? 0) === departed) this.#start(key);
+        else this.#arm(key); // they left; these came later
+      },
+      // silent-ok: cancelled by a flush, which commits the values itself.
+      () => {},
+    );
+  }
+
   #start(key: string): void {
-    const timer = this.#lingering.get(key);
-    if (timer !== undefined) {
-      this.#lingering.delete(key);
-      timer.abort();
+    if (this.#lingering.delete(key)) {
+      this.#departures.set(key, (this.#departures.get(key) ?? 0) + 1);
     }
     if (this.#draining.has(key)) return;
     this.#draining.add(key);

@@ -18,8 +18,12 @@ import { decodeEntry } from "./_entry_codec.ts";
 import {
   ENTRY_NS,
   entryKey,
+  headIndexFrom,
   headMaxTimestamp,
+  INDEX_BLOCK,
   INDEX_NS,
+  type IndexRef,
+  indexRef,
   MARK_KIND,
   readHead,
 } from "./_keys.ts";
@@ -32,6 +36,28 @@ export interface ChainState {
   readonly maxTimestamp: number | null;
   /** Versionstamp of the head key (`null`: the key does not exist). */
   readonly versionstamp: Versionstamp | null;
+  /** The first seq whose session and capsule are indexed per block. */
+  readonly indexFrom: number;
+  /**
+   * The entries of the current (incomplete) block from `indexFrom` on, in
+   * seq order; `undefined` when not known (read from the store when the
+   * block completes).
+   */
+  readonly block: readonly IndexRef[] | undefined;
+}
+
+/**
+ * The `index_from` of a chain whose head does not carry one: the next
+ * block boundary (the entries before it keep their per-commit keys), or 0
+ * for an empty chain.
+ *
+ * @param head The head, or `null`.
+ * @returns The first seq to index per block.
+ */
+export function defaultIndexFrom(head: AuditChainHead | null): number {
+  if (head === null) return 0;
+  const next = head.seq + 1;
+  return Math.ceil(next / INDEX_BLOCK) * INDEX_BLOCK;
 }
 
 /**
@@ -55,10 +81,44 @@ export async function chainState(
 ): Promise<ChainState> {
   const head = readHead(principal, stored?.value);
   const versionstamp = stored?.versionstamp ?? null;
-  if (head === null) return { head, maxTimestamp: null, versionstamp };
+  const indexFrom = headIndexFrom(stored?.value) ?? defaultIndexFrom(head);
+  if (head === null) {
+    return { head, maxTimestamp: null, versionstamp, indexFrom, block: [] };
+  }
   const maxTimestamp = headMaxTimestamp(stored?.value) ??
     await recoverMaxTimestamp(store, principal);
-  return { head, maxTimestamp, versionstamp };
+  return { head, maxTimestamp, versionstamp, indexFrom, block: undefined };
+}
+
+/**
+ * Reads the index refs of the entries `from ..< to` (the earlier entries of
+ * a block that a commit completes, when the log does not remember them).
+ * Entries below the head never change; one that does not decode is left
+ * out (a query cannot return it; `verify()` reports it).
+ *
+ * @param store The audit store.
+ * @param principal The chain.
+ * @param from First seq.
+ * @param to Seq after the last.
+ * @returns The refs, in seq order.
+ */
+export async function readIndexRefs(
+  store: Store,
+  principal: string,
+  from: number,
+  to: number,
+): Promise<IndexRef[]> {
+  const out: IndexRef[] = [];
+  if (from >= to) return out;
+  const entries = store.list([ENTRY_NS, principal], {
+    start: entryKey(principal, from),
+    end: entryKey(principal, to),
+  });
+  for await (const e of entries) {
+    const decoded = decodeEntry(e.value);
+    if (decoded.ok) out.push(indexRef(decoded.value.entry)); // silent-ok: see the doc.
+  }
+  return out;
 }
 
 /**

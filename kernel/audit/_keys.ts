@@ -3,15 +3,22 @@
  *
  * - `["audit", principal, seq]` → the entry (bytes, see `_entry_codec.ts`);
  * - `["audit_head", principal]` → {@linkcode AuditChainHead} plus
- *   `max_timestamp` (the largest entry timestamp of the chain so far);
+ *   `max_timestamp` (the largest entry timestamp of the chain so far) and
+ *   `index_from` (a multiple of {@linkcode INDEX_BLOCK}: the first seq whose
+ *   session and capsule are indexed per block);
  * - `["audit_id", principal, id]` → seq: written only by chains from before
  *   entry ids carried their seq (`_entry_id.ts`); still read for their ids;
  * - `["audit_idx", principal, "session" | "capsule", value, seq]`, one key
- *   per value and *commit* (group commit): `seq` is the first entry of the
- *   commit with that value; the key holds `null` when it is the only one,
- *   else the ascending list of every seq of the commit with that value
- *   (`seq` first). Chains written before group commit have one `null` key
- *   per entry, which reads the same;
+ *   per value and *block* of {@linkcode INDEX_BLOCK} seqs (`64k ..
+ *   64k+63`), written by the commit that adds the block's last entry: `seq`
+ *   is the first entry of the block with that value; the key holds `null`
+ *   when it is the only one, else the ascending list of every seq of the
+ *   block with that value (`seq` first). Entries of the last, incomplete
+ *   block have no keys yet: a query walks them (at most 63 entries). Only
+ *   entries from the head's `index_from` on are indexed per block; a chain
+ *   written before (no `index_from` in its head) keeps one key per value and
+ *   *commit* below it (the same format, with a commit's seqs), and one
+ *   `null` key per entry before group commit — all read the same;
  * - `["audit_idx", principal, "decision", value, seq]`, the same, only for
  *   the rare decisions `denied` and `deferred` (a query for `allowed` or
  *   `info`, the bulk of a chain, walks the chain instead);
@@ -51,6 +58,18 @@ export const LATE_KIND = "time";
 export const MARK_KIND = "time_mark";
 /** Every entry whose seq is a multiple of this gets a time mark. */
 export const MARK_EVERY = 64;
+/** Seqs per block of the session and capsule indexes. */
+export const INDEX_BLOCK = 64;
+
+/** What the session and capsule indexes need of an entry. */
+export interface IndexRef {
+  /** The entry's seq. */
+  readonly seq: number;
+  /** Its session. */
+  readonly session: string | null;
+  /** Its capsule. */
+  readonly capsule: string | null;
+}
 
 /** Index kinds that take an exact value. */
 export type IndexKind = "session" | "capsule" | "decision";
@@ -94,18 +113,30 @@ export function idKey(principal: string, id: string): StoreKey {
 }
 
 /**
- * Every index key an entry gets.
+ * Every index key an entry gets with its own commit (an entry from
+ * `indexFrom` on gets its session and capsule keys with its block instead).
  *
  * @param e The entry.
  * @param maxBefore The chain's max timestamp before `e` (`null`: `e` is the
  * first entry).
+ * @param indexFrom The chain's `index_from` (default: index per commit).
  * @returns Its index keys.
  */
-export function indexKeys(e: AuditEntry, maxBefore: number | null): StoreKey[] {
+export function indexKeys(
+  e: AuditEntry,
+  maxBefore: number | null,
+  indexFrom = Infinity,
+): StoreKey[] {
   const p = e.principal;
   const keys: StoreKey[] = [];
-  if (e.session !== null) keys.push([INDEX_NS, p, "session", e.session, e.seq]);
-  if (e.capsule !== null) keys.push([INDEX_NS, p, "capsule", e.capsule, e.seq]);
+  if (e.seq < indexFrom) {
+    if (e.session !== null) {
+      keys.push([INDEX_NS, p, "session", e.session, e.seq]);
+    }
+    if (e.capsule !== null) {
+      keys.push([INDEX_NS, p, "capsule", e.capsule, e.seq]);
+    }
+  }
   if (INDEXED_DECISIONS.has(e.decision)) {
     keys.push([INDEX_NS, p, "decision", e.decision, e.seq]);
   }
@@ -121,38 +152,88 @@ export function indexKeys(e: AuditEntry, maxBefore: number | null): StoreKey[] {
 
 /**
  * The index writes of the entries of one commit: the exact-value indexes
- * (session, capsule, decision) grouped to one key per value (see the module
- * doc), the time keys per entry.
+ * grouped to one key per value — per block for the session and capsule of
+ * entries from `indexFrom` on, per commit otherwise (see the module doc) —
+ * and the time keys per entry.
  *
  * @param entries The commit's entries in seq order, each with the chain's
  * max timestamp before it.
- * @returns The keys and their values.
+ * @param indexFrom The chain's `index_from`.
+ * @param block The entries of the current block before this commit (from
+ * `indexFrom` on, in seq order); only read when the commit ends the block.
+ * @returns The keys and their values, and the block's entries after the
+ * commit (those of its new incomplete block).
  */
 export function commitIndexWrites(
   entries: readonly {
     readonly entry: AuditEntry;
     readonly maxBefore: number | null;
   }[],
-): [StoreKey, number[] | null][] {
+  indexFrom = Infinity,
+  block: readonly IndexRef[] = [],
+): { writes: [StoreKey, number[] | null][]; block: IndexRef[] } {
   const grouped = new Map<string, [StoreKey, number[]]>();
   const out: [StoreKey, number[] | null][] = [];
+  const group = (key: StoreKey, seq: number) => {
+    const id = `${String(key[2])}\u0000${String(key[3])}`;
+    const seen = grouped.get(id);
+    if (seen === undefined) grouped.set(id, [key, [seq]]);
+    else seen[1].push(seq);
+  };
+  let refs = [...block];
   for (const { entry, maxBefore } of entries) {
-    for (const key of indexKeys(entry, maxBefore)) {
+    for (const key of indexKeys(entry, maxBefore, indexFrom)) {
       const kind = key[2];
-      if (kind === LATE_KIND || kind === MARK_KIND) {
-        out.push([key, null]);
-        continue;
-      }
-      const id = `${String(kind)}\u0000${String(key[3])}`;
-      const seen = grouped.get(id);
-      if (seen === undefined) grouped.set(id, [key, [entry.seq]]);
-      else seen[1].push(entry.seq);
+      if (kind === LATE_KIND || kind === MARK_KIND) out.push([key, null]);
+      else group(key, entry.seq);
     }
+    if (entry.seq < indexFrom) continue;
+    refs.push(indexRef(entry));
+    if (entry.seq % INDEX_BLOCK !== INDEX_BLOCK - 1) continue;
+    // The block is complete: one key per value for its entries.
+    const p = entry.principal;
+    const blocked = new Map<string, [StoreKey, number[]]>();
+    const add = (kind: IndexKind, value: string | null, seq: number) => {
+      if (value === null) return;
+      const id = `${kind}\u0000${value}`;
+      const seen = blocked.get(id);
+      if (seen === undefined) {
+        blocked.set(id, [[INDEX_NS, p, kind, value, seq], [seq]]);
+      } else seen[1].push(seq);
+    };
+    for (const r of refs) {
+      add("session", r.session, r.seq);
+      add("capsule", r.capsule, r.seq);
+    }
+    for (const [key, seqs] of blocked.values()) {
+      out.push([key, seqs.length === 1 ? null : seqs]);
+    }
+    refs = [];
   }
   for (const [key, seqs] of grouped.values()) {
     out.push([key, seqs.length === 1 ? null : seqs]);
   }
-  return out;
+  return { writes: out, block: refs };
+}
+
+/**
+ * The part of an entry the block indexes keep.
+ *
+ * @param e The entry.
+ * @returns Its ref.
+ */
+export function indexRef(e: IndexRef): IndexRef {
+  return { seq: e.seq, session: e.session, capsule: e.capsule };
+}
+
+/**
+ * The first seq of the block `seq` is in.
+ *
+ * @param seq A seq.
+ * @returns The block's first seq.
+ */
+export function blockStart(seq: number): number {
+  return seq - seq % INDEX_BLOCK;
 }
 
 /**
@@ -216,6 +297,22 @@ export function readHead(
     );
   }
   return head;
+}
+
+/**
+ * The `index_from` of a stored head, or `undefined` when it has none (a
+ * head written before the field existed, or edited).
+ *
+ * @param value A stored head value.
+ * @returns The first seq indexed per block.
+ */
+export function headIndexFrom(value: unknown): number | undefined {
+  if (typeof value !== "object" || value === null) return undefined;
+  const f = (value as Record<string, unknown>).index_from;
+  return typeof f === "number" && Number.isSafeInteger(f) && f >= 0 &&
+      f % INDEX_BLOCK === 0
+    ? f
+    : undefined;
 }
 
 /**

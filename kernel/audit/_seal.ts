@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { canonicalBytes } from "../core/canonical_json.ts";
 import { KernelError } from "../core/errors.ts";
 import type { AuditEntryId, PrincipalId } from "../core/ids.ts";
 import type { Blake3Hasher } from "../crypto/blake3.ts";
@@ -21,7 +22,6 @@ import {
   type AuditEntry,
   type AuditEntryBody,
   type AuditRecord,
-  entryHashInput,
   GENESIS_HASH,
 } from "./audit_entry.ts";
 import { encodeEntry, HEADER_BYTES } from "./_entry_codec.ts";
@@ -195,7 +195,8 @@ function hashBody(
   body: AuditEntryBody,
   signer: KeyPair,
 ): Hashed {
-  const bytes = entryHashInput(body);
+  // `body` holds exactly the body fields (built above): no copy needed.
+  const bytes = canonicalBytes(body);
   const size = bytes.length + HEADER_BYTES + 1; // + the store's 1-byte tag
   if (size > ctx.maxValueBytes) {
     throw new KernelError(

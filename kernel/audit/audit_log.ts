@@ -144,7 +144,7 @@ export class AuditLog {
    * Entries that become ready together share one commit and one signature
    * (group commit). With `lazy: true` (for records nothing waits on, such
    * as an outcome) the entry starts no commit of its own: it joins the next
-   * append of its chain, or commits alone after `lingerMs` or on
+   * append of its chain, or commits alone within 1–2 × `lingerMs` or on
    * {@linkcode AuditLog.flush}.
    *
    * @param record The entry content.

@@ -35,8 +35,9 @@ export interface AuditLogDeps {
   /**
    * Milliseconds a lazy append (`append(r, {lazy: true})`) waits, on the
    * clock, for an eager append of its chain to share a commit with; default
-   * 5. A `kill -9` within this window loses the lazy entry (an outcome),
-   * never a decision.
+   * 5. It commits alone within one to two of these (a chain keeps one
+   * linger timer, not one per append). A `kill -9` within this window loses
+   * the lazy entry (an outcome), never a decision.
    */
   readonly lingerMs?: number;
   /**
@@ -60,7 +61,7 @@ export interface AuditCallOptions {
 export interface AuditAppendOptions extends AuditCallOptions {
   /**
    * Start no commit for this entry: let it join the next append of its
-   * chain (one commit, one signature), or commit after `lingerMs`. For
+   * chain (one commit, one signature), or commit within 1–2 × `lingerMs`. For
    * records no effect waits on (outcomes); never for a decision.
    */
   readonly lazy?: boolean;

@@ -162,6 +162,37 @@ Deno.test({
 
 Deno.test({
   name:
+    "`AuditLog.append()` with `lazy` keeps one linger timer per chain: a lazy entry queued after the earlier ones left commits alone within two linger times",
+  permissions: "none",
+  async fn() {
+    await using f = await openFixture({ lingerMs: 5 });
+    const a = f.log.append(rec(ALICE), { lazy: true }); // timer due at 5
+    await f.log.append(rec(ALICE)); // `a` leaves with this commit
+    assert.equal((await a).seq, 0);
+    await f.clock.advance(2);
+    let done = false;
+    const b = f.log.append(rec(ALICE), { lazy: true }).then((e) => {
+      done = true;
+      return e;
+    });
+    assert.equal(f.clock.pendingSleeps, 1); // no second timer
+    await f.clock.advance(3); // fires at 5: `b` came later, set again (10)
+    for (let i = 0; i < 20; i++) await Promise.resolve();
+    assert.equal(done, false);
+    await f.clock.advance(5);
+    assert.equal((await b).seq, 2);
+    assert.notEqual((await b).signature, null);
+    // A flush cancels the chain's timer: nothing outlives it.
+    const c = f.log.append(rec(ALICE), { lazy: true });
+    assert.equal(f.clock.pendingSleeps, 1);
+    await f.log.flush(ALICE);
+    assert.equal((await c).seq, 3);
+    assert.equal(f.clock.pendingSleeps, 0);
+  },
+});
+
+Deno.test({
+  name:
     "`AuditLog.verify()` names an edited entry inside a batch, and the entry after one re-hashed in place",
   permissions: "none",
   async fn() {
@@ -316,7 +347,7 @@ Deno.test({
 
 Deno.test({
   name:
-    "`AuditLog.query()` finds entries of a group commit through one index key per value, in order and reversed",
+    "`AuditLog.query()` finds entries through one index key per value and block of 64 seqs, and walks the block not yet indexed, in order and reversed",
   permissions: "none",
   async fn() {
     await using f = await openFixture();
@@ -331,34 +362,65 @@ Deno.test({
     ];
     await Promise.all(records.map((r) => f.log.append(r)));
     await first;
-    // Keys of the batch (seq 2..6): 5 entries, 5 ids, session S1 and S2,
-    // capsule fs, decision denied and deferred.
-    const index: unknown[][] = [];
-    for await (
-      const e of f.store.list(["audit_idx", ALICE])
-    ) {
-      if (e.value !== null) index.push([...e.key.slice(2), e.value]);
-    }
-    assert.deepEqual(index, [
-      ["capsule", "fs", 2, [2, 3, 5, 6]],
-      ["decision", "denied", 3, [3, 6]],
-      ["session", S1, 2, [2, 4, 6]],
-      ["session", S2, 3, [3, 5]],
-    ]);
+    const index = async () => {
+      const out: unknown[][] = [];
+      for await (const e of f.store.list(["audit_idx", ALICE])) {
+        if (e.key[2] !== "time_mark") out.push([...e.key.slice(2), e.value]);
+      }
+      return out;
+    };
     const seqs = async (q: Record<string, unknown>) =>
       (await f.log.query({ principal: ALICE, ...q })).map((e) => e.seq);
-    assert.deepEqual(await seqs({ session: S1 }), [1, 2, 4, 6]);
-    assert.deepEqual(await seqs({ session: S2 }), [0, 3, 5]);
-    assert.deepEqual(await seqs({ session: S2, reverse: true }), [5, 3, 0]);
-    assert.deepEqual(await seqs({ capsule: "fs", limit: 3 }), [0, 1, 2]);
-    assert.deepEqual(await seqs({ decision: "denied" }), [0, 3, 6]);
-    assert.deepEqual(await seqs({ decision: "denied", reverse: true }), [
-      6,
-      3,
-      0,
+    const check = async () => {
+      assert.deepEqual(await seqs({ session: S1 }), [1, 2, 4, 6]);
+      assert.deepEqual(await seqs({ session: S2 }), [0, 3, 5]);
+      assert.deepEqual(await seqs({ session: S2, reverse: true }), [5, 3, 0]);
+      assert.deepEqual(await seqs({ capsule: "fs", limit: 3 }), [0, 1, 2]);
+      assert.deepEqual(await seqs({ decision: "denied" }), [0, 3, 6]);
+      assert.deepEqual(await seqs({ decision: "denied", reverse: true }), [
+        6,
+        3,
+        0,
+      ]);
+      assert.deepEqual(await seqs({ decision: "deferred" }), [5]);
+    };
+    // The block 0..63 is not complete: only the rare decisions have keys
+    // (one per value and commit); session and capsule queries walk it.
+    assert.deepEqual(await index(), [
+      ["decision", "deferred", 5, null],
+      ["decision", "denied", 0, null],
+      ["decision", "denied", 3, [3, 6]],
     ]);
-    assert.deepEqual(await seqs({ decision: "deferred" }), [5]);
-    assert.deepEqual(await seqs({ from: 0 }), [0, 1, 2, 3, 4, 5, 6]);
+    await check();
+    await Promise.all(
+      Array.from(
+        { length: 57 },
+        () => f.log.append(rec(ALICE, { session: null, capsule: null })),
+      ),
+    );
+    // Entry 63 completed the block: one key per session and capsule value.
+    assert.deepEqual(await index(), [
+      ["capsule", "fs", 0, [0, 1, 2, 3, 5, 6]],
+      ["decision", "deferred", 5, null],
+      ["decision", "denied", 0, null],
+      ["decision", "denied", 3, [3, 6]],
+      ["session", S1, 1, [1, 2, 4, 6]],
+      ["session", S2, 0, [0, 3, 5]],
+    ]);
+    await check();
+    await f.log.append(rec(ALICE, { session: S2 })); // 64, walked
+    assert.deepEqual(await seqs({ session: S2 }), [0, 3, 5, 64]);
+    assert.deepEqual(await seqs({ session: S2, reverse: true }), [64, 5, 3, 0]);
+    assert.deepEqual(await seqs({ from: 0, limit: 8 }), [
+      0,
+      1,
+      2,
+      3,
+      4,
+      5,
+      6,
+      7,
+    ]);
   },
 });
 

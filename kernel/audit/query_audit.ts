@@ -10,13 +10,18 @@ import { KernelError } from "../core/errors.ts";
 import type { CapsuleId, PrincipalId, SessionId } from "../core/ids.ts";
 import type { ListOptions, Store } from "../store/store.ts";
 import {
+  blockStart,
   ENTRY_NS,
   entryKey,
+  headIndexFrom,
+  headKey,
   idKey,
   INDEX_NS,
   INDEXED_DECISIONS,
   indexedSeqs,
+  readHead,
 } from "./_keys.ts";
+import { defaultIndexFrom } from "./_chain_state.ts";
 import { seqOfEntryId } from "./_entry_id.ts";
 import { timeCandidates } from "./_time_range.ts";
 import type { AuditDecision, AuditEntry } from "./audit_entry.ts";
@@ -53,7 +58,8 @@ const FETCH_BATCH = 100;
 
 /**
  * Finds entries. The most selective criterion given picks what to walk: the
- * session or capsule index; the decision index for `denied` and `deferred`;
+ * session or capsule index (and the entries of the chain's last, not yet
+ * indexed block: at most 63); the decision index for `denied` and `deferred`;
  * for a time range, the seqs between the time marks around it plus the late
  * entries (clock went backwards) in range; else the whole chain (`allowed`
  * and `info` are most of a chain, so walking it costs about what an index
@@ -144,11 +150,27 @@ async function* candidates(
     ? ["decision", q.decision] as const
     : undefined;
   if (exact !== undefined) {
+    // The head first: every index key below `tail` was committed with or
+    // before it; the entries from `tail` to the head are walked.
+    const stored = (await store.get(headKey(p)))?.value;
+    const head = readHead(p, stored);
+    const last = head === null ? -1 : head.seq;
+    const tail = exact[0] === "decision" ? last + 1 : Math.max(
+      headIndexFrom(stored) ?? defaultIndexFrom(head),
+      blockStart(last + 1),
+    );
+    // Each seq of the walk is fetched: a missing entry is reported.
+    const walk = Array.from(
+      { length: Math.max(0, last + 1 - tail) },
+      (_, i) => [tail + i, undefined] as const,
+    );
+    if (q.reverse === true) yield* walk.reverse();
     for await (const e of store.list([INDEX_NS, p, ...exact], base)) {
       const seqs = indexedSeqs(e.key[4] as number, e.value);
       if (q.reverse === true) seqs.reverse();
-      for (const seq of seqs) yield [seq, undefined];
+      for (const seq of seqs) if (seq < tail) yield [seq, undefined];
     }
+    if (q.reverse !== true) yield* walk;
     return;
   }
   if (q.from !== undefined || q.to !== undefined) {

@@ -56,9 +56,60 @@ import { KernelError } from "./errors.ts";
  * ```
  */
 export function canonicalize(value: unknown): string {
+  // The fast path tracks no paths or ancestors; when it meets anything it
+  // does not serialise, the exact path is found again by the checked path,
+  // which throws (or, past the fast path's depth limit, serialises).
+  const text = fast(value, 0);
+  if (text !== undefined) return text;
   const parts: string[] = [];
   write(value, "$", parts, new Set<object>());
   return parts.join("");
+}
+
+/** Nesting the fast path follows before it leaves (cycles) to the checked one. */
+const FAST_DEPTH = 64;
+
+/** The canonical text, or `undefined` when the checked path must decide. */
+function fast(value: unknown, depth: number): string | undefined {
+  switch (typeof value) {
+    case "string":
+      return value.isWellFormed() ? JSON.stringify(value) : undefined;
+    case "number":
+      return Number.isFinite(value) ? String(value) : undefined;
+    case "boolean":
+      return value ? "true" : "false";
+    case "object": {
+      if (value === null) return "null";
+      if (depth >= FAST_DEPTH) return undefined;
+      if (Array.isArray(value)) {
+        let out = "[";
+        for (let i = 0; i < value.length; i++) {
+          if (!(i in value)) return undefined;
+          const item = fast(value[i], depth + 1);
+          if (item === undefined) return undefined;
+          out += i === 0 ? item : "," + item;
+        }
+        return out + "]";
+      }
+      const proto: unknown = Object.getPrototypeOf(value);
+      if (proto !== Object.prototype && proto !== null) return undefined;
+      if (Object.getOwnPropertySymbols(value).length > 0) return undefined;
+      const record = value as Record<string, unknown>;
+      const keys = Object.keys(record).sort();
+      let out = "{";
+      for (const key of keys) {
+        const v = record[key];
+        if (v === undefined) continue;
+        const item = fast(v, depth + 1);
+        if (item === undefined || !key.isWellFormed()) return undefined;
+        out += (out.length === 1 ? "" : ",") + JSON.stringify(key) + ":" +
+          item;
+      }
+      return out + "}";
+    }
+    default:
+      return undefined;
+  }
 }
 
 /**
@@ -76,8 +127,10 @@ export function canonicalize(value: unknown): string {
  * ```
  */
 export function canonicalBytes(value: unknown): Uint8Array {
-  return new TextEncoder().encode(canonicalize(value));
+  return UTF8.encode(canonicalize(value));
 }
+
+const UTF8 = new TextEncoder();
 
 function unsupported(path: string, why: string): KernelError {
   return new KernelError(

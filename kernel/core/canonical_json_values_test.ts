@@ -172,3 +172,28 @@ Deno.test({
     assert.throws(() => canonicalBytes("\ud800"), isUnsupported);
   },
 });
+
+Deno.test({
+  name:
+    "`canonicalize()` gives the same text past the fast path: nesting deeper than 64, a non-enumerable symbol key, and names the exact path of a bad value deep inside",
+  permissions: "none",
+  fn() {
+    let deep: unknown = { b: 1, a: [true, "x"] };
+    let expected = '{"a":[true,"x"],"b":1}';
+    for (let i = 0; i < 100; i++) {
+      deep = i % 2 === 0 ? [deep] : { k: deep };
+      expected = i % 2 === 0 ? `[${expected}]` : `{"k":${expected}}`;
+    }
+    assert.equal(canonicalize(deep), expected);
+    const hidden = { b: 2, a: 1 };
+    Object.defineProperty(hidden, Symbol("s"), { value: 1, enumerable: false });
+    assert.equal(canonicalize(hidden), '{"a":1,"b":2}');
+    assert.throws(
+      () => canonicalize({ a: [{ "x y": [1, NaN] }] }),
+      (e) => isUnsupported(e) && /\$\["a"\]\[0\]\["x y"\]\[1\]/.test(String(e)),
+    );
+    const cyclic: Record<string, unknown> = { a: 1 };
+    cyclic.self = { again: cyclic };
+    assert.throws(() => canonicalize(cyclic), isUnsupported);
+  },
+});

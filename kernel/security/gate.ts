@@ -192,7 +192,7 @@ export class Gate {
    * the call does not wait for a second signature — call this before reading
    * the chain or shutting down. Outcome entries are lazy appends: each
    * joins the commit (and the one signature) of the next decision of its
-   * chain, or commits alone after the audit log's linger time.
+   * chain, or commits alone within one to two linger times of the audit log.
    *
    * @returns When the queue is empty.
    */

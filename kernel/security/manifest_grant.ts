@@ -15,6 +15,7 @@ import * as path from "node:path";
 import { isPathWithin } from "../core/path_within.ts";
 import type { Action } from "./action.ts";
 import type { GateContext } from "./context.ts";
+import { urlParts } from "./net_address.ts";
 
 /** The `[capabilities]` of a capsule manifest, as the gate needs them. */
 export interface CapsuleGrants {
@@ -163,12 +164,8 @@ const DEFAULT_PORTS: Readonly<Record<string, number>> = {
  * @returns `true` when covered.
  */
 export function urlCovered(url: string, entries: readonly string[]): boolean {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    return false; // silent-ok: an unparsable URL is simply not covered
-  }
+  const u = urlParts(url);
+  if (u === null) return false; // an unparsable URL is simply not covered
   const fallback = DEFAULT_PORTS[u.protocol];
   if (fallback === undefined) return false;
   const port = u.port === "" ? fallback : Number(u.port);
@@ -196,11 +193,7 @@ function commandCovered(
 }
 
 function urlHost(url: string): string | null {
-  try {
-    return new URL(url).hostname.replace(/^\[|\]$/g, "");
-  } catch {
-    return null; // silent-ok: an unparsable URL is simply not covered
-  }
+  return urlParts(url)?.hostname.replace(/^\[|\]$/g, "") ?? null;
 }
 
 /**

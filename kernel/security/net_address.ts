@@ -88,13 +88,35 @@ const LABEL = /^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$/;
  */
 export function classifyHost(host: string): HostClass {
   if (typeof host !== "string") throw new TypeError("Host is not a string");
-  const shown = JSON.stringify(
-    host.length > 100 ? `${host.slice(0, 100)}…` : host,
-  );
+  return memo(HOSTS, host, classify);
+}
+
+/**
+ * Results of {@linkcode classifyHost} and {@linkcode hostFromUrl} per input
+ * string: both are pure functions of the string, and the gate asks them
+ * several times per decision. Bounded (cleared when full); results frozen.
+ */
+const HOSTS = new Map<string, HostClass>();
+const URL_HOSTS = new Map<string, string | null>();
+const MEMO_SIZE = 512;
+
+function memo<T>(cache: Map<string, T>, key: string, f: (k: string) => T): T {
+  const hit = cache.get(key);
+  if (hit !== undefined || cache.has(key)) return hit as T;
+  const value = f(key);
+  if (typeof value === "object" && value !== null) Object.freeze(value);
+  if (cache.size >= MEMO_SIZE) cache.clear();
+  cache.set(key, value);
+  return value;
+}
+
+function classify(host: string): HostClass {
   const invalid = (why: string): HostClass => ({
     kind: "invalid",
     normalized: "",
-    reason: `Host ${shown} ${why}`,
+    reason: `Host ${
+      JSON.stringify(host.length > 100 ? `${host.slice(0, 100)}…` : host)
+    } ${why}`,
   });
   if (host === "") return invalid("is empty");
   if (host.length > 1024) return invalid("is too long");
@@ -146,15 +168,52 @@ export function classifyHost(host: string): HostClass {
  */
 export function hostFromUrl(url: string): string | null {
   if (typeof url !== "string") throw new TypeError("URL is not a string");
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return null; // silent-ok: an unparsable URL has no host
-  }
-  if (parsed.hostname === "") return null;
+  return memo(URL_HOSTS, url, urlHostOf);
+}
+
+function urlHostOf(url: string): string | null {
+  const parsed = urlParts(url);
+  if (parsed === null || parsed.hostname === "") return null;
   const c = classifyHost(parsed.hostname);
   return c.kind === "invalid" ? null : c.normalized;
+}
+
+/** The parts of a URL the gate reads, as the URL parser reads them. */
+export interface UrlParts {
+  /** E.g. `https:`. */
+  readonly protocol: string;
+  /** As `URL.hostname` (IPv6 in brackets). */
+  readonly hostname: string;
+  /** As `URL.port` (`""` for the scheme's default). */
+  readonly port: string;
+}
+
+const URL_PARTS = new Map<string, UrlParts | null>();
+
+/**
+ * `new URL(url)`'s protocol, host name and port, remembered per URL string
+ * (bounded): a decision reads them several times.
+ *
+ * @param url The URL.
+ * @returns The parts, or `null` when the URL does not parse.
+ *
+ * @example Parts of a URL
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { urlParts } from "./net_address.ts";
+ * assert.deepEqual(urlParts("https://API.example.com:8443/x"), { protocol: "https:", hostname: "api.example.com", port: "8443" });
+ * assert.equal(urlParts("not a url"), null);
+ * ```
+ */
+export function urlParts(url: string): UrlParts | null {
+  return memo(URL_PARTS, url, (u) => {
+    try {
+      const { protocol, hostname, port } = new URL(u);
+      return { protocol, hostname, port };
+    } catch {
+      return null; // silent-ok: the caller reports an unparsable URL
+    }
+  });
 }
 
 function classifyNormalized(

@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { classifyHost, hostFromUrl, parseHostPort } from "./net_address.ts";
+import {
+  classifyHost,
+  hostFromUrl,
+  parseHostPort,
+  urlParts,
+} from "./net_address.ts";
 
 const test = (name: string, fn: () => void) =>
   Deno.test({ name, permissions: "none", fn });
@@ -215,4 +220,26 @@ test("`parseHostPort()` refuses bad ports and hosts", () => {
   ) {
     assert.equal(parseHostPort(v), null, v);
   }
+});
+
+test("`urlParts()`, `hostFromUrl()` and `classifyHost()` answer a repeated input the same, with frozen results, and stay bounded", () => {
+  const first = urlParts("https://API.example.com:8443/x");
+  assert.deepEqual(first, {
+    protocol: "https:",
+    hostname: "api.example.com",
+    port: "8443",
+  });
+  assert.equal(urlParts("https://API.example.com:8443/x"), first);
+  assert.ok(Object.isFrozen(first));
+  assert.equal(urlParts("http://[::1"), null);
+  assert.equal(urlParts("http://[::1"), null);
+  const c = classifyHost("169.254.169.254");
+  assert.ok(Object.isFrozen(c));
+  assert.equal(classifyHost("169.254.169.254").kind, "metadata");
+  // Many distinct inputs: answers stay right after the memory is cleared.
+  for (let i = 0; i < 2_000; i++) {
+    assert.equal(hostFromUrl(`http://h${i}.example.com/`), `h${i}.example.com`);
+  }
+  assert.equal(hostFromUrl("http://api.github.com@127.0.0.1/"), "127.0.0.1");
+  assert.equal(kind("127.1"), "loopback");
 });

@@ -106,6 +106,7 @@ export function canonicalizePath(p: string): CanonicalPath {
 export class PathRules {
   #denied: readonly Glob[];
   #allowed: readonly Glob[];
+  #answers = new Map<string, PathBlock | null>();
 
   /**
    * Compiles both lists.
@@ -131,6 +132,18 @@ export class PathRules {
    * @returns `null` when the path passes, else why it is blocked.
    */
   check(path: string): PathBlock | null {
+    // The rules never change: remember answers (a decision asks for the
+    // same paths again and again). Bounded: cleared when full.
+    const hit = this.#answers.get(path);
+    if (hit !== undefined) return hit;
+    const answer = this.#check(path);
+    if (answer !== null) Object.freeze(answer);
+    if (this.#answers.size >= ANSWERS) this.#answers.clear();
+    this.#answers.set(path, answer);
+    return answer;
+  }
+
+  #check(path: string): PathBlock | null {
     const canonical = canonicalizePath(path);
     if (!canonical.ok) {
       return { rule: "invalid_path", reason: canonical.reason };
@@ -153,6 +166,9 @@ export class PathRules {
     return null;
   }
 }
+
+/** Answers a {@linkcode PathRules} remembers at most. */
+const ANSWERS = 512;
 
 /** Normalises a pattern like a path, then compiles it; a literal covers its subtree. */
 function compilePathPattern(pattern: string, key: string): Glob {

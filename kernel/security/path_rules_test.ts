@@ -147,3 +147,16 @@ test("`new PathRules()` refuses relative and `..` patterns instead of never matc
     );
   }
 });
+
+test("`PathRules.check()` answers a repeated path the same (frozen), and stays right past its bounded memory", () => {
+  const rules = new PathRules({ denied: ["/etc/**"], allowed: ["/ws/**"] });
+  const hit = rules.check("/etc/passwd");
+  assert.equal(rules.check("/etc/passwd"), hit);
+  assert.ok(hit !== null && Object.isFrozen(hit));
+  assert.equal(rules.check("/ws/../etc/passwd")?.rule, "invalid_path");
+  for (let i = 0; i < 2_000; i++) {
+    assert.equal(rules.check(`/ws/f${i}`), null);
+    assert.equal(rules.check(`/tmp/f${i}`)?.rule, "allowed_paths");
+  }
+  assert.equal(rules.check("/etc/passwd")?.rule, "denied_paths");
+});

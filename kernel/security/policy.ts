@@ -65,7 +65,7 @@
  */
 import type { Action, RiskLevel } from "./action.ts";
 import { CommandRules } from "./command_rules.ts";
-import { classifyHost, hostFromUrl } from "./net_address.ts";
+import { classifyHost, hostFromUrl, urlParts } from "./net_address.ts";
 import { canonicalizePath, PathRules } from "./path_rules.ts";
 import { ProtectedHome } from "./protected_home.ts";
 import type { PolicyConfig, PolicyDecision } from "./policy_config.ts";
@@ -328,11 +328,8 @@ export class SecurityPolicy {
   }
 
   #checkUrl(url: string, schemes: readonly string[]): Blocked | null {
-    let protocol: string;
-    try {
-      protocol = new URL(url).protocol;
-    } catch {
-      // silent-ok: an unparsable URL is a blocked action, reported here
+    const protocol = urlParts(url)?.protocol;
+    if (protocol === undefined) {
       return block(`URL '${clip(url)}' is not a valid URL`, "invalid_host");
     }
     if (!schemes.includes(protocol)) {

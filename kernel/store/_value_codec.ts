@@ -22,24 +22,28 @@ const TAG_JSON = 0x01;
  *
  * @param value The value to store.
  * @param options `maxBytes`: the limit on the encoded size; `what`: names the
- * key in messages.
+ * key in messages (a function: rendered only when a message needs it).
  * @returns The encoded bytes (a fresh array).
  * @throws {KernelError} `CANONICAL_JSON_UNSUPPORTED` when the value is not
  * JSON-compatible; `STORE_VALUE_TOO_LARGE` when over the limit.
  */
 export function encodeValue(
   value: StoreValue,
-  options: { readonly maxBytes: number; readonly what: string },
+  options: {
+    readonly maxBytes: number;
+    readonly what: string | (() => string);
+  },
 ): Uint8Array {
-  const payload = value instanceof Uint8Array
-    ? value
-    : jsonBytes(value, options.what);
+  const what = options.what;
+  const named = () => typeof what === "string" ? what : what();
+  const payload = value instanceof Uint8Array ? value : jsonBytes(value, named);
   const size = payload.byteLength + 1;
   if (size > options.maxBytes) {
+    const key = named();
     throw new KernelError(
       "STORE_VALUE_TOO_LARGE",
-      `Cannot store a value of ${size} bytes encoded at ${options.what} as the limit is ${options.maxBytes} bytes`,
-      { data: { key: options.what, size, limit: options.maxBytes } },
+      `Cannot store a value of ${size} bytes encoded at ${key} as the limit is ${options.maxBytes} bytes`,
+      { data: { key, size, limit: options.maxBytes } },
     );
   }
   const out = new Uint8Array(size);
@@ -78,14 +82,14 @@ export function decodeValue(raw: unknown, what: string): StoreValue {
   );
 }
 
-function jsonBytes(value: unknown, what: string): Uint8Array {
+function jsonBytes(value: unknown, what: () => string): Uint8Array {
   try {
     return canonicalBytes(value);
   } catch (err) {
     if (KernelError.is(err)) {
       throw new KernelError(
         err.code,
-        `Cannot store the value at ${what}: ${err.message}`,
+        `Cannot store the value at ${what()}: ${err.message}`,
         {
           ...(err.data ? { data: err.data } : {}),
           cause: err,

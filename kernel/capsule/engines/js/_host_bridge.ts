@@ -56,6 +56,15 @@ interface Invocation {
 }
 
 /** Connects one QuickJS context to the kernel's host-call dispatcher. */
+/**
+ * The abort reason of an ended invoke's host calls: one shared instance (it
+ * carries nothing per call), not a new error (and stack) per invoke.
+ */
+const INVOKE_ENDED = new KernelError(
+  "ABORTED",
+  "The action call that made this host call has ended",
+);
+
 export class HostBridge {
   readonly #vm: QuickJSContext;
   readonly #host: HostCallDispatcher;
@@ -217,12 +226,7 @@ export class HostBridge {
     active.unlink?.();
     // Always fired once the invoke made a host call: it cancels the pending
     // calls and closes what the invoke still holds (its HTTP streams).
-    active.controller?.abort(
-      new KernelError(
-        "ABORTED",
-        "The action call that made this host call has ended",
-      ),
-    );
+    active.controller?.abort(INVOKE_ENDED);
     const calls = [...active.pending, ...active.completions.map((c) => c.call)];
     for (const call of calls) {
       if (call.done) continue;

@@ -163,10 +163,9 @@ export class McpCapsule implements Capsule {
     payload: JsonValue,
     options: { signal?: AbortSignal } = {},
   ): Promise<JsonValue> {
-    const signal = AbortSignal.any([
-      this.#unloading.signal,
-      ...(options.signal ? [options.signal] : []),
-    ]);
+    const signal = options.signal
+      ? AbortSignal.any([this.#unloading.signal, options.signal])
+      : this.#unloading.signal;
     if (action.startsWith("tool_execute_")) {
       return await this.#executeOnBus(
         action.slice(13),
@@ -283,8 +282,9 @@ export class McpCapsule implements Capsule {
         `MCP capsule '${this.id}' has no tool '${bus.slice(0, 128)}'`,
       );
     }
-    const cancel = new AbortController();
-    if (callId) this.#calls.set(callId, cancel);
+    // A controller only for a call `tool_cancel` can name.
+    const cancel = callId ? new AbortController() : undefined;
+    if (callId && cancel) this.#calls.set(callId, cancel);
     try {
       return await this.#deps.gate.run(
         {
@@ -304,7 +304,9 @@ export class McpCapsule implements Capsule {
               signal,
             });
             return await session.callTool(entry.tool.name, args, {
-              signal: AbortSignal.any([signal, cancel.signal]),
+              signal: cancel
+                ? AbortSignal.any([signal, cancel.signal])
+                : signal,
               timeoutMs: this.#deps.timeoutMs,
             });
           },
