@@ -23,8 +23,9 @@ const NO_LOGGER: Logger = {
   child: () => NO_LOGGER,
 };
 
-/** An answer, whichever transport carried it. */
-interface Reply {
+/** A 2xx answer, whichever transport carried it ({@linkcode ApiClient.send}). */
+export interface ApiReply {
+  /** The status code. */
   readonly status: number;
   /** The whole body as text. */
   text(): Promise<string>;
@@ -34,7 +35,7 @@ interface Reply {
   response(): Response;
 }
 
-function fetchReply(r: Response): Reply {
+function fetchReply(r: Response): ApiReply {
   return {
     status: r.status,
     text: () => r.text(),
@@ -43,7 +44,7 @@ function fetchReply(r: Response): Reply {
   };
 }
 
-function socketReply(r: UnixHttpResponse): Reply {
+function socketReply(r: UnixHttpResponse): ApiReply {
   return {
     status: r.status,
     text: () => r.text(),
@@ -103,11 +104,19 @@ export class ApiClient {
    * @throws {KernelError} With the daemon's code; `DAEMON_UNAVAILABLE` when it cannot be reached.
    */
   async raw(route: RouteName, options: CallOptions = {}): Promise<Response> {
-    return (await this.#send(route, options)).response();
+    return (await this.send(route, options)).response();
   }
 
-  /** Sends a request; a non-2xx answer throws its {@linkcode KernelError}. */
-  async #send(route: RouteName, options: CallOptions): Promise<Reply> {
+  /**
+   * Sends a request: what {@linkcode raw}, {@linkcode call} and
+   * {@linkcode stream} go through (a subclass that reconnects overrides it).
+   *
+   * @param route The route.
+   * @param options Parameters, query, body, signal.
+   * @returns The answer (status 2xx).
+   * @throws {KernelError} With the daemon's code; `DAEMON_UNAVAILABLE` when it cannot be reached.
+   */
+  async send(route: RouteName, options: CallOptions = {}): Promise<ApiReply> {
     const { method, path } = routePath(route, options.params);
     const query = new URLSearchParams();
     for (const [k, v] of Object.entries(options.query ?? {})) {
@@ -123,7 +132,7 @@ export class ApiClient {
     const body = options.body === undefined
       ? undefined
       : JSON.stringify(options.body);
-    let reply: Reply;
+    let reply: ApiReply;
     try {
       if ("socket" in this.#transport) {
         // HTTP/1.1 on the socket itself: a CLI process never loads fetch.
@@ -200,7 +209,7 @@ export class ApiClient {
    * @returns The parsed body.
    */
   async call<T>(route: RouteName, options: CallOptions = {}): Promise<T> {
-    const reply = await this.#send(route, options);
+    const reply = await this.send(route, options);
     return JSON.parse(await reply.text()) as T;
   }
 
@@ -216,7 +225,7 @@ export class ApiClient {
     route: RouteName,
     options: CallOptions = {},
   ): AsyncGenerator<T> {
-    const body = (await this.#send(route, options)).body();
+    const body = (await this.send(route, options)).body();
     if (body === null) return;
     for await (const e of sseEvents(body)) {
       yield JSON.parse(e.data) as T;
