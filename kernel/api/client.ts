@@ -49,13 +49,26 @@ function socketReply(r: UnixHttpResponse): ApiReply {
     status: r.status,
     text: () => r.text(),
     body: () => r.body,
-    response: () =>
-      new Response(
-        r.status === 204 || r.status === 304
-          ? null
-          : ReadableStream.from(r.body),
-        { status: r.status, headers: r.headers },
-      ),
+    response: () => {
+      const init = { status: r.status, headers: r.headers };
+      if (r.status === 204 || r.status === 304) {
+        r.close();
+        return new Response(null, init);
+      }
+      const chunks = r.body[Symbol.asyncIterator]();
+      return new Response(
+        new ReadableStream<Uint8Array>({
+          async pull(controller) {
+            const next = await chunks.next();
+            if (next.done) controller.close();
+            else controller.enqueue(next.value);
+          },
+          // A body never read is closed too (its connection with it).
+          cancel: () => r.close(),
+        }),
+        init,
+      );
+    },
   };
 }
 
