@@ -4,6 +4,11 @@
  * headless server over TCP, or — for in-process tests — straight to a fetch
  * handler. Failures arrive as {@linkcode KernelError}s with the daemon's code.
  *
+ * Over the socket it speaks HTTP/1.1 itself (`Net.unixHttpClient`, one
+ * connection per request) instead of `fetch`: a CLI process then never loads
+ * Deno's fetch and web-stream code, reads the CA bundle or resolves a host
+ * name — about 25 ms of every `astrid -p` / `astrid status`.
+ *
  * @module
  */
 import { KernelError } from "../core/errors.ts";
