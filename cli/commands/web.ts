@@ -12,7 +12,11 @@
  * @module
  */
 import { ApiClient, KernelError } from "../../kernel/api/client_kit.ts";
-import type { CallOptions, RouteName } from "../../kernel/api/client_kit.ts";
+import type {
+  ApiReply,
+  CallOptions,
+  RouteName,
+} from "../../kernel/api/client_kit.ts";
 import { createConsole } from "../../kernel/web/console.ts";
 import { connectDaemon } from "../daemon_client.ts";
 import type { GlobalFlags } from "../flags.ts";
@@ -49,17 +53,17 @@ class DaemonLink extends ApiClient {
     this.#connect = connect;
   }
 
-  override async raw(
+  override async send(
     route: RouteName,
     options: CallOptions = {},
-  ): Promise<Response> {
+  ): Promise<ApiReply> {
     try {
-      return await this.#inner.raw(route, options);
+      return await this.#inner.send(route, options);
     } catch (err) {
       if (!KernelError.is(err, "DAEMON_UNAVAILABLE")) throw err;
       this.#inner.close();
       this.#inner = await this.#connect();
-      return await this.#inner.raw(route, options);
+      return await this.#inner.send(route, options);
     }
   }
 

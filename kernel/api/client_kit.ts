@@ -11,7 +11,7 @@ export type { ErrorCode } from "../core/errors.ts";
 export type { Logger } from "../core/ports.ts";
 export { ApiClient } from "./client.ts";
 export { constantTimeEqual } from "./router.ts";
-export type { ApiTransport, CallOptions } from "./client.ts";
+export type { ApiReply, ApiTransport, CallOptions } from "./client.ts";
 export type * from "./contract.ts";
 export type { ClusterStatus, Reachability } from "../cluster/cluster_status.ts";
 export type { NodeView } from "../cluster/node_registry.ts";

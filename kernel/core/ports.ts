@@ -319,11 +319,41 @@ export interface ServeUnixOptions {
   mode?: number;
 }
 
-/** A fetch bound to one unix socket; close it when done. */
+/** One request of a {@linkcode UnixHttpClient}. */
+export interface UnixHttpRequest {
+  /** The method (an HTTP token). */
+  readonly method: string;
+  /** The path and query (`/v1/status?x=1`). */
+  readonly target: string;
+  /** The `host` header (an HTTP token); default `localhost`. */
+  readonly host?: string;
+  /** More headers (not `host`, `connection`, `content-length`, `transfer-encoding`). */
+  readonly headers?: Readonly<Record<string, string>>;
+  /** The body, sent UTF-8 encoded with its `content-length`. */
+  readonly body?: string;
+  /** Cancels the request and its body (`ABORTED`). */
+  readonly signal?: AbortSignal;
+}
+
+/** The answer to a {@linkcode UnixHttpRequest}. */
+export interface UnixHttpResponse {
+  /** The status code. */
+  readonly status: number;
+  /** The headers, names in lower case (repeated ones joined with `, `). */
+  readonly headers: Readonly<Record<string, string>>;
+  /** The body as it arrives; read it once (or {@linkcode text}). */
+  readonly body: AsyncIterable<Uint8Array>;
+  /** The whole body as text. */
+  text(): Promise<string>;
+  /** Closes the connection (the body ends); safe to call twice. */
+  close(): void;
+}
+
+/** HTTP/1.1 to one unix socket, a connection per request. */
 export interface UnixHttpClient {
-  /** `fetch` whose connections all go to the socket (the URL host is ignored). */
-  readonly fetch: FetchFn;
-  /** Releases the client. */
+  /** Sends a request; resolves with the answer's head, the body streams. */
+  request(req: UnixHttpRequest): Promise<UnixHttpResponse>;
+  /** Ends the client (requests in flight are not affected). */
   close(): void;
 }
 

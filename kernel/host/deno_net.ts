@@ -17,6 +17,7 @@ import type {
 } from "../core/ports.ts";
 import { hostError } from "./_host_error.ts";
 import { listenUnixReclaiming } from "./_unix_listen.ts";
+import { unixRequest } from "./_unix_http.ts";
 
 /** The longest Unix socket path (`sun_path` is 108 bytes on Linux, with its NUL). */
 export const MAX_SOCKET_PATH_BYTES = 107;
@@ -51,7 +52,7 @@ export interface DenoNetDeps {
  * const net = createDenoNet({ logger: new MemoryLogger() });
  * const res = await net.fetch("data:text/plain,pong");
  * console.assert((await res.text()) === "pong");
- * // With --allow-net: `await net.serveUnix(path, handler)` and `net.unixHttpClient(path).fetch(url)`.
+ * // With --allow-net: `await net.serveUnix(path, handler)` and `net.unixHttpClient(path).request({ method: "GET", target: "/" })`.
  * ```
  */
 export function createDenoNet(deps: DenoNetDeps): Net {
@@ -61,7 +62,7 @@ export function createDenoNet(deps: DenoNetDeps): Net {
       input: string | URL | Request,
       init?: RequestInit,
     ): Promise<Response> {
-      return guardedFetch(input, init, undefined);
+      return guardedFetch(input, init);
     },
     serveUnix(
       path: string,
@@ -71,15 +72,9 @@ export function createDenoNet(deps: DenoNetDeps): Net {
       return serveUnix(path, handler, options, logger);
     },
     unixHttpClient(path: string): UnixHttpClient {
-      let client: Deno.HttpClient;
-      try {
-        client = Deno.createHttpClient({ proxy: { transport: "unix", path } });
-      } catch (err) {
-        throw hostError(err, `connect to '${path}'`);
-      }
       return {
-        fetch: (input, init) => guardedFetch(input, init, client),
-        close: () => client.close(),
+        request: (req) => unixRequest(path, req),
+        close: () => {},
       };
     },
     listenUnix(
@@ -229,16 +224,12 @@ async function serveUnix(
 async function guardedFetch(
   input: string | URL | Request,
   init: RequestInit | undefined,
-  client: Deno.HttpClient | undefined,
 ): Promise<Response> {
   const url = input instanceof Request ? input.url : String(input);
   const signal = init?.signal ??
     (input instanceof Request ? input.signal : undefined);
   try {
-    return await fetch(
-      input,
-      client === undefined ? init : { ...init, client },
-    );
+    return await fetch(input, init);
   } catch (err) {
     if (signal?.aborted) {
       throw new KernelError("ABORTED", `Cancelled fetching '${url}'`, {

@@ -39,11 +39,12 @@ Deno.test({
       ]);
       const client = net.unixHttpClient(path);
       try {
-        const res = await client.fetch("http://astrid/v1/status", {
+        const res = await client.request({
           method: "POST",
+          target: "/v1/status",
           body: "hi",
         });
-        assert.deepEqual([res.status, await res.json()], [200, {
+        assert.deepEqual([res.status, JSON.parse(await res.text())], [200, {
           method: "POST",
           path: "/v1/status",
           body: "hi",
@@ -92,7 +93,7 @@ Deno.test({
       });
       const client = net.unixHttpClient(`${dir}/s.sock`);
       try {
-        const res = await client.fetch("http://astrid/");
+        const res = await client.request({ method: "GET", target: "/" });
         assert.deepEqual([res.status, await res.text()], [
           500,
           "Internal Server Error",
@@ -154,18 +155,27 @@ Deno.test({
 
 Deno.test({
   name:
-    "`createDenoNet().unixHttpClient()` fetch to a socket nobody serves fails with HOST_IO",
+    "`createDenoNet().unixHttpClient()` fails with NOT_FOUND without a socket and HOST_IO when nobody serves it",
   permissions: NET,
   fn: () =>
     withTempDir(async (dir) => {
-      const client = createDenoNet({ logger: new MemoryLogger() })
-        .unixHttpClient(`${dir}/none.sock`);
-      try {
-        await assert.rejects(client.fetch("http://astrid/"), (e) =>
-          KernelError.is(e, "HOST_IO"));
-      } finally {
-        client.close();
-      }
+      const net = createDenoNet({ logger: new MemoryLogger() });
+      const none = net.unixHttpClient(`${dir}/none.sock`);
+      await assert.rejects(
+        none.request({ method: "GET", target: "/" }),
+        (e) => KernelError.is(e, "NOT_FOUND"),
+      );
+      // A stale socket file (a hard link outlives the listener's cleanup):
+      // it exists, nothing listens — refused.
+      const listening = `${dir}/l.sock`;
+      const stale = `${dir}/stale.sock`;
+      const l = Deno.listen({ transport: "unix", path: listening });
+      await Deno.link(listening, stale);
+      l.close();
+      await assert.rejects(
+        net.unixHttpClient(stale).request({ method: "GET", target: "/" }),
+        (e) => KernelError.is(e, "HOST_IO"),
+      );
     }),
 });
 
@@ -179,8 +189,11 @@ Deno.test({
       net.serveUnix("/tmp/astrid-denied.sock", () => new Response()),
       (e) => KernelError.is(e, "HOST_PERMISSION_DENIED"),
     );
-    assert.throws(
-      () => net.unixHttpClient("/tmp/astrid-denied.sock"),
+    await assert.rejects(
+      net.unixHttpClient("/tmp/astrid-denied.sock").request({
+        method: "GET",
+        target: "/",
+      }),
       (e) => KernelError.is(e, "HOST_PERMISSION_DENIED"),
     );
     await assert.rejects(

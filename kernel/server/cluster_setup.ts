@@ -24,9 +24,9 @@ import {
   natsUnchecked,
 } from "../cluster/cluster_status.ts";
 import { resolveNodeId } from "../cluster/node_id.ts";
-import { readNatsAuth } from "../cluster/nats/connection.ts";
-import { natsHealth } from "../cluster/nats/health.ts";
-import { type ClusterEvents, startClusterEvents } from "./cluster_events.ts";
+// The NATS client (and Node's net behind it) loads only when
+// `cluster.nats_url` is set: a daemon without a cluster starts without it.
+import type { ClusterEvents } from "./cluster_events.ts";
 import { VERSION } from "../../version.ts";
 
 /** A process's cluster membership. */
@@ -81,9 +81,13 @@ export async function setupCluster(
     });
   let events: ClusterEvents | undefined;
   try {
-    events = nodeId === undefined
+    events = nodeId === undefined || cluster.nats_url === ""
       ? undefined
-      : await startClusterEvents(kernel, options.env, nodeId);
+      : await (await import("./cluster_events.ts")).startClusterEvents(
+        kernel,
+        options.env,
+        nodeId,
+      );
   } catch (err) {
     await node?.close();
     throw err;
@@ -117,6 +121,8 @@ function natsCheck(kernel: KernelHandle, env: Env): NatsCheck {
   if (url === "") return natsUnchecked("");
   return async () => {
     const started = performance.now();
+    const { readNatsAuth } = await import("../cluster/nats/connection.ts");
+    const { natsHealth } = await import("../cluster/nats/health.ts");
     const auth = await readNatsAuth({
       env,
       fs: kernel.ports.fs,
