@@ -58,6 +58,7 @@ import { SessionCalls } from "./session_calls.ts";
 import { ClusterRelay } from "./cluster_relay.ts";
 import { HubApprovals, infoOf } from "./hub_approvals.ts";
 import type { Booted, Live } from "./_hub_live.ts";
+import { idleToUnload, KEEP_IDLE_RUNTIMES } from "./_idle_runtimes.ts";
 import {
   getGatewayItem,
   type ItemKind,
@@ -121,6 +122,8 @@ class Hub implements SessionHub {
   readonly #records: SessionRecords;
   readonly #overlays;
   readonly #lives = new Map<string, Live>();
+  /** When each live session's runtime was last asked for (clock ms). */
+  readonly #used = new Map<Live, number>();
   #spare: Spare | undefined;
   #closed = false;
   readonly #relay: ClusterRelay | undefined;
@@ -294,6 +297,7 @@ class Hub implements SessionHub {
       await this.#records.delete(record.id);
       for (const q of live.subscribers) q.end();
       this.#lives.delete(record.id);
+      this.#used.delete(live);
       await this.#options.leases?.release(record.id, { forget: true })
         .catch(() => {});
     } finally {
@@ -698,7 +702,22 @@ class Hub implements SessionHub {
     record: Pick<SessionRecord, "id" | "workspace">,
   ): Promise<Booted> {
     const store = await this.#lease(live);
-    return await this.#boot(live, record, store);
+    this.#used.set(live, this.#kernel.ports.clock.now());
+    const booted = await this.#boot(live, record, store);
+    this.#unloadIdle();
+    return booted;
+  }
+
+  /** Closes the idle runtimes beyond the ones kept booted (`_idle_runtimes.ts`). */
+  #unloadIdle(): void {
+    const used = [...this.#lives.values()].map((live) => ({
+      live,
+      lastUsed: this.#used.get(live) ?? 0,
+    }));
+    const keep = this.#options.keepIdleRuntimes ?? KEEP_IDLE_RUNTIMES;
+    for (const live of idleToUnload(used, keep, this.#spare?.live)) {
+      void this.#closeRuntime(live).catch(() => {});
+    }
   }
 
   #boot(
@@ -833,6 +852,7 @@ class Hub implements SessionHub {
       live.busy = null;
       for (const q of live.streams) q.end();
       live.streams.clear();
+      this.#unloadIdle();
     }
   }
 }

@@ -42,4 +42,9 @@ export interface SessionHubOptions {
    * store fenced by it. Absent on a single node.
    */
   readonly leases?: SessionLeases;
+  /**
+   * Idle session runtimes kept booted (default 8, the most recently used);
+   * the others are closed and boot again on their session's next use.
+   */
+  readonly keepIdleRuntimes?: number;
 }
