@@ -27,11 +27,13 @@ import type { JsonValue } from "../../../store/store.ts";
 import type { CallClock } from "../../call_clock.ts";
 import { stopError } from "./_guest_errors.ts";
 import type { GuestInstance } from "./_guest_instance.ts";
+import type { GuestPayload } from "./_lazy_fields.ts";
 
 /** One action call. */
 export interface InvokeRequest {
   readonly action: string;
-  readonly payloadJson: string;
+  /** The payload's JSON and its lazy fields (`./_lazy_fields.ts`). */
+  readonly payload: GuestPayload;
   readonly signal: AbortSignal;
   /** The agent the call runs for; its host calls carry it. */
   readonly agent?: AgentLineage;
@@ -156,11 +158,14 @@ function start(
 ): QuickJSHandle {
   const { vm } = guest;
   const { ns, invoker } = guest.handles;
-  const action = vm.newString(req.action);
-  const payload = vm.newString(req.payloadJson);
-  const r = vm.callFunction(invoker, vm.undefined, ns, action, payload);
-  action.dispose();
-  payload.dispose();
+  const { json, lazy } = req.payload;
+  const args = [vm.newString(req.action), vm.newString(json)];
+  if (lazy.length > 0) {
+    args.push(vm.newString(JSON.stringify(lazy.map((f) => f.path))));
+    for (const f of lazy) args.push(vm.newString(f.text));
+  }
+  const r = vm.callFunction(invoker, vm.undefined, ns, ...args);
+  for (const a of args) a.dispose();
   if (r.error) throw guest.failure(r.error, what);
   const state = vm.getPromiseState(r.value);
   if (state.type === "fulfilled" && state.notAPromise === true) {
