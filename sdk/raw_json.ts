@@ -20,9 +20,11 @@ import { RAW_JSON_KEY } from "./capsule.ts";
 const RAW = Symbol.for(RAW_JSON_KEY);
 const hasOwn = Object.prototype.hasOwnProperty;
 
-/** The serialisation in progress that collects raw texts (see `toJSON`). */
-let collecting: { readonly mark: string; readonly texts: string[] } | null =
-  null;
+/**
+ * The serialisation in progress that collects raw texts (see `toJSON`), and
+ * its placeholder prefix, made when the first raw text is met.
+ */
+let collecting: { mark: string; readonly texts: string[] } | null = null;
 
 /**
  * A JSON text to be sent as it is; made by {@linkcode rawJson}. Serialised
@@ -48,6 +50,11 @@ export class RawJson {
    */
   toJSON(): unknown {
     if (collecting === null) return JSON.parse(this.text);
+    // An unguessable placeholder: a string that happens to equal it is not
+    // replaced by a raw text.
+    if (collecting.mark === "") {
+      collecting.mark = `\u0000raw:${Math.random().toString(36).slice(2)}:`;
+    }
     collecting.texts.push(this.text);
     return `${collecting.mark}${collecting.texts.length - 1}`;
   }
@@ -100,10 +107,7 @@ export function rawJsonOf(value: unknown, key: string): string | undefined {
  */
 export function stringifyWithRaw(value: unknown): string {
   const outer = collecting;
-  // An unguessable placeholder: a string that happens to equal it is not
-  // replaced by a raw text (one serialisation at a time: no await inside).
-  const mark = `\u0000raw:${Math.random().toString(36).slice(2)}:`;
-  const c = { mark, texts: [] as string[] };
+  const c = { mark: "", texts: [] as string[] };
   collecting = c;
   let json: string;
   try {
@@ -112,7 +116,7 @@ export function stringifyWithRaw(value: unknown): string {
     collecting = outer;
   }
   if (c.texts.length === 0) return json;
-  const quoted = JSON.stringify(mark).slice(0, -1);
+  const quoted = JSON.stringify(c.mark).slice(0, -1);
   let out = "";
   let at = 0;
   for (let i = 0; i < c.texts.length; i++) {

@@ -261,6 +261,8 @@ export default defineCapsule({
         ? offered.filter((t) => allowed.has(t.name))
         : offered;
 
+      // Serialised once for every model call of the turn.
+      const toolsJson = rawJson(JSON.stringify(tools));
       const usage: { input_tokens: number; output_tokens: number } = {
         input_tokens: 0,
         output_tokens: 0,
@@ -274,7 +276,7 @@ export default defineCapsule({
           // Sent as the text it is held in (the provider gets it as text
           // too, parsed only if it reads it).
           messages: rawJson(history.text) as unknown as Message[],
-          tools,
+          tools: toolsJson as unknown as ToolDefinition[],
         };
         let response: LlmResponse;
         try {

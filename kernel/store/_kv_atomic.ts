@@ -103,7 +103,7 @@ export class KvAtomicWrite implements AtomicWrite {
     const k = this.#key(key);
     const bytes = encodeValue(value, {
       maxBytes: this.#host.limits.maxValueBytes,
-      what: formatKey(k),
+      what: () => formatKey(k),
     });
     const size = keySize(k);
     this.#count(

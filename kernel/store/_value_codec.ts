@@ -14,6 +14,17 @@ import { canonicalBytes } from "../core/canonical_json.ts";
 import { KernelError } from "../core/errors.ts";
 import type { StoreValue } from "./store.ts";
 
+/**
+ * Names the key in error messages; a function is called only when a
+ * message is made (rendering a key for every value written cost more than
+ * encoding small values).
+ */
+export type What = string | (() => string);
+
+const named = (what: What): string => typeof what === "string" ? what : what();
+
+const UTF8_FATAL = new TextDecoder("utf-8", { fatal: true });
+
 const TAG_BYTES = 0x00;
 const TAG_JSON = 0x01;
 
@@ -29,7 +40,7 @@ const TAG_JSON = 0x01;
  */
 export function encodeValue(
   value: StoreValue,
-  options: { readonly maxBytes: number; readonly what: string },
+  options: { readonly maxBytes: number; readonly what: What },
 ): Uint8Array {
   const payload = value instanceof Uint8Array
     ? value
@@ -38,8 +49,10 @@ export function encodeValue(
   if (size > options.maxBytes) {
     throw new KernelError(
       "STORE_VALUE_TOO_LARGE",
-      `Cannot store a value of ${size} bytes encoded at ${options.what} as the limit is ${options.maxBytes} bytes`,
-      { data: { key: options.what, size, limit: options.maxBytes } },
+      `Cannot store a value of ${size} bytes encoded at ${
+        named(options.what)
+      } as the limit is ${options.maxBytes} bytes`,
+      { data: { key: named(options.what), size, limit: options.maxBytes } },
     );
   }
   const out = new Uint8Array(size);
@@ -57,7 +70,7 @@ export function encodeValue(
  * @throws {KernelError} `INTERNAL` when the stored value was not written by
  * this codec (unknown tag, not bytes, bad JSON).
  */
-export function decodeValue(raw: unknown, what: string): StoreValue {
+export function decodeValue(raw: unknown, what: What): StoreValue {
   if (!(raw instanceof Uint8Array) || raw.byteLength === 0) {
     throw corrupt(what, "it is not an encoded store value");
   }
@@ -66,7 +79,7 @@ export function decodeValue(raw: unknown, what: string): StoreValue {
   if (tag === TAG_JSON) {
     try {
       return JSON.parse(
-        new TextDecoder("utf-8", { fatal: true }).decode(raw.subarray(1)),
+        UTF8_FATAL.decode(raw.subarray(1)),
       );
     } catch (err) {
       throw corrupt(what, "its JSON payload does not parse", err);
@@ -78,14 +91,14 @@ export function decodeValue(raw: unknown, what: string): StoreValue {
   );
 }
 
-function jsonBytes(value: unknown, what: string): Uint8Array {
+function jsonBytes(value: unknown, what: What): Uint8Array {
   try {
     return canonicalBytes(value);
   } catch (err) {
     if (KernelError.is(err)) {
       throw new KernelError(
         err.code,
-        `Cannot store the value at ${what}: ${err.message}`,
+        `Cannot store the value at ${named(what)}: ${err.message}`,
         {
           ...(err.data ? { data: err.data } : {}),
           cause: err,
@@ -96,7 +109,7 @@ function jsonBytes(value: unknown, what: string): Uint8Array {
       // A structure nested deeply enough to exhaust the stack: bad input, not a crash.
       throw new KernelError(
         "CANONICAL_JSON_UNSUPPORTED",
-        `Cannot store the value at ${what} as it is nested too deeply`,
+        `Cannot store the value at ${named(what)} as it is nested too deeply`,
         { cause: err },
       );
     }
@@ -104,7 +117,8 @@ function jsonBytes(value: unknown, what: string): Uint8Array {
   }
 }
 
-function corrupt(what: string, why: string, cause?: unknown): KernelError {
+function corrupt(of: What, why: string, cause?: unknown): KernelError {
+  const what = named(of);
   return new KernelError(
     "INTERNAL",
     `Cannot decode the stored value at ${what} as ${why}`,

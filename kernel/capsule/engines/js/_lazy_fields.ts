@@ -22,7 +22,7 @@
 import type { JsonValue } from "../../../store/store.ts";
 
 /** Object or array values whose JSON is at least this long are sent lazily. */
-export const LAZY_FIELD_CHARS = 4096;
+export const LAZY_FIELD_CHARS = 1024;
 
 /** At most this many fields of one payload are sent lazily. */
 const MAX_LAZY_FIELDS = 8;
