@@ -88,7 +88,13 @@ export function splitPayload(
       const text = JSON.stringify(v);
       if (text.length < minChars) continue;
       copy ??= { ...obj };
-      copy[key] = null;
+      // Defined, not assigned: a key named `__proto__` stays a data field.
+      Object.defineProperty(copy, key, {
+        value: null,
+        writable: true,
+        enumerable: true,
+        configurable: true,
+      });
       lazy.push({ path: [...prefix, key], text });
     }
     return copy ?? obj;

@@ -92,6 +92,33 @@ Deno.test({
 });
 
 Deno.test({
+  name:
+    "a large field named __proto__ is delivered as that data field, never as the payload's prototype",
+  permissions: READ,
+  async fn() {
+    const c = await loadInline(`export function proto(event) {
+      const p = event.payload;
+      return {
+        prototypeIsObject: Object.getPrototypeOf(p) === Object.prototype,
+        own: Object.keys(p),
+        first: p["__proto__"][0].role,
+        polluted: ({}).role === undefined ? false : true,
+      };
+    }`);
+    const payload = JSON.parse(
+      `{"__proto__": ${JSON.stringify(HISTORY)}, "n": 1}`,
+    );
+    assert.deepEqual(await c.invoke("proto", { payload }), {
+      prototypeIsObject: true,
+      own: ["__proto__", "n"],
+      first: "user",
+      polluted: false,
+    });
+    await c.unload();
+  },
+});
+
+Deno.test({
   name: "a small field is an ordinary data property",
   permissions: READ,
   async fn() {
