@@ -73,6 +73,9 @@ export function splitPayload(
   if (!isObject(payload)) {
     return { json: JSON.stringify(payload) ?? "null", lazy: [] };
   }
+  // Most payloads are small: then no field can be large.
+  const whole = JSON.stringify(payload);
+  if (whole.length < minChars) return { json: whole, lazy: [] };
   const lazy: LazyField[] = [];
   const take = (
     obj: JsonObject,
@@ -106,5 +109,5 @@ export function splitPayload(
     const taken = take(inner, ["payload"]);
     if (taken !== inner) outer = { ...outer, payload: taken };
   }
-  return { json: JSON.stringify(outer), lazy };
+  return { json: lazy.length === 0 ? whole : JSON.stringify(outer), lazy };
 }
