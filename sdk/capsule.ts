@@ -38,6 +38,14 @@ export const CAPSULE_KIND = "astrid.capsule/v1" as const;
  */
 export const HOST_BINDING_NAME = "__astrid_host" as const;
 
+/**
+ * The `Symbol.for()` name under which the `js` engine keeps, on a payload
+ * object, the JSON text of its large fields until they are first read (the
+ * engine sends them as text and parses one only when it is accessed); read
+ * it with `rawJsonOf()`.
+ */
+export const RAW_JSON_KEY = "astrid.raw_json" as const;
+
 /** What a handler learns about the call besides its payload. */
 export interface CapsuleContext {
   /** The capsule's name (`[package] name`). */

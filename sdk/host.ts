@@ -10,6 +10,7 @@
  */
 import { HOST_BINDING_NAME } from "./capsule.ts";
 import type { HostFunctionName, HostParams, HostResult } from "./host_abi.ts";
+import { stringifyWithRaw } from "./raw_json.ts";
 
 /** A host call the kernel refused or that failed; `code` is a kernel error code. */
 export class HostCallError extends Error {
@@ -51,7 +52,8 @@ function binding(fn: string): Binding {
  * Calls one host function by name.
  *
  * @param fn The host function.
- * @param params Its JSON parameters.
+ * @param params Its JSON parameters (a `RawJson` inside is written as its
+ *   text, see `./raw_json.ts`).
  * @returns Its JSON result.
  * @throws {HostCallError} With the kernel's code: e.g. `MANIFEST_DENIED`,
  *   `POLICY_BLOCKED`, `APPROVAL_DENIED`, `ABI_PAYLOAD_TOO_LARGE`, `ABORTED`; and
@@ -74,7 +76,7 @@ export async function callHost<F extends HostFunctionName>(
   const call = binding(fn);
   let text: string;
   try {
-    text = await call(fn, JSON.stringify(params ?? {}));
+    text = await call(fn, stringifyWithRaw(params ?? {}));
   } catch (err) {
     const e = err as { code?: unknown; message?: unknown } | null;
     const code = typeof e?.code === "string" ? e.code : "CAPSULE_FAILED";

@@ -23,7 +23,13 @@ export type {
   HostParams,
   HostResult,
 } from "./host_abi.ts";
-export { CAPSULE_KIND, defineCapsule, HOST_BINDING_NAME } from "./capsule.ts";
+export {
+  CAPSULE_KIND,
+  defineCapsule,
+  HOST_BINDING_NAME,
+  RAW_JSON_KEY,
+} from "./capsule.ts";
+export { RawJson, rawJson, rawJsonOf } from "./raw_json.ts";
 export type {
   CapsuleContext,
   CapsuleDefinition,

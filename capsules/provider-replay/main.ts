@@ -33,6 +33,7 @@ import {
   type LlmRequest,
   type LlmResponse,
   type LlmStreamEvent,
+  rawJsonOf,
   type StopReason,
   type TextBlock,
   type ToolUseBlock,
@@ -221,8 +222,11 @@ export default defineCapsule({
       if (pos.turn < turns.length) pos.turn++;
       await host.kv.set(key, pos);
       const usage = {
+        // The history's JSON as it came (the engine sends a long one as
+        // text): measured, never parsed.
         input_tokens: estimate(
-          JSON.stringify(req?.messages ?? []) + String(req?.system ?? ""),
+          (rawJsonOf(req, "messages") ?? JSON.stringify(req?.messages ?? [])) +
+            String(req?.system ?? ""),
         ),
         output_tokens: estimate(turn.text) +
           estimate(JSON.stringify(turn.tool_calls)),

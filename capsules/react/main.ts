@@ -46,6 +46,7 @@ import {
   type LlmRequest,
   type LlmResponse,
   type Message,
+  rawJson,
   type SessionAppend,
   type SessionMessages,
   textOf,
@@ -73,27 +74,38 @@ const TOPICS = {
 const HELD_SESSIONS = 4;
 
 /**
- * The history of a session as the session capsule last answered it, with
- * the version (`tag`) that answer named: sent back as `known`, so that the
- * session answers an append with only the appended messages. A stale tag
- * (another writer, a clear, a compaction) gets the whole history back.
+ * The history of a session as the session capsule last answered it — kept
+ * as JSON text, the form it is sent in (`rawJson`): this orchestrator never
+ * reads the history, so it never parses or re-serialises it whole — with
+ * its length and the version (`tag`) that answer named: sent back as
+ * `known`, so that the session answers an append with only the appended
+ * messages. A stale tag (another writer, a clear, a compaction) gets the
+ * whole history back.
  */
-const held = new Map<
-  string,
-  { readonly messages: readonly Message[]; readonly tag: string }
->();
+interface Held {
+  /** `JSON.stringify` of the messages. */
+  readonly text: string;
+  /** How many messages. */
+  readonly count: number;
+  readonly tag: string;
+}
 
-function remember(
-  sid: string,
-  messages: readonly Message[],
-  tag: unknown,
-): void {
+const held = new Map<string, Held>();
+
+function remember(sid: string, history: Omit<Held, "tag">, tag: unknown): void {
   held.delete(sid);
   if (typeof tag !== "string" || tag === "") return;
-  held.set(sid, { messages, tag });
+  held.set(sid, { ...history, tag });
   if (held.size > HELD_SESSIONS) {
     held.delete(held.keys().next().value as string);
   }
+}
+
+/** The JSON text of an array's `text` followed by `added`. */
+function extend(text: string, added: readonly Message[]): string {
+  if (added.length === 0) return text;
+  const more = JSON.stringify(added);
+  return text === "[]" ? more : `${text.slice(0, -1)},${more.slice(1)}`;
 }
 
 /** An error with a kernel error code, reported as `CODE: message`. */
@@ -189,7 +201,7 @@ export default defineCapsule({
       // last answer, of this turn or an earlier one), only the appended
       // messages: the next model call's messages, without another round
       // trip and without the whole history crossing the bus each time.
-      let history: readonly Message[] = [];
+      let history: Omit<Held, "tag"> = { text: "[]", count: 0 };
       const append = async (messages: Message[]) => {
         const mine = held.get(sid);
         const h = await ask(
@@ -203,9 +215,9 @@ export default defineCapsule({
         ) as Partial<SessionMessages> | null;
         const got = Array.isArray(h?.messages) ? h.messages : [];
         history = mine && typeof h?.offset === "number" &&
-            h.offset === mine.messages.length
-          ? [...mine.messages, ...got]
-          : got;
+            h.offset === mine.count
+          ? { text: extend(mine.text, got), count: mine.count + got.length }
+          : { text: JSON.stringify(got), count: got.length };
         remember(sid, history, h?.tag);
       };
       const emit = async (e: TurnEventMessage["event"]) => {
@@ -249,6 +261,8 @@ export default defineCapsule({
         ? offered.filter((t) => allowed.has(t.name))
         : offered;
 
+      // Serialised once for every model call of the turn.
+      const toolsJson = rawJson(JSON.stringify(tools));
       const usage: { input_tokens: number; output_tokens: number } = {
         input_tokens: 0,
         output_tokens: 0,
@@ -259,8 +273,10 @@ export default defineCapsule({
           session_id: sid,
           model: s.model,
           system,
-          messages: history,
-          tools,
+          // Sent as the text it is held in (the provider gets it as text
+          // too, parsed only if it reads it).
+          messages: rawJson(history.text) as unknown as Message[],
+          tools: toolsJson as unknown as ToolDefinition[],
         };
         let response: LlmResponse;
         try {

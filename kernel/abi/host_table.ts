@@ -153,6 +153,17 @@ export function createHostDispatcher(
     kvNamespaceOf(caller),
     deps.kvQuota ?? DEFAULT_KV_QUOTA,
   );
+  // The engine passes one signal for all host calls of an invoke: their
+  // combination with the unload signal is made once per invoke, not per call.
+  const combined = new WeakMap<AbortSignal, AbortSignal>();
+  const signalOf = (call: AbortSignal): AbortSignal => {
+    let s = combined.get(call);
+    if (s === undefined) {
+      s = AbortSignal.any([options.signal, call]);
+      combined.set(call, s);
+    }
+    return s;
+  };
   return async (fn, payload, callOptions) => {
     if (!Object.hasOwn(HOST_TABLE, fn)) {
       throw new KernelError(
@@ -168,7 +179,7 @@ export function createHostDispatcher(
         `Host call ${fn} payload exceeds ${HOST_LIMITS.payload} bytes`,
       );
     }
-    const signal = AbortSignal.any([options.signal, callOptions.signal]);
+    const signal = signalOf(callOptions.signal);
     throwIfAborted(signal, `host call ${fn}`);
     const callId = uuidV4(options.random);
     // The agent this call runs for comes from the engine (the bus message

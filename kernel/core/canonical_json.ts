@@ -56,60 +56,9 @@ import { KernelError } from "./errors.ts";
  * ```
  */
 export function canonicalize(value: unknown): string {
-  // The fast path tracks no paths or ancestors; when it meets anything it
-  // does not serialise, the exact path is found again by the checked path,
-  // which throws (or, past the fast path's depth limit, serialises).
-  const text = fast(value, 0);
-  if (text !== undefined) return text;
-  const parts: string[] = [];
-  write(value, "$", parts, new Set<object>());
-  return parts.join("");
-}
-
-/** Nesting the fast path follows before it leaves (cycles) to the checked one. */
-const FAST_DEPTH = 64;
-
-/** The canonical text, or `undefined` when the checked path must decide. */
-function fast(value: unknown, depth: number): string | undefined {
-  switch (typeof value) {
-    case "string":
-      return value.isWellFormed() ? JSON.stringify(value) : undefined;
-    case "number":
-      return Number.isFinite(value) ? String(value) : undefined;
-    case "boolean":
-      return value ? "true" : "false";
-    case "object": {
-      if (value === null) return "null";
-      if (depth >= FAST_DEPTH) return undefined;
-      if (Array.isArray(value)) {
-        let out = "[";
-        for (let i = 0; i < value.length; i++) {
-          if (!(i in value)) return undefined;
-          const item = fast(value[i], depth + 1);
-          if (item === undefined) return undefined;
-          out += i === 0 ? item : "," + item;
-        }
-        return out + "]";
-      }
-      const proto: unknown = Object.getPrototypeOf(value);
-      if (proto !== Object.prototype && proto !== null) return undefined;
-      if (Object.getOwnPropertySymbols(value).length > 0) return undefined;
-      const record = value as Record<string, unknown>;
-      const keys = Object.keys(record).sort();
-      let out = "{";
-      for (const key of keys) {
-        const v = record[key];
-        if (v === undefined) continue;
-        const item = fast(v, depth + 1);
-        if (item === undefined || !key.isWellFormed()) return undefined;
-        out += (out.length === 1 ? "" : ",") + JSON.stringify(key) + ":" +
-          item;
-      }
-      return out + "}";
-    }
-    default:
-      return undefined;
-  }
+  const w = new Writer();
+  w.write(value);
+  return w.out;
 }
 
 /**
@@ -132,121 +81,124 @@ export function canonicalBytes(value: unknown): Uint8Array {
 
 const UTF8 = new TextEncoder();
 
-function unsupported(path: string, why: string): KernelError {
-  return new KernelError(
-    "CANONICAL_JSON_UNSUPPORTED",
-    `Cannot canonicalize the value at ${path} as ${why}`,
-    { data: { path } },
-  );
-}
+/**
+ * One serialisation. The path of the value being written is kept as a stack
+ * of keys and indexes and turned into text (`$["a"][1]`) only for an error:
+ * building it for every member cost more than writing the member.
+ */
+class Writer {
+  out = "";
+  readonly #path: (string | number)[] = [];
+  readonly #ancestors = new Set<object>();
 
-function write(
-  value: unknown,
-  path: string,
-  out: string[],
-  ancestors: Set<object>,
-): void {
-  switch (typeof value) {
-    case "string":
-      out.push(quote(value, path));
-      return;
-    case "number":
-      out.push(number(value, path));
-      return;
-    case "boolean":
-      out.push(value ? "true" : "false");
-      return;
-    case "object":
-      if (value === null) {
-        out.push("null");
+  write(value: unknown): void {
+    switch (typeof value) {
+      case "string":
+        this.out += this.#quote(value);
         return;
-      }
-      if (ancestors.has(value)) {
-        throw unsupported(path, "it refers back to itself (a cycle)");
-      }
-      ancestors.add(value);
-      try {
-        if (Array.isArray(value)) writeArray(value, path, out, ancestors);
-        else writeObject(value, path, out, ancestors);
-      } finally {
-        ancestors.delete(value);
-      }
-      return;
-    default:
-      throw unsupported(path, `JSON has no ${typeof value} values`);
-  }
-}
-
-function writeArray(
-  value: unknown[],
-  path: string,
-  out: string[],
-  ancestors: Set<object>,
-): void {
-  out.push("[");
-  for (let i = 0; i < value.length; i++) {
-    if (i > 0) out.push(",");
-    const at = `${path}[${i}]`;
-    if (!(i in value)) throw unsupported(at, "the array has a hole there");
-    const item = value[i];
-    if (item === undefined) {
-      throw unsupported(at, "an array element is undefined");
+      case "number":
+        if (!Number.isFinite(value)) {
+          throw this.#unsupported(`JSON has no ${value} number`);
+        }
+        // Number::toString (RFC 8785 §3.2.2.3); it already writes -0 as "0".
+        this.out += String(value);
+        return;
+      case "boolean":
+        this.out += value ? "true" : "false";
+        return;
+      case "object":
+        if (value === null) {
+          this.out += "null";
+          return;
+        }
+        if (this.#ancestors.has(value)) {
+          throw this.#unsupported("it refers back to itself (a cycle)");
+        }
+        this.#ancestors.add(value);
+        try {
+          if (Array.isArray(value)) this.#array(value);
+          else this.#object(value);
+        } finally {
+          this.#ancestors.delete(value);
+        }
+        return;
+      default:
+        throw this.#unsupported(`JSON has no ${typeof value} values`);
     }
-    write(item, at, out, ancestors);
   }
-  out.push("]");
-}
 
-function writeObject(
-  value: object,
-  path: string,
-  out: string[],
-  ancestors: Set<object>,
-): void {
-  const proto: unknown = Object.getPrototypeOf(value);
-  if (proto !== Object.prototype && proto !== null) {
-    const name = (value as { constructor?: { name?: unknown } }).constructor
-      ?.name;
-    const kind = typeof name === "string" && name !== "" ? name : "non-plain";
-    throw unsupported(path, `it is a ${kind} object, not a plain object`);
+  #array(value: unknown[]): void {
+    this.out += "[";
+    const path = this.#path;
+    for (let i = 0; i < value.length; i++) {
+      if (i > 0) this.out += ",";
+      path.push(i);
+      if (!(i in value)) throw this.#unsupported("the array has a hole there");
+      const item = value[i];
+      if (item === undefined) {
+        throw this.#unsupported("an array element is undefined");
+      }
+      this.write(item);
+      path.pop();
+    }
+    this.out += "]";
   }
-  if (
-    Object.getOwnPropertySymbols(value).some((s) =>
-      Object.prototype.propertyIsEnumerable.call(value, s)
-    )
-  ) {
-    throw unsupported(path, "the object has a symbol-keyed property");
-  }
-  const record = value as Record<string, unknown>;
-  // Default sort compares UTF-16 code units, which is what RFC 8785 §3.2.3 requires.
-  const keys = Object.keys(record).sort();
-  out.push("{");
-  let first = true;
-  for (const key of keys) {
-    const item = record[key];
-    if (item === undefined) continue;
-    const at = `${path}${JSON.stringify([key])}`;
-    if (!first) out.push(",");
-    first = false;
-    out.push(quote(key, at), ":");
-    write(item, at, out, ancestors);
-  }
-  out.push("}");
-}
 
-function quote(s: string, path: string): string {
-  if (!s.isWellFormed()) {
-    throw unsupported(
-      path,
-      "the string has a lone surrogate (not valid Unicode)",
+  #object(value: object): void {
+    const proto: unknown = Object.getPrototypeOf(value);
+    if (proto !== Object.prototype && proto !== null) {
+      const name = (value as { constructor?: { name?: unknown } }).constructor
+        ?.name;
+      const kind = typeof name === "string" && name !== "" ? name : "non-plain";
+      throw this.#unsupported(
+        `it is a ${kind} object, not a plain object`,
+      );
+    }
+    if (
+      Object.getOwnPropertySymbols(value).some((s) =>
+        Object.prototype.propertyIsEnumerable.call(value, s)
+      )
+    ) {
+      throw this.#unsupported("the object has a symbol-keyed property");
+    }
+    const record = value as Record<string, unknown>;
+    // Default sort compares UTF-16 code units, which is what RFC 8785 §3.2.3 requires.
+    const keys = Object.keys(record).sort();
+    this.out += "{";
+    let first = true;
+    const path = this.#path;
+    for (const key of keys) {
+      const item = record[key];
+      if (item === undefined) continue;
+      path.push(key);
+      if (!first) this.out += ",";
+      first = false;
+      this.out += this.#quote(key) + ":";
+      this.write(item);
+      path.pop();
+    }
+    this.out += "}";
+  }
+
+  #quote(s: string): string {
+    if (!s.isWellFormed()) {
+      throw this.#unsupported(
+        "the string has a lone surrogate (not valid Unicode)",
+      );
+    }
+    // ECMAScript JSON.stringify string escaping is exactly RFC 8785 §3.2.2.2.
+    return JSON.stringify(s);
+  }
+
+  #unsupported(why: string): KernelError {
+    const path = "$" +
+      this.#path.map((p) =>
+        typeof p === "number" ? `[${p}]` : JSON.stringify([p])
+      ).join("");
+    return new KernelError(
+      "CANONICAL_JSON_UNSUPPORTED",
+      `Cannot canonicalize the value at ${path} as ${why}`,
+      { data: { path } },
     );
   }
-  // ECMAScript JSON.stringify string escaping is exactly RFC 8785 §3.2.2.2.
-  return JSON.stringify(s);
-}
-
-function number(n: number, path: string): string {
-  if (!Number.isFinite(n)) throw unsupported(path, `JSON has no ${n} number`);
-  // Number::toString (RFC 8785 §3.2.2.3); it already writes -0 as "0".
-  return String(n);
 }

@@ -14,6 +14,17 @@ import { canonicalBytes } from "../core/canonical_json.ts";
 import { KernelError } from "../core/errors.ts";
 import type { StoreValue } from "./store.ts";
 
+/**
+ * Names the key in error messages; a function is called only when a
+ * message is made (rendering a key for every value written cost more than
+ * encoding small values).
+ */
+export type What = string | (() => string);
+
+const named = (what: What): string => typeof what === "string" ? what : what();
+
+const UTF8_FATAL = new TextDecoder("utf-8", { fatal: true });
+
 const TAG_BYTES = 0x00;
 const TAG_JSON = 0x01;
 
@@ -22,28 +33,26 @@ const TAG_JSON = 0x01;
  *
  * @param value The value to store.
  * @param options `maxBytes`: the limit on the encoded size; `what`: names the
- * key in messages (a function: rendered only when a message needs it).
+ * key in messages.
  * @returns The encoded bytes (a fresh array).
  * @throws {KernelError} `CANONICAL_JSON_UNSUPPORTED` when the value is not
  * JSON-compatible; `STORE_VALUE_TOO_LARGE` when over the limit.
  */
 export function encodeValue(
   value: StoreValue,
-  options: {
-    readonly maxBytes: number;
-    readonly what: string | (() => string);
-  },
+  options: { readonly maxBytes: number; readonly what: What },
 ): Uint8Array {
-  const what = options.what;
-  const named = () => typeof what === "string" ? what : what();
-  const payload = value instanceof Uint8Array ? value : jsonBytes(value, named);
+  const payload = value instanceof Uint8Array
+    ? value
+    : jsonBytes(value, options.what);
   const size = payload.byteLength + 1;
   if (size > options.maxBytes) {
-    const key = named();
     throw new KernelError(
       "STORE_VALUE_TOO_LARGE",
-      `Cannot store a value of ${size} bytes encoded at ${key} as the limit is ${options.maxBytes} bytes`,
-      { data: { key, size, limit: options.maxBytes } },
+      `Cannot store a value of ${size} bytes encoded at ${
+        named(options.what)
+      } as the limit is ${options.maxBytes} bytes`,
+      { data: { key: named(options.what), size, limit: options.maxBytes } },
     );
   }
   const out = new Uint8Array(size);
@@ -61,7 +70,7 @@ export function encodeValue(
  * @throws {KernelError} `INTERNAL` when the stored value was not written by
  * this codec (unknown tag, not bytes, bad JSON).
  */
-export function decodeValue(raw: unknown, what: string): StoreValue {
+export function decodeValue(raw: unknown, what: What): StoreValue {
   if (!(raw instanceof Uint8Array) || raw.byteLength === 0) {
     throw corrupt(what, "it is not an encoded store value");
   }
@@ -70,7 +79,7 @@ export function decodeValue(raw: unknown, what: string): StoreValue {
   if (tag === TAG_JSON) {
     try {
       return JSON.parse(
-        new TextDecoder("utf-8", { fatal: true }).decode(raw.subarray(1)),
+        UTF8_FATAL.decode(raw.subarray(1)),
       );
     } catch (err) {
       throw corrupt(what, "its JSON payload does not parse", err);
@@ -82,14 +91,14 @@ export function decodeValue(raw: unknown, what: string): StoreValue {
   );
 }
 
-function jsonBytes(value: unknown, what: () => string): Uint8Array {
+function jsonBytes(value: unknown, what: What): Uint8Array {
   try {
     return canonicalBytes(value);
   } catch (err) {
     if (KernelError.is(err)) {
       throw new KernelError(
         err.code,
-        `Cannot store the value at ${what()}: ${err.message}`,
+        `Cannot store the value at ${named(what)}: ${err.message}`,
         {
           ...(err.data ? { data: err.data } : {}),
           cause: err,
@@ -100,7 +109,7 @@ function jsonBytes(value: unknown, what: () => string): Uint8Array {
       // A structure nested deeply enough to exhaust the stack: bad input, not a crash.
       throw new KernelError(
         "CANONICAL_JSON_UNSUPPORTED",
-        `Cannot store the value at ${what} as it is nested too deeply`,
+        `Cannot store the value at ${named(what)} as it is nested too deeply`,
         { cause: err },
       );
     }
@@ -108,7 +117,8 @@ function jsonBytes(value: unknown, what: () => string): Uint8Array {
   }
 }
 
-function corrupt(what: string, why: string, cause?: unknown): KernelError {
+function corrupt(of: What, why: string, cause?: unknown): KernelError {
+  const what = named(of);
   return new KernelError(
     "INTERNAL",
     `Cannot decode the stored value at ${what} as ${why}`,

@@ -117,15 +117,17 @@ export class KvStore implements Store {
     const out: (StoreEntry | null)[] = [];
     for (let i = 0; i < checked.length; i += READ_BATCH) {
       const batch = checked.slice(i, i + READ_BATCH);
-      const what = `get ${formatKey(batch[0])}${
-        batch.length > 1 ? ` and ${batch.length - 1} more` : ""
-      }`;
+      // Rendered only for an error message.
+      const what = () =>
+        `get ${formatKey(batch[0])}${
+          batch.length > 1 ? ` and ${batch.length - 1} more` : ""
+        }`;
       const kv = this.#open(what);
       let raw: readonly KvLikeEntry[];
       try {
         raw = await kv.getMany(batch);
       } catch (err) {
-        throw kvError(err, what);
+        throw kvError(err, what());
       }
       batch.forEach((key, j) => out.push(toEntry(key, raw[j])));
     }
@@ -292,11 +294,13 @@ export class KvStore implements Store {
     }
   }
 
-  #open(what: string): KvLike {
+  #open(what: string | (() => string)): KvLike {
     if (this.#closed) {
       throw new KernelError(
         "STORE_UNAVAILABLE",
-        `Cannot ${what} as the store is closed`,
+        `Cannot ${
+          typeof what === "string" ? what : what()
+        } as the store is closed`,
       );
     }
     return this.#kv;
@@ -328,7 +332,7 @@ function toEntry(
   if (raw === undefined || raw.versionstamp === null) return null;
   return {
     key,
-    value: decodeValue(raw.value, formatKey(key)),
+    value: decodeValue(raw.value, () => formatKey(key)),
     versionstamp: raw.versionstamp,
   };
 }

@@ -27,11 +27,13 @@ import type { JsonValue } from "../../../store/store.ts";
 import type { CallClock } from "../../call_clock.ts";
 import { stopError } from "./_guest_errors.ts";
 import type { GuestInstance } from "./_guest_instance.ts";
+import type { GuestPayload } from "./_lazy_fields.ts";
 
 /** One action call. */
 export interface InvokeRequest {
   readonly action: string;
-  readonly payloadJson: string;
+  /** The payload's JSON and its lazy fields (`./_lazy_fields.ts`). */
+  readonly payload: GuestPayload;
   readonly signal: AbortSignal;
   /** The agent the call runs for; its host calls carry it. */
   readonly agent?: AgentLineage;
@@ -80,6 +82,7 @@ export async function runInvoke(
     }
   } finally {
     waits?.ended.abort("ended");
+    waits?.unlink();
     bridge.end(!guest.broken);
     if (result !== undefined && !guest.broken && result.alive) {
       result.dispose();
@@ -90,6 +93,8 @@ export async function runInvoke(
 interface Waits {
   readonly ended: AbortController;
   readonly aborted: Promise<Wake>;
+  /** Stops listening to the call's signal. */
+  readonly unlink: () => void;
   /**
    * The waiting bound: one timer per call, not one per wait (arming and
    * cancelling a timer per host call was a measurable share of a call),
@@ -139,14 +144,16 @@ async function waitOnce(
 
 function makeWaits(signal: AbortSignal): Waits {
   const ended = new AbortController();
+  let unlink = (): void => {};
   const aborted = new Promise<Wake>((resolve) => {
     if (signal.aborted) return resolve("aborted");
-    signal.addEventListener("abort", () => resolve("aborted"), {
-      once: true,
-      signal: ended.signal,
-    });
+    // Removed by `unlink` when the call ends (no options object: converting
+    // one per call was a measurable share of a short call).
+    const onAbort = () => resolve("aborted");
+    signal.addEventListener("abort", onAbort);
+    unlink = () => signal.removeEventListener("abort", onAbort);
   });
-  return { ended, aborted, bound: undefined, armedIn: 0, count: 0 };
+  return { ended, aborted, unlink, bound: undefined, armedIn: 0, count: 0 };
 }
 
 function start(
@@ -156,11 +163,14 @@ function start(
 ): QuickJSHandle {
   const { vm } = guest;
   const { ns, invoker } = guest.handles;
-  const action = vm.newString(req.action);
-  const payload = vm.newString(req.payloadJson);
-  const r = vm.callFunction(invoker, vm.undefined, ns, action, payload);
-  action.dispose();
-  payload.dispose();
+  const { json, lazy } = req.payload;
+  const args = [vm.newString(req.action), vm.newString(json)];
+  if (lazy.length > 0) {
+    args.push(vm.newString(JSON.stringify(lazy.map((f) => f.path))));
+    for (const f of lazy) args.push(vm.newString(f.text));
+  }
+  const r = vm.callFunction(invoker, vm.undefined, ns, ...args);
+  for (const a of args) a.dispose();
   if (r.error) throw guest.failure(r.error, what);
   const state = vm.getPromiseState(r.value);
   if (state.type === "fulfilled" && state.notAPromise === true) {

@@ -43,6 +43,7 @@ import {
 import type { StopReason } from "./_guest_errors.ts";
 import { loadGuestModule } from "./_guest_load.ts";
 import { HostBridge } from "./_host_bridge.ts";
+import type { GuestPayload } from "./_lazy_fields.ts";
 
 // The package's typings describe its CommonJS entry; Deno loads the ESM one,
 // whose default export is the variant itself.
@@ -183,7 +184,7 @@ export class GuestInstance {
    */
   call(
     action: string,
-    payloadJson: string,
+    payload: GuestPayload,
     signal: AbortSignal,
     agent?: AgentLineage,
   ): Promise<JsonValue> {
@@ -195,7 +196,7 @@ export class GuestInstance {
     }
     return runInvoke(this, {
       action,
-      payloadJson,
+      payload,
       signal,
       ...(agent ? { agent } : {}),
     });

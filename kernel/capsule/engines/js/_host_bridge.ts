@@ -32,6 +32,15 @@ export const MAX_PENDING_HOST_CALLS = 64;
 
 const FN_NAME = /^[a-z][a-z0-9_]{0,63}$/;
 
+/**
+ * The reason the calls of an ended invoke are aborted with: one error for
+ * all (an error's stack trace cost more than the rest of ending a call).
+ */
+const ENDED = new KernelError(
+  "ABORTED",
+  "The action call that made this host call has ended",
+);
+
 interface PendingCall {
   readonly fn: string;
   readonly deferred: QuickJSDeferredPromise;
@@ -56,15 +65,6 @@ interface Invocation {
 }
 
 /** Connects one QuickJS context to the kernel's host-call dispatcher. */
-/**
- * The abort reason of an ended invoke's host calls: one shared instance (it
- * carries nothing per call), not a new error (and stack) per invoke.
- */
-const INVOKE_ENDED = new KernelError(
-  "ABORTED",
-  "The action call that made this host call has ended",
-);
-
 export class HostBridge {
   readonly #vm: QuickJSContext;
   readonly #host: HostCallDispatcher;
@@ -226,7 +226,7 @@ export class HostBridge {
     active.unlink?.();
     // Always fired once the invoke made a host call: it cancels the pending
     // calls and closes what the invoke still holds (its HTTP streams).
-    active.controller?.abort(INVOKE_ENDED);
+    active.controller?.abort(ENDED);
     const calls = [...active.pending, ...active.completions.map((c) => c.call)];
     for (const call of calls) {
       if (call.done) continue;

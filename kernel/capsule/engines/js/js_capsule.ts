@@ -28,6 +28,7 @@ import type { Capsule, CapsuleHealth, InvokeOptions } from "../../engine.ts";
 import { MAX_COMPONENT_INSTANCES } from "../../manifest/manifest_types.ts";
 import type { GuestInstance } from "./_guest_instance.ts";
 import { InstancePool } from "./_instance_pool.ts";
+import { type GuestPayload, splitPayload } from "./_lazy_fields.ts";
 
 /** Counters of one js capsule, for tests, health checks and benchmarks. */
 export interface JsCapsuleStats {
@@ -145,9 +146,9 @@ export class JsCapsule implements Capsule {
     if (typeof action !== "string") {
       return Promise.reject(new TypeError("The action must be a string"));
     }
-    let payloadJson: string;
+    let sent: GuestPayload;
     try {
-      payloadJson = JSON.stringify(payload) ?? "null";
+      sent = splitPayload(payload);
     } catch (err) {
       return Promise.reject(
         new TypeError(`Cannot send the payload of '${action}': ${String(err)}`),
@@ -156,7 +157,7 @@ export class JsCapsule implements Capsule {
     const signal = options.signal === undefined
       ? this.#unloaded.signal
       : AbortSignal.any([options.signal, this.#unloaded.signal]);
-    const call = this.#call(action, payloadJson, signal, options.agent);
+    const call = this.#call(action, sent, signal, options.agent);
     const settled = call.then(noop, noop); // silent-ok: the caller gets `call` itself
     this.#calls.add(settled);
     settled.then(() => this.#calls.delete(settled));
@@ -212,7 +213,7 @@ export class JsCapsule implements Capsule {
 
   async #call(
     action: string,
-    payloadJson: string,
+    payload: GuestPayload,
     signal: AbortSignal,
     agent: AgentLineage | undefined,
   ): Promise<JsonValue> {
@@ -224,7 +225,7 @@ export class JsCapsule implements Capsule {
     }
     let recycled = false;
     try {
-      const value = await guest.call(action, payloadJson, signal, agent);
+      const value = await guest.call(action, payload, signal, agent);
       this.#health = { status: "ok" };
       return value;
     } catch (err) {
