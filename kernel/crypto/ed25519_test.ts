@@ -349,14 +349,25 @@ Deno.test({
 });
 
 Deno.test({
-  name: "`sign()` reuses the cached WebCrypto key of a key pair",
+  name:
+    "`sign()` signs with the cached native key of a key pair, byte-identical to WebCrypto",
   permissions: "none",
   async fn() {
     const pair: KeyPair = keyPairFromSeed(new Uint8Array(32).fill(5));
-    const first = await pair.signingKey();
+    const first = pair.nativeSigningKey();
+    for (let i = 0; i < 64; i++) {
+      const seed = crypto.getRandomValues(new Uint8Array(32));
+      const p = keyPairFromSeed(seed);
+      const msg = crypto.getRandomValues(new Uint8Array(i * 7));
+      const web = new Uint8Array(
+        await crypto.subtle.sign("Ed25519", await p.signingKey(), msg),
+      );
+      assert.equal((await sign(p, msg)).toHex(), web.toHex());
+    }
     await sign(pair, MESSAGE);
-    assert.equal(await pair.signingKey(), first);
-    assert.equal(first.extractable, false);
-    assert.deepEqual(first.usages, ["sign"]);
+    assert.equal(pair.nativeSigningKey(), first);
+    const key = await pair.signingKey();
+    assert.equal(key.extractable, false);
+    assert.deepEqual(key.usages, ["sign"]);
   },
 });

@@ -6,6 +6,8 @@
  *
  * @module
  */
+import { Buffer } from "node:buffer";
+import { createPrivateKey, type KeyObject } from "node:crypto";
 import { KernelError } from "../core/errors.ts";
 import type { Random } from "../core/ports.ts";
 import { noble } from "./_noble.ts";
@@ -50,6 +52,7 @@ export class KeyPair {
   readonly #publicKey: Uint8Array;
   readonly #keyId: KeyId;
   #signingKey: Promise<CryptoKey> | undefined;
+  #nativeKey: KeyObject | undefined;
 
   /**
    * Derives a key pair from a seed. The seed is copied; the caller may wipe
@@ -135,12 +138,52 @@ export class KeyPair {
     }
     return this.#signingKey;
   }
+
+  /**
+   * The seed as a `node:crypto` private `KeyObject`, made on first use and
+   * cached in a `#private` field: what {@linkcode sign} of `ed25519.ts`
+   * signs with, synchronously on the calling thread (a WebCrypto
+   * `sign()` hops to a blocking thread pool on every call).
+   *
+   * @returns The `ed25519` private key object.
+   *
+   * @example Sign with `node:crypto` directly
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { sign } from "node:crypto";
+   * import { KeyPair } from "./key_pair.ts";
+   * const pair = new KeyPair(new Uint8Array(32).fill(7));
+   * const key = pair.nativeSigningKey();
+   * assert.ok(sign(null, new Uint8Array([1]), key).length === 64);
+   * assert.equal(pair.nativeSigningKey(), key);
+   * ```
+   */
+  nativeSigningKey(): KeyObject {
+    if (this.#nativeKey === undefined) {
+      const pkcs8 = pkcs8Of(this.#seed);
+      try {
+        this.#nativeKey = createPrivateKey({
+          key: Buffer.from(pkcs8.buffer),
+          format: "der",
+          type: "pkcs8",
+        });
+      } finally {
+        pkcs8.fill(0);
+      }
+    }
+    return this.#nativeKey;
+  }
 }
 
-async function importSigningKey(seed: Uint8Array): Promise<CryptoKey> {
+function pkcs8Of(seed: Uint8Array): Uint8Array<ArrayBuffer> {
   const pkcs8 = new Uint8Array(16 + SEED_LENGTH);
   pkcs8.set(Uint8Array.fromHex(PKCS8_ED25519_PREFIX));
   pkcs8.set(seed, 16);
+  return pkcs8;
+}
+
+async function importSigningKey(seed: Uint8Array): Promise<CryptoKey> {
+  const pkcs8 = pkcs8Of(seed);
   try {
     return await crypto.subtle.importKey(
       "pkcs8",
