@@ -4,7 +4,9 @@
  *
  * - {@linkcode strictBound}: one BLAKE3 of an entry's canonical body with the
  *   SAME hasher the audit log uses (`createBlake3Hasher`, WebAssembly), one
- *   WebCrypto Ed25519 signature, one checked store commit of one entry and
+ *   Ed25519 signature with the SAME signer (`sign()`: `node:crypto`'s
+ *   synchronous signer, faster than WebCrypto's thread-pool hop, so the
+ *   bound is the stricter one), one checked store commit of one entry and
  *   the head. No reads: the head's versionstamp is the one the last commit
  *   returned, as a chain that owns its head knows it.
  * - {@linkcode oneCommit}: the commit alone (a durable write of one small
@@ -69,7 +71,7 @@ export function oneCommit(
 }
 
 /**
- * The strict bound: BLAKE3 (audit log's hasher) + WebCrypto sign + one
+ * The strict bound: BLAKE3 (audit log's hasher) + Ed25519 sign (its signer) + one
  * checked commit of one entry, no reads.
  *
  * @param store Where to commit.

@@ -6,7 +6,7 @@
  * real kernel (`startKernel`: every layer on its one Deno KV store,
  * `autonomous` mode, a capsule granted the host), budget committed;
  * `AuditLog.append()` of one entry on the kernel's audit log. Baseline: 1 BLAKE3 with the
- * audit log's hasher + 1 WebCrypto Ed25519 sign + 1 checked commit of one
+ * audit log's hasher + 1 Ed25519 sign with its signer + 1 checked commit of one
  * entry on a store of the same kind. Target (issue 12): ≤ 1.5×.
  *
  * @module
