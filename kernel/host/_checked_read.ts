@@ -17,7 +17,8 @@
  *    fallback is what a daemon with scoped permissions gets: to defeat it an
  *    attacker must swap a path component twice, in order, within the few
  *    microseconds between those calls.
- * 4. The bytes, read through the same descriptor.
+ * 4. The bytes, read through the same descriptor (one byte more than `stat`
+ *    saw is asked for, so a file that grew is noticed).
  *
  * The calls are synchronous (microseconds each; an async call costs a
  * thread-pool round trip of ~20 µs, which would dominate small reads). Files
@@ -153,14 +154,23 @@ function samePath(
   }
 }
 
+/**
+ * Reads up to `size + 1` bytes (one more than `stat` saw, to notice growth).
+ * A short read that ends exactly at `size` is the end of the file at that
+ * moment, so it stops there without a second read to get the 0 that would
+ * say so (one syscall less per small file); a short read before `size` is
+ * retried as usual.
+ */
 function readSync(fd: number, size: number, what: string): Uint8Array {
   const buf = new Uint8Array(size + 1);
   let n = 0;
   try {
     while (n < buf.length) {
-      const got = nodeFs.readSync(fd, buf, n, buf.length - n, n);
+      const want = buf.length - n;
+      const got = nodeFs.readSync(fd, buf, n, want, n);
       if (got === 0) break;
       n += got;
+      if (got < want && n === size) break;
     }
   } catch (err) {
     throw nodeError(err, what);

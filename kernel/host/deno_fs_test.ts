@@ -297,6 +297,27 @@ Deno.test({
 });
 
 Deno.test({
+  name:
+    "`createDenoFs().readFileChecked()` reads small files of any size whole, stopping at their end",
+  permissions: RW,
+  fn: () =>
+    withTempDir(async (dir) => {
+      const fs = createDenoFs();
+      for (const size of [0, 1, 1023, 1024, 65_537, 1024 * 1024]) {
+        const bytes = new Uint8Array(size).map((_, i) => i % 253);
+        await Deno.writeFile(`${dir}/f`, bytes);
+        const got = await fs.readFileChecked!(`${dir}/f`);
+        assert.equal(got.kind, "file", `size ${size}`);
+        assert.deepEqual(
+          got.kind === "file" && got.data,
+          bytes,
+          `size ${size}`,
+        );
+      }
+    }),
+});
+
+Deno.test({
   name: "`createDenoFs().readFileChecked()` reads a file over 1 MiB in chunks",
   permissions: RW,
   fn: () =>

@@ -74,8 +74,21 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   });
 }
 
+/**
+ * The cancellation error, without a stack trace: it is made in the signal's
+ * abort listener, so its stack would only name the event dispatch (the
+ * reason, its `cause`, keeps its own). Capturing it showed in profiles of
+ * a js capsule's host call, whose waiting bound is a sleep cancelled when
+ * the call ends (about a quarter less self time without it).
+ */
 function aborted(signal: AbortSignal): KernelError {
-  return new KernelError("ABORTED", "Cancelled sleep", {
-    cause: signal.reason,
-  });
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return new KernelError("ABORTED", "Cancelled sleep", {
+      cause: signal.reason,
+    });
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
 }
