@@ -67,3 +67,27 @@ Deno.test({
     );
   },
 });
+
+Deno.test({
+  name:
+    "`capsuleKv()` keeps the quota exact when another handle of the namespace (another instance) or the store itself changed what this one remembers",
+  permissions: "none",
+  async fn() {
+    await using store = new KvStore(await openKv(":memory:"));
+    const ns = "p:capsule:a";
+    const a = capsuleKv(store, ns, { keys: 2, bytes: 100 });
+    const b = capsuleKv(store, ns, { keys: 2, bytes: 100 });
+    await a.set("x", 1); // `a` remembers the usage: 1 key
+    assert.equal(await a.get("z"), null); // and that `z` is absent
+    await b.set("y", 2); // 2 keys, written through `b`
+    await assert.rejects(a.set("z", 3), code("ABI_QUOTA_EXCEEDED"));
+    assert.equal(await b.get("z"), null);
+    // A key grown in the store behind the handle's back counts at its
+    // stored size when the handle replaces it.
+    const c = capsuleKv(store, "p:capsule:c", { keys: 10, bytes: 100 });
+    await c.set("x", "s"); // remembered: 1 + 3 bytes
+    await store.set(["p:capsule:c", "x"], "w".repeat(80)); // 1 + 82 stored
+    await c.set("x", "s"); // frees the 83 stored bytes (usage clamped at 0)…
+    await c.set("y", "v".repeat(95)); // …so 1 + 97 more bytes fit
+  },
+});

@@ -7,7 +7,8 @@
  * first value instead of at once, so values pushed in the same synchronous
  * step (a burst) go into that first commit together too.
  * A *lazy* value (an outcome record, which nothing waits on) starts no
- * commit of its own: it rides with the next eager value of its chain (the
+ * commit of its own — not even when it arrives while a commit is running:
+ * it rides with the next eager value of its chain (the
  * next call's decision), or goes at the latest when {@linkcode
  * ChainQueue.flush} is called or after one to two `linger` periods: a
  * chain has at most one linger timer, which is not cancelled when its lazy
@@ -34,6 +35,8 @@ export type FlushFn<T, R> = (
 
 interface Waiter<T, R> {
   readonly value: T;
+  /** Must be committed by the running drain (else it may wait: lazy). */
+  go: boolean;
   readonly signal: AbortSignal | undefined;
   readonly resolve: (result: R) => void;
   readonly reject: (err: unknown) => void;
@@ -101,15 +104,15 @@ export class ChainQueue<T, R> {
     lazy = false,
   ): Promise<R> {
     const result = new Promise<R>((resolve, reject) => {
-      const waiter = { value, signal, resolve, reject };
+      const waiter = { value, signal, resolve, reject, go: false };
       let list = this.#pending.get(key);
       if (list === undefined) {
         list = [];
         this.#pending.set(key, list);
       }
       list.push(waiter);
-      if (this.#draining.has(key)) return;
       if (!lazy) return this.#start(key);
+      if (this.#draining.has(key)) return; // waits behind the running drain
       this.#lingering.add(key);
       if (!this.#timers.has(key)) this.#arm(key);
     });
@@ -136,7 +139,7 @@ export class ChainQueue<T, R> {
     for (const k of keys) {
       const last = this.#last.get(k);
       if (last === undefined) continue;
-      if (this.#lingering.has(k)) this.#start(k);
+      if (this.#lingering.has(k) || this.#draining.has(k)) this.#start(k);
       waits.push(last);
     }
     // No timer outlives a flush of its chain.
@@ -166,7 +169,9 @@ export class ChainQueue<T, R> {
     );
   }
 
+  /** Everything queued on `key` so far must go, in order; drains it. */
   #start(key: string): void {
+    for (const w of this.#pending.get(key) ?? []) w.go = true;
     if (this.#lingering.delete(key)) {
       this.#departures.set(key, (this.#departures.get(key) ?? 0) + 1);
     }
@@ -179,7 +184,9 @@ export class ChainQueue<T, R> {
     const list = this.#pending.get(key)!;
     // The rest of a synchronous burst joins the first value's commit.
     if (this.#gather) await Promise.resolve();
-    while (list.length > 0) {
+    // Lazy values queued after the last that must go ride along when they
+    // fit into a batch, and otherwise wait (below) instead of committing.
+    while (list.some((w) => w.go)) {
       const batch = takeLive(list, this.#maxBatch);
       if (batch.length === 0) continue;
       let outcomes: readonly FlushOutcome<R>[];
@@ -199,8 +206,14 @@ export class ChainQueue<T, R> {
       list.unshift(...retry);
     }
     // In the same step as the loop's end: a push after this starts a drain.
-    this.#pending.delete(key);
     this.#draining.delete(key);
+    if (list.length === 0) {
+      this.#pending.delete(key);
+      return;
+    }
+    // Only lazy values are left: they linger like those of an idle queue.
+    this.#lingering.add(key);
+    if (!this.#timers.has(key)) this.#arm(key);
   }
 }
 

@@ -145,6 +145,37 @@ Deno.test({
 
 Deno.test({
   name:
+    "`AuditLog.append()` with `lazy` starts no commit while one is running either: the entry waits for the next eager append, and a flush sends it",
+  permissions: "none",
+  async fn() {
+    await using f = await openFixture({ lingerMs: 5 });
+    const first = f.log.append(rec(ALICE)); // a commit in flight
+    let done = false;
+    const outcome = f.log.append(rec(ALICE, { decision: "info" }), {
+      lazy: true,
+    }).then((e) => (done = true, e));
+    assert.equal((await first).seq, 0);
+    for (let i = 0; i < 20; i++) await Promise.resolve();
+    assert.equal(done, false, "not committed alone after the running commit");
+    const decision = await f.log.append(rec(ALICE));
+    assert.deepEqual([(await outcome).seq, decision.seq], [1, 2]);
+    assert.deepEqual(await formats(f, 3), [S, U, S]);
+    // Left behind a running commit, a flush still sends it.
+    const running = f.log.append(rec(ALICE));
+    const late = f.log.append(rec(ALICE), { lazy: true });
+    await running;
+    await f.log.flush(ALICE);
+    assert.equal((await late).seq, 4);
+    assert.equal(f.clock.pendingSleeps, 0);
+    assert.deepEqual(await f.log.verify(ALICE), {
+      valid: true,
+      entriesVerified: 5,
+    });
+  },
+});
+
+Deno.test({
+  name:
     "`AuditLog.append()` with `lazy` commits alone after the linger time, or at once on `flush()`",
   permissions: "none",
   async fn() {

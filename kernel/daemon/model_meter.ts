@@ -3,7 +3,8 @@
  * on their stream (`llm.v1.stream.<provider>`, a `usage` event); the meter
  * charges them to the budget of the session, at the configured price
  * (`model.input_usd_per_mtok`, `model.output_usd_per_mtok`), records each
- * charge in the audit chain, and stops what it tracks when the money runs
+ * charge in the audit chain (a lazy append: it rides with the chain's next
+ * commit; one that fails stops what is tracked, fail closed), and stops what it tracks when the money runs
  * out: a turn past the session's budget, a sub-agent past its slice.
  *
  * Security model: the charge is the kernel's, not the capsules' — no capsule
@@ -141,7 +142,10 @@ export class ModelMeter implements MeterPort {
     try {
       const r = await this.#deps.budget.reserve(ctx, cost);
       if (r.ok) r.reservation.commit();
-      await this.#deps.audit.append({
+      // The record of a spend already made and charged: nothing waits on
+      // it, so it rides with the chain's next commit (lazy); a failed
+      // commit stops what is tracked all the same (fail closed).
+      this.#deps.audit.append({
         principal: ctx.principal,
         session: ctx.session,
         capsule: null,
@@ -159,7 +163,7 @@ export class ModelMeter implements MeterPort {
           ? { type: "budget", charged_micros: cost }
           : { type: "budget", reason: r.message },
         outcome: null,
-      });
+      }, { lazy: true }).catch((err) => this.#unrecorded(t, err));
       if (!r.ok) return this.#exceeded(t, r.message);
       t.spent += cost;
       if (t.limitMicros !== null && t.spent > t.limitMicros) {
@@ -171,11 +175,15 @@ export class ModelMeter implements MeterPort {
         );
       }
     } catch (err) {
-      this.#deps.logger.log("error", "model meter could not charge", {
-        error: String(err).slice(0, 300),
-      });
-      this.#exceeded(t, "the spend could not be recorded (fail closed)");
+      this.#unrecorded(t, err);
     }
+  }
+
+  #unrecorded(t: Tracked, err: unknown): void {
+    this.#deps.logger.log("error", "model meter could not charge", {
+      error: String(err).slice(0, 300),
+    });
+    this.#exceeded(t, "the spend could not be recorded (fail closed)");
   }
 
   #exceeded(t: Tracked, why: string): void {

@@ -12,6 +12,12 @@
  * keyed by (principal, session) and workspace spend by (principal, BLAKE3 of
  * the workspace root), so principals never share a budget.
  *
+ * Speed: the ledger remembers the spend it last read or wrote per key, with
+ * its versionstamp, and grants a reservation on those with one commit that
+ * *checks* both versionstamps — the transaction's own guarantee (if anyone
+ * spent or refunded since, the check fails and the reservation runs as the
+ * transaction, reading first). A refusal is only ever decided on a fresh read.
+ *
  * @module
  */
 import { throwIfAborted } from "../core/abort.ts";
@@ -19,6 +25,7 @@ import { KernelError } from "../core/errors.ts";
 import type { Clock, Logger } from "../core/ports.ts";
 import { blake3Hex } from "../crypto/blake3.ts";
 import type { Store, StoreEntry, StoreKey } from "../store/store.ts";
+import { keyId } from "../store/store_key.ts";
 import {
   type BudgetDenial,
   budgetDenialMessage,
@@ -68,6 +75,16 @@ export interface BudgetGrant {
 /** What {@linkcode BudgetLedger.reserve} returns. */
 export type BudgetReserveResult = BudgetGrant | BudgetDenial;
 
+/** Spend keys remembered at most (the least recently used go). */
+const SEEN_KEYS = 256;
+
+/** A key's spend as last read or written, and its versionstamp. */
+interface Seen {
+  readonly spent: number;
+  /** `null`: the key was absent. */
+  readonly versionstamp: string | null;
+}
+
 interface Keys {
   readonly session: StoreKey;
   readonly workspace: StoreKey;
@@ -114,6 +131,8 @@ export class BudgetLedger {
   #clock: Clock;
   #logger: Logger | undefined;
   #limits: BudgetLimits;
+  /** Spend last read or written per key (see the module doc: speed). */
+  #seen = new Map<string, Seen>();
 
   /**
    * Creates a ledger.
@@ -170,20 +189,8 @@ export class BudgetLedger {
     }
     const keys = spendKeys(ctx);
     const now = this.#clock.now();
-    const { value: outcome } = await this.#store.transact(async (tx) => {
-      const [s, w] = await tx.getMany([keys.session, keys.workspace]);
-      const sessionSpent = readSpent(s ?? null, keys.session);
-      const workspaceSpent = readSpent(w ?? null, keys.workspace);
-      const decided = decide(limits, sessionSpent, workspaceSpent, costMicros);
-      if (decided.ok) {
-        tx.set(keys.session, record(sessionSpent + costMicros, now));
-        tx.set(
-          keys.workspace,
-          record(workspaceSpent + costMicros, now, keys.workspaceRoot),
-        );
-      }
-      return decided;
-    }, signal === undefined ? {} : { signal });
+    const outcome = await this.#onSeen(keys, costMicros, now, signal) ??
+      await this.#reserveRead(keys, costMicros, now, signal);
     if (!outcome.ok) {
       return denial(outcome.reason, costMicros, outcome.available);
     }
@@ -203,6 +210,111 @@ export class BudgetLedger {
       : { ok: true, reservation, warning: outcome.warning };
   }
 
+  /** Reserves on the remembered spend; `undefined`: read it first. */
+  async #onSeen(
+    keys: Keys,
+    cost: number,
+    now: number,
+    signal: AbortSignal | undefined,
+  ): Promise<Outcome | undefined> {
+    const s = this.#seen.get(keyId(keys.session));
+    const w = this.#seen.get(keyId(keys.workspace));
+    if (s === undefined || w === undefined) return undefined;
+    const decided = decide(this.#limits, s.spent, w.spent, cost);
+    if (!decided.ok) return undefined; // refused only on a fresh read
+    throwIfAborted(signal, "a budget reservation");
+    const r = await this.#store.atomic()
+      .check(keys.session, s.versionstamp)
+      .check(keys.workspace, w.versionstamp)
+      .set(keys.session, record(s.spent + cost, now))
+      .set(keys.workspace, record(w.spent + cost, now, keys.workspaceRoot))
+      .commit();
+    if (!r.ok) {
+      this.#forget(keys);
+      return undefined;
+    }
+    this.#remember(keys.session, s.spent + cost, r.versionstamp);
+    this.#remember(keys.workspace, w.spent + cost, r.versionstamp);
+    return decided;
+  }
+
+  /** Reserves as one transaction that reads the spend first. */
+  async #reserveRead(
+    keys: Keys,
+    cost: number,
+    now: number,
+    signal: AbortSignal | undefined,
+  ): Promise<Outcome> {
+    let read: [StoreEntry | null, StoreEntry | null] = [null, null];
+    const { value: outcome, versionstamp } = await this.#store.transact(
+      async (tx) => {
+        const [s = null, w = null] = await tx.getMany([
+          keys.session,
+          keys.workspace,
+        ]);
+        read = [s, w];
+        const sessionSpent = readSpent(s, keys.session);
+        const workspaceSpent = readSpent(w, keys.workspace);
+        const decided = decide(
+          this.#limits,
+          sessionSpent,
+          workspaceSpent,
+          cost,
+        );
+        if (decided.ok) {
+          tx.set(keys.session, record(sessionSpent + cost, now));
+          tx.set(
+            keys.workspace,
+            record(workspaceSpent + cost, now, keys.workspaceRoot),
+          );
+        }
+        return decided;
+      },
+      signal === undefined ? {} : { signal },
+    );
+    const [s, w] = read;
+    if (outcome.ok && versionstamp !== null) {
+      this.#remember(
+        keys.session,
+        readSpent(s, keys.session) + cost,
+        versionstamp,
+      );
+      this.#remember(
+        keys.workspace,
+        readSpent(w, keys.workspace) + cost,
+        versionstamp,
+      );
+    } else this.#rememberRead(keys, s, w);
+    return outcome;
+  }
+
+  #rememberRead(keys: Keys, s: StoreEntry | null, w: StoreEntry | null): void {
+    this.#remember(
+      keys.session,
+      readSpent(s, keys.session),
+      s?.versionstamp ?? null,
+    );
+    this.#remember(
+      keys.workspace,
+      readSpent(w, keys.workspace),
+      w?.versionstamp ?? null,
+    );
+  }
+
+  #remember(key: StoreKey, spent: number, versionstamp: string | null): void {
+    const id = keyId(key);
+    this.#seen.delete(id);
+    this.#seen.set(id, { spent, versionstamp });
+    if (this.#seen.size > SEEN_KEYS) {
+      this.#seen.delete(this.#seen.keys().next().value as string);
+    }
+  }
+
+  #forget(keys: Keys): void {
+    this.#seen.delete(keyId(keys.session));
+    this.#seen.delete(keyId(keys.workspace));
+  }
+
   /**
    * Reads the recorded spend of the context's session and workspace.
    *
@@ -212,7 +324,11 @@ export class BudgetLedger {
    */
   async snapshot(ctx: GateContext): Promise<BudgetSnapshot> {
     const keys = spendKeys(ctx);
-    const [s, w] = await this.#store.getMany([keys.session, keys.workspace]);
+    const [s = null, w = null] = await this.#store.getMany([
+      keys.session,
+      keys.workspace,
+    ]);
+    this.#rememberRead(keys, s, w);
     return {
       sessionSpentMicros: readSpent(s ?? null, keys.session),
       workspaceSpentMicros: readSpent(w ?? null, keys.workspace),
@@ -221,6 +337,7 @@ export class BudgetLedger {
   }
 
   async #refund(keys: Keys, costMicros: number): Promise<void> {
+    this.#forget(keys);
     const now = this.#clock.now();
     await this.#store.transact(async (tx) => {
       const [s, w] = await tx.getMany([keys.session, keys.workspace]);
@@ -287,13 +404,21 @@ function denial(
   return { ok: false, reason, requested, available, message };
 }
 
+/** The last workspace root hashed, and its hash (one kernel, one root). */
+let hashed: { readonly root: string; readonly hex: string } | undefined;
+
+function workspaceHash(root: string): string {
+  if (hashed?.root !== root) hashed = { root, hex: blake3Hex(root) };
+  return hashed.hex;
+}
+
 function spendKeys(ctx: GateContext): Keys {
   return {
     session: [SESSION_SPEND_NAMESPACE, ctx.principal, ctx.session],
     workspace: [
       WORKSPACE_SPEND_NAMESPACE,
       ctx.principal,
-      blake3Hex(ctx.workspace),
+      workspaceHash(ctx.workspace),
     ],
     workspaceRoot: ctx.workspace,
   };

@@ -571,3 +571,30 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "`BudgetLedger.reserve()` never overspends when another ledger on the store (another kernel) spent since the spend it remembers",
+  permissions: "none",
+  async fn() {
+    await using store = await memoryStore();
+    const clock = new FakeClock(5);
+    const lim = limits({ sessionMaxMicros: 10_000_000 });
+    const a = new BudgetLedger({ store, clock }, lim);
+    const b = new BudgetLedger({ store, clock }, lim);
+    grant(await a.reserve(ctx(), 6_000_000)).reservation.commit(); // `a` remembers 6
+    grant(await b.reserve(ctx(), 3_000_000)).reservation.commit(); // 9 spent
+    const late = await a.reserve(ctx(), 3_000_000);
+    assert.equal(
+      late.ok,
+      false,
+      "decided on the stored 9, not on the remembered 6",
+    );
+    assert.equal((await b.snapshot(ctx())).sessionSpentMicros, 9_000_000);
+    // A refund through the other ledger is seen too.
+    const r = grant(await b.reserve(ctx(), 1_000_000));
+    await r.reservation.refund();
+    grant(await a.reserve(ctx(), 1_000_000)).reservation.commit();
+    assert.equal((await a.snapshot(ctx())).sessionSpentMicros, 10_000_000);
+  },
+});

@@ -193,14 +193,16 @@ export class Gate {
    * the chain or shutting down. Outcome entries are lazy appends: each
    * joins the commit (and the one signature) of the next decision of its
    * chain, or commits alone within one to two linger times of the audit log.
+   * The audit log's other lazy entries (an allowed bus message's, a model
+   * charge's) are committed too, even with no outcome pending.
    *
    * @returns When the queue is empty.
    */
   async flush(): Promise<void> {
-    while (this.#pendingOutcomes.size > 0) {
-      await this.#deps.audit.flush(); // lazy outcomes: commit them now
+    do {
+      await this.#deps.audit.flush(); // lazy entries: commit them now
       await Promise.all([...this.#pendingOutcomes]);
-    }
+    } while (this.#pendingOutcomes.size > 0);
   }
 
   /**

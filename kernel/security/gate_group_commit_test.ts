@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import type { PrincipalId } from "../core/ids.ts";
 import type { Action } from "./action.ts";
+import { headKey } from "../audit/_keys.ts";
 import { makeGate } from "./_gate_fixture_test.ts";
 
 const P = { read: true, write: true } as const;
@@ -50,6 +51,36 @@ Deno.test({
         valid: true,
         entriesVerified: 6,
       });
+    } finally {
+      await f.close();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "`Gate.flush()` (what the kernel awaits before closing its store) commits the audit log's lazy entries even with no outcome pending",
+  permissions: P,
+  async fn() {
+    const f = await makeGate({ mode: { mode: "autonomous" } });
+    try {
+      const lazy = f.audit.append({
+        principal: ALICE,
+        session: null,
+        capsule: "fs" as never,
+        call_id: "bus-1",
+        action: { type: "bus_publish", topic: "agent.v1.x" } as never,
+        decision: "allowed",
+        proof: { type: "bus_acl" },
+        outcome: null,
+      }, { lazy: true });
+      await f.gate.flush();
+      assert.notEqual(
+        await f.auditStore.get(headKey(ALICE)),
+        null,
+        "committed before the store closes",
+      );
+      assert.equal((await lazy).seq, 0);
     } finally {
       await f.close();
     }
