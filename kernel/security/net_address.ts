@@ -21,6 +21,7 @@
  *
  * @module
  */
+import { memo } from "../core/bounded_memo.ts";
 import {
   classifyIpv4,
   classifyIpv6,
@@ -94,21 +95,10 @@ export function classifyHost(host: string): HostClass {
 /**
  * Results of {@linkcode classifyHost} and {@linkcode hostFromUrl} per input
  * string: both are pure functions of the string, and the gate asks them
- * several times per decision. Bounded (cleared when full); results frozen.
+ * several times per decision (`core/bounded_memo.ts`).
  */
 const HOSTS = new Map<string, HostClass>();
 const URL_HOSTS = new Map<string, string | null>();
-const MEMO_SIZE = 512;
-
-function memo<T>(cache: Map<string, T>, key: string, f: (k: string) => T): T {
-  const hit = cache.get(key);
-  if (hit !== undefined || cache.has(key)) return hit as T;
-  const value = f(key);
-  if (typeof value === "object" && value !== null) Object.freeze(value);
-  if (cache.size >= MEMO_SIZE) cache.clear();
-  cache.set(key, value);
-  return value;
-}
 
 function classify(host: string): HostClass {
   const invalid = (why: string): HostClass => ({

@@ -14,6 +14,7 @@
  *
  * @module
  */
+import { memo } from "../core/bounded_memo.ts";
 import { KernelError } from "../core/errors.ts";
 import { compileGlob, type Glob, isGlobPattern } from "../core/glob.ts";
 
@@ -133,14 +134,8 @@ export class PathRules {
    */
   check(path: string): PathBlock | null {
     // The rules never change: remember answers (a decision asks for the
-    // same paths again and again). Bounded: cleared when full.
-    const hit = this.#answers.get(path);
-    if (hit !== undefined) return hit;
-    const answer = this.#check(path);
-    if (answer !== null) Object.freeze(answer);
-    if (this.#answers.size >= ANSWERS) this.#answers.clear();
-    this.#answers.set(path, answer);
-    return answer;
+    // same paths again and again).
+    return memo(this.#answers, path, (p) => this.#check(p));
   }
 
   #check(path: string): PathBlock | null {
@@ -166,9 +161,6 @@ export class PathRules {
     return null;
   }
 }
-
-/** Answers a {@linkcode PathRules} remembers at most. */
-const ANSWERS = 512;
 
 /** Normalises a pattern like a path, then compiles it; a literal covers its subtree. */
 function compilePathPattern(pattern: string, key: string): Glob {
