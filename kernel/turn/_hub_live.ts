@@ -38,6 +38,8 @@ export interface Live {
   turn: Turn | undefined;
   turnDone: Promise<void> | undefined;
   stale: boolean;
+  /** When its runtime was last asked for (clock ms; 0: never). */
+  lastUsed: number;
   readonly approvals: Map<string, Pending>;
   /** Prompt streams of the running turn. */
   readonly streams: Set<EventQueue<PromptStreamEvent>>;

@@ -19,30 +19,24 @@ import type { Live } from "./_hub_live.ts";
 /** Idle runtimes a hub keeps booted by default. */
 export const KEEP_IDLE_RUNTIMES = 8;
 
-/** A live session and when it was last used (clock ms). */
-export interface UsedLive {
-  readonly live: Live;
-  readonly lastUsed: number;
-}
-
 /**
  * The idle booted sessions to unload: all but the `keep` most recently used.
  *
- * @param lives Every live session with its last use.
+ * @param lives Every live session.
  * @param keep How many idle runtimes stay booted.
  * @param spare The spare session's live, never unloaded here.
  * @returns The sessions whose runtimes to close, least recently used first.
  */
 export function idleToUnload(
-  lives: Iterable<UsedLive>,
+  lives: Iterable<Live>,
   keep: number,
   spare: Live | undefined,
 ): Live[] {
-  const idle = [...lives].filter(({ live }) =>
+  const idle = [...lives].filter((live) =>
     live !== spare && live.boot !== undefined && live.busy === null &&
     live.turnDone === undefined && live.streams.size === 0 &&
     live.subscribers.size === 0 &&
     ![...live.approvals.values()].some((p) => p.waiting())
   ).sort((a, b) => a.lastUsed - b.lastUsed);
-  return idle.slice(0, Math.max(0, idle.length - keep)).map((u) => u.live);
+  return idle.slice(0, Math.max(0, idle.length - keep));
 }

@@ -122,8 +122,6 @@ class Hub implements SessionHub {
   readonly #records: SessionRecords;
   readonly #overlays;
   readonly #lives = new Map<string, Live>();
-  /** When each live session's runtime was last asked for (clock ms). */
-  readonly #used = new Map<Live, number>();
   #spare: Spare | undefined;
   #closed = false;
   readonly #relay: ClusterRelay | undefined;
@@ -297,7 +295,6 @@ class Hub implements SessionHub {
       await this.#records.delete(record.id);
       for (const q of live.subscribers) q.end();
       this.#lives.delete(record.id);
-      this.#used.delete(live);
       await this.#options.leases?.release(record.id, { forget: true })
         .catch(() => {});
     } finally {
@@ -595,6 +592,7 @@ class Hub implements SessionHub {
         turn: undefined,
         turnDone: undefined,
         stale: false,
+        lastUsed: 0,
         calls: new SessionCalls(() =>
           approvalRouterOf(this.#kernel.security.approvals).listen(
             id,
@@ -702,7 +700,7 @@ class Hub implements SessionHub {
     record: Pick<SessionRecord, "id" | "workspace">,
   ): Promise<Booted> {
     const store = await this.#lease(live);
-    this.#used.set(live, this.#kernel.ports.clock.now());
+    live.lastUsed = this.#kernel.ports.clock.now();
     const booted = await this.#boot(live, record, store);
     this.#unloadIdle();
     return booted;
@@ -710,12 +708,9 @@ class Hub implements SessionHub {
 
   /** Closes the idle runtimes beyond the ones kept booted (`_idle_runtimes.ts`). */
   #unloadIdle(): void {
-    const used = [...this.#lives.values()].map((live) => ({
-      live,
-      lastUsed: this.#used.get(live) ?? 0,
-    }));
     const keep = this.#options.keepIdleRuntimes ?? KEEP_IDLE_RUNTIMES;
-    for (const live of idleToUnload(used, keep, this.#spare?.live)) {
+    const lives = this.#lives.values();
+    for (const live of idleToUnload(lives, keep, this.#spare?.live)) {
       void this.#closeRuntime(live).catch(() => {});
     }
   }
