@@ -254,7 +254,7 @@ async function planAppend(
     head = headAfter(h, current.keyId);
     budget -= h.bytes.length + 1_024;
   }
-  const sealed = await signAll(hashed);
+  const sealed = signAll(hashed);
   let max = state.maxTimestamp;
   const writes: [StoreKey, StoreValue][] = [];
   const indexed: { entry: AuditEntry; maxBefore: number | null }[] = [];

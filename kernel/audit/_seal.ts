@@ -14,7 +14,7 @@ import { canonicalBytes } from "../core/canonical_json.ts";
 import { KernelError } from "../core/errors.ts";
 import type { AuditEntryId, PrincipalId } from "../core/ids.ts";
 import type { Blake3Hasher } from "../crypto/blake3.ts";
-import { sign } from "../crypto/ed25519.ts";
+import { signNow } from "../crypto/ed25519.ts";
 import { publicKeyToBase64 } from "../crypto/key_id.ts";
 import type { KeyPair } from "../crypto/key_pair.ts";
 import {
@@ -133,17 +133,12 @@ export function hashRotation(
  * @param hashed The entries, in chain order.
  * @returns The sealed entries, in order.
  */
-export async function signAll(hashed: readonly Hashed[]): Promise<Sealed[]> {
-  const signatures = await Promise.all(
-    hashed.map((h, i) => {
-      const next = hashed[i + 1];
-      const signs = next === undefined || next.signer !== h.signer ||
-        isRotation(h.body);
-      return signs ? sign(h.signer, h.digest) : null;
-    }),
-  );
+export function signAll(hashed: readonly Hashed[]): Sealed[] {
   return hashed.map((h, i) => {
-    const signature = signatures[i] ?? null;
+    const next = hashed[i + 1];
+    const signs = next === undefined || next.signer !== h.signer ||
+      isRotation(h.body);
+    const signature = signs ? signNow(h.signer, h.digest) : null;
     return {
       entry: {
         ...h.body,

@@ -93,6 +93,8 @@ export class AuditLog {
   #logger: Logger | undefined;
   #pool: AuditVerifyPool | undefined;
   #hasher: Promise<Blake3Hasher> | undefined;
+  /** The hasher once started (no promise to await on each append). */
+  #hasherReady: Blake3Hasher | undefined;
   /** Per chain: its head as of this log's last read or commit. */
   #chains = new Map<string, ChainState>();
   #queue: ChainQueue<Queued, AuditEntry>;
@@ -325,11 +327,14 @@ export class AuditLog {
     principal: PrincipalId,
     items: readonly Queued[],
   ): Promise<AppendResult> {
-    const hasher = await this.#getHasher().catch((cause) => {
-      throw new KernelError("AUDIT_FAILED", "Cannot start the audit hasher", {
-        cause,
+    const hasher = this.#hasherReady ??
+      await this.#getHasher().catch((cause) => {
+        throw new KernelError(
+          "AUDIT_FAILED",
+          "Cannot start the audit hasher",
+          { cause },
+        );
       });
-    });
     try {
       const result = await appendEntries(this.#store, {
         principal,
@@ -356,7 +361,9 @@ export class AuditLog {
     if (this.#hasher === undefined) {
       const pending = createBlake3Hasher();
       // silent-ok: only resets the cache; the caller still gets the rejection.
-      pending.catch(() => {
+      pending.then((h) => {
+        if (this.#hasher === pending) this.#hasherReady = h;
+      }, () => {
         if (this.#hasher === pending) this.#hasher = undefined;
       });
       this.#hasher = pending;

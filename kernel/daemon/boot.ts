@@ -9,6 +9,7 @@
 import type { PrincipalId } from "../core/ids.ts";
 import { DEFAULT_PRINCIPAL } from "../core/ids.ts";
 import type { Clock, FileSystem, Logger, Random } from "../core/ports.ts";
+import { memo } from "../core/bounded_memo.ts";
 
 import type { EffectiveConfig } from "../config/effective_config.ts";
 import { loadOrCreateKeyFile, saveKeyFile } from "../crypto/key_file.ts";
@@ -134,6 +135,7 @@ export async function startKernel(
   const kernelHome = [
     ...new Set([paths.home.root, await p.fs.realPath(paths.home.root)]),
   ];
+  const homeRoots = new Map<string, string>();
   const security = buildSecurity({
     kernelHome,
     store,
@@ -142,7 +144,9 @@ export async function startKernel(
     logger,
     runtimeKey: key.keyPair,
     config,
-    principalHome: (pr) => paths.home.home(pr).root,
+    // Asked on every gate decision: one string per principal, remembered.
+    principalHome: (pr) =>
+      memo(homeRoots, pr, (k) => paths.home.home(k as PrincipalId).root),
   });
   logger.log("info", "kernel started", {
     keyId: key.keyPair.keyId,

@@ -48,3 +48,27 @@ Deno.test({
     assert.throws(() => r.bytes(Number.NaN), RangeError);
   },
 });
+
+Deno.test({
+  name:
+    "`cryptoRandom().bytes()` never hands out the same pooled bytes twice, across pool refills",
+  permissions: "none",
+  fn() {
+    const r = cryptoRandom();
+    const seen = new Set<string>();
+    // 16-byte ids over several 4 KiB refills; a repeat would be a reused range.
+    for (let i = 0; i < 2_000; i++) {
+      const id = r.bytes(16).toHex();
+      assert.ok(!seen.has(id), `bytes repeated at request ${i}`);
+      seen.add(id);
+    }
+    // Odd sizes that straddle the end of the pool are still full-length and fresh.
+    for (let i = 0; i < 300; i++) {
+      const b = r.bytes(1 + (i % 64));
+      assert.equal(b.length, 1 + (i % 64));
+    }
+    const a = r.bytes(64);
+    assert.ok(a.some((x) => x !== 0));
+    assert.notDeepEqual(a, r.bytes(64));
+  },
+});

@@ -273,8 +273,10 @@ export function checkManifestGrant(
       );
     case "capsule_http_request": {
       const host = urlHost(action.url);
+      if (host !== null && urlCovered(action.url, grants.net)) return ok;
+      // The message parses the URL again: only on a refusal.
       return cover(
-        host !== null && urlCovered(action.url, grants.net),
+        false,
         `HTTP to ${host ?? "an invalid URL"} on port ${urlPort(action.url)}`,
       );
     }
