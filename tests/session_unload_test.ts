@@ -14,9 +14,11 @@ import { startTestKernel } from "./test_kernel_test.ts";
 apiTest(
   "the session hub keeps only the most recently used idle runtimes booted; an unloaded session boots again on its next prompt with its history",
   async () => {
+    // The user's config sets the limit (`[sessions] keep_booted`).
     const tk = await startTestKernel({
       prefix: "hub-unload-",
       fileStore: true,
+      config: "[sessions]\nkeep_booted = 2\n",
     });
     try {
       await installAgentCapsules(tk.kernel, AGENT);
@@ -33,7 +35,6 @@ apiTest(
           ASTRID_REPLAY_FILE: replay,
         }),
         mcpAvailable: false,
-        keepIdleRuntimes: 2,
       });
       const turn = async (id: string, text: string) => {
         const events: PromptStreamEvent[] = [];

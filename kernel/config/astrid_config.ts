@@ -211,6 +211,15 @@ export interface ClusterConfig {
   readonly "session_idle_secs": number;
 }
 
+/** `[sessions]`. */
+export interface SessionsConfig {
+  /**
+   * Idle sessions a daemon keeps booted (the most recently used); the others
+   * are closed and boot again on their next use, history and overlay kept.
+   */
+  readonly "keep_booted": number;
+}
+
 /** The whole effective configuration. */
 export interface AstridConfig {
   /** `[model]`. */
@@ -237,6 +246,8 @@ export interface AstridConfig {
   readonly "store": StoreConfig;
   /** `[cluster]`. */
   readonly "cluster": ClusterConfig;
+  /** `[sessions]`. */
+  readonly "sessions": SessionsConfig;
 }
 
 /** A leaf value of the configuration. */

@@ -1,6 +1,6 @@
 /**
  * Schema rows of the runtime sections: `[rate_limits]`, `[timeouts]`,
- * `[audit]`, `[logging]`, `[store]`, `[cluster]`, `[subagents]` and `[retry]` (defaults from
+ * `[audit]`, `[logging]`, `[store]`, `[cluster]`, `[sessions]`, `[subagents]` and `[retry]` (defaults from
  * reference §9.2).
  *
  * @module
@@ -156,6 +156,15 @@ export const RUNTIME_SCHEMA: readonly ConfigKeySpec[] = Object.freeze([
     "forbidden",
     "After how long unused a node offers a session to the other nodes (0 = keep it until the node stops)",
     { min: 0, max: 86_400, env: "ASTRID_CLUSTER_SESSION_IDLE_SECS" },
+  ),
+  // [sessions]
+  row(
+    "sessions.keep_booted",
+    "integer",
+    8,
+    "forbidden",
+    "Idle sessions a daemon keeps booted; the least recently used beyond it are closed and boot again on their next use (history and overlay kept)",
+    { min: 0, max: 1_024, env: "ASTRID_SESSIONS_KEEP_BOOTED" },
   ),
   // [subagents]
   row(

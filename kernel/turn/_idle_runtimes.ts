@@ -16,9 +16,6 @@
  */
 import type { Live } from "./_hub_live.ts";
 
-/** Idle runtimes a hub keeps booted by default. */
-export const KEEP_IDLE_RUNTIMES = 8;
-
 /**
  * The idle booted sessions to unload: all but the `keep` most recently used.
  *

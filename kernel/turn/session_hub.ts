@@ -58,7 +58,7 @@ import { SessionCalls } from "./session_calls.ts";
 import { ClusterRelay } from "./cluster_relay.ts";
 import { HubApprovals, infoOf } from "./hub_approvals.ts";
 import type { Booted, Live } from "./_hub_live.ts";
-import { idleToUnload, KEEP_IDLE_RUNTIMES } from "./_idle_runtimes.ts";
+import { idleToUnload } from "./_idle_runtimes.ts";
 import {
   getGatewayItem,
   type ItemKind,
@@ -708,7 +708,8 @@ class Hub implements SessionHub {
 
   /** Closes the idle runtimes beyond the ones kept booted (`_idle_runtimes.ts`). */
   #unloadIdle(): void {
-    const keep = this.#options.keepIdleRuntimes ?? KEEP_IDLE_RUNTIMES;
+    const keep = this.#options.keepIdleRuntimes ??
+      this.#kernel.config.values.sessions.keep_booted;
     const lives = this.#lives.values();
     for (const live of idleToUnload(lives, keep, this.#spare?.live)) {
       void this.#closeRuntime(live).catch(() => {});

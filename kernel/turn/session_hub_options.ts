@@ -43,8 +43,9 @@ export interface SessionHubOptions {
    */
   readonly leases?: SessionLeases;
   /**
-   * Idle session runtimes kept booted (default 8, the most recently used);
-   * the others are closed and boot again on their session's next use.
+   * Idle session runtimes kept booted (the most recently used; default the
+   * config's `sessions.keep_booted`, 8); the others are closed and boot
+   * again on their session's next use.
    */
   readonly keepIdleRuntimes?: number;
 }
