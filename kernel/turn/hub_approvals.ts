@@ -34,6 +34,7 @@ import type { ApprovalAnswer } from "../../sdk/turn.ts";
 import { approvalEventOf } from "./approval_event.ts";
 import type { ClusterRelay } from "./cluster_relay.ts";
 import type { Live } from "./_hub_live.ts";
+import type { AgentSession } from "./agent_session.ts";
 
 /** How long `close()` waits for dismissed approval requests to be deferred. */
 const DEFER_WAIT_MS = 2_000;
@@ -287,6 +288,61 @@ export class HubApprovals {
       },
       outcome: null,
     });
+  }
+}
+
+/**
+ * Follows the approval events of a session's running turn: a request is held
+ * on the live session (answerable through the API, announced to the other
+ * nodes) from its `approval_required` event until its `approval_decision`.
+ *
+ * @param live The session.
+ * @param agent The session's agent, which asked.
+ * @param e A turn event (others are ignored).
+ * @param held The ids this turn holds (for {@linkcode releaseTurnApprovals}).
+ * @param ctx The time now and the cluster relay, if any.
+ */
+export function trackTurnApproval(
+  live: Live,
+  agent: AgentSession,
+  e: PromptStreamEvent,
+  held: Set<string>,
+  ctx: { readonly now: number; readonly relay: ClusterRelay | undefined },
+): void {
+  if (e.type === "approval_required") {
+    const request = agent.pendingRequest(e.request_id);
+    held.add(e.request_id);
+    const info = infoOf(live.id, e, request, ctx.now);
+    live.approvals.set(e.request_id, {
+      info,
+      waiting: () => agent.pendingRequest(e.request_id) !== undefined,
+      answer: (r) => agent.answer(e.request_id, r.decision, r.reason),
+      dismiss: () => agent.dismissApprovals(),
+    });
+    ctx.relay?.announce(info);
+  } else if (e.type === "approval_decision") {
+    const p = live.approvals.get(e.request_id);
+    live.approvals.delete(e.request_id);
+    if (p) ctx.relay?.settled(p.info, e.decision);
+  }
+}
+
+/**
+ * Drops the requests a turn still held when it ended (settled with no
+ * decision on the other nodes).
+ *
+ * @param live The session.
+ * @param held The ids {@linkcode trackTurnApproval} collected.
+ * @param relay The cluster relay, if any.
+ */
+export function releaseTurnApprovals(
+  live: Live,
+  held: ReadonlySet<string>,
+  relay: ClusterRelay | undefined,
+): void {
+  for (const id of held) {
+    const p = live.approvals.get(id);
+    if (live.approvals.delete(id) && p) relay?.settled(p.info, null);
   }
 }
 

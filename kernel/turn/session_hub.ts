@@ -21,10 +21,8 @@
  *
  * @module
  */
-import * as path from "node:path";
 import { KernelError } from "../core/errors.ts";
 import { newSessionId, parseSessionId, type SessionId } from "../core/ids.ts";
-import { isPathWithin } from "../core/path_within.ts";
 import type { KernelHandle } from "../daemon/boot.ts";
 import {
   createOverlayManager,
@@ -56,9 +54,15 @@ import { approvalRouterOf } from "./approval_router.ts";
 import { listGatewayTools } from "./tool_gateway.ts";
 import { SessionCalls } from "./session_calls.ts";
 import { ClusterRelay } from "./cluster_relay.ts";
-import { HubApprovals, infoOf } from "./hub_approvals.ts";
+import {
+  HubApprovals,
+  releaseTurnApprovals,
+  trackTurnApproval,
+} from "./hub_approvals.ts";
 import type { Booted, Live } from "./_hub_live.ts";
 import { idleToUnload } from "./_idle_runtimes.ts";
+import { checkWorkspace, OUTSIDE_ROOTS_HINT } from "./_hub_workspace.ts";
+import { waitToBootSpare } from "./_hub_spare.ts";
 import {
   getGatewayItem,
   type ItemKind,
@@ -74,25 +78,6 @@ import { leaseGuardedFs } from "../cluster/lease_guarded_fs.ts";
 import type { Store } from "../store/store.ts";
 import type { SessionHubOptions } from "./session_hub_options.ts";
 export type { SessionHubOptions } from "./session_hub_options.ts";
-
-/** How long a new spare waits for the prompt of the session that took the last one. */
-const SPARE_DELAY_MS = 100;
-
-/**
- * How long a new spare waits for the first turn of the session just created
- * to start: booting capsules is CPU work on the daemon's one thread, and the
- * client's prompt comes right after its `create` (slower than
- * {@linkcode SPARE_DELAY_MS} on a loaded machine). Once that turn runs, the
- * spare waits for it to end.
- */
-const SPARE_PROMPT_WAIT_MS = 1_000;
-
-/** How often a spare waiting for the turns to end looks again. */
-const SPARE_IDLE_POLL_MS = 25;
-
-/** The message of `WORKSPACE_OUTSIDE_ROOTS`: how to add a workspace. */
-export const OUTSIDE_ROOTS_HINT =
-  "add it to [workspace] roots in $ASTRID_HOME/etc/config.toml and restart the daemon ('astrid stop'), or run astrid from inside it";
 
 /**
  * Creates the daemon's session hub on a booted kernel.
@@ -225,7 +210,7 @@ class Hub implements SessionHub {
    *
    * @param workspace The workspace (absolute).
    * @param started Whether the first turn of the session just created has
-   *   started: the boot waits for it (at most {@linkcode SPARE_PROMPT_WAIT_MS})
+   *   started: the boot waits for it (at most `SPARE_PROMPT_WAIT_MS`, `_hub_spare.ts`)
    *   and then for the turns to end.
    */
   prepareSpare(workspace: string, started?: () => boolean): void {
@@ -237,24 +222,13 @@ class Hub implements SessionHub {
       void this.#closeRuntime(old.live).catch(() => {});
     }
     void (async () => {
-      // Boot it while no turn runs: a spare must not slow the turn of the
-      // session that just took the last one (whose prompt comes next).
-      const clock = this.#kernel.ports.clock;
-      if (started !== undefined) {
-        const until = clock.now() + SPARE_PROMPT_WAIT_MS;
-        while (!this.#closed && !started() && clock.now() < until) {
-          await clock.sleep(SPARE_IDLE_POLL_MS);
-        }
-      }
-      if (old !== undefined || this.#lives.size > 0) {
-        await clock.sleep(SPARE_DELAY_MS);
-      }
-      while (
-        !this.#closed &&
-        [...this.#lives.values()].some((l) => l.busy !== null)
-      ) {
-        await clock.sleep(SPARE_IDLE_POLL_MS);
-      }
+      // Boot it while no turn runs (see `_hub_spare.ts`).
+      await waitToBootSpare(this.#kernel.ports.clock, {
+        closed: () => this.#closed,
+        started,
+        othersLive: old !== undefined || this.#lives.size > 0,
+        anyBusy: () => [...this.#lives.values()].some((l) => l.busy !== null),
+      });
       const real = await this.#checkWorkspace(workspace);
       if (this.#closed || this.#spare !== undefined) return;
       const id = newSessionId(this.#kernel.ports.random);
@@ -640,31 +614,8 @@ class Hub implements SessionHub {
     if (live.stale) void this.#closeRuntime(live).catch(() => {});
   }
 
-  async #checkWorkspace(raw: unknown): Promise<string> {
-    if (typeof raw !== "string" || !path.isAbsolute(raw)) {
-      throw new KernelError(
-        "INVALID_INPUT",
-        "The workspace must be an absolute path",
-      );
-    }
-    const fs = this.#kernel.ports.fs;
-    const info = await fs.stat(raw);
-    if (info === null || !info.isDirectory) {
-      throw new KernelError(
-        "INVALID_INPUT",
-        `The workspace ${raw} is not a directory`,
-      );
-    }
-    const workspace = await fs.realPath(raw);
-    for (const root of this.#options.roots) {
-      if (!path.isAbsolute(root)) continue;
-      const real = await fs.realPath(root).catch(() => null);
-      if (real !== null && isPathWithin(real, workspace)) return workspace;
-    }
-    throw new KernelError(
-      "WORKSPACE_OUTSIDE_ROOTS",
-      `The workspace ${raw} is outside the directories this daemon may work in: ${OUTSIDE_ROOTS_HINT}`,
-    );
+  #checkWorkspace(raw: unknown): Promise<string> {
+    return checkWorkspace(this.#kernel.ports.fs, raw, this.#options.roots);
   }
 
   #agentOptions() {
@@ -805,34 +756,14 @@ class Hub implements SessionHub {
     const held = new Set<string>();
     try {
       for await (const e of turn) {
-        if (e.type === "approval_required") {
-          const request = agent.pendingRequest(e.request_id);
-          held.add(e.request_id);
-          const info = infoOf(
-            live.id,
-            e,
-            request,
-            this.#kernel.ports.clock.now(),
-          );
-          live.approvals.set(e.request_id, {
-            info,
-            waiting: () => agent.pendingRequest(e.request_id) !== undefined,
-            answer: (r) => agent.answer(e.request_id, r.decision, r.reason),
-            dismiss: () => agent.dismissApprovals(),
-          });
-          this.#relay?.announce(info);
-        } else if (e.type === "approval_decision") {
-          const p = live.approvals.get(e.request_id);
-          live.approvals.delete(e.request_id);
-          if (p) this.#relay?.settled(p.info, e.decision);
-        }
+        trackTurnApproval(live, agent, e, held, {
+          now: this.#kernel.ports.clock.now(),
+          relay: this.#relay,
+        });
         this.#broadcast(live, e);
       }
     } finally {
-      for (const id of held) {
-        const p = live.approvals.get(id);
-        if (live.approvals.delete(id) && p) this.#relay?.settled(p.info, null);
-      }
+      releaseTurnApprovals(live, held, this.#relay);
       const record = await this.#records.get(live.id).catch(() => null);
       if (record) {
         await this.#records.put({
