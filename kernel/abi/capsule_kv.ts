@@ -18,6 +18,7 @@
  *
  * @module
  */
+import { LruMap } from "../core/lru_map.ts";
 import { KernelError } from "../core/errors.ts";
 import type {
   JsonValue,
@@ -217,7 +218,7 @@ class Known {
 /** What a namespace last read or wrote (see the module doc: speed). */
 class Seen {
   usage: { readonly usage: Usage; readonly versionstamp: string } | undefined;
-  #keys = new Map<string, Known>();
+  #keys = new LruMap<Known>(SEEN_KEYS);
 
   key(k: string): Known | undefined {
     return this.#keys.get(k);
@@ -250,10 +251,6 @@ class Seen {
   }
 
   #remember(k: string, known: Known): void {
-    this.#keys.delete(k);
     this.#keys.set(k, known);
-    if (this.#keys.size > SEEN_KEYS) {
-      this.#keys.delete(this.#keys.keys().next().value as string);
-    }
   }
 }

@@ -20,6 +20,7 @@
  *
  * @module
  */
+import { LruMap } from "../core/lru_map.ts";
 import { throwIfAborted } from "../core/abort.ts";
 import { KernelError } from "../core/errors.ts";
 import type { Clock, Logger } from "../core/ports.ts";
@@ -132,7 +133,7 @@ export class BudgetLedger {
   #logger: Logger | undefined;
   #limits: BudgetLimits;
   /** Spend last read or written per key (see the module doc: speed). */
-  #seen = new Map<string, Seen>();
+  #seen = new LruMap<Seen>(SEEN_KEYS);
 
   /**
    * Creates a ledger.
@@ -302,12 +303,7 @@ export class BudgetLedger {
   }
 
   #remember(key: StoreKey, spent: number, versionstamp: string | null): void {
-    const id = keyId(key);
-    this.#seen.delete(id);
-    this.#seen.set(id, { spent, versionstamp });
-    if (this.#seen.size > SEEN_KEYS) {
-      this.#seen.delete(this.#seen.keys().next().value as string);
-    }
+    this.#seen.set(keyId(key), { spent, versionstamp });
   }
 
   #forget(keys: Keys): void {
