@@ -23,7 +23,8 @@ export interface JsEngineDeps {
   /** Receives load, stop and recycle records. */
   readonly logger: Logger;
   /**
-   * Times the deadline while a guest awaits host calls (default: real timers).
+   * Times the deadline while a guest awaits host calls: its `timer` when it
+   * has one, else its `sleep` (default: real timers).
    * While guest code runs, the interrupt handler checks `performance.now()`.
    */
   readonly clock?: Pick<Clock, "sleep" | "timer">;
