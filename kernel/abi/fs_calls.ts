@@ -14,6 +14,9 @@ import { Params } from "./_params.ts";
 import type { GrantedFile } from "./door.ts";
 import type { CallState, HostCall } from "./host_call.ts";
 
+/** One strict decoder for every read (a decode without `stream` keeps no state). */
+const UTF8 = new TextDecoder("utf-8", { fatal: true });
+
 async function withFile<T>(
   p: Params,
   mode: "read" | "write" | "delete",
@@ -37,7 +40,7 @@ export const fsRead: HostCall = async (payload, call) => {
   }
   if (encoding === "base64") return { content: encodeBase64(bytes) };
   try {
-    return { content: new TextDecoder("utf-8", { fatal: true }).decode(bytes) };
+    return { content: UTF8.decode(bytes) };
   } catch {
     throw new KernelError(
       "INVALID_INPUT",

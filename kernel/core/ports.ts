@@ -16,6 +16,17 @@ export interface Clock {
    * @param options Optional cancellation.
    */
   sleep(ms: number, options?: { signal?: AbortSignal }): Promise<void>;
+  /**
+   * Calls `fire` once, `ms` milliseconds from now (never synchronously),
+   * unless cancelled first: a bound that is nearly always cancelled costs
+   * no promise, no signal and no error this way. Optional; without it a
+   * caller uses `sleep` with a signal.
+   *
+   * @param ms Milliseconds to wait (non-negative; `Infinity` never fires).
+   * @param fire What to call when due.
+   * @returns Cancels the timer; idempotent, and a no-op once it fired.
+   */
+  timer?(ms: number, fire: () => void): () => void;
 }
 
 /** Cryptographically strong randomness (or a seeded fake in tests). */

@@ -10,11 +10,13 @@ import type { Clock } from "../core/ports.ts";
 const MAX_TIMER_MS = 2_147_483_647;
 
 /**
- * Creates the real clock: `now()` is `Date.now()`, `sleep()` uses `setTimeout`.
+ * Creates the real clock: `now()` is `Date.now()`, `sleep()` and `timer()`
+ * use `setTimeout`.
  *
  * `sleep()` rejects with `ABORTED` as soon as its signal fires and clears its
- * timer, so a cancelled sleep leaves nothing behind. Delays longer than about
- * 24.8 days are split into several timers.
+ * timer, so a cancelled sleep leaves nothing behind; a cancelled `timer()`
+ * is only cleared. Delays longer than about 24.8 days are split into several
+ * timers.
  *
  * @returns A {@linkcode Clock}.
  * @throws {RangeError} From `sleep()` when `ms` is negative or NaN (`Infinity`
@@ -40,7 +42,29 @@ export function systemClock(): Clock {
     sleep(ms: number, options: { signal?: AbortSignal } = {}): Promise<void> {
       return sleep(ms, options.signal);
     },
+    timer,
   };
+}
+
+/** `Clock.timer`: `setTimeout`, chained past the timer limit. */
+function timer(ms: number, fire: () => void): () => void {
+  if (Number.isNaN(ms) || ms < 0) {
+    throw new RangeError(
+      `Cannot set a timer of ${ms} ms: expected a non-negative number`,
+    );
+  }
+  let remaining = ms;
+  const next = (): ReturnType<typeof setTimeout> => {
+    const step = Math.min(remaining, MAX_TIMER_MS);
+    remaining -= step;
+    return setTimeout(tick, step);
+  };
+  const tick = (): void => {
+    if (remaining <= 0) fire();
+    else handle = next();
+  };
+  let handle = next();
+  return () => clearTimeout(handle);
 }
 
 function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
@@ -77,9 +101,7 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
 /**
  * The cancellation error, without a stack trace: it is made in the signal's
  * abort listener, so its stack would only name the event dispatch (the
- * reason, its `cause`, keeps its own). Capturing it showed in profiles of
- * a js capsule's host call, whose waiting bound is a sleep cancelled when
- * the call ends (about a quarter less self time without it).
+ * reason, its `cause`, keeps its own).
  */
 function aborted(signal: AbortSignal): KernelError {
   const limit = Error.stackTraceLimit;

@@ -93,3 +93,50 @@ Deno.test({
     );
   },
 });
+
+Deno.test({
+  name:
+    "`systemClock().timer()` fires once, never synchronously, and not at all once cancelled",
+  permissions: "none",
+  async fn() {
+    const clock = systemClock();
+    let fired = 0;
+    clock.timer!(0, () => fired++);
+    assert.equal(fired, 0);
+    const cancelled = clock.timer!(5, () => fired += 100);
+    cancelled();
+    cancelled(); // idempotent
+    await new Promise((r) => setTimeout(r, 30));
+    assert.equal(fired, 1);
+    assert.throws(() => clock.timer!(-1, () => {}), RangeError);
+    assert.throws(() => clock.timer!(Number.NaN, () => {}), RangeError);
+  },
+});
+
+Deno.test({
+  name:
+    "`systemClock().timer()` cancelled, even past the timer limit, leaves no timer that keeps the process alive",
+  permissions: { run: true, read: true },
+  async fn() {
+    const url = new URL("./system_clock.ts", import.meta.url).href;
+    const code = `import { systemClock } from "${url}";
+      const clock = systemClock();
+      clock.timer(3_600_000, () => console.log("fired"))();
+      clock.timer(Infinity, () => console.log("fired"))();
+      console.log("done");`;
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["eval", "--no-check", code],
+      stdout: "piped",
+      stderr: "piped",
+      signal: AbortSignal.timeout(30_000),
+    }).output();
+    assert.deepEqual(
+      {
+        code: out.code,
+        signal: out.signal,
+        stdout: new TextDecoder().decode(out.stdout).trim(),
+      },
+      { code: 0, signal: null, stdout: "done" },
+    );
+  },
+});

@@ -99,6 +99,33 @@ export class FakeClock implements Clock {
   }
 
   /**
+   * Calls `fire` once the fake time has advanced by `ms`, unless cancelled
+   * first. Counted in {@linkcode pendingSleeps} until it fires or is
+   * cancelled.
+   *
+   * @param ms Milliseconds to wait; `0` fires on the next `advance()`.
+   * @param fire What to call when due.
+   * @returns Cancels the timer (idempotent).
+   * @throws {RangeError} When `ms` is negative or NaN.
+   */
+  timer(ms: number, fire: () => void): () => void {
+    if (Number.isNaN(ms) || ms < 0) {
+      throw new RangeError(
+        `Cannot set a timer of ${ms} ms: expected a non-negative number`,
+      );
+    }
+    const sleeper: Sleeper = {
+      due: this.#now + ms,
+      seq: this.#seq++,
+      resolve: fire,
+    };
+    this.#sleepers.push(sleeper);
+    return () => {
+      this.#sleepers = this.#sleepers.filter((s) => s !== sleeper);
+    };
+  }
+
+  /**
    * Moves time forward by `ms`, waking every sleeper that falls due, in order.
    * Each wake is followed by a full turn of the event loop so that its
    * continuation runs (and may sleep again) before the next one wakes.

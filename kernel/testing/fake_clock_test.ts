@@ -97,3 +97,25 @@ Deno.test({
     await assert.rejects(clock.advance(Infinity), RangeError);
   },
 });
+
+Deno.test({
+  name:
+    "`FakeClock.timer()` fires in due order with the sleepers and is forgotten when cancelled",
+  permissions: "none",
+  async fn() {
+    const clock = new FakeClock(0);
+    const woke: Array<[string, number]> = [];
+    const slept = clock.sleep(20).then(() => woke.push(["sleep", clock.now()]));
+    clock.timer(10, () => woke.push(["timer", clock.now()]));
+    const cancel = clock.timer(15, () => woke.push(["cancelled", clock.now()]));
+    assert.equal(clock.pendingSleeps, 3);
+    cancel();
+    cancel(); // idempotent
+    assert.equal(clock.pendingSleeps, 2);
+    await clock.advance(30);
+    await slept;
+    assert.deepEqual(woke, [["timer", 10], ["sleep", 20]]);
+    assert.equal(clock.pendingSleeps, 0);
+    assert.throws(() => clock.timer(-1, () => {}), RangeError);
+  },
+});

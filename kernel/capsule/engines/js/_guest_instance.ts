@@ -67,6 +67,12 @@ export const MIN_MEMORY_BYTES: number = INITIAL_PAGES * PAGE;
 /** QuickJS's own stack limit; deeper recursion throws a guest `InternalError`. */
 const STACK_BYTES = 256 * 1024;
 
+/**
+ * Calls `fire` once after `ms` (never synchronously) unless the returned
+ * function cancels it first: `Clock.timer`.
+ */
+export type GuestTimer = (ms: number, fire: () => void) => () => void;
+
 /** What a guest instance is made from. */
 export interface GuestOptions {
   readonly capsule: string;
@@ -76,8 +82,8 @@ export interface GuestOptions {
   readonly wasm: WebAssembly.Module;
   readonly host: HostCallDispatcher;
   readonly logger: Logger;
-  /** Resolves after `ms`; rejects when `signal` fires. */
-  readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** Bounds the time spent awaiting host calls (see {@linkcode GuestTimer}). */
+  readonly timer: GuestTimer;
   /** Running-time deadline of the module's evaluation (default `limits.timeoutMs`). */
   readonly loadTimeoutMs?: number;
 }
@@ -90,7 +96,7 @@ export class GuestInstance {
   readonly rt: QuickJSRuntime;
   readonly vm: QuickJSContext;
   readonly bridge: HostBridge;
-  readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+  readonly timer: GuestTimer;
   readonly #logger: Logger;
   #invoker: QuickJSHandle | undefined;
   #ns: QuickJSHandle | undefined;
@@ -147,7 +153,7 @@ export class GuestInstance {
     this.memory = memory;
     this.capsule = o.capsule;
     this.limits = o.limits;
-    this.sleep = o.sleep;
+    this.timer = o.timer;
     this.#logger = o.logger;
     this.rt = rt;
     rt.setMaxStackSize(STACK_BYTES);

@@ -191,15 +191,18 @@ export class HostBridge {
     return deferred.handle;
   }
 
-  /** Resolves until at least one host call of the running invoke has settled. */
-  nextCompletion(): Promise<void> {
+  /**
+   * Asks to be woken when a host call of the running invoke settles.
+   *
+   * @param wake Called once, at the next settled host call.
+   * @returns `false` when there is nothing to wait for (an outcome is
+   *   already queued, or no invoke runs): then `wake` is not kept.
+   */
+  onCompletion(wake: () => void): boolean {
     const active = this.#active;
-    if (active === undefined || active.completions.length > 0) {
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => {
-      active.wake = resolve;
-    });
+    if (active === undefined || active.completions.length > 0) return false;
+    active.wake = wake;
+    return true;
   }
 
   /** Settles, inside the VM, the guest promises of the host calls that finished. */

@@ -71,7 +71,7 @@ export interface InlineOptions {
   readonly memoryBytes?: number;
   readonly config?: Record<string, string>;
   readonly engine?: JsEngine;
-  readonly clock?: Pick<Clock, "sleep">;
+  readonly clock?: Pick<Clock, "sleep" | "timer">;
   readonly logger?: MemoryLogger;
   readonly loadTimeoutMs?: number;
   /** `[[component]] instances` (default 1). */
@@ -81,7 +81,7 @@ export interface InlineOptions {
 /** A js engine over the shared compiled module. */
 export function testEngine(
   options: {
-    clock?: Pick<Clock, "sleep">;
+    clock?: Pick<Clock, "sleep" | "timer">;
     logger?: MemoryLogger;
     loadTimeoutMs?: number;
   } = {},

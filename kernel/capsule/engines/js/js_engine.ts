@@ -10,7 +10,11 @@ import { KernelError } from "../../../core/errors.ts";
 import type { Clock, FileSystem, Logger } from "../../../core/ports.ts";
 import type { Engine, EngineLoadOptions } from "../../engine.ts";
 import { MAX_COMPONENT_INSTANCES } from "../../manifest/manifest_types.ts";
-import { GuestInstance, MIN_MEMORY_BYTES } from "./_guest_instance.ts";
+import {
+  GuestInstance,
+  type GuestTimer,
+  MIN_MEMORY_BYTES,
+} from "./_guest_instance.ts";
 import { JsCapsule } from "./js_capsule.ts";
 import { compileQuickJsWasm } from "./quickjs_wasm.ts";
 
@@ -19,10 +23,11 @@ export interface JsEngineDeps {
   /** Receives load, stop and recycle records. */
   readonly logger: Logger;
   /**
-   * Times the deadline while a guest awaits host calls (default: real timers).
+   * Times the deadline while a guest awaits host calls: its `timer` when it
+   * has one, else its `sleep` (default: real timers).
    * While guest code runs, the interrupt handler checks `performance.now()`.
    */
-  readonly clock?: Pick<Clock, "sleep">;
+  readonly clock?: Pick<Clock, "sleep" | "timer">;
   /** Reads the QuickJS wasm file; needed unless `quickjsWasm` is given. */
   readonly fs?: Pick<FileSystem, "readFile">;
   /** An already compiled QuickJS module (see `compileQuickJsWasm`). */
@@ -98,9 +103,7 @@ export function createJsEngine(deps: JsEngineDeps): JsEngine {
   if (fs === undefined && quickjsWasm === undefined) {
     throw new TypeError("createJsEngine() needs `fs` or `quickjsWasm`");
   }
-  const sleep = deps.clock === undefined
-    ? timerSleep
-    : (ms: number, signal: AbortSignal) => deps.clock!.sleep(ms, { signal });
+  const timer = timerOf(deps.clock);
   let compiled: Promise<WebAssembly.Module> | undefined =
     quickjsWasm === undefined ? undefined : Promise.resolve(quickjsWasm);
   const wasm = (): Promise<WebAssembly.Module> => {
@@ -135,7 +138,7 @@ export function createJsEngine(deps: JsEngineDeps): JsEngine {
           wasm: module,
           host: o.host,
           logger,
-          sleep,
+          timer,
           loadTimeoutMs: deps.loadTimeoutMs ??
             Math.max(o.limits.timeoutMs, LOAD_TIMEOUT_FLOOR_MS),
         });
@@ -183,21 +186,36 @@ function checkLimits(o: EngineLoadOptions): void {
   }
 }
 
-/** Real-timer sleep; rejects with the signal's reason when cancelled. */
-function timerSleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) {
-      reject(signal.reason);
-      return;
-    }
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
+/** The largest delay `setTimeout` accepts; longer timers are chained. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/**
+ * The waiting bound's timer: the clock's `timer`, else its `sleep` with a
+ * signal, else `setTimeout`.
+ */
+function timerOf(clock: JsEngineDeps["clock"]): GuestTimer {
+  if (clock?.timer !== undefined) return (ms, fire) => clock.timer!(ms, fire);
+  if (clock !== undefined) {
+    return (ms, fire) => {
+      const cancel = new AbortController();
+      clock.sleep(ms, { signal: cancel.signal }).then(fire, () => {}); // silent-ok: cancelled
+      return () => cancel.abort();
     };
-    const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
+  }
+  return realTimer;
+}
+
+function realTimer(ms: number, fire: () => void): () => void {
+  let remaining = ms;
+  const next = (): ReturnType<typeof setTimeout> => {
+    const step = Math.min(remaining, MAX_TIMER_MS);
+    remaining -= step;
+    return setTimeout(tick, step);
+  };
+  const tick = (): void => {
+    if (remaining <= 0) fire();
+    else handle = next();
+  };
+  let handle = next();
+  return () => clearTimeout(handle);
 }

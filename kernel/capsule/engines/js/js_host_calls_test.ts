@@ -223,6 +223,81 @@ Deno.test({
 
 Deno.test({
   name:
+    "`invoke()` with a clock that only sleeps still bounds the waiting, and a returned call leaves no sleep behind",
+  permissions: READ,
+  async fn() {
+    const fake = new FakeClock(0);
+    const clock = { sleep: fake.sleep.bind(fake) }; // no `timer`
+    const { host, called } = hangingHost();
+    const c = await loadInline(
+      CALL +
+        `export async function hang() { await call("slow", {}); return "done"; }`,
+      { host, clock, waitTimeoutMs: 60_000 },
+    );
+    const pending = c.invoke("hang", null);
+    await called;
+    assert.equal(fake.pendingSleeps, 1);
+    await fake.advance(60_000);
+    assert.equal((await rejection(pending)).data?.reason, "wait_timeout");
+    await c.unload();
+
+    const quick = await loadInline(
+      CALL + `export async function two() {
+        return (await call("a", {})) + (await call("b", {}));
+      }`,
+      { host: () => Promise.resolve(1), clock, waitTimeoutMs: 60_000 },
+    );
+    assert.equal(await quick.invoke("two", null), 2);
+    assert.equal(fake.pendingSleeps, 0);
+    await quick.unload();
+  },
+});
+
+Deno.test({
+  name:
+    "`invoke()` cancels its waiting-bound timer when the call returns, fails or is cancelled",
+  permissions: READ,
+  async fn() {
+    const clock = new FakeClock(0);
+    let fail = false;
+    const host: HostCallDispatcher = () =>
+      fail
+        ? Promise.reject(new KernelError("HOST_IO", "Cannot do it"))
+        : Promise.resolve(1);
+    const c = await loadInline(
+      CALL + `export async function two() {
+        return (await call("a", {})) + (await call("b", {}));
+      }`,
+      { host, clock, waitTimeoutMs: 60_000 },
+    );
+    assert.equal(await c.invoke("two", null), 2);
+    assert.equal(clock.pendingSleeps, 0);
+    fail = true;
+    assert.equal(
+      (await rejection(c.invoke("two", null))).code,
+      "CAPSULE_FAILED",
+    );
+    assert.equal(clock.pendingSleeps, 0);
+    await c.unload();
+
+    const hanging = hangingHost();
+    const h = await loadInline(
+      CALL + `export async function hang() { await call("slow", {}); }`,
+      { host: hanging.host, clock, waitTimeoutMs: 60_000 },
+    );
+    const ctl = new AbortController();
+    const pending = h.invoke("hang", null, { signal: ctl.signal });
+    await hanging.called;
+    assert.equal(clock.pendingSleeps, 1);
+    ctl.abort();
+    assert.equal((await rejection(pending)).code, "ABORTED");
+    assert.equal(clock.pendingSleeps, 0);
+    await h.unload();
+  },
+});
+
+Deno.test({
+  name:
     "`invoke()` deadline counts only the guest's running time: host calls slower than the deadline still succeed",
   permissions: READ,
   async fn() {
