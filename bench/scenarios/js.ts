@@ -123,7 +123,7 @@ async function engineVsBare(o: ScenarioOptions): Promise<Row[]> {
       o.quick ? { rounds: 3, iterations: 30, warmup: 10 } : {
         rounds: 15,
         iterations: 300,
-        warmup: 100,
+        warmup: 1_000,
       },
     );
     return [
@@ -190,7 +190,7 @@ async function hostCallVsGate(o: ScenarioOptions): Promise<Row[]> {
         o.quick ? { rounds: 3, iterations: 20, warmup: 5 } : {
           rounds: 15,
           iterations: 100,
-          warmup: 30,
+          warmup: 1_000, // warm code: V8 compiles over the first ~1,000 calls
         },
       );
       rows.push(

@@ -78,7 +78,7 @@ export default async function mcpHttp(o: ScenarioOptions): Promise<Row[]> {
   });
   const plan = o.quick
     ? { rounds: 3, iterations: 10, warmup: 10 }
-    : { rounds: 15, iterations: 40, warmup: 50 };
+    : { rounds: 15, iterations: 40, warmup: 1_000 }; // warm code, as `mcp`
   try {
     await f.install(
       CAPSULE,

@@ -48,7 +48,7 @@ export default async function overlay(o: ScenarioOptions): Promise<Row[]> {
     o.quick ? { rounds: 3, iterations: 30, warmup: 10 } : {
       rounds: 15,
       iterations: 200,
-      warmup: 50,
+      warmup: 1_000,
     },
   );
   const target = { op: "<=", value: 1.5 } as const;
