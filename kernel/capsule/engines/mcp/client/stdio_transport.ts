@@ -4,10 +4,12 @@
  *
  * Security model: everything read from stdout is untrusted. A line is parsed
  * only once complete; a line longer than `maxLineBytes` (default 10 MiB) is
- * dropped and reported, so a server cannot grow the buffer without bound. A
- * line that is not JSON or not a JSON-RPC message is reported through
- * `onerror` and skipped; it never ends the connection. The transport never
- * spawns or kills anything: the process belongs to the caller.
+ * dropped whole and reported once, so a server cannot grow the buffer without
+ * bound; reading resumes after its line break. A line that is not JSON or not
+ * a JSON-RPC message is reported through `onerror` and skipped; it never ends
+ * the connection. The transport never spawns or kills anything: the process
+ * belongs to the caller. A child's stdout (a byte stream) is read into one
+ * reused buffer; what outlives a read (an unfinished line) is copied.
  *
  * @module
  */
