@@ -14,10 +14,10 @@
  * @module
  */
 import {
-  deserializeMessage,
   type JSONRPCMessage,
   serializeMessage,
 } from "@modelcontextprotocol/client";
+import { parseMessage } from "./_parse_message.ts";
 import type { McpStdio } from "./mcp_types.ts";
 
 /** A JSON-RPC 2.0 message as the transport passes it on. */
@@ -263,7 +263,7 @@ class StdioTransport implements McpTransport {
       if (line === null) continue;
       let message: JsonRpcMessage;
       try {
-        message = deserializeMessage(line) as JsonRpcMessage;
+        message = parseMessage(line) as JsonRpcMessage;
       } catch (err) {
         this.#report(
           `Skipped a malformed line from the server: ${shortReason(err)}`,
