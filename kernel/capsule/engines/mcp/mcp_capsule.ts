@@ -33,7 +33,7 @@ import type {
   HostCallDispatcher,
 } from "../../engine.ts";
 import type { InterceptorDef } from "../../manifest/manifest_types.ts";
-import type { McpToolResult } from "./client/mod.ts";
+import type { McpClientSession, McpToolResult } from "./client/mod.ts";
 import type { McpServerProcess } from "./server_process.ts";
 import {
   describeTools,
@@ -299,17 +299,18 @@ export class McpCapsule implements Capsule {
         this.#deps.ctx(),
         {
           signal,
-          effect: async () => {
-            const session = await this.#server(entry.server).process.session({
+          effect: () =>
+            this.#withSession(
+              this.#server(entry.server),
               signal,
-            });
-            return await session.callTool(entry.tool.name, args, {
-              signal: cancel
-                ? AbortSignal.any([signal, cancel.signal])
-                : signal,
-              timeoutMs: this.#deps.timeoutMs,
-            });
-          },
+              (session) =>
+                session.callTool(entry.tool.name, args, {
+                  signal: cancel
+                    ? AbortSignal.any([signal, cancel.signal])
+                    : signal,
+                  timeoutMs: this.#deps.timeoutMs,
+                }),
+            ),
         },
       );
     } finally {
@@ -317,6 +318,21 @@ export class McpCapsule implements Capsule {
         this.#calls.delete(callId);
       }
     }
+  }
+
+  /**
+   * Runs `fn` on the server's session: at once on the live session, so the
+   * request reaches the server before other queued work (the audit's
+   * background commits) runs; after waiting for a restart otherwise.
+   */
+  #withSession<T>(
+    server: CapsuleServer,
+    signal: AbortSignal,
+    fn: (session: McpClientSession) => Promise<T>,
+  ): Promise<T> {
+    const live = server.process.live;
+    if (live !== null) return fn(live);
+    return server.process.session({ signal }).then(fn);
   }
 
   #cancel(payload: JsonValue): JsonValue {
@@ -376,10 +392,15 @@ export class McpCapsule implements Capsule {
       {
         signal,
         effect: async () =>
-          (await (await s.process.session({ signal })).readResource(uri, {
+          (await this.#withSession(
+            s,
             signal,
-            timeoutMs: this.#deps.timeoutMs,
-          })) as unknown as JsonValue,
+            (session) =>
+              session.readResource(uri, {
+                signal,
+                timeoutMs: this.#deps.timeoutMs,
+              }),
+          )) as unknown as JsonValue,
       },
     );
   }
@@ -407,10 +428,15 @@ export class McpCapsule implements Capsule {
       {
         signal,
         effect: async () =>
-          (await (await s.process.session({ signal })).getPrompt(name, args, {
+          (await this.#withSession(
+            s,
             signal,
-            timeoutMs: this.#deps.timeoutMs,
-          })) as unknown as JsonValue,
+            (session) =>
+              session.getPrompt(name, args, {
+                signal,
+                timeoutMs: this.#deps.timeoutMs,
+              }),
+          )) as unknown as JsonValue,
       },
     );
   }

@@ -4,19 +4,20 @@
  *
  * Security model: everything read from stdout is untrusted. A line is parsed
  * only once complete; a line longer than `maxLineBytes` (default 10 MiB) is
- * dropped and reported, so a server cannot grow the buffer without bound. A
- * line that is not JSON or not a JSON-RPC message is reported through
- * `onerror` and skipped; it never ends the connection. The transport never
- * spawns or kills anything: the process belongs to the caller.
+ * dropped whole and reported once, so a server cannot grow the buffer without
+ * bound; reading resumes after its line break. A line that is not JSON or not
+ * a JSON-RPC message is reported through `onerror` and skipped; it never ends
+ * the connection. The transport never spawns or kills anything: the process
+ * belongs to the caller. A child's stdout (a byte stream) is read into one
+ * reused buffer; what outlives a read (an unfinished line) is copied.
  *
  * @module
  */
-import { Buffer } from "node:buffer";
 import {
-  deserializeMessage,
   type JSONRPCMessage,
   serializeMessage,
 } from "@modelcontextprotocol/client";
+import { parseMessage } from "./_parse_message.ts";
 import type { McpStdio } from "./mcp_types.ts";
 
 /** A JSON-RPC 2.0 message as the transport passes it on. */
@@ -67,38 +68,83 @@ function shortReason(err: unknown): string {
     : flat;
 }
 
+/** Bytes asked for per read of a byte stream (a child's stdout). */
+const READ_BYTES = 64 * 1024;
+const LF = 10;
+const CR = 13;
+
 /**
- * Complete lines of at most `max` bytes. (The SDK's `ReadBuffer` skips
- * non-JSON lines silently; every skipped line is reported here.)
+ * The unfinished line between two chunks, at most `max` bytes. It keeps
+ * COPIES of what it holds: the reader fills one reused buffer. A line longer
+ * than `max` is dropped whole (reported once through `onTooLong`); reading
+ * resumes after its line break. (The SDK's `ReadBuffer` skips non-JSON lines
+ * silently; every skipped line is reported here.)
  */
 class LineBuffer {
-  #buffer: Buffer | null = null;
+  #parts: Uint8Array[] = [];
+  #size = 0;
+  #dropping = false;
   readonly #max: number;
+  readonly #onTooLong: () => void;
+  // ignoreBOM keeps a BOM in the text, so such a line is malformed JSON.
+  readonly #decoder = new TextDecoder("utf-8", { ignoreBOM: true });
 
-  constructor(max: number) {
+  constructor(max: number, onTooLong: () => void) {
     this.#max = max;
+    this.#onTooLong = onTooLong;
   }
 
-  append(chunk: Buffer): void {
-    if ((this.#buffer?.length ?? 0) + chunk.length > this.#max) {
-      this.clear();
-      throw new RangeError("The line is too long");
+  /** Keeps a copy of `chunk[start..]`, the start of an unfinished line. */
+  keep(chunk: Uint8Array, start: number): void {
+    const n = chunk.length - start;
+    if (n <= 0 || this.#dropping) return;
+    if (this.#size + n > this.#max) return this.#drop();
+    this.#parts.push(chunk.slice(start));
+    this.#size += n;
+  }
+
+  /**
+   * Ends the line at `chunk[end]` (its `\n`).
+   *
+   * @returns The line without `\n` or `\r\n`, or `null` when it is dropped.
+   */
+  finish(chunk: Uint8Array, start: number, end: number): string | null {
+    if (this.#dropping) {
+      this.#dropping = false;
+      return null;
     }
-    this.#buffer = this.#buffer ? Buffer.concat([this.#buffer, chunk]) : chunk;
-  }
-
-  /** The next complete line (without `\n` or `\r\n`), or `null`. */
-  nextLine(): string | null {
-    const buffer = this.#buffer;
-    if (buffer === null) return null;
-    const index = buffer.indexOf(10);
-    if (index === -1) return null;
-    this.#buffer = buffer.subarray(index + 1);
-    return buffer.toString("utf8", 0, index).replace(/\r$/, "");
+    if (this.#size + end - start > this.#max) {
+      this.#drop();
+      this.#dropping = false;
+      return null;
+    }
+    let bytes = chunk.subarray(start, end);
+    if (this.#parts.length > 0) {
+      const whole = new Uint8Array(this.#size + bytes.length);
+      let at = 0;
+      for (const part of this.#parts) {
+        whole.set(part, at);
+        at += part.length;
+      }
+      whole.set(bytes, at);
+      bytes = whole;
+      this.clear();
+    }
+    const n = bytes.length > 0 && bytes[bytes.length - 1] === CR
+      ? bytes.length - 1
+      : bytes.length;
+    return this.#decoder.decode(bytes.subarray(0, n));
   }
 
   clear(): void {
-    this.#buffer = null;
+    this.#parts = [];
+    this.#size = 0;
+  }
+
+  #drop(): void {
+    this.clear();
+    this.#dropping = true;
+    this.#onTooLong();
   }
 }
 
@@ -111,7 +157,10 @@ class StdioTransport implements McpTransport {
   readonly #buffer: LineBuffer;
   readonly #encoder = new TextEncoder();
   #writer: WritableStreamDefaultWriter<Uint8Array> | null = null;
-  #reader: ReadableStreamDefaultReader<Uint8Array> | null = null;
+  #reader:
+    | ReadableStreamBYOBReader
+    | ReadableStreamDefaultReader<Uint8Array>
+    | null = null;
   #shutdown: Promise<void> | null = null;
   #protocolVersion: string | undefined;
   /**
@@ -125,7 +174,13 @@ class StdioTransport implements McpTransport {
   constructor(io: McpStdio, maxLineBytes: number) {
     this.#io = io;
     this.#maxLineBytes = maxLineBytes;
-    this.#buffer = new LineBuffer(maxLineBytes);
+    this.#buffer = new LineBuffer(
+      maxLineBytes,
+      () =>
+        this.#report(
+          `Dropped a line from the server as it exceeds ${maxLineBytes} bytes`,
+        ),
+    );
   }
 
   /** The process is the caller's; see {@linkcode stderr}. */
@@ -148,7 +203,7 @@ class StdioTransport implements McpTransport {
       );
     }
     this.#writer = this.#io.stdin.getWriter();
-    const reader = this.#io.stdout.getReader();
+    const reader = byobReader(this.#io.stdout) ?? this.#io.stdout.getReader();
     this.#reader = reader;
     void this.#readLoop(reader);
     return Promise.resolve();
@@ -169,13 +224,25 @@ class StdioTransport implements McpTransport {
   }
 
   async #readLoop(
-    reader: ReadableStreamDefaultReader<Uint8Array>,
+    reader: ReadableStreamBYOBReader | ReadableStreamDefaultReader<Uint8Array>,
   ): Promise<void> {
     try {
-      while (true) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        await this.#accept(value);
+      if (reader instanceof ReadableStreamBYOBReader) {
+        // One buffer for every read (a byte stream would otherwise allocate
+        // a fresh 64 KiB per read); #accept copies what it keeps.
+        let view = new Uint8Array(READ_BYTES);
+        while (true) {
+          const { value, done } = await reader.read(view);
+          if (done || value === undefined) break;
+          await this.#accept(value);
+          view = new Uint8Array(value.buffer);
+        }
+      } else {
+        while (true) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          await this.#accept(value);
+        }
       }
     } catch (err) {
       if (this.#shutdown === null) {
@@ -185,25 +252,18 @@ class StdioTransport implements McpTransport {
     this.#shutdown ??= this.#end(false);
   }
 
+  /** Parses and delivers every line `chunk` ends; keeps the unfinished rest. */
   async #accept(chunk: Uint8Array): Promise<void> {
-    try {
-      this.#buffer.append(
-        Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength),
-      );
-    } catch {
-      // The buffer has been cleared; the rest of the long line will arrive
-      // as a malformed line and be skipped.
-      this.#report(
-        `Dropped a line from the server as it exceeds ${this.#maxLineBytes} bytes`,
-      );
-      return;
-    }
+    let start = 0;
     while (true) {
-      const line = this.#buffer.nextLine();
-      if (line === null) return;
+      const end = chunk.indexOf(LF, start);
+      if (end === -1) return this.#buffer.keep(chunk, start);
+      const line = this.#buffer.finish(chunk, start, end);
+      start = end + 1;
+      if (line === null) continue;
       let message: JsonRpcMessage;
       try {
-        message = deserializeMessage(line) as JsonRpcMessage;
+        message = parseMessage(line) as JsonRpcMessage;
       } catch (err) {
         this.#report(
           `Skipped a malformed line from the server: ${shortReason(err)}`,
@@ -253,6 +313,18 @@ class StdioTransport implements McpTransport {
     } catch (err) {
       this.#report(`The close handler failed: ${shortReason(err)}`);
     }
+  }
+}
+
+/** A BYOB reader when `stream` is a byte stream (a child's stdout), else `null`. */
+function byobReader(
+  stream: ReadableStream<Uint8Array>,
+): ReadableStreamBYOBReader | null {
+  try {
+    return stream.getReader({ mode: "byob" });
+  } catch {
+    // silent-ok: not a byte stream (e.g. a TransformStream); read by chunks.
+    return null;
   }
 }
 

@@ -277,3 +277,82 @@ Deno.test({
     }
   },
 });
+
+/** A byte stream (as a child's stdout is) serving `data` `step` bytes per read. */
+function byteStream(
+  data: Uint8Array,
+  step: number,
+): ReadableStream<Uint8Array> {
+  let at = 0;
+  return new ReadableStream({
+    type: "bytes",
+    pull(controller) {
+      const request = controller.byobRequest;
+      if (at >= data.length) {
+        controller.close();
+        request?.respond(0);
+        return;
+      }
+      const view = request!.view! as Uint8Array;
+      const n = Math.min(step, view.byteLength, data.length - at);
+      view.set(data.subarray(at, at + n));
+      at += n;
+      request!.respond(n);
+    },
+  });
+}
+
+Deno.test({
+  name:
+    "`createStdioTransport()` reads a byte stream into one reused buffer without corrupting lines split across reads",
+  permissions: "none",
+  async fn() {
+    const sent: JsonRpcMessage[] = Array.from({ length: 50 }, (_, i) => ({
+      jsonrpc: "2.0",
+      id: i,
+      result: { text: `${i}:${"é✓".repeat(i * 37)}` },
+    }));
+    const data = enc.encode(sent.map((m) => JSON.stringify(m) + "\n").join(""));
+    const toServer = new TransformStream<Uint8Array, Uint8Array>();
+    // 997 bytes per read: every line spans reads, cut inside characters too.
+    const t = createStdioTransport({
+      stdin: toServer.writable,
+      stdout: byteStream(data, 997),
+    });
+    const got = collect(t);
+    await t.start();
+    await got.closed;
+    assert.deepEqual(got.messages, sent);
+    assert.deepEqual(got.errors, []);
+    await toServer.readable.cancel();
+  },
+});
+
+Deno.test({
+  name:
+    "`createStdioTransport()` drops an over-long line spread over several reads once and keeps the lines around it",
+  permissions: "none",
+  async fn() {
+    const data = enc.encode(
+      '{"jsonrpc":"2.0","method":"a"}\n' +
+        `{"jsonrpc":"2.0","method":"${"x".repeat(300)}"}\r\n` +
+        '{"jsonrpc":"2.0","method":"b"}\n',
+    );
+    const toServer = new TransformStream<Uint8Array, Uint8Array>();
+    const t = createStdioTransport(
+      { stdin: toServer.writable, stdout: byteStream(data, 40) },
+      { maxLineBytes: 64 },
+    );
+    const got = collect(t);
+    await t.start();
+    await got.closed;
+    assert.deepEqual(got.messages, [
+      { jsonrpc: "2.0", method: "a" },
+      { jsonrpc: "2.0", method: "b" },
+    ]);
+    assert.deepEqual(got.errors, [
+      "Dropped a line from the server as it exceeds 64 bytes",
+    ]);
+    await toServer.readable.cancel();
+  },
+});
