@@ -5,9 +5,7 @@
  */
 import { KernelError } from "../core/errors.ts";
 import type { Clock } from "../core/ports.ts";
-
-/** The largest delay `setTimeout` accepts (2^31 - 1 ms); longer sleeps are chained. */
-const MAX_TIMER_MS = 2_147_483_647;
+import { longTimer } from "../core/long_timer.ts";
 
 /**
  * Creates the real clock: `now()` is `Date.now()`, `sleep()` and `timer()`
@@ -53,18 +51,7 @@ function timer(ms: number, fire: () => void): () => void {
       `Cannot set a timer of ${ms} ms: expected a non-negative number`,
     );
   }
-  let remaining = ms;
-  const next = (): ReturnType<typeof setTimeout> => {
-    const step = Math.min(remaining, MAX_TIMER_MS);
-    remaining -= step;
-    return setTimeout(tick, step);
-  };
-  const tick = (): void => {
-    if (remaining <= 0) fire();
-    else handle = next();
-  };
-  let handle = next();
-  return () => clearTimeout(handle);
+  return longTimer(ms, fire);
 }
 
 function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
@@ -76,25 +63,17 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
     );
   }
   if (signal?.aborted) return Promise.reject(aborted(signal));
+  if (ms === 0) return Promise.resolve(); // no timer turn for no wait
   return new Promise<void>((resolve, reject) => {
-    let remaining = ms;
-    let timer: ReturnType<typeof setTimeout> | undefined;
     const onAbort = (): void => {
-      clearTimeout(timer);
+      cancel();
       reject(aborted(signal!));
     };
-    const tick = (): void => {
-      if (remaining <= 0) {
-        signal?.removeEventListener("abort", onAbort);
-        resolve();
-        return;
-      }
-      const step = Math.min(remaining, MAX_TIMER_MS);
-      remaining -= step;
-      timer = setTimeout(tick, step);
-    };
+    const cancel = longTimer(ms, () => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    });
     signal?.addEventListener("abort", onAbort, { once: true });
-    tick();
   });
 }
 

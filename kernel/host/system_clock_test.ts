@@ -77,20 +77,11 @@ Deno.test({
       const slept = systemClock().sleep(3_600_000, { signal: ac.signal });
       ac.abort();
       await slept.catch((e) => console.log(e.code));`;
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: ["eval", "--no-check", code],
-      stdout: "piped",
-      stderr: "piped",
-      signal: AbortSignal.timeout(30_000),
-    }).output();
-    assert.deepEqual(
-      {
-        code: out.code,
-        signal: out.signal,
-        stdout: new TextDecoder().decode(out.stdout).trim(),
-      },
-      { code: 0, signal: null, stdout: "ABORTED" },
-    );
+    assert.deepEqual(await evalExit(code), {
+      code: 0,
+      signal: null,
+      stdout: "ABORTED",
+    });
   },
 });
 
@@ -124,19 +115,25 @@ Deno.test({
       clock.timer(3_600_000, () => console.log("fired"))();
       clock.timer(Infinity, () => console.log("fired"))();
       console.log("done");`;
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: ["eval", "--no-check", code],
-      stdout: "piped",
-      stderr: "piped",
-      signal: AbortSignal.timeout(30_000),
-    }).output();
-    assert.deepEqual(
-      {
-        code: out.code,
-        signal: out.signal,
-        stdout: new TextDecoder().decode(out.stdout).trim(),
-      },
-      { code: 0, signal: null, stdout: "done" },
-    );
+    assert.deepEqual(await evalExit(code), {
+      code: 0,
+      signal: null,
+      stdout: "done",
+    });
   },
 });
+
+/** Runs `code` in a fresh `deno eval`: how it exited and what it printed. */
+async function evalExit(code: string) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--no-check", code],
+    stdout: "piped",
+    stderr: "piped",
+    signal: AbortSignal.timeout(30_000),
+  }).output();
+  return {
+    code: out.code,
+    signal: out.signal,
+    stdout: new TextDecoder().decode(out.stdout).trim(),
+  };
+}

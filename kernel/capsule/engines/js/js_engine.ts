@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { longTimer } from "../../../core/long_timer.ts";
 import { KernelError } from "../../../core/errors.ts";
 import type { Clock, FileSystem, Logger } from "../../../core/ports.ts";
 import type { Engine, EngineLoadOptions } from "../../engine.ts";
@@ -186,9 +187,6 @@ function checkLimits(o: EngineLoadOptions): void {
   }
 }
 
-/** The largest delay `setTimeout` accepts; longer timers are chained. */
-const MAX_TIMER_MS = 2_147_483_647;
-
 /**
  * The waiting bound's timer: the clock's `timer`, else its `sleep` with a
  * signal, else `setTimeout`.
@@ -202,20 +200,5 @@ function timerOf(clock: JsEngineDeps["clock"]): GuestTimer {
       return () => cancel.abort();
     };
   }
-  return realTimer;
-}
-
-function realTimer(ms: number, fire: () => void): () => void {
-  let remaining = ms;
-  const next = (): ReturnType<typeof setTimeout> => {
-    const step = Math.min(remaining, MAX_TIMER_MS);
-    remaining -= step;
-    return setTimeout(tick, step);
-  };
-  const tick = (): void => {
-    if (remaining <= 0) fire();
-    else handle = next();
-  };
-  let handle = next();
-  return () => clearTimeout(handle);
+  return longTimer;
 }
