@@ -68,6 +68,14 @@ const ENCODER = new TextEncoder();
  */
 export function canonicalizePath(p: string): CanonicalPath {
   if (typeof p !== "string") throw new TypeError("Path is not a string");
+  // Asked several times per gate decision (policy, grants, the door): a
+  // pure function of the string, remembered (bounded, answers frozen).
+  return memo(canonicalPaths, p, canonicalizeNow);
+}
+
+const canonicalPaths = new Map<string, CanonicalPath>();
+
+function canonicalizeNow(p: string): CanonicalPath {
   const shown = JSON.stringify(p.length > 200 ? `${p.slice(0, 200)}…` : p);
   if (p.includes("\0")) {
     return { ok: false, reason: `Path ${shown} contains a NUL character` };
