@@ -1,26 +1,11 @@
 import assert from "node:assert/strict";
 import { createDenoSignals } from "./deno_signals.ts";
+import { type ChildExit, evalChild } from "./_eval_child_test.ts";
 
 /** Runs `code` in a fresh Deno process that may signal itself. */
-async function runChild(
-  code: string,
-): Promise<{ code: number; signal: string | null; stdout: string }> {
+function runChild(code: string): Promise<ChildExit> {
   const url = new URL("./deno_signals.ts", import.meta.url).href;
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "eval",
-      "--no-check",
-      `import { createDenoSignals } from "${url}";\n${code}`,
-    ],
-    stdout: "piped",
-    stderr: "piped",
-    signal: AbortSignal.timeout(30_000),
-  }).output();
-  return {
-    code: out.code,
-    signal: out.signal,
-    stdout: new TextDecoder().decode(out.stdout),
-  };
+  return evalChild(`import { createDenoSignals } from "${url}";\n${code}`);
 }
 
 Deno.test({

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { evalChild } from "./_eval_child_test.ts";
 import { KernelError } from "../core/errors.ts";
 import { systemClock } from "./system_clock.ts";
 
@@ -77,10 +78,10 @@ Deno.test({
       const slept = systemClock().sleep(3_600_000, { signal: ac.signal });
       ac.abort();
       await slept.catch((e) => console.log(e.code));`;
-    assert.deepEqual(await evalExit(code), {
+    assert.deepEqual(await evalChild(code), {
       code: 0,
       signal: null,
-      stdout: "ABORTED",
+      stdout: "ABORTED\n",
     });
   },
 });
@@ -115,25 +116,10 @@ Deno.test({
       clock.timer(3_600_000, () => console.log("fired"))();
       clock.timer(Infinity, () => console.log("fired"))();
       console.log("done");`;
-    assert.deepEqual(await evalExit(code), {
+    assert.deepEqual(await evalChild(code), {
       code: 0,
       signal: null,
-      stdout: "done",
+      stdout: "done\n",
     });
   },
 });
-
-/** Runs `code` in a fresh `deno eval`: how it exited and what it printed. */
-async function evalExit(code: string) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["eval", "--no-check", code],
-    stdout: "piped",
-    stderr: "piped",
-    signal: AbortSignal.timeout(30_000),
-  }).output();
-  return {
-    code: out.code,
-    signal: out.signal,
-    stdout: new TextDecoder().decode(out.stdout).trim(),
-  };
-}
