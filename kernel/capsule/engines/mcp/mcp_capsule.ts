@@ -33,7 +33,7 @@ import type {
   HostCallDispatcher,
 } from "../../engine.ts";
 import type { InterceptorDef } from "../../manifest/manifest_types.ts";
-import type { McpClientSession, McpToolResult } from "./client/mod.ts";
+import type { McpToolResult } from "./client/mod.ts";
 import type { McpServerProcess } from "./server_process.ts";
 import {
   describeTools,
@@ -299,18 +299,17 @@ export class McpCapsule implements Capsule {
         this.#deps.ctx(),
         {
           signal,
-          effect: () =>
-            this.#withSession(
-              this.#server(entry.server),
+          effect: async () => {
+            const session = await this.#server(entry.server).process.session({
               signal,
-              (session) =>
-                session.callTool(entry.tool.name, args, {
-                  signal: cancel
-                    ? AbortSignal.any([signal, cancel.signal])
-                    : signal,
-                  timeoutMs: this.#deps.timeoutMs,
-                }),
-            ),
+            });
+            return await session.callTool(entry.tool.name, args, {
+              signal: cancel
+                ? AbortSignal.any([signal, cancel.signal])
+                : signal,
+              timeoutMs: this.#deps.timeoutMs,
+            });
+          },
         },
       );
     } finally {
@@ -318,21 +317,6 @@ export class McpCapsule implements Capsule {
         this.#calls.delete(callId);
       }
     }
-  }
-
-  /**
-   * Runs `fn` on the server's session: at once on the live session, so the
-   * request reaches the server before other queued work (the audit's
-   * background commits) runs; after waiting for a restart otherwise.
-   */
-  #withSession<T>(
-    server: CapsuleServer,
-    signal: AbortSignal,
-    fn: (session: McpClientSession) => Promise<T>,
-  ): Promise<T> {
-    const live = server.process.live;
-    if (live !== null) return fn(live);
-    return server.process.session({ signal }).then(fn);
   }
 
   #cancel(payload: JsonValue): JsonValue {
@@ -392,15 +376,10 @@ export class McpCapsule implements Capsule {
       {
         signal,
         effect: async () =>
-          (await this.#withSession(
-            s,
+          (await (await s.process.session({ signal })).readResource(uri, {
             signal,
-            (session) =>
-              session.readResource(uri, {
-                signal,
-                timeoutMs: this.#deps.timeoutMs,
-              }),
-          )) as unknown as JsonValue,
+            timeoutMs: this.#deps.timeoutMs,
+          })) as unknown as JsonValue,
       },
     );
   }
@@ -428,15 +407,10 @@ export class McpCapsule implements Capsule {
       {
         signal,
         effect: async () =>
-          (await this.#withSession(
-            s,
+          (await (await s.process.session({ signal })).getPrompt(name, args, {
             signal,
-            (session) =>
-              session.getPrompt(name, args, {
-                signal,
-                timeoutMs: this.#deps.timeoutMs,
-              }),
-          )) as unknown as JsonValue,
+            timeoutMs: this.#deps.timeoutMs,
+          })) as unknown as JsonValue,
       },
     );
   }

@@ -166,16 +166,6 @@ export class McpServerProcess {
   }
 
   /**
-   * The live MCP session, or `null` while the server is not running (not
-   * started, restarting, stopped). Unlike {@linkcode McpServerProcess.session}
-   * it does not yield: a request made on it is written to the server before
-   * any other queued work of the process runs.
-   */
-  get live(): McpClientSession | null {
-    return this.#running?.session ?? null;
-  }
-
-  /**
    * The live MCP session, waiting up to `timeoutMs` for a restart in progress.
    *
    * @param options Wait limit (default 10 s) and cancellation.
