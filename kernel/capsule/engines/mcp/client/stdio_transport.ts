@@ -153,7 +153,6 @@ class StdioTransport implements McpTransport {
   onerror?: ((error: Error) => void) | undefined;
   onmessage?: ((message: JsonRpcMessage) => void) | undefined;
   readonly #io: McpStdio;
-  readonly #maxLineBytes: number;
   readonly #buffer: LineBuffer;
   readonly #encoder = new TextEncoder();
   #writer: WritableStreamDefaultWriter<Uint8Array> | null = null;
@@ -173,7 +172,6 @@ class StdioTransport implements McpTransport {
 
   constructor(io: McpStdio, maxLineBytes: number) {
     this.#io = io;
-    this.#maxLineBytes = maxLineBytes;
     this.#buffer = new LineBuffer(
       maxLineBytes,
       () =>
