@@ -23,6 +23,13 @@ export interface InterleaveOptions {
   readonly iterations: number;
   /** Untimed calls of each case before the first round. */
   readonly warmup?: number;
+  /**
+   * Cumulative meters (e.g. milliseconds spent inside one function), read
+   * before and after every timed batch: what a meter grew by during a
+   * case's batch, per call, goes to `"<case>@<meter>"` of the result, next
+   * to the case's own time of the same round.
+   */
+  readonly meters?: Readonly<Record<string, () => number>>;
 }
 
 /** Per-round milliseconds per call, by case name. */
@@ -41,7 +48,11 @@ export async function interleave(
   options: InterleaveOptions,
 ): Promise<RoundTimes> {
   const names = Object.keys(cases);
-  const out: RoundTimes = Object.fromEntries(names.map((n) => [n, []]));
+  const meters = Object.entries(options.meters ?? {});
+  const out: RoundTimes = Object.fromEntries(
+    names.flatMap((n) => [n, ...meters.map(([m]) => `${n}@${m}`)])
+      .map((n) => [n, []]),
+  );
   for (const name of names) {
     for (let i = 0; i < (options.warmup ?? 0); i++) await cases[name]!();
   }
@@ -49,9 +60,13 @@ export async function interleave(
     for (let k = 0; k < names.length; k++) {
       const name = names[(k + r) % names.length]!;
       const fn = cases[name]!;
+      const before = meters.map(([, read]) => read());
       const t0 = performance.now();
       for (let i = 0; i < options.iterations; i++) await fn();
       out[name]!.push((performance.now() - t0) / options.iterations);
+      meters.forEach(([m, read], j) =>
+        out[`${name}@${m}`]!.push((read() - before[j]!) / options.iterations)
+      );
     }
   }
   return out;

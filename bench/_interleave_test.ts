@@ -29,6 +29,33 @@ Deno.test({
 
 Deno.test({
   name:
+    "interleave() charges a meter's growth to the case whose batch it grew in, per call",
+  permissions: "none",
+  async fn() {
+    let units = 0;
+    const t = await interleave({
+      a: () => {
+        units += 3;
+      },
+      b: () => {
+        units += 5;
+      },
+      idle: () => {},
+    }, {
+      rounds: 4,
+      iterations: 10,
+      warmup: 2,
+      meters: { units: () => units },
+    });
+    assert.deepEqual(t["a@units"], [3, 3, 3, 3]);
+    assert.deepEqual(t["b@units"], [5, 5, 5, 5]);
+    assert.deepEqual(t["idle@units"], [0, 0, 0, 0]);
+    assert.equal(t.a!.length, 4);
+  },
+});
+
+Deno.test({
+  name:
     "summarize() gives the median, quartiles and extremes of per-round values",
   permissions: "none",
   fn() {

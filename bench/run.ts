@@ -33,6 +33,7 @@ const SCENARIOS = [
   "cluster_fencing",
   "turn",
   "daemon",
+  "feasibility",
 ] as const;
 
 const here = import.meta.dirname ?? ".";

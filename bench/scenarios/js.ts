@@ -30,7 +30,6 @@ import {
 import type { Row } from "../_interleave.ts";
 import { interleave, ratioRow } from "../_interleave.ts";
 import type { CapsuleId } from "../../kernel/core/ids.ts";
-import type { Action } from "../../kernel/security/action.ts";
 import { createDenoFs } from "../../kernel/host/deno_fs.ts";
 import { createDenoSpawner } from "../../kernel/host/deno_spawner.ts";
 import { createDenoEnv } from "../../kernel/host/deno_env.ts";
@@ -39,7 +38,7 @@ import { MemoryLogger } from "../../kernel/testing/memory_logger.ts";
 import { buildJsCapsule } from "../../kernel/capsule/engines/js/build.ts";
 import { createJsEngine } from "../../kernel/capsule/engines/js/js_engine.ts";
 import { compileQuickJsWasm } from "../../kernel/capsule/engines/js/quickjs_wasm.ts";
-import { makeRuntime } from "../../tests/runtime_fixture_test.ts";
+import { startJsRead } from "../_js_read.ts";
 import { type ScenarioOptions, STORE_KINDS } from "./_scenario.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -139,54 +138,10 @@ async function engineVsBare(o: ScenarioOptions): Promise<Row[]> {
 async function hostCallVsGate(o: ScenarioOptions): Promise<Row[]> {
   const rows: Row[] = [];
   for (const kind of STORE_KINDS) {
-    const f = await makeRuntime({
-      fileStore: kind === "file",
-      timeoutMs: 30_000,
-    });
+    const js = await startJsRead(kind);
     try {
-      const id = "bench-js" as CapsuleId;
-      await Deno.mkdir(path.join(f.workspace, "data"));
-      await Deno.writeTextFile(
-        path.join(f.workspace, "data/bench.txt"),
-        "x".repeat(1023) + "\n",
-      );
-      await f.install({
-        name: id,
-        engine: "js",
-        capabilities: ['fs_read = ["cwd://data"]'],
-      });
-      const report = await f.boot();
-      if (!report.loaded.includes(id)) throw new Error("capsule not loaded");
-      const read = async () => {
-        const e = await f.hostCall(id, "fs_read", { path: "data/bench.txt" });
-        if (!e.ok) throw new Error(`fs_read refused: ${e.error.message}`);
-      };
-      await read();
-      const entries = await f.audit(id, "allowed");
-      const action = entries.at(-1)?.action as Action | undefined;
-      if (action?.type !== "capsule_file_access") {
-        throw new Error(`unexpected action ${JSON.stringify(action)}`);
-      }
-      const gate = f.kernel.security.gate;
-      let n = 0;
-      const ctx = () => ({
-        principal: f.principal,
-        session: f.runtime.session,
-        capsule: id,
-        workspace: f.runtime.workspace,
-        callId: `bench-${n++}`,
-      });
       const t = await interleave(
-        {
-          hostCall: read,
-          gate: () =>
-            gate.run(action, ctx(), { effect: () => Promise.resolve(null) }),
-          decide: async () => {
-            const d = await gate.decide(action, ctx());
-            if (!d.allowed) throw new Error(`expected allowed: ${d.reason}`);
-            d.budget.commit();
-          },
-        },
+        { hostCall: js.hostCall, gate: js.gateRun, decide: js.decide },
         o.quick ? { rounds: 3, iterations: 20, warmup: 5 } : {
           rounds: 15,
           iterations: 100,
@@ -208,8 +163,7 @@ async function hostCallVsGate(o: ScenarioOptions): Promise<Row[]> {
         ),
       );
     } finally {
-      await f.kernel.security.gate.flush();
-      await f.close();
+      await js.close();
     }
   }
   return rows;

@@ -17,76 +17,29 @@
  *
  * @module
  */
-// @ts-types="@modelcontextprotocol/sdk/client/index"
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-// @ts-types="@modelcontextprotocol/sdk/client/stdio"
-import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import type { Row } from "../_interleave.ts";
 import { interleave, ratioRow } from "../_interleave.ts";
 import { oneCommit } from "../_bound.ts";
-import type { CapsuleId } from "../../kernel/core/ids.ts";
-import { startAdapterChild } from "../_mcp_child.ts";
 import {
-  EVERYTHING_ENV,
-  makeMcpRuntime,
-  npmServer,
-  SERVERS,
-} from "../../tests/mcp_fixture_test.ts";
+  ECHO,
+  EVERYTHING_CAPSULE as CAPSULE,
+  everythingCommand,
+  everythingToml,
+  startRawClient,
+} from "../_mcp_raw.ts";
+import { startAdapterChild } from "../_mcp_child.ts";
+import { makeMcpRuntime } from "../../tests/mcp_fixture_test.ts";
 import { openStore, type ScenarioOptions, STORE_KINDS } from "./_scenario.ts";
-
-const NPM = `npm:${SERVERS.everything}`;
-const CAPSULE = "every-flags" as CapsuleId;
-const echo = { message: "hi" };
-
-async function deno(args: string[]): Promise<string> {
-  const out = await new Deno.Command(Deno.execPath(), { args, stdin: "null" })
-    .output();
-  const text = new TextDecoder();
-  if (out.success) return text.decode(out.stdout);
-  throw new Error(`deno ${args[0]} failed: ${text.decode(out.stderr)}`);
-}
-
-function capsuleToml(): string {
-  const s = npmServer("everything", SERVERS.everything, { mode: "flags" });
-  const env = EVERYTHING_ENV.map((k) =>
-    `[env.${k}]\ntype = "string"\ndefault = ""`
-  );
-  return `[package]\nname = "${CAPSULE}"\nversion = "1.0.0"\n` +
-    `[capabilities]\n${s.host}\n${env.join("\n")}\n\n${s.server}`;
-}
-
-/** The raw server command line (same flags as the engine's flags mode). */
-async function serverCommand() {
-  await deno(["cache", "--no-config", NPM]);
-  const denoDir = String(JSON.parse(await deno(["info", "--json"])).denoDir);
-  return {
-    env: { DENO_DIR: denoDir, NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" },
-    args: [
-      ..."run --no-prompt --cached-only --no-config".split(" "),
-      `--allow-env=${EVERYTHING_ENV.join(",")}`,
-      NPM,
-    ],
-  };
-}
 
 /** @see the module doc. */
 export default async function mcp(o: ScenarioOptions): Promise<Row[]> {
-  const cmd = await serverCommand();
-  const raw = new Client({ name: "bench", version: "0" });
-  await raw.connect(
-    new StdioClientTransport({
-      command: Deno.execPath(),
-      args: cmd.args,
-      env: cmd.env,
-      cwd: o.dir,
-      stderr: "ignore",
-    }),
-  );
+  const cmd = await everythingCommand();
+  const raw = await startRawClient(cmd, o.dir);
   const child = await startAdapterChild(cmd, o.dir);
   const adapter = child.adapter;
   const commitStore = await openStore("file", o.dir, "durable");
   const commit = oneCommit(commitStore, "bench:durable");
-  const rawCall = () => raw.callTool({ name: "echo", arguments: echo });
+  const rawCall = () => raw.callTool({ name: "echo", arguments: ECHO });
   // Steady state, not JIT warm-up: the gated path's per-call CPU falls ~3×
   // over its first ~800 calls as V8 tiers it up (the raw client's ~4×), and
   // the compiler threads meanwhile take the 2 cores from the servers. With
@@ -103,7 +56,7 @@ export default async function mcp(o: ScenarioOptions): Promise<Row[]> {
         fileStore: kind === "file",
       });
       try {
-        await f.install(CAPSULE, capsuleToml());
+        await f.install(CAPSULE, everythingToml());
         const report = await f.boot();
         if (report.refused.length > 0) {
           throw new Error(`refused: ${JSON.stringify(report.refused)}`);
@@ -111,13 +64,13 @@ export default async function mcp(o: ScenarioOptions): Promise<Row[]> {
         const engine = () =>
           f.runtime.registry.invoke(CAPSULE, "call_tool", {
             tool: "echo",
-            arguments: echo,
+            arguments: ECHO,
           });
         const cases = kind === "memory"
           ? {
             engine,
             raw: rawCall,
-            adapter: () => adapter.callTool("echo", echo),
+            adapter: () => adapter.callTool("echo", ECHO),
           }
           : {
             engine,
