@@ -63,6 +63,31 @@ Deno.test({
 
 Deno.test({
   name:
+    "architecture: AbortSignal.any (kernel and cli) and AbortSignal.timeout (kernel) only in linked_signal.ts",
+  permissions: "none",
+  fn() {
+    const files: SourceFile[] = [
+      { path: "kernel/abi/a.ts", text: "const s = AbortSignal.any([a, b]);" },
+      { path: "kernel/abi/b.ts", text: "f(AbortSignal.timeout(5));" },
+      { path: "cli/c.ts", text: "const s = AbortSignal.any ([a, b]);" },
+      { path: "cli/d.ts", text: "f(AbortSignal.timeout(5)); // one-shot" },
+      { path: "kernel/abi/e_test.ts", text: "AbortSignal.any([a, b]);" },
+      { path: "kernel/core/linked_signal.ts", text: "AbortSignal.any([a]);" },
+      { path: "kernel/abi/f.ts", text: "// AbortSignal.any([a, b]) is slow" },
+    ];
+    assert.deepEqual(
+      checkArchitecture(files).map((v) => `${v.file} ${v.rule}`),
+      [
+        "kernel/abi/a.ts one-signal-combiner",
+        "kernel/abi/b.ts one-signal-combiner",
+        "cli/c.ts one-signal-combiner",
+      ],
+    );
+  },
+});
+
+Deno.test({
+  name:
     "architecture: comments and tests may mention Deno.* without breaking the rule",
   permissions: "none",
   fn() {

@@ -50,6 +50,7 @@ import {
 import {
   type ApiClient,
   constantTimeEqual,
+  linkSignals,
   type SessionInfo,
 } from "../../kernel/api/client_kit.ts";
 import type { CommandIo } from "../commands/command_io.ts";
@@ -114,9 +115,8 @@ export async function serveMcp(
     options.heartbeatMs ?? HEARTBEAT_MS,
   );
   const stop = new AbortController();
-  const signal = options.signal
-    ? AbortSignal.any([options.signal, stop.signal])
-    : stop.signal;
+  // stop.abort() below also undoes the link to the caller's signal.
+  const signal = linkSignals([options.signal, stop.signal]).signal;
   // An open event stream keeps an auto-started daemon from idling out while
   // a host is connected, and tells the user which approvals wait.
   const watching = relay.watch(signal);

@@ -6,6 +6,7 @@
  * @module
  */
 import type { AgentLineage } from "../core/agent_lineage.ts";
+import { linkSignals } from "../core/linked_signal.ts";
 import { KernelError } from "../core/errors.ts";
 import type { JsonValue } from "../store/store.ts";
 import type { Action } from "../security/action.ts";
@@ -127,16 +128,15 @@ export function grantedFor<R extends DoorRequest>(
           },
         ) => {
           const agent = options.agent ?? caller.agent;
+          const linked = linkSignals([signal, options.signal]);
           return busOf(deps).request(caller.capsule, request.topic, payload, {
             principal: caller.principal,
             session: caller.session,
             callId: o.callId,
             timeoutMs: options.timeoutMs,
-            signal: options.signal
-              ? AbortSignal.any([signal, options.signal])
-              : signal,
+            signal: linked.signal,
             ...(agent ? { agent } : {}),
-          });
+          }).finally(linked.unlink);
         },
       } as Granted<R>;
     case "elicit":

@@ -17,6 +17,7 @@
 import { agentDelegate } from "./agent_calls.ts";
 import { HOST_LIMITS, type HostFunctionName } from "../../sdk/host_abi.ts";
 import { throwIfAborted } from "../core/abort.ts";
+import { linkSignals } from "../core/linked_signal.ts";
 import { KernelError } from "../core/errors.ts";
 import { uuidV4 } from "../core/ids.ts";
 import type { Random } from "../core/ports.ts";
@@ -153,13 +154,16 @@ export function createHostDispatcher(
     kvNamespaceOf(caller),
     deps.kvQuota ?? DEFAULT_KV_QUOTA,
   );
-  // The engine passes one signal for all host calls of an invoke: their
-  // combination with the unload signal is made once per invoke, not per call.
+  // The engine passes one signal for all host calls of an invoke, and it
+  // fires when the invoke ends (HostCallDispatcher): the link to the unload
+  // signal is made once per invoke and undone when the invoke ends.
   const combined = new WeakMap<AbortSignal, AbortSignal>();
   const signalOf = (call: AbortSignal): AbortSignal => {
     let s = combined.get(call);
     if (s === undefined) {
-      s = AbortSignal.any([options.signal, call]);
+      // Unlinked by itself when either fires: the call's does when the
+      // invoke ends, so the unload signal keeps nothing of past invokes.
+      s = linkSignals([options.signal, call]).signal;
       combined.set(call, s);
     }
     return s;

@@ -9,6 +9,7 @@
  * @module
  */
 import { HOST_LIMITS } from "../../sdk/host_abi.ts";
+import { type LinkedSignal, linkSignals } from "../core/linked_signal.ts";
 import { KernelError } from "../core/errors.ts";
 import { hostFromUrl } from "../security/net_address.ts";
 import { Params } from "./_params.ts";
@@ -258,11 +259,17 @@ export const httpRequest: HostCall = async (payload, call) => {
     "http_request",
     new Params("http_request", payload),
   );
+  // The deadline starts once the request is allowed, and ends with it.
+  let deadline: LinkedSignal | undefined;
   const signal = () =>
-    AbortSignal.any([call.signal, AbortSignal.timeout(TIMEOUT_MS)]);
-  return await gatedHttp(request, call, { signal }, async (res, signal) => ({
-    status: res.status,
-    headers: Object.fromEntries(res.headers),
-    body: await readCapped(res, signal),
-  }));
+    (deadline = linkSignals([call.signal], { timeoutMs: TIMEOUT_MS })).signal;
+  try {
+    return await gatedHttp(request, call, { signal }, async (res, signal) => ({
+      status: res.status,
+      headers: Object.fromEntries(res.headers),
+      body: await readCapped(res, signal),
+    }));
+  } finally {
+    deadline?.unlink();
+  }
 };

@@ -14,6 +14,7 @@
  *
  * @module
  */
+import { linkSignals } from "../core/linked_signal.ts";
 import { Params } from "./_params.ts";
 import { gatedHttp, readHttpRequest } from "./http_calls.ts";
 import { OpenStream } from "./_http_streams.ts";
@@ -43,7 +44,9 @@ export const httpStreamOpen: HostCall = async (payload, call) => {
     return await gatedHttp(request, call, {
       signal: () => {
         call.streams.startTimer(controller, timeoutMs);
-        return AbortSignal.any([call.signal, controller.signal]);
+        // Not unlinked: the stream outlives this host call; both sources
+        // end with the invoke that opened it (the call's signal fires then).
+        return linkSignals([call.signal, controller.signal]).signal;
       },
     }, (res) => {
       stream.attach(res);

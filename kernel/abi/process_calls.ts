@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { linkSignals } from "../core/linked_signal.ts";
 import { KernelError } from "../core/errors.ts";
 import type { JsonValue } from "../store/store.ts";
 import { importUpperChanges } from "../capsule/sandbox/import_changes.ts";
@@ -39,10 +40,8 @@ export const processSpawn: HostCall = async (payload, call) => {
       "process_spawn: 'cmd' must not be empty",
     );
   }
-  const signal = AbortSignal.any([
-    call.signal,
-    AbortSignal.timeout(timeoutMs),
-  ]);
+  const deadline = linkSignals([call.signal], { timeoutMs });
+  const signal = deadline.signal;
   const input = stdin === undefined ? {} : { stdin };
   const request = { kind: "spawn", command: cmd, args } as const;
   const ran = await call.gated(request, async (granted) => {
@@ -60,7 +59,7 @@ export const processSpawn: HostCall = async (payload, call) => {
         signal,
       }),
     };
-  });
+  }).finally(deadline.unlink);
   if ("unconfined" in ran) {
     const out = ran.unconfined;
     return {

@@ -9,6 +9,7 @@
 export { KernelError } from "../core/errors.ts";
 export type { ErrorCode } from "../core/errors.ts";
 export type { Logger } from "../core/ports.ts";
+export { type LinkedSignal, linkSignals } from "../core/linked_signal.ts";
 export { ApiClient } from "./client.ts";
 export { constantTimeEqual } from "./router.ts";
 export type { ApiReply, ApiTransport, CallOptions } from "./client.ts";

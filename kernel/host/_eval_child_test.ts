@@ -17,11 +17,15 @@ export interface ChildExit {
  * Runs `code` with `deno eval --no-check` (killed after 30 s).
  *
  * @param code The module source.
+ * @param flags More `deno eval` flags (e.g. `--v8-flags=--expose-gc`).
  * @returns Its exit code, signal and stdout.
  */
-export async function evalChild(code: string): Promise<ChildExit> {
+export async function evalChild(
+  code: string,
+  flags: readonly string[] = [],
+): Promise<ChildExit> {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["eval", "--no-check", code],
+    args: ["eval", "--no-check", ...flags, code],
     stdout: "piped",
     stderr: "piped",
     signal: AbortSignal.timeout(30_000),

@@ -20,6 +20,7 @@
  *
  * @module
  */
+import { linkSignals } from "../core/linked_signal.ts";
 import { KernelError, toWireError } from "../core/errors.ts";
 import type { AgentLineage } from "../core/agent_lineage.ts";
 import type { JsonValue } from "../store/store.ts";
@@ -222,13 +223,12 @@ export class AgentSession {
         ),
       deadline,
     );
-    const signal = options.signal
-      ? AbortSignal.any([options.signal, controller.signal])
-      : controller.signal;
+    const linked = linkSignals([options.signal, controller.signal]);
     this.#abort = (reason) => controller.abort(reason);
     const queue = new EventQueue<TurnEvent>();
-    const done = this.#run(id, text, queue, signal).finally(() => {
+    const done = this.#run(id, text, queue, linked.signal).finally(() => {
       clearTimeout(timer);
+      linked.unlink();
       this.#active = undefined;
       this.#abort = undefined;
       queue.end();

@@ -169,18 +169,32 @@ export function sameOrigin(request: Request, url: URL): boolean {
  *
  * @param source The upstream body.
  * @param signal Ends the relay.
+ * @param onEnd Called once when the relay has ended, however it ended
+ *   (the upstream finished or failed, the browser went away, `signal`).
  * @returns The body to send.
  */
 export function relay(
   source: ReadableStream<Uint8Array> | null,
   signal: AbortSignal,
+  onEnd: () => void = () => {},
 ): ReadableStream<Uint8Array> | null {
-  if (source === null) return null;
+  if (source === null) {
+    onEnd();
+    return null;
+  }
   const reader = source.getReader();
+  let ended = false;
+  const end = () => {
+    if (ended) return;
+    ended = true;
+    signal.removeEventListener("abort", stop);
+    onEnd();
+  };
   let stop: () => void = () => {};
   return new ReadableStream<Uint8Array>({
     start(controller) {
       stop = () => {
+        end();
         try {
           controller.close();
         } catch {
@@ -196,15 +210,18 @@ export function relay(
         const { value, done } = await reader.read();
         if (signal.aborted) return;
         if (done) {
-          signal.removeEventListener("abort", stop);
+          end();
           controller.close();
         } else controller.enqueue(value);
       } catch (err) {
-        if (!signal.aborted) controller.error(err);
+        if (!signal.aborted) {
+          end();
+          controller.error(err);
+        }
       }
     },
     cancel() {
-      signal.removeEventListener("abort", stop);
+      end();
       return reader.cancel();
     },
   });

@@ -17,6 +17,7 @@ import { dollars } from "./page_system.ts";
 import { KernelError } from "../core/errors.ts";
 import { html } from "./html.ts";
 import type { Html } from "./html.ts";
+import { linkSignals } from "../core/linked_signal.ts";
 import { htmlResponse, redirect, relay } from "./http.ts";
 import { csrfField, layout, when } from "./layout.ts";
 import type { PageContext } from "./page_context.ts";
@@ -200,11 +201,18 @@ export async function cancel(ctx: PageContext): Promise<Response> {
 
 /** `GET sessions/:id/events`: the session's events, relayed as they are (SSE). */
 export async function events(ctx: PageContext): Promise<Response> {
-  const upstream = await ctx.api.raw("sessionEvents", {
-    params: { id: ctx.params["id"]! },
-    signal: AbortSignal.any([ctx.request.signal, ctx.closing]),
-  });
-  return new Response(relay(upstream.body, ctx.closing), {
+  const linked = linkSignals([ctx.request.signal, ctx.closing]);
+  let upstream: Response;
+  try {
+    upstream = await ctx.api.raw("sessionEvents", {
+      params: { id: ctx.params["id"]! },
+      signal: linked.signal,
+    });
+  } catch (err) {
+    linked.unlink();
+    throw err;
+  }
+  return new Response(relay(upstream.body, ctx.closing, linked.unlink), {
     headers: {
       "content-type": "text/event-stream",
       "cache-control": "no-store",

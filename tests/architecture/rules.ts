@@ -165,6 +165,9 @@ export function importSpecifiers(text: string): string[] {
   return [...code.matchAll(SPECIFIER)].map((m) => m[1] ?? m[2] ?? m[3] ?? "");
 }
 
+/** The one place that combines abort signals (see its module doc). */
+const LINKED_SIGNAL = "kernel/core/linked_signal.ts";
+
 function isTestish(file: string): boolean {
   return /_test\.tsx?$/.test(file) || /_bench\.tsx?$/.test(file) ||
     file.startsWith("tests/") ||
@@ -199,6 +202,21 @@ export function checkArchitecture(files: readonly SourceFile[]): Violation[] {
         file: f.path,
         rule: "deno-only-in-host",
         detail: "uses Deno.* outside kernel/host/ and cli/",
+      });
+    }
+    const combiner = top(f.path) === "kernel"
+      ? /\bAbortSignal\.(any|timeout)\s*\(/
+      : /\bAbortSignal\.any\s*\(/;
+    if (
+      !isTestish(f.path) && f.path !== LINKED_SIGNAL &&
+      (top(f.path) === "kernel" || top(f.path) === "cli") &&
+      combiner.test(code)
+    ) {
+      out.push({
+        file: f.path,
+        rule: "one-signal-combiner",
+        detail:
+          `combines signals outside ${LINKED_SIGNAL} (use linkSignals: it unlinks when the operation ends)`,
       });
     }
     for (const spec of importSpecifiers(f.text)) {

@@ -20,6 +20,7 @@
  * @module
  */
 import type { AgentLineage } from "../../../core/agent_lineage.ts";
+import { linkSignals } from "../../../core/linked_signal.ts";
 import { KernelError } from "../../../core/errors.ts";
 import type { CapsuleId } from "../../../core/ids.ts";
 import type { Logger } from "../../../core/ports.ts";
@@ -154,13 +155,14 @@ export class JsCapsule implements Capsule {
         new TypeError(`Cannot send the payload of '${action}': ${String(err)}`),
       );
     }
-    const signal = options.signal === undefined
-      ? this.#unloaded.signal
-      : AbortSignal.any([options.signal, this.#unloaded.signal]);
-    const call = this.#call(action, sent, signal, options.agent);
+    const linked = linkSignals([options.signal, this.#unloaded.signal]);
+    const call = this.#call(action, sent, linked.signal, options.agent);
     const settled = call.then(noop, noop); // silent-ok: the caller gets `call` itself
     this.#calls.add(settled);
-    settled.then(() => this.#calls.delete(settled));
+    settled.then(() => {
+      linked.unlink();
+      this.#calls.delete(settled);
+    });
     return call;
   }
 

@@ -19,6 +19,7 @@
  *
  * @module
  */
+import { linkSignals } from "../../../core/linked_signal.ts";
 import { KernelError } from "../../../core/errors.ts";
 import { canonicalBytes } from "../../../core/canonical_json.ts";
 import type { Logger } from "../../../core/ports.ts";
@@ -163,9 +164,19 @@ export class McpCapsule implements Capsule {
     payload: JsonValue,
     options: { signal?: AbortSignal } = {},
   ): Promise<JsonValue> {
-    const signal = options.signal
-      ? AbortSignal.any([this.#unloading.signal, options.signal])
-      : this.#unloading.signal;
+    const linked = linkSignals([this.#unloading.signal, options.signal]);
+    try {
+      return await this.#invoke(action, payload, linked.signal);
+    } finally {
+      linked.unlink();
+    }
+  }
+
+  async #invoke(
+    action: string,
+    payload: JsonValue,
+    signal: AbortSignal,
+  ): Promise<JsonValue> {
     if (action.startsWith("tool_execute_")) {
       return await this.#executeOnBus(
         action.slice(13),
@@ -303,12 +314,15 @@ export class McpCapsule implements Capsule {
             const session = await this.#server(entry.server).process.session({
               signal,
             });
-            return await session.callTool(entry.tool.name, args, {
-              signal: cancel
-                ? AbortSignal.any([signal, cancel.signal])
-                : signal,
-              timeoutMs: this.#deps.timeoutMs,
-            });
+            const linked = linkSignals([signal, cancel?.signal]);
+            try {
+              return await session.callTool(entry.tool.name, args, {
+                signal: linked.signal,
+                timeoutMs: this.#deps.timeoutMs,
+              });
+            } finally {
+              linked.unlink();
+            }
           },
         },
       );

@@ -11,6 +11,7 @@
  *
  * @module
  */
+import { linkSignals } from "../../../core/linked_signal.ts";
 import { KernelError } from "../../../core/errors.ts";
 import type { ChildProcess, Clock, Logger } from "../../../core/ports.ts";
 import type { CapsuleHealth } from "../../engine.ts";
@@ -184,15 +185,17 @@ export class McpServerProcess {
     const ready = new Promise<void>((resolve) =>
       this.#readyWaiters.push(resolve)
     );
+    const linked = linkSignals([wait.signal, options.signal]);
     try {
       await Promise.race([
         ready,
         this.#deps.clock.sleep(options.timeoutMs ?? 10_000, {
-          signal: anySignal(wait.signal, options.signal),
+          signal: linked.signal,
         }),
       ]);
     } finally {
       wait.abort();
+      linked.unlink();
     }
     options.signal?.throwIfAborted();
     const now = this.#running as Running | null;
@@ -235,7 +238,10 @@ export class McpServerProcess {
         ),
       () => {}, // silent-ok: the timer was cancelled because start finished
     );
-    const signal = anySignal(deadline.signal, this.#stopping.signal);
+    // Never unlinked: the launched process and its session may follow this
+    // signal for their whole life (one link per start, and starts are
+    // bounded by the restart policy).
+    const signal = linkSignals([deadline.signal, this.#stopping.signal]).signal;
     let launched: LaunchedServer | null = null;
     let stderr: Promise<void> = Promise.resolve();
     try {
@@ -410,10 +416,6 @@ async function pumpStderr(
 
 function isProcess(running: Running): boolean {
   return running.launched.child !== undefined;
-}
-
-function anySignal(...signals: (AbortSignal | undefined)[]): AbortSignal {
-  return AbortSignal.any(signals.filter((s): s is AbortSignal => !!s));
 }
 
 function messageOf(err: unknown): string {
