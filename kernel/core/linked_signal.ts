@@ -19,6 +19,7 @@
  *
  * @module
  */
+import { longTimer } from "./long_timer.ts";
 
 /** A signal that follows its sources until unlinked. */
 export interface LinkedSignal {
@@ -73,10 +74,10 @@ export function linkSignals(
     return { signal: controller.signal, unlink: NOOP };
   }
   const links: [AbortSignal, () => void][] = [];
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let cancelTimer: (() => void) | undefined;
   const unlink = (): void => {
-    if (timer !== undefined) clearTimeout(timer);
-    timer = undefined;
+    cancelTimer?.();
+    cancelTimer = undefined;
     for (const [s, listener] of links) s.removeEventListener("abort", listener);
     links.length = 0;
   };
@@ -89,11 +90,11 @@ export function linkSignals(
     links.push([s, listener]);
   }
   if (options.timeoutMs !== undefined) {
-    timer = setTimeout(() => {
-      timer = undefined;
+    cancelTimer = longTimer(options.timeoutMs, () => {
+      cancelTimer = undefined;
       unlink();
       controller.abort(new DOMException("Signal timed out.", "TimeoutError"));
-    }, options.timeoutMs);
+    });
   }
   return { signal: controller.signal, unlink };
 }

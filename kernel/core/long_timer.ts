@@ -2,7 +2,8 @@
  * A `setTimeout` of any length: `setTimeout` takes at most 2^31 - 1 ms (about
  * 24.8 days; a longer delay fires at once), so a longer timer is chained in
  * steps of that size. The one implementation behind the system clock's
- * `sleep` and `timer` and the js engine's waiting bound.
+ * `sleep` and `timer`, the js engine's waiting bound and the deadline of a
+ * linked signal.
  *
  * @module
  */

@@ -101,6 +101,8 @@ interface Running {
   readonly session: McpClientSession;
   readonly startedAt: number;
   readonly stderr: Promise<void>;
+  /** Stops the run's signal following the server's stop signal. */
+  readonly unlink: () => void;
 }
 
 /**
@@ -238,10 +240,11 @@ export class McpServerProcess {
         ),
       () => {}, // silent-ok: the timer was cancelled because start finished
     );
-    // Never unlinked: the launched process and its session may follow this
-    // signal for their whole life (one link per start, and starts are
-    // bounded by the restart policy).
-    const signal = linkSignals([deadline.signal, this.#stopping.signal]).signal;
+    // The launched process and its session follow this signal for their
+    // whole life: it is unlinked when the run is terminated (a stable
+    // server may be restarted any number of times).
+    const linked = linkSignals([deadline.signal, this.#stopping.signal]);
+    const signal = linked.signal;
     let launched: LaunchedServer | null = null;
     let stderr: Promise<void> = Promise.resolve();
     try {
@@ -262,6 +265,7 @@ export class McpServerProcess {
         session,
         startedAt: this.#deps.clock.now(),
         stderr,
+        unlink: linked.unlink,
       };
       this.#running = running;
       this.#health = { status: "ok" };
@@ -273,8 +277,14 @@ export class McpServerProcess {
       for (const w of this.#readyWaiters.splice(0)) w();
     } catch (err) {
       if (launched) {
-        await this.#terminate({ launched, session: null, stderr });
+        await this.#terminate({
+          launched,
+          session: null,
+          stderr,
+          unlink: linked.unlink,
+        });
       }
+      linked.unlink();
       if (signal.aborted && signal.reason instanceof KernelError) {
         throw signal.reason;
       }
@@ -347,6 +357,18 @@ export class McpServerProcess {
   }
 
   async #terminate(
+    r: Pick<Running, "launched" | "stderr" | "unlink"> & {
+      session: McpClientSession | null;
+    },
+  ): Promise<void> {
+    try {
+      await this.#shutDown(r);
+    } finally {
+      r.unlink();
+    }
+  }
+
+  async #shutDown(
     r: Pick<Running, "launched" | "stderr"> & {
       session: McpClientSession | null;
     },
