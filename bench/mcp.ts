@@ -18,9 +18,7 @@
  *    a granted file, broker mode vs flags mode.  Usage: `deno task bench:mcp`
  */
 // @ts-types="@modelcontextprotocol/sdk/client/index"
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-// @ts-types="@modelcontextprotocol/sdk/client/stdio"
-import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import * as path from "node:path";
 import type { CapsuleId } from "../kernel/core/ids.ts";
 import { createDenoFs } from "../kernel/host/deno_fs.ts";
@@ -29,7 +27,14 @@ import { VERSION } from "../version.ts";
 import { interleave, type RoundTimes, summarize } from "./_interleave.ts";
 import { startAdapterChild } from "./_mcp_child.ts";
 import {
-  EVERYTHING_ENV,
+  capsuleToml,
+  deno,
+  EVERYTHING_NPM as NPM,
+  serverArgs,
+  serverEnv,
+  startRawClient,
+} from "./_mcp_raw.ts";
+import {
   makeMcpRuntime,
   type McpFixture,
   npmServer,
@@ -42,7 +47,6 @@ const ROUNDS = 10;
 const WARMUP = 50;
 const CHECKS = 200;
 const CHECK_CALLS = 15;
-const NPM = `npm:${SERVERS.everything}`;
 
 const STAT_SERVER = `
 import { McpServer } from "npm:@modelcontextprotocol/sdk@1.32.2/server/mcp.js";
@@ -61,14 +65,6 @@ await server.connect(new StdioServerTransport());
 `;
 
 type Samples = Record<string, number[]>;
-
-async function deno(args: string[]): Promise<string> {
-  const cmd = new Deno.Command(Deno.execPath(), { args, stdin: "null" });
-  const out = await cmd.output();
-  const text = new TextDecoder();
-  if (out.success) return text.decode(out.stdout);
-  throw new Error(`deno ${args[0]} failed: ${text.decode(out.stderr)}`);
-}
 
 const sorted = (xs: readonly number[]) => [...xs].sort((a, b) => a - b);
 const avg = (xs: readonly number[]) =>
@@ -89,15 +85,6 @@ function push(s: Samples, key: string, ms: number): void {
   (s[key] ??= []).push(ms);
 }
 
-/** A capsule granting the env names server-everything reads. */
-function capsuleToml(name: string, server: string, caps: string[]): string {
-  const env = EVERYTHING_ENV.map((k) =>
-    `[env.${k}]\ntype = "string"\ndefault = ""`
-  );
-  return `[package]\nname = "${name}"\nversion = "1.0.0"\n[capabilities]\n${
-    caps.join("\n")
-  }\n${env.join("\n")}\n\n${server}`;
-}
 function scriptToml(
   name: string,
   file: string,
@@ -152,28 +139,13 @@ async function setup(f: McpFixture, tmp: string) {
   if (report.refused.length > 0) {
     throw new Error(`capsules refused: ${JSON.stringify(report.refused)}`);
   }
-  const env = { DENO_DIR: denoDir, NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" };
-  const args = (entry: string) => [
-    ..."run --no-prompt --cached-only --no-config".split(" "),
-    `--allow-env=${EVERYTHING_ENV.join(",")}`,
-    entry,
-  ];
-  return { bundle, statFile, dirs, env, args };
+  const env = serverEnv(denoDir);
+  return { bundle, statFile, dirs, env, args: serverArgs };
 }
 type Setup = Awaited<ReturnType<typeof setup>>;
 
-async function startRaw(s: Setup, entry: string, cwd: string): Promise<Client> {
-  const client = new Client({ name: "bench", version: "0" });
-  await client.connect(
-    new StdioClientTransport({
-      command: Deno.execPath(),
-      args: s.args(entry),
-      env: s.env,
-      cwd,
-      stderr: "ignore",
-    }),
-  );
-  return client;
+function startRaw(s: Setup, entry: string, cwd: string): Promise<Client> {
+  return startRawClient({ args: s.args(entry), env: s.env }, cwd);
 }
 
 /** 1. spawn + initialize, interleaved per round to spread machine noise. */
